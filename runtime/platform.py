@@ -1,0 +1,113 @@
+"""The whole platform on one machine: Kafka, PostgreSQL, topics, migrations, four services.
+
+`limelight up` and the test suite both drive this, so what the tests start is what a newcomer runs.
+"""
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from runtime import procs, services
+from runtime.config import SERVICES, RuntimeSettings
+from runtime.kafka import Kafka
+from runtime.postgres import Postgres, Server
+from runtime.topics import ensure_topics_sync
+from shared.migrations import upgrade
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    state: str
+    where: str
+    version: str
+
+
+class Platform:
+    def __init__(self, settings: RuntimeSettings, say: Callable[[str], None] = print):
+        self.s = settings
+        self.say = say
+        self.kafka = Kafka(settings)
+        self.postgres = Postgres(settings)
+        self.server: Server | None = None
+
+    def _step(self, label: str, action: Callable[[], object]):
+        started = time.monotonic()
+        self.say(f"  {label}…")
+        result = action()
+        self.say(f"  {label}: done in {time.monotonic() - started:.1f}s")
+        return result
+
+    def install(self) -> None:
+        self._step("Kafka jars", lambda: self.kafka.install(say=lambda m: self.say(f"    {m}")))
+
+    def start_infrastructure(self) -> Server:
+        self.install()
+        self._step(f"Kafka {self.kafka.version()} on {self.s.kafka_bootstrap}", self.kafka.start)
+        self.server = self._step("PostgreSQL", self.postgres.start)
+        self._step("database roles and schemas", lambda: self.postgres.bootstrap(self.server))
+        created = self._step("Kafka topics", lambda: ensure_topics_sync(self.s.kafka_bootstrap))
+        if created:
+            self.say(f"    created {len(created)} topics")
+        self._step("migrations", lambda: self.migrate(self.server))
+        return self.server
+
+    def migrate(self, server: Server) -> None:
+        for service in SERVICES:
+            upgrade(service, self.postgres.service_url(server, service))
+
+    def service_env(self, service: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+        assert self.server is not None, "start_infrastructure() first"
+        return services.service_env(self.s, service, self.postgres.service_url(self.server, service), extra)
+
+    def start_service(self, service: str, extra_env: dict[str, str] | None = None) -> None:
+        if procs.running(service, self.s.run_dir):
+            services.stop(self.s, service)
+        services.start(self.s, service, self.service_env(service, extra_env))
+
+    def start_services(self, extra_env: dict[str, str] | None = None) -> None:
+        def run():
+            for service in services.START_ORDER:
+                self.start_service(service, extra_env)
+            with ThreadPoolExecutor(len(SERVICES)) as pool:
+                list(pool.map(lambda svc: services.wait_healthy(self.s, svc), services.START_ORDER))
+
+        self._step("services", run)
+
+    def up(self) -> None:
+        self.start_infrastructure()
+        self.start_services()
+
+    def down(self) -> None:
+        for service in reversed(services.START_ORDER):
+            if services.stop(self.s, service):
+                self.say(f"  stopped {service}")
+        if self.kafka.stop():
+            self.say("  stopped kafka")
+        if self.postgres.stop():
+            self.say("  stopped postgresql")
+
+    def status(self) -> list[ComponentStatus]:
+        rows = []
+        kafka_up = self.kafka.running() is not None and self.kafka.answers_metadata()
+        rows.append(ComponentStatus("kafka", "up" if kafka_up else "down", self.s.kafka_bootstrap, self.kafka.version() or "-"))
+        if self.s.database_url:
+            server = self.postgres.start()
+            pg_state, where = "external", f"{server.host}:{server.port}"
+        else:
+            info = self.postgres.running_info()
+            pg_state = "up" if info else "down"
+            where = f"unix socket in {info.socket_dir}" if info else str(self.postgres.pgdata)
+            server = self.postgres.start() if info else None
+        try:
+            pg_version = self.postgres.version(server) if server else "-"
+        except OSError:
+            pg_state, pg_version = "down", "-"
+        rows.append(ComponentStatus("postgresql", pg_state, where, pg_version))
+        for service in services.START_ORDER:
+            health = services.healthy(self.s, service, probe="healthz")
+            ready = services.healthy(self.s, service, probe="readyz")
+            state = "up" if ready else ("starting/degraded" if health else "down")
+            rows.append(ComponentStatus(service, state, self.s.url(service), (health or {}).get("version", "-")))
+        return rows

@@ -1,0 +1,1 @@
+"""Limelight's services: one package each, all with the same shape."""

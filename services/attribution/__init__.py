@@ -1,0 +1,1 @@
+"""Attribution: campaigns, codes and links, clicks, orders, commissions and ROI."""

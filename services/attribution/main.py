@@ -1,0 +1,25 @@
+"""Attribution service: `uvicorn services.attribution.main:create_app --factory`."""
+
+from fastapi import FastAPI
+
+from services.attribution import api
+from services.attribution.config import AttributionSettings, get_settings
+from services.attribution.db import SERVICE, OutboxMessage
+from shared.app import ServiceContext, create_service_app, outbox_relay
+
+
+def workers(ctx: ServiceContext):
+    return [
+        outbox_relay(ctx, OutboxMessage),
+    ]
+
+
+def create_app(settings: AttributionSettings | None = None) -> FastAPI:
+    return create_service_app(
+        name=SERVICE,
+        settings=settings or get_settings(),
+        title="Limelight Attribution",
+        description="Campaigns, affiliate codes and tracked links, orders, commissions and ROI.",
+        router=api.router,
+        workers=workers,
+    )

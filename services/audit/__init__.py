@@ -1,0 +1,1 @@
+"""Audit: authenticity audits of creators' audiences, explained and versioned."""

@@ -1,0 +1,35 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.audit.audit import repository
+from services.audit.audit.schemas import AuditRead, AuditStatus
+from shared.db import Session
+from shared.errors import NotFound
+from shared.pagination import Page, PageOut, next_cursor
+
+router = APIRouter()
+
+
+@router.get("", response_model=PageOut[AuditRead])
+async def list_audits(
+    session: Session,
+    page: Page,
+    creator_id: Annotated[uuid.UUID | None, Query()] = None,
+    status: Annotated[AuditStatus | None, Query()] = None,
+) -> PageOut[AuditRead]:
+    """List audits, oldest first; filter by creator or status."""
+    rows = await repository.list_page(session, page, creator_id=creator_id, status=status)
+    return PageOut(
+        items=[AuditRead.model_validate(a) for a in rows[: page.limit]], next_cursor=next_cursor(rows, page.limit)
+    )
+
+
+@router.get("/{audit_id}", response_model=AuditRead)
+async def get_audit(audit_id: uuid.UUID, session: Session) -> AuditRead:
+    """One audit with its status, score, flags and the model version that produced them."""
+    audit = await repository.get(session, audit_id)
+    if audit is None:
+        raise NotFound(f"audit {audit_id} does not exist")
+    return AuditRead.model_validate(audit)

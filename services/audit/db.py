@@ -1,0 +1,9 @@
+from shared.db import make_base
+from shared.messaging.outbox import Outbox, messaging_tables
+
+SCHEMA = "audit"
+SERVICE = "audit"
+
+Base = make_base(SCHEMA)
+OutboxMessage, ProcessedEvent = messaging_tables(Base)
+outbox = Outbox(OutboxMessage, producer=SERVICE)

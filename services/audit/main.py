@@ -1,0 +1,27 @@
+"""Audit service: `uvicorn services.audit.main:create_app --factory`."""
+
+from fastapi import FastAPI
+
+from services.audit import api
+from services.audit.audit.handlers import creator_consumer
+from services.audit.config import AuditSettings, get_settings
+from services.audit.db import SERVICE, OutboxMessage
+from shared.app import ServiceContext, create_service_app, outbox_relay
+
+
+def workers(ctx: ServiceContext):
+    return [
+        outbox_relay(ctx, OutboxMessage),
+        creator_consumer(ctx),
+    ]
+
+
+def create_app(settings: AuditSettings | None = None) -> FastAPI:
+    return create_service_app(
+        name=SERVICE,
+        settings=settings or get_settings(),
+        title="Limelight Audit",
+        description="Authenticity audits of creators' audiences.",
+        router=api.router,
+        workers=workers,
+    )

@@ -1,0 +1,1 @@
+"""Discovery: the searchable, multi-platform index of creators."""

@@ -1,0 +1,43 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from services.discovery.creator import repository, service
+from services.discovery.creator.schemas import CreatorCreate, CreatorRead, CreatorUpdate
+from shared.contracts.types import Platform
+from shared.db import Session
+from shared.errors import NotFound
+from shared.pagination import Page, PageOut, next_cursor
+
+router = APIRouter()
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatorRead)
+async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
+    """Add a creator account to the index. An authenticity audit is requested automatically."""
+    return CreatorRead.of(await service.create(session, body))
+
+
+@router.get("", response_model=PageOut[CreatorRead])
+async def list_creators(
+    session: Session, page: Page, platform: Annotated[Platform | None, Query()] = None
+) -> PageOut[CreatorRead]:
+    """List creators, oldest first, one cursor page at a time."""
+    rows = await repository.list_page(session, page, platform=platform)
+    return PageOut(items=[CreatorRead.of(c) for c in rows[: page.limit]], next_cursor=next_cursor(rows, page.limit))
+
+
+@router.get("/{creator_id}", response_model=CreatorRead)
+async def get_creator(creator_id: uuid.UUID, session: Session) -> CreatorRead:
+    """One creator, with the status and score of its latest authenticity audit."""
+    creator = await repository.get(session, creator_id)
+    if creator is None:
+        raise NotFound(f"creator {creator_id} does not exist")
+    return CreatorRead.of(creator)
+
+
+@router.patch("/{creator_id}", response_model=CreatorRead)
+async def update_creator(creator_id: uuid.UUID, body: CreatorUpdate, session: Session) -> CreatorRead:
+    """Change a creator. A new handle or a follower swing of 20 % or more requests a new audit."""
+    return CreatorRead.of(await service.update(session, creator_id, body))

@@ -1,0 +1,30 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Float, String, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.discovery.db import Base
+
+
+class Creator(Base):
+    __tablename__ = "creators"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    platform: Mapped[str] = mapped_column(String(20))
+    handle: Mapped[str] = mapped_column(String(100), comment="Lower-cased, without '@'.")
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    follower_count: Mapped[int | None] = mapped_column(BigInteger)
+    # Projection of audit.audit.v1 (owned by the audit service).
+    audit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    audit_status: Mapped[str | None] = mapped_column(String(20))
+    audit_score: Mapped[float | None] = mapped_column(Float)
+    audit_updated_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="occurred_at of the last audit event applied."
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

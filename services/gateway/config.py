@@ -1,0 +1,21 @@
+from functools import lru_cache
+
+from pydantic import Field
+
+from shared.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    discovery_url: str = Field(default="http://127.0.0.1:8001", description="Base URL of the discovery service.")
+    audit_url: str = Field(default="http://127.0.0.1:8002", description="Base URL of the audit service.")
+    attribution_url: str = Field(default="http://127.0.0.1:8003", description="Base URL of the attribution service.")
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=300, description="Default upstream timeout.")
+    discovery_timeout_seconds: float | None = Field(default=None, gt=0, le=300, description="Overrides the default for discovery.")
+    audit_timeout_seconds: float | None = Field(default=None, gt=0, le=300, description="Overrides the default for audit.")
+    attribution_timeout_seconds: float | None = Field(default=None, gt=0, le=300, description="Overrides the default for attribution.")
+    upstream_max_connections: int = Field(default=200, ge=1, le=10_000, description="Pooled connections to all upstreams.")
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

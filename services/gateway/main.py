@@ -1,0 +1,39 @@
+"""Gateway: `uvicorn services.gateway.main:create_app --factory`."""
+
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from services.gateway import api
+from services.gateway.config import GatewaySettings, get_settings
+from services.gateway.db import SERVICE
+from services.gateway.routes import route_table
+from shared.app import create_service_app
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def http_client(app: FastAPI):
+        limits = httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_connections,
+        )
+        # One pooled client for every upstream: connections are reused across requests.
+        async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
+            app.state.http = client
+            app.state.routes = route_table(settings)
+            yield
+
+    return create_service_app(
+        name=SERVICE,
+        settings=settings,
+        title="Limelight API",
+        description="Limelight: find creators, prove their audiences are real, pay them for the sales they drive. "
+        "Every service is reached through this gateway under /v1/<service>/.",
+        router=api.router,
+        resources=http_client,
+        serve_own_docs=False,
+    )

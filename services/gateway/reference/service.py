@@ -1,0 +1,88 @@
+"""One merged OpenAPI document: every service's paths under its gateway prefix.
+
+Schema names that two services define differently are renamed `<service>_<Name>` (and every
+$ref to them rewritten), so merging never silently replaces one service's model with another's.
+"""
+
+import asyncio
+import copy
+import json
+import logging
+from typing import Any
+
+import httpx
+
+from services.gateway.routes import Route
+
+log = logging.getLogger(__name__)
+
+REF_PREFIX = "#/components/schemas/"
+
+
+async def fetch_spec(client: httpx.AsyncClient, route: Route) -> dict[str, Any] | None:
+    try:
+        response = await client.get(f"{route.upstream}/openapi.json", timeout=min(route.timeout, 5.0))
+        response.raise_for_status()
+        return response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        log.warning("cannot fetch upstream OpenAPI", extra={"upstream": route.service, "error": type(exc).__name__})
+        return None
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(REF_PREFIX):
+                name = value[len(REF_PREFIX):]
+                out[key] = REF_PREFIX + renames.get(name, name)
+            else:
+                out[key] = _rewrite_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, renames) for v in node]
+    return node
+
+
+def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes: dict[str, Route]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    merged.setdefault("paths", {})
+    schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
+    tags = {t["name"]: t for t in merged.get("tags", [])}
+    unavailable = []
+    for service, spec in specs.items():
+        if spec is None:
+            unavailable.append(service)
+            continue
+        own = spec.get("components", {}).get("schemas", {})
+        renames = {
+            name: f"{service}_{name}"
+            for name, schema in own.items()
+            if name in schemas and json.dumps(schemas[name], sort_keys=True)
+            != json.dumps(_rewrite_refs(schema, {}), sort_keys=True)
+        }
+        for name, schema in own.items():
+            schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
+        prefix = routes[service].prefix
+        for path, item in spec.get("paths", {}).items():
+            item = _rewrite_refs(item, renames)
+            for operation in item.values():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    operation["operationId"] = f"{service}_{operation['operationId']}"
+            merged["paths"][prefix + path] = item
+        for tag in spec.get("tags", []):
+            tags.setdefault(tag["name"], tag)
+    if tags:
+        merged["tags"] = list(tags.values())
+    if unavailable:
+        merged["info"]["description"] = (
+            merged["info"].get("description", "")
+            + f"\n\nNot listed because they did not answer: {', '.join(sorted(unavailable))}."
+        )
+    return merged
+
+
+async def merged_spec(client: httpx.AsyncClient, routes: dict[str, Route], base: dict[str, Any]) -> dict[str, Any]:
+    names = list(routes)
+    fetched = await asyncio.gather(*(fetch_spec(client, routes[n]) for n in names))
+    return merge(base, dict(zip(names, fetched)), routes)

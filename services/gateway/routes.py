@@ -1,0 +1,32 @@
+"""The route table: which public prefix goes to which upstream, with what timeout.
+
+Kept as data, like a Kong service/route or an Envoy cluster, so that adding a service is one
+row here and one setting.
+"""
+
+from dataclasses import dataclass
+
+from services.gateway.config import GatewaySettings
+
+# Upstream paths that are for operators and probes, never for the public door.
+INTERNAL_PATHS = frozenset({"healthz", "readyz", "metrics", "openapi.json", "docs", "redoc"})
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    prefix: str
+    upstream: str
+    timeout: float
+
+
+def route_table(settings: GatewaySettings) -> dict[str, Route]:
+    def row(service: str, url: str, timeout: float | None) -> Route:
+        return Route(service, f"/v1/{service}", url.rstrip("/"), timeout or settings.upstream_timeout_seconds)
+
+    routes = [
+        row("discovery", settings.discovery_url, settings.discovery_timeout_seconds),
+        row("audit", settings.audit_url, settings.audit_timeout_seconds),
+        row("attribution", settings.attribution_url, settings.attribution_timeout_seconds),
+    ]
+    return {r.service: r for r in routes}

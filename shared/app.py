@@ -1,0 +1,161 @@
+"""The one way a Limelight service is assembled: logging, correlation ids, errors, health,
+metrics, the database engine, the Kafka producer and the background workers (outbox relay,
+consumers) that share the app's lifespan.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Protocol
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.db import database_ready, make_engine, make_sessionmaker
+from shared.errors import install_error_handlers
+from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
+from shared.messaging.relay import OutboxRelay
+from shared.observability import CorrelationMiddleware, configure_logging, metrics_response
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+try:
+    VERSION = version("limelight")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    VERSION = "0.0.0+source"
+
+
+class Worker(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+@dataclass
+class ServiceContext:
+    name: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    kafka: KafkaProducerHandle
+
+
+WorkerFactory = Callable[[ServiceContext], list[Worker]]
+
+
+async def _supervise(name: str, worker: Worker, stop: asyncio.Event) -> None:
+    """Keep a background worker alive: a crash is logged and the worker restarted with backoff."""
+    attempt = 0
+    while not stop.is_set():
+        try:
+            await worker.run(stop)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            attempt += 1
+            log.exception("background worker crashed; restarting", extra={"worker": name, "attempt": attempt})
+            await sleep_or_stop(stop, backoff_delay(attempt, base=0.5, cap=10.0))
+
+
+def health_router(name: str) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok", "service": name, "version": VERSION}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        ctx: ServiceContext = request.app.state.ctx
+        checks = {"database": "down", "kafka": "down"}
+        try:
+            await asyncio.wait_for(database_ready(ctx.engine), 3)
+            checks["database"] = "up"
+        except Exception as exc:  # readiness reports, it never raises
+            log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})
+        if await ctx.kafka.ping():
+            checks["kafka"] = "up"
+        ready = all(v == "up" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "service": name, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics():
+        return metrics_response()
+
+    return router
+
+
+def create_service_app(
+    *,
+    name: str,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    router: APIRouter,
+    workers: WorkerFactory | None = None,
+    openapi_tags: list[dict] | None = None,
+    resources: Callable[[FastAPI], AbstractAsyncContextManager] | None = None,
+    serve_own_docs: bool = True,
+) -> FastAPI:
+    """`resources`: extra things the app holds for its lifetime (the gateway's HTTP client).
+    `serve_own_docs=False` leaves /openapi.json and /docs to the app (the gateway merges them)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(name, settings.log_level)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, application_name=name)
+        kafka = KafkaProducerHandle(settings.kafka_bootstrap_servers, client_id=name)
+        ctx = ServiceContext(name, settings, engine, make_sessionmaker(engine), kafka)
+        app.state.ctx = ctx
+        app.state.sessionmaker = ctx.sessionmaker
+        stop = asyncio.Event()
+        tasks = []
+        if settings.run_background_workers and workers is not None:
+            for worker in workers(ctx):
+                tasks.append(asyncio.create_task(_supervise(type(worker).__name__, worker, stop)))
+        log.info("service started", extra={"workers": len(tasks)})
+        try:
+            if resources is not None:
+                async with resources(app):
+                    yield
+            else:
+                yield
+        finally:
+            stop.set()
+            if tasks:
+                _, still_running = await asyncio.wait(tasks, timeout=15)
+                for task in still_running:
+                    task.cancel()
+                await asyncio.gather(*still_running, return_exceptions=True)
+            await kafka.close()
+            await engine.dispose()
+            log.info("service stopped")
+
+    docs = {} if serve_own_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
+    app = FastAPI(
+        title=title, description=description, version=VERSION, lifespan=lifespan, openapi_tags=openapi_tags, **docs
+    )
+    app.add_middleware(CorrelationMiddleware, service=name)
+    install_error_handlers(app)
+    app.include_router(health_router(name))
+    app.include_router(router)
+    return app
+
+
+def outbox_relay(ctx: ServiceContext, model: type) -> OutboxRelay:
+    """The outbox relay of a service, tuned by its settings."""
+    return OutboxRelay(
+        service=ctx.name,
+        sessionmaker=ctx.sessionmaker,
+        model=model,
+        kafka=ctx.kafka,
+        poll_interval=ctx.settings.outbox_poll_interval_ms / 1000,
+        batch_size=ctx.settings.outbox_batch_size,
+    )

@@ -1,0 +1,105 @@
+"""The event catalog: every topic, its contract, its consumers and how it is created.
+
+`limelight up` creates these topics (and one dead-letter topic per consumer), the contract
+snapshot test reads them, and the AsyncAPI document is generated from them.
+"""
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from shared.contracts import attribution, audit, discovery, gateway
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    producer: str
+    aggregate: str
+    description: str
+    events: dict[str, type[BaseModel]]
+    consumers: tuple[str, ...] = ()
+    partitions: int = 6
+    retention_ms: int = 7 * DAY_MS
+    config: dict[str, str] = field(default_factory=dict)
+
+    def dead_letter_topics(self) -> list[str]:
+        return [dlq_topic(self.name, consumer) for consumer in self.consumers]
+
+
+def dlq_topic(topic: str, consumer: str) -> str:
+    return f"{topic}.dlq.{consumer}"
+
+
+# Partition counts leave headroom for consumer replicas (ARCHITECTURE.md, "Scaling out").
+CATALOG: tuple[Topic, ...] = (
+    Topic(
+        name="gateway.webhook.v1",
+        producer="gateway",
+        aggregate="webhook delivery",
+        description="Partner webhooks whose signature and freshness the gateway verified, body untouched.",
+        events={"WebhookReceived": gateway.WebhookReceived},
+        consumers=("attribution",),
+        partitions=6,
+        retention_ms=14 * DAY_MS,
+    ),
+    Topic(
+        name="discovery.creator.v1",
+        producer="discovery",
+        aggregate="creator",
+        description="Creators added to or changed in the discovery index; audit_needed asks for an authenticity audit.",
+        events={"CreatorCreated": discovery.CreatorPayload, "CreatorChanged": discovery.CreatorPayload},
+        consumers=("audit",),
+    ),
+    Topic(
+        name="audit.audit.v1",
+        producer="audit",
+        aggregate="audit",
+        description="Lifecycle of authenticity audits: scheduled, completed (with score and flags) or failed.",
+        events={
+            "AuditScheduled": audit.AuditPayload,
+            "AuditCompleted": audit.AuditPayload,
+            "AuditFailed": audit.AuditPayload,
+        },
+        consumers=("discovery",),
+    ),
+    Topic(
+        name="attribution.click.v1",
+        producer="attribution",
+        aggregate="tracked link",
+        description="Clicks on tracked links served by the public redirect.",
+        events={"ClickRecorded": attribution.ClickRecorded},
+        consumers=("attribution",),
+        partitions=12,
+        retention_ms=30 * DAY_MS,
+    ),
+    Topic(
+        name="attribution.conversion.v1",
+        producer="attribution",
+        aggregate="order",
+        description="Orders credited to creators, and reversals of that credit (refunds, cancellations).",
+        events={
+            "ConversionAttributed": attribution.ConversionPayload,
+            "ConversionReversed": attribution.ConversionPayload,
+        },
+        retention_ms=30 * DAY_MS,
+    ),
+    Topic(
+        name="attribution.performance.v1",
+        producer="attribution",
+        aggregate="creator",
+        description="Running sales statistics per creator, projected by discovery for ranking.",
+        events={"CreatorPerformanceUpdated": attribution.CreatorPerformanceUpdated},
+        consumers=("discovery",),
+        config={"cleanup.policy": "compact,delete"},
+    ),
+)
+
+
+def topic_by_name(name: str) -> Topic:
+    for topic in CATALOG:
+        if topic.name == name:
+            return topic
+    raise KeyError(name)

@@ -1,0 +1,52 @@
+"""The one envelope every Kafka message carries (see ARCHITECTURE.md, "Event backbone")."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.observability import current_correlation_id
+
+P = TypeVar("P", bound=BaseModel)
+
+
+class Envelope(BaseModel, Generic[P]):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: uuid.UUID = Field(description="Unique id of this event; consumers deduplicate on it.")
+    event_type: str = Field(description="Past-tense fact, e.g. CreatorCreated.")
+    schema_version: int = Field(ge=1, description="Minor version of the payload contract within the topic's major.")
+    occurred_at: AwareDatetime = Field(description="When the fact happened, UTC.")
+    producer: str = Field(description="Service that produced the event.")
+    tenant_id: uuid.UUID | None = Field(default=None, description="Tenant the event belongs to, if any.")
+    aggregate_id: str = Field(description="Aggregate the event is about; also the Kafka key.")
+    correlation_id: str | None = Field(default=None, description="Follows one user action across services.")
+    payload: P
+
+
+class RawEnvelope(Envelope[dict[str, Any]]):  # type: ignore[misc]
+    """An envelope whose payload is not yet validated against its event type's model."""
+
+
+def new_envelope(
+    *,
+    event_type: str,
+    producer: str,
+    aggregate_id: str,
+    payload: BaseModel,
+    tenant_id: uuid.UUID | None = None,
+    schema_version: int = 1,
+    correlation_id: str | None = None,
+) -> Envelope:
+    return Envelope[type(payload)](  # type: ignore[misc]
+        event_id=uuid.uuid4(),
+        event_type=event_type,
+        schema_version=schema_version,
+        occurred_at=datetime.now(UTC),
+        producer=producer,
+        tenant_id=tenant_id,
+        aggregate_id=aggregate_id,
+        correlation_id=correlation_id or current_correlation_id(),
+        payload=payload,
+    )

@@ -1,0 +1,1 @@
+"""Messaging mechanics: Kafka producer handle, transactional outbox and relay, idempotent consumer."""

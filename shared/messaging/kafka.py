@@ -1,0 +1,76 @@
+"""One long-lived idempotent Kafka producer per process, started lazily so that a service can
+boot (and serve reads) while the broker is down; the outbox holds events until it is back.
+"""
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+log = logging.getLogger(__name__)
+
+
+def backoff_delay(attempt: int, *, base: float = 0.2, cap: float = 5.0) -> float:
+    """Exponential backoff: base, 2*base, 4*base ... capped."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+class KafkaProducerHandle:
+    def __init__(self, bootstrap_servers: str, client_id: str):
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> AIOKafkaProducer:
+        """The started producer; raises KafkaError when the broker cannot be reached."""
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap_servers,
+                    client_id=self.client_id,
+                    # acks=all + idempotence: a broker-side retry never duplicates or reorders
+                    # within a partition (KIP-98).
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=2,
+                    request_timeout_ms=10_000,
+                )
+                try:
+                    await producer.start()
+                except BaseException:
+                    await producer.stop()
+                    raise
+                self._producer = producer
+            return self._producer
+
+    async def reset(self) -> None:
+        """Drop the producer after a failure so the next `get` builds a fresh one."""
+        async with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except KafkaError:
+                log.warning("error while stopping kafka producer", exc_info=True)
+
+    async def ping(self, timeout: float = 3.0) -> bool:
+        """True when the broker answers a metadata request."""
+        try:
+            producer = await asyncio.wait_for(self.get(), timeout)
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout)
+            return True
+        except (KafkaError, TimeoutError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.reset()
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep, but wake at once when `stop` is set."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass
