@@ -10,7 +10,7 @@ SERVICES = ("discovery", "audit", "attribution", "gateway")
 
 
 class RuntimeSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     state_dir: Path = Field(
         default=ROOT / ".limelight" / "dev",

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.observability import current_correlation_id
+from shared.observability import CORRELATION_HEADER, current_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +89,13 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     )
 
 
-async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error", exc_info=exc)
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    cid = getattr(request.state, "correlation_id", None) or current_correlation_id()
+    log.exception("unhandled error", exc_info=exc, extra={"correlation_id": cid})
     return JSONResponse(
-        error_body("internal_error", f"unexpected error; quote correlation id {current_correlation_id()}"),
+        error_body("internal_error", f"unexpected error; quote correlation id {cid}"),
         status_code=500,
+        headers={CORRELATION_HEADER: cid} if cid else None,
     )
 
 

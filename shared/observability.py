@@ -53,7 +53,7 @@ class _CorrelationFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = _correlation_id.get()
+        record.correlation_id = getattr(record, "correlation_id", None) or _correlation_id.get()
         record.service = self.service
         return True
 
@@ -101,6 +101,8 @@ class CorrelationMiddleware:
             request.headers.get(REQUEST_ID_HEADER)
         ) or new_correlation_id()
         token = _correlation_id.set(cid)
+        # Also on the request state: the 500 handler runs outside this middleware's context.
+        scope.setdefault("state", {})["correlation_id"] = cid
         started = time.perf_counter()
         status_holder = {"status": 500}
 

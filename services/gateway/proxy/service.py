@@ -37,9 +37,10 @@ def _request_headers(request: Request) -> list[tuple[str, str]]:
 SET_BY_GATEWAY = frozenset({"date", "server", CORRELATION_HEADER.lower()})
 
 
-def _response_headers(response: httpx.Response) -> list[tuple[str, str]]:
+def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+    # Raw pairs, not a dict: repeated headers such as Set-Cookie must all pass through.
     return [
-        (k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP | SET_BY_GATEWAY
+        (k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in HOP_BY_HOP | SET_BY_GATEWAY
     ]
 
 
@@ -63,9 +64,8 @@ async def forward(client: httpx.AsyncClient, route: Route, path: str, request: R
     except httpx.TransportError as exc:
         log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
         return JSONResponse(error_body("bad_gateway", f"{route.service} is unreachable"), status_code=502)
-    return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=_response_headers(upstream),
-        background=BackgroundTask(upstream.aclose),
+    response = StreamingResponse(
+        upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
     )
+    response.raw_headers = _response_headers(upstream)
+    return response

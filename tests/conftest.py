@@ -1,0 +1,146 @@
+"""One real platform per test session: Kafka (KRaft, JVM), PostgreSQL 16 + pgvector, topics,
+migrations and the four services as separate processes, on ports and in a state folder of
+their own so a developer's `limelight up` is never touched. Nothing here is mocked.
+"""
+
+import asyncio
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+
+from runtime import services
+from runtime.config import ROOT, RuntimeSettings
+from runtime.platform import Platform
+from shared.contracts.discovery import CreatorPayload
+from shared.contracts.envelope import new_envelope
+
+logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+TEST_STATE = ROOT / ".limelight" / "test"
+
+# Fast relay polling keeps the suite quick; everything else runs with production defaults.
+SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"}
+
+
+def test_settings() -> RuntimeSettings:
+    return RuntimeSettings(
+        state_dir=TEST_STATE,
+        database_url=os.environ.get("DATABASE_URL"),
+        kafka_port=int(os.environ.get("LIMELIGHT_TEST_KAFKA_PORT", "19092")),
+        kafka_controller_port=int(os.environ.get("LIMELIGHT_TEST_KAFKA_CONTROLLER_PORT", "19093")),
+        gateway_port=18000,
+        discovery_port=18001,
+        audit_port=18002,
+        attribution_port=18003,
+    )
+
+
+@pytest.fixture(scope="session")
+def platform() -> Platform:
+    settings = test_settings()
+    stale = Platform(settings, say=lambda _: None)
+    stale.down()
+    # Every session starts from empty Kafka and PostgreSQL data: no state leaks between runs.
+    for folder in ("kafka", "postgres", "run", "logs"):
+        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    platform = Platform(settings, say=lambda m: print(m, flush=True))
+    try:
+        platform.start_infrastructure()
+        platform.start_services(SERVICE_ENV)
+        yield platform
+    finally:
+        platform.down()
+
+
+@pytest.fixture(scope="session")
+def restart_service(platform: Platform) -> Callable[[str], None]:
+    def restart(service: str) -> None:
+        platform.start_service(service, SERVICE_ENV)
+        services.wait_healthy(platform.s, service)
+
+    return restart
+
+
+@pytest_asyncio.fixture(scope="session")
+async def gateway(platform: Platform):
+    async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def producer(platform: Platform):
+    """A plain Kafka producer, for injecting messages as another service (or an attacker) would."""
+    kafka = AIOKafkaProducer(bootstrap_servers=platform.s.kafka_bootstrap, acks="all", enable_idempotence=True)
+    await kafka.start()
+    yield kafka
+    await kafka.stop()
+
+
+@pytest.fixture(scope="session")
+def service_dsn(platform: Platform) -> Callable[[str], str]:
+    """asyncpg DSN of a service's own role (the same login the service itself uses)."""
+
+    def dsn(service: str) -> str:
+        url = platform.service_env(service)["DATABASE_URL"]
+        return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    return dsn
+
+
+@pytest_asyncio.fixture(scope="session")
+async def audit_db(service_dsn):
+    conn = await asyncpg.connect(service_dsn("audit"))
+    yield conn
+    await conn.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def discovery_db(service_dsn):
+    conn = await asyncpg.connect(service_dsn("discovery"))
+    yield conn
+    await conn.close()
+
+
+async def eventually(check: Callable[[], Awaitable[object]], *, timeout: float = 30, interval: float = 0.1):
+    """Poll `check` until it returns a truthy value; fail with the last value after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    last = None
+    while True:
+        last = await check()
+        if last:
+            return last
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"condition not met within {timeout}s (last value: {last!r})")
+        await asyncio.sleep(interval)
+
+
+def unique_handle(prefix: str = "creator") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def creator_created(creator_id: uuid.UUID | None = None, *, event_id: uuid.UUID | None = None, handle: str | None = None):
+    """A discovery.creator.v1 CreatorCreated envelope, as discovery's relay would publish it."""
+    creator_id = creator_id or uuid.uuid4()
+    envelope = new_envelope(
+        event_type="CreatorCreated",
+        producer="discovery",
+        aggregate_id=str(creator_id),
+        payload=CreatorPayload(
+            creator_id=creator_id, platform="tiktok", handle=handle or unique_handle(), audit_needed=True
+        ),
+    )
+    if event_id is not None:
+        envelope = envelope.model_copy(update={"event_id": event_id})
+    return envelope
+
+
+async def publish(producer: AIOKafkaProducer, topic: str, envelope) -> None:
+    await producer.send_and_wait(topic, envelope.model_dump_json().encode(), key=envelope.aggregate_id.encode())
