@@ -58,9 +58,21 @@ class _CorrelationFilter(logging.Filter):
         return True
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (test runners swap it)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """One JSON object per line on stdout, for every logger (uvicorn's included)."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.addFilter(_CorrelationFilter(service))
     handler.setFormatter(
         JsonFormatter(

@@ -4,6 +4,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from services.gateway.reference.service import merged_spec
+from shared.contracts.asyncapi import asyncapi_document
 
 router = APIRouter()
 
@@ -24,3 +25,9 @@ async def docs() -> HTMLResponse:
 @router.get("/redoc", include_in_schema=False)
 async def redoc() -> HTMLResponse:
     return get_redoc_html(openapi_url="/openapi.json", title="Limelight API reference")
+
+
+@router.get("/asyncapi.json", include_in_schema=False)
+async def asyncapi(request: Request) -> JSONResponse:
+    """The AsyncAPI document of every Kafka topic and its event contracts."""
+    return JSONResponse(asyncapi_document(request.app.version, request.app.state.ctx.settings.kafka_bootstrap_servers))

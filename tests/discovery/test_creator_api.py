@@ -1,0 +1,74 @@
+"""Creator API behaviour through the gateway: clear 4xx, nothing half-written, cursor pages."""
+
+import pytest
+
+from tests.conftest import unique_handle
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+
+async def test_handle_is_normalised(gateway):
+    handle = unique_handle()
+    response = await gateway.post("/v1/discovery/creators", json={"platform": "x", "handle": f"  @{handle.upper()} "})
+    assert response.status_code == 201
+    assert response.json()["handle"] == handle
+
+
+async def test_duplicate_handle_is_a_409_and_writes_nothing(gateway, discovery_db):
+    handle = unique_handle()
+    first = await gateway.post("/v1/discovery/creators", json={"platform": "instagram", "handle": handle})
+    assert first.status_code == 201
+    second = await gateway.post("/v1/discovery/creators", json={"platform": "instagram", "handle": handle.upper()})
+    assert second.status_code == 409
+    assert second.json()["detail"][0]["field"] == "body.handle"
+    events = await discovery_db.fetchval(
+        "select count(*) from discovery.outbox where envelope->'payload'->>'handle' = $1", handle
+    )
+    assert events == 1
+
+
+async def test_invalid_body_names_each_field_and_reason(gateway):
+    response = await gateway.post(
+        "/v1/discovery/creators", json={"platform": "myspace", "handle": "", "follower_count": -1}
+    )
+    assert response.status_code == 422
+    fields = {d["field"] for d in response.json()["detail"]}
+    assert fields == {"body.platform", "body.handle", "body.follower_count"}
+    assert all(d["reason"] for d in response.json()["detail"])
+
+
+async def test_unknown_creator_is_a_404(gateway):
+    response = await gateway.get("/v1/discovery/creators/00000000-0000-4000-8000-000000000000")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+async def test_malformed_creator_id_is_a_422(gateway):
+    response = await gateway.get("/v1/discovery/creators/not-a-uuid")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "path.creator_id"
+
+
+async def test_forged_cursor_is_a_422_naming_the_cursor(gateway):
+    response = await gateway.get("/v1/discovery/creators", params={"cursor": "bm9wZQ"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [{"field": "query.cursor", "reason": "not a cursor returned by this API"}]
+
+
+async def test_cursor_pages_return_every_creator_once(gateway):
+    created = set()
+    for _ in range(5):
+        response = await gateway.post("/v1/discovery/creators", json={"platform": "pinterest", "handle": unique_handle()})
+        created.add(response.json()["id"])
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"platform": "pinterest", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = (await gateway.get("/v1/discovery/creators", params=params)).json()
+        seen += [c["id"] for c in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    assert created <= set(seen)
+    assert pages == (len(seen) + 1) // 2
