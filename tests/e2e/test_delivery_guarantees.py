@@ -10,8 +10,10 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from runtime import procs
+from shared.contracts.catalog import CATALOG
 from tests.conftest import creator_created, eventually, publish, unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -103,6 +105,14 @@ async def test_events_committed_while_kafka_is_down_arrive_after_it_returns(plat
         assert unsent == len(ids)
     finally:
         await asyncio.to_thread(platform.kafka.start)
+
+    # The broker kept its data across the restart: every catalog topic is still there.
+    admin = AIOKafkaAdminClient(bootstrap_servers=platform.s.kafka_bootstrap)
+    await admin.start()
+    try:
+        assert {t.name for t in CATALOG} <= set(await admin.list_topics())
+    finally:
+        await admin.close()
 
     async def all_projected():
         bodies = [(await gateway.get(f"/v1/discovery/creators/{i}")).json() for i in ids]
