@@ -103,26 +103,8 @@ class Postgres:
                     await conn.execute(f'create database "{database}"')
             finally:
                 await conn.close()
-        conn = await asyncpg.connect(_with_database(server.admin_dsn, database))
         passwords = None if server.local else self._passwords()
-        try:
-            async with conn.transaction():
-                # pgvector lives in public once; PostgreSQL 16 already denies CREATE there to
-                # PUBLIC, and the service roles keep USAGE so they can use the type.
-                await conn.execute("create extension if not exists vector schema public")
-                for service in SERVICES:
-                    role = role_name(service)
-                    if not await conn.fetchval("select 1 from pg_roles where rolname = $1", role):
-                        await conn.execute(f'create role "{role}" login')
-                    if passwords is not None:
-                        # Identifiers cannot be bound parameters; the password is our own token.
-                        await conn.execute(f"alter role \"{role}\" password '{passwords[service]}'")
-                    await conn.execute(f'create schema if not exists "{service}" authorization "{role}"')
-                    await conn.execute(f'alter schema "{service}" owner to "{role}"')
-                    await conn.execute(f'revoke all on schema "{service}" from public')
-                    await conn.execute(f'alter role "{role}" set search_path = "{service}", public')
-        finally:
-            await conn.close()
+        await bootstrap_database(_with_database(server.admin_dsn, database), passwords)
 
     def service_url(self, server: Server, service: str) -> str:
         """SQLAlchemy URL for the service's own role."""
@@ -142,6 +124,38 @@ class Postgres:
                 await conn.close()
 
         return asyncio.run(query())
+
+
+async def bootstrap_database(admin_url: str, passwords: dict[str, str] | None) -> None:
+    """Create pgvector and every service's login role and schema, idempotently.
+
+    `admin_url` is an administrator login to the Limelight database itself (SQLAlchemy or
+    asyncpg form). `passwords` maps each service to its role's password; None leaves the
+    roles without one (the bundled server trusts its unix socket).
+    """
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        async with conn.transaction():
+            # pgvector lives in public once; PostgreSQL 16 already denies CREATE there to
+            # PUBLIC, and the service roles keep USAGE so they can use the type.
+            await conn.execute("create extension if not exists vector schema public")
+            for service in SERVICES:
+                role = role_name(service)
+                if not await conn.fetchval("select 1 from pg_roles where rolname = $1", role):
+                    await conn.execute(f'create role "{role}" login')
+                if passwords is not None:
+                    # ALTER ROLE takes no bind parameters, and a password may come from an
+                    # operator's environment: the server quotes it (format %L) rather than us.
+                    statement = await conn.fetchval(
+                        "select format('alter role %I password %L', $1::text, $2::text)", role, passwords[service]
+                    )
+                    await conn.execute(statement)
+                await conn.execute(f'create schema if not exists "{service}" authorization "{role}"')
+                await conn.execute(f'alter schema "{service}" owner to "{role}"')
+                await conn.execute(f'revoke all on schema "{service}" from public')
+                await conn.execute(f'alter role "{role}" set search_path = "{service}", public')
+    finally:
+        await conn.close()
 
 
 def _asyncpg_dsn(url: str) -> str:
