@@ -45,7 +45,7 @@ class Kafka:
         if target.exists():
             shutil.rmtree(target)
         subprocess.run(
-            ["mvn", "-B", "-q", "-f", str(DEPLOY / "pom.xml"), "dependency:copy-dependencies",
+            ["mvn", "-B", "-q", "--no-transfer-progress", "-Dstyle.color=never", "-f", str(DEPLOY / "pom.xml"), "dependency:copy-dependencies",
              f"-DoutputDirectory={target}", "-DincludeScope=runtime"],
             check=True,
         )

@@ -5,6 +5,7 @@ grant on the others, so a service reading another's tables gets "permission deni
 """
 
 import asyncio
+import logging
 import json
 import os
 import secrets
@@ -18,6 +19,9 @@ from pgserver.utils import PostmasterInfo
 from sqlalchemy.engine import make_url
 
 from runtime.config import SERVICES, RuntimeSettings
+
+# pgserver narrates every handle it opens and closes at INFO.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def role_name(service: str) -> str:
