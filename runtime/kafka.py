@@ -84,7 +84,7 @@ class Kafka:
     def _format_storage(self) -> None:
         if (self.data_dir / "meta.properties").exists():
             return  # formatted before: keep the data across restarts
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = _cluster_id()
         subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(self.config_file)),
             check=True,
@@ -126,6 +126,15 @@ class Kafka:
     def stop(self) -> bool:
         # SIGTERM triggers the broker's controlled shutdown; give it time to flush.
         return procs.stop(NAME, self.s.run_dir, timeout=60)
+
+
+def _cluster_id() -> str:
+    """A Kafka cluster id: base64url of 16 random bytes. Like Kafka's Uuid.randomUuid, draw
+    again when it starts with '-', which the storage tool would read as an option."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
 
 
 async def _answers_metadata(bootstrap: str) -> bool:

@@ -157,7 +157,9 @@ async def bootstrap_database(admin_url: str, passwords: dict[str, str] | None) -
                 await conn.execute(f'create schema if not exists "{service}" authorization "{role}"')
                 await conn.execute(f'alter schema "{service}" owner to "{role}"')
                 await conn.execute(f'revoke all on schema "{service}" from public')
-                await conn.execute(f'alter role "{role}" set search_path = "{service}", public')
+                # Tables are always schema-qualified; a role-level search_path would only make
+                # Alembic mistake the service schema for the default one.
+                await conn.execute(f'alter role "{role}" reset search_path')
     finally:
         await conn.close()
 

@@ -59,6 +59,12 @@ def run_env(metadata: MetaData) -> None:
         return
 
     def migrate(connection: Connection) -> None:
+        # Everything is schema-qualified; with the service schema first on the search path,
+        # autogenerate would reflect its tables as the default schema's and see them as new.
+        connection.exec_driver_sql("set search_path to public")
+        # Close the implicit transaction the SET opened, or Alembic's would nest inside it and
+        # be rolled back when the connection closes.
+        connection.commit()
         configure(connection)
         with context.begin_transaction():
             context.run_migrations()

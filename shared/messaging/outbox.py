@@ -15,6 +15,10 @@ from shared.contracts.catalog import topic_by_name
 from shared.contracts.envelope import Envelope
 
 
+# Kafka's default max.message.bytes is 1 MiB; leave room for the record's key and headers.
+MAX_EVENT_BYTES = 900_000
+
+
 class OutboxError(ValueError):
     """An event that does not match its topic's contract: a programming error, caught before commit."""
 
@@ -27,6 +31,8 @@ def messaging_tables(base: type[DeclarativeBase]) -> tuple[type, type]:
         __table_args__ = (
             # The relay only ever scans unsent rows in id order; keep that index tiny.
             Index("ix_outbox_unsent", "id", postgresql_where="sent_at IS NULL"),
+            # Housekeeping deletes published rows by age.
+            Index("ix_outbox_sent_at", "sent_at", postgresql_where="sent_at IS NOT NULL"),
         )
 
         id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
@@ -48,7 +54,9 @@ def messaging_tables(base: type[DeclarativeBase]) -> tuple[type, type]:
         consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
         event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
         topic: Mapped[str] = mapped_column(String(249))
-        processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+        processed_at: Mapped[datetime] = mapped_column(
+            DateTime(timezone=True), server_default=func.now(), index=True
+        )
 
     return OutboxMessage, ProcessedEvent
 
@@ -69,12 +77,17 @@ class Outbox:
             raise OutboxError(f"{envelope.event_type} payload must be {expected.__name__}")
         if envelope.producer != self.producer or contract.producer != self.producer:
             raise OutboxError(f"{self.producer} cannot publish to {topic}")
+        body = envelope.model_dump(mode="json")
+        size = len(envelope.model_dump_json())
+        if size > MAX_EVENT_BYTES:
+            # Refused before commit: a row the broker would reject would block the outbox.
+            raise OutboxError(f"{envelope.event_type} is {size} bytes; events must stay under {MAX_EVENT_BYTES}")
         session.add(
             self.model(
                 event_id=envelope.event_id,
                 topic=topic,
                 key=envelope.aggregate_id,
                 event_type=envelope.event_type,
-                envelope=envelope.model_dump(mode="json"),
+                envelope=body,
             )
         )

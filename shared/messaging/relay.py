@@ -3,9 +3,14 @@ idempotent producer), marks them sent, commits. Kafka down means rows wait, neve
 
 Delivery is at-least-once: if the process dies between the broker's ack and the commit, the
 rows are published again and consumers drop the duplicates by event_id.
+
+Per-aggregate order holds across replicas: each batch transaction first takes a
+transaction-level advisory lock for the schema, so one relay publishes at a time and batches
+reach Kafka in id order (ADR 0003).
 """
 
 import asyncio
+import hashlib
 import json
 import logging
 from datetime import timedelta
@@ -48,6 +53,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.retention = retention
         self.stats_interval = stats_interval
+        schema = model.__table__.schema
+        self._lock_key = int.from_bytes(hashlib.sha256(f"limelight.outbox.{schema}".encode()).digest()[:8], "big", signed=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
@@ -73,8 +80,19 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many rows it sent (0 when there was nothing)."""
+        claimed: list[int] = []
+        try:
+            return await self._publish_batch(claimed)
+        except (KafkaError, TimeoutError) as exc:
+            if claimed:
+                await self._record_failure(claimed, exc)
+            raise
+
+    async def _publish_batch(self, claimed: list[int]) -> int:
         model = self.model
         async with self.sessionmaker() as session, session.begin():
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key))):
+                return 0  # another replica is publishing this schema's outbox right now
             rows = (
                 await session.execute(
                     select(model.id, model.topic, model.key, model.event_type, model.envelope)
@@ -86,6 +104,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            claimed.extend(r.id for r in rows)
             producer = await self.kafka.get()
             futures = []
             for row in rows:
@@ -110,6 +129,18 @@ class OutboxRelay:
         for row in rows:
             OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
         return len(rows)
+
+    async def _record_failure(self, ids: list[int], exc: BaseException) -> None:
+        """Note the failed attempt on the rows, for operators looking at a stuck outbox."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                await session.execute(
+                    update(self.model)
+                    .where(self.model.id.in_(ids))
+                    .values(attempts=self.model.attempts + 1, last_error=repr(exc)[:1000])
+                )
+        except DBAPIError:
+            log.warning("could not record the outbox failure", exc_info=True)
 
     async def housekeeping(self) -> None:
         """Refresh the lag metrics and delete rows published longer ago than the retention."""

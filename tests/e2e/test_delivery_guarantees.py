@@ -36,7 +36,7 @@ async def test_same_event_delivered_twice_has_one_effect(producer, audit_db):
 
     async def marker_processed():
         return await audit_db.fetchval(
-            "select 1 from audit.processed_events where consumer = 'audit' and event_id = $1", marker.event_id
+            "select 1 from audit.processed_events where consumer = 'audit.creator-audits' and event_id = $1", marker.event_id
         )
 
     await eventually(marker_processed)
@@ -134,7 +134,7 @@ async def test_consumer_killed_mid_stream_loses_and_duplicates_nothing(platform,
 
     async def processed() -> int:
         return await audit_db.fetchval(
-            "select count(*) from audit.processed_events where consumer = 'audit' and event_id = any($1::uuid[])",
+            "select count(*) from audit.processed_events where consumer = 'audit.creator-audits' and event_id = any($1::uuid[])",
             event_ids,
         )
 

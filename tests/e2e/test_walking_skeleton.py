@@ -66,7 +66,7 @@ async def test_follower_swing_while_an_audit_is_pending_adds_no_second_audit(gat
 
     async def change_consumed():
         return await audit_db.fetchval(
-            "select 1 from audit.processed_events where consumer = 'audit' and event_id = $1", change_event["event_id"]
+            "select 1 from audit.processed_events where consumer = 'audit.creator-audits' and event_id = $1", change_event["event_id"]
         )
 
     await eventually(change_consumed)

@@ -34,6 +34,7 @@ def upgrade() -> None:
     schema='attribution'
     )
     op.create_index('ix_outbox_unsent', 'outbox', ['id'], unique=False, schema='attribution', postgresql_where='sent_at IS NULL')
+    op.create_index('ix_outbox_sent_at', 'outbox', ['sent_at'], unique=False, schema='attribution', postgresql_where='sent_at IS NOT NULL')
     op.create_table('processed_events',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.UUID(), nullable=False),
@@ -42,9 +43,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('consumer', 'event_id', name=op.f('pk_processed_events')),
     schema='attribution'
     )
+    op.create_index(op.f('ix_attribution_processed_events_processed_at'), 'processed_events', ['processed_at'], unique=False, schema='attribution')
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_attribution_processed_events_processed_at'), table_name='processed_events', schema='attribution')
     op.drop_table('processed_events', schema='attribution')
+    op.drop_index('ix_outbox_sent_at', table_name='outbox', schema='attribution', postgresql_where='sent_at IS NOT NULL')
     op.drop_index('ix_outbox_unsent', table_name='outbox', schema='attribution', postgresql_where='sent_at IS NULL')
     op.drop_table('outbox', schema='attribution')

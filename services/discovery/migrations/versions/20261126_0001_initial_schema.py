@@ -51,6 +51,7 @@ def upgrade() -> None:
     schema='discovery'
     )
     op.create_index('ix_outbox_unsent', 'outbox', ['id'], unique=False, schema='discovery', postgresql_where='sent_at IS NULL')
+    op.create_index('ix_outbox_sent_at', 'outbox', ['sent_at'], unique=False, schema='discovery', postgresql_where='sent_at IS NOT NULL')
     op.create_table('processed_events',
     sa.Column('consumer', sa.String(length=100), nullable=False),
     sa.Column('event_id', sa.UUID(), nullable=False),
@@ -59,10 +60,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('consumer', 'event_id', name=op.f('pk_processed_events')),
     schema='discovery'
     )
+    op.create_index(op.f('ix_discovery_processed_events_processed_at'), 'processed_events', ['processed_at'], unique=False, schema='discovery')
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_discovery_processed_events_processed_at'), table_name='processed_events', schema='discovery')
     op.drop_table('processed_events', schema='discovery')
+    op.drop_index('ix_outbox_sent_at', table_name='outbox', schema='discovery', postgresql_where='sent_at IS NOT NULL')
     op.drop_index('ix_outbox_unsent', table_name='outbox', schema='discovery', postgresql_where='sent_at IS NULL')
     op.drop_table('outbox', schema='discovery')
     op.drop_index(op.f('ix_discovery_creators_created_at'), table_name='creators', schema='discovery')
