@@ -4,11 +4,13 @@ import asyncio
 import socket
 
 import httpx
+from starlette.requests import Request
 import pytest
 import pytest_asyncio
 
 from services.gateway.config import GatewaySettings
 from services.gateway.main import create_app
+from services.gateway.proxy.service import _request_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -24,6 +26,32 @@ async def test_unknown_service_is_a_404_that_lists_the_services(gateway):
 async def test_upstream_operator_endpoints_are_not_exposed(gateway, path):
     response = await gateway.get(f"/v1/discovery/{path}")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "raw_path",
+    ["/v1/discovery/%2e%2e/metrics", "/v1/discovery/creators/%2E%2E/%2e%2e/metrics", "/v1/discovery/a%2Fb",
+     "/v1/discovery/creators%00", "/v1/discovery/%ff"],
+)
+async def test_path_tricks_are_refused_naming_the_path(gateway, raw_path):
+    response = await gateway.get(gateway.base_url.copy_with(raw_path=raw_path.encode()))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "path"
+
+
+async def test_an_encoded_question_mark_stays_part_of_the_path(gateway):
+    response = await gateway.get(gateway.base_url.copy_with(raw_path=b"/v1/discovery/creators%3Flimit=0"))
+    # Upstream sees the path "/creators?limit=0" (no such route), not /creators with a query.
+    assert response.status_code == 404
+
+
+async def test_client_forwarded_for_and_connection_listed_headers_are_not_forwarded():
+    scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"",
+             "headers": [(b"x-forwarded-for", b"6.6.6.6"), (b"connection", b"x-secret"), (b"x-secret", b"1"),
+                         (b"host", b"gw")], "client": ("10.1.2.3", 5555), "scheme": "http", "server": ("gw", 80)}
+    headers = dict(_request_headers(Request(scope)))
+    assert headers["X-Forwarded-For"] == "10.1.2.3"
+    assert "x-secret" not in {k.lower() for k in headers}
 
 
 async def test_upstream_validation_error_passes_through_with_the_field_named(gateway):

@@ -1,7 +1,6 @@
 from fastapi import APIRouter, Request
 
 from services.gateway.proxy import service
-from services.gateway.routes import INTERNAL_PATHS
 from shared.errors import NotFound
 
 router = APIRouter()
@@ -15,6 +14,4 @@ async def proxy(upstream: str, path: str, request: Request):
     route = request.app.state.routes.get(upstream)
     if route is None:
         raise NotFound(f"no service named '{upstream}'; try one of {sorted(request.app.state.routes)}")
-    if path.split("/", 1)[0] in INTERNAL_PATHS:
-        raise NotFound(f"/{path} is not served through the gateway")
-    return await service.forward(request.app.state.http, route, path, request)
+    return await service.forward(request.app.state.http, route, request)
