@@ -1,4 +1,9 @@
-"""Cursor (keyset) pagination for every list endpoint: stable under inserts, O(limit) per page."""
+"""Cursor (keyset) pagination for every list endpoint, ordered by (created_at, id).
+
+Each page costs O(limit) whatever its depth, and a row never appears on two pages. A row
+committed while a client is paging may be missed if its created_at (its transaction's start)
+falls before the cursor; requests' transactions are short, so that window is milliseconds.
+"""
 
 import base64
 import json
@@ -9,6 +14,7 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Select, tuple_
 
 from shared.errors import Invalid
 
@@ -59,3 +65,11 @@ def next_cursor(rows: list, limit: int) -> str | None:
         return None
     last = rows[limit - 1]
     return encode_cursor(last.created_at, last.id)
+
+
+def keyset(query: Select, model, page: PageParams) -> Select:
+    """Order `query` by (created_at, id), start after the cursor, fetch limit + 1 rows."""
+    query = query.order_by(model.created_at, model.id).limit(page.limit + 1)
+    if page.after is not None:
+        query = query.where(tuple_(model.created_at, model.id) > tuple_(*page.after))
+    return query

@@ -72,3 +72,35 @@ async def test_cursor_pages_return_every_creator_once(gateway):
     assert len(seen) == len(set(seen))
     assert created <= set(seen)
     assert pages == (len(seen) + 1) // 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"platform": "x", "handle": "nul\u0000byte"}, "body.handle"),
+        ({"platform": "x", "handle": unique_handle(), "display_name": "a\u0000b"}, "body.display_name"),
+        ({"platform": "x", "handle": unique_handle(), "follower_count": 2**63}, "body.follower_count"),
+    ],
+)
+async def test_values_the_database_cannot_hold_are_a_422(gateway, body, field):
+    response = await gateway.post("/v1/discovery/creators", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == field
+
+
+async def test_clearing_the_handle_is_a_422_and_changes_nothing(gateway):
+    handle = unique_handle()
+    creator = (await gateway.post("/v1/discovery/creators", json={"platform": "x", "handle": handle})).json()
+    response = await gateway.patch(f"/v1/discovery/creators/{creator['id']}", json={"handle": None})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "body.handle"
+    assert (await gateway.get(f"/v1/discovery/creators/{creator['id']}")).json()["handle"] == handle
+
+
+async def test_renaming_to_a_taken_handle_is_a_409(gateway):
+    taken = unique_handle()
+    await gateway.post("/v1/discovery/creators", json={"platform": "x", "handle": taken})
+    other = (await gateway.post("/v1/discovery/creators", json={"platform": "x", "handle": unique_handle()})).json()
+    response = await gateway.patch(f"/v1/discovery/creators/{other['id']}", json={"handle": taken})
+    assert response.status_code == 409
+    assert response.json()["detail"][0]["field"] == "body.handle"

@@ -1,10 +1,10 @@
 import uuid
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit.models import Audit
-from shared.pagination import PageParams
+from shared.pagination import PageParams, keyset
 
 
 async def get(session: AsyncSession, audit_id: uuid.UUID) -> Audit | None:
@@ -19,11 +19,9 @@ async def pending_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> A
 async def list_page(
     session: AsyncSession, page: PageParams, *, creator_id: uuid.UUID | None = None, status: str | None = None
 ) -> list[Audit]:
-    query = select(Audit).order_by(Audit.created_at, Audit.id).limit(page.limit + 1)
+    query = select(Audit)
     if creator_id is not None:
         query = query.where(Audit.creator_id == creator_id)
     if status is not None:
         query = query.where(Audit.status == status)
-    if page.after is not None:
-        query = query.where(tuple_(Audit.created_at, Audit.id) > tuple_(*page.after))
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(keyset(query, Audit, page))).scalars())

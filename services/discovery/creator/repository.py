@@ -1,10 +1,10 @@
 import uuid
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.discovery.creator.models import Creator
-from shared.pagination import PageParams
+from shared.pagination import PageParams, keyset
 
 
 async def get(session: AsyncSession, creator_id: uuid.UUID, *, for_update: bool = False) -> Creator | None:
@@ -21,9 +21,7 @@ async def find_by_handle(session: AsyncSession, platform: str, handle: str) -> C
 
 async def list_page(session: AsyncSession, page: PageParams, *, platform: str | None = None) -> list[Creator]:
     """Up to page.limit + 1 creators, oldest first (the extra row tells whether a next page exists)."""
-    query = select(Creator).order_by(Creator.created_at, Creator.id).limit(page.limit + 1)
+    query = select(Creator)
     if platform is not None:
         query = query.where(Creator.platform == platform)
-    if page.after is not None:
-        query = query.where(tuple_(Creator.created_at, Creator.id) > tuple_(*page.after))
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(keyset(query, Creator, page))).scalars())

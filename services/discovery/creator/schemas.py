@@ -2,9 +2,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.types import Platform
+from shared.validation import Count, PlainText
 
 
 def _normalise_handle(value: str) -> str:
@@ -16,7 +17,8 @@ def _normalise_handle(value: str) -> str:
     return handle
 
 
-Handle = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_normalise_handle)]
+Handle = Annotated[PlainText, Field(min_length=1, max_length=100), AfterValidator(_normalise_handle)]
+DisplayName = Annotated[PlainText, Field(max_length=200)]
 
 
 class CreatorCreate(BaseModel):
@@ -24,16 +26,23 @@ class CreatorCreate(BaseModel):
 
     platform: Platform
     handle: Handle = Field(description="Account handle; a leading '@' is dropped and case ignored.")
-    display_name: str | None = Field(default=None, max_length=200)
-    follower_count: int | None = Field(default=None, ge=0)
+    display_name: DisplayName | None = None
+    follower_count: Count | None = None
 
 
 class CreatorUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    handle: Handle | None = None
-    display_name: str | None = Field(default=None, max_length=200)
-    follower_count: int | None = Field(default=None, ge=0)
+    handle: Handle | None = Field(default=None, description="Omit to keep the current handle.")
+    display_name: DisplayName | None = Field(default=None, description="null clears it.")
+    follower_count: Count | None = Field(default=None, description="null marks it unknown.")
+
+    @field_validator("handle", mode="before")
+    @classmethod
+    def _handle_cannot_be_cleared(cls, value):
+        if value is None:
+            raise ValueError("a creator always has a handle; omit the field to keep it")
+        return value
 
 
 class AuditSummary(BaseModel):

@@ -70,7 +70,10 @@ async def update(session: AsyncSession, creator_id: uuid.UUID, data: CreatorUpda
     audit_needed = "handle" in changes or _big_follower_swing(creator.follower_count, changes.get("follower_count"))
     for key, value in changes.items():
         setattr(creator, key, value)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent change took the handle first
+        raise _handle_taken(creator.platform, changes["handle"]) from exc
     await session.refresh(creator)
     outbox.add(
         session,
