@@ -39,6 +39,10 @@ def up(detach: bool = typer.Option(False, "--detach", "-d", help="Leave the plat
     say(f"Starting Limelight (state in {settings.state_dir})")
     try:
         platform.up()
+    except KeyboardInterrupt:
+        say("\ninterrupted; stopping what was started…")
+        platform.down()
+        raise typer.Exit(130) from None
     except Exception as exc:  # show the cause, leave nothing half-running
         say(f"\nstart-up failed: {exc}\nstopping what was started…")
         platform.down()

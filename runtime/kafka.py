@@ -99,6 +99,10 @@ class Kafka:
         if self.running():
             self.wait_ready(timeout)
             return False
+        procs.ensure_ports_free(
+            "kafka",
+            {"LIMELIGHT_KAFKA_PORT": self.s.kafka_port, "LIMELIGHT_KAFKA_CONTROLLER_PORT": self.s.kafka_controller_port},
+        )
         self._write_config()
         self._format_storage()
         procs.start(

@@ -64,6 +64,7 @@ class Platform:
     def start_service(self, service: str, extra_env: dict[str, str] | None = None) -> None:
         if procs.running(service, self.s.run_dir):
             services.stop(self.s, service)
+        procs.ensure_ports_free(service, {f"LIMELIGHT_{service.upper()}_PORT": self.s.port(service)})
         services.start(self.s, service, self.service_env(service, extra_env))
 
     def start_services(self, extra_env: dict[str, str] | None = None) -> None:
@@ -80,13 +81,19 @@ class Platform:
         self.start_services()
 
     def down(self) -> None:
-        for service in reversed(services.START_ORDER):
-            if services.stop(self.s, service):
-                self.say(f"  stopped {service}")
-        if self.kafka.stop():
-            self.say("  stopped kafka")
-        if self.postgres.stop():
-            self.say("  stopped postgresql")
+        """Stop everything; one component failing to stop does not keep the others running."""
+        steps = [(s, lambda s=s: services.stop(self.s, s)) for s in reversed(services.START_ORDER)]
+        steps += [("kafka", self.kafka.stop), ("postgresql", self.postgres.stop)]
+        failures = []
+        for name, stop in steps:
+            try:
+                if stop():
+                    self.say(f"  stopped {name}")
+            except Exception as exc:  # report and carry on with the rest
+                failures.append(f"{name}: {exc}")
+                self.say(f"  could not stop {name}: {exc}")
+        if failures:
+            raise RuntimeError("some components did not stop: " + "; ".join(failures))
 
     def status(self) -> list[ComponentStatus]:
         rows = []

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -47,20 +48,38 @@ def running(name: str, run_dir: Path) -> psutil.Process | None:
 
 
 def stop(name: str, run_dir: Path, *, timeout: float = 30.0, sig: int = signal.SIGTERM) -> bool:
-    """Signal the process, wait for it to exit, kill it if it will not. True if it was running."""
+    """Signal the process, wait for it to exit, kill it if it will not. True if it was running.
+
+    The pid file goes only once the process is gone, so a failed stop can be retried.
+    """
+    record = run_dir / f"{name}.json"
     process = running(name, run_dir)
-    (run_dir / f"{name}.json").unlink(missing_ok=True)
     if process is None:
+        record.unlink(missing_ok=True)
         return False
     try:
         process.send_signal(sig)
         process.wait(timeout)
     except psutil.TimeoutExpired:
         process.kill()
-        process.wait(5)
+        process.wait(10)
     except psutil.NoSuchProcess:
         pass
+    record.unlink(missing_ok=True)
     return True
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def ensure_ports_free(owner: str, ports: dict[str, int]) -> None:
+    """Refuse to start when another program listens on our port: we would talk to it instead."""
+    for setting, port in ports.items():
+        if port_in_use(port):
+            raise RuntimeError(f"{owner}: port {port} is in use by another program; choose another with {setting}")
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.25, what: str, alive=None) -> None:

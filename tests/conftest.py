@@ -15,6 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from runtime import services
 from runtime.config import ROOT, RuntimeSettings
@@ -31,15 +32,18 @@ SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"}
 
 
 def test_settings() -> RuntimeSettings:
+    """Ports from LIMELIGHT_TEST_PORT_BASE (default 18000): services at base..base+3, Kafka
+    at base+1092 and base+1093, so two checkouts can run their suites side by side."""
+    base = int(os.environ.get("LIMELIGHT_TEST_PORT_BASE", "18000"))
     return RuntimeSettings(
         state_dir=TEST_STATE,
         database_url=os.environ.get("DATABASE_URL"),
-        kafka_port=int(os.environ.get("LIMELIGHT_TEST_KAFKA_PORT", "19092")),
-        kafka_controller_port=int(os.environ.get("LIMELIGHT_TEST_KAFKA_CONTROLLER_PORT", "19093")),
-        gateway_port=18000,
-        discovery_port=18001,
-        audit_port=18002,
-        attribution_port=18003,
+        kafka_port=base + 1092,
+        kafka_controller_port=base + 1093,
+        gateway_port=base,
+        discovery_port=base + 1,
+        audit_port=base + 2,
+        attribution_port=base + 3,
     )
 
 
@@ -144,3 +148,14 @@ def creator_created(creator_id: uuid.UUID | None = None, *, event_id: uuid.UUID 
 
 async def publish(producer: AIOKafkaProducer, topic: str, envelope) -> None:
     await producer.send_and_wait(topic, envelope.model_dump_json().encode(), key=envelope.aggregate_id.encode())
+
+
+async def metric(platform: Platform, service: str, name: str, **labels: str) -> float:
+    """Current value of a Prometheus sample on a service's /metrics (0 when absent)."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"{platform.s.url(service)}/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return 0.0

@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from runtime import procs
 from shared.contracts.catalog import CATALOG
-from tests.conftest import creator_created, eventually, publish, unique_handle
+from tests.conftest import creator_created, eventually, metric, publish, unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -26,7 +26,9 @@ async def audits_for(audit_db, creator_id) -> int:
     return await audit_db.fetchval("select count(*) from audit.audits where creator_id = $1", creator_id)
 
 
-async def test_same_event_delivered_twice_has_one_effect(producer, audit_db):
+async def test_same_event_delivered_twice_has_one_effect(platform, producer, audit_db):
+    duplicates_before = await metric(platform, "audit", "consumer_events_total", outcome="duplicate", topic=TOPIC)
+    dead_before = await metric(platform, "audit", "consumer_events_total", outcome="dead_lettered", topic=TOPIC)
     event = creator_created()
     await publish(producer, TOPIC, event)
     await publish(producer, TOPIC, event)
@@ -46,6 +48,9 @@ async def test_same_event_delivered_twice_has_one_effect(producer, audit_db):
         "select trigger_event_id from audit.audits where creator_id = $1", event.payload.creator_id
     )
     assert sorted(str(r["trigger_event_id"]) for r in triggers) == sorted([str(event.event_id), str(marker.event_id)])
+    # The copy was recognised as a duplicate, not dead-lettered.
+    assert await metric(platform, "audit", "consumer_events_total", outcome="duplicate", topic=TOPIC) == duplicates_before + 1
+    assert await metric(platform, "audit", "consumer_events_total", outcome="dead_lettered", topic=TOPIC) == dead_before
 
 
 async def _dead_letters_with_key(platform, key: bytes, expected: int, timeout: float = 30):
@@ -91,7 +96,7 @@ async def test_poison_message_is_dead_lettered_and_the_consumer_moves_on(platfor
 
 
 async def test_events_committed_while_kafka_is_down_arrive_after_it_returns(platform, gateway, discovery_db):
-    platform.kafka.stop()
+    await asyncio.to_thread(platform.kafka.stop)
     try:
         handles = [unique_handle("offline") for _ in range(5)]
         ids = []
