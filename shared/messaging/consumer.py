@@ -4,10 +4,10 @@ Every event is applied together with a `(consumer group, event_id)` record in on
 transaction, and offsets are committed only after that transaction commits: a crash anywhere
 means redelivery, and a redelivery is a no-op.
 
-Fast path: the records of one partition that arrive together are applied in ONE transaction,
-each inside its own savepoint, so a bad event rolls back alone and one commit (one WAL flush)
-covers the batch. Should the database itself fail (unavailable, a serialization conflict), the
-batch is rolled back and its records are applied one at a time with retries (ADR 0002):
+Fast path: the records of one partition that arrive together are claimed with one INSERT and
+applied in ONE transaction, so one commit (one WAL flush) covers the batch. If anything fails
+under a batch, it is rolled back and its records are applied one at a time, each in its own
+transaction, where failures are classified (ADR 0002):
 
 - database unavailable (connection lost, shutting down, too many connections): retry with
   capped backoff until it is back or the consumer is asked to stop;
@@ -251,39 +251,51 @@ class IdempotentConsumer:
         self._pending[tp] = records[-1].offset + 1
 
     async def _apply_batch(self, records: list) -> tuple[list[str], list[tuple[object, Exception]]]:
-        """Apply records in one transaction, a savepoint each. Returns outcomes and dead letters."""
-        outcomes: list[str] = []
+        """Optimistically apply a partition's records in one transaction.
+
+        One INSERT claims every event id; handlers run in order in the same transaction. Any
+        failure rolls the whole batch back (raising _BatchNeedsRetry) and the caller replays it
+        one record at a time, where each failure is classified and dealt with on its own.
+        """
+        outcomes: list[str] = ["ignored"] * len(records)
         dead: list[tuple[object, Exception]] = []
+        parsed: list[tuple[int, Envelope]] = []
+        for index, record in enumerate(records):
+            try:
+                envelope = self.parse(record.topic, record.value)
+            except PoisonMessage as exc:
+                dead.append((record, exc))
+                outcomes[index] = "dead_lettered"
+                continue
+            if envelope is not None:
+                parsed.append((index, envelope))
+        if not parsed:
+            return outcomes, dead
+        processed = self.processed_model
         try:
             async with self.sessionmaker() as session, session.begin():
-                for record in records:
-                    try:
-                        envelope = self.parse(record.topic, record.value)
-                    except PoisonMessage as exc:
-                        dead.append((record, exc))
-                        outcomes.append("dead_lettered")
+                rows = [
+                    {"consumer": self.group_id, "event_id": e.event_id, "topic": records[i].topic} for i, e in parsed
+                ]
+                claimed = set(
+                    await session.scalars(
+                        insert(processed).values(rows).on_conflict_do_nothing().returning(processed.event_id)
+                    )
+                )
+                for index, envelope in parsed:
+                    if envelope.event_id not in claimed:
+                        outcomes[index] = "duplicate"
                         continue
-                    if envelope is None:
-                        outcomes.append("ignored")
-                        continue
+                    claimed.discard(envelope.event_id)  # a second copy in this batch is a duplicate
                     token = set_correlation_id(envelope.correlation_id)
                     try:
-                        async with session.begin_nested():
-                            outcomes.append(await self._apply(session, record.topic, envelope))
-                    except Exception as exc:
-                        if failure_kind(exc) != "permanent":
-                            raise _BatchNeedsRetry from exc
-                        log.error("event dead-lettered", extra={"event_id": str(envelope.event_id), "error": repr(exc)})
-                        dead.append((record, exc))
-                        outcomes.append("dead_lettered")
+                        await self.handlers[(records[index].topic, envelope.event_type)](session, envelope)
                     finally:
                         reset_correlation_id(token)
-        except _BatchNeedsRetry:
-            raise
+                    outcomes[index] = "processed"
         except Exception as exc:
-            if failure_kind(exc) == "permanent":
-                raise
-            raise _BatchNeedsRetry from exc  # the commit itself failed
+            log.info("batch rolled back; replaying it record by record", extra={"error": repr(exc)})
+            raise _BatchNeedsRetry from exc
         return outcomes, dead
 
     async def handle(self, record, stop: asyncio.Event) -> str:

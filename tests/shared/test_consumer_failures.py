@@ -1,0 +1,92 @@
+"""A handler failing inside a batch: the batch is rolled back and replayed record by record, the
+failing event is dead-lettered, and its neighbours are applied exactly once."""
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from services.audit.db import ProcessedEvent
+from shared.db import make_engine, make_sessionmaker
+from shared.messaging.consumer import IdempotentConsumer, Subscription
+from shared.messaging.kafka import KafkaProducerHandle
+from tests.conftest import creator_created, eventually, publish
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+TOPIC = "discovery.creator.v1"
+DLQ = "discovery.creator.v1.dlq.failing-handler-test"
+
+
+async def _ensure_dlq(bootstrap: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(DLQ, 1, 1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        await admin.close()
+
+
+async def test_a_failing_handler_dead_letters_only_its_event(platform, producer, audit_db):
+    await _ensure_dlq(platform.s.kafka_bootstrap)
+    creator_id = uuid.uuid4()  # one key: all three land on one partition, in order
+    good_1, bad, good_2 = (creator_created(creator_id, handle=h) for h in ("fine_one", "boom", "fine_two"))
+    group = f"test.failing-handler-{uuid.uuid4().hex[:8]}"
+
+    async def handler(session, event):
+        if event.payload.handle == "boom":
+            raise ValueError("the handler cannot apply this event")
+
+    engine = make_engine(platform.service_env("audit")["DATABASE_URL"])
+    dead_letters = KafkaProducerHandle(platform.s.kafka_bootstrap, "failing-handler-test")
+    consumer = IdempotentConsumer(
+        consumer="failing-handler-test",
+        group_id=group,
+        subscriptions=[Subscription(TOPIC, "CreatorCreated", handler)],
+        sessionmaker=make_sessionmaker(engine),
+        processed_model=ProcessedEvent,
+        bootstrap_servers=platform.s.kafka_bootstrap,
+        dead_letters=dead_letters,
+    )
+    for event in (good_1, bad, good_2):
+        await publish(producer, TOPIC, event)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        async def applied():
+            return await audit_db.fetchval(
+                "select count(*) from audit.processed_events where consumer = $1 and event_id = any($2::uuid[])",
+                group,
+                [good_1.event_id, good_2.event_id],
+            )
+
+        assert await eventually(applied, timeout=60) == 2
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await dead_letters.close()
+        await engine.dispose()
+
+    assert not await audit_db.fetchval(
+        "select 1 from audit.processed_events where consumer = $1 and event_id = $2", group, bad.event_id
+    )
+    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap)
+    await reader.start()
+    try:
+        tp = TopicPartition(DLQ, 0)
+        reader.assign([tp])
+        await reader.seek_to_beginning(tp)
+        records = (await reader.getmany(tp, timeout_ms=5000)).get(tp, [])
+    finally:
+        await reader.stop()
+    mine = [r for r in records if r.key == str(creator_id).encode()]
+    assert len(mine) == 1
+    headers = dict(mine[0].headers)
+    assert headers["dlq.error_type"] == b"ValueError"
+    assert headers["dlq.error"] == b"the handler cannot apply this event"
+    assert mine[0].value == bad.model_dump_json().encode()
