@@ -86,8 +86,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # aiokafka reports every reconnect attempt at ERROR; the relay and consumers log the outcome.
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL if level.upper() != "DEBUG" else logging.DEBUG)
+    # aiokafka is chatty at INFO (group joins, fetch details); its warnings and errors stay.
+    logging.getLogger("aiokafka").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
 
 
 def _valid_incoming_id(value: str | None) -> str | None:

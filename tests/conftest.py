@@ -31,7 +31,7 @@ TEST_STATE = ROOT / ".limelight" / "test"
 SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"}
 
 
-def test_settings() -> RuntimeSettings:
+def suite_settings() -> RuntimeSettings:
     """Ports from LIMELIGHT_TEST_PORT_BASE (default 18000): services at base..base+3, Kafka
     at base+1092 and base+1093, so two checkouts can run their suites side by side."""
     base = int(os.environ.get("LIMELIGHT_TEST_PORT_BASE", "18000"))
@@ -49,7 +49,7 @@ def test_settings() -> RuntimeSettings:
 
 @pytest.fixture(scope="session")
 def platform() -> Platform:
-    settings = test_settings()
+    settings = suite_settings()
     stale = Platform(settings, say=lambda _: None)
     stale.down()
     # Every session starts from empty Kafka and PostgreSQL data: no state leaks between runs.
