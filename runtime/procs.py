@@ -75,11 +75,18 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def ensure_ports_free(owner: str, ports: dict[str, int]) -> None:
-    """Refuse to start when another program listens on our port: we would talk to it instead."""
+def ensure_ports_free(owner: str, ports: dict[str, int], grace: float = 10.0) -> None:
+    """Refuse to start when another program listens on our port: we would talk to it instead.
+
+    A process that was just stopped or killed may hold its socket for a moment; wait `grace`
+    seconds for the port to be released before deciding it belongs to someone else.
+    """
+    deadline = time.monotonic() + grace
     for setting, port in ports.items():
-        if port_in_use(port):
-            raise RuntimeError(f"{owner}: port {port} is in use by another program; choose another with {setting}")
+        while port_in_use(port):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{owner}: port {port} is in use by another program; choose another with {setting}")
+            time.sleep(0.2)
 
 
 def wait_until(predicate, *, timeout: float, interval: float = 0.25, what: str, alive=None) -> None:

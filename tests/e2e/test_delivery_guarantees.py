@@ -130,7 +130,7 @@ async def test_events_committed_while_kafka_is_down_arrive_after_it_returns(plat
 
 
 async def test_consumer_killed_mid_stream_loses_and_duplicates_nothing(platform, producer, audit_db, restart_service):
-    total = 1500
+    total = 4000
     events = [creator_created() for _ in range(total)]
     event_ids = [e.event_id for e in events]
     for event in events:
@@ -144,7 +144,9 @@ async def test_consumer_killed_mid_stream_loses_and_duplicates_nothing(platform,
         )
 
     await eventually(lambda: _at_least(processed, 100), interval=0.02)
-    procs.running("audit", platform.s.run_dir).send_signal(signal.SIGKILL)
+    audit = procs.running("audit", platform.s.run_dir)
+    audit.send_signal(signal.SIGKILL)
+    await asyncio.to_thread(audit.wait, 10)
     at_kill = await processed()
     assert at_kill < total, "the consumer finished before it could be killed; raise `total`"
 
