@@ -159,3 +159,23 @@ async def metric(platform: Platform, service: str, name: str, **labels: str) -> 
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return 0.0
+
+
+AUDIT_GROUP = "audit.creator-audits"
+
+
+async def processed_count(audit_db, event_ids, group: str = AUDIT_GROUP) -> int:
+    """How many of `event_ids` the consumer group has applied (its processed-event records)."""
+    return await audit_db.fetchval(
+        "select count(*) from audit.processed_events where consumer = $1 and event_id = any($2::uuid[])",
+        group,
+        list(event_ids),
+    )
+
+
+async def at_least(count: Awaitable[int], n: int) -> bool:
+    return await count >= n
+
+
+async def exactly(count: Awaitable[int], n: int) -> bool:
+    return await count == n

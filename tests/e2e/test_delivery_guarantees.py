@@ -14,7 +14,16 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from runtime import procs
 from shared.contracts.catalog import CATALOG
-from tests.conftest import creator_created, eventually, metric, publish, unique_handle
+from tests.conftest import (
+    at_least,
+    creator_created,
+    eventually,
+    exactly,
+    metric,
+    processed_count,
+    publish,
+    unique_handle,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -36,12 +45,7 @@ async def test_same_event_delivered_twice_has_one_effect(platform, producer, aud
     marker = creator_created(event.payload.creator_id)
     await publish(producer, TOPIC, marker)
 
-    async def marker_processed():
-        return await audit_db.fetchval(
-            "select 1 from audit.processed_events where consumer = 'audit.creator-audits' and event_id = $1", marker.event_id
-        )
-
-    await eventually(marker_processed)
+    await eventually(lambda: exactly(processed_count(audit_db, [marker.event_id]), 1))
     # Two distinct CreatorCreated events -> two audits; the replayed copy added nothing.
     assert await audits_for(audit_db, event.payload.creator_id) == 2
     triggers = await audit_db.fetch(
@@ -137,25 +141,16 @@ async def test_consumer_killed_mid_stream_loses_and_duplicates_nothing(platform,
         await producer.send(TOPIC, event.model_dump_json().encode(), key=event.aggregate_id.encode())
     await producer.flush()
 
-    async def processed() -> int:
-        return await audit_db.fetchval(
-            "select count(*) from audit.processed_events where consumer = 'audit.creator-audits' and event_id = any($1::uuid[])",
-            event_ids,
-        )
-
-    await eventually(lambda: _at_least(processed, 100), interval=0.02)
+    await eventually(lambda: at_least(processed_count(audit_db, event_ids), 100), interval=0.02)
     audit = procs.running("audit", platform.s.run_dir)
     audit.send_signal(signal.SIGKILL)
     await asyncio.to_thread(audit.wait, 10)
-    at_kill = await processed()
+    at_kill = await processed_count(audit_db, event_ids)
     assert at_kill < total, "the consumer finished before it could be killed; raise `total`"
 
     await asyncio.to_thread(restart_service, "audit")
 
-    async def all_processed():
-        return await processed() == total
-
-    await eventually(all_processed, timeout=120, interval=0.5)
+    await eventually(lambda: exactly(processed_count(audit_db, event_ids), total), timeout=120, interval=0.5)
     per_creator = await audit_db.fetch(
         "select trigger_event_id, count(*) as n from audit.audits where trigger_event_id = any($1::uuid[]) "
         "group by trigger_event_id",
@@ -170,6 +165,3 @@ async def test_consumer_killed_mid_stream_loses_and_duplicates_nothing(platform,
     )
     assert announced == total
 
-
-async def _at_least(check, n: int) -> bool:
-    return await check() >= n

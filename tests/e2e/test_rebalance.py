@@ -12,20 +12,11 @@ from services.audit.config import AuditSettings
 from shared.app import ServiceContext
 from shared.db import make_engine, make_sessionmaker
 from shared.messaging.kafka import KafkaProducerHandle
-from tests.conftest import creator_created, eventually
+from tests.conftest import AUDIT_GROUP, at_least, creator_created, eventually, exactly, processed_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 TOPIC = "discovery.creator.v1"
-GROUP = "audit.creator-audits"
-
-
-async def _processed(audit_db, event_ids) -> int:
-    return await audit_db.fetchval(
-        "select count(*) from audit.processed_events where consumer = $1 and event_id = any($2::uuid[])",
-        GROUP,
-        event_ids,
-    )
 
 
 async def _lagging_partitions(platform) -> list:
@@ -34,7 +25,7 @@ async def _lagging_partitions(platform) -> list:
     await admin.start()
     await reader.start()
     try:
-        committed = await admin.list_consumer_group_offsets(GROUP)
+        committed = await admin.list_consumer_group_offsets(AUDIT_GROUP)
         partitions = [TopicPartition(TOPIC, p) for p in reader.partitions_for_topic(TOPIC) or []]
         ends = await reader.end_offsets(partitions)
         return [tp for tp in partitions if (committed[tp].offset if tp in committed else 0) < ends[tp]]
@@ -58,11 +49,11 @@ async def test_a_member_joining_and_leaving_mid_stream_loses_and_duplicates_noth
         await producer.send(TOPIC, event.model_dump_json().encode(), key=event.aggregate_id.encode())
     await producer.flush()
 
-    await eventually(lambda: _at_least(_processed(audit_db, event_ids), 1), interval=0.02)
+    await eventually(lambda: at_least(processed_count(audit_db, event_ids), 1), interval=0.02)
     member = asyncio.create_task(second.run(stop))  # joins: the group rebalances mid-stream
-    assert await _processed(audit_db, event_ids) < len(events), "stream finished before the join; send more"
+    assert await processed_count(audit_db, event_ids) < len(events), "stream finished before the join; send more"
     try:
-        await eventually(lambda: _equals(_processed(audit_db, event_ids), len(events)), timeout=120, interval=0.25)
+        await eventually(lambda: exactly(processed_count(audit_db, event_ids), len(events)), timeout=120, interval=0.25)
     finally:
         stop.set()  # leaves: the group rebalances again
         await asyncio.wait_for(member, 30)
@@ -82,16 +73,8 @@ async def test_a_member_joining_and_leaving_mid_stream_loses_and_duplicates_noth
     for event in tail:
         await producer.send(TOPIC, event.model_dump_json().encode(), key=event.aggregate_id.encode())
     await producer.flush()
-    await eventually(lambda: _equals(_processed(audit_db, [e.event_id for e in tail]), len(tail)), timeout=60)
+    await eventually(lambda: exactly(processed_count(audit_db, [e.event_id for e in tail]), len(tail)), timeout=60)
     await eventually(lambda: _none_lagging(platform), timeout=60, interval=0.5)
-
-
-async def _at_least(count, n):
-    return await count >= n
-
-
-async def _equals(count, n):
-    return await count == n
 
 
 async def _none_lagging(platform):

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import eventually, unique_handle
+from tests.conftest import eventually, exactly, processed_count, unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -64,10 +64,5 @@ async def test_follower_swing_while_an_audit_is_pending_adds_no_second_audit(gat
     )
     assert json.loads(change_event["envelope"])["payload"]["audit_needed"] is True
 
-    async def change_consumed():
-        return await audit_db.fetchval(
-            "select 1 from audit.processed_events where consumer = 'audit.creator-audits' and event_id = $1", change_event["event_id"]
-        )
-
-    await eventually(change_consumed)
+    await eventually(lambda: exactly(processed_count(audit_db, [change_event["event_id"]]), 1))
     assert await audit_count() == 1

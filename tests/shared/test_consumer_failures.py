@@ -13,7 +13,7 @@ from services.audit.db import ProcessedEvent
 from shared.db import make_engine, make_sessionmaker
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 from shared.messaging.kafka import KafkaProducerHandle
-from tests.conftest import creator_created, eventually, publish
+from tests.conftest import creator_created, eventually, exactly, processed_count, publish
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -58,14 +58,7 @@ async def test_a_failing_handler_dead_letters_only_its_event(platform, producer,
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        async def applied():
-            return await audit_db.fetchval(
-                "select count(*) from audit.processed_events where consumer = $1 and event_id = any($2::uuid[])",
-                group,
-                [good_1.event_id, good_2.event_id],
-            )
-
-        assert await eventually(applied, timeout=60) == 2
+        await eventually(lambda: exactly(processed_count(audit_db, [good_1.event_id, good_2.event_id], group), 2), timeout=60)
     finally:
         stop.set()
         await asyncio.wait_for(task, 30)
