@@ -5,15 +5,19 @@ from fastapi import APIRouter, Query, status
 
 from services.discovery.creator import repository, service
 from services.discovery.creator.schemas import CreatorCreate, CreatorRead, CreatorUpdate
+from services.discovery.db import idempotency
 from shared.contracts.types import Platform
 from shared.db import Session
 from shared.errors import NotFound
+from shared.idempotency import IdempotentRoute
 from shared.pagination import Page, PageOut, next_cursor
 
-router = APIRouter()
+router = APIRouter(route_class=IdempotentRoute)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatorRead)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=CreatorRead, dependencies=[idempotency.depends]
+)
 async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
     """Add a creator account to the index. An authenticity audit is requested automatically."""
     return CreatorRead.of(await service.create(session, body))
