@@ -86,10 +86,10 @@ class _Replay(Exception):
 class _Claim:
     """A key this request holds (under the advisory lock) until its transaction ends."""
 
-    def __init__(self, idempotency: "Idempotency", session: AsyncSession, owner: str, route: str, key: str, fingerprint: str):
+    def __init__(self, idempotency: "Idempotency", session: AsyncSession, values: dict[str, str]):
         self.idempotency = idempotency
         self.session = session
-        self.values = {"owner": owner, "route": route, "key": key, "fingerprint": fingerprint}
+        self.values = values  # owner, route, key, fingerprint
 
     async def save(self, response: Response) -> None:
         model = self.idempotency.model
@@ -105,7 +105,7 @@ class _Claim:
         await self.session.execute(
             insert(model)
             .values(**row)
-            .on_conflict_do_update(index_elements=["owner", "route", "key"], set_={k: v for k, v in row.items()})
+            .on_conflict_do_update(index_elements=["owner", "route", "key"], set_=row)
         )
 
 
@@ -113,7 +113,9 @@ class Idempotency:
     """Idempotency keys of one service: `dependencies=[idempotency.depends]` on a POST route of
     a router built with `route_class=IdempotentRoute`."""
 
-    def __init__(self, model: type, *, ttl: timedelta = timedelta(hours=24), owner: Callable[[Request], str] | None = None):
+    def __init__(
+        self, model: type, *, ttl: timedelta = timedelta(hours=24), owner: Callable[[Request], str] | None = None
+    ):
         self.model = model
         self.ttl = ttl
         self.owner = owner or (lambda _request: "")
@@ -126,10 +128,7 @@ class Idempotency:
         if not isinstance(route, IdempotentRoute):
             raise TypeError(f"{route} takes an {HEADER} but its router's route_class is not IdempotentRoute")
         owner, scope = self.owner(request), f"{request.method} {route.path}"
-        digest = hashlib.sha256()
-        for part in (request.method.encode(), request.url.path.encode(), request.url.query.encode(), await request.body()):
-            digest.update(len(part).to_bytes(8, "big") + part)
-        fingerprint = digest.hexdigest()
+        fingerprint = await _fingerprint(request)
         locked = await session.scalar(
             select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"{owner}\x1f{scope}\x1f{key}", 0)))
         )
@@ -145,12 +144,22 @@ class Idempotency:
             if stored.fingerprint != fingerprint:
                 raise Invalid(FIELD, "this key was already used with a different request; use a new key")
             raise _Replay(_replayed(stored))
-        request.state.idempotency_claim = _Claim(self, session, owner, scope, key, fingerprint)
+        request.state.idempotency_claim = _Claim(
+            self, session, {"owner": owner, "route": scope, "key": key, "fingerprint": fingerprint}
+        )
 
     async def prune(self, session: AsyncSession) -> int:
         """Delete expired keys; the number deleted."""
         deleted = await session.execute(delete(self.model).where(self.model.expires_at <= func.now()))
         return deleted.rowcount
+
+
+async def _fingerprint(request: Request) -> str:
+    digest = hashlib.sha256()
+    url = request.url
+    for part in (request.method.encode(), url.path.encode(), url.query.encode(), await request.body()):
+        digest.update(len(part).to_bytes(8, "big") + part)  # length-prefixed: parts cannot run together
+    return digest.hexdigest()
 
 
 def _replayed(stored) -> Response:

@@ -200,7 +200,8 @@ class JobWorker:
         retry = (isinstance(exc, TimeoutError) or failure_kind(exc) != "permanent") and job.attempt < kind.max_attempts
         error = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
         log.warning(
-            "job failed", extra={"job_id": job.id, "kind": job.kind, "attempt": job.attempt, "retry": retry, "error": error}
+            "job failed",
+            extra={"job_id": job.id, "kind": job.kind, "attempt": job.attempt, "retry": retry, "error": error},
         )
         async with self.sessionmaker() as session, session.begin():
             row = await session.scalar(

@@ -23,7 +23,8 @@ def key() -> dict[str, str]:
 async def effects(discovery_db, handle: str) -> tuple[int, int]:
     creators = await discovery_db.fetchval("select count(*) from discovery.creators where handle = $1", handle)
     events = await discovery_db.fetchval(
-        "select count(*) from discovery.outbox where event_type = 'CreatorCreated' and envelope->'payload'->>'handle' = $1",
+        "select count(*) from discovery.outbox"
+        " where event_type = 'CreatorCreated' and envelope->'payload'->>'handle' = $1",
         handle,
     )
     return creators, events
