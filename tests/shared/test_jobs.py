@@ -217,3 +217,19 @@ async def test_metrics_show_pending_jobs_and_outcomes(sessionmaker):
     assert REGISTRY.get_sample_value("jobs_pending", {"kind": recorder.name}) == 0
     assert REGISTRY.get_sample_value("jobs_total", {"kind": recorder.name, "event": "claimed"}) == 2
     assert REGISTRY.get_sample_value("jobs_total", {"kind": recorder.name, "event": "succeeded"}) == 2
+
+
+async def test_a_compute_that_outlives_its_lease_is_cancelled_and_retried(sessionmaker, audit_db):
+    recorder = Recorder()
+
+    async def too_slow(job: ClaimedJob) -> dict:
+        await asyncio.sleep(30)
+        return {}
+
+    kind = JobKind(recorder.name, too_slow, recorder.complete, lease=timedelta(milliseconds=200), backoff_base=30)
+    [key] = await enqueue(sessionmaker, recorder.name)
+    await JobWorker(model=Job, sessionmaker=sessionmaker, kinds=[kind]).run_once()
+    row = await job_row(audit_db, recorder.name, key)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["last_error"].startswith("TimeoutError")
+    assert recorder.completed[key] == 0
