@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from prometheus_client import Counter, Gauge
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.jobs.queue import FAILED, PENDING, RUNNING, SUCCEEDED
@@ -103,7 +103,7 @@ class JobWorker:
                     next_metrics = loop.time() + self.metrics_interval
                 done = await self.run_once()
                 failures = 0
-            except (DBAPIError, InterfaceError, OperationalError, OSError) as exc:
+            except (DBAPIError, OSError) as exc:
                 failures += 1
                 log.warning("job worker cannot reach the database", extra={"error": repr(exc), "attempt": failures})
                 await sleep_or_stop(stop, backoff_delay(failures, base=0.5, cap=10.0))
@@ -123,6 +123,7 @@ class JobWorker:
         return len(claimed)
 
     async def claim(self) -> list[ClaimedJob]:
+        """Take up to batch_size due jobs under a fresh lease, in one short transaction."""
         job = self.model
         async with self.sessionmaker() as session, session.begin():
             now = await session.scalar(select(func.now()))
@@ -139,11 +140,11 @@ class JobWorker:
                     .with_for_update(skip_locked=True)
                 )
             ).all()
-            claimed, exhausted = [], []
+            claimed, expired, exhausted = [], [], []
             for row in rows:
                 kind = self.kinds[row.kind]
                 if row.status == RUNNING:
-                    JOBS.labels(row.kind, "lease_expired").inc()
+                    expired.append(row.kind)
                     if row.attempts >= kind.max_attempts:
                         self._fail(row, now, f"lease expired on attempt {row.attempts}; attempts exhausted")
                         exhausted.append(row.kind)
@@ -154,6 +155,8 @@ class JobWorker:
                 row.lease_expires_at = now + kind.lease
                 row.updated_at = now
                 claimed.append(ClaimedJob(row.id, row.kind, row.key, row.payload, row.attempts, row.lease_token))
+        for name in expired:
+            JOBS.labels(name, "lease_expired").inc()
         for name in exhausted:
             JOBS.labels(name, "failed").inc()
         for claimed_job in claimed:
