@@ -1,8 +1,18 @@
-"""Cursor (keyset) pagination for every list endpoint, ordered by (created_at, id).
+"""Cursor (keyset) pagination for every list endpoint, over any declared sort.
 
-Each page costs O(limit) whatever its depth, and a row never appears on two pages. A row
-committed while a client is paging may be missed if its created_at (its transaction's start)
-falls before the cursor; requests' transactions are short, so that window is milliseconds.
+A list declares its sorts once (`Sorts(Model.id, created_at=Model.created_at, ...)`); each
+column can be sorted ascending (`created_at`) or descending (`-created_at`), NULLs last in both
+directions, with `id` (in the same direction) as the tiebreaker, so the order is total. Each
+page costs O(limit) whatever its depth. The cursor is opaque to clients: versioned base64 JSON of
+the sort's name and the last row's (value, id); a cursor of another sort, another version or
+with values of the wrong type is a 422 naming `query.cursor`.
+
+Under concurrent writes: a page starts strictly after the last row the client saw, so a row
+whose key does not change is never repeated or skipped; rows inserted ahead of the cursor
+appear, rows inserted behind it do not. A row whose sort key changes while a client pages
+moves: it can appear twice (moved ahead of the cursor) or not at all (moved behind it). With
+`created_at` a row committed late with an early timestamp (its transaction's start) can be
+missed; requests' transactions are short, so that window is milliseconds.
 """
 
 import base64
@@ -10,15 +20,18 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
 
 from shared.errors import Invalid
 
 T = TypeVar("T")
+
+CURSOR_VERSION = 1
+_NOT_A_CURSOR = "not a cursor returned by this API"
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -29,47 +42,148 @@ class PageOut(BaseModel, Generic[T]):
 @dataclass(frozen=True)
 class PageParams:
     limit: int
-    after: tuple[datetime, uuid.UUID] | None
-
-
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, row_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return parsed, uuid.UUID(row_id)
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise Invalid("query.cursor", "not a cursor returned by this API") from exc
+    cursor: str | None
 
 
 def _page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
-    cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page, with the same `sort`.")
+    ] = None,
 ) -> PageParams:
-    return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
+    return PageParams(limit=limit, cursor=cursor)
 
 
 Page = Annotated[PageParams, Depends(_page_params)]
 
 
-def next_cursor(rows: list, limit: int) -> str | None:
-    """Given up to limit+1 rows ordered by (created_at, id), the cursor for the next page."""
-    if len(rows) <= limit:
-        return None
-    last = rows[limit - 1]
-    return encode_cursor(last.created_at, last.id)
+@dataclass(frozen=True)
+class Sort:
+    """One way to order a list: a column, its direction, and the tiebreaker."""
+
+    name: str
+    column: Any
+    tiebreaker: Any
+    descending: bool
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.column.nullable)
+
+    def order_by(self) -> list[ColumnElement]:
+        if self.descending:
+            return [self.column.desc().nulls_last(), self.tiebreaker.desc()]
+        return [self.column.asc().nulls_last(), self.tiebreaker.asc()]
+
+    def after(self, value: Any, row_id: Any) -> ColumnElement[bool]:
+        """Rows strictly after (value, row_id) in this order."""
+        tiebreaker = literal(row_id, self.tiebreaker.type)
+        if value is None:  # already in the NULL tail: only the tiebreaker moves on
+            moved_on = self.tiebreaker < tiebreaker if self.descending else self.tiebreaker > tiebreaker
+            return and_(self.column.is_(None), moved_on)
+        position = tuple_(literal(value, self.column.type), tiebreaker)
+        keys = tuple_(self.column, self.tiebreaker)
+        ahead = keys < position if self.descending else keys > position
+        return or_(ahead, self.column.is_(None)) if self.nullable else ahead
+
+
+class Sorts:
+    """The sorts one list offers: every named column ascending and, prefixed '-', descending."""
+
+    def __init__(self, tiebreaker, **columns):
+        self.by_name: dict[str, Sort] = {}
+        for name, column in columns.items():
+            self.by_name[name] = Sort(name, column, tiebreaker, descending=False)
+            self.by_name[f"-{name}"] = Sort(f"-{name}", column, tiebreaker, descending=True)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.by_name)
+
+    def literal_type(self) -> Any:
+        """A `Literal` of the sort names, for the endpoint's `sort` query parameter (an enum in OpenAPI)."""
+        return Literal[self.names]  # type: ignore[valid-type]
+
+    def apply(self, query: Select, page: PageParams, sort: str) -> Select:
+        """Order `query` by `sort`, start after the cursor, fetch limit + 1 rows."""
+        chosen = self.by_name[sort]
+        query = query.order_by(*chosen.order_by()).limit(page.limit + 1)
+        if page.cursor is not None:
+            value, row_id = decode_cursor(page.cursor, chosen)
+            query = query.where(chosen.after(value, row_id))
+        return query
+
+    def next_cursor(self, rows: list, limit: int, sort: str) -> str | None:
+        """Given up to limit+1 rows from `apply`, the cursor for the next page."""
+        if len(rows) <= limit:
+            return None
+        chosen = self.by_name[sort]
+        last = rows[limit - 1]
+        return encode_cursor(sort, getattr(last, chosen.column.key), getattr(last, chosen.tiebreaker.key))
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def encode_cursor(sort: str, value: Any, row_id: Any) -> str:
+    raw = json.dumps({"v": CURSOR_VERSION, "s": sort, "k": [_to_json(value), _to_json(row_id)]}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _from_json(value: Any, column) -> Any:
+    kind = column.type.python_type
+    if kind is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive timestamp")
+        return parsed
+    if kind is uuid.UUID:
+        return uuid.UUID(value)
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    raise ValueError(f"{value!r} is not a {kind.__name__}")
+
+
+def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, Any]:
+    """The (value, id) position a cursor of `sort` encodes; Invalid naming `query.cursor` otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if data["v"] != CURSOR_VERSION:
+            raise ValueError("unknown cursor version")
+        cursor_sort, (value, row_id) = data["s"], data["k"]
+    except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+        raise Invalid("query.cursor", _NOT_A_CURSOR) from exc
+    if cursor_sort != sort.name:
+        raise Invalid(
+            "query.cursor", f"this cursor pages sort '{cursor_sort}', not '{sort.name}'; start again without a cursor"
+        )
+    try:
+        if value is None and not sort.nullable:
+            raise ValueError("null position in a non-null column")
+        position = None if value is None else _from_json(value, sort.column)
+        return position, _from_json(row_id, sort.tiebreaker)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise Invalid("query.cursor", _NOT_A_CURSOR) from exc
 
 
 def keyset(query: Select, model, page: PageParams) -> Select:
-    """Order `query` by (created_at, id), start after the cursor, fetch limit + 1 rows."""
-    query = query.order_by(model.created_at, model.id).limit(page.limit + 1)
-    if page.after is not None:
-        query = query.where(tuple_(model.created_at, model.id) > tuple_(*page.after))
-    return query
+    """The default order of a list, oldest first: `Sorts(model.id, created_at=...)` as 'created_at'."""
+    return Sorts(model.id, created_at=model.created_at).apply(query, page, "created_at")
+
+
+def next_cursor(rows: list, limit: int) -> str | None:
+    """The next cursor of a list paged by `keyset` (oldest first)."""
+    if len(rows) <= limit:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor("created_at", last.created_at, last.id)

@@ -1,4 +1,5 @@
 from shared.db import make_base
+from shared.jobs import JobQueue, job_table
 from shared.messaging.outbox import Outbox, messaging_tables
 
 SCHEMA = "audit"
@@ -7,3 +8,5 @@ SERVICE = "audit"
 Base = make_base(SCHEMA)
 OutboxMessage, ProcessedEvent = messaging_tables(Base)
 outbox = Outbox(OutboxMessage, producer=SERVICE)
+Job = job_table(Base)
+jobs = JobQueue(Job)

@@ -1,4 +1,5 @@
 from shared.db import make_base
+from shared.idempotency import Idempotency, idempotency_table
 from shared.messaging.outbox import Outbox, messaging_tables
 
 SCHEMA = "discovery"
@@ -7,3 +8,5 @@ SERVICE = "discovery"
 Base = make_base(SCHEMA)
 OutboxMessage, ProcessedEvent = messaging_tables(Base)
 outbox = Outbox(OutboxMessage, producer=SERVICE)
+IdempotencyKey = idempotency_table(Base)
+idempotency = Idempotency(IdempotencyKey)

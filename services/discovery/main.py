@@ -5,14 +5,16 @@ from fastapi import FastAPI
 from services.discovery import api
 from services.discovery.config import DiscoverySettings, get_settings
 from services.discovery.creator.handlers import audit_consumer
-from services.discovery.db import SERVICE, OutboxMessage
+from services.discovery.db import SERVICE, OutboxMessage, idempotency
 from shared.app import ServiceContext, create_service_app, outbox_relay
+from shared.idempotency import IdempotencyKeyPruner
 
 
 def workers(ctx: ServiceContext):
     return [
         outbox_relay(ctx, OutboxMessage),
         audit_consumer(ctx),
+        IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
     ]
 
 

@@ -5,15 +5,19 @@ from fastapi import APIRouter, Query, status
 
 from services.discovery.creator import repository, service
 from services.discovery.creator.schemas import CreatorCreate, CreatorRead, CreatorUpdate
+from services.discovery.db import idempotency
 from shared.contracts.types import Platform
 from shared.db import Session
 from shared.errors import NotFound
-from shared.pagination import Page, PageOut, next_cursor
+from shared.idempotency import IdempotentRoute
+from shared.pagination import Page, PageOut
 
-router = APIRouter()
+router = APIRouter(route_class=IdempotentRoute)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatorRead)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=CreatorRead, dependencies=[idempotency.depends]
+)
 async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
     """Add a creator account to the index. An authenticity audit is requested automatically."""
     return CreatorRead.of(await service.create(session, body))
@@ -21,11 +25,23 @@ async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
 
 @router.get("", response_model=PageOut[CreatorRead])
 async def list_creators(
-    session: Session, page: Page, platform: Annotated[Platform | None, Query()] = None
+    session: Session,
+    page: Page,
+    platform: Annotated[Platform | None, Query()] = None,
+    sort: Annotated[
+        repository.Sort,
+        Query(
+            description="A field ascending, or descending with a '-' prefix; creators without a value come "
+            "last either way. Keep the same sort when passing `cursor`."
+        ),
+    ] = repository.DEFAULT_SORT,
 ) -> PageOut[CreatorRead]:
-    """List creators, oldest first, one cursor page at a time."""
-    rows = await repository.list_page(session, page, platform=platform)
-    return PageOut(items=[CreatorRead.of(c) for c in rows[: page.limit]], next_cursor=next_cursor(rows, page.limit))
+    """List creators, oldest first unless `sort` says otherwise, one cursor page at a time."""
+    rows = await repository.list_page(session, page, sort=sort, platform=platform)
+    return PageOut(
+        items=[CreatorRead.of(c) for c in rows[: page.limit]],
+        next_cursor=repository.SORTS.next_cursor(rows, page.limit, sort),
+    )
 
 
 @router.get("/{creator_id}", response_model=CreatorRead)

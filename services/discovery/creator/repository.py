@@ -4,7 +4,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.discovery.creator.models import Creator
-from shared.pagination import PageParams, keyset
+from shared.pagination import PageParams, Sorts
+
+# The orders GET /creators offers (each also descending with a '-' prefix); NULLs sort last.
+SORTS = Sorts(
+    Creator.id,
+    created_at=Creator.created_at,
+    follower_count=Creator.follower_count,
+    audit_score=Creator.audit_score,
+)
+DEFAULT_SORT = "created_at"
+Sort = SORTS.literal_type()
 
 
 async def get(session: AsyncSession, creator_id: uuid.UUID, *, for_update: bool = False) -> Creator | None:
@@ -19,9 +29,11 @@ async def find_by_handle(session: AsyncSession, platform: str, handle: str) -> C
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def list_page(session: AsyncSession, page: PageParams, *, platform: str | None = None) -> list[Creator]:
-    """Up to page.limit + 1 creators, oldest first (the extra row tells whether a next page exists)."""
+async def list_page(
+    session: AsyncSession, page: PageParams, *, sort: str = DEFAULT_SORT, platform: str | None = None
+) -> list[Creator]:
+    """Up to page.limit + 1 creators in `sort` order (the extra row tells whether a next page exists)."""
     query = select(Creator)
     if platform is not None:
         query = query.where(Creator.platform == platform)
-    return list((await session.execute(keyset(query, Creator, page))).scalars())
+    return list((await session.execute(SORTS.apply(query, page, sort))).scalars())
