@@ -8,12 +8,13 @@ from services.discovery.creator.schemas import CreatorCreate, CreatorRead, Creat
 from shared.contracts.types import Platform
 from shared.db import Session
 from shared.errors import NotFound
+from shared.openapi import error_responses
 from shared.pagination import Page, PageOut, next_cursor
 
 router = APIRouter()
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatorRead)
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatorRead, responses=error_responses(409))
 async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
     """Add a creator account to the index. An authenticity audit is requested automatically."""
     return CreatorRead.of(await service.create(session, body))
@@ -37,7 +38,7 @@ async def get_creator(creator_id: uuid.UUID, session: Session) -> CreatorRead:
     return CreatorRead.of(creator)
 
 
-@router.patch("/{creator_id}", response_model=CreatorRead)
+@router.patch("/{creator_id}", response_model=CreatorRead, responses=error_responses(409))
 async def update_creator(creator_id: uuid.UUID, body: CreatorUpdate, session: Session) -> CreatorRead:
     """Change a creator. A new handle or a follower swing of 20 % or more requests a new audit."""
     return CreatorRead.of(await service.update(session, creator_id, body))
