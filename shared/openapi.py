@@ -5,6 +5,7 @@ Limelight error is `{"error": ..., "detail": ...}` (shared/errors.py). The gener
 post-processed once per app, so every operation, including routes added later, gets:
 
 - 422 `InvalidRequestBody` when it takes any input (parameters or a body);
+- 400 `ErrorBody` when it takes a body (FastAPI refuses a body it cannot parse with a 400);
 - 404 `ErrorBody` when its path names a resource;
 - 503 `ErrorBody` (the database is unavailable);
 - and whatever a route declares itself with `responses=error_responses(409, ...)`.
@@ -76,6 +77,8 @@ def with_error_responses(document: dict[str, Any]) -> dict[str, Any]:
             parameters = operation.get("parameters", [])
             if parameters or "requestBody" in operation or "422" in responses:
                 responses["422"] = _response(422, "InvalidRequestBody")
+            if "requestBody" in operation:
+                responses.setdefault("400", _response(400, "ErrorBody"))
             if any(p.get("in") == "path" for p in parameters):
                 responses.setdefault("404", _response(404, "ErrorBody"))
             responses.setdefault("503", _response(503, "ErrorBody"))

@@ -35,4 +35,5 @@ def _integral_number(value: object) -> object:
 
 # Strict: `false` is not 0 and "5" is not 5. A BIGINT column holds up to 2**63-1; no real count
 # comes near 10**12.
-Count = Annotated[int, Strict(), BeforeValidator(_integral_number), Field(ge=0, le=10**12)]
+# The bounds sit before the BeforeValidator so pydantic still publishes them as minimum/maximum.
+Count = Annotated[int, Strict(), Field(ge=0, le=10**12), BeforeValidator(_integral_number)]

@@ -83,3 +83,9 @@ async def test_documented_409_matches_the_body_sent(gateway, document):
 async def test_patch_schema_does_not_offer_a_null_handle(document):
     update = document["components"]["schemas"]["CreatorUpdate"]["properties"]["handle"]
     assert "anyOf" not in update and update.get("type") == "string", update
+
+
+async def test_every_operation_with_a_body_documents_400_for_an_unparseable_body(document):
+    for name, operation in operations(document):
+        if operation.get("requestBody"):
+            assert "400" in operation["responses"], name
