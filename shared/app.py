@@ -20,6 +20,8 @@ from shared.errors import install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
 from shared.observability import CorrelationMiddleware, configure_logging, metrics_response
+from shared.openapi import document_errors
+from shared.routing import complete_allow_header
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,8 @@ def create_service_app(
     )
     app.add_middleware(CorrelationMiddleware, service=name)
     install_error_handlers(app)
+    complete_allow_header(app)
+    document_errors(app)
     app.include_router(health_router(name))
     app.include_router(router)
     return app

@@ -1,18 +1,39 @@
-"""Field types for API input that PostgreSQL would otherwise reject with a 500."""
+"""Field types for API input: what PostgreSQL would otherwise reject with a 500, and JSON
+Schema's meaning of the types the OpenAPI document publishes."""
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, Strict
+
+# Every character code PostgreSQL text cannot hold (NUL) or that no name should carry; tab and
+# newline stay allowed. Published as the schema's `pattern` so clients (and fuzzers) know it.
+CONTROL_CHARACTERS = "\\x00-\\x08\\x0b-\\x1f\\x7f"
+NO_CONTROL_CHARACTERS = f"^[^{CONTROL_CHARACTERS}]*$"
 
 
 def _no_control_characters(value: str) -> str:
-    # PostgreSQL text cannot hold NUL, and no other control character belongs in a name.
     if any(ord(ch) < 0x20 and ch not in "\t\n" or ord(ch) == 0x7F for ch in value):
         raise ValueError("must not contain control characters")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        # A lone surrogate (JSON "\ud800") has no UTF-8 encoding: the database would refuse it.
+        raise ValueError("must be valid Unicode (no lone surrogates)")
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+PlainText = Annotated[
+    str, AfterValidator(_no_control_characters), Field(json_schema_extra={"pattern": NO_CONTROL_CHARACTERS})
+]
 
-# A BIGINT column holds up to 2**63-1; no real count comes near 10**12.
-Count = Annotated[int, Field(ge=0, le=10**12)]
+
+def _integral_number(value: object) -> object:
+    # JSON Schema counts 1000.0 as an integer (draft 2020-12, section 6.1.1 of the validation
+    # vocabulary), so the API must take it; a boolean or a numeric string is not one.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Strict: `false` is not 0 and "5" is not 5. A BIGINT column holds up to 2**63-1; no real count
+# comes near 10**12.
+# The bounds sit before the BeforeValidator so pydantic still publishes them as minimum/maximum.
+Count = Annotated[int, Strict(), Field(ge=0, le=10**12), BeforeValidator(_integral_number)]

@@ -10,13 +10,18 @@ from shared.contracts.types import Platform
 from shared.db import Session
 from shared.errors import NotFound
 from shared.idempotency import IdempotentRoute
+from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
 
 router = APIRouter(route_class=IdempotentRoute)
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=CreatorRead, dependencies=[idempotency.depends]
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CreatorRead,
+    responses=error_responses(409),
+    dependencies=[idempotency.depends],
 )
 async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
     """Add a creator account to the index. An authenticity audit is requested automatically."""
@@ -53,7 +58,7 @@ async def get_creator(creator_id: uuid.UUID, session: Session) -> CreatorRead:
     return CreatorRead.of(creator)
 
 
-@router.patch("/{creator_id}", response_model=CreatorRead)
+@router.patch("/{creator_id}", response_model=CreatorRead, responses=error_responses(409))
 async def update_creator(creator_id: uuid.UUID, body: CreatorUpdate, session: Session) -> CreatorRead:
     """Change a creator. A new handle or a follower swing of 20 % or more requests a new audit."""
     return CreatorRead.of(await service.update(session, creator_id, body))

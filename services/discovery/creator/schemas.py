@@ -8,16 +8,32 @@ from shared.contracts.types import Platform
 from shared.validation import Count, PlainText
 
 
+HANDLE_LENGTH = 100
+# The rule of _normalise_handle written as a JSON Schema pattern (and so ECMA 262 and Python
+# alike, hence the explicit classes instead of \\s): optional surrounding whitespace, one optional
+# '@', then at least one character that is neither whitespace nor a control character.
+_SPACE = "\\t\\n \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_NOT_HANDLE = "\\x00-\\x20\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+HANDLE_PATTERN = f"^[{_SPACE}]*(?:@[^{_NOT_HANDLE}]+|[^{_NOT_HANDLE}@][^{_NOT_HANDLE}]*)[{_SPACE}]*$"
+
+
 def _normalise_handle(value: str) -> str:
     handle = value.strip().removeprefix("@").lower()
     if not handle:
         raise ValueError("handle must not be empty")
     if any(ch.isspace() for ch in handle):
         raise ValueError("handle must not contain spaces")
+    if len(handle) > HANDLE_LENGTH:
+        # Lower-casing can lengthen a string ('İ' becomes two characters); the column cannot.
+        raise ValueError(f"handle must be at most {HANDLE_LENGTH} characters once lower-cased")
     return handle
 
 
-Handle = Annotated[PlainText, Field(min_length=1, max_length=100), AfterValidator(_normalise_handle)]
+Handle = Annotated[
+    PlainText,
+    Field(min_length=1, max_length=HANDLE_LENGTH, json_schema_extra={"pattern": HANDLE_PATTERN}),
+    AfterValidator(_normalise_handle),
+]
 DisplayName = Annotated[PlainText, Field(max_length=200)]
 
 
@@ -30,10 +46,16 @@ class CreatorCreate(BaseModel):
     follower_count: Count | None = None
 
 
-class CreatorUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _handle_has_no_default(schema: dict) -> None:
+    schema["properties"]["handle"].pop("default", None)
 
-    handle: Handle | None = Field(default=None, description="Omit to keep the current handle.")
+
+class CreatorUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_handle_has_no_default)
+
+    # Not nullable in the schema: a creator always has a handle, so null is refused (below) and
+    # the default only marks the field as omitted, which is why it is left out of the schema.
+    handle: Handle = Field(default=None, description="Omit to keep the current handle.")
     display_name: DisplayName | None = Field(default=None, description="null clears it.")
     follower_count: Count | None = Field(default=None, description="null marks it unknown.")
 

@@ -1,0 +1,30 @@
+"""Schemathesis hooks for the API fuzz run (loaded through SCHEMATHESIS_HOOKS). Each works
+around something no schema can say; docs/decisions/0009 lists them."""
+
+import schemathesis
+from schemathesis.core.parameters import ParameterLocation
+
+
+@schemathesis.hook
+def filter_case(context, case) -> bool:
+    """Drop a case meant to be valid whose path id is a null captured from an earlier response.
+
+    The fuzzer reuses ids seen in responses, null ones too (`audit.audit_id` of a creator never
+    audited), and sends a null path id as the text "null" while calling the case valid.
+    """
+    if case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
+        return True
+    drawn = {d.parameter_name for d in case.meta.pool_draws if d.location == ParameterLocation.PATH.value}
+    return not any(case.path_parameters.get(name) in (None, "null") for name in drawn)
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs) -> None:
+    """Drop a generated pagination cursor from a case meant to be valid.
+
+    A cursor is an opaque token only the API mints, so a generated one is always refused with a
+    422 naming `query.cursor`. A case whose query is deliberately invalid keeps it: a malformed
+    cursor must still be refused.
+    """
+    if case.query and "cursor" in case.query and not (case.meta and case.meta.is_negative_at(ParameterLocation.QUERY)):
+        del case.query["cursor"]
