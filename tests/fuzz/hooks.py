@@ -1,6 +1,8 @@
 """Schemathesis hooks for the API fuzz run (loaded through SCHEMATHESIS_HOOKS). Each works
 around something no schema can say; docs/decisions/0009 lists them."""
 
+import uuid
+
 import schemathesis
 from schemathesis.core.parameters import ParameterLocation
 
@@ -28,3 +30,16 @@ def before_call(context, case, kwargs) -> None:
     """
     if case.query and "cursor" in case.query and not (case.meta and case.meta.is_negative_at(ParameterLocation.QUERY)):
         del case.query["cursor"]
+    _fresh_idempotency_key(case)
+
+
+def _fresh_idempotency_key(case) -> None:
+    """Give a case meant to be valid a key of its own.
+
+    An `Idempotency-Key` promises one intended operation per key; the fuzzer draws keys from a
+    small space and reuses them with other bodies, which the API rightly refuses with a 422
+    (draft-ietf-httpapi-idempotency-key-header, "Error Scenarios"). A malformed key is kept.
+    """
+    headers = case.headers or {}
+    if "Idempotency-Key" in headers and not (case.meta and case.meta.is_negative_at(ParameterLocation.HEADER)):
+        headers["Idempotency-Key"] = str(uuid.uuid4())
