@@ -32,14 +32,18 @@ class Replayed:
     reason: str = ""
 
 
-async def dead_letter_topics(bootstrap: str) -> dict[str, int]:
-    """Every dead-letter topic and how many records it holds now."""
+async def _dead_letter_topic_names(bootstrap: str) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        names = sorted(t for t in await admin.list_topics() if DLQ_MARK in t)
+        return sorted(t for t in await admin.list_topics() if DLQ_MARK in t)
     finally:
         await admin.close()
+
+
+async def dead_letter_topics(bootstrap: str) -> dict[str, int]:
+    """Every dead-letter topic and how many records it holds now."""
+    names = await _dead_letter_topic_names(bootstrap)
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await reader.start()
     try:
@@ -54,6 +58,8 @@ async def dead_letter_topics(bootstrap: str) -> dict[str, int]:
 
 async def parked(bootstrap: str, topic: str, wanted: Callable[[int], bool] = lambda offset: True) -> list[ConsumerRecord]:
     """The records of a dead-letter topic (one partition, ADR 0001), oldest first."""
+    if topic not in await _dead_letter_topic_names(bootstrap):
+        raise LookupError(f"{topic}: no such dead-letter topic (see `limelight dlq list`)")
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await reader.start()
     try:
@@ -117,10 +123,18 @@ def _bootstrap() -> str:
     return RuntimeSettings().kafka_bootstrap
 
 
+def _run(coroutine):
+    try:
+        return asyncio.run(coroutine)
+    except LookupError as exc:
+        typer.echo(str(exc.args[0]), err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command("list")
 def list_topics() -> None:
     """Every dead-letter topic and how many records it holds."""
-    counts = asyncio.run(dead_letter_topics(_bootstrap()))
+    counts = _run(dead_letter_topics(_bootstrap()))
     if not counts:
         typer.echo("no dead-letter topics")
     for name, count in counts.items():
@@ -130,7 +144,7 @@ def list_topics() -> None:
 @app.command()
 def show(topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v1.dlq.audit")) -> None:
     """Each parked record: offset, key, dlq.* headers and the start of its value."""
-    for record in asyncio.run(parked(_bootstrap(), topic)):
+    for record in _run(parked(_bootstrap(), topic)):
         key = record.key.decode(errors="replace") if record.key is not None else "-"
         typer.echo(f"offset {record.offset}  key {key}")
         for name, value in record.headers or ():
@@ -148,7 +162,7 @@ def replay_command(
     last: int | None = typer.Option(None, "--to", help="Replay offsets up to this one (inclusive)."),
 ) -> None:
     """Produce parked records back to their original topic (idempotent producer, acks=all)."""
-    results = asyncio.run(replay(_bootstrap(), topic, _selected(offset, first, last)))
+    results = _run(replay(_bootstrap(), topic, _selected(offset, first, last)))
     for r in results:
         if r.target is None:
             typer.echo(f"offset {r.offset}: skipped ({r.reason})")

@@ -92,3 +92,9 @@ async def test_list_counts_and_show_describes_parked_records(platform, producer)
     assert f"offset {offset}  key {key}" in shown.output
     assert "dlq.error: audit was broken then" in shown.output
     assert "dlq.consumer_group: audit.creator-audits" in shown.output
+
+
+async def test_replay_of_a_topic_that_is_not_a_dead_letter_topic_is_refused(platform):
+    result = await _limelight(platform, "replay", TOPIC)
+    assert result.exit_code == 2
+    assert f"{TOPIC}: no such dead-letter topic" in result.output
