@@ -49,6 +49,7 @@ CONSUMED = Counter("consumer_events_total", "Events handled by consumers", ["con
 
 DEAD_LETTERED = "dead_lettered"
 _PRUNE_EVERY = 600.0
+_COMMIT_EVERY = 0.25
 
 
 class IdempotentConsumer:
@@ -96,7 +97,7 @@ class IdempotentConsumer:
             return
         self.offsets.kafka = kafka
         loop = asyncio.get_running_loop()
-        next_prune = loop.time()
+        next_prune = next_commit = loop.time()
         try:
             while not stop.is_set():
                 batch = await kafka.getmany(timeout_ms=200, max_records=self.max_batch)
@@ -110,8 +111,12 @@ class IdempotentConsumer:
                         )
                 except Abandoned:
                     break
-                async with self.offsets.lock:
-                    await self.offsets.commit()
+                if loop.time() >= next_commit:
+                    # A commit is a round trip to the group coordinator; batching them across
+                    # polls only widens what a crash redelivers, and dedupe absorbs that.
+                    async with self.offsets.lock:
+                        await self.offsets.commit()
+                    next_commit = loop.time() + _COMMIT_EVERY
                 if loop.time() >= next_prune:
                     await self.prune()
                     next_prune = loop.time() + _PRUNE_EVERY
