@@ -43,6 +43,7 @@ class DeadLetters:
         attempt = 0
         while True:
             attempt += 1
+            producer = None  # the instance that failed, for the handle's reset
             try:
                 producer = await self.producer.get()
                 await producer.send_and_wait(target, value=value, key=record.key, headers=headers)
