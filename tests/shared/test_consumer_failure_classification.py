@@ -59,6 +59,8 @@ async def test_database_errors_are_classified_by_sqlstate(platform, sqlstate, ki
 
 
 async def _run_failing_then_healthy(platform, producer, audit_db, name, fail):
+    """Publish one event whose handler runs `fail(session, call)` first; wait until it is applied,
+    check nothing was dead-lettered, and return how many times the handler ran."""
     event = creator_created()
     calls = {"n": 0}
 
