@@ -111,5 +111,10 @@ def test(ctx: typer.Context) -> None:
     raise typer.Exit(subprocess.call(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
 
 
+from runtime import dlq  # noqa: E402  (kept beside its registration: one block to merge)
+
+app.add_typer(dlq.app, name="dlq")
+
+
 if __name__ == "__main__":
     app()

@@ -4,24 +4,32 @@ their own so a developer's `limelight up` is never touched. Nothing here is mock
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
 
 from runtime import services
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
+from services.audit.db import ProcessedEvent
 from shared.contracts.discovery import CreatorPayload
+from shared.contracts.catalog import dlq_topic
 from shared.contracts.envelope import new_envelope
+from shared.db import make_engine, make_sessionmaker
+from shared.messaging.consumer import IdempotentConsumer
+from shared.messaging.kafka import KafkaProducerHandle
 
 logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
@@ -167,9 +175,20 @@ AUDIT_GROUP = "audit.creator-audits"
 async def processed_count(audit_db, event_ids, group: str = AUDIT_GROUP) -> int:
     """How many of `event_ids` the consumer group has applied (its processed-event records)."""
     return await audit_db.fetchval(
-        "select count(*) from audit.processed_events where consumer = $1 and event_id = any($2::uuid[])",
+        "select count(*) from audit.processed_events where consumer_group = $1 and event_id = any($2::uuid[])",
         group,
         list(event_ids),
+    )
+
+
+async def insert_processed(audit_db, group: str, event_id: uuid.UUID, age_days: float = 0) -> None:
+    """A processed-event record of `group`, as if it had been applied `age_days` ago."""
+    await audit_db.execute(
+        "insert into audit.processed_events (consumer_group, event_id, topic, processed_at) "
+        "values ($1, $2, 'test', now() - make_interval(secs => $3))",
+        group,
+        event_id,
+        age_days * 86400,
     )
 
 
@@ -179,3 +198,63 @@ async def at_least(count: Awaitable[int], n: int) -> bool:
 
 async def exactly(count: Awaitable[int], n: int) -> bool:
     return await count == n
+
+
+async def ensure_topic(platform: Platform, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=platform.s.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 1, 1)])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def running_consumer(platform: Platform, name: str, subscriptions: list, **options) -> AsyncIterator:
+    """A consumer built in the test against audit's schema (a group of its own), running until
+    the block ends; its dead letters go to `<topic>.dlq.<name>`."""
+    engine = make_engine(platform.service_env("audit")["DATABASE_URL"])
+    dead_letters = KafkaProducerHandle(platform.s.kafka_bootstrap, name)
+    consumer = IdempotentConsumer(
+        consumer=name,
+        group_id=f"test.{name}-{uuid.uuid4().hex[:8]}",
+        subscriptions=subscriptions,
+        sessionmaker=make_sessionmaker(engine),
+        processed_model=ProcessedEvent,
+        bootstrap_servers=platform.s.kafka_bootstrap,
+        dead_letters=dead_letters,
+        **options,
+    )
+    for topic in {s.topic for s in subscriptions}:
+        await ensure_topic(platform, dlq_topic(topic, name))
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        yield consumer
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await dead_letters.close()
+        await engine.dispose()
+
+
+async def records_on(platform: Platform, topic: str, key: bytes | None = None) -> list:
+    """Every record on a one-partition topic (a dead-letter topic), optionally only `key`'s."""
+    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        reader.assign([tp])
+        # An explicit seek: seek_to_beginning() races the reset that assign() already started.
+        first = (await reader.beginning_offsets([tp]))[tp]
+        end = (await reader.end_offsets([tp]))[tp]
+        reader.seek(tp, first)
+        found = []
+        while await reader.position(tp) < end:
+            batch = await reader.getmany(tp, timeout_ms=1000)
+            found += batch.get(tp, [])
+        return [r for r in found if key is None or r.key == key]
+    finally:
+        await reader.stop()

@@ -1,95 +1,55 @@
-"""Idempotent Kafka consumer.
+"""Idempotent Kafka consumer: the poll loop, and what it does with each partition's records.
 
 Every event is applied together with a `(consumer group, event_id)` record in one database
 transaction, and offsets are committed only after that transaction commits: a crash anywhere
 means redelivery, and a redelivery is a no-op.
 
 Fast path: the records of one partition that arrive together are claimed with one INSERT and
-applied in ONE transaction, so one commit (one WAL flush) covers the batch. If anything fails
-under a batch, it is rolled back and its records are applied one at a time, each in its own
-transaction, where failures are classified (ADR 0002):
-
-- database unavailable (connection lost, shutting down, too many connections): retry with
-  capped backoff until it is back or the consumer is asked to stop;
-- a conflict (serialization failure, deadlock) or a handler's `TransientError`: bounded retries;
-- anything else (bad data, a bug): the record goes to `<topic>.dlq.<consumer>` unchanged, with
-  the error in its headers (ADR 0001), and the consumer moves on.
+applied in ONE transaction, so one commit (one WAL flush) covers the batch; the partitions of
+one poll are applied concurrently, each in order. If anything fails under a batch, it is rolled
+back and its records are applied one at a time, each in its own transaction, where the failure
+is classified (`failures.py`, ADR 0002 and 0005) and retried or dead-lettered (ADR 0001).
 
 On stop, an unfinished record is abandoned without moving its offset, so it is redelivered.
+
+The rooms: `routing.py` (subscriptions, parsing), `applying.py` (claim + dispatch),
+`processed.py` (the idempotency records), `failures.py`, `dead_letters.py`, `offsets.py`
+(commits, rebalances, lag).
 """
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError, MessageSizeTooLargeError
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
-from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.contracts.catalog import dlq_topic, topic_by_name
-from shared.contracts.envelope import Envelope
-from shared.db import utcnow
+from shared.messaging.applying import apply_events, unit_of_work
+from shared.messaging.dead_letters import DeadLetters
+from shared.messaging.failures import (
+    PERMANENT,
+    UNAVAILABLE,
+    Abandoned,
+    PoisonMessage,
+    TransientError,
+    failure_kind,
+)
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
-from shared.observability import reset_correlation_id, set_correlation_id
+from shared.messaging.offsets import CommitOnRevoke, Offsets
+from shared.messaging.processed import ProcessedEvents
+from shared.messaging.routing import Handler, Router, Subscription
+
+__all__ = ["IdempotentConsumer", "Subscription", "TransientError", "PoisonMessage", "Handler"]
 
 log = logging.getLogger(__name__)
 
 CONSUMED = Counter("consumer_events_total", "Events handled by consumers", ["consumer", "topic", "outcome"])
 
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
-
-# SQLSTATE classes (PostgreSQL appendix A).
-_UNAVAILABLE_SQLSTATES = {"53300", "57P01", "57P02", "57P03"}  # too many connections, shutdown, starting
-_CONFLICT_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
-_MAX_ERROR_HEADER = 1000
-
-
-class TransientError(Exception):
-    """Raise from a handler when a later attempt may succeed (e.g. a dependency is down)."""
-
-
-class PoisonMessage(Exception):
-    """A record that can never be processed: not JSON, not an envelope, or off-contract."""
-
-
-class _Abandoned(Exception):
-    """Stop was requested while a record was unfinished; its offset must not move."""
-
-
-class _BatchNeedsRetry(Exception):
-    """The database failed under a batch; redo the batch one record at a time."""
-
-
-def failure_kind(exc: BaseException) -> str:
-    """'unavailable', 'conflict' or 'permanent' (see the module docstring)."""
-    if isinstance(exc, TransientError):
-        return "conflict"
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or getattr(exc, "sqlstate", None)
-    if sqlstate:
-        if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES:
-            return "unavailable"
-        return "conflict" if sqlstate in _CONFLICT_SQLSTATES else "permanent"
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return "unavailable"
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError, OSError, TimeoutError)):
-        return "unavailable"
-    return "permanent"
-
-
-@dataclass(frozen=True)
-class Subscription:
-    topic: str
-    event_type: str
-    handler: Handler
+DEAD_LETTERED = "dead_lettered"
+_PRUNE_EVERY = 600.0
+_COMMIT_EVERY = 0.25
 
 
 class IdempotentConsumer:
@@ -105,57 +65,67 @@ class IdempotentConsumer:
         dead_letters: KafkaProducerHandle,
         max_attempts: int = 5,
         backoff_base: float = 0.2,
-        max_batch: int = 200,
-        processed_retention: timedelta = timedelta(days=45),
+        max_batch: int = 500,
+        concurrency: int = 4,
     ):
-        self.consumer = consumer  # the service: names the dead-letter topic
+        self.consumer = consumer  # the service: names the dead-letter topic and the metrics
         self.group_id = group_id  # the purpose: keys the processed-event record
-        self.topics = sorted({s.topic for s in subscriptions})
-        self.handlers = {(s.topic, s.event_type): s.handler for s in subscriptions}
+        self.router = Router(subscriptions)  # raises for a topic or event the catalog lacks
+        self.topics = self.router.topics
         self.sessionmaker = sessionmaker
-        self.processed_model = processed_model
+        self.processed = ProcessedEvents(processed_model, group_id, self.topics)
         self.bootstrap_servers = bootstrap_servers
-        self.dead_letters = dead_letters
+        self.dead_letters = DeadLetters(dead_letters, service=consumer, group_id=group_id)
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.max_batch = max_batch
-        # Longer than any topic's retention, so a redelivery always finds its record.
-        self.processed_retention = processed_retention
-        self._kafka: AIOKafkaConsumer | None = None
-        self._pending: dict[TopicPartition, int] = {}
-        # Held while a record is applied and while partitions are revoked, so an offset is
-        # never recorded for a partition this member no longer owns.
-        self._lock = asyncio.Lock()
+        # Partitions applied at once: each holds a pooled connection for its transaction.
+        self._slots = asyncio.Semaphore(concurrency)
+        self.offsets = Offsets(group_id)
 
-    # -- loop ----------------------------------------------------------------------------
+    @property
+    def processed_retention(self) -> timedelta:
+        return self.processed.retention
+
+    async def prune(self) -> None:
+        """Delete processed-event records no redelivery can reach any more."""
+        await self.processed.prune(self.sessionmaker)
+
     async def run(self, stop: asyncio.Event) -> None:
-        self._kafka = await self._start(stop)
-        if self._kafka is None:
+        kafka = await self._start(stop)
+        if kafka is None:
             return
+        self.offsets.kafka = kafka
         loop = asyncio.get_running_loop()
-        next_prune = loop.time()
+        next_prune = next_commit = loop.time()
         try:
             while not stop.is_set():
-                batch = await self._kafka.getmany(timeout_ms=200, max_records=self.max_batch)
+                batch = await kafka.getmany(timeout_ms=200, max_records=self.max_batch)
+                # Before applying, so a partition stuck on a record shows the records behind it.
+                await self.offsets.refresh_lag({tp: records[0].offset for tp, records in batch.items()})
                 try:
-                    for tp, records in batch.items():
-                        if stop.is_set():
-                            break
-                        async with self._lock:
-                            if tp in self._kafka.assignment():
-                                await self._process_partition_batch(tp, records, stop)
-                except _Abandoned:
+                    async with self.offsets.lock:
+                        owned = kafka.assignment()
+                        await _all(
+                            self._apply_partition(tp, records, stop) for tp, records in batch.items() if tp in owned
+                        )
+                except Abandoned:
                     break
-                async with self._lock:
-                    await self._commit()
+                if loop.time() >= next_commit:
+                    # A commit is a round trip to the group coordinator; batching them across
+                    # polls only widens what a crash redelivers, and dedupe absorbs that.
+                    async with self.offsets.lock:
+                        await self.offsets.commit()
+                    next_commit = loop.time() + _COMMIT_EVERY
                 if loop.time() >= next_prune:
-                    await self._prune()
-                    next_prune = loop.time() + 600
+                    await self.prune()
+                    next_prune = loop.time() + _PRUNE_EVERY
         finally:
-            async with self._lock:
-                await self._commit()
-            await self._kafka.stop()
-            self._kafka = None
+            async with self.offsets.lock:
+                await self.offsets.commit()
+            self.offsets.forget_lag()
+            self.offsets.kafka = None
+            await kafka.stop()
 
     async def _start(self, stop: asyncio.Event) -> AIOKafkaConsumer | None:
         attempt = 0
@@ -171,7 +141,7 @@ class IdempotentConsumer:
             )
             try:
                 await kafka.start()
-                kafka.subscribe(self.topics, listener=_CommitOnRevoke(self))
+                kafka.subscribe(self.topics, listener=CommitOnRevoke(self.offsets))
                 log.info("consumer started", extra={"group": self.group_id, "topics": self.topics})
                 return kafka
             except KafkaError as exc:
@@ -180,211 +150,73 @@ class IdempotentConsumer:
                 await sleep_or_stop(stop, backoff_delay(attempt, base=0.5, cap=5.0))
         return None
 
-    async def _commit(self, partitions: set[TopicPartition] | None = None) -> None:
-        """Commit recorded offsets of partitions still assigned (caller holds the lock)."""
-        if self._kafka is None or not self._pending:
-            return
-        assigned = self._kafka.assignment()
-        for tp in [tp for tp in self._pending if tp not in assigned]:
-            del self._pending[tp]  # its new owner re-reads from the last commit; dedupe absorbs it
-        offsets = {tp: off for tp, off in self._pending.items() if partitions is None or tp in partitions}
-        if not offsets:
-            return
-        try:
-            await self._kafka.commit(offsets)
-        except (CommitFailedError, IllegalStateError):
-            # The group rebalanced under us: the new owner re-reads these records and the
-            # processed-event record turns them into no-ops.
-            log.warning("offset commit lost to a rebalance", extra={"group": self.group_id})
-        except KafkaError as exc:
-            log.warning("offset commit failed, will retry", extra={"group": self.group_id, "error": repr(exc)})
-            return
-        for tp, offset in offsets.items():
-            if self._pending.get(tp) == offset:
-                del self._pending[tp]
-
-    async def _prune(self) -> None:
-        processed = self.processed_model
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                await session.execute(
-                    delete(processed).where(
-                        processed.consumer == self.group_id,
-                        processed.processed_at < utcnow() - self.processed_retention,
-                    )
-                )
-        except DBAPIError as exc:
-            log.warning("pruning processed events failed", extra={"group": self.group_id, "error": repr(exc)})
-
-    # -- processing ----------------------------------------------------------------------
-    def parse(self, topic: str, value: bytes | None) -> Envelope | None:
-        """The typed envelope; None for an event type this consumer does not handle."""
-        try:
-            data = json.loads(value or b"")
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PoisonMessage(f"not a valid envelope: not JSON ({exc})") from exc
-        event_type = data.get("event_type") if isinstance(data, dict) else None
-        if not isinstance(event_type, str):
-            raise PoisonMessage("not a valid envelope: event_type: missing or not a string")
-        if (topic, event_type) not in self.handlers:
-            return None
-        payload_model: type[BaseModel] | None = topic_by_name(topic).events.get(event_type)
-        if payload_model is None:
-            raise PoisonMessage(f"{event_type} is not an event of {topic}")
-        try:
-            return Envelope[payload_model].model_validate(data)  # type: ignore[valid-type]
-        except ValidationError as exc:
-            raise PoisonMessage(f"breaks the {event_type} contract: {_first_errors(exc)}") from exc
-
-    async def _process_partition_batch(self, tp: TopicPartition, records: list, stop: asyncio.Event) -> None:
-        try:
-            outcomes, dead = await self._apply_batch(records)
-        except _BatchNeedsRetry:
-            for record in records:
-                await self.handle(record, stop)
-                self._pending[tp] = record.offset + 1
-            return
-        for record, exc in dead:
-            await self._dead_letter(record, exc, attempts=1, stop=stop)
-        for record, outcome in zip(records, outcomes):
-            self.record_outcome(record, outcome)
-        self._pending[tp] = records[-1].offset + 1
-
-    async def _apply_batch(self, records: list) -> tuple[list[str], list[tuple[object, Exception]]]:
-        """Optimistically apply a partition's records in one transaction.
-
-        One INSERT claims every event id; handlers run in order in the same transaction. Any
-        failure rolls the whole batch back (raising _BatchNeedsRetry) and the caller replays it
-        one record at a time, where each failure is classified and dealt with on its own.
-        """
-        outcomes: list[str] = ["ignored"] * len(records)
-        dead: list[tuple[object, Exception]] = []
-        parsed: list[tuple[int, Envelope]] = []
-        for index, record in enumerate(records):
-            try:
-                envelope = self.parse(record.topic, record.value)
-            except PoisonMessage as exc:
-                dead.append((record, exc))
-                outcomes[index] = "dead_lettered"
-                continue
-            if envelope is not None:
-                parsed.append((index, envelope))
-        if not parsed:
-            return outcomes, dead
-        processed = self.processed_model
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                rows = [
-                    {"consumer": self.group_id, "event_id": e.event_id, "topic": records[i].topic} for i, e in parsed
-                ]
-                claimed = set(
-                    await session.scalars(
-                        insert(processed).values(rows).on_conflict_do_nothing().returning(processed.event_id)
-                    )
-                )
-                for index, envelope in parsed:
-                    if envelope.event_id not in claimed:
-                        outcomes[index] = "duplicate"
-                        continue
-                    claimed.discard(envelope.event_id)  # a second copy in this batch is a duplicate
-                    token = set_correlation_id(envelope.correlation_id)
-                    try:
-                        await self.handlers[(records[index].topic, envelope.event_type)](session, envelope)
-                    finally:
-                        reset_correlation_id(token)
-                    outcomes[index] = "processed"
-        except Exception as exc:
-            log.info("batch rolled back; replaying it record by record", extra={"error": repr(exc)})
-            raise _BatchNeedsRetry from exc
-        return outcomes, dead
+    async def _apply_partition(self, tp: TopicPartition, records: list, stop: asyncio.Event) -> None:
+        """All of one partition's records, in order: optimistically in one transaction."""
+        async with self._slots:
+            if stop.is_set():
+                raise Abandoned
+            outcomes: list[str | None] = [None] * len(records)
+            poison: list[tuple[int, PoisonMessage]] = []
+            events = []
+            for index, record in enumerate(records):
+                try:
+                    parsed = self.router.parse(record.topic, record.value)
+                except PoisonMessage as exc:
+                    poison.append((index, exc))
+                    continue
+                if isinstance(parsed, str):
+                    outcomes[index] = parsed
+                else:
+                    events.append((index, parsed))
+            if events:
+                try:
+                    async with unit_of_work(self.sessionmaker) as session:
+                        applied = await apply_events(
+                            session, self.processed, self.router, [(tp.topic, e) for _, e in events]
+                        )
+                except Exception as exc:
+                    log.info("batch rolled back; replaying it record by record", extra={"error": repr(exc)})
+                    for record in records:
+                        self.record_outcome(record, await self.handle(record, stop))
+                        self.offsets.done(tp, record.offset + 1)
+                    return
+                for (index, _), outcome in zip(events, applied):
+                    outcomes[index] = outcome
+            for index, exc in poison:
+                await self.dead_letters.publish(records[index], exc, attempts=1, stop=stop)
+                outcomes[index] = DEAD_LETTERED
+            for record, outcome in zip(records, outcomes):
+                self.record_outcome(record, outcome)
+            self.offsets.done(tp, records[-1].offset + 1)
 
     async def handle(self, record, stop: asyncio.Event) -> str:
-        """Apply one record in its own transaction, with retries; returns the outcome."""
+        """Apply one record in its own transaction, retrying as its failure allows; the outcome."""
         try:
-            envelope = self.parse(record.topic, record.value)
+            parsed = self.router.parse(record.topic, record.value)
         except PoisonMessage as exc:
-            await self._dead_letter(record, exc, attempts=1, stop=stop)
-            return self.record_outcome(record, "dead_lettered")
-        if envelope is None:
-            return self.record_outcome(record, "ignored")
-        token = set_correlation_id(envelope.correlation_id)
-        try:
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    async with self.sessionmaker() as session, session.begin():
-                        outcome = await self._apply(session, record.topic, envelope)
-                    return self.record_outcome(record, outcome)
-                except Exception as exc:
-                    kind = failure_kind(exc)
-                    if kind != "permanent" and stop.is_set():
-                        raise _Abandoned from exc
-                    if kind == "unavailable" or (kind == "conflict" and attempt < self.max_attempts):
-                        log.warning(
-                            "transient failure, retrying",
-                            extra={"event_id": str(envelope.event_id), "attempt": attempt, "kind": kind, "error": repr(exc)},
-                        )
-                        await sleep_or_stop(stop, backoff_delay(attempt, base=self.backoff_base, cap=5.0))
-                        continue
-                    log.error(
-                        "event dead-lettered",
-                        extra={"event_id": str(envelope.event_id), "attempt": attempt, "error": repr(exc)},
-                    )
-                    await self._dead_letter(record, exc, attempts=attempt, stop=stop)
-                    return self.record_outcome(record, "dead_lettered")
-        finally:
-            reset_correlation_id(token)
-
-    async def _apply(self, session: AsyncSession, topic: str, envelope: Envelope) -> str:
-        processed = self.processed_model
-        claimed = await session.execute(
-            insert(processed)
-            .values(consumer=self.group_id, event_id=envelope.event_id, topic=topic)
-            .on_conflict_do_nothing()
-            .returning(processed.event_id)
-        )
-        if claimed.first() is None:
-            return "duplicate"
-        await self.handlers[(topic, envelope.event_type)](session, envelope)
-        return "processed"
-
-    async def _dead_letter(self, record, exc: BaseException, *, attempts: int, stop: asyncio.Event) -> None:
-        """Publish the original record, untouched, with the failure described in headers.
-
-        Retries until the broker acknowledges, because the offset must not move past a record
-        that is neither processed nor parked; on stop it gives up and the record is redelivered.
-        """
-        headers = list(record.headers or []) + [
-            ("dlq.error", str(exc)[:_MAX_ERROR_HEADER].encode()),
-            ("dlq.error_type", type(exc).__name__.encode()),
-            ("dlq.consumer", self.consumer.encode()),
-            ("dlq.original_topic", record.topic.encode()),
-            ("dlq.original_partition", str(record.partition).encode()),
-            ("dlq.original_offset", str(record.offset).encode()),
-            ("dlq.attempts", str(attempts).encode()),
-            ("dlq.failed_at", utcnow().isoformat().encode()),
-        ]
-        value = record.value
-        target = dlq_topic(record.topic, self.consumer)
+            await self.dead_letters.publish(record, exc, attempts=1, stop=stop)
+            return DEAD_LETTERED
+        if isinstance(parsed, str):
+            return parsed
         attempt = 0
         while True:
             attempt += 1
             try:
-                producer = await self.dead_letters.get()
-                await producer.send_and_wait(target, value=value, key=record.key, headers=headers)
-                return
-            except MessageSizeTooLargeError:
-                # The original plus our headers no longer fits: park the coordinates and the
-                # error; the value stays readable on the original topic at that offset.
-                value = None
-                headers.append(("dlq.value_omitted", b"too large; read it at dlq.original_offset"))
-            except (KafkaError, OSError) as send_error:
-                if stop.is_set():
-                    raise _Abandoned from send_error
-                log.warning("dead-letter publish failed, retrying", extra={"topic": target, "error": repr(send_error)})
-                await self.dead_letters.reset()
-                await sleep_or_stop(stop, backoff_delay(attempt, base=0.5, cap=5.0))
+                async with unit_of_work(self.sessionmaker) as session:
+                    (outcome,) = await apply_events(session, self.processed, self.router, [(record.topic, parsed)])
+                return outcome
+            except Exception as exc:
+                kind = failure_kind(exc)
+                facts = {"event_id": str(parsed.event_id), "attempt": attempt, "kind": kind, "error": repr(exc)}
+                if kind != PERMANENT and stop.is_set():
+                    raise Abandoned from exc
+                if kind == UNAVAILABLE or (kind != PERMANENT and attempt < self.max_attempts):
+                    log.warning("failure may pass, retrying", extra=facts)
+                    await sleep_or_stop(stop, backoff_delay(attempt, base=self.backoff_base, cap=5.0))
+                    continue
+                log.error("event dead-lettered", extra=facts)
+                await self.dead_letters.publish(record, exc, attempts=attempt, stop=stop)
+                return DEAD_LETTERED
 
     def record_outcome(self, record, outcome: str) -> str:
         """Called once per record after its outcome is durable (committed or dead-lettered)."""
@@ -392,21 +224,12 @@ class IdempotentConsumer:
         return outcome
 
 
-class _CommitOnRevoke(ConsumerRebalanceListener):
-    def __init__(self, owner: IdempotentConsumer):
-        self.owner = owner
-
-    async def on_partitions_revoked(self, revoked):
-        # Waits for the record being applied, then commits what this member finished.
-        async with self.owner._lock:
-            await self.owner._commit(set(revoked))
-            for tp in revoked:
-                self.owner._pending.pop(tp, None)
-
-    async def on_partitions_assigned(self, assigned):
-        return None
-
-
-def _first_errors(exc: ValidationError, limit: int = 3) -> str:
-    parts = [f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:limit]]
-    return "; ".join(parts)
+async def _all(coroutines) -> None:
+    """Await every coroutine; then raise the first failure (Abandoned before anything else)."""
+    results = await asyncio.gather(*coroutines, return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    for failure in failures:
+        if isinstance(failure, Abandoned):
+            raise failure
+    if failures:
+        raise failures[0]

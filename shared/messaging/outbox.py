@@ -51,7 +51,7 @@ def messaging_tables(base: type[DeclarativeBase]) -> tuple[type, type]:
 
         __tablename__ = "processed_events"
 
-        consumer: Mapped[str] = mapped_column(String(100), primary_key=True)
+        consumer_group: Mapped[str] = mapped_column(String(100), primary_key=True)
         event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
         topic: Mapped[str] = mapped_column(String(249))
         processed_at: Mapped[datetime] = mapped_column(

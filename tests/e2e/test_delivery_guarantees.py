@@ -97,6 +97,8 @@ async def test_poison_message_is_dead_lettered_and_the_consumer_moves_on(platfor
     assert b"payload.handle" in headers[1]["dlq.error"]
     assert headers[1]["dlq.original_topic"] == TOPIC.encode()
     assert headers[1]["dlq.consumer"] == b"audit"
+    # Two groups of one service share the dead-letter topic; this header tells them apart.
+    assert headers[1]["dlq.consumer_group"] == b"audit.creator-audits"
 
 
 async def test_events_committed_while_kafka_is_down_arrive_after_it_returns(platform, gateway, discovery_db):

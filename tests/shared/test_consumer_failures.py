@@ -66,7 +66,7 @@ async def test_a_failing_handler_dead_letters_only_its_event(platform, producer,
         await engine.dispose()
 
     assert not await audit_db.fetchval(
-        "select 1 from audit.processed_events where consumer = $1 and event_id = $2", group, bad.event_id
+        "select 1 from audit.processed_events where consumer_group = $1 and event_id = $2", group, bad.event_id
     )
     reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap)
     await reader.start()

@@ -1,0 +1,52 @@
+"""Applying envelopes inside one transaction: claim their processed-event records with one
+INSERT, then run each newly claimed event's handler in order, under its correlation id. The
+batch path and the one-record path both come through here.
+"""
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.contracts.envelope import Envelope
+from shared.messaging.failures import DatabaseUnavailable
+from shared.messaging.processed import ProcessedEvents
+from shared.messaging.routing import Router
+from shared.observability import reset_correlation_id, set_correlation_id
+
+PROCESSED = "processed"
+DUPLICATE = "duplicate"
+
+
+@contextlib.asynccontextmanager
+async def unit_of_work(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction; committed when the block ends, rolled back if it raises."""
+    async with sessionmaker() as session, session.begin():
+        try:
+            await session.connection()
+        except (OSError, TimeoutError, DBAPIError, PoolTimeoutError) as exc:
+            # Before any handler code ran: whatever the type, the database is unreachable.
+            raise DatabaseUnavailable(repr(exc)) from exc
+        yield session
+
+
+async def apply_events(
+    session: AsyncSession, processed: ProcessedEvents, router: Router, events: list[tuple[str, Envelope]]
+) -> list[str]:
+    """Apply (topic, envelope) pairs in order; PROCESSED or DUPLICATE for each."""
+    claimed = await processed.claim(session, [(envelope.event_id, topic) for topic, envelope in events])
+    outcomes = []
+    for topic, envelope in events:
+        if envelope.event_id not in claimed:
+            outcomes.append(DUPLICATE)
+            continue
+        claimed.discard(envelope.event_id)  # a second copy in the same call is a duplicate
+        token = set_correlation_id(envelope.correlation_id)
+        try:
+            await router.handler(topic, envelope.event_type)(session, envelope)
+        finally:
+            reset_correlation_id(token)
+        outcomes.append(PROCESSED)
+    return outcomes
