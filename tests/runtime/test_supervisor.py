@@ -12,12 +12,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
 
 from runtime import procs, services
 from runtime.config import ROOT, RuntimeSettings
+from runtime.kafka import Kafka
 
 pytestmark = pytest.mark.integration
 
@@ -144,6 +146,33 @@ def test_restarting_one_service_leaves_the_gateway_running_and_answering(supervi
     assert services.healthy(s, "audit") is not None
     assert pid(s, "gateway") == gateway_pid
     assert answers and set(answers) == {200}, f"{len(answers)} answers, not 200: {[a for a in answers if a != 200][:10]}"
+
+
+def kafka_complaints(s: RuntimeSettings) -> dict[str, int]:
+    """Per service, the aiokafka warnings and errors in its logs so far."""
+    counts = {}
+    for service in services.START_ORDER:
+        lines = [line for path in s.logs_dir.glob(f"{service}*.log*") for line in path.read_text(errors="replace").splitlines()]
+        counts[service] = sum(1 for line in lines if '"logger": "aiokafka' in line and ('"WARNING"' in line or '"ERROR"' in line))
+    return counts
+
+
+def test_broker_outage_writes_a_few_kafka_errors_not_a_flood(supervised):
+    s = supervised
+    before = kafka_complaints(s)
+    Kafka(s).stop()
+    try:
+        # Long enough for aiokafka to retry its connections hundreds of times.
+        time.sleep(20)
+    finally:
+        restored = limelight(s, "up", "--detach")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+
+    after = kafka_complaints(s)
+    during = {service: after[service] - before[service] for service in services.START_ORDER}
+    # A handful of distinct complaints, each written once; unthinned, this outage wrote
+    # thousands of lines per service.
+    assert all(count <= 50 for count in during.values()), during
 
 
 def test_failed_up_leaves_the_running_platform_running(supervised):
