@@ -119,7 +119,9 @@ class Platform:
         services.wait_healthy(self.s, service, timeout=timeout, alive=self._supervised)
 
     def anything_running(self) -> bool:
-        if supervisor.running(self.s) or self.kafka.running() or (not self.s.database_url and self.postgres.running_info()):
+        if supervisor.running(self.s) or self.kafka.running():
+            return True
+        if not self.s.database_url and self.postgres.running_info():
             return True
         return any(procs.running(s, self.s.run_dir) for s in services.START_ORDER)
 

@@ -69,7 +69,8 @@ def wait_healthy(settings: RuntimeSettings, service: str, timeout: float = 60, a
             alive=alive or (lambda: procs.running(service, settings.run_dir) is not None),
         )
     except (RuntimeError, TimeoutError) as exc:
-        tails = "".join(f"\n--- {path} ---\n{procs.tail(path)}" for path in (log_file(settings, service), output_file(settings, service)))
+        logs = (log_file(settings, service), output_file(settings, service))
+        tails = "".join(f"\n--- {path} ---\n{procs.tail(path)}" for path in logs)
         raise RuntimeError(f"{exc}{tails}") from exc
 
 

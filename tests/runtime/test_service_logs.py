@@ -5,7 +5,6 @@ The suite's services are started exactly as `limelight up` starts them (runtime/
 
 import os
 import shutil
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,14 +12,11 @@ import pytest
 from runtime import procs, services
 from runtime.config import ROOT
 from tests.conftest import SERVICE_ENV
+from tests.runtime.helpers import log_lines
 
 pytestmark = pytest.mark.integration
 
 BASE = int(os.environ.get("LIMELIGHT_TEST_PORT_BASE", "18000")) + 100
-
-
-def log_lines(logs_dir: Path, service: str) -> list[str]:
-    return [line for path in sorted(logs_dir.glob(f"{service}*.log*")) for line in path.read_text(errors="replace").splitlines()]
 
 
 def proxy_some_requests(base_url: str, count: int) -> None:

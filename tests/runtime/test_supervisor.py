@@ -20,6 +20,7 @@ import pytest
 from runtime import procs, services
 from runtime.config import ROOT, RuntimeSettings
 from runtime.kafka import Kafka
+from tests.runtime.helpers import log_lines
 
 pytestmark = pytest.mark.integration
 
@@ -145,15 +146,19 @@ def test_restarting_one_service_leaves_the_gateway_running_and_answering(supervi
     assert pid(s, "audit") not in (None, audit_pid)
     assert services.healthy(s, "audit") is not None
     assert pid(s, "gateway") == gateway_pid
-    assert answers and set(answers) == {200}, f"{len(answers)} answers, not 200: {[a for a in answers if a != 200][:10]}"
+    failed = [a for a in answers if a != 200]
+    assert answers and not failed, f"{len(failed)} of {len(answers)} answers were not 200: {failed[:10]}"
 
 
 def kafka_complaints(s: RuntimeSettings) -> dict[str, int]:
     """Per service, the aiokafka warnings and errors in its logs so far."""
     counts = {}
     for service in services.START_ORDER:
-        lines = [line for path in s.logs_dir.glob(f"{service}*.log*") for line in path.read_text(errors="replace").splitlines()]
-        counts[service] = sum(1 for line in lines if '"logger": "aiokafka' in line and ('"WARNING"' in line or '"ERROR"' in line))
+        counts[service] = sum(
+            1
+            for line in log_lines(s.logs_dir, service)
+            if '"logger": "aiokafka' in line and ('"WARNING"' in line or '"ERROR"' in line)
+        )
     return counts
 
 
