@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from runtime import procs, services
+from runtime import services, supervisor
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
 
@@ -37,16 +37,19 @@ def up(detach: bool = typer.Option(False, "--detach", "-d", help="Leave the plat
     platform = Platform(settings, say)
     started = time.monotonic()
     say(f"Starting Limelight (state in {settings.state_dir})")
+    was_running = platform.anything_running()
     try:
         platform.up()
-    except KeyboardInterrupt:
-        say("\ninterrupted; stopping what was started…")
-        platform.down()
-        raise typer.Exit(130) from None
-    except Exception as exc:  # show the cause, leave nothing half-running
-        say(f"\nstart-up failed: {exc}\nstopping what was started…")
-        platform.down()
-        raise typer.Exit(1) from exc
+    except (Exception, KeyboardInterrupt) as exc:
+        code = 130 if isinstance(exc, KeyboardInterrupt) else 1
+        say("\ninterrupted" if code == 130 else f"\nstart-up failed: {exc}")
+        if was_running:
+            # Never take down a platform that was serving before this `up` began.
+            say("the platform that was already running is left running; `./limelight status` shows it")
+        else:
+            say("stopping what was started…")
+            platform.down()
+        raise typer.Exit(code) from (None if code == 130 else exc)
     gateway = settings.url("gateway")
     say(f"\nLimelight is up in {time.monotonic() - started:.1f}s")
     say(f"  gateway        {gateway}")
@@ -72,12 +75,18 @@ def _wait_for_signal(settings: RuntimeSettings) -> None:
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
-    reported: set[str] = set()
+    restarts = {s: 0 for s in services.START_ORDER}
+    supervisor_gone = False
     while not stop["now"]:
+        state = supervisor.read_state(settings)
         for service in services.START_ORDER:
-            if service not in reported and procs.running(service, settings.run_dir) is None:
-                reported.add(service)
-                say(f"! {service} exited; see {settings.logs_dir / (service + '.log')}")
+            count = state.get(service, {}).get("restarts", 0)
+            if count > restarts[service]:
+                restarts[service] = count
+                say(f"! {service} exited and was started again; see {services.log_file(settings, service)}")
+        if not supervisor_gone and supervisor.running(settings) is None:
+            supervisor_gone = True
+            say(f"! the supervisor exited; see {settings.logs_dir / 'supervisor.log'}")
         time.sleep(0.5)
 
 
@@ -88,10 +97,25 @@ def down() -> None:
 
 
 @app.command()
+def restart(service: str = typer.Argument(help=f"One of: {', '.join(services.START_ORDER)}.")) -> None:
+    """Restart one service, leaving the others running; return once it is ready again."""
+    if service not in services.START_ORDER:
+        raise typer.BadParameter(f"unknown service {service!r}; expected one of {', '.join(services.START_ORDER)}")
+    settings = RuntimeSettings()
+    started = time.monotonic()
+    try:
+        Platform(settings, say).restart(service)
+    except (RuntimeError, TimeoutError) as exc:
+        say(f"restart of {service} failed: {exc}")
+        raise typer.Exit(1) from exc
+    say(f"{service} restarted and ready in {time.monotonic() - started:.1f}s")
+
+
+@app.command()
 def status() -> None:
-    """Each component: up or down, where it listens, its version."""
+    """Each component: up or down, where it listens, its version, and restarts by the supervisor."""
     for row in Platform(RuntimeSettings(), say).status():
-        say(f"{row.name:<12} {row.state:<18} {row.where:<45} {row.version}")
+        say(f"{row.name:<12} {row.state:<18} {row.where:<45} {row.version:<10} {row.note}".rstrip())
 
 
 @app.command()

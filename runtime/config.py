@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,22 @@ class RuntimeSettings(BaseSettings):
     audit_port: int = Field(default=8002, validation_alias="LIMELIGHT_AUDIT_PORT")
     attribution_port: int = Field(default=8003, validation_alias="LIMELIGHT_ATTRIBUTION_PORT")
     database_name: str = Field(default="limelight", validation_alias="LIMELIGHT_DATABASE_NAME")
+    log_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        validation_alias="LIMELIGHT_LOG_MAX_BYTES",
+        description="A service log is rotated once it would pass this size.",
+    )
+    log_backups: int = Field(
+        default=3, ge=1, le=100, validation_alias="LIMELIGHT_LOG_BACKUPS", description="Rotated logs kept per service."
+    )
+
+    @field_validator("state_dir")
+    @classmethod
+    def _anchor_at_repository(cls, value: Path) -> Path:
+        # Kafka runs with its own folder as working directory, so a relative path would name a
+        # different place for each process; anchor it where the default lives, not at the cwd.
+        return value if value.is_absolute() else ROOT / value
 
     @property
     def kafka_bootstrap(self) -> str:

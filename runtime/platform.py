@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from runtime import procs, services
+from runtime import procs, services, supervisor
 from runtime.config import SERVICES, RuntimeSettings
 from runtime.kafka import Kafka
 from runtime.postgres import Postgres, Server
@@ -22,6 +22,7 @@ class ComponentStatus:
     state: str
     where: str
     version: str
+    note: str = ""
 
 
 class Platform:
@@ -76,13 +77,61 @@ class Platform:
 
         self._step("services", run)
 
-    def up(self) -> None:
+    def up(self, extra_env: dict[str, str] | None = None) -> None:
+        """Start whatever is missing and have the supervisor keep the services running.
+
+        What already runs is left alone (same pids), so `up` on a running platform is harmless.
+        """
         self.start_infrastructure()
-        self.start_services()
+        self._step("services", lambda: self.supervise(extra_env))
+
+    def supervise(self, extra_env: dict[str, str] | None = None) -> None:
+        missing = [s for s in services.START_ORDER if procs.running(s, self.s.run_dir) is None]
+        # Check every port before starting anything, so a conflict fails this `up` without
+        # a half-started service left behind.
+        for service in missing:
+            procs.ensure_ports_free(service, {f"LIMELIGHT_{service.upper()}_PORT": self.s.port(service)})
+        supervisor.write_spec(self.s, {svc: self.service_env(svc, extra_env) for svc in services.START_ORDER})
+        if supervisor.running(self.s) is None:
+            supervisor.start(self.s)
+        if missing:
+            self.say(f"    starting {', '.join(missing)}")
+        # A service that exits while starting is the supervisor's to start again: keep waiting.
+        with ThreadPoolExecutor(len(SERVICES)) as pool:
+            list(pool.map(lambda svc: services.wait_healthy(self.s, svc, alive=self._supervised), services.START_ORDER))
+
+    def _supervised(self) -> bool:
+        return supervisor.running(self.s) is not None
+
+    def restart(self, service: str, timeout: float = 120) -> None:
+        """Stop and start one service through the supervisor; return once it is ready again."""
+        if supervisor.running(self.s) is None:
+            raise RuntimeError("no supervisor is running here; start the platform with `./limelight up`")
+        before = procs.running(service, self.s.run_dir)
+        request = supervisor.request_file(self.s, service)
+        request.touch()
+
+        def restarted() -> bool:
+            now = procs.running(service, self.s.run_dir)
+            return not request.exists() and now is not None and (before is None or now.pid != before.pid)
+
+        procs.wait_until(restarted, timeout=timeout, what=f"restart of {service}", alive=self._supervised)
+        services.wait_healthy(self.s, service, timeout=timeout, alive=self._supervised)
+
+    def anything_running(self) -> bool:
+        if supervisor.running(self.s) or self.kafka.running():
+            return True
+        if not self.s.database_url and self.postgres.running_info():
+            return True
+        return any(procs.running(s, self.s.run_dir) for s in services.START_ORDER)
 
     def down(self) -> None:
-        """Stop everything; one component failing to stop does not keep the others running."""
-        steps = [(s, lambda s=s: services.stop(self.s, s)) for s in reversed(services.START_ORDER)]
+        """Stop everything; one component failing to stop does not keep the others running.
+
+        The supervisor goes first, or it would start again what is being stopped.
+        """
+        steps = [("supervisor", lambda: supervisor.stop(self.s))]
+        steps += [(s, lambda s=s: services.stop(self.s, s)) for s in reversed(services.START_ORDER)]
         steps += [("kafka", self.kafka.stop), ("postgresql", self.postgres.stop)]
         failures = []
         for name, stop in steps:
@@ -112,9 +161,17 @@ class Platform:
         except OSError:
             pg_state, pg_version = "down", "-"
         rows.append(ComponentStatus("postgresql", pg_state, where, pg_version))
+        supervised = supervisor.running(self.s) is not None
+        restarts = supervisor.read_state(self.s)
         for service in services.START_ORDER:
             health = services.healthy(self.s, service, probe="healthz")
             ready = services.healthy(self.s, service, probe="readyz")
             state = "up" if ready else ("starting/degraded" if health else "down")
-            rows.append(ComponentStatus(service, state, self.s.url(service), (health or {}).get("version", "-")))
+            count = restarts.get(service, {}).get("restarts", 0)
+            rows.append(
+                ComponentStatus(
+                    service, state, self.s.url(service), (health or {}).get("version", "-"),
+                    f"restarts={count}" if supervised else "unsupervised",
+                )
+            )
         return rows

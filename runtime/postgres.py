@@ -104,7 +104,10 @@ class Postgres:
             try:
                 exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
                 if not exists:
-                    await conn.execute(f'create database "{database}"')
+                    # CREATE DATABASE takes no bind parameters and the name comes from the
+                    # operator's environment: the server quotes it (format %I).
+                    statement = await conn.fetchval("select format('create database %I', $1::text)", database)
+                    await conn.execute(statement)
             finally:
                 await conn.close()
         passwords = None if server.local else self._passwords()

@@ -11,7 +11,9 @@ from pathlib import Path
 import psutil
 
 
-def start(name: str, argv: list[str], *, run_dir: Path, log_file: Path, env: dict[str, str], cwd: Path) -> int:
+def start(
+    name: str, argv: list[str], *, run_dir: Path, log_file: Path, env: dict[str, str], cwd: Path
+) -> subprocess.Popen:
     run_dir.mkdir(parents=True, exist_ok=True)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
@@ -28,7 +30,7 @@ def start(name: str, argv: list[str], *, run_dir: Path, log_file: Path, env: dic
         )
     record = {"pid": process.pid, "create_time": psutil.Process(process.pid).create_time(), "argv": argv}
     (run_dir / f"{name}.json").write_text(json.dumps(record))
-    return process.pid
+    return process
 
 
 def running(name: str, run_dir: Path) -> psutil.Process | None:
@@ -67,6 +69,12 @@ def stop(name: str, run_dir: Path, *, timeout: float = 30.0, sig: int = signal.S
         pass
     record.unlink(missing_ok=True)
     return True
+
+
+def rotate_if_larger(path: Path, max_bytes: int) -> None:
+    """Keep one previous copy of an append-only file once it has grown past `max_bytes`."""
+    if path.exists() and path.stat().st_size > max_bytes:
+        path.replace(path.with_name(path.name + ".1"))
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

@@ -7,11 +7,17 @@ services in the logs.
 
 import logging
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from contextvars import ContextVar
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.json import JsonFormatter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -70,10 +76,76 @@ class _StdoutHandler(logging.StreamHandler):
         pass
 
 
+class LoggingSettings(BaseSettings):
+    """Where a service writes its log. `limelight up` sets these; a container leaves them unset."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    log_file: Path | None = Field(default=None, description="Write the log here, rotated, instead of stdout.")
+    log_file_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Rotate past this size.")
+    log_file_backups: int = Field(default=3, ge=1, le=100, description="Rotated files kept.")
+    log_repeat_interval_seconds: float = Field(
+        default=60.0, gt=0, description="A repeated warning or error is written once per this interval."
+    )
+
+
+class RepeatFilter(logging.Filter):
+    """Lets the first of a repeated warning or error through, then at most one per `interval`
+    carrying how many were suppressed since (`suppressed`), per logger and message template.
+
+    A broker outage makes aiokafka log the same connection error thousands of times a minute;
+    the first line says what happened, the periodic one says it is still happening.
+    """
+
+    _MAX_KEYS = 1000
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.interval = interval
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, str], list] = {}  # key -> [window start, suppressed count]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, str(record.msg))
+        now = self.clock()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or now - window[0] >= self.interval:
+                if window is not None and window[1]:
+                    record.suppressed = window[1]
+                    record.suppressed_seconds = round(now - window[0], 1)
+                self._forget_stale(now)
+                self._windows[key] = [now, 0]
+                return True
+            window[1] += 1
+            return False
+
+    def _forget_stale(self, now: float) -> None:
+        if len(self._windows) < self._MAX_KEYS:
+            return
+        for key in [k for k, (start, count) in self._windows.items() if now - start >= self.interval and not count]:
+            del self._windows[key]
+
+
+def _handler(settings: LoggingSettings) -> logging.Handler:
+    if settings.log_file is None:
+        return _StdoutHandler()
+    settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+    return RotatingFileHandler(
+        settings.log_file, maxBytes=settings.log_file_max_bytes, backupCount=settings.log_file_backups, encoding="utf-8"
+    )
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """One JSON object per line on stdout, for every logger (uvicorn's included)."""
-    handler = _StdoutHandler()
+    """One JSON object per line, for every logger (uvicorn's included), on stdout or, when
+    LOG_FILE is set, in that file rotated by size. Repeated warnings and errors are thinned."""
+    settings = LoggingSettings()
+    handler = _handler(settings)
     handler.addFilter(_CorrelationFilter(service))
+    handler.addFilter(RepeatFilter(settings.log_repeat_interval_seconds))
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
@@ -83,11 +155,20 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    access = logging.getLogger("uvicorn.access")
+    # `uvicorn --no-access-log` leaves this logger without handlers and not propagating, and
+    # uvicorn decides per connection from `hasHandlers()`; routing it to the root would undo it.
+    access_disabled = not access.handlers and not access.propagate
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # aiokafka is chatty at INFO (group joins, fetch details); its warnings and errors stay.
-    logging.getLogger("aiokafka").setLevel(logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING)
+    if access_disabled:
+        access.propagate = False
+    quiet = logging.DEBUG if level.upper() == "DEBUG" else logging.WARNING
+    # aiokafka is chatty at INFO (group joins, fetch details); httpx logs every request the
+    # gateway proxies. Their warnings and errors stay.
+    for name in ("aiokafka", "httpx"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 def _valid_incoming_id(value: str | None) -> str | None:
