@@ -2,12 +2,12 @@
 
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 
 from services.gateway import api
 from services.gateway.config import GatewaySettings, get_settings
 from services.gateway.db import SERVICE
+from services.gateway.proxy.upstream import make_client
 from services.gateway.routes import route_table
 from shared.app import create_service_app
 
@@ -17,12 +17,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def http_client(app: FastAPI):
-        limits = httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_connections,
-        )
         # One pooled client for every upstream: connections are reused across requests.
-        async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
+        async with make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client:
             app.state.http = client
             app.state.routes = route_table(settings)
             yield

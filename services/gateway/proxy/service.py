@@ -5,24 +5,25 @@ from urllib.parse import quote, unquote
 
 import httpx
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
+from services.gateway.proxy import upstream as upstreams
+from services.gateway.proxy.headers import request_headers, response_headers
+from services.gateway.proxy.response import UpstreamResponse
 from services.gateway.routes import INTERNAL_PATHS, Route
 from shared.errors import Invalid, NotFound, error_body
-from shared.observability import CORRELATION_HEADER, current_correlation_id
 
 log = logging.getLogger(__name__)
 
-# RFC 9110 section 7.6.1: connection-specific fields are not forwarded by intermediaries.
-HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-     "trailer", "transfer-encoding", "upgrade", "host"}
-)
-# Set by the gateway itself; a client's or upstream's copy is never passed on.
-GATEWAY_OWNED_REQUEST = frozenset({CORRELATION_HEADER.lower(), "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
-GATEWAY_OWNED_RESPONSE = frozenset({"date", "server", CORRELATION_HEADER.lower()})
 # RFC 3986 pchar, minus '%' (segments are re-encoded from their decoded form).
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+# Bodies up to this size are read before forwarding so that the request can be sent again if a
+# reused upstream connection turns out to be closed; larger or chunked bodies are streamed.
+REPLAYABLE_BODY_BYTES = 64 * 1024
+# nginx's convention for "the client closed the request": never sent, only logged and counted.
+CLIENT_CLOSED = 499
 
 
 def upstream_path(raw_path: bytes) -> str:
@@ -49,46 +50,40 @@ def upstream_path(raw_path: bytes) -> str:
     return "/".join(clean)
 
 
-def _request_headers(request: Request) -> list[tuple[str, str]]:
-    listed = {t.strip().lower() for t in request.headers.get("connection", "").split(",") if t.strip()}
-    dropped = HOP_BY_HOP | GATEWAY_OWNED_REQUEST | listed
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
-    # The gateway is the edge: the client's own X-Forwarded-For is not trusted, or anyone could
-    # pose as any address to the click-fraud rules and rate limits behind it.
-    headers += [
-        (CORRELATION_HEADER, current_correlation_id() or ""),
-        ("X-Forwarded-For", request.client.host if request.client else ""),
-        ("X-Forwarded-Proto", request.url.scheme),
-        ("X-Forwarded-Host", request.headers.get("host", "")),
-    ]
-    return headers
+def _small_body_length(request: Request) -> int | None:
+    length = request.headers.get("content-length")
+    if length is None or "transfer-encoding" in request.headers or not length.isdigit():
+        return None
+    return int(length) if int(length) <= REPLAYABLE_BODY_BYTES else None
 
 
-def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
-    listed = {t.strip().lower() for t in response.headers.get("connection", "").split(",") if t.strip()}
-    dropped = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE | listed
-    # Raw pairs, not a dict: repeated headers such as Set-Cookie must all pass through.
-    return [(k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in dropped]
-
-
-def _has_body(request: Request) -> bool:
-    return "content-length" in request.headers or "transfer-encoding" in request.headers
-
-
-async def forward(client: httpx.AsyncClient, route: Route, request: Request):
+async def forward(client: httpx.AsyncClient, route: Route, request: Request, routes: dict[str, Route]) -> Response:
     path = upstream_path(request.scope.get("raw_path") or request.url.path.encode())
     try:
-        upstream_request = client.build_request(
-            request.method,
-            httpx.URL(f"{route.upstream}/{path}", query=request.url.query.encode()),
-            headers=_request_headers(request),
-            content=request.stream() if _has_body(request) else None,
-            timeout=route.timeout,
-        )
+        url = httpx.URL(f"{route.upstream}/{path}", query=request.url.query.encode())
     except httpx.InvalidURL as exc:
         raise Invalid("path", "not a valid URL path") from exc
+    headers = request_headers(request)
+    timeout = httpx.Timeout(route.timeout).as_dict()
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     try:
-        upstream = await client.send(upstream_request, stream=True)
+        if not has_body:
+            content, replayable = None, True
+        elif _small_body_length(request) is not None:
+            content, replayable = await request.body(), True
+        else:
+            content, replayable = request.stream(), False
+
+        # httpx.Request rather than client.build_request: the client's default headers
+        # (Accept-Encoding, User-Agent...) and cookies are not merged in, so the upstream sees
+        # exactly what the client sent.
+        def build() -> httpx.Request:
+            return httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
+
+        upstream = await upstreams.send(client, build, replayable)
+    except ClientDisconnect:
+        log.info("client closed the request", extra={"upstream": route.service, "status": CLIENT_CLOSED})
+        return Response(status_code=CLIENT_CLOSED)
     except httpx.PoolTimeout:
         log.warning("gateway connection pool exhausted", extra={"upstream": route.service})
         return JSONResponse(
@@ -105,15 +100,4 @@ async def forward(client: httpx.AsyncClient, route: Route, request: Request):
     except httpx.TransportError as exc:
         log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
         return JSONResponse(error_body("bad_gateway", f"{route.service} is unreachable"), status_code=502)
-
-    async def body():
-        # Closed however the stream ends: done, client gone, or upstream failing mid-body.
-        try:
-            async for chunk in upstream.aiter_raw():
-                yield chunk
-        finally:
-            await upstream.aclose()
-
-    response = StreamingResponse(body(), status_code=upstream.status_code)
-    response.raw_headers = _response_headers(upstream)
-    return response
+    return UpstreamResponse(upstream, response_headers(upstream, route, routes))
