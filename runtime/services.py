@@ -29,6 +29,9 @@ def start(settings: RuntimeSettings, service: str, env: dict[str, str]) -> int:
         "--host", "127.0.0.1", "--port", str(settings.port(service)),
         "--no-access-log", "--timeout-graceful-shutdown", "20",
     ]
+    if service == "gateway":
+        # The edge: a client's X-Forwarded-For is never trusted, even one connecting from 127.0.0.1.
+        argv.append("--no-proxy-headers")
     return procs.start(
         service, argv, run_dir=settings.run_dir, log_file=settings.logs_dir / f"{service}.log",
         env=procs.child_env(env), cwd=ROOT,
