@@ -19,6 +19,9 @@ class GatewaySettings(ServiceSettings):
     upstream_keepalive_seconds: float = Field(
         default=2.0, gt=0, le=300, description="Idle pooled upstream connections are closed after this many seconds."
     )
+    openapi_cache_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="How long the merged /openapi.json is reused before it is rebuilt."
+    )
 
 
 @lru_cache
