@@ -29,6 +29,7 @@ class RuntimeSettings(BaseSettings):
     discovery_port: int = Field(default=8001, validation_alias="LIMELIGHT_DISCOVERY_PORT")
     audit_port: int = Field(default=8002, validation_alias="LIMELIGHT_AUDIT_PORT")
     attribution_port: int = Field(default=8003, validation_alias="LIMELIGHT_ATTRIBUTION_PORT")
+    gateway_operator_port: int = Field(default=8090, validation_alias="LIMELIGHT_GATEWAY_OPERATOR_PORT")
     database_name: str = Field(default="limelight", validation_alias="LIMELIGHT_DATABASE_NAME")
 
     @property

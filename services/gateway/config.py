@@ -22,6 +22,12 @@ class GatewaySettings(ServiceSettings):
     openapi_cache_seconds: float = Field(
         default=30.0, ge=0, le=3600, description="How long the merged /openapi.json is reused before it is rebuilt."
     )
+    gateway_operator_host: str = Field(
+        default="127.0.0.1", description="Address of the operator listener (/readyz, /metrics); keep it private."
+    )
+    gateway_operator_port: int = Field(
+        default=8090, ge=0, le=65535, description="Port of the operator listener (0: any free port)."
+    )
 
 
 @lru_cache

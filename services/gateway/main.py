@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from services.gateway import api
 from services.gateway.config import GatewaySettings, get_settings
 from services.gateway.db import SERVICE
+from services.gateway.operator import PublicOnly, operator_listener
 from services.gateway.proxy.upstream import make_client
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
@@ -25,7 +26,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
         # One pooled client for every upstream: connections are reused across requests.
-        async with make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client:
+        async with (
+            make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
+            operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
+            as operator_port,
+        ):
+            app.state.operator_port = operator_port
             app.state.http = client
             app.state.routes = route_table(settings)
             app.state.reference = MergedSpecCache(
@@ -34,7 +40,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
             yield
 
-    return create_service_app(
+    app = create_service_app(
         name=SERVICE,
         settings=settings,
         title="Limelight API",
@@ -44,3 +50,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         resources=resources,
         serve_own_docs=False,
     )
+    app.add_middleware(PublicOnly)
+    return app

@@ -103,6 +103,7 @@ def gateway_settings(platform, **overrides) -> GatewaySettings:
         "discovery_url": platform.s.url("discovery"),
         "audit_url": platform.s.url("audit"),
         "attribution_url": platform.s.url("attribution"),
+        "gateway_operator_port": 0,
     }
     return GatewaySettings(**(values | overrides))
 

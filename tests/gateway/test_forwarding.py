@@ -9,7 +9,7 @@ import pytest
 
 from runtime import services
 from services.gateway.main import create_app
-from tests.gateway.fakes import GATEWAY_UNDER_TEST_PORT, FakeUpstream, gateway_settings
+from tests.gateway.fakes import GATEWAY_UNDER_TEST_PORT, OPERATOR_UNDER_TEST_PORT, FakeUpstream, gateway_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -86,8 +86,12 @@ async def test_the_gateway_process_ignores_a_forwarded_for_its_client_sent(platf
     """The gateway is started exactly as `limelight up` starts it: uvicorn trusts forwarding
     headers from 127.0.0.1 by default, which is where local clients connect from."""
     async with FakeUpstream() as upstream:
-        settings = platform.s.model_copy(update={"state_dir": tmp_path, "gateway_port": GATEWAY_UNDER_TEST_PORT})
-        services.start(settings, "gateway", platform.service_env("gateway", {"DISCOVERY_URL": upstream.url}))
+        settings = platform.s.model_copy(
+            update={"state_dir": tmp_path, "gateway_port": GATEWAY_UNDER_TEST_PORT,
+                    "gateway_operator_port": OPERATOR_UNDER_TEST_PORT}
+        )
+        env = {"DISCOVERY_URL": upstream.url, "GATEWAY_OPERATOR_PORT": str(OPERATOR_UNDER_TEST_PORT)}
+        services.start(settings, "gateway", platform.service_env("gateway", env))
         try:
             await asyncio.to_thread(services.wait_healthy, settings, "gateway")
             async with httpx.AsyncClient(timeout=10) as client:

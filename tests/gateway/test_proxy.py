@@ -60,12 +60,6 @@ async def test_upstream_validation_error_passes_through_with_the_field_named(gat
     assert response.json()["detail"][0]["field"] == "query.limit"
 
 
-async def test_gateway_is_ready_when_database_and_kafka_are(gateway):
-    response = await gateway.get("/readyz")
-    assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "up", "kafka": "up"}
-
-
 async def test_merged_reference_lists_every_services_routes(gateway):
     spec = (await gateway.get("/openapi.json")).json()
     assert {"/v1/discovery/creators", "/v1/discovery/creators/{creator_id}", "/v1/audit/audits",
