@@ -27,9 +27,10 @@ async def _send_then_hang_up(port: int) -> asyncio.StreamWriter:
     return writer
 
 
-async def test_clients_hanging_up_before_the_body_do_not_exhaust_the_upstream_pool(platform):
+@pytest.mark.parametrize("padding", [0, 200_000], ids=["read-whole", "streamed"])
+async def test_clients_hanging_up_before_the_body_do_not_exhaust_the_upstream_pool(platform, padding):
     pool, waves = 8, 25
-    async with FakeUpstream(delay=0.1) as upstream:
+    async with FakeUpstream(delay=0.1, padding=padding) as upstream:
         settings = gateway_settings(
             platform, discovery_url=upstream.url, upstream_max_connections=pool, discovery_timeout_seconds=2
         )

@@ -1,4 +1,4 @@
-"""A response that owns its upstream response and closes it however the exchange ends."""
+"""Responses that own their upstream response and close it however the exchange ends."""
 
 import anyio
 import httpx
@@ -28,3 +28,12 @@ class UpstreamResponse(StreamingResponse):
             # await would be cancelled before the connection was released.
             with anyio.CancelScope(shield=True):
                 await self.upstream.aclose()
+
+
+async def read_body(upstream: httpx.Response) -> bytes:
+    """The whole (still encoded) upstream body; the connection goes back to the pool either way."""
+    try:
+        return b"".join([chunk async for chunk in upstream.aiter_raw()])
+    finally:
+        with anyio.CancelScope(shield=True):
+            await upstream.aclose()

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from services.gateway.proxy import upstream as upstreams
 from services.gateway.proxy.headers import request_headers, response_headers
-from services.gateway.proxy.response import UpstreamResponse
+from services.gateway.proxy.response import UpstreamResponse, read_body
 from services.gateway.routes import INTERNAL_PATHS, Route
 from shared.errors import Invalid, NotFound, error_body
 
@@ -19,9 +19,12 @@ log = logging.getLogger(__name__)
 
 # RFC 3986 pchar, minus '%' (segments are re-encoded from their decoded form).
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
-# Bodies up to this size are read before forwarding so that the request can be sent again if a
-# reused upstream connection turns out to be closed; larger or chunked bodies are streamed.
+# Request bodies up to this size are read before forwarding so that the request can be sent again
+# if a reused upstream connection turns out to be closed; larger or chunked bodies are streamed.
 REPLAYABLE_BODY_BYTES = 64 * 1024
+# Response bodies up to this size are read whole and sent in one piece: streaming costs a task
+# group and a disconnect listener per response, most of the gateway's own time on a small read.
+BUFFERED_RESPONSE_BYTES = 64 * 1024
 # nginx's convention for "the client closed the request": never sent, only logged and counted.
 CLIENT_CLOSED = 499
 
@@ -100,4 +103,15 @@ async def forward(client: httpx.AsyncClient, route: Route, request: Request, rou
     except httpx.TransportError as exc:
         log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
         return JSONResponse(error_body("bad_gateway", f"{route.service} is unreachable"), status_code=502)
-    return UpstreamResponse(upstream, response_headers(upstream, route, routes))
+    headers = response_headers(upstream, route, routes)
+    length = upstream.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES:
+        try:
+            body = await read_body(upstream)
+        except httpx.TransportError as exc:
+            log.warning("upstream failed mid-body", extra={"upstream": route.service, "error": type(exc).__name__})
+            return JSONResponse(error_body("bad_gateway", f"{route.service} broke off its answer"), status_code=502)
+        response = Response(body, status_code=upstream.status_code)
+        response.raw_headers = headers
+        return response
+    return UpstreamResponse(upstream, headers)
