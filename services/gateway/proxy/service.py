@@ -1,6 +1,7 @@
 """Forward one request to its upstream over the shared, pooled client, streaming both ways."""
 
 import logging
+from collections.abc import AsyncIterator
 from urllib.parse import quote, unquote
 
 import httpx
@@ -53,11 +54,16 @@ def upstream_path(raw_path: bytes) -> str:
     return "/".join(clean)
 
 
-def _small_body_length(request: Request) -> int | None:
+async def _request_body(request: Request) -> tuple[bytes | AsyncIterator[bytes] | None, bool]:
+    """What to send upstream as the body, and whether it can be sent a second time."""
     length = request.headers.get("content-length")
-    if length is None or "transfer-encoding" in request.headers or not length.isdigit():
-        return None
-    return int(length) if int(length) <= REPLAYABLE_BODY_BYTES else None
+    if "transfer-encoding" in request.headers or (length is not None and not length.isdigit()):
+        return request.stream(), False
+    if length is None:
+        return None, True
+    if int(length) <= REPLAYABLE_BODY_BYTES:
+        return await request.body(), True
+    return request.stream(), False
 
 
 async def forward(client: httpx.AsyncClient, route: Route, request: Request, routes: dict[str, Route]) -> Response:
@@ -68,14 +74,8 @@ async def forward(client: httpx.AsyncClient, route: Route, request: Request, rou
         raise Invalid("path", "not a valid URL path") from exc
     headers = request_headers(request)
     timeout = httpx.Timeout(route.timeout).as_dict()
-    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     try:
-        if not has_body:
-            content, replayable = None, True
-        elif _small_body_length(request) is not None:
-            content, replayable = await request.body(), True
-        else:
-            content, replayable = request.stream(), False
+        content, replayable = await _request_body(request)
 
         # httpx.Request rather than client.build_request: the client's default headers
         # (Accept-Encoding, User-Agent...) and cookies are not merged in, so the upstream sees
