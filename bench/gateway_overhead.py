@@ -116,7 +116,6 @@ def main() -> None:
         state_dir=ROOT / ".limelight" / "bench-gateway",
         kafka_port=base + 1092, kafka_controller_port=base + 1093,
         gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
-        gateway_operator_port=base + 4,
     )
     for folder in ("kafka", "postgres", "run", "logs"):
         shutil.rmtree(settings.state_dir / folder, ignore_errors=True)

@@ -19,7 +19,7 @@ def service_env(settings: RuntimeSettings, service: str, database_url: str, extr
     }
     if service == "gateway":
         env.update({f"{s.upper()}_URL": settings.url(s) for s in SERVICES if s != "gateway"})
-        env["GATEWAY_OPERATOR_PORT"] = str(settings.gateway_operator_port)
+        env["GATEWAY_OPERATOR_PORT"] = str(settings.operator_port)
     env.update(extra or {})
     return env
 
@@ -42,7 +42,7 @@ def start(settings: RuntimeSettings, service: str, env: dict[str, str]) -> int:
 def healthy(settings: RuntimeSettings, service: str, probe: str = "readyz") -> dict | None:
     try:
         # The gateway answers /readyz only on its operator port, never on the public one.
-        base = f"http://127.0.0.1:{settings.gateway_operator_port}" if service == "gateway" else settings.url(service)
+        base = f"http://127.0.0.1:{settings.operator_port}" if service == "gateway" else settings.url(service)
         response = httpx.get(f"{base}/{probe}", timeout=2)
     except httpx.HTTPError:
         return None

@@ -32,8 +32,7 @@ SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"}
 
 
 def suite_settings() -> RuntimeSettings:
-    """Ports from LIMELIGHT_TEST_PORT_BASE (default 18000): services at base..base+3 (the gateway's
-    operator listener at base+4), Kafka
+    """Ports from LIMELIGHT_TEST_PORT_BASE (default 18000): services at base..base+3, Kafka
     at base+1092 and base+1093, so two checkouts can run their suites side by side."""
     base = int(os.environ.get("LIMELIGHT_TEST_PORT_BASE", "18000"))
     return RuntimeSettings(
@@ -45,7 +44,6 @@ def suite_settings() -> RuntimeSettings:
         discovery_port=base + 1,
         audit_port=base + 2,
         attribution_port=base + 3,
-        gateway_operator_port=base + 4,
     )
 
 

@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 @pytest.fixture
 def operator_url(platform) -> str:
-    return f"http://127.0.0.1:{platform.s.gateway_operator_port}"
+    return f"http://127.0.0.1:{platform.s.operator_port}"
 
 
 @pytest.mark.parametrize("path", ["/readyz", "/metrics"])
