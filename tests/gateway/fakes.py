@@ -68,7 +68,7 @@ class FakeUpstream:
                     return
                 await asyncio.sleep(self.delay)
                 body = json.dumps({"path": request.path, "headers": request.headers, "pad": "x" * self.padding}).encode()
-                head = [f"HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}"]
+                head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}"]
                 head += [f"{name}: {value}" for name, value in self.headers]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
                 await writer.drain()
