@@ -56,6 +56,7 @@ def up(detach: bool = typer.Option(False, "--detach", "-d", help="Leave the plat
     say(f"  API reference  {gateway}/docs")
     for service in ("discovery", "audit", "attribution"):
         say(f"  {service:<14} {settings.url(service)}  (direct, for operators)")
+    say(f"  gateway ops    http://127.0.0.1:{settings.operator_port}  (/readyz, /metrics; operators only)")
     say(f"  kafka          {settings.kafka_bootstrap}")
     say(f"  logs           {settings.logs_dir}")
     if detach:

@@ -29,6 +29,7 @@ class RuntimeSettings(BaseSettings):
     discovery_port: int = Field(default=8001, validation_alias="LIMELIGHT_DISCOVERY_PORT")
     audit_port: int = Field(default=8002, validation_alias="LIMELIGHT_AUDIT_PORT")
     attribution_port: int = Field(default=8003, validation_alias="LIMELIGHT_ATTRIBUTION_PORT")
+    gateway_operator_port: int | None = Field(default=None, validation_alias="LIMELIGHT_GATEWAY_OPERATOR_PORT")
     database_name: str = Field(default="limelight", validation_alias="LIMELIGHT_DATABASE_NAME")
     log_max_bytes: int = Field(
         default=10 * 1024 * 1024,
@@ -50,6 +51,11 @@ class RuntimeSettings(BaseSettings):
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def operator_port(self) -> int:
+        # Follows the gateway's port unless set, so platforms on different ports never share it.
+        return self.gateway_operator_port or self.gateway_port + 90
 
     def port(self, service: str) -> int:
         return getattr(self, f"{service}_port")

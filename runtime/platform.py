@@ -65,7 +65,7 @@ class Platform:
     def start_service(self, service: str, extra_env: dict[str, str] | None = None) -> None:
         if procs.running(service, self.s.run_dir):
             services.stop(self.s, service)
-        procs.ensure_ports_free(service, {f"LIMELIGHT_{service.upper()}_PORT": self.s.port(service)})
+        procs.ensure_ports_free(service, services.ports(self.s, service))
         services.start(self.s, service, self.service_env(service, extra_env))
 
     def start_services(self, extra_env: dict[str, str] | None = None) -> None:
@@ -90,7 +90,7 @@ class Platform:
         # Check every port before starting anything, so a conflict fails this `up` without
         # a half-started service left behind.
         for service in missing:
-            procs.ensure_ports_free(service, {f"LIMELIGHT_{service.upper()}_PORT": self.s.port(service)})
+            procs.ensure_ports_free(service, services.ports(self.s, service))
         supervisor.write_spec(self.s, {svc: self.service_env(svc, extra_env) for svc in services.START_ORDER})
         if supervisor.running(self.s) is None:
             supervisor.start(self.s)

@@ -26,8 +26,17 @@ def service_env(settings: RuntimeSettings, service: str, database_url: str, extr
     }
     if service == "gateway":
         env.update({f"{s.upper()}_URL": settings.url(s) for s in SERVICES if s != "gateway"})
+        env["GATEWAY_OPERATOR_PORT"] = str(settings.operator_port)
     env.update(extra or {})
     return env
+
+
+def ports(settings: RuntimeSettings, service: str) -> dict[str, int]:
+    """Every port the service listens on, by the setting that moves it."""
+    listening = {f"LIMELIGHT_{service.upper()}_PORT": settings.port(service)}
+    if service == "gateway":
+        listening["LIMELIGHT_GATEWAY_OPERATOR_PORT"] = settings.operator_port
+    return listening
 
 
 def log_file(settings: RuntimeSettings, service: str) -> Path:
@@ -46,6 +55,9 @@ def start(settings: RuntimeSettings, service: str, env: dict[str, str]) -> subpr
         "--host", "127.0.0.1", "--port", str(settings.port(service)),
         "--no-access-log", "--timeout-graceful-shutdown", "20",
     ]
+    if service == "gateway":
+        # The edge: a client's X-Forwarded-For is never trusted, even one connecting from 127.0.0.1.
+        argv.append("--no-proxy-headers")
     output = output_file(settings, service)
     procs.rotate_if_larger(output, settings.log_max_bytes)
     return procs.start(service, argv, run_dir=settings.run_dir, log_file=output, env=procs.child_env(env), cwd=ROOT)
@@ -53,7 +65,9 @@ def start(settings: RuntimeSettings, service: str, env: dict[str, str]) -> subpr
 
 def healthy(settings: RuntimeSettings, service: str, probe: str = "readyz") -> dict | None:
     try:
-        response = httpx.get(f"{settings.url(service)}/{probe}", timeout=2)
+        # The gateway answers /readyz only on its operator port, never on the public one.
+        base = f"http://127.0.0.1:{settings.operator_port}" if service == "gateway" else settings.url(service)
+        response = httpx.get(f"{base}/{probe}", timeout=2)
     except httpx.HTTPError:
         return None
     return response.json() if response.status_code == 200 else None

@@ -14,6 +14,20 @@ class GatewaySettings(ServiceSettings):
     audit_timeout_seconds: float | None = Field(default=None, gt=0, le=300, description="Overrides the default for audit.")
     attribution_timeout_seconds: float | None = Field(default=None, gt=0, le=300, description="Overrides the default for attribution.")
     upstream_max_connections: int = Field(default=200, ge=1, le=10_000, description="Pooled connections to all upstreams.")
+    # Below uvicorn's default --timeout-keep-alive (5 s): the gateway drops an idle connection
+    # before the upstream does, instead of racing its close with a new request.
+    upstream_keepalive_seconds: float = Field(
+        default=2.0, gt=0, le=300, description="Idle pooled upstream connections are closed after this many seconds."
+    )
+    openapi_cache_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="How long the merged /openapi.json is reused before it is rebuilt."
+    )
+    gateway_operator_host: str = Field(
+        default="127.0.0.1", description="Address of the operator listener (/readyz, /metrics); keep it private."
+    )
+    gateway_operator_port: int = Field(
+        default=8090, ge=0, le=65535, description="Port of the operator listener (0: any free port)."
+    )
 
 
 @lru_cache

@@ -1,13 +1,17 @@
 """Gateway: `uvicorn services.gateway.main:create_app --factory`."""
 
+import logging
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from services.gateway import api
 from services.gateway.config import GatewaySettings, get_settings
 from services.gateway.db import SERVICE
+from services.gateway.operator import PublicOnly, operator_listener
+from services.gateway.proxy.upstream import make_client
+from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
 from shared.app import create_service_app
 
@@ -16,24 +20,35 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def http_client(app: FastAPI):
-        limits = httpx.Limits(
-            max_connections=settings.upstream_max_connections,
-            max_keepalive_connections=settings.upstream_max_connections,
-        )
+    async def resources(app: FastAPI):
+        # httpx logs every request at INFO: one line per proxied call, more than the request
+        # itself is worth; its warnings stay.
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         # One pooled client for every upstream: connections are reused across requests.
-        async with httpx.AsyncClient(limits=limits, follow_redirects=False) as client:
+        async with (
+            make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
+            operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
+            as operator_port,
+        ):
+            app.state.operator_port = operator_port
             app.state.http = client
             app.state.routes = route_table(settings)
+            app.state.reference = MergedSpecCache(
+                settings.openapi_cache_seconds,
+                lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
+            )
             yield
 
-    return create_service_app(
+    app = create_service_app(
         name=SERVICE,
         settings=settings,
         title="Limelight API",
         description="Limelight: find creators, prove their audiences are real, pay them for the sales they drive. "
         "Every service is reached through this gateway under /v1/<service>/.",
         router=api.router,
-        resources=http_client,
+        resources=resources,
         serve_own_docs=False,
     )
+    app.add_middleware(PublicOnly)
+    return app

@@ -14,4 +14,4 @@ async def proxy(upstream: str, path: str, request: Request):
     route = request.app.state.routes.get(upstream)
     if route is None:
         raise NotFound(f"no service named '{upstream}'; try one of {sorted(request.app.state.routes)}")
-    return await service.forward(request.app.state.http, route, request)
+    return await service.forward(request.app.state.http, route, request, request.app.state.routes)

@@ -1,28 +1,33 @@
 """Forward one request to its upstream over the shared, pooled client, streaming both ways."""
 
 import logging
+from collections.abc import AsyncIterator
 from urllib.parse import quote, unquote
 
 import httpx
 from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
+from services.gateway.proxy import upstream as upstreams
+from services.gateway.proxy.headers import request_headers, response_headers
+from services.gateway.proxy.response import UpstreamResponse, read_body
 from services.gateway.routes import INTERNAL_PATHS, Route
 from shared.errors import Invalid, NotFound, error_body
-from shared.observability import CORRELATION_HEADER, current_correlation_id
 
 log = logging.getLogger(__name__)
 
-# RFC 9110 section 7.6.1: connection-specific fields are not forwarded by intermediaries.
-HOP_BY_HOP = frozenset(
-    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-     "trailer", "transfer-encoding", "upgrade", "host"}
-)
-# Set by the gateway itself; a client's or upstream's copy is never passed on.
-GATEWAY_OWNED_REQUEST = frozenset({CORRELATION_HEADER.lower(), "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
-GATEWAY_OWNED_RESPONSE = frozenset({"date", "server", CORRELATION_HEADER.lower()})
 # RFC 3986 pchar, minus '%' (segments are re-encoded from their decoded form).
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+# Request bodies up to this size are read before forwarding so that the request can be sent again
+# if a reused upstream connection turns out to be closed; larger or chunked bodies are streamed.
+REPLAYABLE_BODY_BYTES = 64 * 1024
+# Response bodies up to this size are read whole and sent in one piece: streaming costs a task
+# group and a disconnect listener per response, most of the gateway's own time on a small read.
+BUFFERED_RESPONSE_BYTES = 64 * 1024
+# nginx's convention for "the client closed the request": never sent, only logged and counted.
+CLIENT_CLOSED = 499
 
 
 def upstream_path(raw_path: bytes) -> str:
@@ -49,46 +54,39 @@ def upstream_path(raw_path: bytes) -> str:
     return "/".join(clean)
 
 
-def _request_headers(request: Request) -> list[tuple[str, str]]:
-    listed = {t.strip().lower() for t in request.headers.get("connection", "").split(",") if t.strip()}
-    dropped = HOP_BY_HOP | GATEWAY_OWNED_REQUEST | listed
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in dropped]
-    # The gateway is the edge: the client's own X-Forwarded-For is not trusted, or anyone could
-    # pose as any address to the click-fraud rules and rate limits behind it.
-    headers += [
-        (CORRELATION_HEADER, current_correlation_id() or ""),
-        ("X-Forwarded-For", request.client.host if request.client else ""),
-        ("X-Forwarded-Proto", request.url.scheme),
-        ("X-Forwarded-Host", request.headers.get("host", "")),
-    ]
-    return headers
+async def _request_body(request: Request) -> tuple[bytes | AsyncIterator[bytes] | None, bool]:
+    """What to send upstream as the body, and whether it can be sent a second time."""
+    length = request.headers.get("content-length")
+    if "transfer-encoding" in request.headers or (length is not None and not length.isdigit()):
+        return request.stream(), False
+    if length is None:
+        return None, True
+    if int(length) <= REPLAYABLE_BODY_BYTES:
+        return await request.body(), True
+    return request.stream(), False
 
 
-def _response_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
-    listed = {t.strip().lower() for t in response.headers.get("connection", "").split(",") if t.strip()}
-    dropped = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE | listed
-    # Raw pairs, not a dict: repeated headers such as Set-Cookie must all pass through.
-    return [(k, v) for k, v in response.headers.raw if k.decode("latin-1").lower() not in dropped]
-
-
-def _has_body(request: Request) -> bool:
-    return "content-length" in request.headers or "transfer-encoding" in request.headers
-
-
-async def forward(client: httpx.AsyncClient, route: Route, request: Request):
+async def forward(client: httpx.AsyncClient, route: Route, request: Request, routes: dict[str, Route]) -> Response:
     path = upstream_path(request.scope.get("raw_path") or request.url.path.encode())
     try:
-        upstream_request = client.build_request(
-            request.method,
-            httpx.URL(f"{route.upstream}/{path}", query=request.url.query.encode()),
-            headers=_request_headers(request),
-            content=request.stream() if _has_body(request) else None,
-            timeout=route.timeout,
-        )
+        url = httpx.URL(f"{route.upstream}/{path}", query=request.url.query.encode())
     except httpx.InvalidURL as exc:
         raise Invalid("path", "not a valid URL path") from exc
+    headers = request_headers(request)
+    timeout = httpx.Timeout(route.timeout).as_dict()
     try:
-        upstream = await client.send(upstream_request, stream=True)
+        content, replayable = await _request_body(request)
+
+        # httpx.Request rather than client.build_request: the client's default headers
+        # (Accept-Encoding, User-Agent...) and cookies are not merged in, so the upstream sees
+        # exactly what the client sent.
+        def build() -> httpx.Request:
+            return httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
+
+        upstream = await upstreams.send(client, build, replayable)
+    except ClientDisconnect:
+        log.info("client closed the request", extra={"upstream": route.service, "status": CLIENT_CLOSED})
+        return Response(status_code=CLIENT_CLOSED)
     except httpx.PoolTimeout:
         log.warning("gateway connection pool exhausted", extra={"upstream": route.service})
         return JSONResponse(
@@ -105,15 +103,15 @@ async def forward(client: httpx.AsyncClient, route: Route, request: Request):
     except httpx.TransportError as exc:
         log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
         return JSONResponse(error_body("bad_gateway", f"{route.service} is unreachable"), status_code=502)
-
-    async def body():
-        # Closed however the stream ends: done, client gone, or upstream failing mid-body.
+    headers = response_headers(upstream, route, routes)
+    length = upstream.headers.get("content-length", "")
+    if length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES:
         try:
-            async for chunk in upstream.aiter_raw():
-                yield chunk
-        finally:
-            await upstream.aclose()
-
-    response = StreamingResponse(body(), status_code=upstream.status_code)
-    response.raw_headers = _response_headers(upstream)
-    return response
+            body = await read_body(upstream)
+        except httpx.TransportError as exc:
+            log.warning("upstream failed mid-body", extra={"upstream": route.service, "error": type(exc).__name__})
+            return JSONResponse(error_body("bad_gateway", f"{route.service} broke off its answer"), status_code=502)
+        response = Response(body, status_code=upstream.status_code)
+        response.raw_headers = headers
+        return response
+    return UpstreamResponse(upstream, headers)

@@ -8,6 +8,8 @@ import asyncio
 import copy
 import json
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -82,7 +84,30 @@ def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes:
     return merged
 
 
-async def merged_spec(client: httpx.AsyncClient, routes: dict[str, Route], base: dict[str, Any]) -> dict[str, Any]:
-    names = list(routes)
-    fetched = await asyncio.gather(*(fetch_spec(client, routes[n]) for n in names))
-    return merge(base, dict(zip(names, fetched)), routes)
+class MergedSpecCache:
+    """The merged document, rebuilt at most every `ttl` seconds.
+
+    Without it every request for /openapi.json is three upstream calls, which a crawler or a
+    fuzzer turns into load on the services. A document missing an upstream is never kept, so
+    the first request after that upstream is back lists it again.
+    """
+
+    def __init__(self, ttl: float, base: Callable[[], dict[str, Any]]):
+        self.ttl = ttl
+        self.base = base
+        self._document: dict[str, Any] | None = None
+        self._expires = 0.0
+        # One rebuild at a time: concurrent requests at expiry wait for it instead of each
+        # calling every upstream.
+        self._lock = asyncio.Lock()
+
+    async def get(self, client: httpx.AsyncClient, routes: dict[str, Route]) -> dict[str, Any]:
+        async with self._lock:
+            if self._document is None or time.monotonic() >= self._expires:
+                names = list(routes)
+                fetched = await asyncio.gather(*(fetch_spec(client, routes[n]) for n in names))
+                document = merge(self.base(), dict(zip(names, fetched)), routes)
+                complete = all(spec is not None for spec in fetched)
+                self._document = document
+                self._expires = time.monotonic() + (self.ttl if complete else 0.0)
+            return self._document

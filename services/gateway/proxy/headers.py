@@ -1,0 +1,85 @@
+"""Which headers cross the gateway, in each direction, and what it writes itself."""
+
+from urllib.parse import urlsplit
+
+import httpx
+from fastapi import Request
+
+from services.gateway.routes import Route
+from shared.observability import CORRELATION_HEADER, current_correlation_id
+
+# RFC 9110 section 7.6.1: connection-specific fields are not forwarded by intermediaries.
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+     "trailer", "transfer-encoding", "upgrade", "host"}
+)
+# The gateway is the edge: every header that claims where a request came from is its own to
+# write. A client's copy would let anyone pose as any address to the click-fraud rules and rate
+# limits behind it (RFC 7239 `Forwarded` and the de-facto X-Forwarded-* / X-Real-IP family).
+GATEWAY_OWNED_REQUEST = frozenset(
+    {CORRELATION_HEADER.lower(), "forwarded", "x-real-ip", "x-forwarded-for", "x-forwarded-proto",
+     "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server"}
+)
+GATEWAY_OWNED_RESPONSE = frozenset({"date", "server", CORRELATION_HEADER.lower()})
+
+
+def _connection_listed(value: str) -> set[str]:
+    return {t.strip().lower() for t in value.split(",") if t.strip()}
+
+
+def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """Exactly the client's end-to-end headers, plus the gateway's own forwarding headers."""
+    raw = request.scope["headers"]
+    dropped = HOP_BY_HOP | GATEWAY_OWNED_REQUEST
+    connection = [v for k, v in raw if k == b"connection"]
+    if connection:
+        dropped = dropped | _connection_listed(b",".join(connection).decode("latin-1"))
+    # ASGI servers give header names lower-cased, so membership is a plain lookup.
+    headers = [(k, v) for k, v in raw if k.decode("latin-1") not in dropped]
+    headers += [
+        (b"x-correlation-id", (current_correlation_id() or "").encode("latin-1")),
+        (b"x-forwarded-for", (request.client.host if request.client else "").encode("latin-1")),
+        (b"x-forwarded-proto", request.url.scheme.encode("latin-1")),
+        (b"x-forwarded-host", request.headers.get("host", "").encode("latin-1")),
+    ]
+    return headers
+
+
+def response_headers(response: httpx.Response, route: Route, routes: dict[str, Route]) -> list[tuple[bytes, bytes]]:
+    listed = _connection_listed(response.headers.get("connection", ""))
+    dropped = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE | listed
+    # Raw pairs, not a dict: repeated headers such as Set-Cookie must all pass through.
+    headers = []
+    for key, value in response.headers.raw:
+        name = key.decode("latin-1").lower()
+        if name in dropped:
+            continue
+        if name == "location":
+            value = public_location(value.decode("latin-1"), route, routes).encode("latin-1")
+        headers.append((key, value))
+    return headers
+
+
+def public_location(location: str, route: Route, routes: dict[str, Route]) -> str:
+    """An upstream's redirect target as a client may see it.
+
+    An absolute URL naming any upstream (its own slash redirect, say) becomes that upstream's
+    public prefix, and an absolute path gets the answering upstream's prefix; RFC 9110 section
+    10.2.2 lets Location be a relative reference, so no public host has to be guessed. Anything
+    else (a click redirect to a brand's shop) is passed on untouched.
+    """
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc:
+        for candidate in routes.values():
+            if parts.netloc.lower() == urlsplit(candidate.upstream).netloc.lower():
+                return _prefixed(candidate.prefix, parts.path, parts.query, parts.fragment)
+        return location
+    if location.startswith("/"):
+        return _prefixed(route.prefix, parts.path, parts.query, parts.fragment)
+    return location
+
+
+def _prefixed(prefix: str, path: str, query: str, fragment: str) -> str:
+    return prefix + (path if path.startswith("/") else "/" + path) + (f"?{query}" if query else "") + (
+        f"#{fragment}" if fragment else ""
+    )
