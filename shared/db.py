@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+
+from shared.errors import Unavailable
 
 # Constraint names come from here, never by hand, so migrations stay diffable.
 NAMING_CONVENTION = {
@@ -34,14 +36,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class DatabaseUnavailable(Unavailable):
+    """No connection could be opened: the server is down, restarting, full or refusing us."""
+
+    def __init__(self):
+        super().__init__("the database is unavailable; retry shortly")
+
+
+def _connect(dialect, _record, cargs, cparams):
+    # A refused or missing socket surfaces from the driver as a bare OSError, which would
+    # read as a bug (500); any failure to open a connection is an outage (503) instead.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as exc:
+        raise DatabaseUnavailable() from exc
+
+
 def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "limelight") -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
