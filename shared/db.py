@@ -55,9 +55,15 @@ def _connect(dialect, _record, cargs, cparams):
 def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "limelight") -> AsyncEngine:
     engine = create_async_engine(
         database_url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        # Every connection the service may open is kept once opened: overflow connections
+        # are closed on return, so under steady concurrency each request beyond the pool
+        # paid a new PostgreSQL backend (a fork and an authentication).
+        pool_size=2 * pool_size,
+        max_overflow=0,
+        # No pre-ping: it cost three round trips per checkout (begin, select 1, rollback). A
+        # connection the server dropped fails its first statement instead; SQLAlchemy then
+        # invalidates the whole pool and that one request answers 503 (shared.errors).
+        pool_pre_ping=False,
         connect_args={"server_settings": {"application_name": application_name}},
     )
     event.listen(engine.sync_engine, "do_connect", _connect)
