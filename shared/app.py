@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import database_ready, make_engine, make_sessionmaker
-from shared.errors import Unavailable, UnhandledErrorMiddleware, database_unavailable, install_error_handlers
+from shared.errors import UnhandledErrorMiddleware, database_unavailable, install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
 from shared.observability import CorrelationMiddleware, configure_logging, metrics_response
@@ -58,7 +58,7 @@ async def _supervise(name: str, worker: Worker, stop: asyncio.Event) -> None:
         except Exception as exc:
             attempt += 1
             extra = {"worker": name, "attempt": attempt}
-            if isinstance(exc, Unavailable) or database_unavailable(exc):
+            if database_unavailable(exc):
                 # An outage, not a bug: one line per attempt instead of a traceback each time.
                 log.warning("background worker paused: database unavailable", extra=extra)
             else:

@@ -8,10 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
-
-from shared.errors import Unavailable
 
 # Constraint names come from here, never by hand, so migrations stay diffable.
 NAMING_CONVENTION = {
@@ -36,20 +35,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class DatabaseUnavailable(Unavailable):
-    """No connection could be opened: the server is down, restarting, full or refusing us."""
-
-    def __init__(self):
-        super().__init__("the database is unavailable; retry shortly")
-
-
 def _connect(dialect, _record, cargs, cparams):
-    # A refused or missing socket surfaces from the driver as a bare OSError, which would
-    # read as a bug (500); any failure to open a connection is an outage (503) instead.
+    # A refused or missing socket comes out of the driver as a bare OSError. As a DBAPI
+    # OperationalError it reads like every other lost connection: a 503 in a request, a
+    # retry in the relay and the consumers, instead of a bug.
     try:
         return dialect.connect(*cargs, **cparams)
-    except Exception as exc:
-        raise DatabaseUnavailable() from exc
+    except OSError as exc:
+        raise OperationalError("connect", None, exc, connection_invalidated=True) from exc
 
 
 def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "limelight") -> AsyncEngine:
