@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import database_ready, make_engine, make_sessionmaker
-from shared.errors import install_error_handlers
+from shared.errors import UnhandledErrorMiddleware, database_unavailable, install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
 from shared.observability import CorrelationMiddleware, configure_logging, metrics_response
@@ -57,9 +57,14 @@ async def _supervise(name: str, worker: Worker, stop: asyncio.Event) -> None:
             return
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             attempt += 1
-            log.exception("background worker crashed; restarting", extra={"worker": name, "attempt": attempt})
+            extra = {"worker": name, "attempt": attempt}
+            if database_unavailable(exc):
+                # An outage, not a bug: one line per attempt instead of a traceback each time.
+                log.warning("background worker paused: database unavailable", extra=extra)
+            else:
+                log.exception("background worker crashed; restarting", extra=extra)
             await sleep_or_stop(stop, backoff_delay(attempt, base=0.5, cap=10.0))
 
 
@@ -72,6 +77,9 @@ def health_router(name: str) -> APIRouter:
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
+        """Ready means this instance can serve its API, which needs the database. Kafka is
+        reported but does not decide: writes wait in the outbox while the broker is away, and
+        taking every replica out of rotation for it would refuse those writes."""
         ctx: ServiceContext = request.app.state.ctx
         checks = {"database": "down", "kafka": "down"}
         try:
@@ -81,7 +89,7 @@ def health_router(name: str) -> APIRouter:
             log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})
         if await ctx.kafka.ping():
             checks["kafka"] = "up"
-        ready = all(v == "up" for v in checks.values())
+        ready = checks["database"] == "up"
         return JSONResponse(
             {"status": "ready" if ready else "not_ready", "service": name, "checks": checks},
             status_code=200 if ready else 503,
@@ -144,10 +152,12 @@ def create_service_app(
     app = FastAPI(
         title=title, description=description, version=VERSION, lifespan=lifespan, openapi_tags=openapi_tags, **docs
     )
-    app.add_middleware(CorrelationMiddleware, service=name)
     install_error_handlers(app)
     complete_allow_header(app)
     document_errors(app)
+    # The last added is the outermost: the 500 handler runs inside the correlation id's context.
+    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(CorrelationMiddleware, service=name)
     app.include_router(health_router(name))
     app.include_router(router)
     return app

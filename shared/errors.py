@@ -1,18 +1,23 @@
 """One error hierarchy, rendered by one handler as `{"error": ..., "detail": ...}`.
 
-An expected business outcome is a `LimelightError` subclass with its own status code; only a
-bug reaches the 500 handler.
+An expected business outcome is a `LimelightError` subclass with its own status code; a
+database that cannot be reached is `Unavailable` (503); only a bug reaches the 500 handler.
+Every failed request is logged once: a 503 as one short warning, a 500 with its traceback.
 """
 
 import logging
 from typing import Any
 
+import asyncpg.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.observability import CORRELATION_HEADER, current_correlation_id
+from shared.observability import current_correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,27 @@ class Conflict(LimelightError):
 class Unavailable(LimelightError):
     status_code = 503
     error = "unavailable"
+    retry_after_seconds = 5
+
+
+# What the server or the network did to a connection, as opposed to what our SQL did.
+_CONNECTION_LOST = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    ConnectionError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database could not be reached, not that a statement was wrong."""
+    if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection busy for pool_timeout
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(getattr(exc.orig, "__cause__", None), _CONNECTION_LOST)
+    return False
 
 
 def error_body(error: str, detail: Any) -> dict[str, Any]:
@@ -72,8 +98,29 @@ def validation_detail(exc: RequestValidationError) -> list[dict[str, str]]:
     return [{"field": _field_path(tuple(e["loc"])), "reason": e["msg"]} for e in exc.errors()]
 
 
-async def _limelight_error(_: Request, exc: LimelightError) -> JSONResponse:
-    return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code)
+def _error_response(exc: LimelightError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Unavailable) else None
+    return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=headers)
+
+
+async def _limelight_error(request: Request, exc: LimelightError) -> JSONResponse:
+    if exc.status_code >= 500:
+        cause = exc.__cause__ or exc.__context__
+        log.warning(
+            "request failed: %s", exc.error,
+            extra={"path": request.url.path, "cause": type(cause).__name__ if cause else None},
+        )
+    return _error_response(exc)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return _internal_error(exc)
+    # The driver's message can name the server, the role or the DSN: only its type is logged.
+    log.warning(
+        "request failed: database unavailable", extra={"path": request.url.path, "cause": type(exc).__name__}
+    )
+    return _error_response(Unavailable("the database is unavailable; retry shortly"))
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -89,18 +136,53 @@ async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     )
 
 
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    cid = getattr(request.state, "correlation_id", None) or current_correlation_id()
-    log.exception("unhandled error", exc_info=exc, extra={"correlation_id": cid})
-    return JSONResponse(
-        error_body("internal_error", f"unexpected error; quote correlation id {cid}"),
-        status_code=500,
-        headers={CORRELATION_HEADER: cid} if cid else None,
-    )
+def _internal_error(exc: BaseException) -> JSONResponse:
+    cid = current_correlation_id()
+    log.error("unhandled error", exc_info=exc)
+    return JSONResponse(error_body("internal_error", f"unexpected error; quote correlation id {cid}"), status_code=500)
+
+
+class UnhandledErrorMiddleware:
+    """The 500 handler, as pure ASGI middleware inside the correlation middleware.
+
+    Starlette's own `Exception` handler answers and then re-raises so that the server logs
+    the traceback a second time; this one answers, logs once and swallows. A client that
+    hung up before its request body arrived is not an error of ours and gets no answer.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.info("client disconnected before its request was read", extra={"path": scope.get("path")})
+        except Exception as exc:
+            if response_started:
+                # Too late for an error body: the status line is on the wire. The server
+                # closes the connection when this call returns without finishing.
+                log.error("unhandled error after the response started", exc_info=exc)
+                return
+            await _internal_error(exc)(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Handlers for the exceptions a request may raise; the caller adds `UnhandledErrorMiddleware`
+    inside its correlation middleware so the 500 line carries the request's correlation id."""
     app.add_exception_handler(LimelightError, _limelight_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unhandled)
+    app.add_exception_handler(sa_exc.DBAPIError, _database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, _database_error)

@@ -194,10 +194,10 @@ class CorrelationMiddleware:
             request.headers.get(REQUEST_ID_HEADER)
         ) or new_correlation_id()
         token = _correlation_id.set(cid)
-        # Also on the request state: the 500 handler runs outside this middleware's context.
         scope.setdefault("state", {})["correlation_id"] = cid
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        # 499 (the client closed the request) unless a response starts or an exception escapes.
+        status_holder = {"status": 499}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -209,6 +209,10 @@ class CorrelationMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except BaseException:
+            if status_holder["status"] == 499:
+                status_holder["status"] = 500
+            raise
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

@@ -107,18 +107,20 @@ def service_dsn(platform: Platform) -> Callable[[str], str]:
     return dsn
 
 
+# Pools rather than single connections: a pool replaces a connection that a test restarting
+# PostgreSQL closed, so the tests after it still have theirs.
 @pytest_asyncio.fixture(scope="session")
 async def audit_db(service_dsn):
-    conn = await asyncpg.connect(service_dsn("audit"))
-    yield conn
-    await conn.close()
+    pool = await asyncpg.create_pool(service_dsn("audit"), min_size=1, max_size=2)
+    yield pool
+    await pool.close()
 
 
 @pytest_asyncio.fixture(scope="session")
 async def discovery_db(service_dsn):
-    conn = await asyncpg.connect(service_dsn("discovery"))
-    yield conn
-    await conn.close()
+    pool = await asyncpg.create_pool(service_dsn("discovery"), min_size=1, max_size=2)
+    yield pool
+    await pool.close()
 
 
 async def eventually(check: Callable[[], Awaitable[object]], *, timeout: float = 30, interval: float = 0.1):

@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.audit.models import Audit
+from services.audit.audit.models import PENDING, Audit
 from shared.pagination import PageParams, keyset
 
 
@@ -12,7 +12,7 @@ async def get(session: AsyncSession, audit_id: uuid.UUID) -> Audit | None:
 
 
 async def pending_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> Audit | None:
-    query = select(Audit).where(Audit.creator_id == creator_id, Audit.status == "pending").limit(1)
+    query = select(Audit).where(Audit.creator_id == creator_id, Audit.status == PENDING).limit(1)
     return (await session.execute(query)).scalar_one_or_none()
 
 

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, DateTime, Float, Index, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -10,7 +10,12 @@ from services.discovery.db import Base
 
 class Creator(Base):
     __tablename__ = "creators"
-    __table_args__ = (UniqueConstraint("platform", "handle"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "handle"),
+        # The list's keyset order, alone and after the platform filter.
+        Index("ix_discovery_creators_created_at_id", "created_at", "id"),
+        Index("ix_discovery_creators_platform_created_at_id", "platform", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
     platform: Mapped[str] = mapped_column(String(20))
@@ -24,7 +29,7 @@ class Creator(Base):
     audit_updated_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="occurred_at of the last audit event applied."
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

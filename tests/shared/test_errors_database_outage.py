@@ -1,0 +1,98 @@
+"""A database outage is the platform's fault, not the client's and not a bug: every endpoint
+answers the project's 503 with Retry-After, logs one short line, and recovers by itself when
+the server is back (a pooled connection the restart killed is never a 500)."""
+
+import asyncio
+import json
+import uuid
+
+import httpx
+import pgserver
+import pytest
+import pytest_asyncio
+
+from runtime import services
+from tests.conftest import eventually, unique_handle
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+
+def _restart_postgres(platform) -> None:
+    # The handle pgserver cached when the suite started it would not start it again.
+    pgserver.get_server(platform.postgres.pgdata, cleanup_mode=None).ensure_postgres_running()
+    for service in services.START_ORDER:
+        services.wait_healthy(platform.s, service)
+
+
+@pytest_asyncio.fixture
+async def database_down(platform):
+    await asyncio.to_thread(platform.postgres.stop)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(_restart_postgres, platform)
+
+
+@pytest_asyncio.fixture
+async def discovery(platform):
+    async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=30) as client:
+        yield client
+
+
+def _log_records(platform, service: str) -> list[dict]:
+    path = platform.s.logs_dir / f"{service}.log"
+    records = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            records.append({"message": line})
+    return records
+
+
+async def _post_creator(client: httpx.AsyncClient, correlation_id: str) -> httpx.Response:
+    return await client.post(
+        "/creators",
+        json={"platform": "twitch", "handle": unique_handle()},
+        headers={"X-Correlation-ID": correlation_id},
+    )
+
+
+async def test_write_during_database_outage_answers_503_with_retry_after(database_down, discovery):
+    response = await _post_creator(discovery, uuid.uuid4().hex)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "unavailable"
+    assert "postgresql" not in response.text.lower()
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_database_outage_is_logged_once_without_a_traceback(database_down, platform, discovery):
+    failing, marker = uuid.uuid4().hex, uuid.uuid4().hex
+    before = len(_log_records(platform, "discovery"))
+    await _post_creator(discovery, failing)
+    # A second request on the same connection: once its line is written, anything the server
+    # logs about the first one has been written too.
+    await _post_creator(discovery, marker)
+
+    async def marker_logged() -> bool:
+        return any(r.get("correlation_id") == marker for r in _log_records(platform, "discovery"))
+
+    await eventually(marker_logged)
+
+    new = _log_records(platform, "discovery")[before:]
+    # The access log (if switched on) records every request; it is not an error report.
+    about_request = [r for r in new if r.get("correlation_id") == failing and r.get("logger") != "uvicorn.access"]
+    assert len(about_request) == 1, about_request
+    assert "exc_info" not in about_request[0]
+    assert not [r for r in new if r.get("message", "").startswith("Exception in ASGI application")]
+
+
+async def test_pooled_connections_killed_by_a_database_restart_are_never_a_500(platform, discovery):
+    assert (await discovery.get("/creators", params={"limit": 1})).status_code == 200
+    await asyncio.to_thread(platform.postgres.stop)
+    await asyncio.to_thread(_restart_postgres, platform)
+
+    statuses = [(await discovery.get("/creators", params={"limit": 1})).status_code for _ in range(10)]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(503) <= 1, statuses
+    assert statuses[-1] == 200, statuses
