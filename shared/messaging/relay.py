@@ -1,24 +1,22 @@
-"""Outbox relay: claims unsent rows under a per-schema advisory lock, publishes each batch in one
-Kafka transaction (acks=all, idempotent producer), marks the rows sent, commits. Kafka down
-means rows wait, never vanish.
+"""Outbox relay: claims unsent rows under a per-schema advisory lock, publishes them (acks=all,
+idempotent producer), marks the acknowledged ones sent, commits. Kafka down means rows wait,
+never vanish.
 
-Delivery is at-least-once: if the process dies between the Kafka commit and the database
-commit, the rows are published again and consumers drop the duplicates by event_id.
+Delivery is at-least-once: if the process dies between the broker's ack and the commit, the
+rows are published again and consumers drop the duplicates by event_id.
 
-Per-aggregate order holds across replicas and failures (ADR 0003): one relay per schema
-publishes at a time (transaction-level advisory lock), it claims rows in id order with a plain
-FOR UPDATE (never skipping a locked row), and a batch that fails anywhere is aborted on Kafka,
-so read_committed consumers never see part of it ahead of a retry.
+Per-aggregate order (ADR 0003): one relay per schema publishes at a time (transaction-level
+advisory lock) and claims rows in id order with a plain FOR UPDATE, never skipping a locked
+row; ids follow commit order per aggregate (see outbox.py). What Kafka can still reorder after
+a failed send, consumers that project state undo by ordering on the envelope's sequence.
 
 A row the broker refuses for good (too large, invalid) is parked with its reason instead of
-blocking every row after it; the rows of its batch are sent again without it.
+blocking every row after it; the error of any other failed send is recorded on its own row.
 """
 
 import asyncio
 import hashlib
 import logging
-import os
-import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -99,12 +97,8 @@ class OutboxRelay:
         self.sessionmaker = sessionmaker
         self.model = model
         schema = model.__table__.schema
-        # Its own transactional producer: a reset by another worker never stops it. The id is
-        # stable for the process, so a fresh producer after a reset fences the old one and
-        # aborts its open transaction at once.
-        self.kafka = kafka.for_worker(
-            "outbox-relay", transactional_id=f"limelight.outbox.{schema}.{socket.gethostname()}.{os.getpid()}"
-        )
+        # A producer of its own: a reset by another worker (dead letters, /readyz) never stops it.
+        self.kafka = kafka.for_worker("outbox-relay")
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.retention = retention
@@ -168,27 +162,23 @@ class OutboxRelay:
             if not rows:
                 return 0
             try:
-                failed = await self._send_in_transaction(rows)
-                if not failed:
-                    await session.execute(
-                        update(model).where(model.id.in_([r.id for r in rows])).values(sent_at=utcnow())
-                    )
-                    for row in rows:
-                        OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
-                    return len(rows)
-                culprits = await self._refused_rows(rows, failed)
+                sent, failed = await self._send(rows)
+                culprits = await self._refused_rows(rows, sent, failed) if failed else set()
             except (KafkaError, TimeoutError, OSError) as exc:
                 raise BatchFailed(exc) from exc
+            if sent:
+                # Acknowledged rows are marked sent whatever happened to the others, so a retry
+                # never publishes them twice.
+                await session.execute(
+                    update(model).where(model.id.in_([rows[i].id for i in sent])).values(sent_at=utcnow())
+                )
+                for index in sent:
+                    OUTBOX_PUBLISHED.labels(self.service, rows[index].topic).inc()
             for index in culprits:
                 await self._park(session, rows[index], failed[index])
             others = {i: exc for i, exc in failed.items() if i not in culprits}
-            if culprits and not others:
-                return None
             if not others:
-                # Each row alone fits, together they do not: the topic's limit is below the
-                # producer's batch size, an operator's fix.
-                cause = MessageSizeTooLargeError("the topic refuses batches of records it accepts one by one")
-                raise BatchFailed(cause)
+                return None if culprits else len(sent)
             for index, exc in others.items():
                 await session.execute(
                     update(model)
@@ -197,25 +187,23 @@ class OutboxRelay:
                 )
             first = min(others)
             log.warning(
-                "outbox relay: batch aborted",
+                "outbox relay: sends failed",
                 extra={"event_id": str(rows[first].event_id), "failed_rows": len(others), "error": repr(others[first])},
             )
-        # Committed: the failing rows carry their error. The caller backs off.
+        # Committed: sent rows are marked, failing rows carry their error. The caller backs off.
         raise BatchFailed(others[first])
 
-    async def _send_in_transaction(self, rows: list[_Row], *, commit: bool = True) -> dict[int, BaseException]:
-        """Send `rows` in one Kafka transaction: committed when every send was acknowledged (and
-        `commit`), aborted otherwise. Returns the failed sends by row index.
+    async def _send(self, rows: list[_Row]) -> tuple[set[int], dict[int, BaseException]]:
+        """Send `rows` in order; returns the indexes the broker acknowledged and the failures.
 
         After a failed send the producer is replaced: the failed batch used up sequence numbers
-        the broker never saw, so its next batch to that partition would be refused as out of
-        order. The fresh producer (same transactional id, new epoch) starts clean.
+        the broker never saw, so the next batch to that partition would be refused as out of
+        order. A fresh producer (new producer id) starts clean.
         """
         producer = await self.kafka.get()
         failed: dict[int, BaseException] = {}
         futures: dict[int, asyncio.Future] = {}
         try:
-            await producer.begin_transaction()
             for index, row in enumerate(rows):
                 try:
                     futures[index] = await producer.send(
@@ -223,7 +211,8 @@ class OutboxRelay:
                     )
                 except KafkaError as exc:  # refused before sending (e.g. over max_request_size)
                     failed[index] = exc
-                    break
+                    if not isinstance(exc, REFUSED):
+                        break  # e.g. no such topic: keep the rows after it for the retry
             if futures:
                 _, pending = await asyncio.wait(futures.values(), timeout=BROKER_TIMEOUT)
                 for index, future in futures.items():
@@ -231,37 +220,34 @@ class OutboxRelay:
                         failed[index] = TimeoutError(f"no acknowledgement within {BROKER_TIMEOUT:g} s")
                     elif future.exception() is not None:
                         failed[index] = future.exception()
-            if failed or not commit:
-                await asyncio.wait_for(producer.abort_transaction(), BROKER_TIMEOUT)
-            else:
-                await asyncio.wait_for(producer.commit_transaction(), BROKER_TIMEOUT)
         except BaseException:
             await self.kafka.reset(producer)
             raise
         if failed:
             await self.kafka.reset(producer)
-        return failed
+        return set(futures) - set(failed), failed
 
-    async def _refused_rows(self, rows: list[_Row], failed: dict[int, BaseException]) -> set[int]:
-        """The rows the broker refuses on their own; drops from `failed` the rows it accepts alone.
+    async def _refused_rows(self, rows: list[_Row], sent: set[int], failed: dict[int, BaseException]) -> set[int]:
+        """The rows the broker refuses on their own.
 
         The broker refuses a whole producer batch, so every row sharing it with the culprit
-        reports the same error; each is then sent alone in a transaction that is always
-        aborted, which read_committed consumers never see.
+        reports the same error; each is then sent alone, in id order. A row it accepts moves
+        from `failed` to `sent`.
         """
         refused = sorted(i for i, exc in failed.items() if isinstance(exc, REFUSED))
         if len(refused) <= 1:
             return set(refused)
         culprits = set()
         for index in refused:
-            alone = await self._send_in_transaction([rows[index]], commit=False)
-            if not alone:
-                del failed[index]  # refused only for the company it was batched with
-            elif isinstance(alone[0], REFUSED):
+            alone, errors = await self._send([rows[index]])
+            if alone:
+                sent.add(index)
+                del failed[index]
+            elif isinstance(errors[0], REFUSED):
                 culprits.add(index)
-                failed[index] = alone[0]
+                failed[index] = errors[0]
             else:
-                break  # the broker is failing, not the row: retry the batch later
+                break  # the broker is failing, not the row: retry the rest later
         return culprits
 
     async def _park(self, session: AsyncSession, row: _Row, exc: BaseException) -> None:

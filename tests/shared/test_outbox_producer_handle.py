@@ -29,15 +29,13 @@ async def test_reset_of_a_producer_already_replaced_leaves_the_current_one_runni
 
 async def test_the_relay_publishes_through_a_producer_of_its_own(platform):
     shared = KafkaProducerHandle(platform.s.kafka_bootstrap, "test-shared")
-    relay_handle = shared.for_worker("outbox-relay", transactional_id="test-relay")
+    relay_handle = shared.for_worker("outbox-relay")
     try:
         relay_producer = await relay_handle.get()
         await shared.reset(await shared.get())
 
         assert await relay_handle.get() is relay_producer
-        await relay_producer.begin_transaction()
         await relay_producer.send_and_wait(TOPIC, b"{}", key=b"test-relay")
-        await relay_producer.commit_transaction()
     finally:
         await relay_handle.close()
         await shared.close()

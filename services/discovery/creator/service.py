@@ -106,20 +106,21 @@ async def apply_audit_event(session: AsyncSession, event: Envelope[AuditPayload]
     creator = await repository.get(session, event.payload.creator_id, for_update=True)
     if creator is None:
         return False
-    if not _is_newer(creator, event):
+    sequence = event.sequence if event.aggregate_id == str(event.payload.creator_id) else None
+    if not _is_newer(creator, event, sequence):
         return False
     creator.audit_id = event.payload.audit_id
     creator.audit_status = event.payload.status
     creator.audit_score = event.payload.score
     creator.audit_updated_at = event.occurred_at
-    creator.audit_sequence = event.sequence if event.sequence is not None else creator.audit_sequence
+    creator.audit_sequence = sequence if sequence is not None else creator.audit_sequence
     creator.updated_at = utcnow()
     return True
 
 
-def _is_newer(creator: Creator, event: Envelope[AuditPayload]) -> bool:
-    if event.sequence is not None and event.aggregate_id == str(event.payload.creator_id):
-        return creator.audit_sequence is None or event.sequence > creator.audit_sequence
+def _is_newer(creator: Creator, event: Envelope[AuditPayload], sequence: int | None) -> bool:
+    if sequence is not None:
+        return creator.audit_sequence is None or sequence > creator.audit_sequence
     if creator.audit_sequence is not None:
         return False
     return creator.audit_updated_at is None or creator.audit_updated_at <= event.occurred_at
