@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, LargeBinary, String, Text, func
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, LargeBinary, String, Text, bindparam, func
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -96,6 +96,18 @@ class Outbox:
     def __init__(self, model: type, producer: str):
         self.model = model
         self.producer = producer
+        counters = model.sequences.__table__
+        # Core, built once: this runs for every event, and the ORM's DML path costs more than
+        # the round trip itself.
+        self._next_sequence = (
+            insert(counters)
+            .values(topic=bindparam("topic"), key=bindparam("key"), last_sequence=1)
+            .on_conflict_do_update(
+                index_elements=[counters.c.topic, counters.c.key],
+                set_={"last_sequence": counters.c.last_sequence + 1},
+            )
+            .returning(counters.c.last_sequence)
+        )
 
     async def add(self, session: AsyncSession, topic: str, envelope: Envelope[BaseModel]) -> Envelope[BaseModel]:
         """Add `envelope` to the outbox; returns it with its sequence number.
@@ -104,19 +116,11 @@ class Outbox:
         ends, so a concurrent writer of the same aggregate waits for it.
         """
         self._check_contract(topic, envelope)
-        counters = self.model.sequences
-        # Without autoflush the outbox rows of one transaction go out as one INSERT at commit,
-        # in the order they were added, so their ids follow their sequence numbers.
-        sequence = await session.scalar(
-            insert(counters)
-            .values(topic=topic, key=envelope.aggregate_id, last_sequence=1)
-            .on_conflict_do_update(
-                index_elements=[counters.topic, counters.key],
-                set_={"last_sequence": counters.last_sequence + 1},
-            )
-            .returning(counters.last_sequence),
-            execution_options={"autoflush": False},
-        )
+        # On the connection, so nothing is flushed: the outbox rows of one transaction go out as
+        # one INSERT at commit, in the order they were added, so ids follow sequence numbers.
+        connection = await session.connection()
+        result = await connection.execute(self._next_sequence, {"topic": topic, "key": envelope.aggregate_id})
+        sequence = result.scalar_one()
         sequenced = envelope.model_copy(update={"sequence": sequence})
         value = _serialize(sequenced)
         if len(value) > MAX_EVENT_BYTES:
