@@ -56,7 +56,7 @@ CATALOG: tuple[Topic, ...] = (
     Topic(
         name="audit.audit.v1",
         producer="audit",
-        aggregate="audit",
+        aggregate="creator",
         description="Lifecycle of authenticity audits: scheduled, completed (with score and flags) or failed.",
         events={
             "AuditScheduled": audit.AuditPayload,

@@ -22,6 +22,14 @@ class Envelope(BaseModel, Generic[P]):
     tenant_id: uuid.UUID | None = Field(default=None, description="Tenant the event belongs to, if any.")
     aggregate_id: str = Field(description="Aggregate the event is about; also the Kafka key.")
     correlation_id: str | None = Field(default=None, description="Follows one user action across services.")
+    sequence: int | None = Field(
+        default=None,
+        ge=1,
+        description="Position of this event among the events of its aggregate on this topic: 1, 2, 3... "
+        "in commit order, assigned by the producer's outbox. Projections order by it, never by "
+        "occurred_at. A gap means an event was parked by the producer. Absent on events written "
+        "before it existed.",
+    )
     payload: P
 
 
@@ -39,6 +47,7 @@ def new_envelope(
     schema_version: int = 1,
     correlation_id: str | None = None,
 ) -> Envelope:
+    """A new event; its `sequence` is assigned when it is added to the outbox."""
     return Envelope[type(payload)](  # type: ignore[misc]
         event_id=uuid.uuid4(),
         event_type=event_type,

@@ -57,5 +57,6 @@ class DeadLetters:
                 if stop.is_set():
                     raise Abandoned from send_error
                 log.warning("dead-letter publish failed, retrying", extra={"topic": target, "error": repr(send_error)})
-                await self.producer.reset()
+                if producer is not None:
+                    await self.producer.reset(producer)
                 await sleep_or_stop(stop, backoff_delay(attempt, base=0.5, cap=5.0))

@@ -1,5 +1,10 @@
-"""One long-lived idempotent Kafka producer per process, started lazily so that a service can
-boot (and serve reads) while the broker is down; the outbox holds events until it is back.
+"""Long-lived idempotent Kafka producers, started lazily so that a service can boot (and serve
+reads) while the broker is down; the outbox holds events until it is back.
+
+A handle is shared by the callers of one process (dead letters, `/readyz`); a worker whose
+failures must not reach the others (the outbox relay) takes a handle of its own with
+`for_worker`. After a failure a caller resets only the producer instance it was using, so a
+reset never stops a producer that another caller has already replaced and is using.
 """
 
 import asyncio
@@ -23,6 +28,10 @@ class KafkaProducerHandle:
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
+    def for_worker(self, name: str) -> "KafkaProducerHandle":
+        """A separate handle (own producer, own connections) for one worker of this process."""
+        return KafkaProducerHandle(self.bootstrap_servers, f"{self.client_id}.{name}")
+
     async def get(self) -> AIOKafkaProducer:
         """The started producer; raises KafkaError when the broker cannot be reached."""
         async with self._lock:
@@ -45,15 +54,15 @@ class KafkaProducerHandle:
                 self._producer = producer
             return self._producer
 
-    async def reset(self) -> None:
-        """Drop the producer after a failure so the next `get` builds a fresh one."""
+    async def reset(self, failed: AIOKafkaProducer) -> None:
+        """Drop and stop `failed` if it is still the current producer, so the next `get` builds a
+        fresh one; a no-op when another caller has already replaced it, so one worker's failure
+        never stops a producer another worker is using."""
         async with self._lock:
-            producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                await producer.stop()
-            except KafkaError:
-                log.warning("error while stopping kafka producer", exc_info=True)
+            if failed is not self._producer:
+                return
+            self._producer = None
+        await _stop(failed)
 
     async def ping(self, timeout: float = 3.0) -> bool:
         """True when the broker answers a metadata request."""
@@ -65,7 +74,17 @@ class KafkaProducerHandle:
             return False
 
     async def close(self) -> None:
-        await self.reset()
+        async with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            await _stop(producer)
+
+
+async def _stop(producer: AIOKafkaProducer) -> None:
+    try:
+        await producer.stop()
+    except KafkaError:
+        log.warning("error while stopping kafka producer", exc_info=True)
 
 
 async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

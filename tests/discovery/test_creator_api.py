@@ -22,7 +22,7 @@ async def test_duplicate_handle_is_a_409_and_writes_nothing(gateway, discovery_d
     assert second.status_code == 409
     assert second.json()["detail"][0]["field"] == "body.handle"
     events = await discovery_db.fetchval(
-        "select count(*) from discovery.outbox where envelope->'payload'->>'handle' = $1", handle
+        "select count(*) from discovery.outbox where convert_from(value, 'UTF8')::jsonb->'payload'->>'handle' = $1", handle
     )
     assert events == 1
 

@@ -161,7 +161,7 @@ async def test_consumer_killed_mid_stream_loses_and_duplicates_nothing(platform,
     assert len(per_creator) == total
     assert {r["n"] for r in per_creator} == {1}
     announced = await audit_db.fetchval(
-        "select count(*) from audit.outbox o join audit.audits a on a.id::text = o.key "
+        "select count(*) from audit.outbox o join audit.audits a on a.creator_id::text = o.key "
         "where a.trigger_event_id = any($1::uuid[])",
         event_ids,
     )

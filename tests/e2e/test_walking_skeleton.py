@@ -38,7 +38,7 @@ async def test_correlation_id_follows_the_action_across_services(gateway, audit_
 
     async def audit_event_correlation():
         return await audit_db.fetchval(
-            "select envelope->>'correlation_id' from audit.outbox where envelope->'payload'->>'creator_id' = $1",
+            "select correlation_id from audit.outbox where key = $1",
             created.json()["id"],
         )
 
@@ -59,7 +59,8 @@ async def test_follower_swing_while_an_audit_is_pending_adds_no_second_audit(gat
     changed = await gateway.patch(f"/v1/discovery/creators/{creator['id']}", json={"follower_count": 5000})
     assert changed.status_code == 200
     change_event = await discovery_db.fetchrow(
-        "select event_id, envelope from discovery.outbox where key = $1 and event_type = 'CreatorChanged'",
+        "select event_id, convert_from(value, 'UTF8') as envelope from discovery.outbox "
+        "where key = $1 and event_type = 'CreatorChanged'",
         creator["id"],
     )
     assert json.loads(change_event["envelope"])["payload"]["audit_needed"] is True

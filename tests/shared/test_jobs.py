@@ -55,7 +55,7 @@ class Recorder:
                 audit_id=uuid.uuid4(), creator_id=uuid.UUID(job.key), status="completed", score=result["score"]
             ),
         )
-        outbox.add(session, "audit.audit.v1", event)
+        await outbox.add(session, "audit.audit.v1", event)
         if self.fail_complete is not None:
             raise self.fail_complete
 

@@ -34,13 +34,15 @@ async def schedule(session: AsyncSession, event: Envelope[CreatorPayload], *, tr
     )
     session.add(audit)
     await session.flush()
-    outbox.add(
+    # Keyed by creator, not audit: the creator's audits then share one partition and one
+    # sequence, which is what a per-creator projection needs to order them (ADR 0003).
+    await outbox.add(
         session,
         TOPIC,
         new_envelope(
             event_type="AuditScheduled",
             producer=SERVICE,
-            aggregate_id=str(audit.id),
+            aggregate_id=str(audit.creator_id),
             tenant_id=event.tenant_id,
             payload=AuditPayload(audit_id=audit.id, creator_id=audit.creator_id, status="pending"),
         ),

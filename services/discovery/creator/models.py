@@ -29,6 +29,9 @@ class Creator(Base):
     audit_updated_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), comment="occurred_at of the last audit event applied."
     )
+    audit_sequence: Mapped[int | None] = mapped_column(
+        BigInteger, comment="sequence of the last audit event applied (per creator on audit.audit.v1)."
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

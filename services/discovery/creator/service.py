@@ -54,7 +54,7 @@ async def create(session: AsyncSession, data: CreatorCreate) -> Creator:
         aggregate_id=str(creator.id),
         payload=_payload(creator, changed=changed, audit_needed=True),
     )
-    outbox.add(session, TOPIC, event)
+    await outbox.add(session, TOPIC, event)
     return creator
 
 
@@ -75,7 +75,7 @@ async def update(session: AsyncSession, creator_id: uuid.UUID, data: CreatorUpda
     except IntegrityError as exc:  # a concurrent change took the handle first
         raise _handle_taken(creator.platform, changes["handle"]) from exc
     await session.refresh(creator)
-    outbox.add(
+    await outbox.add(
         session,
         TOPIC,
         new_envelope(
@@ -97,15 +97,30 @@ def _big_follower_swing(before: int | None, after: int | None) -> bool:
 
 
 async def apply_audit_event(session: AsyncSession, event: Envelope[AuditPayload]) -> bool:
-    """Project an audit's status onto its creator; stale (out-of-order) events are ignored."""
+    """Project an audit's status onto its creator; stale (out-of-order) events are ignored.
+
+    audit.audit.v1 is keyed by creator, so `sequence` orders all audit events of one creator,
+    across its audits (ADR 0003). Events from before sequences existed are older than any
+    sequenced one; among themselves they fall back to occurred_at.
+    """
     creator = await repository.get(session, event.payload.creator_id, for_update=True)
     if creator is None:
         return False
-    if creator.audit_updated_at is not None and creator.audit_updated_at > event.occurred_at:
+    sequence = event.sequence if event.aggregate_id == str(event.payload.creator_id) else None
+    if not _is_newer(creator, event, sequence):
         return False
     creator.audit_id = event.payload.audit_id
     creator.audit_status = event.payload.status
     creator.audit_score = event.payload.score
     creator.audit_updated_at = event.occurred_at
+    creator.audit_sequence = sequence if sequence is not None else creator.audit_sequence
     creator.updated_at = utcnow()
     return True
+
+
+def _is_newer(creator: Creator, event: Envelope[AuditPayload], sequence: int | None) -> bool:
+    if sequence is not None:
+        return creator.audit_sequence is None or sequence > creator.audit_sequence
+    if creator.audit_sequence is not None:
+        return False
+    return creator.audit_updated_at is None or creator.audit_updated_at <= event.occurred_at
