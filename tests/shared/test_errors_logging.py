@@ -59,6 +59,9 @@ async def faulty(platform, tmp_path_factory):
     port = _free_port_in_suite_range()
     log_path = tmp_path_factory.mktemp("faulty") / "faulty.log"
     env = {**os.environ, **platform.service_env("discovery"), "RUN_BACKGROUND_WORKERS": "false"}
+    # Its log is what this test reads: to stdout, not into discovery's own log file.
+    for name in ("LOG_FILE", "LOG_FILE_MAX_BYTES", "LOG_FILE_BACKUPS"):
+        env.pop(name, None)
     argv = [
         sys.executable, "-m", "uvicorn", "tests.shared.test_errors_logging:create_faulty_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port),

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from services.audit.audit import repository as audits
 from services.discovery.creator import repository as creators
-from shared.pagination import PageParams
+from shared.pagination import PageParams, encode_cursor
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-CURSOR = (datetime(2026, 1, 1, tzinfo=UTC), uuid.uuid4())
+CURSOR = encode_cursor("created_at", datetime(2026, 1, 1, tzinfo=UTC), uuid.uuid4())
 
 
 def _nodes(plan: dict):
@@ -56,33 +56,33 @@ def _assert_served_by(nodes: list[dict], index: str) -> None:
 
 @pytest.mark.parametrize("after", [None, CURSOR], ids=["first_page", "next_page"])
 async def test_creator_list_reads_the_keyset_index(platform, after):
-    nodes = await _plan(platform, "discovery", lambda s: creators.list_page(s, PageParams(limit=10, after=after)))
+    nodes = await _plan(platform, "discovery", lambda s: creators.list_page(s, PageParams(limit=10, cursor=after)))
     _assert_served_by(nodes, "ix_discovery_creators_created_at_id")
 
 
 @pytest.mark.parametrize("after", [None, CURSOR], ids=["first_page", "next_page"])
 async def test_creator_list_by_platform_reads_the_platform_keyset_index(platform, after):
     nodes = await _plan(
-        platform, "discovery", lambda s: creators.list_page(s, PageParams(limit=10, after=after), platform="tiktok")
+        platform, "discovery", lambda s: creators.list_page(s, PageParams(limit=10, cursor=after), platform="tiktok")
     )
     _assert_served_by(nodes, "ix_discovery_creators_platform_created_at_id")
 
 
 async def test_audit_list_reads_the_keyset_index(platform):
-    nodes = await _plan(platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, after=CURSOR)))
+    nodes = await _plan(platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, cursor=CURSOR)))
     _assert_served_by(nodes, "ix_audit_audits_created_at_id")
 
 
 async def test_audit_list_by_status_reads_the_status_keyset_index(platform):
     nodes = await _plan(
-        platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, after=CURSOR), status="completed")
+        platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, cursor=CURSOR), status="completed")
     )
     _assert_served_by(nodes, "ix_audit_audits_status_created_at_id")
 
 
 async def test_audit_list_by_creator_reads_the_creator_keyset_index(platform):
     nodes = await _plan(
-        platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, after=CURSOR), creator_id=uuid.uuid4())
+        platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, cursor=CURSOR), creator_id=uuid.uuid4())
     )
     _assert_served_by(nodes, "ix_audit_audits_creator_id_created_at_id")
 
