@@ -107,7 +107,9 @@ class RepeatFilter(logging.Filter):
         self._windows: dict[tuple[str, str], list] = {}  # key -> [window start, suppressed count]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno < logging.WARNING:
+        # A record about one request (it carries a correlation id) always passes: the client was
+        # told to quote that id, so its line must be there to find.
+        if record.levelno < logging.WARNING or getattr(record, "correlation_id", None):
             return True
         key = (record.name, str(record.msg))
         now = self.clock()

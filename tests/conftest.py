@@ -35,11 +35,8 @@ logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
 TEST_STATE = ROOT / ".limelight" / "test"
 
-# Fast relay polling keeps the suite quick. Tests count a request's log lines, so repeated
-# warnings are not rate-limited here; the repeat filter is tested on its own
-# (tests/runtime/test_log_filter.py, and the broker outage on the supervisor's platform).
-# Everything else runs with production defaults.
-SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO", "LOG_REPEAT_INTERVAL_SECONDS": "0.001"}
+# Fast relay polling keeps the suite quick; everything else runs with production defaults.
+SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"}
 
 
 def suite_settings() -> RuntimeSettings:

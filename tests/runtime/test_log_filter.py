@@ -57,3 +57,16 @@ def test_suppression_is_per_logger_and_message():
         ("test.flood.keys", "fetch failed"),
         ("test.flood.other", "broker unreachable"),
     ]
+
+
+def test_records_about_a_request_are_never_suppressed():
+    """A 500 tells the client to quote its correlation id: that request's line must exist."""
+    collect = filtered_handler(lambda: 0.0)
+    logger = logger_into("test.flood.requests", collect)
+
+    for request in range(50):
+        logger.error("unhandled error", extra={"correlation_id": f"request-{request}"})
+    logger.error("unhandled error")
+    logger.error("unhandled error")
+
+    assert [getattr(r, "correlation_id", None) for r in collect.records] == [f"request-{i}" for i in range(50)] + [None]
