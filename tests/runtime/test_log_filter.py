@@ -59,14 +59,15 @@ def test_suppression_is_per_logger_and_message():
     ]
 
 
-def test_records_about_a_request_are_never_suppressed():
-    """A 500 tells the client to quote its correlation id: that request's line must exist."""
+def test_records_of_our_own_code_are_never_suppressed():
+    """A parked outbox row, a 500 whose correlation id a client quotes: each line must exist."""
     collect = filtered_handler(lambda: 0.0)
-    logger = logger_into("test.flood.requests", collect)
+    ours = logger_into("shared.tests.flood", collect)
+    library = logger_into("library.tests.flood", collect)
 
-    for request in range(50):
-        logger.error("unhandled error", extra={"correlation_id": f"request-{request}"})
-    logger.error("unhandled error")
-    logger.error("unhandled error")
+    for _ in range(50):
+        ours.error("outbox relay: row parked")
+        library.error("Unable connect to node")
 
-    assert [getattr(r, "correlation_id", None) for r in collect.records] == [f"request-{i}" for i in range(50)] + [None]
+    assert [r.name for r in collect.records].count("shared.tests.flood") == 50
+    assert [r.name for r in collect.records].count("library.tests.flood") == 1

@@ -86,11 +86,11 @@ async def create_topic(platform, config: dict[str, str]) -> str:
     return name
 
 
-async def insert_rows(discovery_db, topic: str, values: dict[str, bytes]) -> None:
+async def insert_rows(conn, topic: str, values: dict[str, bytes]) -> None:
     """One transaction, so the relay claims the rows in one batch, in this order."""
-    async with discovery_db.transaction():
+    async with conn.transaction():
         for key, value in values.items():
-            await discovery_db.execute(
+            await conn.execute(
                 "insert into discovery.outbox (event_id, topic, key, event_type, value) "
                 "values ($1, $2, $3, 'TestEvent', $4)",
                 uuid.uuid4(), topic, key, value,
@@ -147,7 +147,8 @@ async def test_a_row_the_broker_refuses_is_parked_and_the_rows_around_it_are_del
     )
     try:
         values = rows_of({"before-1": b"x" * SMALL, "before-2": b"x" * SMALL, "big": b"x" * big, "after": b"x" * SMALL})
-        await insert_rows(discovery_db, topic, values)
+        async with discovery_db.acquire() as conn:
+            await insert_rows(conn, topic, values)
 
         records = await tail.until(lambda rs: any(r.key == b"after" for r in rs))
         await asyncio.sleep(1)  # room for a duplicate to show up behind it
@@ -182,10 +183,11 @@ async def test_a_failing_send_is_recorded_on_its_row_only(platform, discovery_db
     try:
         # A topic that does not exist (and is not auto-created): the send fails until it does.
         missing = f"test.outbox-missing-{uuid.uuid4().hex[:8]}"
-        await insert_rows(discovery_db, topic, {"first": b"{}"})
-        async with discovery_db.transaction():
-            await insert_rows(discovery_db, missing, {"ghost": b"{}"})
-            await insert_rows(discovery_db, topic, {"second": b"{}"})
+        async with discovery_db.acquire() as conn:
+            await insert_rows(conn, topic, {"first": b"{}"})
+            async with conn.transaction():
+                await insert_rows(conn, missing, {"ghost": b"{}"})
+                await insert_rows(conn, topic, {"second": b"{}"})
 
         async def ghost_failed():
             return await discovery_db.fetchrow(
