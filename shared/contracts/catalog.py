@@ -33,7 +33,7 @@ def dlq_topic(topic: str, consumer: str) -> str:
     return f"{topic}.dlq.{consumer}"
 
 
-# Partition counts leave headroom for consumer replicas (ARCHITECTURE.md, "Scaling out").
+# Partition counts leave headroom for consumer replicas (docs/architecture.md, "Scaling out").
 CATALOG: tuple[Topic, ...] = (
     Topic(
         name="gateway.webhook.v1",

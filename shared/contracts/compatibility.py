@@ -1,6 +1,6 @@
 """Breaking-change detection between two JSON Schemas of one contract.
 
-The rule (ARCHITECTURE.md, "Event backbone"): within a major version only optional fields
+The rule (docs/architecture.md, "Event backbone"): within a major version only optional fields
 are added. So, after inlining $refs and ignoring documentation keywords, the new schema must
 equal the old one except for new properties that are not required. Anything else — a removed
 or renamed field, a type change, a field made required or optional, an enum changed — is

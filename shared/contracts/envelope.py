@@ -1,4 +1,4 @@
-"""The one envelope every Kafka message carries (see ARCHITECTURE.md, "Event backbone")."""
+"""The one envelope every Kafka message carries (see docs/architecture.md, "Event backbone")."""
 
 import uuid
 from datetime import UTC, datetime
