@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, LargeBinary, String, Text, bindparam, func
-from sqlalchemy.dialects.postgresql import UUID, insert
+from sqlalchemy import BigInteger, DateTime, Identity, Index, Integer, LargeBinary, String, Text, func, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,16 +97,17 @@ class Outbox:
         self.model = model
         self.producer = producer
         counters = model.sequences.__table__
-        # Core, built once: this runs for every event, and the ORM's DML path costs more than
-        # the round trip itself.
-        self._next_sequence = (
-            insert(counters)
-            .values(topic=bindparam("topic"), key=bindparam("key"), last_sequence=1)
-            .on_conflict_do_update(
-                index_elements=[counters.c.topic, counters.c.key],
-                set_={"last_sequence": counters.c.last_sequence + 1},
-            )
-            .returning(counters.c.last_sequence)
+        # One statement numbers every event of one `add_all`: each aggregate's counter moves by
+        # its count of events, and its rows are locked in key order, so two writers locking the
+        # same aggregates cannot deadlock on this statement.
+        self._next_sequences = text(
+            f"""
+            insert into "{counters.schema}"."{counters.name}" as c (topic, key, last_sequence)
+            select :topic, key, count(*) from unnest(cast(:keys as text[])) as k(key)
+            group by key order by key
+            on conflict (topic, key) do update set last_sequence = c.last_sequence + excluded.last_sequence
+            returning key, last_sequence
+            """
         )
 
     async def add(self, session: AsyncSession, topic: str, envelope: Envelope[BaseModel]) -> Envelope[BaseModel]:
@@ -115,28 +116,51 @@ class Outbox:
         Takes the row lock of the aggregate's sequence counter until the caller's transaction
         ends, so a concurrent writer of the same aggregate waits for it.
         """
-        self._check_contract(topic, envelope)
+        return (await self.add_all(session, topic, [envelope]))[0]
+
+    async def add_all(
+        self, session: AsyncSession, topic: str, envelopes: list[Envelope[BaseModel]]
+    ) -> list[Envelope[BaseModel]]:
+        """Add several events of one topic in one round trip (a bulk writer's way); returns them
+        numbered, each aggregate's events in list order."""
+        for envelope in envelopes:
+            self._check_contract(topic, envelope)
+        if not envelopes:
+            return []
         # On the connection, so nothing is flushed: the outbox rows of one transaction go out as
         # one INSERT at commit, in the order they were added, so ids follow sequence numbers.
         connection = await session.connection()
-        result = await connection.execute(self._next_sequence, {"topic": topic, "key": envelope.aggregate_id})
-        sequence = result.scalar_one()
-        sequenced = envelope.model_copy(update={"sequence": sequence})
+        result = await connection.execute(
+            self._next_sequences, {"topic": topic, "keys": [e.aggregate_id for e in envelopes]}
+        )
+        counts: dict[str, int] = {}
+        for envelope in envelopes:
+            counts[envelope.aggregate_id] = counts.get(envelope.aggregate_id, 0) + 1
+        # The counter now holds each aggregate's last number; this batch took the `count` before it.
+        following = {key: last - counts[key] + 1 for key, last in result.all()}
+        added = []
+        for envelope in envelopes:
+            sequence = following[envelope.aggregate_id]
+            following[envelope.aggregate_id] += 1
+            added.append(self._add_row(session, topic, envelope.model_copy(update={"sequence": sequence})))
+        return added
+
+    def _add_row(self, session: AsyncSession, topic: str, sequenced: Envelope[BaseModel]) -> Envelope[BaseModel]:
         value = _serialize(sequenced)
         if len(value) > MAX_EVENT_BYTES:
             # Refused before commit: a row the broker refuses would be parked, never delivered.
             raise OutboxError(
-                f"{envelope.event_type} is {len(value)} bytes; events must stay under {MAX_EVENT_BYTES}"
+                f"{sequenced.event_type} is {len(value)} bytes; events must stay under {MAX_EVENT_BYTES}"
             )
         session.add(
             self.model(
-                event_id=envelope.event_id,
+                event_id=sequenced.event_id,
                 topic=topic,
-                key=envelope.aggregate_id,
-                event_type=envelope.event_type,
-                sequence=sequence,
+                key=sequenced.aggregate_id,
+                event_type=sequenced.event_type,
+                sequence=sequenced.sequence,
                 value=value,
-                correlation_id=envelope.correlation_id,
+                correlation_id=sequenced.correlation_id,
             )
         )
         return sequenced

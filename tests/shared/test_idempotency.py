@@ -24,7 +24,7 @@ async def effects(discovery_db, handle: str) -> tuple[int, int]:
     creators = await discovery_db.fetchval("select count(*) from discovery.creators where handle = $1", handle)
     events = await discovery_db.fetchval(
         "select count(*) from discovery.outbox"
-        " where event_type = 'CreatorCreated' and envelope->'payload'->>'handle' = $1",
+        " where event_type = 'CreatorCreated' and convert_from(value, 'UTF8')::jsonb->'payload'->>'handle' = $1",
         handle,
     )
     return creators, events

@@ -58,10 +58,12 @@ async def test_published_rows_are_deleted_in_bounded_batches(relay, discovery_db
 
 async def test_a_replica_without_the_housekeeping_lock_deletes_nothing(relay, discovery_db):
     await insert_published(discovery_db, 10)
-    await discovery_db.execute("select pg_advisory_lock($1)", relay._housekeeping_lock_key)
-    try:
-        assert await relay.delete_published() == 0
-        assert await expired(discovery_db) == 10
-    finally:
-        await discovery_db.execute("select pg_advisory_unlock($1)", relay._housekeeping_lock_key)
+    # One connection for the whole hold: a pooled connection drops its advisory locks on release.
+    async with discovery_db.acquire() as other_replica:
+        await other_replica.execute("select pg_advisory_lock($1)", relay._housekeeping_lock_key)
+        try:
+            assert await relay.delete_published() == 0
+            assert await expired(discovery_db) == 10
+        finally:
+            await other_replica.execute("select pg_advisory_unlock($1)", relay._housekeeping_lock_key)
     assert await relay.delete_published() == 10

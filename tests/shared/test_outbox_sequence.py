@@ -57,6 +57,20 @@ async def test_events_of_one_aggregate_are_numbered_from_one_in_the_order_they_a
     assert [seq for _, seq in await rows_of(sessions, creator_id)] == [1, 2, 3]
 
 
+async def test_add_all_numbers_each_aggregate_in_list_order_after_its_earlier_events(sessions):
+    a, b = uuid.uuid4(), uuid.uuid4()
+    async with sessions() as session, session.begin():
+        await outbox.add(session, TOPIC, event(a, "CreatorCreated"))
+    async with sessions() as session, session.begin():
+        added = await outbox.add_all(session, TOPIC, [event(b, "CreatorCreated"), event(a), event(b), event(a), event(a)])
+
+    assert [(e.aggregate_id, e.sequence) for e in added] == [
+        (str(b), 1), (str(a), 2), (str(b), 2), (str(a), 3), (str(a), 4)
+    ]
+    assert [seq for _, seq in await rows_of(sessions, a)] == [1, 2, 3, 4]
+    assert [seq for _, seq in await rows_of(sessions, b)] == [1, 2]
+
+
 async def test_a_rolled_back_event_leaves_no_gap(sessions):
     creator_id = uuid.uuid4()
     async with sessions() as session:
