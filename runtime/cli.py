@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from runtime import services, supervisor
+from runtime import dlq, services, supervisor
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
 
@@ -135,8 +135,6 @@ def test(ctx: typer.Context) -> None:
     command = [sys.executable, "-m", "pytest", *ctx.args]
     raise typer.Exit(subprocess.call(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
 
-
-from runtime import dlq  # noqa: E402  (kept beside its registration: one block to merge)
 
 app.add_typer(dlq.app, name="dlq")
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.messaging.failures import UNAVAILABLE, failure_kind
 from shared.observability import current_correlation_id
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,12 @@ def database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.TimeoutError):  # every pooled connection busy for pool_timeout
         return True
     if isinstance(exc, sa_exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(getattr(exc.orig, "__cause__", None), _CONNECTION_LOST)
+        # The consumers' rule, so both sides agree: read-only after a failover, out of resources
+        # or shutting down is unavailable too (shared/messaging/failures.py).
+        return (
+            failure_kind(exc) == UNAVAILABLE
+            or isinstance(getattr(exc.orig, "__cause__", None), _CONNECTION_LOST)
+        )
     return False
 
 

@@ -162,8 +162,12 @@ async def publish(producer: AIOKafkaProducer, topic: str, envelope) -> None:
 
 async def metric(platform: Platform, service: str, name: str, **labels: str) -> float:
     """Current value of a Prometheus sample on a service's /metrics (0 when absent)."""
+    # The gateway serves /metrics on its operator listener only.
+    base = f"http://127.0.0.1:{platform.s.operator_port}" if service == "gateway" else platform.s.url(service)
     async with httpx.AsyncClient(timeout=5) as client:
-        text = (await client.get(f"{platform.s.url(service)}/metrics")).text
+        response = await client.get(f"{base}/metrics")
+    assert response.status_code == 200, response.text
+    text = response.text
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):

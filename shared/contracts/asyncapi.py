@@ -28,7 +28,7 @@ def _contract_components() -> tuple[dict[tuple[str, str], dict[str, Any]], dict[
     return {key: refs[(model, "validation")] for key, model in envelopes.items()}, top.get("$defs", {})
 
 
-def asyncapi_document(version: str, bootstrap: str = "kafka:9092") -> dict[str, Any]:
+def asyncapi_document(version: str) -> dict[str, Any]:
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -69,7 +69,6 @@ def asyncapi_document(version: str, bootstrap: str = "kafka:9092") -> dict[str, 
             "description": "Every message carries the same envelope; `payload` differs by event type. "
             "Dead-letter topics carry the original record unchanged, with the failure in dlq.* headers.",
         },
-        "servers": {"kafka": {"host": bootstrap, "protocol": "kafka"}},
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages, "schemas": schemas},

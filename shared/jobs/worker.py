@@ -29,7 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.jobs.queue import FAILED, PENDING, RUNNING, SUCCEEDED
-from shared.messaging.consumer import failure_kind
+from shared.messaging.failures import PERMANENT, failure_kind
 from shared.messaging.kafka import backoff_delay, sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,7 @@ class JobWorker:
         JOBS.labels(job.kind, "succeeded").inc()
 
     async def _record_failure(self, kind: JobKind, job: ClaimedJob, exc: Exception) -> None:
-        retry = (isinstance(exc, TimeoutError) or failure_kind(exc) != "permanent") and job.attempt < kind.max_attempts
+        retry = (isinstance(exc, TimeoutError) or failure_kind(exc) != PERMANENT) and job.attempt < kind.max_attempts
         error = f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]
         log.warning(
             "job failed",

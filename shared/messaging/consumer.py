@@ -83,10 +83,6 @@ class IdempotentConsumer:
         self._slots = asyncio.Semaphore(concurrency)
         self.offsets = Offsets(group_id)
 
-    @property
-    def processed_retention(self) -> timedelta:
-        return self.processed.retention
-
     async def prune(self) -> None:
         """Delete processed-event records no redelivery can reach any more."""
         await self.processed.prune(self.sessionmaker)

@@ -70,8 +70,11 @@ def failure_kind(exc: BaseException) -> str:
         return PERMANENT
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return UNAVAILABLE
-    # The driver's own failures without a server SQLSTATE (a connection closed under us, the
-    # pool exhausted): the database side, not the handler's code.
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeoutError)):
+    if isinstance(exc, PoolTimeoutError):  # every pooled connection busy: the database side
         return UNAVAILABLE
+    # The driver's own failures without a server SQLSTATE on a connection that is still good
+    # ("another operation is in progress": a handler misusing its session) may pass or may be a
+    # bug: bounded retries, never a partition held for good.
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return TRANSIENT
     return PERMANENT

@@ -7,7 +7,8 @@ import uuid
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared.contracts.catalog import dlq_topic
 from shared.db import make_engine
@@ -56,6 +57,22 @@ async def test_database_errors_are_classified_by_sqlstate(platform, sqlstate, ki
     finally:
         await engine.dispose()
     assert failure_kind(raised.value) == kind
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        # A handler using its session from two tasks at once: the driver refuses, the connection
+        # is fine. Retried a bounded number of times, then dead-lettered; never held for good.
+        (InterfaceError("select 1", None, Exception("another operation is in progress")), "transient"),
+        (OperationalError("select 1", None, Exception("driver failure")), "transient"),
+        (OperationalError("select 1", None, Exception("connection was closed"), connection_invalidated=True), "unavailable"),
+        (PoolTimeoutError("QueuePool limit reached"), "unavailable"),
+    ],
+    ids=["interface-error", "operational-error", "connection-invalidated", "pool-exhausted"],
+)
+def test_driver_errors_without_a_sqlstate_hold_the_partition_only_while_the_database_is_away(error, kind):
+    assert failure_kind(error) == kind
 
 
 async def _run_failing_then_healthy(platform, producer, audit_db, name, fail):
