@@ -71,9 +71,14 @@ class Sort:
         return bool(self.column.nullable)
 
     def order_by(self) -> list[ColumnElement]:
-        if self.descending:
+        # NULLS LAST is PostgreSQL's default ascending. Descending it is spelt out only for a
+        # nullable column: on a NOT NULL one the plain DESC lets one ascending index serve both
+        # directions (the planner does not use NOT NULL to match NULLS LAST to a backward scan).
+        if not self.descending:
+            return [self.column.asc(), self.tiebreaker.asc()]
+        if self.nullable:
             return [self.column.desc().nulls_last(), self.tiebreaker.desc()]
-        return [self.column.asc().nulls_last(), self.tiebreaker.asc()]
+        return [self.column.desc(), self.tiebreaker.desc()]
 
     def after(self, value: Any, row_id: Any) -> ColumnElement[bool]:
         """Rows strictly after (value, row_id) in this order."""

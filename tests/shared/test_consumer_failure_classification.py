@@ -71,7 +71,7 @@ async def test_database_errors_are_classified_by_sqlstate(platform, sqlstate, ki
     ],
     ids=["interface-error", "operational-error", "connection-invalidated", "pool-exhausted"],
 )
-def test_driver_errors_without_a_sqlstate_hold_the_partition_only_while_the_database_is_away(error, kind):
+async def test_driver_errors_without_a_sqlstate_hold_the_partition_only_while_the_database_is_away(error, kind):
     assert failure_kind(error) == kind
 
 

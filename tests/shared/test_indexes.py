@@ -60,6 +60,32 @@ async def test_creator_list_reads_the_keyset_index(platform, after):
     _assert_served_by(nodes, "ix_discovery_creators_created_at_id")
 
 
+_SORT_INDEXES = {
+    "-created_at": "ix_discovery_creators_created_at_id",
+    "follower_count": "ix_discovery_creators_follower_count_id",
+    "-follower_count": "ix_discovery_creators_follower_count_desc_id",
+    "audit_score": "ix_discovery_creators_audit_score_id",
+    "-audit_score": "ix_discovery_creators_audit_score_desc_id",
+}
+_LAST_VALUES = {"created_at": datetime(2026, 1, 1, tzinfo=UTC), "follower_count": 1000, "audit_score": 50.0}
+_SORT_PAGES = (
+    [(sort, "first_page") for sort in _SORT_INDEXES]
+    + [(sort, "next_page") for sort in _SORT_INDEXES]
+    # A page that starts among the creators without a value (they come last either way).
+    + [(sort, "null_tail") for sort in _SORT_INDEXES if sort.lstrip("-") != "created_at"]
+)
+
+
+@pytest.mark.parametrize(("sort", "page"), _SORT_PAGES)
+async def test_every_creator_sort_reads_its_index(platform, sort, page):
+    value = None if page == "null_tail" else _LAST_VALUES[sort.lstrip("-")]
+    cursor = None if page == "first_page" else encode_cursor(sort, value, uuid.uuid4())
+    nodes = await _plan(
+        platform, "discovery", lambda s: creators.list_page(s, PageParams(limit=10, cursor=cursor), sort=sort)
+    )
+    _assert_served_by(nodes, _SORT_INDEXES[sort])
+
+
 @pytest.mark.parametrize("after", [None, CURSOR], ids=["first_page", "next_page"])
 async def test_creator_list_by_platform_reads_the_platform_keyset_index(platform, after):
     nodes = await _plan(

@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Float, Index, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, DateTime, Float, Index, String, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,6 +15,16 @@ class Creator(Base):
         # The list's keyset order, alone and after the platform filter.
         Index("ix_discovery_creators_created_at_id", "created_at", "id"),
         Index("ix_discovery_creators_platform_created_at_id", "platform", "created_at", "id"),
+        # The other sorts GET /creators offers (repository.SORTS), NULLs last both ways: an
+        # ascending index read backwards would put them first, so descending has its own.
+        Index("ix_discovery_creators_follower_count_id", "follower_count", "id"),
+        Index(
+            "ix_discovery_creators_follower_count_desc_id",
+            text("follower_count DESC NULLS LAST"),
+            text("id DESC"),
+        ),
+        Index("ix_discovery_creators_audit_score_id", "audit_score", "id"),
+        Index("ix_discovery_creators_audit_score_desc_id", text("audit_score DESC NULLS LAST"), text("id DESC")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
