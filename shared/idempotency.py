@@ -21,7 +21,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
-from sqlalchemy import DateTime, Integer, String, Text, delete, func, select
+from sqlalchemy import DateTime, Integer, String, Text, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +30,7 @@ from starlette.responses import Response
 
 from shared.db import Session
 from shared.errors import Conflict, Invalid
+from shared.housekeeping import delete_expired
 from shared.messaging.kafka import sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,12 @@ class Idempotency:
             self, session, {"owner": owner, "route": scope, "key": key, "fingerprint": fingerprint}
         )
 
-    async def prune(self, session: AsyncSession) -> int:
-        """Delete expired keys; the number deleted."""
-        deleted = await session.execute(delete(self.model).where(self.model.expires_at <= func.now()))
-        return deleted.rowcount
+    async def prune(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+        """Delete expired keys, in batches, on one replica at a time; the number deleted."""
+        table = self.model.__table__
+        return await delete_expired(
+            sessionmaker, table, self.model.expires_at <= func.now(), lock=f"limelight.idempotency.{table.schema}"
+        )
 
 
 async def _fingerprint(request: Request) -> str:
@@ -202,8 +205,7 @@ class IdempotencyKeyPruner:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                async with self.sessionmaker() as session, session.begin():
-                    deleted = await self.idempotency.prune(session)
+                deleted = await self.idempotency.prune(self.sessionmaker)
                 if deleted:
                     log.info("expired idempotency keys deleted", extra={"deleted": deleted})
             except (DBAPIError, OSError) as exc:

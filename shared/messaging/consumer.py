@@ -19,7 +19,6 @@ The rooms: `routing.py` (subscriptions, parsing), `applying.py` (claim + dispatc
 
 import asyncio
 import logging
-from datetime import timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError

@@ -6,13 +6,14 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import String, bindparam, delete, func, select
+from sqlalchemy import String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.contracts.catalog import topic_by_name
 from shared.db import utcnow
+from shared.housekeeping import delete_expired
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,12 @@ class ProcessedEvents:
 
     async def prune(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         try:
-            async with sessionmaker() as session, session.begin():
-                await session.execute(
-                    delete(self.model).where(
-                        self.model.consumer_group == self.group_id,
-                        self.model.processed_at < utcnow() - self.retention,
-                    )
-                )
+            await delete_expired(
+                sessionmaker,
+                self.model.__table__,
+                self.model.consumer_group == self.group_id,
+                self.model.processed_at < utcnow() - self.retention,
+                lock=f"limelight.processed.{self.model.__table__.schema}.{self.group_id}",
+            )
         except DBAPIError as exc:
             log.warning("pruning processed events failed", extra={"group": self.group_id, "error": repr(exc)})

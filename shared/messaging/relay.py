@@ -15,7 +15,6 @@ blocking every row after it; the error of any other failed send is recorded on i
 """
 
 import asyncio
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,11 +27,12 @@ from aiokafka.errors import (
     UnsupportedForMessageFormatError,
 )
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
+from shared.housekeeping import delete_expired, lock_key
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,9 @@ class OutboxRelay:
         self.retention = retention
         self.stats_interval = stats_interval
         self.delete_batch = delete_batch
-        self._lock_key = _lock_key(f"limelight.outbox.{schema}")
-        self._housekeeping_lock_key = _lock_key(f"limelight.outbox.{schema}.housekeeping")
+        self._lock_key = lock_key(f"limelight.outbox.{schema}")
+        self._housekeeping_lock = f"limelight.outbox.{schema}.housekeeping"
+        self._housekeeping_lock_key = lock_key(self._housekeeping_lock)
 
     async def run(self, stop: asyncio.Event) -> None:
         failures = 0
@@ -294,24 +295,12 @@ class OutboxRelay:
 
     async def delete_published(self, max_batches: int = 20) -> int:
         """Delete published rows past the retention, `delete_batch` at a time; returns how many."""
-        model = self.model
-        deleted = 0
-        for _ in range(max_batches):
-            async with self.sessionmaker() as session, session.begin():
-                if not await session.scalar(select(func.pg_try_advisory_xact_lock(self._housekeeping_lock_key))):
-                    return deleted  # another replica is doing it
-                expired = (
-                    select(model.id)
-                    .where(model.sent_at < utcnow() - self.retention)
-                    .limit(self.delete_batch)
-                    .scalar_subquery()
-                )
-                count = (await session.execute(delete(model).where(model.id.in_(expired)))).rowcount
-            deleted += count
-            if count < self.delete_batch:
-                break
-        return deleted
+        return await delete_expired(
+            self.sessionmaker,
+            self.model.__table__,
+            self.model.sent_at < utcnow() - self.retention,
+            lock=self._housekeeping_lock,
+            batch=self.delete_batch,
+            max_batches=max_batches,
+        )
 
-
-def _lock_key(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

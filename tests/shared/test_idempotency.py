@@ -111,8 +111,7 @@ async def test_pruning_deletes_expired_keys_only(platform, gateway, discovery_db
     )
     engine = make_engine(platform.service_env("discovery")["DATABASE_URL"])
     try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await idempotency.prune(session)
+        await idempotency.prune(make_sessionmaker(engine))
     finally:
         await engine.dispose()
     remaining = await discovery_db.fetch(

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
-from services.audit.db import Job, OutboxMessage, jobs, outbox
+from services.audit.db import Job, jobs, outbox
 from shared.contracts.audit import AuditPayload
 from shared.contracts.envelope import new_envelope
 from shared.db import make_engine, make_sessionmaker
