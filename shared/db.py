@@ -1,5 +1,10 @@
 """Database mechanics: one naming convention, a declarative base bound to a service's schema,
 an async engine per service, and the unit of work owned by the edge (request or handler).
+
+Two request dependencies: `Session`, one transaction committed before the response is sent
+(every endpoint that writes, and reads that need several statements to see one snapshot), and
+`ReadSession`, for reads: no BEGIN/COMMIT around them (each statement is atomic in its own
+implicit transaction) and refused writes. See docs/decisions/0011-read-path.md.
 """
 
 from collections.abc import AsyncIterator
@@ -10,7 +15,8 @@ from fastapi import Depends, Request
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, UOWTransaction
+from sqlalchemy.orm import Session as SyncSession
 
 # Constraint names come from here, never by hand, so migrations stay diffable.
 NAMING_CONVENTION = {
@@ -67,6 +73,48 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class ReadOnlySessionError(RuntimeError):
+    """A write was attempted through a `ReadSession`: a bug in the endpoint, hence a 500."""
+
+
+class _ReadOnlySession(SyncSession):
+    """The synchronous session behind a `ReadSession`.
+
+    Its connection is in autocommit mode, so a write would not wait for anything: an INSERT
+    would be committed the moment it ran, whatever the endpoint did next. Only SELECTs are
+    let through (a raw `text()` is not known to be one; use `select()` or
+    `text(...).columns(...)`), and a flush, the ORM's way to write, is refused.
+    """
+
+
+@event.listens_for(_ReadOnlySession, "do_orm_execute")
+def _only_selects(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise ReadOnlySessionError(f"a ReadSession only runs SELECTs, not {type(state.statement).__name__}")
+
+
+@event.listens_for(_ReadOnlySession, "before_flush")
+def _no_flush(_session: SyncSession, _flush_context: UOWTransaction, _instances) -> None:
+    raise ReadOnlySessionError("a ReadSession does not write; use Session")
+
+
+def make_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads, on the same pool as `make_sessionmaker`'s.
+
+    AUTOCOMMIT leaves out the BEGIN and COMMIT the driver would wrap around the statement:
+    two round trips, each a greenlet switch through SQLAlchemy's adapter, for nothing, as a
+    single SELECT is atomic and sees one snapshot on its own. The isolation level goes back to
+    the engine's default when the connection returns to the pool (SQLAlchemy resets it), so
+    `Session` never gets an autocommit connection.
+    """
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        sync_session_class=_ReadOnlySession,
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 async def database_ready(engine: AsyncEngine) -> bool:
     async with engine.connect() as conn:
         await conn.execute(text("select 1"))
@@ -83,3 +131,14 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a 2xx is never
 # returned for a transaction that then fails to commit.
 Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _request_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read-only session whose statements each run in their own implicit transaction."""
+    async with request.app.state.read_sessionmaker() as session:
+        yield session
+
+
+# For endpoints that only read, with one statement (or statements that need not see the same
+# snapshot). scope="function" hands the connection back to the pool before the response is sent.
+ReadSession = Annotated[AsyncSession, Depends(_request_read_session, scope="function")]

@@ -45,7 +45,9 @@ class PageParams:
     cursor: str | None
 
 
-def _page_params(
+# async, although it awaits nothing: FastAPI runs a plain `def` dependency in a worker thread,
+# a hand-off to the thread pool and back on every list request.
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page.")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page, with the same `sort`.")
