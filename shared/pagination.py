@@ -72,10 +72,17 @@ class Sort:
     def nullable(self) -> bool:
         return bool(self.column.nullable)
 
-    def order_by(self) -> list[ColumnElement]:
+    def __post_init__(self) -> None:
+        # Built once: constructing these clauses on every request was a tenth of a list
+        # request's CPU time. SQLAlchemy clauses are immutable, so sharing them is safe.
         if self.descending:
-            return [self.column.desc().nulls_last(), self.tiebreaker.desc()]
-        return [self.column.asc().nulls_last(), self.tiebreaker.asc()]
+            clauses = (self.column.desc().nulls_last(), self.tiebreaker.desc())
+        else:
+            clauses = (self.column.asc().nulls_last(), self.tiebreaker.asc())
+        object.__setattr__(self, "_order_by", clauses)
+
+    def order_by(self) -> list[ColumnElement]:
+        return list(self._order_by)
 
     def after(self, value: Any, row_id: Any) -> ColumnElement[bool]:
         """Rows strictly after (value, row_id) in this order."""
