@@ -16,7 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.db import database_ready, make_engine, make_read_sessionmaker, make_sessionmaker
+from shared.db import Reads, database_ready, make_engine, make_read_sessionmaker, make_sessionmaker
 from shared.errors import UnhandledErrorMiddleware, database_unavailable, install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
@@ -126,7 +126,7 @@ def create_service_app(
         ctx = ServiceContext(name, settings, engine, make_sessionmaker(engine), kafka)
         app.state.ctx = ctx
         app.state.sessionmaker = ctx.sessionmaker
-        app.state.read_sessionmaker = make_read_sessionmaker(engine)
+        app.state.reads = Reads(make_read_sessionmaker(engine))
         stop = asyncio.Event()
         tasks = []
         if settings.run_background_workers and workers is not None:

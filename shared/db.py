@@ -7,16 +7,19 @@ Two request dependencies: `Session`, one transaction committed before the respon
 implicit transaction) and refused writes. See docs/decisions/0011-read-path.md.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Executable, MetaData, Result, ScalarResult, event, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, UOWTransaction
 from sqlalchemy.orm import Session as SyncSession
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Constraint names come from here, never by hand, so migrations stay diffable.
 NAMING_CONVENTION = {
@@ -133,12 +136,63 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-async def _request_read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A read-only session whose statements each run in their own implicit transaction."""
-    async with request.app.state.read_sessionmaker() as session:
-        yield session
+class Reads:
+    """What a `ReadSession` is: the `execute`, `scalar`, `scalars` and `get` of an AsyncSession,
+    each run on its own pooled connection in autocommit and returned fully buffered.
+
+    A connection per statement instead of one per request: in autocommit nothing spans two
+    statements anyway, and the object holds no connection between calls, so the dependency is
+    a plain value and not a generator. FastAPI's generator dependencies (an exit stack and a
+    shielded cancel scope per request) cost more than the query itself.
+
+    A statement that fails because its pooled connection was dead (the server restarted) is run
+    once more on a fresh connection: it wrote nothing, so running it again is safe, and the
+    client gets its answer instead of a 503. Another failure goes to the caller (a 503 when the
+    database is down, shared.errors).
+    """
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
+        self._sessionmaker = sessionmaker
+
+    async def _run(self, call: Callable[[AsyncSession], Awaitable[R]]) -> R:
+        try:
+            return await self._once(call)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return await self._once(call)
+
+    async def _once(self, call: Callable[[AsyncSession], Awaitable[R]]) -> R:
+        async with self._sessionmaker() as session:
+            return await call(session)
+
+    async def execute(self, statement: Executable, params=None, **kwargs) -> Result:
+        async def run(session: AsyncSession) -> Result:
+            # Frozen: ORM rows become objects now, while the session is open; once it is
+            # closed they are detached with their columns loaded (nothing expires them).
+            return (await session.execute(statement, params, **kwargs)).freeze()()
+
+        return await self._run(run)
+
+    async def scalar(self, statement: Executable, params=None, **kwargs) -> Any:
+        return (await self.execute(statement, params, **kwargs)).scalar()
+
+    async def scalars(self, statement: Executable, params=None, **kwargs) -> ScalarResult:
+        return (await self.execute(statement, params, **kwargs)).scalars()
+
+    async def get(self, entity: type[T], ident: Any, **kwargs) -> T | None:
+        async def run(session: AsyncSession) -> T | None:
+            return await session.get(entity, ident, **kwargs)
+
+        return await self._run(run)
 
 
-# For endpoints that only read, with one statement (or statements that need not see the same
-# snapshot). scope="function" hands the connection back to the pool before the response is sent.
-ReadSession = Annotated[AsyncSession, Depends(_request_read_session, scope="function")]
+async def _request_reads(request: Request) -> Reads:
+    return request.app.state.reads
+
+
+# For endpoints that only read: each statement runs in its own implicit transaction (atomic,
+# one snapshot per statement, not across statements; use `Session` when a read needs several
+# statements to agree). Writes are refused. `async def` although it awaits nothing: FastAPI
+# would run a plain `def` in a worker thread.
+ReadSession = Annotated[Reads, Depends(_request_reads)]
