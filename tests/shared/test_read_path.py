@@ -22,13 +22,17 @@ from tests.shared.test_errors_database_outage import _restart_postgres
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
+@pytest.fixture
+def application_name() -> str:
+    # The engine's own, so pg_stat_activity shows exactly its connections.
+    return f"read-path-{uuid.uuid4().hex[:8]}"
+
+
 @pytest_asyncio.fixture
-async def engine(platform):
-    # Its own application_name, so pg_stat_activity shows exactly this engine's connections;
+async def engine(platform, application_name):
     # pool_size=1 makes a pool of two, small enough that every test touches all of them.
-    name = f"read-path-{uuid.uuid4().hex[:8]}"
-    engine = make_engine(platform.service_env("discovery")["DATABASE_URL"], pool_size=1, application_name=name)
-    engine.test_application_name = name
+    url = platform.service_env("discovery")["DATABASE_URL"]
+    engine = make_engine(url, pool_size=1, application_name=application_name)
     yield engine
     await engine.dispose()
 
@@ -45,9 +49,9 @@ async def creators(engine):
         await session.execute(delete(Creator).where(Creator.id.in_(ids)))
 
 
-async def _sessions_of(engine, discovery_db) -> list[dict]:
+async def _sessions_of(application_name: str, discovery_db) -> list[dict]:
     rows = await discovery_db.fetch(
-        "select state, xact_start from pg_stat_activity where application_name = $1", engine.test_application_name
+        "select state, xact_start from pg_stat_activity where application_name = $1", application_name
     )
     return [dict(r) for r in rows]
 
@@ -68,12 +72,12 @@ async def test_reads_answer_what_a_request_transaction_answers(engine, creators)
     assert set((await reads.scalars(select(Creator.id).where(Creator.id.in_(creators)))).all()) == set(creators)
 
 
-async def test_reads_leave_no_transaction_open(engine, creators, discovery_db):
+async def test_reads_leave_no_transaction_open(engine, application_name, creators, discovery_db):
     reads = Reads(make_read_sessionmaker(engine))
     await asyncio.gather(*[repository.list_page(reads, PageParams(limit=5, cursor=None)) for _ in range(6)])
     with pytest.raises(ProgrammingError):  # a failing statement must not leave one open either
         await reads.execute(select(text("no_such_column")).select_from(Creator))
-    sessions = await _sessions_of(engine, discovery_db)
+    sessions = await _sessions_of(application_name, discovery_db)
     assert sessions, "the engine's pooled connections should be visible"
     assert all(s["state"] == "idle" and s["xact_start"] is None for s in sessions), sessions
 
@@ -115,12 +119,12 @@ async def test_session_never_gets_an_autocommit_connection(engine):
     assert (await reads.scalars(select(Creator.id).where(Creator.id.in_(ids)))).all() == []
 
 
-async def test_a_dead_pooled_connection_is_retried_on_a_fresh_one(engine, creators, discovery_db):
+async def test_a_dead_pooled_connection_is_retried_on_a_fresh_one(engine, application_name, creators, discovery_db):
     reads = Reads(make_read_sessionmaker(engine))
     await asyncio.gather(*[reads.execute(select(Creator.id).limit(1)) for _ in range(4)])
     killed = await discovery_db.fetchval(
         "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1",
-        engine.test_application_name,
+        application_name,
     )
     assert killed >= 1
     assert (await reads.get(Creator, creators[0])).id == creators[0]
