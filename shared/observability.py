@@ -19,7 +19,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pythonjsonlogger.json import JsonFormatter
-from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -184,47 +183,75 @@ def _valid_incoming_id(value: str | None) -> str | None:
     return None
 
 
+_CORRELATION_KEY = CORRELATION_HEADER.lower().encode()
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
+
+
+def _incoming_id(raw_headers) -> str | None:
+    """The caller's X-Correlation-ID, else its X-Request-ID, when acceptable. Read from the raw
+    ASGI headers: building a Request and its header map per request shows in the profile."""
+    correlation = request_id = None
+    for key, value in raw_headers:
+        if key == _CORRELATION_KEY and correlation is None:
+            correlation = value.decode("latin-1")
+        elif key == _REQUEST_ID_KEY and request_id is None:
+            request_id = value.decode("latin-1")
+    return _valid_incoming_id(correlation) or _valid_incoming_id(request_id)
+
+
 class CorrelationMiddleware:
     """Pure ASGI middleware (no body buffering, so streamed responses stay streamed)."""
 
     def __init__(self, app: ASGIApp, service: str):
         self.app = app
         self.service = service
+        # labels() takes a lock and builds the label tuple on every call; the children are
+        # few (method x route x status) and live as long as the process anyway.
+        self._counters: dict[tuple[str, str, str], Counter] = {}
+        self._latencies: dict[tuple[str, str], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        cid = _valid_incoming_id(request.headers.get(CORRELATION_HEADER)) or _valid_incoming_id(
-            request.headers.get(REQUEST_ID_HEADER)
-        ) or new_correlation_id()
+        cid = _incoming_id(scope["headers"]) or new_correlation_id()
         token = _correlation_id.set(cid)
         scope.setdefault("state", {})["correlation_id"] = cid
         started = time.perf_counter()
         # 499 (the client closed the request) unless a response starts or an exception escapes.
-        status_holder = {"status": 499}
+        status = 499
+        id_header = (_CORRELATION_KEY, cid.encode())
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((CORRELATION_HEADER.lower().encode(), cid.encode()))
-                message["headers"] = headers
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
-            if status_holder["status"] == 499:
-                status_holder["status"] = 500
+            if status == 499:
+                status = 500
             raise
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            HTTP_REQUESTS.labels(self.service, request.method, template, str(status_holder["status"])).inc()
-            HTTP_LATENCY.labels(self.service, request.method, template).observe(time.perf_counter() - started)
+            self._record(scope, status, time.perf_counter() - started)
             _correlation_id.reset(token)
+
+    def _record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        counter = self._counters.get((method, template, str(status)))
+        if counter is None:
+            counter = HTTP_REQUESTS.labels(self.service, method, template, str(status))
+            self._counters[(method, template, str(status))] = counter
+        latency = self._latencies.get((method, template))
+        if latency is None:
+            latency = self._latencies[(method, template)] = HTTP_LATENCY.labels(self.service, method, template)
+        counter.inc()
+        latency.observe(seconds)
 
 
 def metrics_response() -> Response:

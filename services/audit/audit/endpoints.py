@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 
 from services.audit.audit import repository
 from services.audit.audit.schemas import AuditRead, AuditStatus
-from shared.db import Session
+from shared.db import ReadSession
 from shared.errors import NotFound
 from shared.pagination import Page, PageOut, next_cursor
 
@@ -14,7 +14,7 @@ router = APIRouter()
 
 @router.get("", response_model=PageOut[AuditRead])
 async def list_audits(
-    session: Session,
+    session: ReadSession,
     page: Page,
     creator_id: Annotated[uuid.UUID | None, Query()] = None,
     status: Annotated[AuditStatus | None, Query()] = None,
@@ -27,7 +27,7 @@ async def list_audits(
 
 
 @router.get("/{audit_id}", response_model=AuditRead)
-async def get_audit(audit_id: uuid.UUID, session: Session) -> AuditRead:
+async def get_audit(audit_id: uuid.UUID, session: ReadSession) -> AuditRead:
     """One audit with its status, score, flags and the model version that produced them."""
     audit = await repository.get(session, audit_id)
     if audit is None:

@@ -7,7 +7,7 @@ from services.discovery.creator import repository, service
 from services.discovery.creator.schemas import CreatorCreate, CreatorRead, CreatorUpdate
 from services.discovery.db import idempotency
 from shared.contracts.types import Platform
-from shared.db import Session
+from shared.db import ReadSession, Session
 from shared.errors import NotFound
 from shared.idempotency import IdempotentRoute
 from shared.openapi import error_responses
@@ -30,7 +30,7 @@ async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
 
 @router.get("", response_model=PageOut[CreatorRead])
 async def list_creators(
-    session: Session,
+    session: ReadSession,
     page: Page,
     platform: Annotated[Platform | None, Query()] = None,
     sort: Annotated[
@@ -50,7 +50,7 @@ async def list_creators(
 
 
 @router.get("/{creator_id}", response_model=CreatorRead)
-async def get_creator(creator_id: uuid.UUID, session: Session) -> CreatorRead:
+async def get_creator(creator_id: uuid.UUID, session: ReadSession) -> CreatorRead:
     """One creator, with the status and score of its latest authenticity audit."""
     creator = await repository.get(session, creator_id)
     if creator is None:
