@@ -60,10 +60,15 @@ async def parked(bootstrap: str, topic: str, wanted: Callable[[int], bool] = lam
     """The records of a dead-letter topic (one partition, ADR 0001), oldest first."""
     if topic not in await _dead_letter_topic_names(bootstrap):
         raise LookupError(f"{topic}: no such dead-letter topic (see `limelight dlq list`)")
+    return [r for r in await read_partition(bootstrap, topic) if wanted(r.offset)]
+
+
+async def read_partition(bootstrap: str, topic: str, partition: int = 0) -> list[ConsumerRecord]:
+    """Every record now on one partition of `topic`, oldest first."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await reader.start()
     try:
-        tp = TopicPartition(topic, 0)
+        tp = TopicPartition(topic, partition)
         reader.assign([tp])
         # An explicit seek: seek_to_beginning() races the reset that assign() already started.
         first = (await reader.beginning_offsets([tp]))[tp]
@@ -73,7 +78,7 @@ async def parked(bootstrap: str, topic: str, wanted: Callable[[int], bool] = lam
         while await reader.position(tp) < end:
             batch = await reader.getmany(tp, timeout_ms=1000)
             found += batch.get(tp, [])
-        return [r for r in found if wanted(r.offset)]
+        return found
     finally:
         await reader.stop()
 

@@ -15,12 +15,13 @@ import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
 
 from runtime import services
+from runtime.dlq import read_partition
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
 from services.audit.db import ProcessedEvent
@@ -248,19 +249,4 @@ async def running_consumer(platform: Platform, name: str, subscriptions: list, *
 
 async def records_on(platform: Platform, topic: str, key: bytes | None = None) -> list:
     """Every record on a one-partition topic (a dead-letter topic), optionally only `key`'s."""
-    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    await reader.start()
-    try:
-        tp = TopicPartition(topic, 0)
-        reader.assign([tp])
-        # An explicit seek: seek_to_beginning() races the reset that assign() already started.
-        first = (await reader.beginning_offsets([tp]))[tp]
-        end = (await reader.end_offsets([tp]))[tp]
-        reader.seek(tp, first)
-        found = []
-        while await reader.position(tp) < end:
-            batch = await reader.getmany(tp, timeout_ms=1000)
-            found += batch.get(tp, [])
-        return [r for r in found if key is None or r.key == key]
-    finally:
-        await reader.stop()
+    return [r for r in await read_partition(platform.s.kafka_bootstrap, topic) if key is None or r.key == key]
