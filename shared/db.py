@@ -179,9 +179,10 @@ class ReadStatement:
         # select(Model): a Session returns the ORM objects themselves, not rows holding them.
         descriptions = query.column_descriptions if isinstance(query, Select) else []
         self.entity = len(descriptions) == 1 and descriptions[0]["expr"] is descriptions[0]["entity"]
-        self._sql: str | None = None
+        # Now, not on first use: a statement that cannot be a ReadStatement fails where it is built.
+        self._compile()
 
-    def _compile(self) -> str:
+    def _compile(self) -> None:
         compiled = self.query.compile(dialect=_DIALECT)
         if compiled.literal_execute_params or compiled.post_compile_params:
             # An expanding IN (or a literal_execute parameter) renders differently per call.
@@ -195,11 +196,10 @@ class ReadStatement:
             if name in compiled._bind_processors
         )
         self._names = names
-        self._sql = compiled.string
-        return self._sql
+        self._sql: str = compiled.string
 
     def sql_and_values(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        sql = self._sql or self._compile()
+        sql = self._sql
         defaults = self._defaults
         try:
             values = [params[name] if name in params else defaults[name] for name in self._names]
