@@ -14,9 +14,11 @@ from typing import Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.db import Reads, database_ready, make_engine, make_read_sessionmaker, make_sessionmaker
+from shared.db import Reads, database_ready, make_engine, make_sessionmaker
 from shared.errors import UnhandledErrorMiddleware, database_unavailable, install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
@@ -134,7 +136,7 @@ def create_service_app(
         ctx = ServiceContext(name, settings, engine, make_sessionmaker(engine), kafka)
         app.state.ctx = ctx
         app.state.sessionmaker = ctx.sessionmaker
-        app.state.reads = Reads(make_read_sessionmaker(engine))
+        app.state.reads = Reads(engine)
         stop = asyncio.Event()
         tasks = []
         if settings.run_background_workers and workers is not None:
@@ -175,6 +177,18 @@ def create_service_app(
     app.include_router(health_router(name))
     app.include_router(router)
     return app
+
+
+def model_response(model: BaseModel, status_code: int = 200) -> Response:
+    """`model` as the JSON response, serialised once by pydantic.
+
+    An endpoint returning a model has FastAPI validate it again against `response_model`
+    (a copy of every field) and then serialise it; for a model the endpoint just built from
+    database rows, that second validation only costs time. Keep `response_model=` on the
+    route (the OpenAPI document comes from it) and return this with an instance of exactly
+    that model. The body is what FastAPI would send: compact JSON, UTF-8 as is.
+    """
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 def outbox_relay(ctx: ServiceContext, model: type) -> OutboxRelay:

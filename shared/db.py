@@ -7,16 +7,19 @@ Two request dependencies: `Session`, one transaction committed before the respon
 implicit transaction) and refused writes. See docs/decisions/0011-read-path.md.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
+import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import Executable, MetaData, Result, ScalarResult, event, text
+from sqlalchemy import Connection, Executable, MetaData, Result, ScalarResult, Select, TextualSelect, event, text
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, UOWTransaction
 from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy.util import greenlet_spawn
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -136,14 +139,105 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-class Reads:
-    """What a `ReadSession` is: the `execute`, `scalar`, `scalars` and `get` of an AsyncSession,
-    each run on its own pooled connection in autocommit and returned fully buffered.
+# The dialect ReadStatements are compiled with: every engine of the project is
+# postgresql+asyncpg, and the SQL text it renders ($n parameters, bind casts) is what the
+# driver's own `fetch` takes.
+_DIALECT = PGDialect_asyncpg()
 
-    A connection per statement instead of one per request: in autocommit nothing spans two
-    statements anyway, and the object holds no connection between calls, so the dependency is
-    a plain value and not a generator. FastAPI's generator dependencies (an exit stack and a
-    shielded cancel scope per request) cost more than the query itself.
+
+class Row(asyncpg.Record):
+    """A record whose columns also read as attributes (`row.created_at`), like an ORM object or
+    a SQLAlchemy Row, so the code mapping a result to a response takes any of them."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class ReadStatement:
+    """A SELECT compiled once, for `Reads.fetch`: its SQL text and the order of its parameters.
+
+    Building and compiling a statement cost a list request more CPU time than running it, and
+    SQLAlchemy's execution path (session, result, ORM loading, a greenlet hop per round trip)
+    several times what asyncpg spends on the same `fetch`. Build each statement *shape* once, at
+    import or in a cache keyed by what changes its text, with `bindparam()` for everything a
+    request supplies; only `fetch(sql, *values)` happens per request. Constant values in the
+    statement (`.limit(1)`, `== "x"`) are its defaults; a request's parameters override them.
+
+    Only SELECTs: a ReadSession must not write (see `Reads`). `query` is the SQLAlchemy
+    statement itself, for `Session` (`rows()` runs it there with the same parameters).
+    """
+
+    __slots__ = ("query", "entity", "_sql", "_names", "_defaults", "_processors")
+
+    def __init__(self, query: Select | TextualSelect):
+        if not isinstance(query, Select | TextualSelect):
+            raise ReadOnlySessionError(f"a ReadStatement is a SELECT, not {type(query).__name__}")
+        self.query = query
+        # select(Model): a Session returns the ORM objects themselves, not rows holding them.
+        descriptions = query.column_descriptions if isinstance(query, Select) else []
+        self.entity = len(descriptions) == 1 and descriptions[0]["expr"] is descriptions[0]["entity"]
+        # Now, not on first use: a statement that cannot be a ReadStatement fails where it is built.
+        self._compile()
+
+    def _compile(self) -> None:
+        compiled = self.query.compile(dialect=_DIALECT)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            # An expanding IN (or a literal_execute parameter) renders differently per call.
+            raise ValueError("a ReadStatement cannot hold expanding or literal-execute parameters; use execute()")
+        names = tuple(compiled.positiontup or ())
+        binds = {bind.key: bind for bind in compiled.binds.values()}
+        self._defaults = {name: binds[name].effective_value for name in names if not binds[name].required}
+        self._processors = tuple(
+            (index, compiled._bind_processors[name])
+            for index, name in enumerate(names)
+            if name in compiled._bind_processors
+        )
+        self._names = names
+        self._sql: str = compiled.string
+
+    def sql_and_values(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        sql = self._sql
+        defaults = self._defaults
+        try:
+            values = [params[name] if name in params else defaults[name] for name in self._names]
+        except KeyError as exc:
+            raise TypeError(f"missing parameter {exc.args[0]!r} for a ReadStatement") from None
+        for index, process in self._processors:
+            values[index] = process(values[index])
+        return sql, values
+
+
+def _raise_as_sqlalchemy(connection: Connection, error: Exception, sql: str, values: Sequence[Any]) -> NoReturn:
+    """Raise what SQLAlchemy would have for `error` from the driver: the DBAPI translation, then
+    the engine's handling (a DBAPIError, `connection_invalidated` and the pool invalidated when
+    the connection was lost), so callers and shared.errors see one kind of failure. Runs in a
+    greenlet: invalidating closes connections through the adapter."""
+    try:
+        connection.connection.dbapi_connection._handle_exception(error)
+    except connection.dialect.loaded_dbapi.Error as translated:
+        connection._handle_dbapi_exception(translated, sql, tuple(values), None, None)
+    # _handle_exception always raises; a non-driver error it re-raised is wrapped here.
+    connection._handle_dbapi_exception(error, sql, tuple(values), None, None)
+
+
+class Reads:
+    """What a `ReadSession` is: `fetch` of a `ReadStatement`, plus the `execute`, `scalar`,
+    `scalars` and `get` of an AsyncSession, each run on its own pooled connection outside any
+    transaction and returned fully buffered.
+
+    A connection per statement instead of one per request: nothing spans two statements
+    anyway, and the object holds no connection between calls, so the dependency is a plain
+    value and not a generator. FastAPI's generator dependencies (an exit stack and a shielded
+    cancel scope per request) cost more than the query itself.
+
+    `fetch` is the fast path: the compiled SQL runs with asyncpg's own `fetch` on the raw driver
+    connection, checked out of the same SQLAlchemy pool. The SQLAlchemy adapter is bypassed, so
+    nothing issues a BEGIN: the statement runs in its own implicit transaction, and the
+    connection goes back with none open. The other methods take any statement through an
+    AsyncSession in autocommit, for ORM loading or one-off queries.
 
     A statement that fails because its pooled connection was dead (the server restarted) is run
     once more on a fresh connection: it wrote nothing, so running it again is safe, and the
@@ -151,8 +245,27 @@ class Reads:
     database is down, shared.errors).
     """
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
-        self._sessionmaker = sessionmaker
+    def __init__(self, engine: AsyncEngine):
+        self._engine = engine
+        self._sessionmaker = make_read_sessionmaker(engine)
+
+    async def fetch(self, statement: ReadStatement, /, **params: Any) -> list[Row]:
+        sql, values = statement.sql_and_values(params)
+        try:
+            return await self._fetch_once(sql, values)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return await self._fetch_once(sql, values)
+
+    async def _fetch_once(self, sql: str, values: list[Any]) -> list[Row]:
+        async with self._engine.connect() as connection:
+            pooled = await connection.get_raw_connection()
+            try:
+                return await pooled.driver_connection.fetch(sql, *values, record_class=Row)
+            except Exception as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
+                await greenlet_spawn(_raise_as_sqlalchemy, connection.sync_connection, error, sql, values)
+                raise
 
     async def _run(self, call: Callable[[AsyncSession], Awaitable[R]]) -> R:
         try:
@@ -185,6 +298,17 @@ class Reads:
             return await session.get(entity, ident, **kwargs)
 
         return await self._run(run)
+
+
+async def rows(session: AsyncSession | Reads, statement: ReadStatement, /, **params: Any) -> list:
+    """The rows of `statement` through either dependency, so one repository function serves
+    both: `Row`s from a `ReadSession` (the fast path), and from a `Session` (in its transaction,
+    e.g. a read before a write) the ORM objects of a `select(Model)`, or Rows. Both read as
+    attributes."""
+    if isinstance(session, Reads):
+        return await session.fetch(statement, **params)
+    result = await session.execute(statement.query, params)
+    return list(result.scalars() if statement.entity else result)
 
 
 async def _request_reads(request: Request) -> Reads:

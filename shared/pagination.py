@@ -24,8 +24,10 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, literal, or_, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Reads, ReadStatement, rows
 from shared.errors import Invalid
 
 T = TypeVar("T")
@@ -100,6 +102,17 @@ class Sort:
         ahead = keys < position if self.descending else keys > position
         return or_(ahead, self.column.is_(None)) if self.nullable else ahead
 
+    def after_bound(self, in_null_tail: bool) -> ColumnElement[bool]:
+        """`after` with bound parameters `after_value` and `after_id`, to be built once per shape."""
+        tiebreaker = bindparam("after_id", type_=self.tiebreaker.type)
+        if in_null_tail:
+            moved_on = self.tiebreaker < tiebreaker if self.descending else self.tiebreaker > tiebreaker
+            return and_(self.column.is_(None), moved_on)
+        position = tuple_(bindparam("after_value", type_=self.column.type), tiebreaker)
+        keys = tuple_(self.column, self.tiebreaker)
+        ahead = keys < position if self.descending else keys > position
+        return or_(ahead, self.column.is_(None)) if self.nullable else ahead
+
 
 class Sorts:
     """The sorts one list offers: every named column ascending and, prefixed '-', descending."""
@@ -134,6 +147,59 @@ class Sorts:
         chosen = self.by_name[sort]
         last = rows[limit - 1]
         return encode_cursor(sort, getattr(last, chosen.column.key), getattr(last, chosen.tiebreaker.key))
+
+
+# Where a page starts: the first page, after a row in the NULL tail, after a row with a value.
+_FIRST, _NULL_TAIL, _AFTER_VALUE = "first", "null_tail", "after_value"
+
+
+class PagedList:
+    """A list endpoint's query, paged by `sorts` and filtered by equality on `filters` (query
+    parameter name → column), with its statements built and compiled once per shape.
+
+    A shape is (sort, the filters given, where the page starts); each is a `ReadStatement` with
+    bound parameters, so a request only decodes its cursor and runs the SQL (see
+    `shared.db.ReadStatement`). The shapes are few (sorts x filter subsets x 3) and built on
+    first use.
+    """
+
+    def __init__(self, query: Select, sorts: Sorts, **filters: Any):
+        self.query = query
+        self.sorts = sorts
+        self.filters = filters
+        self._statements: dict[tuple[str, frozenset[str], str], ReadStatement] = {}
+
+    def _statement(self, sort: Sort, given: frozenset[str], start: str) -> ReadStatement:
+        key = (sort.name, given, start)
+        statement = self._statements.get(key)
+        if statement is None:
+            query = self.query
+            for name in sorted(given):
+                query = query.where(self.filters[name] == bindparam(name))
+            if start != _FIRST:
+                query = query.where(sort.after_bound(in_null_tail=start == _NULL_TAIL))
+            query = query.order_by(*sort.order_by()).limit(bindparam("limit", type_=Integer))
+            statement = self._statements[key] = ReadStatement(query)
+        return statement
+
+    async def fetch(self, session: AsyncSession | Reads, page: PageParams, sort: str, **filters: Any) -> list:
+        """Up to page.limit + 1 rows in `sort` order after the cursor (the extra row tells whether a
+        next page exists); filters given as None are left out. Invalid naming `query.cursor` for
+        a cursor that is not one of this sort's."""
+        chosen = self.sorts.by_name[sort]
+        params = {name: value for name, value in filters.items() if value is not None}
+        given = frozenset(params)
+        start = _FIRST
+        if page.cursor is not None:
+            value, row_id = decode_cursor(page.cursor, chosen)
+            params["after_id"] = row_id
+            if value is None:
+                start = _NULL_TAIL
+            else:
+                start = _AFTER_VALUE
+                params["after_value"] = value
+        params["limit"] = page.limit + 1
+        return await rows(session, self._statement(chosen, given, start), **params)
 
 
 def _to_json(value: Any) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from services.discovery.creator import repository
 from services.discovery.creator.models import Creator
-from shared.db import ReadOnlySessionError, Reads, make_engine, make_read_sessionmaker, make_sessionmaker
+from shared.db import ReadOnlySessionError, Reads, make_engine, make_sessionmaker
 from shared.pagination import PageParams
 from tests.conftest import unique_handle
 from tests.shared.test_errors_database_outage import _restart_postgres
@@ -57,7 +57,7 @@ async def _sessions_of(application_name: str, discovery_db) -> list[dict]:
 
 
 async def test_reads_answer_what_a_request_transaction_answers(engine, creators):
-    reads = Reads(make_read_sessionmaker(engine))
+    reads = Reads(engine)
     page = PageParams(limit=200, cursor=None)
     async with make_sessionmaker(engine)() as session, session.begin():
         expected = [(c.id, c.handle, c.created_at) for c in await repository.list_page(session, page)]
@@ -73,7 +73,7 @@ async def test_reads_answer_what_a_request_transaction_answers(engine, creators)
 
 
 async def test_reads_leave_no_transaction_open(engine, application_name, creators, discovery_db):
-    reads = Reads(make_read_sessionmaker(engine))
+    reads = Reads(engine)
     await asyncio.gather(*[repository.list_page(reads, PageParams(limit=5, cursor=None)) for _ in range(6)])
     with pytest.raises(ProgrammingError):  # a failing statement must not leave one open either
         await reads.execute(select(text("no_such_column")).select_from(Creator))
@@ -83,7 +83,7 @@ async def test_reads_leave_no_transaction_open(engine, application_name, creator
 
 
 async def test_reads_refuse_writes(engine, creators):
-    reads = Reads(make_read_sessionmaker(engine))
+    reads = Reads(engine)
     handle = unique_handle("refused")
     with pytest.raises(ReadOnlySessionError):
         await reads.execute(insert(Creator).values(id=uuid.uuid4(), platform="twitch", handle=handle))
@@ -101,7 +101,7 @@ async def test_reads_refuse_writes(engine, creators):
 async def test_session_never_gets_an_autocommit_connection(engine):
     # Both pooled connections served reads first; a Session transaction on either must still
     # roll back (on an autocommit connection the insert would already be committed).
-    reads = Reads(make_read_sessionmaker(engine))
+    reads = Reads(engine)
     await asyncio.gather(*[reads.execute(select(Creator.id).limit(1)) for _ in range(4)])
     ids = [uuid.uuid4(), uuid.uuid4()]
     sessionmaker = make_sessionmaker(engine)
@@ -120,7 +120,7 @@ async def test_session_never_gets_an_autocommit_connection(engine):
 
 
 async def test_a_dead_pooled_connection_is_retried_on_a_fresh_one(engine, application_name, creators, discovery_db):
-    reads = Reads(make_read_sessionmaker(engine))
+    reads = Reads(engine)
     await asyncio.gather(*[reads.execute(select(Creator.id).limit(1)) for _ in range(4)])
     killed = await discovery_db.fetchval(
         "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1",

@@ -1,14 +1,24 @@
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit.models import PENDING, Audit
-from shared.pagination import PageParams, keyset
+from shared.db import Reads, ReadStatement, rows
+from shared.pagination import PagedList, PageParams, Sorts
+
+# Built and compiled once (shared.db.ReadStatement): the read path runs only the SQL.
+_BY_ID = ReadStatement(select(Audit).where(Audit.id == bindparam("audit_id")))
+# Oldest first, the default order of a list (shared.pagination.keyset, next_cursor).
+_LIST = PagedList(
+    select(Audit), Sorts(Audit.id, created_at=Audit.created_at), creator_id=Audit.creator_id, status=Audit.status
+)
 
 
-async def get(session: AsyncSession, audit_id: uuid.UUID) -> Audit | None:
-    return await session.get(Audit, audit_id)
+async def get(session: AsyncSession | Reads, audit_id: uuid.UUID) -> Audit | None:
+    """The audit, or None. Through a `ReadSession` a `shared.db.Row` with the same attributes."""
+    found = await rows(session, _BY_ID, audit_id=audit_id)
+    return found[0] if found else None
 
 
 async def pending_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> Audit | None:
@@ -17,11 +27,7 @@ async def pending_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> A
 
 
 async def list_page(
-    session: AsyncSession, page: PageParams, *, creator_id: uuid.UUID | None = None, status: str | None = None
+    session: AsyncSession | Reads, page: PageParams, *, creator_id: uuid.UUID | None = None, status: str | None = None
 ) -> list[Audit]:
-    query = select(Audit)
-    if creator_id is not None:
-        query = query.where(Audit.creator_id == creator_id)
-    if status is not None:
-        query = query.where(Audit.status == status)
-    return list((await session.execute(keyset(query, Audit, page))).scalars())
+    """Up to page.limit + 1 audits, oldest first (the extra row tells whether a next page exists)."""
+    return await _LIST.fetch(session, page, "created_at", creator_id=creator_id, status=status)

@@ -2,11 +2,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from starlette.responses import Response
 
 from services.discovery.creator import repository, service
 from services.discovery.creator.schemas import CreatorCreate, CreatorRead, CreatorUpdate
 from services.discovery.db import idempotency
 from shared.contracts.types import Platform
+from shared.app import model_response
 from shared.db import ReadSession, Session
 from shared.errors import NotFound
 from shared.idempotency import IdempotentRoute
@@ -14,6 +16,8 @@ from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
 
 router = APIRouter(route_class=IdempotentRoute)
+
+CreatorPage = PageOut[CreatorRead]
 
 
 @router.post(
@@ -28,7 +32,7 @@ async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
     return CreatorRead.of(await service.create(session, body))
 
 
-@router.get("", response_model=PageOut[CreatorRead])
+@router.get("", response_model=CreatorPage)
 async def list_creators(
     session: ReadSession,
     page: Page,
@@ -40,22 +44,25 @@ async def list_creators(
             "last either way. Keep the same sort when passing `cursor`."
         ),
     ] = repository.DEFAULT_SORT,
-) -> PageOut[CreatorRead]:
+) -> Response:
     """List creators, oldest first unless `sort` says otherwise, one cursor page at a time."""
     rows = await repository.list_page(session, page, sort=sort, platform=platform)
-    return PageOut(
-        items=[CreatorRead.of(c) for c in rows[: page.limit]],
-        next_cursor=repository.SORTS.next_cursor(rows, page.limit, sort),
+    # Serialised here, once (shared.app.model_response); response_model documents it.
+    return model_response(
+        CreatorPage(
+            items=[CreatorRead.of(c) for c in rows[: page.limit]],
+            next_cursor=repository.SORTS.next_cursor(rows, page.limit, sort),
+        )
     )
 
 
 @router.get("/{creator_id}", response_model=CreatorRead)
-async def get_creator(creator_id: uuid.UUID, session: ReadSession) -> CreatorRead:
+async def get_creator(creator_id: uuid.UUID, session: ReadSession) -> Response:
     """One creator, with the status and score of its latest authenticity audit."""
     creator = await repository.get(session, creator_id)
     if creator is None:
         raise NotFound(f"creator {creator_id} does not exist")
-    return CreatorRead.of(creator)
+    return model_response(CreatorRead.of(creator))
 
 
 @router.patch("/{creator_id}", response_model=CreatorRead, responses=error_responses(409))
