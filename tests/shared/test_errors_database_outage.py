@@ -7,21 +7,13 @@ import json
 import uuid
 
 import httpx
-import pgserver
 import pytest
 import pytest_asyncio
 
-from runtime import services
 from tests.conftest import eventually, unique_handle
+from tests.shared.database import restart_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
-
-
-def _restart_postgres(platform) -> None:
-    # The handle pgserver cached when the suite started it would not start it again.
-    pgserver.get_server(platform.postgres.pgdata, cleanup_mode=None).ensure_postgres_running()
-    for service in services.START_ORDER:
-        services.wait_healthy(platform.s, service)
 
 
 @pytest_asyncio.fixture
@@ -30,7 +22,7 @@ async def database_down(platform):
     try:
         yield
     finally:
-        await asyncio.to_thread(_restart_postgres, platform)
+        await asyncio.to_thread(restart_postgres, platform)
 
 
 @pytest_asyncio.fixture
@@ -90,7 +82,7 @@ async def test_database_outage_is_logged_once_without_a_traceback(database_down,
 async def test_pooled_connections_killed_by_a_database_restart_are_never_a_500(platform, discovery):
     assert (await discovery.get("/creators", params={"limit": 1})).status_code == 200
     await asyncio.to_thread(platform.postgres.stop)
-    await asyncio.to_thread(_restart_postgres, platform)
+    await asyncio.to_thread(restart_postgres, platform)
 
     statuses = [(await discovery.get("/creators", params={"limit": 1})).status_code for _ in range(10)]
     assert set(statuses) <= {200, 503}, statuses

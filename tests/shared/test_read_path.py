@@ -14,27 +14,12 @@ from sqlalchemy.exc import ProgrammingError
 
 from services.discovery.creator import repository
 from services.discovery.creator.models import Creator
-from shared.db import ReadOnlySessionError, Reads, make_engine, make_sessionmaker
+from shared.db import ReadOnlySessionError, Reads, make_sessionmaker
 from shared.pagination import PageParams
 from tests.conftest import unique_handle
-from tests.shared.test_errors_database_outage import _restart_postgres
+from tests.shared.database import restart_postgres, sessions_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
-
-
-@pytest.fixture
-def application_name() -> str:
-    # The engine's own, so pg_stat_activity shows exactly its connections.
-    return f"read-path-{uuid.uuid4().hex[:8]}"
-
-
-@pytest_asyncio.fixture
-async def engine(platform, application_name):
-    # pool_size=1 makes a pool of two, small enough that every test touches all of them.
-    url = platform.service_env("discovery")["DATABASE_URL"]
-    engine = make_engine(url, pool_size=1, application_name=application_name)
-    yield engine
-    await engine.dispose()
 
 
 @pytest_asyncio.fixture
@@ -47,13 +32,6 @@ async def creators(engine):
     yield ids
     async with make_sessionmaker(engine)() as session, session.begin():
         await session.execute(delete(Creator).where(Creator.id.in_(ids)))
-
-
-async def _sessions_of(application_name: str, discovery_db) -> list[dict]:
-    rows = await discovery_db.fetch(
-        "select state, xact_start from pg_stat_activity where application_name = $1", application_name
-    )
-    return [dict(r) for r in rows]
 
 
 async def test_reads_answer_what_a_request_transaction_answers(engine, creators):
@@ -77,7 +55,7 @@ async def test_reads_leave_no_transaction_open(engine, application_name, creator
     await asyncio.gather(*[repository.list_page(reads, PageParams(limit=5, cursor=None)) for _ in range(6)])
     with pytest.raises(ProgrammingError):  # a failing statement must not leave one open either
         await reads.execute(select(text("no_such_column")).select_from(Creator))
-    sessions = await _sessions_of(application_name, discovery_db)
+    sessions = await sessions_of(application_name, discovery_db)
     assert sessions, "the engine's pooled connections should be visible"
     assert all(s["state"] == "idle" and s["xact_start"] is None for s in sessions), sessions
 
@@ -146,7 +124,7 @@ async def test_reads_during_a_database_outage_answer_503(platform, discovery):
             assert response.json()["error"] == "unavailable"
             assert int(response.headers["Retry-After"]) > 0
     finally:
-        await asyncio.to_thread(_restart_postgres, platform)
+        await asyncio.to_thread(restart_postgres, platform)
     # Every pooled connection died with the server; reads retry on a fresh one, so none fails.
     statuses = [(await discovery.get("/creators", params={"limit": 1})).status_code for _ in range(10)]
     assert statuses == [200] * 10, statuses

@@ -23,7 +23,7 @@ from shared.db import ReadOnlySessionError, Reads, ReadStatement, Row, make_engi
 from shared.errors import database_unavailable
 from shared.pagination import PageParams
 from tests.conftest import unique_handle
-from tests.shared.test_errors_database_outage import _restart_postgres
+from tests.shared.database import restart_postgres, sessions_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -32,20 +32,6 @@ BY_HANDLE = ReadStatement(select(Creator).where(Creator.handle == bindparam("han
 HANDLES = ReadStatement(
     select(Creator.handle).where(Creator.platform == bindparam("platform", "twitch")).limit(bindparam("n", 1000))
 )
-
-
-@pytest.fixture
-def application_name() -> str:
-    return f"read-fetch-{uuid.uuid4().hex[:8]}"
-
-
-@pytest_asyncio.fixture
-async def engine(platform, application_name):
-    # A pool of two, small enough that every test touches all of its connections.
-    url = platform.service_env("discovery")["DATABASE_URL"]
-    engine = make_engine(url, pool_size=1, application_name=application_name)
-    yield engine
-    await engine.dispose()
 
 
 @pytest_asyncio.fixture
@@ -61,13 +47,6 @@ async def creators_in_db(engine):
     yield values
     async with make_sessionmaker(engine)() as session, session.begin():
         await session.execute(delete(Creator).where(Creator.id.in_(ids)))
-
-
-async def _sessions_of(application_name: str, discovery_db) -> list[dict]:
-    found = await discovery_db.fetch(
-        "select state, xact_start from pg_stat_activity where application_name = $1", application_name
-    )
-    return [dict(r) for r in found]
 
 
 async def test_fetch_answers_what_a_request_transaction_answers(engine, creators_in_db):
@@ -136,7 +115,7 @@ async def test_fetch_leaves_no_transaction_open(engine, application_name, creato
     broken = ReadStatement(select(text("no_such_column")).select_from(Creator))
     with pytest.raises(ProgrammingError):  # the driver's error as SQLAlchemy's, like every other read
         await reads.fetch(broken)
-    sessions = await _sessions_of(application_name, discovery_db)
+    sessions = await sessions_of(application_name, discovery_db)
     assert sessions, "the engine's pooled connections should be visible"
     assert all(s["state"] == "idle" and s["xact_start"] is None for s in sessions), sessions
 
@@ -216,5 +195,5 @@ async def test_fetch_during_a_database_outage_is_unavailable(platform, engine):
                 assert response.status_code == 503, response.text
                 assert response.json()["error"] == "unavailable"
     finally:
-        await asyncio.to_thread(_restart_postgres, platform)
+        await asyncio.to_thread(restart_postgres, platform)
     assert await reads.fetch(BY_HANDLE, handle="x") == []
