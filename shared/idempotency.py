@@ -151,10 +151,14 @@ class Idempotency:
 
     async def prune(self, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
         """Delete expired keys, in batches, on one replica at a time; the number deleted."""
-        table = self.model.__table__
         return await delete_expired(
-            sessionmaker, table, self.model.expires_at <= func.now(), lock=f"limelight.idempotency.{table.schema}"
+            sessionmaker, self.model.__table__, self.model.expires_at <= func.now(), lock=self.prune_lock
         )
+
+    @property
+    def prune_lock(self) -> str:
+        """The advisory lock one pruning replica holds (shared.housekeeping)."""
+        return f"limelight.idempotency.{self.model.__table__.schema}"
 
 
 async def _fingerprint(request: Request) -> str:

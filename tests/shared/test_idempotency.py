@@ -8,6 +8,7 @@ import pytest
 
 from services.discovery.db import idempotency
 from shared.db import make_engine, make_sessionmaker
+from shared.housekeeping import lock_key
 from tests.conftest import unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -119,3 +120,33 @@ async def test_pruning_deletes_expired_keys_only(platform, gateway, discovery_db
         [expired["Idempotency-Key"], live["Idempotency-Key"]],
     )
     assert [r["key"] for r in remaining] == [live["Idempotency-Key"]]
+
+
+async def test_a_replica_pruning_keys_leaves_them_to_the_one_holding_the_lock(platform, gateway, discovery_db):
+    expired = key()
+    await gateway.post(CREATORS, json={"platform": "x", "handle": unique_handle()}, headers=expired)
+    await discovery_db.execute(
+        "update discovery.idempotency_keys set expires_at = now() - interval '1 second' where key = $1",
+        expired["Idempotency-Key"],
+    )
+
+    async def still_there() -> bool:
+        found = await discovery_db.fetchval(
+            "select count(*) from discovery.idempotency_keys where key = $1", expired["Idempotency-Key"]
+        )
+        return found == 1
+
+    engine = make_engine(platform.service_env("discovery")["DATABASE_URL"])
+    try:
+        # One connection for the whole hold: a pooled connection drops its advisory locks on release.
+        async with discovery_db.acquire() as other_replica:
+            await other_replica.execute("select pg_advisory_lock($1)", lock_key(idempotency.prune_lock))
+            try:
+                assert await idempotency.prune(make_sessionmaker(engine)) == 0
+                assert await still_there()
+            finally:
+                await other_replica.execute("select pg_advisory_unlock($1)", lock_key(idempotency.prune_lock))
+        assert await idempotency.prune(make_sessionmaker(engine)) >= 1
+        assert not await still_there()
+    finally:
+        await engine.dispose()
