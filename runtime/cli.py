@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from runtime import dlq, services, supervisor
+from runtime import admin, dlq, services, supervisor
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
 
@@ -137,6 +137,7 @@ def test(ctx: typer.Context) -> None:
 
 
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(admin.app, name="admin")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import httpx
 
 from runtime import procs
 from runtime.config import ROOT, SERVICES, RuntimeSettings
+from runtime.keys import installation_keys
 
 # Start order: upstreams before the gateway that fronts them.
 START_ORDER = ("discovery", "audit", "attribution", "gateway")
@@ -24,6 +25,7 @@ def service_env(settings: RuntimeSettings, service: str, database_url: str, extr
         "LOG_FILE_MAX_BYTES": str(settings.log_max_bytes),
         "LOG_FILE_BACKUPS": str(settings.log_backups),
     }
+    env.update(installation_keys(settings.state_dir).service_env(service))
     if service == "gateway":
         env.update({f"{s.upper()}_URL": settings.url(s) for s in SERVICES if s != "gateway"})
         env["GATEWAY_OPERATOR_PORT"] = str(settings.operator_port)

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import Reads, database_ready, make_engine, make_sessionmaker
+from shared.identity import IdentityVerifier, check_routes_declare_scopes
 from shared.errors import UnhandledErrorMiddleware, database_unavailable, install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
@@ -124,9 +125,12 @@ def create_service_app(
     openapi_tags: list[dict] | None = None,
     resources: Callable[[FastAPI], AbstractAsyncContextManager] | None = None,
     serve_own_docs: bool = True,
+    edge: list[type] | None = None,
 ) -> FastAPI:
     """`resources`: extra things the app holds for its lifetime (the gateway's HTTP client).
-    `serve_own_docs=False` leaves /openapi.json and /docs to the app (the gateway merges them)."""
+    `serve_own_docs=False` leaves /openapi.json and /docs to the app (the gateway merges them).
+    `edge`: pure ASGI middleware classes run inside the correlation id and error handling,
+    outermost first (the gateway's door)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -171,11 +175,17 @@ def create_service_app(
     install_error_handlers(app)
     complete_allow_header(app)
     document_errors(app)
-    # The last added is the outermost: the 500 handler runs inside the correlation id's context.
+    # The last added is the outermost: the 500 handler runs inside the correlation id's context,
+    # and `edge` layers (the gateway's authentication, limits) inside both, in the order given.
+    for layer in reversed(edge or []):
+        app.add_middleware(layer)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(CorrelationMiddleware, service=name)
     app.include_router(health_router(name))
     app.include_router(router)
+    # The gateway's signed identity token, verified with its public key; audience = this service.
+    app.state.identity_verifier = IdentityVerifier(settings.identity_public_key, audience=name)
+    check_routes_declare_scopes(app)
     return app
 
 

@@ -27,9 +27,10 @@ class LimelightError(Exception):
     status_code = 400
     error = "bad_request"
 
-    def __init__(self, detail: Any = None):
+    def __init__(self, detail: Any = None, *, headers: dict[str, str] | None = None):
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
 
 
 class Invalid(LimelightError):
@@ -41,8 +42,16 @@ class Invalid(LimelightError):
 
 
 class Unauthorized(LimelightError):
+    """No credentials, or credentials that are malformed, unknown, expired or revoked. RFC 9110
+    section 11.6.1: a 401 names the scheme the client should use."""
+
     status_code = 401
     error = "unauthorized"
+
+    def __init__(self, detail: Any = None, *, scheme: str = "Bearer", error: str = "invalid_token"):
+        reason = str(detail).replace('"', "'") if detail else ""
+        challenge = f'{scheme} realm="limelight", error="{error}"' + (f', error_description="{reason}"' if reason else "")
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(LimelightError):
@@ -105,8 +114,10 @@ def validation_detail(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def _error_response(exc: LimelightError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, Unavailable) else None
-    return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=headers)
+    headers = dict(exc.headers or {})
+    if isinstance(exc, Unavailable):
+        headers.setdefault("Retry-After", str(exc.retry_after_seconds))
+    return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=headers or None)
 
 
 async def _limelight_error(request: Request, exc: LimelightError) -> JSONResponse:

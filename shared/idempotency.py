@@ -8,8 +8,8 @@ A repeat with the same key and request replays the stored status, body and heade
 first is still in flight is a 409 (a transaction-scoped advisory lock, so it never waits on
 or doubles the effect). Keys expire after `ttl`; `IdempotencyKeyPruner` deletes them.
 
-Keys are scoped per route and per owner. Until tenants exist the owner is "" for everyone;
-pass `owner=` to scope keys per tenant without changing the table.
+Keys are scoped per route and per owner: by default the caller's tenant (declare the route's
+scope before `idempotency.depends` so the identity is known); pass `owner=` to change that.
 """
 
 import asyncio
@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from starlette.responses import Response
 
+from shared.identity import identity_of
 from shared.db import Session
 from shared.errors import Conflict, Invalid
 from shared.housekeeping import delete_expired
@@ -110,6 +111,12 @@ class _Claim:
         )
 
 
+def _tenant_of(request: Request) -> str:
+    """Keys belong to the caller's tenant: two tenants can use the same key without colliding."""
+    identity = identity_of(request.scope)
+    return str(identity.tenant_id) if identity else ""
+
+
 class Idempotency:
     """Idempotency keys of one service: `dependencies=[idempotency.depends]` on a POST route of
     a router built with `route_class=IdempotentRoute`."""
@@ -119,7 +126,7 @@ class Idempotency:
     ):
         self.model = model
         self.ttl = ttl
-        self.owner = owner or (lambda _request: "")
+        self.owner = owner or _tenant_of
         self.depends = Depends(self._claim)
 
     async def _claim(self, request: Request, session: Session, key: KeyHeader = None) -> None:

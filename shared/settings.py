@@ -29,6 +29,11 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(
         default=5, ge=1, le=50, description="Attempts for a transient failure before the message is dead-lettered."
     )
+    identity_public_key: str | None = Field(
+        default=None,
+        description="PEM Ed25519 public key(s) of the gateway's identity signer; several concatenated during a "
+        "rotation. Without it the service refuses every call (401).",
+    )
     run_background_workers: bool = Field(
         default=True,
         description="Start the outbox relay and Kafka consumers in this process (off for API-only replicas).",

@@ -9,7 +9,7 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import asyncpg
 import httpx
@@ -21,6 +21,8 @@ from aiokafka.errors import TopicAlreadyExistsError
 from prometheus_client.parser import text_string_to_metric_families
 
 from runtime import services
+from runtime.admin import NewTenant, new_tenant
+from runtime.keys import installation_keys
 from runtime.dlq import read_partition
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
@@ -31,6 +33,7 @@ from shared.contracts.envelope import new_envelope
 from shared.db import make_engine, make_sessionmaker
 from shared.messaging.consumer import IdempotentConsumer
 from shared.messaging.kafka import KafkaProducerHandle
+from shared.identity import IDENTITY_HEADER, SCOPES, Identity, IdentitySigner
 
 logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
@@ -83,9 +86,70 @@ def restart_service(platform: Platform) -> Callable[[str], None]:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def gateway(platform: Platform):
+async def tenant(platform: Platform) -> NewTenant:
+    """The suite's main tenant and its first key (every scope), made as `limelight admin` makes them."""
+    return await new_tenant(platform.service_env("gateway")["DATABASE_URL"], "suite tenant")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def other_tenant(platform: Platform) -> NewTenant:
+    """A second tenant, for isolation tests: it must never see the first one's data."""
+    return await new_tenant(platform.service_env("gateway")["DATABASE_URL"], "other tenant")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def operator_tenant(platform: Platform) -> NewTenant:
+    """The installation's operator workspace: its admin key manages tenants."""
+    return await new_tenant(platform.service_env("gateway")["DATABASE_URL"], "operator", operator=True)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest_asyncio.fixture(scope="session")
+async def gateway(platform: Platform, tenant: NewTenant):
+    """A client of the gateway authenticated as the suite's tenant (every scope)."""
+    async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15, headers=bearer(tenant.key)) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def anonymous(platform: Platform):
+    """A client of the gateway with no credentials."""
     async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15) as client:
         yield client
+
+
+def identity_headers(
+    service: str,
+    *,
+    tenant_id: uuid.UUID | None = None,
+    scopes: Iterable[str] = tuple(SCOPES),
+    subject: str = "test",
+) -> dict[str, str]:
+    """The identity header the gateway would send `service`, signed with the suite's key: for
+    tests that call a service directly (the gateway's own checks are tested through it)."""
+    keys = installation_keys(TEST_STATE)
+    signer = IdentitySigner(keys.identity_private_pem)
+    identity = Identity(tenant_id=tenant_id or SUITE_TENANT, subject=subject, scopes=frozenset(scopes))
+    return {IDENTITY_HEADER: signer.token(identity, audience=service)}
+
+
+class ServiceIdentity(httpx.Auth):
+    """httpx auth minting a fresh identity token per request (tokens live 60 s)."""
+
+    def __init__(self, service: str, **identity):
+        self.service = service
+        self.identity = identity
+
+    def auth_flow(self, request):
+        request.headers.update(identity_headers(self.service, **self.identity))
+        yield request
+
+
+# The tenant of direct service calls that do not name one.
+SUITE_TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -29,6 +29,21 @@ class GatewaySettings(ServiceSettings):
         default=8090, ge=0, le=65535, description="Port of the operator listener (0: any free port)."
     )
 
+    gateway_identity_private_key: str | None = Field(
+        default=None,
+        description="PEM Ed25519 private key that signs the identity token sent to each service (required).",
+    )
+    gateway_secrets_key: str | None = Field(
+        default=None,
+        description="Fernet key(s), comma-separated newest first, encrypting partner webhook secrets at rest.",
+    )
+    key_cache_seconds: float = Field(
+        default=30.0, gt=0, le=3600, description="A cached API key is re-read from the database after this long."
+    )
+    key_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often each replica looks for revoked or changed keys."
+    )
+
 
 @lru_cache
 def get_settings() -> GatewaySettings:

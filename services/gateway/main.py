@@ -1,5 +1,6 @@
 """Gateway: `uvicorn services.gateway.main:create_app --factory`."""
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -9,15 +10,25 @@ from fastapi.openapi.utils import get_openapi
 from services.gateway import api
 from services.gateway.config import GatewaySettings, get_settings
 from services.gateway.db import SERVICE
+from services.gateway.identity.authenticator import Authenticator
+from services.gateway.identity.edge import Authenticate
+from services.gateway.identity.store import KeyStore
 from services.gateway.operator import PublicOnly, operator_listener
 from services.gateway.proxy.upstream import make_client
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
 from shared.app import create_service_app
+from shared.identity import IdentitySigner
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if not settings.gateway_identity_private_key:
+        raise RuntimeError(
+            "GATEWAY_IDENTITY_PRIVATE_KEY is not set: the gateway cannot vouch for callers without it "
+            "(`./limelight up` generates one; see docs/guide/gateway.md)"
+        )
+    signer = IdentitySigner(settings.gateway_identity_private_key)
 
     @asynccontextmanager
     async def resources(app: FastAPI):
@@ -32,13 +43,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             as operator_port,
         ):
             app.state.operator_port = operator_port
+            app.state.signer = signer
+            keys = KeyStore(app.state.ctx.engine, ttl=settings.key_cache_seconds, poll_interval=settings.key_poll_seconds)
+            app.state.authenticator = Authenticator(keys)
+            stop = asyncio.Event()
+            poller = asyncio.create_task(keys.run(stop))
             app.state.http = client
             app.state.routes = route_table(settings)
             app.state.reference = MergedSpecCache(
                 settings.openapi_cache_seconds,
                 lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
             )
-            yield
+            try:
+                yield
+            finally:
+                stop.set()
+                await poller
 
     app = create_service_app(
         name=SERVICE,
@@ -49,6 +69,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
+        edge=[Authenticate],
     )
     app.add_middleware(PublicOnly)
     return app

@@ -12,12 +12,23 @@ from services.gateway.config import GatewaySettings
 INTERNAL_PATHS = frozenset({"healthz", "readyz", "metrics", "openapi.json", "docs", "redoc"})
 
 
+# The scope family of each service's routes (shared.identity.SCOPES).
+SCOPE_FAMILY = {"discovery": "discovery", "audit": "audits", "attribution": "attribution"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass(frozen=True)
 class Route:
     service: str
     prefix: str
     upstream: str
     timeout: float
+
+    def default_scope(self, method: str) -> str:
+        """The scope a request needs when the service's own table does not say otherwise:
+        `<family>:read` for safe methods, `<family>:write` for the rest."""
+        family = SCOPE_FAMILY[self.service]
+        return f"{family}:read" if method in SAFE_METHODS else f"{family}:write"
 
 
 def route_table(settings: GatewaySettings) -> dict[str, Route]:

@@ -97,8 +97,12 @@ async def _read_request(reader: asyncio.StreamReader) -> Received | None:
 
 def gateway_settings(platform, **overrides) -> GatewaySettings:
     """Settings of a gateway in front of the suite's real services, changed by `overrides`."""
+    env = platform.service_env("gateway")
     values = {
-        "database_url": platform.service_env("gateway")["DATABASE_URL"],
+        "database_url": env["DATABASE_URL"],
+        "gateway_identity_private_key": env["GATEWAY_IDENTITY_PRIVATE_KEY"],
+        "gateway_secrets_key": env["GATEWAY_SECRETS_KEY"],
+        "identity_public_key": env["IDENTITY_PUBLIC_KEY"],
         "kafka_bootstrap_servers": platform.s.kafka_bootstrap,
         "discovery_url": platform.s.url("discovery"),
         "audit_url": platform.s.url("audit"),

@@ -11,6 +11,8 @@ import pytest_asyncio
 from services.gateway.config import GatewaySettings
 from services.gateway.main import create_app
 from services.gateway.proxy.headers import request_headers
+from tests.conftest import bearer
+from tests.gateway.fakes import gateway_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -107,20 +109,18 @@ async def silent_upstream():
 
 
 @pytest_asyncio.fixture
-async def isolated_gateway(platform, silent_upstream):
+async def isolated_gateway(platform, silent_upstream, tenant):
     """A gateway whose discovery route points at a closed port and audit at a silent server."""
-    settings = GatewaySettings(
-        database_url=platform.service_env("gateway")["DATABASE_URL"],
-        kafka_bootstrap_servers=platform.s.kafka_bootstrap,
+    settings = gateway_settings(
+        platform,
         discovery_url=f"http://127.0.0.1:{_closed_port()}",
         audit_url=silent_upstream,
         audit_timeout_seconds=0.5,
-        attribution_url=platform.s.url("attribution"),
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway", headers=bearer(tenant.key)) as client:
             yield client
 
 

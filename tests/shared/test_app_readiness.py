@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.conftest import unique_handle
+from tests.conftest import ServiceIdentity, unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 async def test_service_stays_ready_and_accepts_writes_while_kafka_is_down(platform, gateway):
     await asyncio.to_thread(platform.kafka.stop)
     try:
-        async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=15) as discovery:
+        async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=15, auth=ServiceIdentity("discovery")) as discovery:
             ready = await discovery.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"] == {"database": "up", "kafka": "down"}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.conftest import eventually, unique_handle
+from tests.conftest import ServiceIdentity, eventually, unique_handle
 from tests.shared.database import restart_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -27,7 +27,7 @@ async def database_down(platform):
 
 @pytest_asyncio.fixture
 async def discovery(platform):
-    async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=30) as client:
+    async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=30, auth=ServiceIdentity("discovery")) as client:
         yield client
 
 

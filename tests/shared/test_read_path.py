@@ -16,7 +16,7 @@ from services.discovery.creator import repository
 from services.discovery.creator.models import Creator
 from shared.db import ReadOnlySessionError, Reads, make_sessionmaker
 from shared.pagination import PageParams
-from tests.conftest import unique_handle
+from tests.conftest import ServiceIdentity, unique_handle
 from tests.shared.database import restart_postgres, sessions_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -110,7 +110,7 @@ async def test_a_dead_pooled_connection_is_retried_on_a_fresh_one(engine, applic
 
 @pytest_asyncio.fixture
 async def discovery(platform):
-    async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=30) as client:
+    async with httpx.AsyncClient(base_url=platform.s.url("discovery"), timeout=30, auth=ServiceIdentity("discovery")) as client:
         yield client
 
 

@@ -22,7 +22,7 @@ from services.discovery.creator.schemas import CreatorRead
 from shared.db import ReadOnlySessionError, Reads, ReadStatement, Row, make_engine, make_sessionmaker, rows
 from shared.errors import database_unavailable
 from shared.pagination import PageParams
-from tests.conftest import unique_handle
+from tests.conftest import ServiceIdentity, unique_handle
 from tests.shared.database import restart_postgres, sessions_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -189,7 +189,7 @@ async def test_fetch_during_a_database_outage_is_unavailable(platform, engine):
         with pytest.raises(DBAPIError) as raised:
             await reads.fetch(BY_HANDLE, handle="x")
         assert database_unavailable(raised.value)
-        async with httpx.AsyncClient(base_url=platform.s.url("audit"), timeout=30) as audit:
+        async with httpx.AsyncClient(base_url=platform.s.url("audit"), timeout=30, auth=ServiceIdentity("audit")) as audit:
             for path in ("/audits", f"/audits/{uuid.uuid4()}"):
                 response = await audit.get(path)
                 assert response.status_code == 503, response.text

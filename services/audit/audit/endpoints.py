@@ -9,6 +9,7 @@ from services.audit.audit.schemas import AuditRead, AuditStatus
 from shared.app import model_response
 from shared.db import ReadSession
 from shared.errors import NotFound
+from shared.identity import requires
 from shared.pagination import Page, PageOut, next_cursor
 
 router = APIRouter()
@@ -16,7 +17,7 @@ router = APIRouter()
 AuditPage = PageOut[AuditRead]
 
 
-@router.get("", response_model=AuditPage)
+@router.get("", response_model=AuditPage, dependencies=[requires("audits:read")])
 async def list_audits(
     session: ReadSession,
     page: Page,
@@ -33,7 +34,7 @@ async def list_audits(
     )
 
 
-@router.get("/{audit_id}", response_model=AuditRead)
+@router.get("/{audit_id}", response_model=AuditRead, dependencies=[requires("audits:read")])
 async def get_audit(audit_id: uuid.UUID, session: ReadSession) -> Response:
     """One audit with its status, score, flags and the model version that produced them."""
     audit = await repository.get(session, audit_id)

@@ -12,6 +12,7 @@ from shared.app import model_response
 from shared.db import ReadSession, Session
 from shared.errors import NotFound
 from shared.idempotency import IdempotentRoute
+from shared.identity import requires
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
 
@@ -25,14 +26,14 @@ CreatorPage = PageOut[CreatorRead]
     status_code=status.HTTP_201_CREATED,
     response_model=CreatorRead,
     responses=error_responses(409),
-    dependencies=[idempotency.depends],
+    dependencies=[requires("discovery:write"), idempotency.depends],
 )
 async def create_creator(body: CreatorCreate, session: Session) -> CreatorRead:
     """Add a creator account to the index. An authenticity audit is requested automatically."""
     return CreatorRead.of(await service.create(session, body))
 
 
-@router.get("", response_model=CreatorPage)
+@router.get("", response_model=CreatorPage, dependencies=[requires("discovery:read")])
 async def list_creators(
     session: ReadSession,
     page: Page,
@@ -56,7 +57,7 @@ async def list_creators(
     )
 
 
-@router.get("/{creator_id}", response_model=CreatorRead)
+@router.get("/{creator_id}", response_model=CreatorRead, dependencies=[requires("discovery:read")])
 async def get_creator(creator_id: uuid.UUID, session: ReadSession) -> Response:
     """One creator, with the status and score of its latest authenticity audit."""
     creator = await repository.get(session, creator_id)
@@ -65,7 +66,12 @@ async def get_creator(creator_id: uuid.UUID, session: ReadSession) -> Response:
     return model_response(CreatorRead.of(creator))
 
 
-@router.patch("/{creator_id}", response_model=CreatorRead, responses=error_responses(409))
+@router.patch(
+    "/{creator_id}",
+    response_model=CreatorRead,
+    responses=error_responses(409),
+    dependencies=[requires("discovery:write")],
+)
 async def update_creator(creator_id: uuid.UUID, body: CreatorUpdate, session: Session) -> CreatorRead:
     """Change a creator. A new handle or a follower swing of 20 % or more requests a new audit."""
     return CreatorRead.of(await service.update(session, creator_id, body))

@@ -1,3 +1,4 @@
+from services.gateway.identity import models  # noqa: F401  (registers the tables)
 from services.gateway.db import Base
 from shared.migrations import run_env
 

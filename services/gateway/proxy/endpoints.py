@@ -1,7 +1,11 @@
 from fastapi import APIRouter, Request
 
+import dataclasses
+
 from services.gateway.proxy import service
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound, Unauthorized
+from shared.identity import identity_of
+from shared.observability import current_correlation_id
 
 router = APIRouter()
 
@@ -14,4 +18,13 @@ async def proxy(upstream: str, path: str, request: Request):
     route = request.app.state.routes.get(upstream)
     if route is None:
         raise NotFound(f"no service named '{upstream}'; try one of {sorted(request.app.state.routes)}")
-    return await service.forward(request.app.state.http, route, request, request.app.state.routes)
+    identity = identity_of(request.scope)
+    if identity is None:  # the edge lets no unauthenticated request this far; fail closed anyway
+        raise Unauthorized("missing credentials")
+    needed = route.default_scope(request.method)
+    if not identity.has(needed):
+        raise Forbidden(f"this credential lacks the '{needed}' scope")
+    token = request.app.state.signer.token(
+        dataclasses.replace(identity, request_id=current_correlation_id()), audience=route.service
+    )
+    return await service.forward(request.app.state.http, route, request, request.app.state.routes, identity_token=token)

@@ -6,6 +6,7 @@ import httpx
 from fastapi import Request
 
 from services.gateway.routes import Route
+from shared.identity import IDENTITY_HEADER
 from shared.observability import CORRELATION_HEADER, current_correlation_id
 
 # RFC 9110 section 7.6.1: connection-specific fields are not forwarded by intermediaries.
@@ -16,8 +17,10 @@ HOP_BY_HOP = frozenset(
 # The gateway is the edge: every header that claims where a request came from is its own to
 # write. A client's copy would let anyone pose as any address to the click-fraud rules and rate
 # limits behind it (RFC 7239 `Forwarded` and the de-facto X-Forwarded-* / X-Real-IP family).
+# The caller's credential stays at the door (a service never needs it, and would only risk logging
+# it), and the identity header is the gateway's alone to write.
 GATEWAY_OWNED_REQUEST = frozenset(
-    {CORRELATION_HEADER.lower(), "forwarded", "x-real-ip", "x-forwarded-for", "x-forwarded-proto",
+    {CORRELATION_HEADER.lower(), IDENTITY_HEADER.lower(), "authorization", "forwarded", "x-real-ip", "x-forwarded-for", "x-forwarded-proto",
      "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server"}
 )
 GATEWAY_OWNED_RESPONSE = frozenset({"date", "server", CORRELATION_HEADER.lower()})

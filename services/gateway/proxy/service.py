@@ -15,6 +15,9 @@ from services.gateway.proxy.headers import request_headers, response_headers
 from services.gateway.proxy.response import UpstreamResponse, read_body
 from services.gateway.routes import INTERNAL_PATHS, Route
 from shared.errors import Invalid, NotFound, error_body
+from shared.identity import IDENTITY_HEADER
+
+IDENTITY_HEADER_RAW = IDENTITY_HEADER.lower().encode("latin-1")
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +69,16 @@ async def _request_body(request: Request) -> tuple[bytes | AsyncIterator[bytes] 
     return request.stream(), False
 
 
-async def forward(client: httpx.AsyncClient, route: Route, request: Request, routes: dict[str, Route]) -> Response:
+async def forward(
+    client: httpx.AsyncClient, route: Route, request: Request, routes: dict[str, Route], *, identity_token: str
+) -> Response:
     path = upstream_path(request.scope.get("raw_path") or request.url.path.encode())
     try:
         url = httpx.URL(f"{route.upstream}/{path}", query=request.url.query.encode())
     except httpx.InvalidURL as exc:
         raise Invalid("path", "not a valid URL path") from exc
     headers = request_headers(request)
+    headers.append((IDENTITY_HEADER_RAW, identity_token.encode("latin-1")))
     timeout = httpx.Timeout(route.timeout).as_dict()
     try:
         content, replayable = await _request_body(request)
