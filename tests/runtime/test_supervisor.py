@@ -122,12 +122,17 @@ def test_status_counts_the_restarts_of_a_service(supervised):
 
 def test_restarting_one_service_leaves_the_gateway_running_and_answering(supervised):
     s = supervised
+    # The first key, made the way a newcomer makes it (README quick start).
+    made = limelight(s, "admin", "create-tenant", "supervisor test")
+    assert made.returncode == 0, made.stdout + made.stderr
+    key = next(line.split()[-1] for line in made.stdout.splitlines() if line.startswith("API key:"))
+    assert key.startswith("ll_live_")
     gateway_pid, audit_pid = pid(s, "gateway"), pid(s, "audit")
     answers: list[int] = []
     done = threading.Event()
 
     def ask_gateway() -> None:
-        with httpx.Client(base_url=s.url("gateway"), timeout=10) as client:
+        with httpx.Client(base_url=s.url("gateway"), timeout=10, headers={"Authorization": f"Bearer {key}"}) as client:
             while not done.is_set():
                 try:
                     answers.append(client.get("/v1/discovery/creators", params={"limit": 1}).status_code)
