@@ -5,9 +5,11 @@ job of its own, so a service starts only once its own migrations have succeeded:
 
     python -m runtime.jobs bootstrap          # roles, schemas, pgvector, Kafka topics
     python -m runtime.jobs migrate discovery  # as the discovery role, from DATABASE_URL
+    python -m runtime.jobs keys /keys/public /keys/gateway   # the installation's keys, once
 """
 
 import asyncio
+from pathlib import Path
 
 import typer
 from pydantic import Field, model_validator
@@ -15,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from runtime.config import SERVICES
+from runtime.keys import write_key_files
 from runtime.postgres import bootstrap_database, role_name
 from runtime.topics import ensure_topics
 from shared.migrations import upgrade
@@ -86,6 +89,18 @@ def migrate(service: str = typer.Argument(help=f"One of: {', '.join(SERVICES)}."
         raise typer.BadParameter(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
     upgrade(service, ServiceSettings().database_url)
     typer.echo(f"{service}: migrated to head")
+
+
+@app.command()
+def keys(
+    public_dir: str = typer.Argument(help="Where the services' volume is mounted: gets identity_public_key."),
+    gateway_dir: str = typer.Argument(help="Where the gateway's volume is mounted: gets its private keys."),
+) -> None:
+    """Generate the installation's keys once (the gateway's Ed25519 identity pair and the key that
+    encrypts webhook secrets), one file per setting, readable by the services' user only.
+    Existing keys are kept: rerunning never invalidates tokens or stored secrets."""
+    written = write_key_files(Path(public_dir), Path(gateway_dir))
+    typer.echo(f"keys: wrote {', '.join(written)}" if written else "keys: every key exists")
 
 
 if __name__ == "__main__":

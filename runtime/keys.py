@@ -50,3 +50,27 @@ def installation_keys(state_dir: Path) -> InstallationKeys:
         # A Fernet key: 32 random bytes, URL-safe base64.
         _write_private(secret, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     return InstallationKeys(private.read_text(), public.read_text(), secret.read_text().strip())
+
+
+def write_key_files(public_dir: Path, gateway_dir: Path) -> list[str]:
+    """The keys as Docker-style secret files (one per setting) for a container deployment: the
+    services' folder gets only the public key, the gateway's its private keys. Returns what it wrote."""
+    written = []
+    public_file = public_dir / "identity_public_key"
+    private_file = gateway_dir / "gateway_identity_private_key"
+    secrets_file = gateway_dir / "gateway_secrets_key"
+    if not (public_file.exists() and private_file.exists()):
+        private_pem, public_pem = generate_keypair()
+        _write_private(private_file, private_pem)
+        _write_readable(public_file, public_pem)
+        written += [str(public_file), str(private_file)]
+    if not secrets_file.exists():
+        _write_private(secrets_file, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        written.append(str(secrets_file))
+    return written
+
+
+def _write_readable(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    path.chmod(0o644)

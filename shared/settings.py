@@ -4,12 +4,24 @@ Each service process has its own environment, so the variable names are the same
 service: `DATABASE_URL` is always *that service's* connection, made as its own role.
 """
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Docker's convention for secrets: a file per setting, named after it (identity_public_key,
+# gateway_identity_private_key...). docker-compose.yml mounts the keys there; the environment
+# still wins where both are set.
+SECRETS_DIR = "/run/secrets"
+
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=None,
+        extra="ignore",
+        case_sensitive=False,
+        secrets_dir=SECRETS_DIR if os.path.isdir(SECRETS_DIR) else None,
+    )
 
     database_url: str = Field(
         description="SQLAlchemy URL of the service's own login role, e.g. "

@@ -18,7 +18,7 @@ from services.gateway.proxy.upstream import make_client
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
 from shared.app import create_service_app
-from shared.identity import IdentitySigner
+from shared.identity import IdentitySigner, IdentityVerifier
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -71,5 +71,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         serve_own_docs=False,
         edge=[Authenticate],
     )
+    # The gateway's own routes take the caller from its edge (the identity it authenticated),
+    # never from an X-Limelight-Identity header a client sent: no verifier key, so any such
+    # header is refused.
+    app.state.identity_verifier = IdentityVerifier(None, audience=SERVICE)
     app.add_middleware(PublicOnly)
     return app
