@@ -13,10 +13,12 @@ from services.gateway.db import SERVICE
 from services.gateway.identity.authenticator import Authenticator
 from services.gateway.identity.edge import Authenticate
 from services.gateway.identity.store import KeyStore
-from services.gateway.operator import PublicOnly, operator_listener
+from services.gateway.operator import operator_listener
 from services.gateway.proxy.upstream import make_client
+from services.gateway.public import PublicProbes
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
+from services.gateway.scopes import ScopeTable
 from shared.app import create_service_app
 from shared.identity import IdentitySigner
 
@@ -50,15 +52,20 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             poller = asyncio.create_task(keys.run(stop))
             app.state.http = client
             app.state.routes = route_table(settings)
+            # Each operation's scope, from the services' own documents (fetched now, refreshed).
+            app.state.scopes = ScopeTable()
             app.state.reference = MergedSpecCache(
                 settings.openapi_cache_seconds,
                 lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
+                scopes=app.state.scopes,
             )
+            refresher = asyncio.create_task(app.state.reference.refresh(client, app.state.routes, stop))
             try:
                 yield
             finally:
                 stop.set()
                 await poller
+                await refresher
 
     app = create_service_app(
         name=SERVICE,
@@ -69,7 +76,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        edge=[Authenticate],
+        edge=[Authenticate, PublicProbes],
     )
-    app.add_middleware(PublicOnly)
     return app
