@@ -22,6 +22,10 @@ from services.gateway.scopes import ScopeTable
 from shared.app import create_service_app
 from shared.identity import IdentitySigner
 
+# Connections for the gateway's own calls to upstreams: one document and one readiness probe per
+# upstream at once.
+OWN_CONNECTIONS = 8
+
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -41,6 +45,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # One pooled client for every upstream: connections are reused across requests.
         async with (
             make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
+            # The gateway's own calls to upstreams (their documents, their readiness: a few at a
+            # time), apart from the proxy's pool so they never take a connection a request waits for.
+            make_client(OWN_CONNECTIONS, settings.upstream_keepalive_seconds) as own_calls,
             operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
             as operator_port,
         ):
@@ -51,6 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             stop = asyncio.Event()
             poller = asyncio.create_task(keys.run(stop))
             app.state.http = client
+            app.state.own_http = own_calls
             app.state.routes = route_table(settings)
             # Each operation's scope, from the services' own documents (fetched now, refreshed).
             app.state.scopes = ScopeTable()
@@ -59,7 +67,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
                 scopes=app.state.scopes,
             )
-            refresher = asyncio.create_task(app.state.reference.refresh(client, app.state.routes, stop))
+            refresher = asyncio.create_task(app.state.reference.refresh(own_calls, app.state.routes, stop))
             try:
                 yield
             finally:

@@ -147,7 +147,7 @@ class ReadinessCheck:
         routes: dict[str, Route] = app.state.routes
         names = ["gateway", *routes]
         states = await asyncio.gather(
-            _database_state(app), *(_upstream_state(app.state.http, routes[n]) for n in routes)
+            _database_state(app), *(_upstream_state(app.state.own_http, routes[n]) for n in routes)
         )
         checks = dict(zip(names, states))
         ready = all(state == "up" for state in checks.values())

@@ -24,7 +24,7 @@ from services.gateway.reference.security import public_security
 from services.gateway.routes import Route
 from services.gateway.scopes import ScopeTable
 from shared.messaging.kafka import sleep_or_stop
-from shared.openapi import with_error_responses
+from shared.openapi import operations, with_error_responses
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,11 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
 
 
 def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes: dict[str, Route]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    merged.setdefault("paths", {})
+    merged = document_probes(copy.deepcopy(base))
+    # The gateway's own operations are named like the services': `<owner>_<operation>`.
+    for _, _, operation in operations(merged):
+        if "operationId" in operation:
+            operation["operationId"] = f"gateway_{operation['operationId']}"
     schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
     tags = {t["name"]: t for t in merged.get("tags", [])}
     unavailable = []
@@ -91,7 +94,6 @@ def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes:
             merged["info"].get("description", "")
             + f"\n\nNot listed because they did not answer: {', '.join(sorted(unavailable))}."
         )
-    document_probes(merged)
     return public_security(with_error_responses(merged, rate_limited=True))
 
 
