@@ -38,7 +38,8 @@ class FakeUpstream:
     answer — the race a keep-alive timeout creates when it fires as a request arrives.
     `headers`: extra response headers. `padding`: bytes added to the body. Requests for
     `/openapi.json` (the gateway fetches every upstream's document in the background, on a client
-    of its own) are answered by the same rules but kept in `documents`, not `received`.
+    of its own) are answered by the same rules but kept in `documents`, not `received`; their
+    body is `document` when one is given.
     """
 
     delay: float = 0.0
@@ -47,6 +48,7 @@ class FakeUpstream:
     padding: int = 0
     received: list[Received] = field(default_factory=list)
     documents: list[Received] = field(default_factory=list)
+    document: dict | None = None
     connections: int = 0
     url: str = ""
 
@@ -70,7 +72,10 @@ class FakeUpstream:
                 if self.requests_per_connection is not None and answered >= self.requests_per_connection:
                     return
                 await asyncio.sleep(self.delay)
-                body = json.dumps({"path": request.path, "headers": request.headers, "pad": "x" * self.padding}).encode()
+                if request.path == "/openapi.json" and self.document is not None:
+                    body = json.dumps(self.document).encode()
+                else:
+                    body = json.dumps({"path": request.path, "headers": request.headers, "pad": "x" * self.padding}).encode()
                 head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}"]
                 head += [f"{name}: {value}" for name, value in self.headers]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
