@@ -26,8 +26,7 @@ from shared.openapi import operation_scope, operations
 @dataclass
 class _Node:
     literals: dict[str, _Node] = field(default_factory=dict)
-    # One `{name}` child: the templates of one service never put two differently named
-    # parameters at the same place with different continuations that matter for a scope.
+    # One child for any `{name}` here: a parameter's name plays no part in matching a path.
     parameter: _Node | None = None
     # method (upper case) -> scope, or PUBLIC
     methods: dict[str, str] | None = None
