@@ -26,7 +26,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from fastapi import Depends, FastAPI, Request, Security
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import APIKeyHeader, SecurityScopes
 
 from shared.errors import Forbidden, Unauthorized
@@ -257,6 +257,16 @@ def public():
     return Security(_public_marker, scopes=[PUBLIC])
 
 
+def api_routes(routes: list[Any]) -> list[Any]:
+    """Every API route of an app or router, at its full path, however deeply included.
+
+    FastAPI resolves included routers lazily: `app.routes` holds one entry per included router,
+    not its routes. Each item has the route's `path_format`, `methods`, `include_in_schema` and
+    `dependant` as the app serves them (prefix and router-level dependencies applied).
+    """
+    return [ctx for ctx in iter_route_contexts(routes) if isinstance(ctx.original_route, APIRoute)]
+
+
 def declared_scope(route: APIRoute) -> str | None:
     """The scope a route declared with `requires()` / `public()`, or None."""
     for dependency in route.dependant.dependencies:
@@ -270,10 +280,10 @@ def declared_scope(route: APIRoute) -> str | None:
 def check_routes_declare_scopes(app: FastAPI, exempt: frozenset[str] = frozenset()) -> None:
     """Refuse to assemble an app with a documented route that declares no scope."""
     missing = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or route.path in exempt or not route.include_in_schema:
+    for route in api_routes(app.routes):
+        if route.path_format in exempt or not route.include_in_schema:
             continue
         if declared_scope(route) is None:
-            missing.append(f"{sorted(route.methods)} {route.path}")
+            missing.append(f"{sorted(route.methods)} {route.path_format}")
     if missing:
         raise RuntimeError(f"routes without a declared scope (use shared.identity.requires): {missing}")

@@ -1,6 +1,7 @@
+import ipaddress
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from shared.settings import ServiceSettings
 
@@ -28,6 +29,11 @@ class GatewaySettings(ServiceSettings):
     gateway_operator_port: int = Field(
         default=8090, ge=0, le=65535, description="Port of the operator listener (0: any free port)."
     )
+    gateway_metrics_allow: list[str] = Field(
+        default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+        description="Client networks (CIDR) that may read /metrics on the public port; every other address "
+        "gets 404. The operator listener serves /metrics regardless.",
+    )
 
     gateway_identity_private_key: str | None = Field(
         default=None,
@@ -43,6 +49,12 @@ class GatewaySettings(ServiceSettings):
     key_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="How often each replica looks for revoked or changed keys."
     )
+
+    @field_validator("gateway_metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # Refused at start-up, not on the first scrape.
+        return [str(ipaddress.ip_network(v.strip(), strict=False)) for v in value]
 
 
 @lru_cache

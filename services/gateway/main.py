@@ -13,12 +13,18 @@ from services.gateway.db import SERVICE
 from services.gateway.identity.authenticator import Authenticator
 from services.gateway.identity.edge import Authenticate
 from services.gateway.identity.store import KeyStore
-from services.gateway.operator import PublicOnly, operator_listener
+from services.gateway.operator import operator_listener
 from services.gateway.proxy.upstream import make_client
+from services.gateway.public import PublicProbes
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
+from services.gateway.scopes import ScopeTable
 from shared.app import create_service_app
 from shared.identity import IdentitySigner, IdentityVerifier
+
+# Connections for the gateway's own calls to upstreams: one document and one readiness probe per
+# upstream at once.
+OWN_CONNECTIONS = 8
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -39,6 +45,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # One pooled client for every upstream: connections are reused across requests.
         async with (
             make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
+            # The gateway's own calls to upstreams (their documents, their readiness: a few at a
+            # time), apart from the proxy's pool so they never take a connection a request waits for.
+            make_client(OWN_CONNECTIONS, settings.upstream_keepalive_seconds) as own_calls,
             operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
             as operator_port,
         ):
@@ -49,16 +58,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             stop = asyncio.Event()
             poller = asyncio.create_task(keys.run(stop))
             app.state.http = client
+            app.state.own_http = own_calls
             app.state.routes = route_table(settings)
+            # Each operation's scope, from the services' own documents (fetched now, refreshed).
+            app.state.scopes = ScopeTable()
             app.state.reference = MergedSpecCache(
                 settings.openapi_cache_seconds,
                 lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
+                scopes=app.state.scopes,
             )
+            refresher = asyncio.create_task(app.state.reference.refresh(own_calls, app.state.routes, stop))
             try:
                 yield
             finally:
                 stop.set()
                 await poller
+                await refresher
 
     app = create_service_app(
         name=SERVICE,
@@ -69,11 +84,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        edge=[Authenticate],
+        edge=[Authenticate, PublicProbes],
     )
     # The gateway's own routes take the caller from its edge (the identity it authenticated),
     # never from an X-Limelight-Identity header a client sent: no verifier key, so any such
     # header is refused.
     app.state.identity_verifier = IdentityVerifier(None, audience=SERVICE)
-    app.add_middleware(PublicOnly)
     return app

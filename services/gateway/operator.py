@@ -1,9 +1,10 @@
-"""The operator listener: readiness and metrics on their own port, off the public door.
+"""The operator listener: the gateway's own readiness and its metrics on a port of their own.
 
-There is no authentication yet, so "admin only" means "reachable only where the operator
-decides": a second uvicorn server on GATEWAY_OPERATOR_HOST:GATEWAY_OPERATOR_PORT (127.0.0.1 by
-default), started and stopped with the gateway's lifespan. `/healthz` stays on the public port
-too, for load balancers.
+A second uvicorn server on GATEWAY_OPERATOR_HOST:GATEWAY_OPERATOR_PORT (127.0.0.1 by default),
+started and stopped with the gateway's lifespan. Its `/readyz` is the gateway's own (database;
+Kafka reported): what `limelight` and an orchestrator wait for before sending traffic, even while
+the services behind it start. The public port answers `/healthz`, a `/readyz` that includes the
+upstreams, and `/metrics` for allowed networks only (services/gateway/public.py, ADR 0017).
 """
 
 import asyncio
@@ -12,13 +13,8 @@ from contextlib import asynccontextmanager, contextmanager
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.app import ServiceContext, health_router
-from shared.errors import error_body
-
-OPERATOR_PATHS = frozenset({"/readyz", "/metrics"})
 
 
 class _OperatorServer(uvicorn.Server):
@@ -26,24 +22,6 @@ class _OperatorServer(uvicorn.Server):
     def capture_signals(self) -> Iterator[None]:
         # The process's signals belong to the main server; this one stops with its lifespan.
         yield
-
-
-class PublicOnly:
-    """Answers the operator paths on the public app with the 404 any unknown path gets.
-
-    A filter in front of the app rather than removing routes: the shared app assembly mounts
-    the health router for every service, and FastAPI resolves included routers lazily.
-    """
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in OPERATOR_PATHS:
-            response = JSONResponse(error_body("not_found", "Not Found"), status_code=404)
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 @asynccontextmanager

@@ -4,8 +4,13 @@ Every operation the gateway documents is fuzzed, so a route added later is cover
 new test. Bounded (examples per operation, fixed seed) so it is part of every suite run; set
 LIMELIGHT_FUZZ_EXAMPLES and LIMELIGHT_FUZZ_SEED for a deeper or different run on purpose.
 Which checks run and why: docs/decisions/0009-api-contract-is-tested-by-fuzzing.md.
+
+Calls carry the suite tenant's API key (every scope), so the fuzzer reaches the services behind
+the door; its `ignored_auth` check also sends each protected operation without it and expects
+a refusal.
 """
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,17 +19,24 @@ from pathlib import Path
 import pytest
 
 from runtime.config import ROOT
+from tests.conftest import metric
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 EXAMPLES = os.environ.get("LIMELIGHT_FUZZ_EXAMPLES", "15")
 SEED = os.environ.get("LIMELIGHT_FUZZ_SEED", "20261126")
 
 
-def test_every_documented_operation_survives_the_fuzzer(platform):
+PROXIED = {"route": "/v1/{upstream}/{path:path}", "method": "GET", "status": "200"}
+
+
+async def test_every_documented_operation_survives_the_fuzzer(platform, tenant):
     st = Path(sys.executable).with_name("st")
+    reached_before = await metric(platform, "gateway", "http_requests_total", **PROXIED)
     command = [
-        str(st), "--no-color", "run", f"{platform.s.url('gateway')}/openapi.json",
+        str(st), "--no-color",
+        "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+        "run", f"{platform.s.url('gateway')}/openapi.json",
         "--checks", "all",
         "--max-examples", EXAMPLES,
         "--seed", SEED,
@@ -32,6 +44,17 @@ def test_every_documented_operation_survives_the_fuzzer(platform):
         "--workers", "1",
         "--request-timeout", "15",
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    # The key goes through the environment (schemathesis.toml reads it), not the command line,
+    # where any process listing would show it.
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks",
+        "PYTHONPATH": str(ROOT),
+        "LIMELIGHT_FUZZ_API_KEY": tenant.key,
+    }
+    result = await asyncio.to_thread(
+        subprocess.run, command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-5000:]
+    # The credentials worked: the fuzzer's calls reached the services, not only the door's 401.
+    assert await metric(platform, "gateway", "http_requests_total", **PROXIED) > reached_before

@@ -36,7 +36,10 @@ class FakeUpstream:
     `delay`: seconds before answering. `requests_per_connection`: after that many answers on one
     connection, the next request on it is read and the connection closed without a byte of
     answer — the race a keep-alive timeout creates when it fires as a request arrives.
-    `headers`: extra response headers. `padding`: bytes added to the body.
+    `headers`: extra response headers. `padding`: bytes added to the body. Requests for
+    `/openapi.json` (the gateway fetches every upstream's document in the background, on a client
+    of its own) are answered by the same rules but kept in `documents`, not `received`; their
+    body is `document` when one is given.
     """
 
     delay: float = 0.0
@@ -44,6 +47,8 @@ class FakeUpstream:
     headers: list[tuple[str, str]] = field(default_factory=list)
     padding: int = 0
     received: list[Received] = field(default_factory=list)
+    documents: list[Received] = field(default_factory=list)
+    document: dict | None = None
     connections: int = 0
     url: str = ""
 
@@ -63,11 +68,14 @@ class FakeUpstream:
                 request = await _read_request(reader)
                 if request is None:
                     return
-                self.received.append(request)
+                (self.documents if request.path == "/openapi.json" else self.received).append(request)
                 if self.requests_per_connection is not None and answered >= self.requests_per_connection:
                     return
                 await asyncio.sleep(self.delay)
-                body = json.dumps({"path": request.path, "headers": request.headers, "pad": "x" * self.padding}).encode()
+                if request.path == "/openapi.json" and self.document is not None:
+                    body = json.dumps(self.document).encode()
+                else:
+                    body = json.dumps({"path": request.path, "headers": request.headers, "pad": "x" * self.padding}).encode()
                 head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}"]
                 head += [f"{name}: {value}" for name, value in self.headers]
                 writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)

@@ -1,16 +1,20 @@
-"""The gateway's public reference documents: cached, complete, and silent about internals."""
+"""The gateway's public reference documents: cached, complete, silent about internals, and the
+source of the scope each proxied operation needs."""
 
 import httpx
 import pytest
 
+from services.gateway.identity.service import create_key
 from services.gateway.main import create_app
+from shared.db import make_engine, make_sessionmaker
+from tests.conftest import bearer, eventually
 from tests.gateway.fakes import FakeUpstream, gateway_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
 def _spec_fetches(upstream: FakeUpstream) -> int:
-    return sum(1 for r in upstream.received if r.path == "/openapi.json")
+    return len(upstream.documents)
 
 
 async def _client(app):
@@ -43,3 +47,40 @@ async def test_the_asyncapi_document_does_not_show_the_broker_address(gateway, p
     assert "discovery.creator.v1" in response.json()["channels"]
     assert platform.s.kafka_bootstrap not in response.text
     assert str(platform.s.kafka_port) not in response.text
+
+
+async def _key(platform, tenant, scopes: list[str]) -> str:
+    engine = make_engine(platform.service_env("gateway")["DATABASE_URL"], pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            _, key = await create_key(session, tenant.tenant_id, name="reference test", scopes=scopes)
+    finally:
+        await engine.dispose()
+    return key
+
+
+async def test_the_gateway_checks_the_scope_the_service_document_declares(platform, tenant):
+    # The service says reading /things needs `admin`, not the family's `discovery:read`; the
+    # gateway reads that from the document in the background (nobody asks for /openapi.json).
+    document = {"paths": {"/things": {"get": {"x-limelight-scope": "admin", "responses": {}}}}}
+    reader = await _key(platform, tenant, ["discovery:read"])
+    admin = await _key(platform, tenant, ["admin"])
+    async with FakeUpstream(document=document) as upstream:
+        app = create_app(gateway_settings(platform, discovery_url=upstream.url))
+        async with app.router.lifespan_context(app), await _client(app) as client:
+            await eventually(_known(app, "discovery"), timeout=10)
+            refused = await client.get("/v1/discovery/things", headers=bearer(reader))
+            allowed = await client.get("/v1/discovery/things", headers=bearer(admin))
+            # A path the document does not list keeps the family rule.
+            other = await client.get("/v1/discovery/other", headers=bearer(reader))
+    assert refused.status_code == 403 and "'admin'" in refused.json()["detail"]
+    assert allowed.status_code == 200
+    assert other.status_code == 200
+    assert [r.path for r in upstream.received] == ["/things?", "/other?"]
+
+
+def _known(app, service: str):
+    async def check() -> bool:
+        return app.state.scopes.known(service)
+
+    return check

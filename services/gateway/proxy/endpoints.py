@@ -21,8 +21,8 @@ async def proxy(upstream: str, path: str, request: Request):
     identity = identity_of(request.scope)
     if identity is None:  # the edge lets no unauthenticated request this far; fail closed anyway
         raise Unauthorized("missing credentials")
-    needed = route.default_scope(request.method)
-    if not identity.has(needed):
+    needed = request.app.state.scopes.needed(route, request.method, "/" + path)
+    if needed is not None and not identity.has(needed):
         raise Forbidden(f"this credential lacks the '{needed}' scope")
     token = request.app.state.signer.token(
         dataclasses.replace(identity, request_id=current_correlation_id()), audience=route.service

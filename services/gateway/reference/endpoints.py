@@ -11,7 +11,7 @@ router = APIRouter()
 async def openapi(request: Request) -> JSONResponse:
     """The merged OpenAPI document of every service behind the gateway."""
     app = request.app
-    return JSONResponse(await app.state.reference.get(app.state.http, app.state.routes))
+    return JSONResponse(await app.state.reference.get(app.state.own_http, app.state.routes))
 
 
 @router.get("/docs", include_in_schema=False)

@@ -2,6 +2,11 @@
 
 Schema names that two services define differently are renamed `<service>_<Name>` (and every
 $ref to them rewritten), so merging never silently replaces one service's model with another's.
+The merged document then gets the client-facing security (reference/security.py), the error
+responses of every operation including the gateway's 429, and the public probes.
+
+The same fetch feeds the gateway's scope table (services/gateway/scopes.py): the documents are
+fetched at start-up and refreshed in the background, not only when someone reads /docs.
 """
 
 import asyncio
@@ -14,7 +19,12 @@ from typing import Any
 
 import httpx
 
+from services.gateway.public import document_probes
+from services.gateway.reference.security import public_security
 from services.gateway.routes import Route
+from services.gateway.scopes import ScopeTable
+from shared.messaging.kafka import sleep_or_stop
+from shared.openapi import operations, with_error_responses
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +57,11 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
 
 
 def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes: dict[str, Route]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    merged.setdefault("paths", {})
+    merged = document_probes(copy.deepcopy(base))
+    # The gateway's own operations are named like the services': `<owner>_<operation>`.
+    for _, _, operation in operations(merged):
+        if "operationId" in operation:
+            operation["operationId"] = f"gateway_{operation['operationId']}"
     schemas: dict[str, Any] = merged.setdefault("components", {}).setdefault("schemas", {})
     tags = {t["name"]: t for t in merged.get("tags", [])}
     unavailable = []
@@ -81,7 +94,7 @@ def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes:
             merged["info"].get("description", "")
             + f"\n\nNot listed because they did not answer: {', '.join(sorted(unavailable))}."
         )
-    return merged
+    return public_security(with_error_responses(merged, rate_limited=True))
 
 
 class MergedSpecCache:
@@ -92,9 +105,13 @@ class MergedSpecCache:
     the first request after that upstream is back lists it again.
     """
 
-    def __init__(self, ttl: float, base: Callable[[], dict[str, Any]]):
+    # While an upstream's document is missing, the background refresh retries this often.
+    RETRY_SECONDS = 1.0
+
+    def __init__(self, ttl: float, base: Callable[[], dict[str, Any]], scopes: ScopeTable | None = None):
         self.ttl = ttl
         self.base = base
+        self.scopes = scopes
         self._document: dict[str, Any] | None = None
         self._expires = 0.0
         # One rebuild at a time: concurrent requests at expiry wait for it instead of each
@@ -106,8 +123,23 @@ class MergedSpecCache:
             if self._document is None or time.monotonic() >= self._expires:
                 names = list(routes)
                 fetched = await asyncio.gather(*(fetch_spec(client, routes[n]) for n in names))
+                if self.scopes is not None:
+                    for name, spec in zip(names, fetched):
+                        if spec is not None:
+                            self.scopes.update(name, spec)
                 document = merge(self.base(), dict(zip(names, fetched)), routes)
                 complete = all(spec is not None for spec in fetched)
                 self._document = document
                 self._expires = time.monotonic() + (self.ttl if complete else 0.0)
             return self._document
+
+    async def refresh(self, client: httpx.AsyncClient, routes: dict[str, Route], stop: asyncio.Event) -> None:
+        """Keep the document (and so the scope table) fresh until `stop`: every second while an
+        upstream has not answered, else every `ttl`."""
+        while not stop.is_set():
+            try:
+                await self.get(client, routes)
+            except Exception:  # a refresh that fails is retried; it must never end the loop
+                log.exception("cannot refresh the merged OpenAPI document")
+            complete = self.scopes is None or all(self.scopes.known(name) for name in routes)
+            await sleep_or_stop(stop, max(self.ttl, self.RETRY_SECONDS) if complete else self.RETRY_SECONDS)

@@ -1,0 +1,240 @@
+"""The gateway's public routes: the click redirect and the probes (docs/decisions/0017).
+
+- `GET /r/{slug}`: no credentials (a shopper clicking a creator's link has none). Forwarded to
+  attribution's `/r/{slug}` with no identity token: there is no caller to vouch for, and an
+  "anonymous" token would be one more thing a service could mistake for a tenant. Attribution
+  declares the route `public()`.
+- `GET /readyz`: ready when the gateway's database and every upstream are; one up/down per
+  name, nothing more. Computed at most once a second, whatever the number of probes.
+- `GET /metrics`: only to client addresses in `gateway_metrics_allow` (loopback and private
+  networks by default); anyone else gets the 404 of an unknown path.
+
+`/healthz` and `/readyz` are served by `PublicProbes` (an edge layer, innermost) rather than by
+the app's router, where the shared health router's operator versions would answer first.
+"""
+
+import asyncio
+import ipaddress
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway.proxy import upstream as upstreams
+from services.gateway.proxy.headers import request_headers, response_headers
+from services.gateway.proxy.response import read_body
+from services.gateway.routes import Route
+from shared.app import VERSION
+from shared.db import database_ready
+from shared.errors import error_body
+from shared.identity import public
+from shared.openapi import error_responses
+
+log = logging.getLogger(__name__)
+
+# A probe answers well inside a prober's own timeout (2 s for `limelight`) even when an upstream
+# hangs instead of refusing.
+UPSTREAM_PROBE_SECONDS = 1.0
+# Probes arriving within this long share one check: a flood of them is not multiplied by the
+# number of upstreams.
+READINESS_CACHE_SECONDS = 1.0
+
+router = APIRouter(tags=["public"])
+
+
+@router.get(
+    "/r/{slug}",
+    dependencies=[public()],
+    response_class=Response,
+    summary="Follow a tracked link",
+    responses={
+        302: {"description": "To the campaign's destination, the click recorded."},
+        **error_responses(404),
+    },
+)
+async def click_redirect(request: Request, slug: str = Path(min_length=1, max_length=200)) -> Response:
+    """The short link a creator shares. No credentials: the click is counted and the browser
+    sent on to the brand's page."""
+    app = request.app
+    route: Route = app.state.routes["attribution"]
+    try:
+        url = httpx.URL(f"{route.upstream}/r/{quote(slug, safe='')}", query=request.url.query.encode())
+    except httpx.InvalidURL:
+        return JSONResponse(error_body("not_found", "no such link"), status_code=404)
+    # The client's end-to-end headers and the gateway's X-Forwarded-For (the click's address
+    # matters to fraud rules); never an identity token.
+    headers = request_headers(request)
+    timeout = httpx.Timeout(route.timeout).as_dict()
+
+    def build() -> httpx.Request:
+        return httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
+
+    try:
+        answer = await upstreams.send(app.state.http, build, replayable=True)
+        body = await read_body(answer)
+    except httpx.TimeoutException:
+        return JSONResponse(error_body("upstream_timeout", "attribution did not answer in time"), status_code=504)
+    except httpx.TransportError as exc:
+        log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
+        return JSONResponse(error_body("bad_gateway", "attribution is unreachable"), status_code=502)
+    response = Response(body, status_code=answer.status_code)
+    response.raw_headers = response_headers(answer, route, app.state.routes)
+    return response
+
+
+# --- probes -----------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: str = Field(description="`ok` while the process serves requests.")
+    service: str
+    version: str
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready`, or `not_ready` (with status 503) when any check is `down`.")
+    checks: dict[str, str] = Field(
+        description="`up` or `down` for the gateway itself (its database) and each service behind it."
+    )
+
+
+probes = APIRouter(tags=["public"])
+
+
+@probes.get("/healthz", response_model=Health, summary="Liveness", dependencies=[public()])
+async def healthz() -> Health:
+    """The gateway process is alive (for a load balancer); says nothing about its upstreams."""
+    return Health(status="ok", service="gateway", version=VERSION)
+
+
+@probes.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness",
+    dependencies=[public()],
+    responses={503: {"model": Readiness, "description": "Something the gateway needs is down."}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the gateway's database and every service behind it are ready."""
+    report = await _readiness(request.app).report(request.app)
+    return JSONResponse(report.model_dump(), status_code=200 if report.status == "ready" else 503)
+
+
+class ReadinessCheck:
+    """One readiness computation at a time, its result reused for `READINESS_CACHE_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._report: Readiness | None = None
+        self._expires = 0.0
+
+    async def report(self, app: FastAPI) -> Readiness:
+        async with self._lock:
+            if self._report is None or time.monotonic() >= self._expires:
+                self._report = await self._check(app)
+                self._expires = time.monotonic() + READINESS_CACHE_SECONDS
+            return self._report
+
+    async def _check(self, app: FastAPI) -> Readiness:
+        routes: dict[str, Route] = app.state.routes
+        names = ["gateway", *routes]
+        states = await asyncio.gather(
+            _database_state(app), *(_upstream_state(app.state.own_http, routes[n]) for n in routes)
+        )
+        checks = dict(zip(names, states))
+        ready = all(state == "up" for state in checks.values())
+        return Readiness(status="ready" if ready else "not_ready", checks=checks)
+
+
+async def _database_state(app: FastAPI) -> str:
+    try:
+        await asyncio.wait_for(database_ready(app.state.ctx.engine), UPSTREAM_PROBE_SECONDS)
+        return "up"
+    except Exception as exc:  # readiness reports, it never raises
+        log.warning("readiness: database unreachable", extra={"error": type(exc).__name__})
+        return "down"
+
+
+async def _upstream_state(client: httpx.AsyncClient, route: Route) -> str:
+    try:
+        response = await client.get(f"{route.upstream}/readyz", timeout=UPSTREAM_PROBE_SECONDS)
+    except httpx.HTTPError as exc:
+        log.warning("readiness: upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
+        return "down"
+    return "up" if response.status_code == 200 else "down"
+
+
+def _readiness(app: FastAPI) -> ReadinessCheck:
+    check = getattr(app.state, "public_readiness", None)
+    if check is None:
+        check = app.state.public_readiness = ReadinessCheck()
+    return check
+
+
+def document_probes(document: dict[str, Any]) -> dict[str, Any]:
+    """Add the public probes to a reference document (they are served by `PublicProbes`, not
+    by the app's router, so the app's own document does not list them)."""
+    own = get_openapi(title="probes", version=VERSION, routes=probes.routes)
+    document.setdefault("paths", {}).update(own["paths"])
+    document.setdefault("components", {}).setdefault("schemas", {}).update(own["components"]["schemas"])
+    return document
+
+
+# --- the edge layer ---------------------------------------------------------------------------
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
+METRICS_PATH = "/metrics"
+
+
+def metrics_allowed(client: tuple[str, int] | None, networks: list[str]) -> bool:
+    if not client:
+        return False
+    try:
+        address = ipaddress.ip_address(client[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in ipaddress.ip_network(network) for network in networks)
+
+
+class PublicProbes:
+    """Serves the public `/healthz` and `/readyz`, and lets `/metrics` through only from allowed
+    networks. Runs inside the correlation id, the error handling and the edge's rate limits, so
+    probes are counted and limited like any public route."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self._probes: FastAPI | None = None
+
+    def _probe_app(self, gateway: FastAPI) -> FastAPI:
+        """`probes` as an app of its own that shares the gateway's state (its upstreams, client
+        and database): a router alone cannot be served outside an app."""
+        if self._probes is None:
+            probe_app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+            probe_app.include_router(probes)
+            probe_app.state = gateway.state
+            self._probes = probe_app
+        return self._probes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path in PROBE_PATHS and scope["method"] == "GET":
+                await self._probe_app(scope["app"])(scope, receive, send)
+                return
+            if path == METRICS_PATH:
+                allowed = scope["app"].state.ctx.settings.gateway_metrics_allow
+                if not metrics_allowed(scope.get("client"), allowed):
+                    response = JSONResponse(error_body("not_found", "Not Found"), status_code=404)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
