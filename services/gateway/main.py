@@ -17,6 +17,7 @@ from services.gateway.operator import PublicOnly, operator_listener
 from services.gateway.proxy.upstream import make_client
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
+from services.gateway.webhooks.pruning import DeliveryPruner
 from shared.app import create_service_app
 from shared.identity import IdentitySigner
 
@@ -70,6 +71,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         resources=resources,
         serve_own_docs=False,
         edge=[Authenticate],
+        workers=lambda ctx: [DeliveryPruner(ctx)],
     )
     app.add_middleware(PublicOnly)
     return app
