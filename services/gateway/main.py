@@ -20,6 +20,7 @@ from services.gateway.routes import route_table
 from services.gateway.webhooks.pruning import DeliveryPruner
 from shared.app import create_service_app
 from shared.identity import IdentitySigner
+from shared.openapi import with_error_responses
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -53,7 +54,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.routes = route_table(settings)
             app.state.reference = MergedSpecCache(
                 settings.openapi_cache_seconds,
-                lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
+                # The gateway's own routes (webhook sources...) get the project's error bodies too.
+                lambda: with_error_responses(
+                    get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+                ),
             )
             try:
                 yield
