@@ -22,6 +22,7 @@ from services.gateway.webhooks.vault import Vault, app_vault
 from shared.db import Session
 from shared.identity import Principal, requires
 from shared.errors import NotFound
+from shared.openapi import error_responses
 from shared.pagination import Page, next_cursor
 
 router = APIRouter(prefix="/v1/webhook-sources", tags=["webhook sources"], dependencies=[requires("webhooks:manage")])
@@ -61,14 +62,14 @@ async def get_source(source_id: uuid.UUID, sources: OwnSources):
     return service.to_read(source)
 
 
-@router.patch("/{source_id}", response_model=WebhookSourceRead)
+@router.patch("/{source_id}", response_model=WebhookSourceRead, responses=error_responses(409))
 async def update_source(source_id: uuid.UUID, body: WebhookSourceUpdate, sources: OwnSources, vault: SecretVault):
-    """Rename a source, change a Shopify source's shop domain, or disable it (deliveries to a
-    disabled source answer 404) and enable it again."""
+    """Rename a source, change a Shopify source's shop domain (409 on a generic source), or
+    disable it (deliveries to a disabled source answer 404) and enable it again."""
     return service.to_read(await service.update(sources, vault, source_id, body))
 
 
-@router.post("/{source_id}/rotate", response_model=WebhookSourceWithSecret)
+@router.post("/{source_id}/rotate", response_model=WebhookSourceWithSecret, responses=error_responses(409))
 async def rotate_secret(
     request: Request,
     source_id: uuid.UUID,
@@ -77,8 +78,9 @@ async def rotate_secret(
     body: Annotated[SecretRotation, Body()] = SecretRotation(),
 ):
     """Replace the signing secret. Shopify: send the app's new client secret. Generic: send no
-    secret; a new one is generated and returned in this response only. The previous secret is
-    still accepted until `previous_secret_expires_at` (24 h by default)."""
+    secret; a new one is generated and returned in this response only (409 when the body does
+    not fit the source's kind). The previous secret is still accepted until
+    `previous_secret_expires_at` (24 h by default)."""
     grace = timedelta(seconds=request.app.state.ctx.settings.gateway_webhook_secret_grace_seconds)
     source, secret = await service.rotate(sources, vault, source_id, body, grace)
     return service.with_secret(source, secret)

@@ -9,6 +9,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}\.myshopify\.com$")
+# The same rule before normalisation (any case, surrounding spaces), for the OpenAPI document:
+# JSON Schema patterns have no case-insensitive flag.
+_ANY_CASE = "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in ".myshopify.com")
+SHOP_DOMAIN_INPUT = rf"^\s*[A-Za-z0-9][A-Za-z0-9-]{{0,99}}{_ANY_CASE}\s*$"
 
 
 def _shop_domain(value: str) -> str:
@@ -20,7 +24,12 @@ def _shop_domain(value: str) -> str:
 
 ShopDomain = Annotated[
     str,
-    Field(max_length=255, examples=["acme-store.myshopify.com"], description="The store's myshopify.com domain."),
+    Field(
+        max_length=255,
+        pattern=SHOP_DOMAIN_INPUT,
+        examples=["acme-store.myshopify.com"],
+        description="The store's myshopify.com domain (stored lower-case).",
+    ),
     AfterValidator(_shop_domain),
 ]
 ShopifySecret = Annotated[

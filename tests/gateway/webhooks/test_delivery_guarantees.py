@@ -8,9 +8,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from runtime.admin import new_tenant
 from services.gateway.main import create_app
 from services.gateway.webhooks.repository import prune_deliveries
 from shared.db import make_engine, make_sessionmaker, utcnow
+from tests.conftest import bearer
 from tests.gateway.fakes import BASE, GATEWAY_UNDER_TEST_PORT, gateway_settings, served
 from tests.gateway.webhooks.conftest import create_generic_source, create_shopify_source, generic_headers, published, shopify_headers
 
@@ -154,3 +156,15 @@ async def test_delivery_ids_older_than_the_retention_are_pruned(platform, gatewa
     assert deleted >= 1
     kept = await gateway_db.fetch("select delivery_id from gateway.webhook_deliveries where source_id = $1", uuid.UUID(source.id))
     assert [r["delivery_id"] for r in kept] == ["recent"]
+
+
+async def test_source_of_a_disabled_tenant_is_404(platform, anonymous, gateway_db):
+    owner = await new_tenant(platform.service_env("gateway")["DATABASE_URL"], "soon disabled")
+    async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15, headers=bearer(owner.key)) as client:
+        source = await create_generic_source(client)
+    await gateway_db.execute("update gateway.tenants set disabled_at = now() where id = $1", owner.tenant_id)
+
+    response = await anonymous.post(source.url, content=BODY, headers=generic_headers(source.secret, BODY))
+
+    assert response.status_code == 404
+    assert await published(platform, source.id) == []

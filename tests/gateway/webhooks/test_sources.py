@@ -8,6 +8,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
 
+from runtime.admin import new_tenant
 from services.gateway.identity.service import create_key
 from shared.db import make_engine, make_sessionmaker
 from tests.conftest import bearer
@@ -82,8 +83,6 @@ async def test_secret_is_encrypted_at_rest(platform, gateway, gateway_db):
 
 async def test_sources_are_listed_oldest_first_by_cursor(gateway, platform, other_tenant):
     # A tenant of its own, so the list holds exactly what this test made.
-    from runtime.admin import new_tenant
-
     owner = await new_tenant(platform.service_env("gateway")["DATABASE_URL"], "lister")
     async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15, headers=bearer(owner.key)) as client:
         made = [(await create_generic_source(client)).id for _ in range(3)]
@@ -159,7 +158,8 @@ async def test_shopify_rotation_takes_the_pasted_secret_and_honours_the_grace_pe
     same = await gateway.post(path, json={"secret": source.secret})
     rotated = await gateway.post(path, json={"secret": new_secret})
 
-    assert missing.status_code == same.status_code == 422
+    assert missing.status_code == same.status_code == 409
+    assert missing.json()["detail"][0]["field"] == same.json()["detail"][0]["field"] == "body.secret"
     assert rotated.status_code == 200 and rotated.json()["secret"] is None
     assert rotated.json()["secret_hint"] == "…" + new_secret[-4:]
 
@@ -194,7 +194,7 @@ async def test_generic_rotation_refuses_a_pasted_secret(gateway):
 
     response = await gateway.post(f"/v1/webhook-sources/{source.id}/rotate", json={"secret": "s" * 32})
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json()["detail"][0]["field"] == "body.secret"
 
 
@@ -205,7 +205,8 @@ async def test_patch_changes_a_shopify_shop_domain_and_refuses_one_on_a_generic_
     refused = await gateway.patch(f"/v1/webhook-sources/{generic.id}", json={"shop_domain": "x.myshopify.com"})
 
     assert changed.json()["shop_domain"] == "new-shop.myshopify.com"
-    assert refused.status_code == 422
+    assert refused.status_code == 409
+    assert refused.json()["detail"][0]["field"] == "body.shop_domain"
 
 
 async def test_operations_appear_in_the_openapi_document_with_their_scope(anonymous):
