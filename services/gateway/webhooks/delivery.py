@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from prometheus_client import Counter
 
 from services.gateway.db import SERVICE
 from services.gateway.webhooks.models import WebhookSource
@@ -35,6 +36,12 @@ TOPIC = "gateway.webhook.v1"
 EVENT_TYPE = "WebhookReceived"
 # Fixed forever: event ids derived from it must stay the same across releases.
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c2d8e-5b7a-4e0f-9a3d-2c4b8e1f7a60")
+
+
+# Beside http_requests_total (which has the status codes): tells a published 200 from a duplicate.
+DELIVERIES = Counter(
+    "gateway_webhook_deliveries_total", "Verified partner webhook deliveries", ["kind", "outcome"]
+)
 
 
 class PayloadTooLarge(LimelightError):
@@ -127,6 +134,7 @@ async def accept(ctx: ServiceContext, delivery: Delivery, timeout: float) -> Del
         else:
             await publish(ctx.kafka, str(source.id).encode(), _record(delivery, event), timeout)
             status = "accepted"
+    DELIVERIES.labels(source.kind, status).inc()
     # Ids and the partner's topic only: a body (a privacy request's above all) is never logged.
     log.info(
         "webhook %s", status,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from services.gateway.webhooks import service
-from services.gateway.webhooks.delivery import Delivery, PayloadTooLarge, accept
+from services.gateway.webhooks.delivery import DELIVERIES, Delivery, PayloadTooLarge, accept
 from services.gateway.webhooks.models import WebhookSource
 from services.gateway.webhooks.repository import source_for_delivery
 from services.gateway.webhooks.schemas import DeliveryAccepted
@@ -196,6 +196,7 @@ async def receive_shopify(
     if not x_shopify_topic:
         raise Invalid("header.X-Shopify-Topic", "required")
     if x_shopify_topic not in SHOPIFY_TOPICS:
+        DELIVERIES.labels("shopify", "ignored").inc()
         return _answer(DeliveryAccepted(status="ignored", delivery_id=delivery_id, event_id=None))
     delivery = Delivery(
         source=source,

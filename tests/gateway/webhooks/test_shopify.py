@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from tests.conftest import metric
 from tests.gateway.webhooks.conftest import create_shopify_source, published, shopify_headers, shopify_secret
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -64,6 +65,7 @@ async def test_signed_shopify_delivery_is_published_once_with_its_body_untouched
     assert event["aggregate_id"] == source.id
     assert event["event_id"] == response.json()["event_id"]
     assert event["schema_version"] == 2
+    assert event["_headers"]["event_type"] == b"WebhookReceived"
     payload = event["payload"]
     assert payload["body"].encode() == body
     assert payload["source"] == "shopify" and payload["source_id"] == source.id
@@ -95,6 +97,7 @@ async def test_privacy_request_is_published_but_never_logged(platform, gateway, 
 async def test_shopify_replay_of_an_accepted_webhook_id_is_answered_200_and_not_published_again(platform, gateway, anonymous):
     source = await create_shopify_source(gateway)
     headers = shopify_headers(source.secret, ORDER_CREATE, topic="orders/paid", shop=source.shop_domain)
+    duplicates = await metric(platform, "gateway", "gateway_webhook_deliveries_total", kind="shopify", outcome="duplicate")
 
     first = await anonymous.post(source.url, content=ORDER_CREATE, headers=headers)
     again = await anonymous.post(source.url, content=ORDER_CREATE, headers=headers)
@@ -103,6 +106,7 @@ async def test_shopify_replay_of_an_accepted_webhook_id_is_answered_200_and_not_
     assert (again.status_code, again.json()["status"]) == (200, "duplicate")
     assert again.json()["event_id"] == first.json()["event_id"]
     assert len(await published(platform, source.id)) == 1
+    assert await metric(platform, "gateway", "gateway_webhook_deliveries_total", kind="shopify", outcome="duplicate") == duplicates + 1
 
 
 @pytest.mark.parametrize(
