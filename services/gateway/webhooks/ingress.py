@@ -122,8 +122,8 @@ def _settings(request: Request):
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused (413) as soon as it is known to be over `limit`: a declared
-    Content-Length before a byte is read, a chunked body as it crosses the limit."""
+    """The raw body, refused (413) as soon as the stream crosses `limit` (a chunked body, or one
+    whose Content-Length lied); `_check_declared_size` refuses a declared one before any read."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
