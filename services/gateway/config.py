@@ -50,6 +50,32 @@ class GatewaySettings(ServiceSettings):
         default=1.0, gt=0, le=60, description="How often each replica looks for revoked or changed keys."
     )
 
+    # --- webhooks (helper HOOKS) ---
+    gateway_max_webhook_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=16 * 1024 * 1024,
+        description="Largest partner webhook body accepted; larger ones answer 413 before being read.",
+    )
+    gateway_webhook_secret_grace_seconds: int = Field(
+        default=24 * 3600, ge=0, le=30 * 24 * 3600,
+        description="After a webhook secret rotation the previous secret is still accepted this long.",
+    )
+    gateway_webhook_signature_tolerance_seconds: int = Field(
+        default=300, ge=30, le=3600,
+        description="A generic webhook whose signed timestamp is further than this from now is refused.",
+    )
+    gateway_webhook_publish_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60,
+        description="Time to get a webhook acknowledged by Kafka (acks=all) before answering 503.",
+    )
+    gateway_webhook_delivery_retention_hours: float = Field(
+        default=7 * 24, gt=0, le=90 * 24,
+        description="Accepted webhook delivery ids are remembered (replays answered 200) this long.",
+    )
+    gateway_webhook_prune_interval_seconds: float = Field(
+        default=3600, gt=0, le=86_400, description="How often expired webhook delivery ids are deleted."
+    )
+    # --- end webhooks ---
+
     @field_validator("gateway_metrics_allow")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:

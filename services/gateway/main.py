@@ -19,8 +19,10 @@ from services.gateway.public import PublicProbes
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
 from services.gateway.scopes import ScopeTable
+from services.gateway.webhooks.pruning import DeliveryPruner
 from shared.app import create_service_app
 from shared.identity import IdentitySigner, IdentityVerifier
+from shared.openapi import with_error_responses
 
 # Connections for the gateway's own calls to upstreams: one document and one readiness probe per
 # upstream at once.
@@ -64,7 +66,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.scopes = ScopeTable()
             app.state.reference = MergedSpecCache(
                 settings.openapi_cache_seconds,
-                lambda: get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes),
+                # The gateway's own routes (keys, webhook sources...) get the project's error bodies too.
+                lambda: with_error_responses(
+                    get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+                ),
                 scopes=app.state.scopes,
             )
             refresher = asyncio.create_task(app.state.reference.refresh(own_calls, app.state.routes, stop))
@@ -85,6 +90,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         resources=resources,
         serve_own_docs=False,
         edge=[Authenticate, PublicProbes],
+        workers=lambda ctx: [DeliveryPruner(ctx)],
     )
     # The gateway's own routes take the caller from its edge (the identity it authenticated),
     # never from an X-Limelight-Identity header a client sent: no verifier key, so any such

@@ -1,14 +1,28 @@
-"""Contracts produced by the gateway (topic gateway.webhook.v1)."""
+"""Contracts produced by the gateway (topic gateway.webhook.v1).
 
+Minor versions (the envelope's `schema_version`): 1, the first; 2 adds `source_id`. The tenant
+is the envelope's `tenant_id`, the Kafka key (and `aggregate_id`) the source id, so one
+source's deliveries stay in order on one partition.
+"""
+
+import uuid
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+SCHEMA_VERSION = 2
+
 
 class WebhookReceived(BaseModel):
-    delivery_id: str = Field(description="The partner's delivery id, or one the gateway assigned.")
-    partner_id: str = Field(description="Partner (shop or platform) that sent the webhook.")
+    delivery_id: str = Field(
+        description="The partner's delivery id (X-Shopify-Webhook-Id, Limelight-Delivery-Id), or for a generic "
+        "delivery without one 'sha256:' + hex SHA-256 of '<t>.<body>'. Unique per source."
+    )
+    partner_id: str = Field(description="Partner that sent the webhook: the Shopify shop domain, or the source's name.")
     source: Literal["shopify", "generic"]
+    source_id: uuid.UUID | None = Field(
+        default=None, description="The webhook source (gateway) that received it; absent before schema_version 2."
+    )
     topic: str | None = Field(default=None, description="Partner's event name, e.g. orders/create.")
     received_at: AwareDatetime
     content_type: str

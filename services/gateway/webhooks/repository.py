@@ -1,0 +1,91 @@
+"""Queries for webhook sources and accepted delivery ids.
+
+`Sources` is the only way the management API reaches the table, and every statement it builds
+starts from `_owned()`, filtered by the caller's tenant: another tenant's source is simply not
+found (404), whether its id was guessed or leaked. The receivers look a source up by id alone
+(`source_for_delivery`): they have no caller identity, the source id in the URL is what names
+the tenant, and the signature is what proves the sender.
+"""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.gateway.identity.models import Tenant
+from services.gateway.webhooks.models import WebhookDelivery, WebhookSource
+from shared.db import Reads
+from shared.housekeeping import delete_expired
+from shared.pagination import PageParams, keyset
+
+
+class Sources:
+    """The webhook sources of one tenant."""
+
+    def __init__(self, session: AsyncSession, tenant_id: uuid.UUID):
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def _owned(self) -> Select:
+        return select(WebhookSource).where(WebhookSource.tenant_id == self.tenant_id)
+
+    async def add(self, source: WebhookSource) -> WebhookSource:
+        source.tenant_id = self.tenant_id
+        self.session.add(source)
+        await self.session.flush()
+        await self.session.refresh(source)
+        return source
+
+    async def get(self, source_id: uuid.UUID, *, for_update: bool = False) -> WebhookSource | None:
+        query = self._owned().where(WebhookSource.id == source_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def page(self, page: PageParams) -> list[WebhookSource]:
+        """Up to page.limit + 1 sources, oldest first."""
+        return list((await self.session.execute(keyset(self._owned(), WebhookSource, page))).scalars())
+
+    async def remove(self, source: WebhookSource) -> None:
+        if source.tenant_id != self.tenant_id:  # only objects this repository returned
+            raise ValueError("not this tenant's source")
+        await self.session.delete(source)
+        await self.session.flush()
+
+
+_FOR_DELIVERY = (
+    select(WebhookSource)
+    .join(Tenant, Tenant.id == WebhookSource.tenant_id)
+    .where(WebhookSource.disabled_at.is_(None), Tenant.disabled_at.is_(None))
+)
+
+
+async def source_for_delivery(reads: Reads, source_id: uuid.UUID, kind: str) -> WebhookSource | None:
+    """An enabled source of `kind` whose tenant is enabled, or None (the receiver's 404)."""
+    query = _FOR_DELIVERY.where(WebhookSource.id == source_id, WebhookSource.kind == kind)
+    return (await reads.scalars(query)).one_or_none()
+
+
+async def claim_delivery(session: AsyncSession, source_id: uuid.UUID, delivery_id: str) -> bool:
+    """Record `delivery_id` as accepted in the caller's (still open) transaction; False when it
+    already was. A concurrent claim of the same id waits on this row's uniqueness check until this
+    transaction ends, then finds it (commit) or takes it (rollback)."""
+    statement = (
+        insert(WebhookDelivery)
+        .values(source_id=source_id, delivery_id=delivery_id)
+        .on_conflict_do_nothing()
+        .returning(WebhookDelivery.delivery_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def prune_deliveries(sessionmaker: async_sessionmaker[AsyncSession], older_than: datetime) -> int:
+    """Forget delivery ids accepted before `older_than`; returns how many."""
+    return await delete_expired(
+        sessionmaker,
+        WebhookDelivery.__table__,
+        WebhookDelivery.received_at < older_than,
+        lock="gateway.webhook_deliveries",
+    )

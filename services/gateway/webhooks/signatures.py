@@ -1,0 +1,100 @@
+"""Verifying partner signatures: pure functions of the secrets, the headers and the raw body.
+
+Every comparison is `hmac.compare_digest` over digests of equal length, against every secret
+currently accepted for the source (the current one, and the previous one during a rotation's
+grace period), so an attacker learns nothing from timing and a rotation never drops a delivery.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from shared.errors import Unauthorized
+
+SHOPIFY_HMAC_HEADER = "x-shopify-hmac-sha256"
+GENERIC_SIGNATURE_HEADER = "limelight-signature"
+
+
+class BadSignature(Unauthorized):
+    """401: the delivery is not proven to come from the source's partner. Nothing is published."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail, scheme="HMAC-SHA256", error="invalid_signature")
+
+
+def _digest(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def verify_shopify(secrets: list[str], body: bytes, header: str | None) -> None:
+    """`X-Shopify-Hmac-Sha256` must be base64(HMAC-SHA256(secret, raw body)) for one of `secrets`."""
+    if not header:
+        raise BadSignature("missing X-Shopify-Hmac-Sha256")
+    try:
+        given = base64.b64decode(header.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadSignature("X-Shopify-Hmac-Sha256 is not base64") from None
+    if not _matches([given], [_digest(secret, body) for secret in secrets]):
+        raise BadSignature("X-Shopify-Hmac-Sha256 does not match the body")
+
+
+@dataclass(frozen=True)
+class GenericSignature:
+    timestamp: int
+    signatures: tuple[bytes, ...]
+
+
+def generic_signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The hex v1 signature of a generic delivery: HMAC-SHA256(secret, f"{t}.{body}")."""
+    return _digest(secret, f"{timestamp}.".encode() + body).hex()
+
+
+def _matches(given: list[bytes] | tuple[bytes, ...], expected: list[bytes]) -> bool:
+    # Every pair is compared, with no short-circuit on the first match: the time taken does not
+    # say which signature or which secret matched.
+    matched = False
+    for signature in given:
+        for digest in expected:
+            matched |= hmac.compare_digest(signature, digest)
+    return matched
+
+
+def parse_generic(header: str | None) -> GenericSignature:
+    """`t=<unix seconds>,v1=<hex>[,v1=<hex>...]`; unknown schemes (v0=, v2=) are ignored."""
+    if not header:
+        raise BadSignature("missing Limelight-Signature")
+    timestamp: int | None = None
+    signatures: list[bytes] = []
+    for part in header.split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "t":
+            if not value.isdigit() or len(value) > 12 or timestamp is not None:
+                raise BadSignature("Limelight-Signature: t must appear once, as unix seconds")
+            timestamp = int(value)
+        elif name == "v1":
+            try:
+                digest = bytes.fromhex(value)
+            except ValueError:
+                raise BadSignature("Limelight-Signature: v1 must be hex") from None
+            if len(digest) == hashlib.sha256().digest_size:
+                signatures.append(digest)
+    if timestamp is None:
+        raise BadSignature("Limelight-Signature has no t=")
+    if not signatures:
+        raise BadSignature("Limelight-Signature has no v1= signature")
+    return GenericSignature(timestamp, tuple(signatures[:8]))
+
+
+def verify_generic(secrets: list[str], body: bytes, header: str | None, *, now: float, tolerance: int) -> int:
+    """Check freshness, then that one v1 matches one accepted secret; returns the timestamp."""
+    signature = parse_generic(header)
+    if abs(now - signature.timestamp) > tolerance:
+        raise BadSignature(
+            f"Limelight-Signature: t is more than {tolerance} s from the gateway's clock (replayed or clock skew)"
+        )
+    signed = f"{signature.timestamp}.".encode() + body
+    if not _matches(signature.signatures, [_digest(secret, signed) for secret in secrets]):
+        raise BadSignature("Limelight-Signature does not match the body")
+    return signature.timestamp
