@@ -6,7 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+
+from shared.validation import PlainText
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}\.myshopify\.com$")
 # The same rule before normalisation (any case, surrounding spaces), for the OpenAPI document:
@@ -42,7 +44,7 @@ ShopifySecret = Annotated[
         "Write-only: never returned.",
     ),
 ]
-Name = Annotated[str, Field(min_length=1, max_length=200, examples=["Acme store"])]
+Name = Annotated[PlainText, Field(min_length=1, max_length=200, examples=["Acme store"])]
 
 
 class ShopifySourceCreate(BaseModel):
@@ -69,7 +71,7 @@ class WebhookSourceUpdate(BaseModel):
 
     name: Name | None = None
     shop_domain: ShopDomain | None = Field(default=None, description="Shopify sources only.")
-    disabled: bool | None = Field(default=None, description="A disabled source answers 404 to every delivery.")
+    disabled: StrictBool | None = Field(default=None, description="A disabled source answers 404 to every delivery.")
 
 
 class SecretRotation(BaseModel):

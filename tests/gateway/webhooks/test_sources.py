@@ -217,4 +217,6 @@ async def test_operations_appear_in_the_openapi_document_with_their_scope(anonym
         ("/v1/webhook-sources/{source_id}", "patch"), ("/v1/webhook-sources/{source_id}", "delete"),
         ("/v1/webhook-sources/{source_id}/rotate", "post"),
     ]:
-        assert {"LimelightIdentity": ["webhooks:manage"]} in document["paths"][path][method]["security"], (path, method)
+        operation = document["paths"][path][method]
+        assert operation["security"] == [{"ApiKey": ["webhooks:manage"]}, {"Jwt": ["webhooks:manage"]}], (path, method)
+        assert operation["x-required-scope"] == "webhooks:manage"
