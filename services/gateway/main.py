@@ -17,6 +17,10 @@ from services.gateway.operator import PublicOnly, operator_listener
 from services.gateway.proxy.upstream import make_client
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
+from services.gateway.traffic.body import BodyLimit
+from services.gateway.traffic.headers import Cors, ResponseHeaders
+from services.gateway.traffic.lifespan import traffic_policy
+from services.gateway.traffic.ratelimit import AddressRateLimit, KeyRateLimit
 from shared.app import create_service_app
 from shared.identity import IdentitySigner
 
@@ -41,6 +45,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
             operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
             as operator_port,
+            traffic_policy(app, settings),
         ):
             app.state.operator_port = operator_port
             app.state.signer = signer
@@ -69,7 +74,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        edge=[Authenticate],
+        # docs/guide/gateway.md, "Traffic policy": the order is the policy.
+        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit],
     )
     app.add_middleware(PublicOnly)
+    # Outermost: security headers and X-Request-ID on every answer, a 500 and PublicOnly's 404 too.
+    app.add_middleware(ResponseHeaders, hsts_seconds=settings.gateway_hsts_seconds)
     return app

@@ -1,4 +1,5 @@
 from services.gateway.identity import models  # noqa: F401  (registers the tables)
+from services.gateway.traffic import models as traffic_models  # noqa: F401  (registers the tables)
 from services.gateway.db import Base
 from shared.migrations import run_env
 
