@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.config import GatewaySettings
 from services.gateway.traffic.leases import SharedLimiter
@@ -28,13 +29,16 @@ def idle_horizon(plans: dict[str, PlanLimit]) -> timedelta:
     return timedelta(seconds=max(60.0, max(limit.burst / limit.rate for limit in plans.values()) * 2))
 
 
-async def prune_buckets(app: FastAPI, horizon: timedelta, stop: asyncio.Event) -> None:
+async def prune_idle_buckets(sessionmaker: async_sessionmaker[AsyncSession], horizon: timedelta) -> int:
+    """Delete the shared buckets unused for `horizon`; how many went."""
     table = RateBucket.__table__
+    return await delete_expired(sessionmaker, table, table.c.refilled_at < func.now() - horizon, lock="gateway.rate_buckets")
+
+
+async def prune_buckets(app: FastAPI, horizon: timedelta, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await delete_expired(
-                app.state.ctx.sessionmaker, table, table.c.refilled_at < func.now() - horizon, lock="gateway.rate_buckets"
-            )
+            await prune_idle_buckets(app.state.ctx.sessionmaker, horizon)
         except Exception as exc:  # noqa: BLE001 - pruning waits for the next round; requests are unaffected
             log.warning("rate limits: pruning idle buckets failed", extra={"error": type(exc).__name__})
         await sleep_or_stop(stop, PRUNE_INTERVAL_SECONDS)
