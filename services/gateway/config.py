@@ -48,9 +48,9 @@ class GatewaySettings(ServiceSettings):
     # --- traffic (helper TRAFFIC) ---
     gateway_rate_limits: dict[str, PlanLimit] = Field(
         default_factory=lambda: {
-            "standard": PlanLimit(rate=20, burst=40),
-            "growth": PlanLimit(rate=100, burst=200),
-            "enterprise": PlanLimit(rate=500, burst=1000),
+            "standard": PlanLimit(rate=50, burst=100),
+            "growth": PlanLimit(rate=200, burst=400),
+            "enterprise": PlanLimit(rate=1000, burst=2000),
         },
         description='Per-credential token bucket of each tenant plan, JSON: {"plan": {"rate": <per second>, '
         '"burst": <requests>}}. Must name "standard", which also applies to any plan not listed.',

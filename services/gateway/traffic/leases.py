@@ -7,7 +7,8 @@ it holds, and returns how many), spends them locally, and asks again when they r
 request a replica accepts was paid for by a token removed from the shared bucket, so from a full
 bucket the replicas together accept at most `burst + rate × t` in `t` seconds; in any window,
 at most `replicas × lease` more (tokens leased before it, spent in it). Leased tokens expire
-after `2 × lease_seconds`, so a replica that went quiet strands at most one lease for that long.
+after `2 × lease_seconds` (1 s at least), so a replica that went quiet strands at most one
+lease for that long.
 
 When the database cannot be reached, each replica enforces the plan on its own (the same
 buckets, in memory) and tries the database again a second later: the gateway keeps answering,
@@ -45,6 +46,9 @@ LEASE = text(
     """
 )
 
+# Unspent leased tokens are dropped after 2 × lease_seconds, and never sooner than this: a lease
+# outliving a few requests is what saves the round trips.
+MIN_LEASE_TTL_SECONDS = 1.0
 # After the database failed, this long on the local buckets before trying it again.
 RETRY_DATABASE_SECONDS = 1.0
 
@@ -86,7 +90,8 @@ class SharedLimiter:
     def lease_size(self, limit: PlanLimit) -> int:
         """About `lease_seconds` of the plan's rate, and never more than a quarter of its burst,
         so one replica cannot drain a bucket the others share in one go."""
-        return max(1, min(math.ceil(limit.rate * self.lease_seconds), limit.burst // 4))
+        # The epsilon: 0.1 s of 10/s is 1.0000000000000002 tokens in floating point, not 2.
+        return max(1, min(math.ceil(limit.rate * self.lease_seconds - 1e-9), limit.burst // 4))
 
     def take_now(self, key: str, limit: PlanLimit) -> Decision | None:
         """The decision when it needs no database (a leased token, or a bucket known to be
@@ -130,7 +135,7 @@ class SharedLimiter:
             log.warning("rate limits: database reachable again; limits are shared across replicas again")
         now = self.clock()
         lease.shared, lease.shared_at = shared, now
-        lease.expires = now + 2 * self.lease_seconds
+        lease.expires = now + max(MIN_LEASE_TTL_SECONDS, 2 * self.lease_seconds)
         want = self.lease_size(limit)
         if granted < want:
             # The shared bucket is (nearly) empty: asking again before a lease's worth has
