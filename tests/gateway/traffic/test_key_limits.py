@@ -61,6 +61,9 @@ async def test_two_replicas_share_one_limit_within_the_documented_bound(platform
             platform, upstream.url,
             gateway_rate_limits={"standard": ROOMY, "tiny": plan},
             gateway_rate_limit_lease_seconds=lease_seconds,
+            # A slow lease on a busy machine must not look like an outage (per-replica limits):
+            # this test is about sharing; test_database_outage.py is about outages.
+            gateway_rate_limit_db_timeout_seconds=10,
         )
         async with replica(settings, key=tenant.key) as first, replica(settings, key=tenant.key) as second:
             lease = first.app.state.traffic.keys.lease_size(plan)
