@@ -53,9 +53,10 @@ class Decision:
 
 
 class LocalLimiter:
-    """Token buckets in this process only. A bucket is two floats (tokens, last refill); buckets
-    that have refilled completely are dropped when the map grows past `max_entries`, since a
-    full bucket and a missing one mean the same."""
+    """Token buckets in this process only. A bucket is two floats (tokens, last refill). When the
+    map reaches `max_entries`, buckets idle for as long as the plan at hand takes to refill are
+    dropped: a full bucket and a missing one mean the same (with several plans in one map, a
+    slower plan's bucket may go a little early, erring on the side of letting requests in)."""
 
     def __init__(self, max_entries: int = 100_000, clock=time.monotonic):
         self.max_entries = max_entries

@@ -4,11 +4,14 @@ bucket however many gateway replicas serve the key (docs/decisions/0014)."""
 import asyncio
 import math
 import time
+import uuid
 
 import asyncpg
 import pytest
 
 from services.gateway.traffic.limits import PlanLimit
+from services.gateway.traffic.policy import MAX_KEY_LENGTH, bucket_key
+from shared.identity import Identity
 from tests.gateway.fakes import FakeUpstream
 from tests.gateway.traffic.helpers import ROOMY, replica, settings_for, tenant_on_plan
 
@@ -100,3 +103,14 @@ async def test_each_credential_has_its_own_bucket(platform):
             other = (await client.get(PATH, headers={"Authorization": f"Bearer {second.key}"})).status_code
     assert one == [200, 429]
     assert other == 200
+
+
+async def test_a_jwt_caller_is_limited_per_tenant_and_subject_and_long_subjects_fit_the_key_column():
+    tenant_id = uuid.uuid4()
+    short = Identity(tenant_id=tenant_id, subject="user-42", scopes=frozenset())
+    long = Identity(tenant_id=tenant_id, subject="u" * 500, scopes=frozenset())
+    keyed = Identity(tenant_id=tenant_id, subject="key:abc", scopes=frozenset(), key_id="abc")
+    assert bucket_key(short) == f"tenant:{tenant_id}:sub:user-42"
+    assert bucket_key(keyed) == "key:abc"
+    assert len(bucket_key(long)) <= MAX_KEY_LENGTH
+    assert bucket_key(long) != bucket_key(Identity(tenant_id=tenant_id, subject="u" * 499, scopes=frozenset()))
