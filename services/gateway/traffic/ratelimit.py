@@ -22,10 +22,12 @@ def client_address(scope: Scope) -> str:
 
 
 class AddressRateLimit:
-    """Public routes take a token of the client address's bucket per request; an authentication
-    failure (401) takes one after the fact, and an address whose bucket is empty is refused on
-    every non-public route before its credential is even looked at, so a flood of made-up keys
-    costs neither key lookups nor database queries. The buckets are per replica (in memory)."""
+    """Public routes take a token of the client address's bucket per request. Failed
+    authentications (401) have a bucket of their own per address, with the same limit, charged
+    after the fact: an address whose failure bucket is empty is refused on every non-public route
+    before its credential is even looked at, so a flood of made-up keys costs neither key lookups
+    nor database queries, and busy public traffic from an address never blocks its API calls.
+    The buckets are per replica (in memory)."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -48,7 +50,7 @@ class AddressRateLimit:
             await self.app(scope, receive, send)
             return
         policy = self.policy or self._bind(scope)
-        address = client_address(scope)
+        address = "failed:" + client_address(scope)
         limit = policy.address_limit
         addresses = policy.addresses
         if addresses.peek(address, limit) < 1:

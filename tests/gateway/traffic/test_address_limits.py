@@ -46,6 +46,7 @@ async def test_failed_authentications_throttle_the_address_before_its_keys_are_c
             ]
             with_a_good_key = await client.get("/v1/discovery/creators", headers=bearer(tenant.key))
             health = await client.get("/healthz")
+            public = await client.get("/r/some-link")
             client._transport.client = (fresh_address(), 40_000)
             elsewhere = await client.get("/v1/discovery/creators", headers=bearer(tenant.key))
 
@@ -53,4 +54,16 @@ async def test_failed_authentications_throttle_the_address_before_its_keys_are_c
     assert with_a_good_key.status_code == 429
     assert with_a_good_key.json()["detail"] == "too many failed authentications from this address"
     assert health.status_code == 200
+    assert public.status_code != 429  # the public routes' bucket is another
     assert elsewhere.status_code == 200
+
+
+async def test_public_traffic_from_an_address_does_not_block_its_api_calls(platform):
+    tenant = await tenant_on_plan(platform, "standard")
+    async with FakeUpstream() as upstream:
+        settings = settings_for(platform, upstream.url, gateway_address_rate_limit=SMALL)
+        async with replica(settings, key=tenant.key) as client:
+            clicks = [(await client.get("/r/some-link")).status_code for _ in range(4)]
+            api = await client.get("/v1/discovery/creators")
+    assert clicks[-1] == 429
+    assert api.status_code == 200
