@@ -74,10 +74,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        # docs/guide/gateway.md, "Traffic policy": the order is the policy.
-        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit],
+        # docs/guide/gateway.md, "Traffic policy": the order is the policy. PublicOnly inside the
+        # correlation layer, so its 404 carries a request id like every other answer.
+        edge=[PublicOnly, Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit],
     )
-    app.add_middleware(PublicOnly)
-    # Outermost: security headers and X-Request-ID on every answer, a 500 and PublicOnly's 404 too.
+    # Outermost: security headers and X-Request-ID on every answer, a 500 included.
     app.add_middleware(ResponseHeaders, hsts_seconds=settings.gateway_hsts_seconds)
     return app

@@ -3,6 +3,7 @@
 Each test makes its own tenant, so its bucket is its own: the suite's gateway and other tests
 share the table but never a key."""
 
+import asyncio
 import itertools
 import uuid
 from contextlib import asynccontextmanager
@@ -24,6 +25,15 @@ _addresses = itertools.count(1)
 def fresh_address() -> str:
     """A client address no other test used (TEST-NET-2, RFC 5737)."""
     return f"198.51.100.{next(_addresses)}"
+
+
+async def closed_port() -> int:
+    """A local port nothing listens on."""
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    return port
 
 
 async def tenant_on_plan(platform, plan: str) -> NewTenant:

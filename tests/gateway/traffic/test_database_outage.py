@@ -1,7 +1,6 @@
 """The shared buckets' database away: the gateway keeps answering and each replica enforces the
 plan on its own (docs/decisions/0014); idle buckets are pruned."""
 
-import asyncio
 from datetime import timedelta
 
 import asyncpg
@@ -11,19 +10,11 @@ from services.gateway.traffic.lifespan import prune_idle_buckets
 from services.gateway.traffic.limits import PlanLimit
 from shared.db import make_engine, make_sessionmaker
 from tests.gateway.fakes import FakeUpstream
-from tests.gateway.traffic.helpers import ROOMY, replica, settings_for, tenant_on_plan
+from tests.gateway.traffic.helpers import ROOMY, closed_port, replica, settings_for, tenant_on_plan
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 PATH = "/v1/discovery/creators"
-
-
-async def closed_port() -> int:
-    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    server.close()
-    await server.wait_closed()
-    return port
 
 
 async def test_without_its_database_the_limiter_falls_back_to_the_replica_and_never_fails(platform, capsys):
