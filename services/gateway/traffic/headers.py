@@ -105,7 +105,11 @@ _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
 class ResponseHeaders:
     def __init__(self, app: ASGIApp, *, hsts_seconds: int = 0):
         self.app = app
-        common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+        common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+        ]
         if hsts_seconds:
             common.append((b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode()))
         self.api_headers = [*common, (b"content-security-policy", API_POLICY.encode())]

@@ -32,7 +32,8 @@ def idle_horizon(plans: dict[str, PlanLimit]) -> timedelta:
 async def prune_idle_buckets(sessionmaker: async_sessionmaker[AsyncSession], horizon: timedelta) -> int:
     """Delete the shared buckets unused for `horizon`; how many went."""
     table = RateBucket.__table__
-    return await delete_expired(sessionmaker, table, table.c.refilled_at < func.now() - horizon, lock="gateway.rate_buckets")
+    idle = table.c.refilled_at < func.now() - horizon
+    return await delete_expired(sessionmaker, table, idle, lock="gateway.rate_buckets")
 
 
 async def prune_buckets(app: FastAPI, horizon: timedelta, stop: asyncio.Event) -> None:

@@ -18,7 +18,9 @@ class RateBucket(Base):
     __tablename__ = "rate_buckets"
     __table_args__ = {"prefixes": ["UNLOGGED"]}
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True, comment="key:<key id> or tenant:<id>:sub:<subject>.")
+    key: Mapped[str] = mapped_column(
+        String(200), primary_key=True, comment="key:<key id> or tenant:<id>:sub:<subject>."
+    )
     tokens: Mapped[float] = mapped_column(Double, comment="Tokens left at refilled_at.")
     granted: Mapped[int] = mapped_column(Integer, comment="Tokens handed out by the last lease.")
     refilled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -9,9 +9,8 @@ from shared.errors import error_body
 
 
 def too_many_requests(decision: Decision, detail: str) -> JSONResponse:
-    response = JSONResponse(
-        error_body("rate_limited", detail), status_code=429, headers={"Retry-After": str(decision.retry_after_seconds())}
-    )
+    retry_after = {"Retry-After": str(decision.retry_after_seconds())}
+    response = JSONResponse(error_body("rate_limited", detail), status_code=429, headers=retry_after)
     response.raw_headers.extend(decision.headers())
     return response
 
