@@ -40,7 +40,14 @@ logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 TEST_STATE = ROOT / ".limelight" / "test"
 
 # Fast relay polling keeps the suite quick; everything else runs with production defaults.
-SERVICE_ENV = {"OUTBOX_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "INFO"}
+# The suite's clients all share one key and one address (127.0.0.1), so the gateway's limits are
+# raised out of their way; tests/gateway/traffic/ runs gateways with small limits of their own.
+SERVICE_ENV = {
+    "OUTBOX_POLL_INTERVAL_MS": "50",
+    "LOG_LEVEL": "INFO",
+    "GATEWAY_RATE_LIMITS": '{"standard": {"rate": 100000, "burst": 100000}}',
+    "GATEWAY_ADDRESS_RATE_LIMIT": '{"rate": 100000, "burst": 100000}',
+}
 
 
 def suite_settings() -> RuntimeSettings:

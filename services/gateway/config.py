@@ -3,6 +3,7 @@ from functools import lru_cache
 
 from pydantic import Field, field_validator
 
+from services.gateway.traffic.limits import PlanLimit
 from shared.settings import ServiceSettings
 
 
@@ -81,6 +82,60 @@ class GatewaySettings(ServiceSettings):
     def _networks(cls, value: list[str]) -> list[str]:
         # Refused at start-up, not on the first scrape.
         return [str(ipaddress.ip_network(v.strip(), strict=False)) for v in value]
+
+    # --- traffic (helper TRAFFIC) ---
+    gateway_rate_limits: dict[str, PlanLimit] = Field(
+        default_factory=lambda: {
+            "standard": PlanLimit(rate=50, burst=100),
+            "growth": PlanLimit(rate=200, burst=400),
+            "enterprise": PlanLimit(rate=1000, burst=2000),
+        },
+        description='Per-credential token bucket of each tenant plan, JSON: {"plan": {"rate": <per second>, '
+        '"burst": <requests>}}. Must name "standard", which also applies to any plan not listed.',
+    )
+    gateway_rate_limit_lease_seconds: float = Field(
+        default=0.5, gt=0, le=10,
+        description="Each replica leases about this many seconds of a credential's rate from the shared bucket "
+        "at once (capped at a quarter of the burst): fewer database round trips against a larger overshoot bound.",
+    )
+    gateway_rate_limit_db_timeout_seconds: float = Field(
+        default=1.0, gt=0, le=10,
+        description="A lease taking longer counts as the database being down: per-replica limits for a second. "
+        "Requests of a key wait for its lease at most this long.",
+    )
+    gateway_address_rate_limit: PlanLimit = Field(
+        default_factory=lambda: PlanLimit(rate=20, burst=100),
+        description="Per client address, per replica: requests to /r/ and /webhooks/, and failed authentications.",
+    )
+    gateway_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=0, le=1024**3, description="Largest request body on API routes (413 past it)."
+    )
+    gateway_cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Frontend origins allowed to call the API from a browser, JSON list, e.g. ["https://app.example.com"].',
+    )
+    gateway_cors_max_age_seconds: int = Field(
+        default=600, ge=0, le=86_400, description="How long a browser may reuse a CORS preflight answer."
+    )
+    gateway_hsts_seconds: int = Field(
+        default=0, ge=0, le=63_072_000,
+        description="Strict-Transport-Security max-age; 0 sends none (set it when TLS ends in front of the gateway).",
+    )
+
+    @field_validator("gateway_rate_limits")
+    @classmethod
+    def _standard_plan_is_limited(cls, value: dict[str, PlanLimit]) -> dict[str, PlanLimit]:
+        if "standard" not in value:
+            raise ValueError('must include the "standard" plan: it applies to every plan not listed')
+        return value
+
+    @field_validator("gateway_cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*" or not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com (no path, no '*')")
+        return value
 
 
 @lru_cache

@@ -20,6 +20,10 @@ from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
 from services.gateway.scopes import ScopeTable
 from services.gateway.webhooks.pruning import DeliveryPruner
+from services.gateway.traffic.body import BodyLimit
+from services.gateway.traffic.headers import Cors, ResponseHeaders
+from services.gateway.traffic.lifespan import traffic_policy
+from services.gateway.traffic.ratelimit import AddressRateLimit, KeyRateLimit
 from shared.app import create_service_app
 from shared.identity import IdentitySigner, IdentityVerifier
 from shared.openapi import with_error_responses
@@ -52,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             make_client(OWN_CONNECTIONS, settings.upstream_keepalive_seconds) as own_calls,
             operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
             as operator_port,
+            traffic_policy(app, settings),
         ):
             app.state.operator_port = operator_port
             app.state.signer = signer
@@ -89,11 +94,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        edge=[Authenticate, PublicProbes],
+        # docs/guide/gateway.md, "Traffic policy": the order is the policy. PublicProbes innermost:
+        # the shared health router would otherwise answer /readyz and /metrics first.
+        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit, PublicProbes],
         workers=lambda ctx: [DeliveryPruner(ctx)],
     )
     # The gateway's own routes take the caller from its edge (the identity it authenticated),
     # never from an X-Limelight-Identity header a client sent: no verifier key, so any such
     # header is refused.
     app.state.identity_verifier = IdentityVerifier(None, audience=SERVICE)
+    # Outermost: security headers and X-Request-ID on every answer, a 500 included.
+    app.add_middleware(ResponseHeaders, hsts_seconds=settings.gateway_hsts_seconds)
     return app

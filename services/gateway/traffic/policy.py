@@ -1,0 +1,40 @@
+"""What the traffic layers consult per request, built once in the gateway's lifespan and kept in
+`app.state.traffic`: the limiters, the plans, the body limits, the CORS origins."""
+
+import hashlib
+from dataclasses import dataclass
+
+from services.gateway.traffic.leases import SharedLimiter
+from services.gateway.traffic.limits import LocalLimiter, PlanLimit
+from shared.identity import Identity
+
+# Unlisted plans get the standard plan's limits: no plan name means "unlimited".
+FALLBACK_PLAN = "standard"
+# The longest bucket key stored as is (the column is 200 characters); longer JWT subjects are hashed.
+MAX_KEY_LENGTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficPolicy:
+    keys: SharedLimiter
+    addresses: LocalLimiter
+    plans: dict[str, PlanLimit]
+    address_limit: PlanLimit
+    max_body_bytes: int
+    max_webhook_body_bytes: int
+    cors_origins: tuple[str, ...]
+    cors_max_age: int
+
+    def plan_limit(self, plan: str) -> PlanLimit:
+        return self.plans.get(plan) or self.plans[FALLBACK_PLAN]
+
+
+def bucket_key(identity: Identity) -> str:
+    """The credential a limit belongs to: the API key, or for a JWT the tenant and subject (every
+    token a frontend app gets for one user shares that user's bucket)."""
+    if identity.key_id is not None:
+        return f"key:{identity.key_id}"
+    key = f"tenant:{identity.tenant_id}:sub:{identity.subject}"
+    if len(key) > MAX_KEY_LENGTH:
+        key = f"tenant:{identity.tenant_id}:sub-sha256:{hashlib.sha256(identity.subject.encode()).hexdigest()}"
+    return key

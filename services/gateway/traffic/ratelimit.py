@@ -1,0 +1,99 @@
+"""The two rate-limit layers: per client address in front of authentication, per credential
+behind it. A refused request never reaches the next layer; an accepted one on a limited route
+carries the RateLimit-* headers of the bucket it was charged to."""
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.gateway.identity.edge import is_public
+from services.gateway.traffic.policy import TrafficPolicy, bucket_key
+from services.gateway.traffic.responses import adding_headers, too_many_requests
+from shared.identity import identity_of
+
+# Public routes that cost a token per request. /healthz and the reference are left to the load
+# balancer: they are cheap and cached, and throttling probes would take replicas out of rotation.
+ADDRESS_LIMITED_PREFIXES = ("/r/", "/webhooks/")
+
+
+def client_address(scope: Scope) -> str:
+    """The socket peer. The gateway runs with --no-proxy-headers; behind a load balancer of your
+    own, uvicorn's --forwarded-allow-ips=<balancer> puts the client's address here instead."""
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+class AddressRateLimit:
+    """Public routes take a token of the client address's bucket per request. Failed
+    authentications (401) have a bucket of their own per address, with the same limit, charged
+    after the fact: an address whose failure bucket is empty is refused on every non-public route
+    before its credential is even looked at, so a flood of made-up keys costs neither key lookups
+    nor database queries, and busy public traffic from an address never blocks its API calls.
+    The buckets are per replica (in memory)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.policy: TrafficPolicy | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path.startswith(ADDRESS_LIMITED_PREFIXES):
+            policy = self.policy or self._bind(scope)
+            decision = policy.addresses.take(client_address(scope), policy.address_limit)
+            if not decision.allowed:
+                await too_many_requests(decision, "too many requests from this address")(scope, receive, send)
+                return
+            await self.app(scope, receive, adding_headers(send, decision.headers()))
+            return
+        if is_public(path) or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        policy = self.policy or self._bind(scope)
+        address = "failed:" + client_address(scope)
+        limit = policy.address_limit
+        addresses = policy.addresses
+        if addresses.peek(address, limit) < 1:
+            decision = addresses.take(address, limit)
+            await too_many_requests(decision, "too many failed authentications from this address")(scope, receive, send)
+            return
+
+        async def charge_failures(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                addresses.take(address, limit)
+            await send(message)
+
+        await self.app(scope, receive, charge_failures)
+
+    def _bind(self, scope: Scope) -> TrafficPolicy:
+        self.policy = scope["app"].state.traffic
+        return self.policy
+
+
+class KeyRateLimit:
+    """The credential's plan, shared by every replica (services/gateway/traffic/leases.py).
+    Behind `Authenticate`: a request without an identity here is public and passes."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.policy: TrafficPolicy | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        identity = identity_of(scope) if scope["type"] == "http" else None
+        if identity is None:
+            await self.app(scope, receive, send)
+            return
+        policy = self.policy or self._bind(scope)
+        limit = policy.plan_limit(identity.plan)
+        key = bucket_key(identity)
+        decision = policy.keys.take_now(key, limit)
+        if decision is None:
+            decision = await policy.keys.take(key, limit)
+        if not decision.allowed:
+            await too_many_requests(decision, "rate limit of this credential's plan exceeded")(scope, receive, send)
+            return
+        await self.app(scope, receive, adding_headers(send, decision.headers()))
+
+    def _bind(self, scope: Scope) -> TrafficPolicy:
+        self.policy = scope["app"].state.traffic
+        return self.policy
