@@ -187,7 +187,7 @@ def _owned_tables(statement: Any) -> set[Table]:
 def _filter_by_tenant(state: ORMExecuteState) -> None:
     # Loads of the attributes or relationships of objects already in the session: the statement
     # that loaded them was filtered, and the criteria propagate to eager loads.
-    if state.is_column_load or state.is_relationship_load:
+    if state.is_column_load or state.is_relationship_load or not OWNED_TABLES:
         return
     owned, through_orm = _analyse(state.statement)
     if not owned:
