@@ -37,7 +37,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Select, Table, TextualSelect, bindparam, event, inspect
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, with_loader_criteria
 from sqlalchemy.sql import Join, visitors
 from starlette.requests import Request
 
@@ -50,8 +50,9 @@ TENANT_PARAM = "tenancy_tenant_id"
 # Marks a tenant-owned table (`Table.info`).
 _OWNED = "limelight.tenant_owned"
 
-# Every tenant-owned table, for the checks that only have SQL text to go on.
+# Every tenant-owned table, for the checks that only have SQL text to go on, and its model.
 OWNED_TABLES: list[Table] = []
+_MODEL_OF: dict[Table, type] = {}
 
 
 class TenantIsolationError(RuntimeError):
@@ -89,6 +90,7 @@ class TenantOwned:
         if isinstance(table, Table) and not table.info.get(_OWNED):
             table.info[_OWNED] = True
             OWNED_TABLES.append(table)
+            _MODEL_OF[table] = cls
 
 
 def is_tenant_owned(table: Any) -> bool:
@@ -185,9 +187,9 @@ def _owned_tables(statement: Any) -> set[Table]:
 
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
-    # Loads of the attributes or relationships of objects already in the session: the statement
-    # that loaded them was filtered, and the criteria propagate to eager loads.
-    if state.is_column_load or state.is_relationship_load or not OWNED_TABLES:
+    # Loads of the attributes of objects already in the session: the statement that loaded them
+    # was filtered. Relationship loads are filtered like any other statement.
+    if state.is_column_load or not OWNED_TABLES:
         return
     owned, through_orm = _analyse(state.statement)
     if not owned:
@@ -205,10 +207,25 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     if state.is_insert:
         _check_inserted(state, binding, names)
         return
+    if _restricted_by_where(state, owned):
+        # The common cases, a plain WHERE: a small part of with_loader_criteria's cost.
+        state.statement = state.statement.where(*(_MODEL_OF[t].tenant_id == binding for t in _by_name(owned)))
+        return
+    # Aliases, subqueries, outer joins, relationship loads: the ORM adapts a lambda criterion to
+    # each (analysed again on every execution, hence not the default).
     tenant = binding
     state.statement = state.statement.options(
         with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant, include_aliases=True)
     )
+
+
+def _restricted_by_where(state: ORMExecuteState, owned: set[Table]) -> bool:
+    """Whether a WHERE on the owned tables restricts every row the statement reads or changes."""
+    if state.is_select:
+        return not state.is_relationship_load and _direct_owned(state.statement) == owned
+    if state.is_update or state.is_delete:
+        return owned == {state.statement.table._deannotate()}
+    return False
 
 
 def _check_inserted(state: ORMExecuteState, tenant: uuid.UUID, names: str) -> None:
@@ -218,6 +235,20 @@ def _check_inserted(state: ORMExecuteState, tenant: uuid.UUID, names: str) -> No
     rows = parameters if isinstance(parameters, list) else [parameters] if parameters else []
     if not rows or any(row.get("tenant_id") != tenant for row in rows):
         raise TenantIsolationError(f"an INSERT into {names} passes its rows as parameters, each with tenant_id")
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _no_relationship_from_shared_to_private(mapper: Mapper, cls: type) -> None:
+    """A joined eager load from a shared model would bring tenant-owned rows along in a statement
+    that names only the shared table: refused, query the private side explicitly."""
+    if issubclass(cls, TenantOwned):
+        return
+    for relationship in mapper.relationships:
+        if issubclass(relationship.mapper.class_, TenantOwned):
+            raise TenantIsolationError(
+                f"{cls.__name__}.{relationship.key}: a shared model cannot have a relationship to "
+                f"tenant-owned {relationship.mapper.class_.__name__}"
+            )
 
 
 @event.listens_for(Session, "transient_to_pending")
@@ -262,6 +293,19 @@ def _direct_tables(from_clause: Any, found: list[tuple[Table, bool]], outer: boo
         found.append((from_clause._deannotate(), outer))
 
 
+def _by_name(tables: set[Table]) -> list[Table]:
+    return sorted(tables, key=lambda t: t.fullname)
+
+
+def _direct_owned(query: Select) -> set[Table]:
+    """The tenant-owned tables a SELECT reads directly: in its FROM list, not on the nullable side
+    of an outer join, not aliased. A WHERE on these restricts the rows it returns."""
+    direct: list[tuple[Table, bool]] = []
+    for from_clause in query.get_final_froms():
+        _direct_tables(from_clause, direct)
+    return {table for table, outer in direct if not outer and is_tenant_owned(table)}
+
+
 def restrict_statement(query: Select | TextualSelect) -> tuple[Select | TextualSelect, bool]:
     """`query` restricted to the bound tenant, as `WHERE <table>.tenant_id = :tenancy_tenant_id`
     for every tenant-owned table it reads, and whether it needed it. For statements compiled
@@ -280,15 +324,12 @@ def restrict_statement(query: Select | TextualSelect) -> tuple[Select | TextualS
     owned = _owned_tables(query)
     if not owned:
         return query, False
-    direct: list[tuple[Table, bool]] = []
-    for from_clause in query.get_final_froms():
-        _direct_tables(from_clause, direct)
-    restricted = {table for table, outer in direct if not outer and is_tenant_owned(table)}
+    restricted = _direct_owned(query)
     if restricted != owned:
         names = ", ".join(sorted(t.fullname for t in owned - restricted))
         raise TenantIsolationError(f"{names}: in a subquery or an outer join; read it through Session")
     tenant = bindparam(TENANT_PARAM, type_=UUID(as_uuid=True), required=True)
-    for table in sorted(restricted, key=lambda t: t.fullname):
+    for table in _by_name(restricted):
         query = query.where(table.c.tenant_id == tenant)
     return query, True
 

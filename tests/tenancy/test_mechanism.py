@@ -15,7 +15,7 @@ from services.discovery.creator.models import Creator
 from services.discovery.shortlist.models import Shortlist, ShortlistEntry
 from shared import tenancy
 from shared.db import Reads, ReadStatement, make_sessionmaker
-from shared.tenancy import TenantIsolationError, TenantNotBound
+from shared.tenancy import TenantIsolationError, TenantNotBound, TenantOwned
 from tests.conftest import unique_handle
 from tests.tenancy.conftest import new_name
 
@@ -170,3 +170,27 @@ async def test_statements_the_raw_path_cannot_restrict_are_refused_where_they_ar
     # An inner join is restricted on the tenant-owned side only.
     joined = ReadStatement(select(Creator.id, ShortlistEntry.note).join(ShortlistEntry, ShortlistEntry.creator_id == Creator.id))
     assert joined.tenant_scoped
+
+
+async def test_a_shared_model_cannot_reach_tenant_owned_rows_through_a_relationship():
+    """A joined eager load from a shared table would bring private rows in a statement that names
+    only the shared table: such a mapping is refused when the mappers are configured."""
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+    from shared.db import make_base
+
+    Base = make_base("tenancy_mapping_test")  # a registry of its own: the failure stays in it
+
+    class Owned(TenantOwned, Base):
+        __tablename__ = "owned"
+        id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+        shared_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shared.id"))
+
+    class Shared(Base):
+        __tablename__ = "shared"
+        id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+        owned: Mapped[list[Owned]] = relationship()
+
+    with pytest.raises(TenantIsolationError):
+        Base.registry.configure()
