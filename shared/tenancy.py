@@ -163,22 +163,35 @@ def _tables_of(element: Any) -> Table | None:
     return None
 
 
-def _analyse(statement: Any) -> tuple[set[Table], set[Table]]:
-    """The tenant-owned tables `statement` reads or writes, and the tables it names through ORM
-    entities (plain or aliased), which `with_loader_criteria` can filter."""
+# FROM items that a WHERE on the statement's own tables might not restrict.
+_NESTED = frozenset({"select", "join", "alias", "subquery", "cte", "lateral", "compound_select", "textual_select",
+                     "table_valued_alias", "values"})
+
+
+def _analyse(statement: Any) -> tuple[set[Table], set[Table], bool]:
+    """The tenant-owned tables `statement` reads or writes; the tables it names through ORM
+    entities (plain or aliased), which `with_loader_criteria` can filter; and whether it is flat
+    (no join, subquery or alias), so that every table it names is one of its FROM items."""
     owned: set[Table] = set()
     through_orm: set[Table] = set()
+    flat = not getattr(statement, "_setup_joins", ())
     for element in visitors.iterate(statement):
-        mapper = element._annotations.get("parentmapper") if element._annotations else None
-        if mapper is not None:
-            through_orm.update(mapper.tables)
+        annotations = element._annotations
+        if annotations:
+            mapper = annotations.get("parentmapper")
+            if mapper is not None:
+                through_orm.update(mapper.tables)
+                if getattr(annotations.get("parententity"), "is_aliased_class", False):
+                    flat = False
+        if element is not statement and element.__visit_name__ in _NESTED:
+            flat = False
         table = _tables_of(element)
         if table is not None:
             # An ORM statement names its tables through annotated copies; compare the tables.
             table = table._deannotate()
             if is_tenant_owned(table):
                 owned.add(table)
-    return owned, through_orm
+    return owned, through_orm, flat
 
 
 def _owned_tables(statement: Any) -> set[Table]:
@@ -191,7 +204,7 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     # was filtered. Relationship loads are filtered like any other statement.
     if state.is_column_load or not OWNED_TABLES:
         return
-    owned, through_orm = _analyse(state.statement)
+    owned, through_orm, flat = _analyse(state.statement)
     if not owned:
         return
     binding = state.session.info.get(TENANT_KEY)
@@ -207,7 +220,7 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     if state.is_insert:
         _check_inserted(state, binding, names)
         return
-    if _restricted_by_where(state, owned):
+    if flat and _restricted_by_where(state, owned):
         # The common cases, a plain WHERE: a small part of with_loader_criteria's cost.
         state.statement = state.statement.where(*(_MODEL_OF[t].tenant_id == binding for t in _by_name(owned)))
         return
@@ -220,9 +233,9 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
 
 
 def _restricted_by_where(state: ORMExecuteState, owned: set[Table]) -> bool:
-    """Whether a WHERE on the owned tables restricts every row the statement reads or changes."""
+    """Whether a WHERE on the owned tables restricts every row a flat statement reads or changes."""
     if state.is_select:
-        return not state.is_relationship_load and _direct_owned(state.statement) == owned
+        return not state.is_relationship_load
     if state.is_update or state.is_delete:
         return owned == {state.statement.table._deannotate()}
     return False
