@@ -174,7 +174,8 @@ def _analyse(statement: Any) -> tuple[set[Table], set[Table], bool]:
     (no join, subquery or alias), so that every table it names is one of its FROM items."""
     owned: set[Table] = set()
     through_orm: set[Table] = set()
-    flat = not getattr(statement, "_setup_joins", ())
+    # ORM joins and loader options (eager loads) are not elements of the statement yet.
+    flat = not getattr(statement, "_setup_joins", ()) and not getattr(statement, "_with_options", ())
     for element in visitors.iterate(statement):
         annotations = element._annotations
         if annotations:
