@@ -126,3 +126,14 @@ async def test_changes_are_published_with_the_owners_tenant(platform, gateway, t
     assert (created["sequence"], updated["sequence"]) == (1, 2)
     assert updated["payload"]["status"] == "active" and updated["payload"]["budget"] == "99.9900"
     assert updated["payload"]["changed_fields"] == ["budget", "status"]
+
+
+async def test_a_retried_create_with_an_idempotency_key_makes_one_campaign_per_tenant(gateway, other):
+    key = {"Idempotency-Key": f"k-{uuid.uuid4()}"}
+    sent = body()
+    first = await gateway.post(CAMPAIGNS, json=sent, headers=key)
+    again = await gateway.post(CAMPAIGNS, json=sent, headers=key)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    theirs = await other.post(CAMPAIGNS, json=sent, headers=key)
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    assert (await other.get(f"{CAMPAIGNS}/{first.json()['id']}")).status_code == 404

@@ -6,15 +6,17 @@ from starlette.responses import Response
 
 from services.attribution.campaign import repository, service
 from services.attribution.campaign.schemas import CampaignCreate, CampaignRead, CampaignUpdate, Status
+from services.attribution.db import idempotency
 from shared.app import model_response
 from shared.db import ReadSession, Session
 from shared.errors import NotFound
+from shared.idempotency import IdempotentRoute
 from shared.identity import requires
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
 
 # Every route here is tenant-private (attribution/api.py marks them: shared.tenancy).
-router = APIRouter()
+router = APIRouter(route_class=IdempotentRoute)
 
 CampaignPage = PageOut[CampaignRead]
 
@@ -23,7 +25,7 @@ CampaignPage = PageOut[CampaignRead]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CampaignRead,
-    dependencies=[requires("attribution:write")],
+    dependencies=[requires("attribution:write"), idempotency.depends],
 )
 async def create_campaign(body: CampaignCreate, session: Session) -> CampaignRead:
     """Create a campaign, in `draft`. Only your workspace sees it."""
