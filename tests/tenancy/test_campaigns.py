@@ -37,7 +37,7 @@ def fields(response) -> list[str]:
 
 
 async def test_a_campaign_starts_as_a_draft_and_reads_back_exactly(gateway):
-    made = await make(gateway, currency="jpy", budget="1000000")
+    made = await make(gateway, currency="JPY", budget="1000000")
     assert made["status"] == "draft" and made["currency"] == "JPY"
     read = await gateway.get(f"{CAMPAIGNS}/{made['id']}")
     assert read.status_code == 200 and read.json() == made
@@ -48,6 +48,8 @@ async def test_a_campaign_starts_as_a_draft_and_reads_back_exactly(gateway):
     [
         ({"currency": "XYZ"}, "body.currency"),
         ({"currency": "EURO"}, "body.currency"),
+        ({"currency": "eur"}, "body.currency"),
+        ({"budget": 10}, "body.budget"),
         ({"budget": "-1"}, "body.budget"),
         ({"budget": "1.23456"}, "body.budget"),
         ({"budget": "lots"}, "body.budget"),
@@ -66,9 +68,16 @@ async def test_bad_campaigns_are_refused_naming_the_field(gateway, overrides, fi
 
 async def test_a_change_that_puts_the_end_before_the_start_is_refused(gateway):
     made = await make(gateway)
-    response = await gateway.patch(f"{CAMPAIGNS}/{made['id']}", json={"starts_on": "2027-04-02"})
-    assert response.status_code == 422 and fields(response) == ["body.ends_on"]
-    assert (await gateway.get(f"{CAMPAIGNS}/{made['id']}")).json() == made
+    url = f"{CAMPAIGNS}/{made['id']}"
+    # Against the stored end date: a conflict with the campaign's state.
+    conflict = await gateway.patch(url, json={"starts_on": "2027-04-02"})
+    assert conflict.status_code == 409 and fields(conflict) == ["body.starts_on"]
+    # Contradicting itself: an invalid body.
+    invalid = await gateway.patch(url, json={"starts_on": "2027-04-02", "ends_on": "2027-04-01"})
+    assert invalid.status_code == 422 and fields(invalid) == ["body.ends_on"]
+    assert (await gateway.get(url)).json() == made
+    moved = await gateway.patch(url, json={"starts_on": "2027-04-02", "ends_on": "2027-04-30"})
+    assert moved.status_code == 200 and moved.json()["ends_on"] == "2027-04-30"
 
 
 async def test_status_moves_only_along_the_lifecycle(gateway):

@@ -19,23 +19,31 @@ def _stripped(value: str) -> str:
     return value
 
 
-def _iso_4217(value: str) -> str:
-    """A current ISO 4217 code (pycountry's copy of the standard's list), upper-cased."""
-    code = value.upper()
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
-    return code
+# Every current ISO 4217 code, from pycountry's copy of the standard's list (Debian iso-codes).
+CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
 
+
+def _iso_4217(value: str) -> str:
+    if pycountry.currencies.get(alpha_3=value) is None or value != value.upper():
+        raise ValueError(f"{value!r} is not an ISO 4217 currency code (upper case, e.g. EUR)")
+    return value
+
+
+# A string, never a JSON number: money is not a float. Up to 14 digits before the point and 4
+# after (the column is NUMERIC(18, 4)), so a budget in any currency, minor units included.
+BUDGET_PATTERN = "^[0-9]{1,14}([.][0-9]{1,4})?$"
 
 Name = Annotated[PlainText, Field(min_length=1, max_length=NAME_LENGTH), AfterValidator(_stripped)]
 Currency = Annotated[
     str,
-    Field(min_length=3, max_length=3, pattern="^[A-Za-z]{3}$", description="ISO 4217 code, e.g. EUR."),
+    Field(description="ISO 4217 code, e.g. EUR.", json_schema_extra={"enum": CURRENCY_CODES}),
     AfterValidator(_iso_4217),
 ]
-# Up to 14 digits before the point and 4 after (the column is NUMERIC(18, 4)): a budget in any
-# currency, minor units included. A JSON number is taken too; a string keeps every digit.
-Budget = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
+Budget = Annotated[
+    str,
+    Field(pattern=BUDGET_PATTERN, description="A decimal string, at least 0, e.g. \"12500.50\".", examples=["12500.50"]),
+    AfterValidator(Decimal),
+]
 
 
 class CampaignCreate(BaseModel):

@@ -30,6 +30,23 @@ def _check_dates(campaign_starts, campaign_ends) -> None:
         raise Invalid("body.ends_on", f"must be on or after starts_on ({campaign_starts.isoformat()})")
 
 
+def _check_new_dates(campaign: Campaign, data: CampaignUpdate, changes: dict) -> None:
+    """Dates that contradict each other in the body are invalid (422); a date that contradicts
+    the campaign's other, stored date conflicts with its current state (409)."""
+    given = data.model_fields_set & {"starts_on", "ends_on"}
+    if given == {"starts_on", "ends_on"}:
+        _check_dates(data.starts_on, data.ends_on)
+        return
+    starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
+    if ends < starts:
+        field = next(iter(given))
+        other = "ends_on" if field == "starts_on" else "starts_on"
+        raise Conflict(
+            [{"field": f"body.{field}", "reason": f"the campaign's {other} is {getattr(campaign, other).isoformat()}; "
+              "change both dates together"}]
+        )
+
+
 async def _publish(session: AsyncSession, campaign: Campaign, event_type: str, changed: list[str]) -> None:
     payload = CampaignPayload(
         campaign_id=campaign.id,
@@ -76,7 +93,7 @@ async def update(session: AsyncSession, campaign_id: uuid.UUID, data: CampaignUp
         raise Conflict(
             [{"field": "body.status", "reason": f"a {campaign.status} campaign can move to {allowed}, not {changes['status']}"}]
         )
-    _check_dates(changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on))
+    _check_new_dates(campaign, data, changes)
     for key, value in changes.items():
         setattr(campaign, key, value)
     await session.flush()
