@@ -34,7 +34,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from sqlalchemy import Select, Table, TextualSelect, bindparam, event, inspect
+from sqlalchemy import Select, Table, TextClause, TextualSelect, bindparam, event, inspect
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, with_loader_criteria
@@ -205,6 +205,9 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     # was filtered. Relationship loads are filtered like any other statement.
     if state.is_column_load or not OWNED_TABLES:
         return
+    if isinstance(state.statement, TextClause | TextualSelect):
+        _check_text(state)
+        return
     owned, through_orm, flat = _analyse(state.statement)
     if not owned:
         return
@@ -231,6 +234,20 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(
         with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant, include_aliases=True)
     )
+
+
+def _named_owned_tables(sql: str) -> list[str]:
+    """Tenant-owned tables whose name appears in SQL text (conservatively: any mention)."""
+    sql = sql.lower()
+    return [t.fullname for t in OWNED_TABLES if t.name.lower() in sql]
+
+
+def _check_text(state: ORMExecuteState) -> None:
+    """SQL text cannot be filtered: on a tenant-owned table it runs only across tenants."""
+    statement = state.statement
+    named = _named_owned_tables(str(statement.element if isinstance(statement, TextualSelect) else statement))
+    if named and not isinstance(state.session.info.get(TENANT_KEY), AcrossTenants):
+        raise TenantIsolationError(f"SQL text on {', '.join(named)} cannot be restricted to a tenant; use select()")
 
 
 def _restricted_by_where(state: ORMExecuteState, owned: set[Table]) -> bool:
@@ -330,8 +347,7 @@ def restrict_statement(query: Select | TextualSelect) -> tuple[Select | TextualS
     rows), and SQL text naming one (nothing in it can be checked): use `Session` for those.
     """
     if isinstance(query, TextualSelect):
-        sql = str(query.element).lower()
-        named = [t.name for t in OWNED_TABLES if t.name.lower() in sql]
+        named = _named_owned_tables(str(query.element))
         if named:
             raise TenantIsolationError(f"SQL text cannot be restricted to a tenant; build {named} queries with select()")
         return query, False

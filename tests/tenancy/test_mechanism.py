@@ -66,6 +66,17 @@ async def test_an_unbound_session_refuses_every_statement_on_a_tenant_owned_tabl
             session.add(Shortlist(name=new_name()))
 
 
+async def test_sql_text_on_a_tenant_owned_table_runs_only_across_tenants(engine, lists):
+    statement = text("select count(*) from discovery.shortlists")
+    async with make_sessionmaker(engine)() as session, session.begin():
+        tenancy.bind_tenant(session, A)
+        with pytest.raises(TenantIsolationError):
+            await session.execute(statement)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        tenancy.across_tenants(session, "the test counts every tenant's rows")
+        assert (await session.execute(statement)).scalar() >= 2
+
+
 async def test_an_unbound_session_still_reads_the_shared_catalogue(engine):
     async with make_sessionmaker(engine)() as session, session.begin():
         assert (await session.execute(select(func.count()).select_from(Creator))).scalar() >= 0
