@@ -5,6 +5,9 @@ Two request dependencies: `Session`, one transaction committed before the respon
 (every endpoint that writes, and reads that need several statements to see one snapshot), and
 `ReadSession`, for reads: no BEGIN/COMMIT around them (each statement is atomic in its own
 implicit transaction) and refused writes. See docs/decisions/0011-read-path.md.
+
+Both come bound to the tenant of the request's verified identity (shared.tenancy): statements on
+tenant-owned tables are filtered by it, on either path. See docs/decisions/0013-tenant-isolation.md.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -20,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, UOWTransaction
 from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.util import greenlet_spawn
+
+from shared import tenancy
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -130,7 +135,10 @@ async def database_ready(engine: AsyncEngine) -> bool:
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request owns the transaction: commit when the endpoint returns, roll back if it raises."""
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    tenant = tenancy.request_tenant(request)
     async with sessionmaker() as session, session.begin():
+        if tenant is not None:
+            tenancy.bind_tenant(session, tenant)
         yield session
 
 
@@ -167,10 +175,12 @@ class ReadStatement:
     statement (`.limit(1)`, `== "x"`) are its defaults; a request's parameters override them.
 
     Only SELECTs: a ReadSession must not write (see `Reads`). `query` is the SQLAlchemy
-    statement itself, for `Session` (`rows()` runs it there with the same parameters).
+    statement itself, for `Session` (`rows()` runs it there with the same parameters, and the
+    ORM filter of shared.tenancy restricts it). The SQL run on the raw driver is restricted when
+    compiled: `tenant_scoped` statements read only the bound tenant's rows (`Reads.fetch`).
     """
 
-    __slots__ = ("query", "entity", "_sql", "_names", "_defaults", "_processors")
+    __slots__ = ("query", "entity", "tenant_scoped", "_sql", "_names", "_defaults", "_processors")
 
     def __init__(self, query: Select | TextualSelect):
         if not isinstance(query, Select | TextualSelect):
@@ -180,10 +190,11 @@ class ReadStatement:
         descriptions = query.column_descriptions if isinstance(query, Select) else []
         self.entity = len(descriptions) == 1 and descriptions[0]["expr"] is descriptions[0]["entity"]
         # Now, not on first use: a statement that cannot be a ReadStatement fails where it is built.
-        self._compile()
+        restricted, self.tenant_scoped = tenancy.restrict_statement(query)
+        self._compile(restricted)
 
-    def _compile(self) -> None:
-        compiled = self.query.compile(dialect=_DIALECT)
+    def _compile(self, query: Select | TextualSelect) -> None:
+        compiled = query.compile(dialect=_DIALECT)
         if compiled.literal_execute_params or compiled.post_compile_params:
             # An expanding IN (or a literal_execute parameter) renders differently per call.
             raise ValueError("a ReadStatement cannot hold expanding or literal-execute parameters; use execute()")
@@ -248,8 +259,17 @@ class Reads:
     def __init__(self, engine: AsyncEngine):
         self._engine = engine
         self._sessionmaker = make_read_sessionmaker(engine)
+        self._tenant: tenancy.Binding = None
+
+    def for_tenant(self, tenant: tenancy.Binding) -> "Reads":
+        """The same reads bound to `tenant` (shared.tenancy): a copy sharing the pool, one per request."""
+        bound = object.__new__(Reads)
+        bound._engine, bound._sessionmaker, bound._tenant = self._engine, self._sessionmaker, tenant
+        return bound
 
     async def fetch(self, statement: ReadStatement, /, **params: Any) -> list[Row]:
+        if statement.tenant_scoped:
+            params[tenancy.TENANT_PARAM] = tenancy.raw_tenant(self._tenant)
         sql, values = statement.sql_and_values(params)
         try:
             return await self._fetch_once(sql, values)
@@ -276,7 +296,7 @@ class Reads:
             return await self._once(call)
 
     async def _once(self, call: Callable[[AsyncSession], Awaitable[R]]) -> R:
-        async with self._sessionmaker() as session:
+        async with self._sessionmaker(info={tenancy.TENANT_KEY: self._tenant}) as session:
             return await call(session)
 
     async def execute(self, statement: Executable, params=None, **kwargs) -> Result:
@@ -312,7 +332,9 @@ async def rows(session: AsyncSession | Reads, statement: ReadStatement, /, **par
 
 
 async def _request_reads(request: Request) -> Reads:
-    return request.app.state.reads
+    reads: Reads = request.app.state.reads
+    tenant = tenancy.request_tenant(request)
+    return reads if tenant is None else reads.for_tenant(tenant)
 
 
 # For endpoints that only read: each statement runs in its own implicit transaction (atomic,

@@ -1,6 +1,12 @@
-"""The whole attribution URL map. Campaigns, links, webhooks and reports arrive with the
-attribution issue; the skeleton serves only the operational endpoints every service has."""
+"""The whole attribution URL map. Campaigns first; links, codes, webhooks and reports arrive
+with the attribution issue."""
 
 from fastapi import APIRouter
 
+from services.attribution.campaign.endpoints import router as campaigns
+from shared.tenancy import mark_tenant_private
+
 router = APIRouter()
+# mark_tenant_private: every route of a package that owns tenant-private tables is marked in
+# OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
+router.include_router(mark_tenant_private(campaigns), prefix="/campaigns", tags=["campaigns"])

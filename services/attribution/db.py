@@ -1,4 +1,5 @@
 from shared.db import make_base
+from shared.idempotency import Idempotency, idempotency_table
 from shared.messaging.outbox import Outbox, messaging_tables
 
 SCHEMA = "attribution"
@@ -7,3 +8,5 @@ SERVICE = "attribution"
 Base = make_base(SCHEMA)
 OutboxMessage, ProcessedEvent = messaging_tables(Base)
 outbox = Outbox(OutboxMessage, producer=SERVICE)
+IdempotencyKey = idempotency_table(Base)
+idempotency = Idempotency(IdempotencyKey)

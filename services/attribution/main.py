@@ -4,13 +4,15 @@ from fastapi import FastAPI
 
 from services.attribution import api
 from services.attribution.config import AttributionSettings, get_settings
-from services.attribution.db import SERVICE, OutboxMessage
+from services.attribution.db import SERVICE, OutboxMessage, idempotency
 from shared.app import ServiceContext, create_service_app, outbox_relay
+from shared.idempotency import IdempotencyKeyPruner
 
 
 def workers(ctx: ServiceContext):
     return [
         outbox_relay(ctx, OutboxMessage),
+        IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
     ]
 
 

@@ -3,6 +3,11 @@
 from fastapi import APIRouter
 
 from services.discovery.creator.endpoints import router as creators
+from services.discovery.shortlist.endpoints import router as shortlists
+from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
-router.include_router(creators, prefix="/creators", tags=["creators"])
+# mark_tenant_private: every route of a package that owns tenant-private tables is marked in
+# OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
+router.include_router(mark_tenant_private(creators), prefix="/creators", tags=["creators"])
+router.include_router(mark_tenant_private(shortlists), prefix="/shortlists", tags=["shortlists"])

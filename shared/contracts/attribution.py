@@ -1,9 +1,14 @@
-"""Contracts produced by attribution (topics attribution.click.v1, .conversion.v1, .performance.v1).
+"""Contracts produced by attribution (topics attribution.click.v1, .conversion.v1, .performance.v1,
+.campaign.v1).
 
-Money is integer minor units with an ISO 4217 currency code, never floats.
+Money is integer minor units, or a decimal string (a campaign budget), with an ISO 4217 currency
+code; never floats.
 """
 
 import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -44,3 +49,21 @@ class CreatorPerformanceUpdated(BaseModel):
     commission_minor: int
     currency: Currency = Field(pattern=r"^[A-Z]{3}$")
     as_of: AwareDatetime
+
+
+CampaignStatus = Literal["draft", "active", "paused", "ended"]
+
+
+class CampaignPayload(BaseModel):
+    """A campaign as it stands after the change (topic attribution.campaign.v1). Tenant-private:
+    the envelope's tenant_id names its owner, and a consumer keeps it on whatever it derives."""
+
+    campaign_id: uuid.UUID
+    name: str
+    brand: str
+    starts_on: date
+    ends_on: date
+    budget: Decimal = Field(ge=0, description="In `currency`, as a decimal string (never a float).")
+    currency: Currency = Field(pattern=r"^[A-Z]{3}$")
+    status: CampaignStatus
+    changed_fields: list[str] = Field(default_factory=list, description="Fields changed by this event.")

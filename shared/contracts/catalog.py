@@ -66,6 +66,14 @@ CATALOG: tuple[Topic, ...] = (
         consumers=("discovery",),
     ),
     Topic(
+        name="attribution.campaign.v1",
+        producer="attribution",
+        aggregate="campaign",
+        description="Campaigns created or changed (tenant-private: the envelope's tenant_id is the owner).",
+        events={"CampaignCreated": attribution.CampaignPayload, "CampaignUpdated": attribution.CampaignPayload},
+        partitions=6,
+    ),
+    Topic(
         name="attribution.click.v1",
         producer="attribution",
         aggregate="tracked link",

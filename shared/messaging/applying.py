@@ -1,6 +1,11 @@
 """Applying envelopes inside one transaction: claim their processed-event records with one
-INSERT, then run each newly claimed event's handler in order, under its correlation id. The
-batch path and the one-record path both come through here.
+INSERT, then run each newly claimed event's handler in order, under its correlation id and its
+tenant. The batch path and the one-record path both come through here.
+
+The tenant: while a handler runs, the session is bound to its envelope's `tenant_id`
+(shared.tenancy), so what it stores in a tenant-owned table belongs to the event's tenant and
+what it reads is that tenant's; an event of no tenant (the shared catalogue's) touches no
+tenant-owned table. A consumer never has to copy the tenant by hand, and cannot forget it.
 """
 
 import contextlib
@@ -10,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared import tenancy
 from shared.contracts.envelope import Envelope
 from shared.messaging.failures import DatabaseUnavailable
 from shared.messaging.processed import ProcessedEvents
@@ -45,7 +51,8 @@ async def apply_events(
         claimed.discard(envelope.event_id)  # a second copy in the same call is a duplicate
         token = set_correlation_id(envelope.correlation_id)
         try:
-            await router.handler(topic, envelope.event_type)(session, envelope)
+            with tenancy.acting_for(session, envelope.tenant_id):
+                await router.handler(topic, envelope.event_type)(session, envelope)
         finally:
             reset_correlation_id(token)
         outcomes.append(PROCESSED)

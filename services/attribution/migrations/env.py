@@ -1,3 +1,4 @@
+from services.attribution.campaign import models  # noqa: F401  (registers the tables)
 from services.attribution.db import Base
 from shared.migrations import run_env
 

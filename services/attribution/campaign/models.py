@@ -1,0 +1,37 @@
+"""Campaigns: what a tenant runs with creators. Private to that tenant (shared.tenancy)."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, DateTime, Index, Numeric, String, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.attribution.db import Base
+from shared.tenancy import TenantOwned
+
+
+class Campaign(TenantOwned, Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="ends_on_or_after_start"),
+        CheckConstraint("budget >= 0", name="budget_not_negative"),
+        CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status_known"),
+        # The tenant's list, oldest first, alone and by status.
+        Index("ix_attribution_campaigns_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
+        Index("ix_attribution_campaigns_tenant_id_status_created_at_id", "tenant_id", "status", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    brand: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    budget: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    currency: Mapped[str] = mapped_column(String(3), comment="ISO 4217 code.")
+    status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

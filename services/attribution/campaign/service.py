@@ -1,0 +1,102 @@
+"""Campaign rules: dates in order, a budget in a real currency, a status that only moves
+forward along the lifecycle, and every change published (attribution.campaign.v1) through the
+outbox with the owning tenant on the envelope."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.attribution.campaign import repository
+from services.attribution.campaign.models import Campaign
+from services.attribution.campaign.schemas import CampaignCreate, CampaignUpdate
+from services.attribution.db import SERVICE, outbox
+from shared.contracts.attribution import CampaignPayload
+from shared.contracts.envelope import new_envelope
+from shared.errors import Conflict, Invalid, NotFound
+
+TOPIC = "attribution.campaign.v1"
+
+# The lifecycle: where each status may go next. `ended` is final.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "draft": frozenset({"active"}),
+    "active": frozenset({"paused", "ended"}),
+    "paused": frozenset({"active", "ended"}),
+    "ended": frozenset(),
+}
+
+
+def _check_dates(campaign_starts, campaign_ends) -> None:
+    if campaign_ends < campaign_starts:
+        raise Invalid("body.ends_on", f"must be on or after starts_on ({campaign_starts.isoformat()})")
+
+
+def _check_new_dates(campaign: Campaign, data: CampaignUpdate, changes: dict) -> None:
+    """Dates that contradict each other in the body are invalid (422); a date that contradicts
+    the campaign's other, stored date conflicts with its current state (409)."""
+    given = data.model_fields_set & {"starts_on", "ends_on"}
+    if given == {"starts_on", "ends_on"}:
+        _check_dates(data.starts_on, data.ends_on)
+        return
+    starts, ends = changes.get("starts_on", campaign.starts_on), changes.get("ends_on", campaign.ends_on)
+    if ends < starts:
+        field = next(iter(given))
+        other = "ends_on" if field == "starts_on" else "starts_on"
+        raise Conflict(
+            [{"field": f"body.{field}", "reason": f"the campaign's {other} is {getattr(campaign, other).isoformat()}; "
+              "change both dates together"}]
+        )
+
+
+async def _publish(session: AsyncSession, campaign: Campaign, event_type: str, changed: list[str]) -> None:
+    payload = CampaignPayload(
+        campaign_id=campaign.id,
+        name=campaign.name,
+        brand=campaign.brand,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        budget=campaign.budget,
+        currency=campaign.currency,
+        status=campaign.status,
+        changed_fields=changed,
+    )
+    event = new_envelope(
+        event_type=event_type,
+        producer=SERVICE,
+        aggregate_id=str(campaign.id),
+        tenant_id=campaign.tenant_id,
+        payload=payload,
+    )
+    await outbox.add(session, TOPIC, event)
+
+
+async def create(session: AsyncSession, data: CampaignCreate) -> Campaign:
+    _check_dates(data.starts_on, data.ends_on)
+    campaign = Campaign(id=uuid.uuid4(), status="draft", **data.model_dump())
+    session.add(campaign)  # shared.tenancy stamps the caller's tenant
+    await session.flush()
+    await session.refresh(campaign)
+    await _publish(session, campaign, "CampaignCreated", sorted(data.model_dump()))
+    return campaign
+
+
+async def update(session: AsyncSession, campaign_id: uuid.UUID, data: CampaignUpdate) -> Campaign:
+    campaign = await repository.get(session, campaign_id, for_update=True)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist")
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(campaign, k) != v}
+    if not changes:
+        return campaign
+    if campaign.status == "ended":
+        raise Conflict([{"field": "body", "reason": "an ended campaign cannot change"}])
+    if "status" in changes and changes["status"] not in TRANSITIONS[campaign.status]:
+        allowed = ", ".join(sorted(TRANSITIONS[campaign.status])) or "nothing"
+        raise Conflict(
+            [{"field": "body.status", "reason": f"a {campaign.status} campaign can move to {allowed}, not {changes['status']}"}]
+        )
+    _check_new_dates(campaign, data, changes)
+    for key, value in changes.items():
+        setattr(campaign, key, value)
+    await session.flush()
+    await session.refresh(campaign)
+    await _publish(session, campaign, "CampaignUpdated", sorted(changes))
+    return campaign

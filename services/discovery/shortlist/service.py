@@ -1,0 +1,96 @@
+"""Shortlist rules: one name per tenant, creators only from the shared catalogue, an entry per
+creator per shortlist. The tenant is never a parameter here: the session carries it."""
+
+import uuid
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.discovery.creator import repository as creators
+from services.discovery.shortlist import repository
+from services.discovery.shortlist.models import Shortlist, ShortlistEntry
+from services.discovery.shortlist.schemas import EntryPut, ShortlistCreate, ShortlistUpdate
+from shared.db import utcnow
+from shared.errors import Conflict, Invalid, NotFound
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict([{"field": "body.name", "reason": f"you already have a shortlist named {name!r}"}])
+
+
+def not_found(shortlist_id: uuid.UUID) -> NotFound:
+    return NotFound(f"shortlist {shortlist_id} does not exist")
+
+
+async def create(session: AsyncSession, data: ShortlistCreate) -> Shortlist:
+    if await repository.find_by_name(session, data.name):
+        raise _name_taken(data.name)
+    shortlist = Shortlist(id=uuid.uuid4(), **data.model_dump())
+    session.add(shortlist)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent create took the name
+        raise _name_taken(data.name) from exc
+    await session.refresh(shortlist)
+    return shortlist
+
+
+async def owned(session: AsyncSession, shortlist_id: uuid.UUID) -> Shortlist:
+    """The caller's shortlist, locked for the rest of the transaction, or 404."""
+    shortlist = await repository.get(session, shortlist_id, for_update=True)
+    if shortlist is None:
+        raise not_found(shortlist_id)
+    return shortlist
+
+
+async def update(session: AsyncSession, shortlist_id: uuid.UUID, data: ShortlistUpdate) -> Shortlist:
+    shortlist = await owned(session, shortlist_id)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(shortlist, k) != v}
+    if not changes:
+        return shortlist
+    if "name" in changes and await repository.find_by_name(session, changes["name"]):
+        raise _name_taken(changes["name"])
+    for key, value in changes.items():
+        setattr(shortlist, key, value)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _name_taken(changes["name"]) from exc
+    await session.refresh(shortlist)
+    return shortlist
+
+
+async def delete(session: AsyncSession, shortlist_id: uuid.UUID) -> None:
+    """The shortlist and its entries (the foreign key cascades)."""
+    await session.delete(await owned(session, shortlist_id))
+
+
+async def put_entry(
+    session: AsyncSession, shortlist_id: uuid.UUID, creator_id: uuid.UUID, data: EntryPut
+) -> tuple[ShortlistEntry, object, bool]:
+    """Add the creator with `data`, or replace its note and tags: (entry, creator, created).
+
+    The shortlist's row lock orders concurrent PUTs of one shortlist, so the read-then-insert
+    below cannot race into a duplicate key."""
+    await owned(session, shortlist_id)
+    creator = await creators.get(session, creator_id)
+    if creator is None:
+        raise Invalid("path.creator_id", f"creator {creator_id} is not in the index")
+    found = await repository.entry(session, shortlist_id, creator_id)
+    created = found is None
+    if created:
+        found = ShortlistEntry(shortlist_id=shortlist_id, creator_id=creator_id, note=data.note, tags=data.tags)
+        session.add(found)
+    elif (found.note, list(found.tags)) != (data.note, data.tags):
+        found.note, found.tags, found.updated_at = data.note, data.tags, utcnow()
+    await session.flush()
+    await session.refresh(found)
+    return found, creator, created
+
+
+async def remove_entry(session: AsyncSession, shortlist_id: uuid.UUID, creator_id: uuid.UUID) -> None:
+    await owned(session, shortlist_id)
+    found = await repository.entry(session, shortlist_id, creator_id)
+    if found is None:
+        raise NotFound(f"creator {creator_id} is not on shortlist {shortlist_id}")
+    await session.delete(found)

@@ -1,0 +1,155 @@
+"""The cross-tenant matrix, generated from the gateway's merged OpenAPI document: every
+operation marked `x-tenant-private` is called with a second tenant's key against the first
+tenant's objects. Each answers 404 (the same 404 as for an id nobody has), lists never show the
+first tenant's rows, and nothing of the first tenant's changes.
+
+A route is marked because its domain package owns a TenantOwned table (shared.tenancy
+.mark_tenant_private); `test_every_route_of_a_tenant_owning_package_is_marked` fails if a
+service includes such a router without marking it, and the matrix fails if it meets a path
+parameter it has no object for: a new tenant-private route cannot be left out.
+"""
+
+import re
+import uuid
+from importlib import import_module
+
+import pytest
+from fastapi.routing import APIRoute
+
+from shared import tenancy
+from tests.tenancy.conftest import new_name
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+PRIVATE = tenancy.TENANT_PRIVATE
+PARAMETER = re.compile(r"{(\w+)}")
+SERVICES = ("discovery", "audit", "attribution")
+
+
+async def objects_of(client, creator: dict) -> dict[str, str]:
+    """One object of each tenant-private resource, by the path parameter that names it."""
+    shortlist = (await client.post("/v1/discovery/shortlists", json={"name": new_name("matrix")})).json()
+    entry = await client.put(
+        f"/v1/discovery/shortlists/{shortlist['id']}/creators/{creator['id']}", json={"note": "mine", "tags": ["a"]}
+    )
+    assert entry.status_code == 201, entry.text
+    campaign = await client.post(
+        "/v1/attribution/campaigns",
+        json={"name": new_name("matrix"), "brand": "A", "starts_on": "2027-01-01", "ends_on": "2027-01-31",
+              "budget": "10", "currency": "EUR"},
+    )
+    assert campaign.status_code == 201, campaign.text
+    return {"shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"]}
+
+
+def private_operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and operation.get(PRIVATE)
+    ]
+
+
+def _resolve(document: dict, schema: dict) -> dict:
+    ref = schema.get("$ref")
+    return _resolve(document, document["components"]["schemas"][ref.rsplit("/", 1)[1]]) if ref else schema
+
+
+def hostile_body(document: dict, operation: dict) -> dict | None:
+    """A body that would change something if it got through: every free-text field set."""
+    if "requestBody" not in operation:
+        return None
+    schema = _resolve(document, operation["requestBody"]["content"]["application/json"]["schema"])
+    body = {}
+    for name, prop in schema.get("properties", {}).items():
+        value = "written by another tenant"
+        if prop.get("type") != "string" or "format" in prop or "enum" in prop:
+            continue
+        if len(value) > prop.get("maxLength", 10**6) or (prop.get("pattern") and not re.search(prop["pattern"], value)):
+            continue
+        body[name] = value
+    return body
+
+
+def _masked(text: str, values: dict[str, str], names: list[str]) -> str:
+    for name in names:
+        text = text.replace(values[name], f"<{name}>")
+    return text
+
+
+async def state_of(client, document: dict, ids: dict[str, str]) -> dict[str, object]:
+    """What the owner reads of its objects: every tenant-private GET with path parameters."""
+    seen = {}
+    for method, path, _ in private_operations(document):
+        if method == "GET" and PARAMETER.search(path):
+            response = await client.get(path.format(**ids))
+            assert response.status_code == 200, (path, response.text)
+            seen[path] = response.json()
+    return seen
+
+
+async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gateway, other, creator):
+    document = (await gateway.get("/openapi.json")).json()
+    operations = private_operations(document)
+    assert {path for _, path, _ in operations} >= {"/v1/discovery/shortlists/{shortlist_id}", "/v1/attribution/campaigns/{campaign_id}"}
+    ids = await objects_of(gateway, creator)
+    before = await state_of(gateway, document, ids)
+    walked = []
+    for method, path, operation in operations:
+        names = PARAMETER.findall(path)
+        if not names:
+            if method == "GET":  # a list: the owner's rows are in it, and only for the owner
+                item_keys = {PARAMETER.findall(p)[0] for _, p, _ in operations if p.startswith(path + "/{")}
+                theirs = await other.get(path, params={"limit": 200})
+                mine = await gateway.get(path, params={"limit": 200})
+                assert theirs.status_code == mine.status_code == 200, (path, theirs.text)
+                for key in item_keys:
+                    assert ids[key] in mine.text, f"{path}: the owner's {key} is not in its own list"
+                    assert ids[key] not in theirs.text, f"{path} shows another tenant's {key}"
+                walked.append((method, path))
+            continue  # a create makes the caller's own object
+        missing = [name for name in names if name not in ids]
+        assert not missing, f"{method} {path}: add an object for {missing} to objects_of()"
+        body = hostile_body(document, operation)
+        guesses = {name: str(uuid.uuid4()) for name in names}
+        leaked = await other.request(method, path.format(**ids), json=body)
+        guessed = await other.request(method, path.format(**guesses), json=body)
+        assert leaked.status_code == 404, f"{method} {path} answered {leaked.status_code} to another tenant: {leaked.text}"
+        # Word for word the answer for ids nobody has: nothing tells the other tenant the id exists.
+        assert _masked(leaked.text, ids, names) == _masked(guessed.text, guesses, names), (leaked.text, guessed.text)
+        walked.append((method, path))
+    assert await state_of(gateway, document, ids) == before
+    # Every marked operation except creates was walked.
+    assert len(walked) == len([o for o in operations if o[0] != "POST" or PARAMETER.search(o[1])])
+
+
+async def test_the_matrix_would_see_a_leak(gateway, creator):
+    """The owner itself gets 2xx where the other tenant got 404: the matrix can fail."""
+    document = (await gateway.get("/openapi.json")).json()
+    ids = await objects_of(gateway, creator)
+    for method, path, _ in private_operations(document):
+        if method == "GET" and PARAMETER.search(path):
+            assert (await gateway.get(path.format(**ids))).status_code == 200
+
+
+def _app(service: str):
+    config = import_module(f"services.{service}.config")
+    settings_class = next(v for k, v in vars(config).items() if k.endswith("Settings") and k != "ServiceSettings")
+    main = import_module(f"services.{service}.main")
+    return main.create_app(settings_class(database_url="postgresql+asyncpg://unused/unused"))
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_every_route_of_a_tenant_owning_package_is_marked(service):
+    app = _app(service)
+    document = app.openapi()
+    unmarked = []
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        if tenancy._owns_tenant_tables(route.endpoint.__module__):
+            for method in route.methods - {"HEAD", "OPTIONS"}:
+                if not document["paths"][route.path][method.lower()].get(PRIVATE):
+                    unmarked.append(f"{method} {route.path}")
+    assert not unmarked, f"routes on tenant-owned tables without {PRIVATE} (use shared.tenancy.mark_tenant_private): {unmarked}"
