@@ -1,6 +1,7 @@
 """Field types for API input: what PostgreSQL would otherwise reject with a 500, and JSON
 Schema's meaning of the types the OpenAPI document publishes."""
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
@@ -37,3 +38,14 @@ def _integral_number(value: object) -> object:
 # comes near 10**12.
 # The bounds sit before the BeforeValidator so pydantic still publishes them as minimum/maximum.
 Count = Annotated[int, Strict(), Field(ge=0, le=10**12), BeforeValidator(_integral_number)]
+
+
+def _date_text(value: object) -> object:
+    # JSON Schema's `format: date` is a string; pydantic would also take 0 (the epoch) or 1.7e9.
+    if isinstance(value, (int, float)):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+# A calendar day as JSON carries it: "2027-03-31", never a number.
+IsoDate = Annotated[date, BeforeValidator(_date_text)]

@@ -24,7 +24,12 @@ def accepts(adapter: TypeAdapter, value: str) -> bool:
     return True
 
 
-@given(EDGY_TEXT)
+# A lone surrogate (JSON "\ud800") is refused by PlainText but no JSON Schema pattern can say so
+# (ECMA 262 without the u flag matches UTF-16 code units): drawn for neither rule.
+NO_SURROGATES = EDGY_TEXT.filter(lambda v: not any(0xD800 <= ord(c) <= 0xDFFF for c in v))
+
+
+@given(NO_SURROGATES)
 def test_handle_pattern_and_handle_validation_agree(value):
     assert accepts(HANDLE, value) == bool(re.fullmatch(HANDLE_PATTERN, value) and 1 <= len(value) <= 100)
 
@@ -34,6 +39,6 @@ def test_every_handle_the_pattern_allows_is_accepted(value):
     assert accepts(HANDLE, value)
 
 
-@given(EDGY_TEXT.filter(lambda v: not any(0xD800 <= ord(c) <= 0xDFFF for c in v)))
+@given(NO_SURROGATES)
 def test_plain_text_pattern_and_validation_agree(value):
     assert accepts(PLAIN, value) == bool(re.fullmatch(NO_CONTROL_CHARACTERS, value))

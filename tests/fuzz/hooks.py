@@ -14,10 +14,23 @@ def filter_case(context, case) -> bool:
     The fuzzer reuses ids seen in responses, null ones too (`audit.audit_id` of a creator never
     audited), and sends a null path id as the text "null" while calling the case valid.
     """
+    if _dates_out_of_order(case):
+        return False
     if case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
         return True
     drawn = {d.parameter_name for d in case.meta.pool_draws if d.location == ParameterLocation.PATH.value}
     return not any(case.path_parameters.get(name) in (None, "null") for name in drawn)
+
+
+def _dates_out_of_order(case) -> bool:
+    """A case meant to be valid whose body ends before it starts (a campaign's `ends_on` before its
+    `starts_on`): each date is valid alone, and JSON Schema cannot relate two fields, so the API's
+    422 naming `body.ends_on` is right and the case was not valid after all."""
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY):
+        return False
+    body = case.body if isinstance(case.body, dict) else {}
+    starts, ends = body.get("starts_on"), body.get("ends_on")
+    return isinstance(starts, str) and isinstance(ends, str) and ends < starts
 
 
 @schemathesis.hook

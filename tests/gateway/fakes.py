@@ -116,6 +116,10 @@ def gateway_settings(platform, **overrides) -> GatewaySettings:
         "audit_url": platform.s.url("audit"),
         "attribution_url": platform.s.url("attribution"),
         "gateway_operator_port": 0,
+        # Out of the way like the suite's own gateway (tests/conftest.py SERVICE_ENV): tests of the
+        # limits pass their own.
+        "gateway_rate_limits": {"standard": {"rate": 100000, "burst": 100000}},
+        "gateway_address_rate_limit": {"rate": 100000, "burst": 100000},
     }
     return GatewaySettings(**(values | overrides))
 

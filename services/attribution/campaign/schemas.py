@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from shared.validation import PlainText
+from shared.validation import IsoDate, PlainText
 
 Status = Literal["draft", "active", "paused", "ended"]
 NAME_LENGTH = 200
@@ -51,8 +51,8 @@ class CampaignCreate(BaseModel):
 
     name: Name
     brand: Name
-    starts_on: date
-    ends_on: date = Field(description="On or after starts_on.")
+    starts_on: IsoDate
+    ends_on: IsoDate = Field(description="On or after starts_on.")
     budget: Budget
     currency: Currency
 
@@ -69,8 +69,8 @@ class CampaignUpdate(BaseModel):
 
     name: Name = None
     brand: Name = None
-    starts_on: date = None
-    ends_on: date = None
+    starts_on: IsoDate = None
+    ends_on: IsoDate = None
     budget: Budget = None
     currency: Currency = None
     status: Status = Field(
