@@ -14,7 +14,8 @@ from services.gateway.identity.authenticator import Authenticator
 from services.gateway.identity.edge import Authenticate
 from services.gateway.identity.store import KeyStore
 from services.gateway.operator import PublicOnly, operator_listener
-from services.gateway.proxy.upstream import make_client
+from services.gateway.proxy.edge import Proxy
+from services.gateway.proxy.upstream import UpstreamPool, make_client
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
 from shared.app import create_service_app
@@ -36,9 +37,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # itself is worth; its warnings stay.
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        # One pooled client for every upstream: connections are reused across requests.
+        # One pool for every upstream: connections are reused across requests. The httpx client
+        # is the merged reference's; proxied requests go through the pool.
         async with (
             make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
+            UpstreamPool(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as upstreams,
             operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
             as operator_port,
         ):
@@ -49,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             stop = asyncio.Event()
             poller = asyncio.create_task(keys.run(stop))
             app.state.http = client
+            app.state.upstreams = upstreams
             app.state.routes = route_table(settings)
             app.state.reference = MergedSpecCache(
                 settings.openapi_cache_seconds,
@@ -69,7 +73,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        edge=[Authenticate],
+        # Proxy last: it answers /v1/<service>/... itself, after every other edge layer ran.
+        edge=[Authenticate, Proxy],
     )
     app.add_middleware(PublicOnly)
     return app

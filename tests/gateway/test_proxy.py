@@ -4,7 +4,6 @@ import asyncio
 import socket
 
 import httpx
-from starlette.requests import Request
 import pytest
 import pytest_asyncio
 
@@ -51,9 +50,9 @@ async def test_client_forwarded_for_and_connection_listed_headers_are_not_forwar
     scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"",
              "headers": [(b"x-forwarded-for", b"6.6.6.6"), (b"connection", b"x-secret"), (b"x-secret", b"1"),
                          (b"host", b"gw")], "client": ("10.1.2.3", 5555), "scheme": "http", "server": ("gw", 80)}
-    headers = dict(request_headers(Request(scope)))
-    assert headers[b"x-forwarded-for"] == b"10.1.2.3"
-    assert b"x-secret" not in headers
+    headers = dict(request_headers(scope))
+    assert headers["x-forwarded-for"] == "10.1.2.3"
+    assert "x-secret" not in headers
 
 
 async def test_upstream_validation_error_passes_through_with_the_field_named(gateway):
