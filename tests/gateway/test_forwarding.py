@@ -73,6 +73,15 @@ async def test_the_upstream_gets_no_header_the_client_did_not_send(platform, ten
     assert seen["x-client"] == "1"
 
 
+async def test_a_utf8_header_value_reaches_the_upstream_byte_for_byte(platform, tenant):
+    async with FakeUpstream() as upstream:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
+            response = await client.get("/v1/discovery/anything", headers={"X-Note": "café".encode()})
+    assert response.status_code == 200
+    # The fake upstream reads header bytes as latin-1: the UTF-8 bytes of "café", unchanged.
+    assert upstream.received[0].headers["x-note"] == "café".encode().decode("latin-1")
+
+
 async def test_a_proxy_in_the_environment_is_not_used_for_upstream_calls(platform, tenant, monkeypatch):
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)

@@ -1,11 +1,13 @@
 """Which headers cross the gateway, in each direction, and what it writes itself."""
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.types import Scope
 
 from services.gateway.routes import Route
+from shared.errors import Invalid
 from shared.identity import IDENTITY_HEADER
 from shared.observability import CORRELATION_HEADER, current_correlation_id
 
@@ -28,6 +30,10 @@ _DROPPED = HOP_BY_HOP | GATEWAY_OWNED_REQUEST
 _DROPPED_RESPONSE = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE
 
 
+# Control characters other than HTAB: the upstream client refuses to write them (header injection).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _connection_listed(value: str) -> set[str]:
     return {t.strip().lower() for t in value.split(",") if t.strip()}
 
@@ -35,7 +41,7 @@ def _connection_listed(value: str) -> set[str]:
 def request_headers(scope: Scope) -> list[tuple[str, str]]:
     """Exactly the client's end-to-end headers, plus the gateway's own forwarding headers.
 
-    Read from the raw ASGI headers, as latin-1 strings (the upstream client's header type)."""
+    Read from the raw ASGI headers, as strings (the upstream client's header type)."""
     raw = scope["headers"]
     dropped = _DROPPED
     connection = [v for k, v in raw if k == b"connection"]
@@ -49,7 +55,7 @@ def request_headers(scope: Scope) -> list[tuple[str, str]]:
         if name == "host" and not host:
             host = value.decode("latin-1")
         if name not in dropped:
-            headers.append((name, value.decode("latin-1")))
+            headers.append((name, _text(name, value)))
     client = scope.get("client")
     headers += [
         ("x-correlation-id", current_correlation_id() or ""),
@@ -58,6 +64,19 @@ def request_headers(scope: Scope) -> list[tuple[str, str]]:
         ("x-forwarded-host", host),
     ]
     return headers
+
+
+def _text(name: str, value: bytes) -> str:
+    """A header value as the upstream client takes it. It writes values as UTF-8, so ASCII and
+    UTF-8 values reach the upstream byte for byte; any other bytes (obs-text) are refused rather
+    than silently changed."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"headers.{name}", "must be ASCII or UTF-8") from exc
+    if _CONTROL.search(text):
+        raise Invalid(f"headers.{name}", "control characters are not allowed")
+    return text
 
 
 def response_headers(raw: Iterable[tuple[bytes, bytes]], route: Route, routes: dict[str, Route]) -> list[tuple[bytes, bytes]]:
