@@ -1,49 +1,90 @@
-"""Gateway overhead: the same read measured directly against discovery and through the gateway,
-in the same run, with wrk (1 thread, 16 connections), and the ratio gateway / direct.
+"""Gateway overhead: the same authenticated read measured directly against discovery and through
+the gateway, in the same run, with wrk, and the ratio gateway / direct.
 
 Run on purpose, never from pytest: `.venv/bin/python bench/gateway_overhead.py [--duration 10]`.
 Starts its own platform in .limelight/bench-gateway on 127.0.0.1 ports from --port-base (Kafka at
-base+1092/+1093, as the test suite lays them out) and stops it on the way out; or, with
---gateway and --direct, measures an already running one (e.g. `limelight up`). Needs `wrk`.
-Figures go to stdout, progress to stderr.
+base+1092/+1093, as the test suite lays them out), makes a tenant and its first API key there
+(`runtime.admin.new_tenant`) and stops everything on the way out. Needs `wrk`. Figures go to
+stdout, progress to stderr.
 
-Throughput on a shared machine swings with everyone else's load, so the run also prints the CPU
-time each process spent per request (from its own counters), which hardly does: the gateway's
-CPU per proxied request is its overhead, whatever the machine is doing.
+Both sides are authenticated the way production traffic is:
+- through the gateway: `GET /v1/discovery/creators?limit=10` with `Authorization: Bearer ll_…`;
+  the gateway looks the key up, checks `discovery:read`, mints an identity token per request;
+- direct: `GET /creators?limit=10` on discovery with an `X-Limelight-Identity` token minted
+  here with the installation's private key (tokens live 60 s: one is minted per wrk run).
+Discovery verifies a token on every request on both sides.
+
+Two measurements, interleaved direct/gateway so that load from elsewhere hits both alike:
+- throughput: `wrk -t1 -c<connections>`, saturated. Its p50/p99 are printed too, but there they
+  are queueing time (about connections ÷ throughput) and only restate the throughput ratio;
+- latency: `wrk -t1 -c1`, one request at a time: the time a request spends in each stack. The
+  added p50 is gateway p50 - direct p50 from these runs.
+It also prints the CPU time each process spent per request (from its own counters), which moves
+much less than throughput on a shared machine: the gateway's CPU per proxied request is its
+overhead, whatever the machine is doing.
 """
 
 import argparse
+import asyncio
 import re
 import shutil
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import httpx
 import psutil
 
 from runtime import procs
+from runtime.admin import gateway_database_url, new_tenant
 from runtime.config import ROOT, RuntimeSettings
+from runtime.keys import installation_keys
 from runtime.platform import Platform
+from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner
 
 PATH = "/creators?limit=10"
 SEED_CREATORS = 50
+# Identity tokens live 60 s (shared.identity.TOKEN_TTL_SECONDS): a wrk run must end before its
+# token expires, with room for the clock leeway.
+MAX_DURATION = 45
 
 
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def wrk(url: str, duration: int, connections: int) -> tuple[float, int, int]:
-    """Requests per second, requests completed, and the count of non-2xx/3xx answers."""
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", url],
-        capture_output=True, text=True, check=True, timeout=duration + 30,
-    ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    done = int(re.search(r"(\d+) requests in", out).group(1))
+@dataclass
+class Run:
+    rate: float
+    done: int
+    bad: int
+    p50_ms: float
+    p99_ms: float
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    return float(value) * _UNITS[unit]
+
+
+def wrk(url: str, headers: dict[str, str], duration: int, connections: int) -> Run:
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for name, value in headers.items():
+        argv += ["-H", f"{name}: {value}"]
+    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True, timeout=duration + 30).stdout
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return rate, done, int(bad.group(1)) if bad else 0
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return Run(
+        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        done=int(re.search(r"(\d+) requests in", out).group(1)),
+        bad=(int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0),
+        p50_ms=_latency(out, "50"),
+        p99_ms=_latency(out, "99"),
+    )
 
 
 def cpu_seconds(process: psutil.Process | None) -> float:
@@ -53,69 +94,102 @@ def cpu_seconds(process: psutil.Process | None) -> float:
     return times.user + times.system
 
 
-def seed(gateway: str) -> None:
-    with httpx.Client(base_url=gateway, timeout=10) as client:
+class Sides:
+    """The two ways to the same read, each with its credentials."""
+
+    def __init__(self, gateway: str, direct: str, key: str, signer: IdentitySigner, identity: Identity):
+        self.gateway_url = f"{gateway}/v1/discovery{PATH}"
+        self.direct_url = f"{direct}{PATH}"
+        self.key = key
+        self.signer = signer
+        self.identity = identity
+
+    def request(self, side: str) -> tuple[str, dict[str, str]]:
+        """URL and headers; the direct side gets a freshly minted token each time it is asked."""
+        if side == "gateway":
+            return self.gateway_url, {"Authorization": f"Bearer {self.key}"}
+        return self.direct_url, {IDENTITY_HEADER: self.signer.token(self.identity, audience="discovery")}
+
+
+def seed(gateway: str, key: str) -> None:
+    with httpx.Client(base_url=gateway, timeout=10, headers={"Authorization": f"Bearer {key}"}) as client:
         for n in range(SEED_CREATORS):
-            client.post("/v1/discovery/creators", json={"platform": "tiktok", "handle": f"bench_{n}"})
+            response = client.post("/v1/discovery/creators", json={"platform": "tiktok", "handle": f"bench_{n}"})
+            if response.status_code not in (200, 201):
+                raise SystemExit(f"seeding answered {response.status_code}: {response.text}")
 
 
-def measure(
-    gateway: str, direct: str, duration: int, connections: int, rounds: int,
-    processes: dict[str, psutil.Process | None],
-) -> None:
-    for url in (f"{direct}{PATH}", f"{gateway}/v1/discovery{PATH}"):
-        status = httpx.get(url, timeout=10).status_code
-        if status != 200:
-            raise SystemExit(f"{url} answered {status}; nothing to measure")
-    wrk(f"{direct}{PATH}", 2, connections)
-    wrk(f"{gateway}/v1/discovery{PATH}", 2, connections)
-    rates: dict[str, list[float]] = {"direct": [], "gateway": []}
-    # CPU milliseconds per request of the discovery process (both sides) and of the gateway.
-    cpu: dict[str, list[float]] = {"discovery": [], "gateway": []}
-    errors = 0
+def measure(sides: Sides, duration: int, connections: int, rounds: int, processes: dict[str, psutil.Process]) -> None:
+    for side in ("direct", "gateway"):
+        url, headers = sides.request(side)
+        response = httpx.get(url, headers=headers, timeout=10)
+        if response.status_code != 200:
+            raise SystemExit(f"{side}: {url} answered {response.status_code} {response.text}; nothing to measure")
+        wrk(*sides.request(side), 2, connections)
+    runs: dict[tuple[str, int], list[Run]] = {}
+    # CPU milliseconds per request: discovery on both sides, the gateway on its own.
+    cpu: dict[str, list[float]] = {"discovery direct": [], "discovery via gateway": [], "gateway": []}
     # Interleaved rounds: on a shared machine, load from elsewhere hits both sides alike.
     for n in range(rounds):
-        for side, url in (("direct", f"{direct}{PATH}"), ("gateway", f"{gateway}/v1/discovery{PATH}")):
-            before = {name: cpu_seconds(p) for name, p in processes.items()}
-            rate, done, bad = wrk(url, duration, connections)
-            spent = {name: cpu_seconds(p) - before[name] for name, p in processes.items()}
-            errors += bad
-            rates[side].append(rate)
-            cpu["discovery"].append(1000 * spent["discovery"] / done)
-            if side == "gateway":
-                cpu["gateway"].append(1000 * spent["gateway"] / done)
-            say(f"  round {n + 1}: {side:7} {rate:8.0f} req/s")
-    direct_rate, gateway_rate = statistics.median(rates["direct"]), statistics.median(rates["gateway"])
-    print(f"GET {PATH}  wrk -t1 -c{connections} -d{duration}s, median of {rounds} rounds")
-    print(f"direct   {direct_rate:8.0f} req/s")
-    print(f"gateway  {gateway_rate:8.0f} req/s")
-    print(f"ratio    {gateway_rate / direct_rate:8.2f}  (gateway / direct)")
-    print(f"non-2xx  {errors}")
-    if all(processes.values()):
-        print(f"cpu ms/request  discovery {statistics.median(cpu['discovery']):.2f}  "
-              f"gateway {statistics.median(cpu['gateway']):.2f}")
+        for c in (connections, 1):
+            for side in ("direct", "gateway"):
+                before = {name: cpu_seconds(p) for name, p in processes.items()}
+                run = wrk(*sides.request(side), duration, c)
+                spent = {name: cpu_seconds(p) - before[name] for name, p in processes.items()}
+                runs.setdefault((side, c), []).append(run)
+                if c == connections:
+                    cpu["discovery direct" if side == "direct" else "discovery via gateway"].append(
+                        1000 * spent["discovery"] / run.done
+                    )
+                    if side == "gateway":
+                        cpu["gateway"].append(1000 * spent["gateway"] / run.done)
+                say(f"  round {n + 1}: {side:7} -c{c:<3} {run.rate:8.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
+                    f"p99 {run.p99_ms:6.2f} ms")
+
+    def med(side: str, c: int, field: str) -> float:
+        return statistics.median(getattr(r, field) for r in runs[(side, c)])
+
+    errors = sum(r.bad for rs in runs.values() for r in rs)
+    print(f"GET /v1/discovery{PATH} (API key) vs GET {PATH} on discovery (identity token); "
+          f"wrk -t1 -d{duration}s --latency, median of {rounds} interleaved rounds")
+    load = " ".join(f"{x:.2f}" for x in psutil.getloadavg())
+    print(f"cores {psutil.cpu_count()}  load average at the end {load}")
+    for c, label in ((connections, "throughput"), (1, "latency")):
+        print(f"-c{c} ({label})")
+        for side in ("direct", "gateway"):
+            print(f"  {side:8} {med(side, c, 'rate'):8.0f} req/s  p50 {med(side, c, 'p50_ms'):6.2f} ms  "
+                  f"p99 {med(side, c, 'p99_ms'):6.2f} ms")
+        ratio = med("gateway", c, "rate") / med("direct", c, "rate")
+        added = med("gateway", c, "p50_ms") - med("direct", c, "p50_ms")
+        print(f"  ratio    {ratio:8.2f}  (gateway / direct req/s)")
+        print(f"  added p50 {added:6.2f} ms  (gateway - direct)")
+    print(f"non-2xx or socket errors  {errors}")
+    print(f"cpu ms/request (-c{connections})  discovery direct {statistics.median(cpu['discovery direct']):.3f}  "
+          f"discovery via gateway {statistics.median(cpu['discovery via gateway']):.3f}  "
+          f"gateway {statistics.median(cpu['gateway']):.3f}")
+    throughput_ratio = med("gateway", connections, "rate") / med("direct", connections, "rate")
+    added_p50 = med("gateway", 1, "p50_ms") - med("direct", 1, "p50_ms")
+    verdict = "met" if throughput_ratio >= 0.70 and added_p50 <= 2.0 else "NOT met"
+    print(f"target (>= 0.70 of direct req/s at -c{connections}, <= 2 ms added p50 at -c1): {verdict}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved direct/gateway pairs")
+    parser.add_argument("--duration", type=int, default=10, help=f"seconds per wrk run (at most {MAX_DURATION})")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections of the throughput runs")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved direct/gateway pairs")
     parser.add_argument("--port-base", type=int, default=29100)
-    parser.add_argument("--gateway", help="URL of a running gateway (skips starting a platform)")
-    parser.add_argument("--direct", help="URL of the discovery service behind --gateway")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    if args.gateway and args.direct:
-        unknown = {"discovery": None, "gateway": None}
-        measure(args.gateway.rstrip("/"), args.direct.rstrip("/"), args.duration, args.connections, args.rounds, unknown)
-        return
+    if not 1 <= args.duration <= MAX_DURATION:
+        raise SystemExit(f"--duration must be 1..{MAX_DURATION}: the direct side's identity token lives 60 s")
     base = args.port_base
     settings = RuntimeSettings(
         state_dir=ROOT / ".limelight" / "bench-gateway",
         kafka_port=base + 1092, kafka_controller_port=base + 1093,
         gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
+        gateway_operator_port=base + 4,
     )
     for folder in ("kafka", "postgres", "run", "logs"):
         shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
@@ -123,11 +197,18 @@ def main() -> None:
     try:
         platform.start_infrastructure()
         platform.start_services()
-        seed(settings.url("gateway"))
-        processes = {name: procs.running(name, settings.run_dir) for name in ("discovery", "gateway")}
-        measure(
-            settings.url("gateway"), settings.url("discovery"), args.duration, args.connections, args.rounds, processes
+        tenant = asyncio.run(new_tenant(gateway_database_url(settings), "bench"))
+        seed(settings.url("gateway"), tenant.key)
+        identity = Identity(
+            tenant_id=tenant.tenant_id, subject=f"key:{tenant.key_id}", scopes=frozenset(tenant.scopes),
+            key_id=str(tenant.key_id),
         )
+        signer = IdentitySigner(installation_keys(settings.state_dir).identity_private_pem)
+        sides = Sides(settings.url("gateway"), settings.url("discovery"), tenant.key, signer, identity)
+        processes = {name: procs.running(name, settings.run_dir) for name in ("discovery", "gateway")}
+        if not all(processes.values()):
+            raise SystemExit("discovery or the gateway is not running")
+        measure(sides, args.duration, args.connections, args.rounds, processes)
     finally:
         platform.down()
 

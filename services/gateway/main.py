@@ -14,7 +14,8 @@ from services.gateway.identity.authenticator import Authenticator
 from services.gateway.identity.edge import Authenticate
 from services.gateway.identity.store import KeyStore
 from services.gateway.operator import operator_listener
-from services.gateway.proxy.upstream import make_client
+from services.gateway.proxy.edge import Proxy
+from services.gateway.proxy.upstream import UpstreamPool, make_client
 from services.gateway.public import PublicProbes
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import route_table
@@ -48,12 +49,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # itself is worth; its warnings stay.
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        # One pooled client for every upstream: connections are reused across requests.
+        # One pool for every upstream: connections are reused across requests. The httpx client
+        # is the merged reference's; proxied requests go through the pool.
         async with (
             make_client(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as client,
             # The gateway's own calls to upstreams (their documents, their readiness: a few at a
             # time), apart from the proxy's pool so they never take a connection a request waits for.
             make_client(OWN_CONNECTIONS, settings.upstream_keepalive_seconds) as own_calls,
+            UpstreamPool(settings.upstream_max_connections, settings.upstream_keepalive_seconds) as upstreams,
             operator_listener(SERVICE, app.state.ctx, settings.gateway_operator_host, settings.gateway_operator_port)
             as operator_port,
             traffic_policy(app, settings),
@@ -66,6 +69,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             poller = asyncio.create_task(keys.run(stop))
             app.state.http = client
             app.state.own_http = own_calls
+            app.state.upstreams = upstreams
             app.state.routes = route_table(settings)
             # Each operation's scope, from the services' own documents (fetched now, refreshed).
             app.state.scopes = ScopeTable()
@@ -94,9 +98,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         router=api.router,
         resources=resources,
         serve_own_docs=False,
-        # docs/guide/gateway.md, "Traffic policy": the order is the policy. PublicProbes innermost:
-        # the shared health router would otherwise answer /readyz and /metrics first.
-        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit, PublicProbes],
+        # docs/guide/gateway.md, "Traffic policy": the order is the policy. PublicProbes answers
+        # /readyz and /metrics before the shared health router would; Proxy last: it answers
+        # /v1/<service>/... itself, after every other edge layer ran.
+        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit, PublicProbes, Proxy],
         workers=lambda ctx: [DeliveryPruner(ctx)],
     )
     # The gateway's own routes take the caller from its edge (the identity it authenticated),

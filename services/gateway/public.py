@@ -28,9 +28,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.proxy import upstream as upstreams
-from services.gateway.proxy.headers import request_headers, response_headers
-from services.gateway.proxy.response import read_body
+from services.gateway.proxy.service import forward
 from services.gateway.routes import Route
 from shared.app import VERSION
 from shared.db import database_ready
@@ -64,30 +62,24 @@ async def click_redirect(request: Request, slug: str = Path(min_length=1, max_le
     """The short link a creator shares. No credentials: the click is counted and the browser
     sent on to the brand's page."""
     app = request.app
-    route: Route = app.state.routes["attribution"]
-    try:
-        url = httpx.URL(f"{route.upstream}/r/{quote(slug, safe='')}", query=request.url.query.encode())
-    except httpx.InvalidURL:
-        return JSONResponse(error_body("not_found", "no such link"), status_code=404)
     # The client's end-to-end headers and the gateway's X-Forwarded-For (the click's address
     # matters to fraud rules); never an identity token.
-    headers = request_headers(request)
-    timeout = httpx.Timeout(route.timeout).as_dict()
+    answer = await forward(
+        app.state.upstreams, app.state.routes["attribution"], app.state.routes, request.scope, request.receive,
+        path=f"r/{quote(slug, safe='')}", identity_token=None,
+    )
+    return _Forwarded(answer)
 
-    def build() -> httpx.Request:
-        return httpx.Request("GET", url, headers=headers, extensions={"timeout": timeout})
 
-    try:
-        answer = await upstreams.send(app.state.http, build, replayable=True)
-        body = await read_body(answer)
-    except httpx.TimeoutException:
-        return JSONResponse(error_body("upstream_timeout", "attribution did not answer in time"), status_code=504)
-    except httpx.TransportError as exc:
-        log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
-        return JSONResponse(error_body("bad_gateway", "attribution is unreachable"), status_code=502)
-    response = Response(body, status_code=answer.status_code)
-    response.raw_headers = response_headers(answer, route, app.state.routes)
-    return response
+class _Forwarded(Response):
+    """The proxy's ASGI answer, handed back through FastAPI as the Response it expects."""
+
+    def __init__(self, answer: ASGIApp):
+        self.answer = answer
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.answer(scope, receive, send)
 
 
 # --- probes -----------------------------------------------------------------------------------

@@ -16,11 +16,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
 @asynccontextmanager
-async def gateway_in_front_of(platform, upstream: FakeUpstream, tenant):
+async def gateway_in_front_of(platform, tenant, upstream: FakeUpstream):
     app = create_app(gateway_settings(platform, discovery_url=upstream.url))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 40000)),
-        base_url="http://gateway",
+        transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 40000)), base_url="http://gateway",
         headers=bearer(tenant.key),
     ) as client:
         yield client
@@ -34,14 +33,14 @@ async def test_an_upstream_slash_redirect_points_at_the_public_prefix(gateway, p
 
 async def test_an_upstream_absolute_path_redirect_gets_the_public_prefix(platform, tenant):
     async with FakeUpstream(headers=[("Location", "/creators/42")]) as upstream:
-        async with gateway_in_front_of(platform, upstream, tenant) as client:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
             response = await client.get("/v1/discovery/anything")
     assert response.headers["location"] == "/v1/discovery/creators/42"
 
 
 async def test_a_redirect_to_another_site_passes_unchanged(platform, tenant):
     async with FakeUpstream(headers=[("Location", "https://shop.example/p/1?utm_source=limelight")]) as upstream:
-        async with gateway_in_front_of(platform, upstream, tenant) as client:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
             response = await client.get("/v1/discovery/anything")
     assert response.headers["location"] == "https://shop.example/p/1?utm_source=limelight"
 
@@ -55,7 +54,7 @@ async def test_forged_forwarding_headers_are_replaced_by_the_client_address_the_
         "X-Forwarded-Prefix": "/admin",
     }
     async with FakeUpstream() as upstream:
-        async with gateway_in_front_of(platform, upstream, tenant) as client:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
             await client.get("/v1/discovery/anything", headers=forged)
     seen = upstream.received[0].headers
     assert seen["x-forwarded-for"] == "203.0.113.7"
@@ -64,7 +63,7 @@ async def test_forged_forwarding_headers_are_replaced_by_the_client_address_the_
 
 async def test_the_upstream_gets_no_header_the_client_did_not_send(platform, tenant):
     async with FakeUpstream() as upstream:
-        async with gateway_in_front_of(platform, upstream, tenant) as client:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
             request = client.build_request("GET", "/v1/discovery/anything", headers={"X-Client": "1"})
             for name in ("accept", "accept-encoding", "user-agent", "connection"):
                 del request.headers[name]
@@ -77,13 +76,22 @@ async def test_the_upstream_gets_no_header_the_client_did_not_send(platform, ten
     assert seen["x-limelight-identity"].count(".") == 2
 
 
+async def test_a_utf8_header_value_reaches_the_upstream_byte_for_byte(platform, tenant):
+    async with FakeUpstream() as upstream:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
+            response = await client.get("/v1/discovery/anything", headers={"X-Note": "café".encode()})
+    assert response.status_code == 200
+    # The fake upstream reads header bytes as latin-1: the UTF-8 bytes of "café", unchanged.
+    assert upstream.received[0].headers["x-note"] == "café".encode().decode("latin-1")
+
+
 async def test_a_proxy_in_the_environment_is_not_used_for_upstream_calls(platform, tenant, monkeypatch):
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")
     async with FakeUpstream() as upstream:
-        async with gateway_in_front_of(platform, upstream, tenant) as client:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
             response = await client.get("/v1/discovery/anything")
     assert response.status_code == 200
 
@@ -102,7 +110,8 @@ async def test_the_gateway_process_ignores_a_forwarded_for_its_client_sent(platf
             await asyncio.to_thread(services.wait_healthy, settings, "gateway")
             async with httpx.AsyncClient(timeout=10) as client:
                 response = await client.get(
-                    f"{settings.url('gateway')}/v1/discovery/anything", headers={"X-Forwarded-For": "6.6.6.6", **bearer(tenant.key)}
+                    f"{settings.url('gateway')}/v1/discovery/anything",
+                    headers={"X-Forwarded-For": "6.6.6.6"} | bearer(tenant.key),
                 )
         finally:
             await asyncio.to_thread(services.stop, settings, "gateway")

@@ -4,13 +4,13 @@ import asyncio
 import socket
 
 import httpx
-from starlette.requests import Request
 import pytest
 import pytest_asyncio
 
 from services.gateway.config import GatewaySettings
 from services.gateway.main import create_app
 from services.gateway.proxy.headers import request_headers
+from shared.errors import Invalid
 from tests.conftest import bearer
 from tests.gateway.fakes import gateway_settings
 
@@ -51,9 +51,17 @@ async def test_client_forwarded_for_and_connection_listed_headers_are_not_forwar
     scope = {"type": "http", "method": "GET", "path": "/", "raw_path": b"/", "query_string": b"",
              "headers": [(b"x-forwarded-for", b"6.6.6.6"), (b"connection", b"x-secret"), (b"x-secret", b"1"),
                          (b"host", b"gw")], "client": ("10.1.2.3", 5555), "scheme": "http", "server": ("gw", 80)}
-    headers = dict(request_headers(Request(scope)))
-    assert headers[b"x-forwarded-for"] == b"10.1.2.3"
-    assert b"x-secret" not in headers
+    headers = dict(request_headers(scope))
+    assert headers["x-forwarded-for"] == "10.1.2.3"
+    assert "x-secret" not in headers
+
+
+@pytest.mark.parametrize("value", [b"caf\xe9", b"a\x01b"], ids=["latin-1", "control"])
+async def test_a_header_the_upstream_could_not_receive_unchanged_is_refused_naming_it(value):
+    scope = {"type": "http", "headers": [(b"x-note", value)], "client": ("10.1.2.3", 5555), "scheme": "http"}
+    with pytest.raises(Invalid) as refused:
+        request_headers(scope)
+    assert refused.value.detail[0]["field"] == "headers.x-note"
 
 
 async def test_upstream_validation_error_passes_through_with_the_field_named(gateway):

@@ -72,13 +72,15 @@ async def test_a_small_request_body_is_replayed_when_its_reused_connection_was_c
     assert {b'{"n":%d}' % n for n in range(6)} <= set(answered)
 
 
-async def test_a_new_connection_closed_without_an_answer_is_a_502_and_not_retried(platform, tenant):
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_a_new_connection_closed_without_an_answer_is_a_502_and_not_retried(platform, tenant, method):
     async with FakeUpstream(requests_per_connection=0) as upstream:
         app = create_app(gateway_settings(platform, discovery_url=upstream.url))
         async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://gateway", headers=bearer(tenant.key)
         ) as client:
-            response = await client.post("/v1/discovery/orders", json={"n": 1})
+            response = await client.request(method, "/v1/discovery/orders", json={"n": 1} if method == "POST" else None)
     assert response.status_code == 502
-    # The upstream may have acted on it: sending it again could, say, record an order twice.
+    # The upstream may have acted on it: sending it again could, say, record an order twice. Not
+    # even an idempotent method is sent again (the HTTP client would, on its own, once).
     assert len(upstream.received) == 1

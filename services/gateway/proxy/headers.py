@@ -1,11 +1,13 @@
 """Which headers cross the gateway, in each direction, and what it writes itself."""
 
+import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import httpx
-from fastapi import Request
+from starlette.types import Scope
 
 from services.gateway.routes import Route
+from shared.errors import Invalid
 from shared.identity import IDENTITY_HEADER
 from shared.observability import CORRELATION_HEADER, current_correlation_id
 
@@ -24,36 +26,67 @@ GATEWAY_OWNED_REQUEST = frozenset(
      "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server"}
 )
 GATEWAY_OWNED_RESPONSE = frozenset({"date", "server", CORRELATION_HEADER.lower()})
+_DROPPED = HOP_BY_HOP | GATEWAY_OWNED_REQUEST
+_DROPPED_RESPONSE = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE
+
+
+# Control characters other than HTAB: the upstream client refuses to write them (header injection).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def _connection_listed(value: str) -> set[str]:
     return {t.strip().lower() for t in value.split(",") if t.strip()}
 
 
-def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """Exactly the client's end-to-end headers, plus the gateway's own forwarding headers."""
-    raw = request.scope["headers"]
-    dropped = HOP_BY_HOP | GATEWAY_OWNED_REQUEST
+def request_headers(scope: Scope) -> list[tuple[str, str]]:
+    """Exactly the client's end-to-end headers, plus the gateway's own forwarding headers.
+
+    Read from the raw ASGI headers, as strings (the upstream client's header type)."""
+    raw = scope["headers"]
+    dropped = _DROPPED
     connection = [v for k, v in raw if k == b"connection"]
     if connection:
         dropped = dropped | _connection_listed(b",".join(connection).decode("latin-1"))
+    host = ""
+    headers = []
     # ASGI servers give header names lower-cased, so membership is a plain lookup.
-    headers = [(k, v) for k, v in raw if k.decode("latin-1") not in dropped]
+    for key, value in raw:
+        name = key.decode("latin-1")
+        if name == "host" and not host:
+            host = value.decode("latin-1")
+        if name not in dropped:
+            headers.append((name, _text(name, value)))
+    client = scope.get("client")
     headers += [
-        (b"x-correlation-id", (current_correlation_id() or "").encode("latin-1")),
-        (b"x-forwarded-for", (request.client.host if request.client else "").encode("latin-1")),
-        (b"x-forwarded-proto", request.url.scheme.encode("latin-1")),
-        (b"x-forwarded-host", request.headers.get("host", "").encode("latin-1")),
+        ("x-correlation-id", current_correlation_id() or ""),
+        ("x-forwarded-for", client[0] if client else ""),
+        ("x-forwarded-proto", scope.get("scheme", "http")),
+        ("x-forwarded-host", host),
     ]
     return headers
 
 
-def response_headers(response: httpx.Response, route: Route, routes: dict[str, Route]) -> list[tuple[bytes, bytes]]:
-    listed = _connection_listed(response.headers.get("connection", ""))
-    dropped = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE | listed
+def _text(name: str, value: bytes) -> str:
+    """A header value as the upstream client takes it. It writes values as UTF-8, so ASCII and
+    UTF-8 values reach the upstream byte for byte; any other bytes (obs-text) are refused rather
+    than silently changed."""
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"headers.{name}", "must be ASCII or UTF-8") from exc
+    if _CONTROL.search(text):
+        raise Invalid(f"headers.{name}", "control characters are not allowed")
+    return text
+
+
+def response_headers(raw: Iterable[tuple[bytes, bytes]], route: Route, routes: dict[str, Route]) -> list[tuple[bytes, bytes]]:
+    """The upstream's end-to-end response headers, raw pairs, Location made public."""
+    raw = list(raw)
+    listed = [v for k, v in raw if k.lower() == b"connection"]
+    dropped = _DROPPED_RESPONSE | (_connection_listed(b",".join(listed).decode("latin-1")) if listed else set())
     # Raw pairs, not a dict: repeated headers such as Set-Cookie must all pass through.
     headers = []
-    for key, value in response.headers.raw:
+    for key, value in raw:
         name = key.decode("latin-1").lower()
         if name in dropped:
             continue

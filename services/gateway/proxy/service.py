@@ -1,28 +1,29 @@
-"""Forward one request to its upstream over the shared, pooled client, streaming both ways."""
+"""Forward one request to its upstream over the shared pool, streaming both ways, from the raw
+ASGI scope (no framework request object on the proxied path)."""
 
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import quote, unquote
+from urllib.parse import quote, quote_from_bytes, unquote
 
-import httpx
-from fastapi import Request
-from fastapi.responses import JSONResponse
+import aiohttp
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+from yarl import URL
 
-from services.gateway.proxy import upstream as upstreams
 from services.gateway.proxy.headers import request_headers, response_headers
-from services.gateway.proxy.response import UpstreamResponse, read_body
+from services.gateway.proxy.response import UpstreamResponse
+from services.gateway.proxy.upstream import PoolBusy, UpstreamPool
 from services.gateway.routes import INTERNAL_PATHS, Route
 from shared.errors import Invalid, NotFound, error_body
 from shared.identity import IDENTITY_HEADER
-
-IDENTITY_HEADER_RAW = IDENTITY_HEADER.lower().encode("latin-1")
 
 log = logging.getLogger(__name__)
 
 # RFC 3986 pchar, minus '%' (segments are re-encoded from their decoded form).
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+# RFC 3986 query characters, and '%' (the client's own escapes pass through as they are).
+_QUERY_SAFE = "!$&'()*+,;=:@-._~/?%"
 # Request bodies up to this size are read before forwarding so that the request can be sent again
 # if a reused upstream connection turns out to be closed; larger or chunked bodies are streamed.
 REPLAYABLE_BODY_BYTES = 64 * 1024
@@ -57,67 +58,128 @@ def upstream_path(raw_path: bytes) -> str:
     return "/".join(clean)
 
 
-async def _request_body(request: Request) -> tuple[bytes | AsyncIterator[bytes] | None, bool]:
+class RequestBody:
+    """The client's body, read from the ASGI `receive` channel; remembers whether the client left."""
+
+    def __init__(self, receive: Receive):
+        self._receive = receive
+        self.client_left = False
+
+    async def _chunk(self) -> tuple[bytes, bool]:
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self.client_left = True
+            raise ClientDisconnect()
+        return message.get("body", b""), message.get("more_body", False)
+
+    async def read(self) -> bytes:
+        chunks = []
+        more = True
+        while more:
+            chunk, more = await self._chunk()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        more = True
+        while more:
+            chunk, more = await self._chunk()
+            if chunk:
+                yield chunk
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+async def _content(scope: Scope, body: RequestBody) -> tuple[bytes | AsyncIterator[bytes] | None, bool]:
     """What to send upstream as the body, and whether it can be sent a second time."""
-    length = request.headers.get("content-length")
-    if "transfer-encoding" in request.headers or (length is not None and not length.isdigit()):
-        return request.stream(), False
+    length = _header(scope, b"content-length")
+    if _header(scope, b"transfer-encoding") is not None or (length is not None and not length.isdigit()):
+        return body.stream(), False
     if length is None:
         return None, True
     if int(length) <= REPLAYABLE_BODY_BYTES:
-        return await request.body(), True
-    return request.stream(), False
+        return await body.read(), True
+    return body.stream(), False
+
+
+def upstream_url(route: Route, path: str, query: bytes) -> URL:
+    """The upstream URL, sent exactly as written: the path is already canonical, and the query
+    is the client's, with only bytes that may not appear in a URL percent-encoded."""
+    target = f"{route.upstream}/{path}"
+    if query:
+        target += "?" + quote_from_bytes(query, safe=_QUERY_SAFE)
+    try:
+        return URL(target, encoded=True)
+    except ValueError as exc:
+        raise Invalid("path", "not a valid URL path") from exc
+
+
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(error_body(error, detail), status_code=status, headers=headers)
 
 
 async def forward(
-    client: httpx.AsyncClient, route: Route, request: Request, routes: dict[str, Route], *, identity_token: str
-) -> Response:
-    path = upstream_path(request.scope.get("raw_path") or request.url.path.encode())
+    pool: UpstreamPool, route: Route, routes: dict[str, Route], scope: Scope, receive: Receive, *,
+    path: str, identity_token: str | None,
+) -> ASGIApp:
+    """Send the request upstream; the ASGI response to send the client (the upstream's answer,
+    or 502/503/504/499 when the exchange failed). `identity_token` None: a public route (the
+    click redirect), which reaches the service with no identity at all."""
+    url = upstream_url(route, path, scope["query_string"])
+    headers = request_headers(scope)
+    if identity_token is not None:
+        headers.append((IDENTITY_HEADER, identity_token))
+    body = RequestBody(receive)
     try:
-        url = httpx.URL(f"{route.upstream}/{path}", query=request.url.query.encode())
-    except httpx.InvalidURL as exc:
-        raise Invalid("path", "not a valid URL path") from exc
-    headers = request_headers(request)
-    headers.append((IDENTITY_HEADER_RAW, identity_token.encode("latin-1")))
-    timeout = httpx.Timeout(route.timeout).as_dict()
-    try:
-        content, replayable = await _request_body(request)
-
-        # httpx.Request rather than client.build_request: the client's default headers
-        # (Accept-Encoding, User-Agent...) and cookies are not merged in, so the upstream sees
-        # exactly what the client sent.
-        def build() -> httpx.Request:
-            return httpx.Request(request.method, url, headers=headers, content=content, extensions={"timeout": timeout})
-
-        upstream = await upstreams.send(client, build, replayable)
+        content, replayable = await _content(scope, body)
+        exchange = await pool.send(scope["method"], url, headers, content, replayable=replayable, timeout=route.timeout)
     except ClientDisconnect:
-        log.info("client closed the request", extra={"upstream": route.service, "status": CLIENT_CLOSED})
-        return Response(status_code=CLIENT_CLOSED)
-    except httpx.PoolTimeout:
+        return _client_closed(route)
+    except PoolBusy:
         log.warning("gateway connection pool exhausted", extra={"upstream": route.service})
-        return JSONResponse(
-            error_body("gateway_busy", "too many requests in flight; retry shortly"),
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
-    except httpx.TimeoutException:
+        return _error(503, "gateway_busy", "too many requests in flight; retry shortly", {"Retry-After": "1"})
+    except TimeoutError:
         log.warning("upstream timed out", extra={"upstream": route.service})
-        return JSONResponse(
-            error_body("upstream_timeout", f"{route.service} did not answer within {route.timeout:g}s"),
-            status_code=504,
-        )
-    except httpx.TransportError as exc:
+        return _error(504, "upstream_timeout", f"{route.service} did not answer within {route.timeout:g}s")
+    except aiohttp.ClientError as exc:
+        if body.client_left:  # the upload broke off because the client did
+            return _client_closed(route)
         log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
-        return JSONResponse(error_body("bad_gateway", f"{route.service} is unreachable"), status_code=502)
-    headers = response_headers(upstream, route, routes)
+        return _error(502, "bad_gateway", f"{route.service} is unreachable")
+    upstream = exchange.response
+    headers = response_headers(upstream.raw_headers, route, routes)
     length = upstream.headers.get("content-length", "")
     if length.isdigit() and int(length) <= BUFFERED_RESPONSE_BYTES:
         try:
-            body = await read_body(upstream)
-        except httpx.TransportError as exc:
+            content = await exchange.read()
+        except aiohttp.ClientError as exc:
             log.warning("upstream failed mid-body", extra={"upstream": route.service, "error": type(exc).__name__})
-            return JSONResponse(error_body("bad_gateway", f"{route.service} broke off its answer"), status_code=502)
-        response = Response(body, status_code=upstream.status_code)
-        response.raw_headers = headers
-        return response
-    return UpstreamResponse(upstream, headers)
+            return _error(502, "bad_gateway", f"{route.service} broke off its answer")
+        except TimeoutError:
+            log.warning("upstream timed out", extra={"upstream": route.service})
+            return _error(504, "upstream_timeout", f"{route.service} did not answer within {route.timeout:g}s")
+        return Buffered(upstream.status, headers, content)
+    return UpstreamResponse(exchange, headers)
+
+
+def _client_closed(route: Route) -> Response:
+    log.info("client closed the request", extra={"upstream": route.service, "status": CLIENT_CLOSED})
+    return Response(status_code=CLIENT_CLOSED)
+
+
+class Buffered:
+    """A whole upstream answer, sent as two ASGI messages (no Response object to build)."""
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
