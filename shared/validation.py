@@ -26,6 +26,28 @@ PlainText = Annotated[
 ]
 
 
+# What str.strip() removes besides the control characters above (Python's str.isspace), written
+# out for JSON Schema, whose `\s` means something else in ECMA 262.
+SPACES = "\\t\\n \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"^[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}{SPACES}][^{CONTROL_CHARACTERS}]*$"
+
+
+def _stripped_not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+# A name or a label: plain text, trimmed, and something left once trimmed (the pattern says so).
+Label = Annotated[
+    str,
+    AfterValidator(_no_control_characters),
+    AfterValidator(_stripped_not_blank),
+    Field(json_schema_extra={"pattern": NOT_BLANK}),
+]
+
+
 def _integral_number(value: object) -> object:
     # JSON Schema counts 1000.0 as an integer (draft 2020-12, section 6.1.1 of the validation
     # vocabulary), so the API must take it; a boolean or a numeric string is not one.

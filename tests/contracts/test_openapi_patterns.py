@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from services.discovery.creator.schemas import HANDLE_PATTERN, Handle
-from shared.validation import NO_CONTROL_CHARACTERS, PlainText
+from shared.validation import NO_CONTROL_CHARACTERS, NOT_BLANK, Label, PlainText
 
 HANDLE = TypeAdapter(Handle)
 PLAIN = TypeAdapter(PlainText)
+LABEL = TypeAdapter(Label)
 # Whitespace, control characters and '@' are where the rules live, so draw them often.
 EDGY_TEXT = st.text(st.sampled_from(" \t\n\x00\x0b\x1f\x7f\x85\xa0\u2003\u3000@aZ\u0130") | st.characters(), max_size=12)
 
@@ -42,3 +43,8 @@ def test_every_handle_the_pattern_allows_is_accepted(value):
 @given(NO_SURROGATES)
 def test_plain_text_pattern_and_validation_agree(value):
     assert accepts(PLAIN, value) == bool(re.fullmatch(NO_CONTROL_CHARACTERS, value))
+
+
+@given(NO_SURROGATES)
+def test_label_pattern_and_validation_agree(value):
+    assert accepts(LABEL, value) == bool(re.fullmatch(NOT_BLANK, value))

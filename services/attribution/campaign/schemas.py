@@ -6,17 +6,10 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from shared.validation import IsoDate, PlainText
+from shared.validation import IsoDate, Label, PlainText
 
 Status = Literal["draft", "active", "paused", "ended"]
 NAME_LENGTH = 200
-
-
-def _stripped(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
 
 
 # Every current ISO 4217 code, from pycountry's copy of the standard's list (Debian iso-codes).
@@ -33,7 +26,7 @@ def _iso_4217(value: str) -> str:
 # after (the column is NUMERIC(18, 4)), so a budget in any currency, minor units included.
 BUDGET_PATTERN = "^[0-9]{1,14}([.][0-9]{1,4})?$"
 
-Name = Annotated[PlainText, Field(min_length=1, max_length=NAME_LENGTH), AfterValidator(_stripped)]
+Name = Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)]
 Currency = Annotated[
     str,
     Field(description="ISO 4217 code, e.g. EUR.", json_schema_extra={"enum": CURRENCY_CODES}),

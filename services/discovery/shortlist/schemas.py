@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.types import Platform
-from shared.validation import PlainText
+from shared.validation import Label, PlainText
 
 NAME_LENGTH = 200
 TEXT_LENGTH = 2000
@@ -13,21 +13,14 @@ TAG_LENGTH = 50
 MAX_TAGS = 20
 
 
-def _stripped(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
 def _tags(values: list[str]) -> list[str]:
     """Lower-cased, first occurrence kept: tags are labels, `Nano` and `nano` are one."""
     return list(dict.fromkeys(v.lower() for v in values))
 
 
-Name = Annotated[PlainText, Field(min_length=1, max_length=NAME_LENGTH), AfterValidator(_stripped)]
+Name = Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)]
 Text = Annotated[PlainText, Field(max_length=TEXT_LENGTH)]
-Tag = Annotated[PlainText, Field(min_length=1, max_length=TAG_LENGTH), AfterValidator(_stripped)]
+Tag = Annotated[Label, Field(min_length=1, max_length=TAG_LENGTH)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
 
 

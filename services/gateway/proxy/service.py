@@ -64,9 +64,16 @@ class RequestBody:
     def __init__(self, receive: Receive):
         self._receive = receive
         self.client_left = False
+        # An error raised by a layer in front (the body limit's 413) while the upstream client was
+        # streaming the body: the client library wraps it, the proxy raises it again as it was.
+        self.failure: Exception | None = None
 
     async def _chunk(self) -> tuple[bytes, bool]:
-        message = await self._receive()
+        try:
+            message = await self._receive()
+        except Exception as exc:
+            self.failure = exc
+            raise
         if message["type"] == "http.disconnect":
             self.client_left = True
             raise ClientDisconnect()
@@ -147,6 +154,8 @@ async def forward(
         log.warning("upstream timed out", extra={"upstream": route.service})
         return _error(504, "upstream_timeout", f"{route.service} did not answer within {route.timeout:g}s")
     except aiohttp.ClientError as exc:
+        if body.failure is not None:
+            raise body.failure from exc
         if body.client_left:  # the upload broke off because the client did
             return _client_closed(route)
         log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
