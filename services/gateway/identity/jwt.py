@@ -75,8 +75,8 @@ class JwksKeys:
     Fetched with httpx on the event loop (never PyJWKClient's blocking urllib). Kept for
     `cache_seconds`; if a refresh fails the keys in hand are used until the provider is back.
     A token naming an unknown kid (the provider rotated) triggers one refetch, at most every
-    JWKS_REFETCH_SECONDS; still unknown after it: 401. No key at all because the provider does
-    not answer: 503, so the caller retries instead of believing its token is bad.
+    JWKS_REFETCH_SECONDS; still unknown after it: 401. When the provider does not answer and the
+    token's key is not in hand: 503, so the caller retries instead of believing its token is bad.
     """
 
     def __init__(self, url: str, cache_seconds: float):
@@ -85,6 +85,7 @@ class JwksKeys:
         self._keys: list[jwt.PyJWK] | None = None
         self._fetched = float("-inf")  # last successful fetch
         self._attempted = float("-inf")  # last attempt, successful or not
+        self._reachable = False  # whether that attempt succeeded
         self._lock = asyncio.Lock()
 
     async def _fetch(self) -> list[jwt.PyJWK]:
@@ -105,9 +106,11 @@ class JwksKeys:
             try:
                 self._keys = await self._fetch()
                 self._fetched = time.monotonic()
+                self._reachable = True
             except (httpx.HTTPError, ValueError, TypeError, AttributeError, jwt.PyJWTError) as exc:
                 # Not the URL or the body: they may name internal hosts. The type says enough.
                 log.warning("JWKS fetch failed", extra={"error": type(exc).__name__})
+                self._reachable = False
 
     async def candidates(self, algorithm: str, kid: str | None) -> list[Any]:
         if self._keys is None or time.monotonic() - self._fetched > self.cache_seconds:
@@ -118,6 +121,9 @@ class JwksKeys:
         if not found and kid is not None:
             await self._refresh()
             found = self._matching(algorithm, kid)
+            if not found and not self._reachable:
+                # Perhaps a key the provider rotated in while it is down: not the token's fault.
+                raise Unavailable("the identity provider's keys cannot be fetched; retry shortly")
         return found
 
     def _matching(self, algorithm: str, kid: str | None) -> list[Any]:

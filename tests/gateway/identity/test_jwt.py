@@ -252,3 +252,18 @@ async def test_api_keys_still_work_beside_jwts(client, tenant):
 async def test_a_gateway_without_jwt_settings_refuses_jwts(anonymous, tenant):
     response = await call(anonymous, sign(claims(tenant.tenant_id), RSA, "RS256"))
     assert response.status_code == 401 and "JWT" in response.json()["detail"]
+
+
+async def test_while_the_provider_is_down_known_keys_keep_working_and_a_new_kid_is_503(platform, tenant):
+    async with FakeJwks(keys=[jwk(EC, "ec-1", "ES256")]) as idp, jwt_gateway(platform, idp.url) as gateway:
+        known = sign(claims(tenant.tenant_id), EC, "ES256", "ec-1")
+        assert (await call(gateway, known)).status_code == 200
+        idp.broken = True
+        await asyncio.sleep(2.1)
+        response = await call(gateway, sign(claims(tenant.tenant_id), EC_NEXT, "ES256", "ec-2"))
+        assert response.status_code == 503 and "Retry-After" in response.headers
+        assert (await call(gateway, known)).status_code == 200
+        idp.broken = False
+        idp.keys = [jwk(EC, "ec-1", "ES256"), jwk(EC_NEXT, "ec-2", "ES256")]
+        await asyncio.sleep(2.1)
+        assert (await call(gateway, sign(claims(tenant.tenant_id), EC_NEXT, "ES256", "ec-2"))).status_code == 200
