@@ -27,7 +27,8 @@ from shared.identity import Identity, Principal, requires
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
 
-router = APIRouter()
+# Operation ids `gateway_<function>`, like the merged reference's `<service>_<operation>`.
+router = APIRouter(generate_unique_id_function=lambda route: f"gateway_{route.name}")
 keys_router = APIRouter(prefix="/v1/keys", tags=["keys"])
 tenants_router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 
