@@ -196,3 +196,12 @@ async def test_a_bad_rotation_grace_is_422(gateway):
     response = await gateway.post(f"/v1/keys/{made['id']}/rotate", json={"grace_seconds": -1})
     assert response.status_code == 422
     assert (await gateway.get(f"/v1/keys/{made['id']}")).json()["rotated_to"] is None
+
+
+async def test_two_concurrent_rotations_make_one_successor(gateway):
+    old = await create(gateway)
+    responses = await asyncio.gather(*(gateway.post(f"/v1/keys/{old['id']}/rotate") for _ in range(2)))
+    assert sorted(r.status_code for r in responses) == [201, 409]
+    winner = next(r.json() for r in responses if r.status_code == 201)
+    assert (await gateway.get(f"/v1/keys/{old['id']}")).json()["rotated_to"] == winner["id"]
+    assert (await probe(gateway, winner["key"])).status_code == 200
