@@ -5,9 +5,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool
 
 from shared.identity import SCOPES
+from shared.validation import PlainText
 
 Scope = Literal[tuple(SCOPES)]  # type: ignore[valid-type]
 # Plans name a rate-limit tier; the set of plans is the traffic policy's to define.
@@ -26,8 +27,16 @@ def _not_blank(value: str) -> str:
     return value.strip()
 
 
+def _integral_number(value: object) -> object:
+    # As shared.validation.Count: JSON Schema counts 3600.0 as an integer; a boolean or "3600" is not one.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Name = Annotated[PlainText, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+GraceSeconds = Annotated[int, Strict(), Field(ge=0, le=30 * 86400), BeforeValidator(_integral_number)]
 
 
 class _Strict(BaseModel):
@@ -42,10 +51,8 @@ class KeyCreate(_Strict):
 
 
 class KeyRotate(_Strict):
-    grace_seconds: int | None = Field(
+    grace_seconds: GraceSeconds | None = Field(
         default=None,
-        ge=0,
-        le=30 * 86400,
         description="How long the old key keeps working; default GATEWAY_KEY_ROTATION_GRACE_SECONDS (24 h). "
         "0 ends it now.",
     )
@@ -81,7 +88,7 @@ class TenantCreate(_Strict):
 class TenantUpdate(_Strict):
     name: Name | None = None
     plan: str | None = Field(default=None, pattern=PLAN_PATTERN)
-    disabled: bool | None = Field(default=None, description="true: every key and JWT of the tenant is refused.")
+    disabled: StrictBool | None = Field(default=None, description="true: every key and JWT of the tenant is refused.")
 
 
 class TenantRead(BaseModel):

@@ -174,6 +174,7 @@ async def test_last_used_at_is_filled_when_a_key_is_used(gateway):
         ({"name": "x", "scopes": ["discovery:read", "everything"]}, "body.scopes.1"),
         ({"name": "x", "scopes": []}, "body.scopes"),
         ({"name": "   ", "scopes": ["admin"]}, "body.name"),
+        ({"name": "a\u0000b", "scopes": ["admin"]}, "body.name"),
         ({"name": "x", "scopes": ["admin"], "environment": "prod"}, "body.environment"),
         ({"name": "x", "scopes": ["admin"], "expires_at": "2020-01-01T00:00:00Z"}, "body.expires_at"),
         ({"name": "x", "scopes": ["admin"], "expires_at": "2099-01-01T00:00:00"}, "body.expires_at"),
