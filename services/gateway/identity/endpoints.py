@@ -40,10 +40,17 @@ def _created(row: ApiKey, secret: str) -> KeyCreated:
     return KeyCreated.model_validate({**KeyRead.model_validate(row).model_dump(), "key": secret})
 
 
-@keys_router.post("", status_code=status.HTTP_201_CREATED, response_model=KeyCreated, dependencies=[requires("admin")])
+@keys_router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeyCreated,
+    responses=error_responses(409),
+    dependencies=[requires("admin")],
+)
 async def create_key(body: KeyCreate, principal: Principal, session: Session) -> KeyCreated:
     """Create an API key for your workspace. The key is in this response only: it is stored as a hash.
-    Any scope may be granted, `admin` included (an admin key manages your workspace's keys)."""
+    Any scope may be granted, `admin` included (an admin key manages your workspace's keys).
+    An `expires_at` already past is a 409."""
     row, secret = await service.create_key(
         session, principal.tenant_id, name=body.name, scopes=body.scopes,
         environment=body.environment, expires_at=body.expires_at,

@@ -49,7 +49,9 @@ async def create_key(
 ) -> tuple[ApiKey, str]:
     """A new key of `tenant_id`: (its row, the key itself — shown once, never stored)."""
     if expires_at is not None and expires_at <= await _now(session):
-        raise Invalid("body.expires_at", "must be in the future")
+        # 409, not 422: the schema allows any instant; it is the clock that says no. The detail
+        # names the field all the same.
+        raise Conflict([{"field": "body.expires_at", "reason": "must be in the future"}])
     secret, prefix, digest = keys.new_key(environment)
     row = ApiKey(
         id=uuid.uuid4(),
