@@ -51,6 +51,7 @@ async def create_key(body: KeyCreate, principal: Principal, session: Session) ->
     """Create an API key for your workspace. The key is in this response only: it is stored as a hash.
     Any scope may be granted, `admin` included (an admin key manages your workspace's keys).
     An `expires_at` already past is a 409."""
+    await service.refuse_past_expiry(session, body.expires_at)
     row, secret = await service.create_key(
         session, principal.tenant_id, name=body.name, scopes=body.scopes,
         environment=body.environment, expires_at=body.expires_at,

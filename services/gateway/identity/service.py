@@ -48,10 +48,6 @@ async def create_key(
     expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key of `tenant_id`: (its row, the key itself — shown once, never stored)."""
-    if expires_at is not None and expires_at <= await _now(session):
-        # 409, not 422: the schema allows any instant; it is the clock that says no. The detail
-        # names the field all the same.
-        raise Conflict([{"field": "body.expires_at", "reason": "must be in the future"}])
     secret, prefix, digest = keys.new_key(environment)
     row = ApiKey(
         id=uuid.uuid4(),
@@ -71,6 +67,13 @@ async def create_key(
 async def _now(session: AsyncSession) -> datetime:
     """The database's clock: the one every replica compares expiry with."""
     return (await session.execute(select(func.now()))).scalar_one()
+
+
+async def refuse_past_expiry(session: AsyncSession, expires_at: datetime | None) -> None:
+    """For the API: a key that would be born expired is a mistake. 409, not 422: the schema
+    allows any instant, it is the clock that says no; the detail names the field all the same."""
+    if expires_at is not None and expires_at <= await _now(session):
+        raise Conflict([{"field": "body.expires_at", "reason": "must be in the future"}])
 
 
 async def revoke_key(session: AsyncSession, tenant_id: uuid.UUID, key_id: uuid.UUID) -> bool:
@@ -106,6 +109,7 @@ async def rotate_key(
         raise Conflict(f"API key {key_id} was already rotated, to {old.rotated_to}")
     if old.expires_at is not None and old.expires_at <= now:
         raise Conflict(f"API key {key_id} has expired; create a new key instead")
+    await refuse_past_expiry(session, expires_at)
     new, secret = await create_key(
         session, tenant_id, name=old.name, scopes=old.scopes, environment=old.environment, expires_at=expires_at
     )
