@@ -2,7 +2,8 @@
 
 These work straight on the gateway's schema, as the gateway's own database role, so they need
 no key of their own: they are how the first key of an installation comes to exist. Everything
-after that (more keys, rotation, revocation, more tenants) is also in the API, for `admin` keys.
+after that (more keys, rotation, revocation, more tenants) is also in the API, for `admin` keys
+(`/v1/keys`; `/v1/tenants` for the operator workspace's).
 """
 
 import asyncio
@@ -10,9 +11,11 @@ import uuid
 from dataclasses import dataclass
 
 import typer
+from sqlalchemy import select
 
 from runtime.config import RuntimeSettings
 from runtime.postgres import Postgres
+from services.gateway.identity.models import Tenant
 from services.gateway.identity.service import TENANT_SCOPES, create_key, create_tenant
 from shared.db import make_engine, make_sessionmaker
 
@@ -50,6 +53,24 @@ async def new_tenant(
         await engine.dispose()
 
 
+async def list_tenants(database_url: str) -> list[Tenant]:
+    """Every tenant, oldest first."""
+    engine = make_engine(database_url, pool_size=1, application_name="limelight-admin")
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return list((await session.execute(select(Tenant).order_by(Tenant.created_at, Tenant.id))).scalars())
+    finally:
+        await engine.dispose()
+
+
+def _database_url() -> str:
+    try:
+        return gateway_database_url(RuntimeSettings())
+    except RuntimeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command("create-tenant")
 def create_tenant_command(
     name: str = typer.Argument(help="The workspace's name: a brand, or an agency's client."),
@@ -62,14 +83,17 @@ def create_tenant_command(
     """Create a tenant and print its id and its first API key (shown once, never again)."""
     if not name.strip() or len(name) > 200:
         raise typer.BadParameter("NAME must be 1 to 200 characters")
-    try:
-        url = gateway_database_url(RuntimeSettings())
-    except RuntimeError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    made = asyncio.run(new_tenant(url, name.strip(), operator=operator, plan=plan, environment="test" if test else "live"))
+    made = asyncio.run(new_tenant(_database_url(), name.strip(), operator=operator, plan=plan, environment="test" if test else "live"))
     typer.echo(f"tenant id:  {made.tenant_id}")
     typer.echo(f"key id:     {made.key_id}")
     typer.echo(f"scopes:     {' '.join(made.scopes)}")
     typer.echo(f"API key:    {made.key}")
     typer.echo("Keep the key now: it is stored only as a hash and cannot be shown again.")
+
+
+@app.command("list-tenants")
+def list_tenants_command() -> None:
+    """List every tenant: id, plan, flags and name (keys are listed through the API, GET /v1/keys)."""
+    for tenant in asyncio.run(list_tenants(_database_url())):
+        flags = ",".join(flag for flag, on in (("operator", tenant.operator), ("disabled", tenant.disabled_at)) if on)
+        typer.echo(f"{tenant.id}  {tenant.plan:<12} {flags or '-':<18} {tenant.name}")

@@ -1,7 +1,9 @@
 import ipaddress
 from functools import lru_cache
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from services.gateway.traffic.limits import PlanLimit
 from shared.settings import ServiceSettings
@@ -136,6 +138,61 @@ class GatewaySettings(ServiceSettings):
             if origin == "*" or not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
                 raise ValueError(f"{origin!r} is not an origin like https://app.example.com (no path, no '*')")
         return value
+
+    # --- JWT (helper KEYS) ---
+    # Frontend apps' JWTs (services/gateway/identity/jwt.py, docs/decisions/0018). No algorithm
+    # listed: JWTs are off and only API keys are accepted. The rotation grace sits here too: it
+    # is the other credential setting.
+    gateway_key_rotation_grace_seconds: int = Field(
+        default=86_400, ge=0, le=30 * 86_400,
+        description="How long a rotated API key keeps working, unless the rotation asks for less.",
+    )
+    gateway_jwt_algorithms: Annotated[list[Literal["HS256", "RS256", "ES256"]], NoDecode] = Field(
+        default_factory=list,
+        description="JWT algorithms accepted, comma-separated (HS256, RS256, ES256); empty: JWTs are refused.",
+    )
+    gateway_jwt_issuer: str | None = Field(default=None, description="The only `iss` accepted (required with JWTs).")
+    gateway_jwt_audience: str | None = Field(default=None, description="The `aud` a token must name (required with JWTs).")
+    gateway_jwt_hs256_secret: str | None = Field(
+        default=None, min_length=32, description="Shared secret of HS256 tokens (at least 32 characters)."
+    )
+    gateway_jwt_public_key: str | None = Field(
+        default=None, description="PEM RSA or EC P-256 public key(s), several concatenated during a rotation."
+    )
+    gateway_jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL of the identity provider; keys are picked by `kid`."
+    )
+    gateway_jwt_jwks_cache_seconds: float = Field(
+        default=300.0, ge=1, le=86_400, description="How long fetched JWKS keys are used before fetching again."
+    )
+    gateway_jwt_max_lifetime_seconds: int = Field(
+        default=3600, ge=1, le=86_400, description="Tokens whose exp - iat exceeds this are refused."
+    )
+    gateway_jwt_leeway_seconds: int = Field(
+        default=30, ge=0, le=300, description="Clock difference tolerated on exp, nbf and iat."
+    )
+    gateway_jwt_tenant_claim: str = Field(default="tid", min_length=1, description="The claim naming the tenant id.")
+
+    @field_validator("gateway_jwt_algorithms", mode="before")
+    @classmethod
+    def _split_algorithms(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _jwt_complete(self) -> "GatewaySettings":
+        """A JWT configuration that could not verify anything is refused at start-up, not per request."""
+        algorithms = set(self.gateway_jwt_algorithms)
+        if not algorithms:
+            return self
+        if not self.gateway_jwt_issuer or not self.gateway_jwt_audience:
+            raise ValueError("GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE are required when JWTs are enabled")
+        if "HS256" in algorithms and not self.gateway_jwt_hs256_secret:
+            raise ValueError("HS256 is enabled but GATEWAY_JWT_HS256_SECRET is not set")
+        if algorithms - {"HS256"} and not (self.gateway_jwt_public_key or self.gateway_jwt_jwks_url):
+            raise ValueError("RS256/ES256 need GATEWAY_JWT_PUBLIC_KEY or GATEWAY_JWT_JWKS_URL")
+        return self
 
 
 @lru_cache

@@ -12,6 +12,7 @@ from services.gateway.config import GatewaySettings, get_settings
 from services.gateway.db import SERVICE
 from services.gateway.identity.authenticator import Authenticator
 from services.gateway.identity.edge import Authenticate
+from services.gateway.identity.jwt import jwt_verifier
 from services.gateway.identity.store import KeyStore
 from services.gateway.operator import operator_listener
 from services.gateway.proxy.edge import Proxy
@@ -64,7 +65,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.operator_port = operator_port
             app.state.signer = signer
             keys = KeyStore(app.state.ctx.engine, ttl=settings.key_cache_seconds, poll_interval=settings.key_poll_seconds)
-            app.state.authenticator = Authenticator(keys)
+            app.state.authenticator = Authenticator(keys, jwt=jwt_verifier(settings, keys))
             stop = asyncio.Event()
             poller = asyncio.create_task(keys.run(stop))
             app.state.http = client

@@ -5,10 +5,12 @@ verified identity in the request state where `shared.identity.current_identity` 
 find it. Clients can never write there.
 """
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.errors import Unauthorized, error_body
+from shared.errors import LimelightError, Unavailable, database_unavailable, error_body
 from shared.identity import set_identity
 
 # Open without credentials: probes, the reference, the click redirect and partner webhooks
@@ -36,11 +38,23 @@ class Authenticate:
             if name == b"authorization":
                 authorization = value.decode("latin-1")
                 break
+        # This layer runs outside the app's exception handlers: what it refuses, it answers here.
         try:
             identity = await scope["app"].state.authenticator.authenticate(authorization)
-        except Unauthorized as exc:
-            response = JSONResponse(error_body(exc.error, exc.detail), status_code=401, headers=exc.headers)
-            await response(scope, receive, send)
+        except LimelightError as exc:  # 401; 503 when a JWKS endpoint cannot be reached
+            await _refusal(exc)(scope, receive, send)
+            return
+        except (DBAPIError, PoolTimeout) as exc:
+            if not database_unavailable(exc):
+                raise
+            await _refusal(Unavailable("the credential store is unavailable; retry shortly"))(scope, receive, send)
             return
         set_identity(scope, identity)
         await self.app(scope, receive, send)
+
+
+def _refusal(exc: LimelightError) -> JSONResponse:
+    headers = dict(exc.headers or {})
+    if isinstance(exc, Unavailable):
+        headers.setdefault("Retry-After", str(exc.retry_after_seconds))
+    return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=headers or None)

@@ -1,11 +1,13 @@
-"""API key lookups, cached per replica, with revocations reaching every replica in seconds.
+"""API key and tenant lookups, cached per replica, with revocations reaching every replica in
+seconds.
 
 A proxied request must not cost a database round trip to authenticate, so each gateway replica
 keeps the keys it has seen in memory. Each replica polls the keys and tenants changed since its
 last look (every `poll_interval`, 1 s by default) and forgets them, so a revoked or expired key,
 or a disabled tenant, is refused everywhere within about two poll intervals; a cached entry is
 also re-read after `ttl` whatever happens. Unknown keys are remembered briefly too, so a flood
-of made-up keys does not become a flood of queries.
+of made-up keys does not become a flood of queries. Tenants are cached the same way for JWTs,
+which name their tenant but have no key row (`tenant()`).
 """
 
 import asyncio
@@ -41,6 +43,16 @@ class CachedKey:
     fetched: float
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CachedTenant:
+    tenant_id: uuid.UUID
+    exists: bool
+    plan: str
+    operator: bool
+    disabled: bool
+    fetched: float
+
+
 class KeyStore:
     def __init__(
         self,
@@ -58,6 +70,7 @@ class KeyStore:
         self.max_entries = max_entries
         self._cache: dict[bytes, CachedKey] = {}
         self._by_id: dict[uuid.UUID, bytes] = {}
+        self._tenants: dict[uuid.UUID, CachedTenant] = {}
         self._used: set[uuid.UUID] = set()
         self._watermark: datetime | None = None
 
@@ -113,7 +126,27 @@ class KeyStore:
         self._cache[digest] = entry
         return entry
 
+    async def tenant(self, tenant_id: uuid.UUID) -> CachedTenant:
+        """What the gateway knows of `tenant_id` (exists=False when there is no such tenant)."""
+        entry = self._tenants.get(tenant_id)
+        now = time.monotonic()
+        if entry is None or now - entry.fetched > (self.ttl if entry.exists else self.negative_ttl):
+            query = select(Tenant.plan, Tenant.operator, Tenant.disabled_at).where(Tenant.id == tenant_id)
+            async with self.engine.connect() as connection:
+                row = (await connection.execute(query)).first()
+            if row is None:
+                entry = CachedTenant(tenant_id, False, "", False, False, time.monotonic())
+            else:
+                entry = CachedTenant(
+                    tenant_id, True, row.plan, row.operator, row.disabled_at is not None, time.monotonic()
+                )
+            if len(self._tenants) >= self.max_entries:
+                self._tenants.clear()
+            self._tenants[tenant_id] = entry
+        return entry
+
     def forget_tenant(self, tenant_id: uuid.UUID) -> None:
+        self._tenants.pop(tenant_id, None)
         for digest, entry in list(self._cache.items()):
             if entry.identity is not None and entry.identity.tenant_id == tenant_id:
                 self._cache.pop(digest, None)
