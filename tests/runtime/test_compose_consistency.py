@@ -32,7 +32,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "gateway": GatewaySettings,
 }
 UPSTREAM_URL_FIELDS = [
-    name for name in GatewaySettings.model_fields if name.endswith("_url") and name != "database_url"
+    name for name in GatewaySettings.model_fields if name.endswith("_url") and name.removesuffix("_url") in SERVICES
 ]
 
 # Compose interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}, and $$.

@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from runtime.config import ROOT
 from shared.app import create_service_app
+from shared.identity import public
 from shared.settings import ServiceSettings
 from tests.conftest import eventually
 
@@ -29,11 +30,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 def create_faulty_app() -> FastAPI:
     router = APIRouter()
 
-    @router.get("/bug")
+    # Public: the routes exercise error handling, not credentials (every route declares one).
+    @router.get("/bug", dependencies=[public()])
     async def bug() -> dict:
         raise RuntimeError("a bug")
 
-    @router.post("/upload")
+    @router.post("/upload", dependencies=[public()])
     async def upload(request: Request) -> dict:
         size = 0
         async for chunk in request.stream():
