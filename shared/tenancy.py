@@ -394,6 +394,16 @@ def _owns_tenant_tables(module_name: str) -> bool:
     )
 
 
+def declare_tenant_private(router: APIRouter) -> APIRouter:
+    """Mark every route of `router` tenant-private, for routes whose tables are filtered by tenant
+    in their own repository rather than through TenantOwned (the gateway's keys and webhook
+    sources): the cross-tenant matrix then walks them too. Call before the router is included."""
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            route.openapi_extra = {**(route.openapi_extra or {}), TENANT_PRIVATE: True}
+    return router
+
+
 def mark_tenant_private(router: APIRouter) -> APIRouter:
     """Mark, in the OpenAPI document, every route of `router` whose domain package owns a
     tenant-owned table (derived, so a new route there cannot be left out). A route elsewhere that

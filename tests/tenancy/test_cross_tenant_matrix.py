@@ -39,7 +39,14 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
               "budget": "10", "currency": "EUR"},
     )
     assert campaign.status_code == 201, campaign.text
-    return {"shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"]}
+    key = await client.post("/v1/keys", json={"name": new_name("matrix"), "scopes": ["discovery:read"]})
+    assert key.status_code == 201, key.text
+    source = await client.post("/v1/webhook-sources", json={"kind": "generic", "name": new_name("matrix")})
+    assert source.status_code == 201, source.text
+    return {
+        "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
+        "key_id": key.json()["id"], "source_id": source.json()["id"],
+    }
 
 
 def private_operations(document: dict) -> list[tuple[str, str, dict]]:
@@ -92,7 +99,10 @@ async def state_of(client, document: dict, ids: dict[str, str]) -> dict[str, obj
 async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gateway, other, creator):
     document = (await gateway.get("/openapi.json")).json()
     operations = private_operations(document)
-    assert {path for _, path, _ in operations} >= {"/v1/discovery/shortlists/{shortlist_id}", "/v1/attribution/campaigns/{campaign_id}"}
+    assert {path for _, path, _ in operations} >= {
+        "/v1/discovery/shortlists/{shortlist_id}", "/v1/attribution/campaigns/{campaign_id}",
+        "/v1/keys/{key_id}", "/v1/webhook-sources/{source_id}",
+    }
     ids = await objects_of(gateway, creator)
     before = await state_of(gateway, document, ids)
     walked = []

@@ -26,6 +26,7 @@ from shared.errors import Forbidden, NotFound
 from shared.identity import Identity, Principal, requires
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
+from shared.tenancy import declare_tenant_private
 
 # Operation ids `gateway_<function>`, like the merged reference's `<service>_<operation>`.
 router = APIRouter(generate_unique_id_function=lambda route: f"gateway_{route.name}")
@@ -162,5 +163,7 @@ async def update_tenant(tenant_id: uuid.UUID, body: TenantUpdate, _: Operator, s
     return TenantRead.model_validate(tenant)
 
 
-router.include_router(keys_router)
+# A tenant's keys are its own (filtered by tenant in identity/repository.py); the tenants routes
+# are the operator's, across tenants by design.
+router.include_router(declare_tenant_private(keys_router))
 router.include_router(tenants_router)

@@ -24,6 +24,7 @@ from shared.identity import Principal, requires
 from shared.errors import NotFound
 from shared.openapi import error_responses
 from shared.pagination import Page, next_cursor
+from shared.tenancy import declare_tenant_private
 
 router = APIRouter(prefix="/v1/webhook-sources", tags=["webhook sources"], dependencies=[requires("webhooks:manage")])
 
@@ -91,3 +92,7 @@ async def delete_source(source_id: uuid.UUID, sources: OwnSources):
     """Remove a source: its deliveries answer 404 from now on."""
     await service.remove(sources, source_id)
     return Response(status_code=204)
+
+
+# A tenant's webhook sources are its own (filtered by tenant in webhooks/repository.py).
+declare_tenant_private(router)
