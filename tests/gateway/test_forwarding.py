@@ -117,3 +117,14 @@ async def test_the_gateway_process_ignores_a_forwarded_for_its_client_sent(platf
             await asyncio.to_thread(services.stop, settings, "gateway")
     assert response.status_code == 200
     assert response.json()["headers"]["x-forwarded-for"] == "127.0.0.1"
+
+
+async def test_headers_the_gateway_writes_are_never_doubled_by_an_upstream(platform, tenant):
+    own = [("X-Request-ID", "upstream"), ("RateLimit-Remaining", "999999"), ("X-Frame-Options", "ALLOWALL")]
+    async with FakeUpstream(headers=own) as upstream:
+        async with gateway_in_front_of(platform, tenant, upstream) as client:
+            response = await client.get("/v1/discovery/anything")
+    assert response.status_code == 200
+    assert response.headers.get_list("x-frame-options") == ["DENY"]
+    assert response.headers.get_list("x-request-id") == [response.headers["x-correlation-id"]]
+    assert "999999" not in response.headers.get_list("ratelimit-remaining")

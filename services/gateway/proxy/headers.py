@@ -25,7 +25,13 @@ GATEWAY_OWNED_REQUEST = frozenset(
     {CORRELATION_HEADER.lower(), IDENTITY_HEADER.lower(), "authorization", "forwarded", "x-real-ip", "x-forwarded-for", "x-forwarded-proto",
      "x-forwarded-host", "x-forwarded-port", "x-forwarded-prefix", "x-forwarded-server"}
 )
-GATEWAY_OWNED_RESPONSE = frozenset({"date", "server", CORRELATION_HEADER.lower()})
+# The gateway writes these on every answer (services/gateway/traffic): an upstream's copy would
+# be sent twice, or contradict the gateway's own limits and security policy.
+GATEWAY_OWNED_RESPONSE = frozenset(
+    {"date", "server", CORRELATION_HEADER.lower(), "x-request-id", "ratelimit-limit", "ratelimit-remaining",
+     "ratelimit-reset", "x-content-type-options", "referrer-policy", "x-frame-options", "strict-transport-security",
+     "content-security-policy"}
+)
 _DROPPED = HOP_BY_HOP | GATEWAY_OWNED_REQUEST
 _DROPPED_RESPONSE = HOP_BY_HOP | GATEWAY_OWNED_RESPONSE
 
