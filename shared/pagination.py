@@ -19,7 +19,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query
@@ -221,12 +221,15 @@ def _from_json(value: Any, column) -> Any:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive timestamp")
-        return parsed
+        # In UTC, which PostgreSQL can hold: 9999-12-31T23:59-14:00 is past year 9999 there.
+        return parsed.astimezone(UTC)
     if kind is uuid.UUID:
         return uuid.UUID(value)
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) <= value < 2**63:  # a BIGINT at most; past it the database would refuse
+            raise ValueError("integer out of range")
         return value
     if kind is str and isinstance(value, str):
         return value
@@ -252,7 +255,7 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, Any]:
             raise ValueError("null position in a non-null column")
         position = None if value is None else _from_json(value, sort.column)
         return position, _from_json(row_id, sort.tiebreaker)
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         raise Invalid("query.cursor", _NOT_A_CURSOR) from exc
 
 

@@ -2,7 +2,7 @@
 `KeyCreated`, returned once by create and rotate; nothing else ever holds it or its hash."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool
@@ -16,9 +16,15 @@ PLAN_PATTERN = r"^[a-z][a-z0-9_-]{0,39}$"
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise ValueError("must carry a timezone, e.g. 2027-01-31T00:00:00Z")
-    return value
+    try:
+        # In UTC, which the database can hold: 9999-12-31T23:59:59-14:00 is past year 9999.
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("must be a date before the year 10000 in UTC") from exc
 
 
 def _not_blank(value: str) -> str:

@@ -2,6 +2,8 @@
 behind it. A refused request never reaches the next layer; an accepted one on a limited route
 carries the RateLimit-* headers of the bucket it was charged to."""
 
+import ipaddress
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.identity.edge import is_public
@@ -15,10 +17,20 @@ ADDRESS_LIMITED_PREFIXES = ("/r/", "/webhooks/")
 
 
 def client_address(scope: Scope) -> str:
-    """The socket peer. The gateway runs with --no-proxy-headers; behind a load balancer of your
-    own, uvicorn's --forwarded-allow-ips=<balancer> puts the client's address here instead."""
+    """The socket peer's bucket. The gateway runs with --no-proxy-headers; behind a load balancer
+    of your own, uvicorn's --forwarded-allow-ips=<balancer> puts the client's address here
+    instead. An IPv6 client is limited by its /64: one subscriber usually holds a whole /64 and
+    could otherwise take a new address, and a new bucket, per request."""
     client = scope.get("client")
-    return client[0] if client else "unknown"
+    if not client:
+        return "unknown"
+    address = client[0]
+    if ":" in address:
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
 
 
 class AddressRateLimit:

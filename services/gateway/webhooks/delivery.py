@@ -55,6 +55,9 @@ class Delivery:
 
     source: WebhookSource
     delivery_id: str
+    # The delivery as its signature covers it: claimed beside the (unsigned) delivery id, so the
+    # same signed delivery under a new id is a duplicate too. Up to 200 characters.
+    fingerprint: str
     topic: str | None
     partner_id: str
     body: str
@@ -130,6 +133,10 @@ async def accept(ctx: ServiceContext, delivery: Delivery, timeout: float) -> Del
     event = event_id(source.id, delivery.delivery_id)
     async with ctx.sessionmaker() as session, session.begin():
         if not await claim_delivery(session, source.id, delivery.delivery_id):
+            status = "duplicate"
+        elif delivery.fingerprint != delivery.delivery_id and not await claim_delivery(
+            session, source.id, delivery.fingerprint
+        ):
             status = "duplicate"
         else:
             await publish(ctx.kafka, str(source.id).encode(), _record(delivery, event), timeout)

@@ -19,7 +19,7 @@ from services.gateway.webhooks.delivery import DELIVERIES, Delivery, PayloadTooL
 from services.gateway.webhooks.models import WebhookSource
 from services.gateway.webhooks.repository import source_for_delivery
 from services.gateway.webhooks.schemas import DeliveryAccepted
-from services.gateway.webhooks.signatures import BadSignature, verify_generic, verify_shopify
+from services.gateway.webhooks.signatures import BadSignature, check_shopify_shape, verify_generic, verify_shopify
 from services.gateway.webhooks.vault import app_vault
 from shared.db import utcnow
 from shared.errors import Invalid, NotFound
@@ -135,7 +135,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 def _check_declared_size(request: Request) -> None:
     declared = request.headers.get("content-length", "")
     limit = _settings(request).gateway_max_webhook_body_bytes
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
 
 
@@ -198,9 +198,14 @@ async def receive_shopify(
     if x_shopify_topic not in SHOPIFY_TOPICS:
         DELIVERIES.labels("shopify", "ignored").inc()
         return _answer(DeliveryAccepted(status="ignored", delivery_id=delivery_id, event_id=None))
+    # Shopify signs the body only: the topic and the webhook id are unsigned headers. A body must
+    # look like its topic's payload, and one body is published once per topic whatever id it
+    # comes with, so a captured delivery cannot be replayed as a new one or as another topic.
+    check_shopify_shape(x_shopify_topic, body)
     delivery = Delivery(
         source=source,
         delivery_id=delivery_id,
+        fingerprint=f"shopify:{x_shopify_topic}:" + hashlib.sha256(body).hexdigest(),
         topic=x_shopify_topic,
         partner_id=source.shop_domain or "",
         body=_text(body),
@@ -234,13 +239,17 @@ async def receive_generic(
         now=now.timestamp(),
         tolerance=settings.gateway_webhook_signature_tolerance_seconds,
     )
+    # What the signature covers: a captured delivery sent again under another (unsigned)
+    # Limelight-Delivery-Id is still the same delivery.
+    signed = "sha256:" + hashlib.sha256(f"{timestamp}.".encode() + body).hexdigest()
     if limelight_delivery_id is None:
-        delivery_id = "sha256:" + hashlib.sha256(f"{timestamp}.".encode() + body).hexdigest()
+        delivery_id = signed
     else:
         delivery_id = _delivery_id(limelight_delivery_id, "Limelight-Delivery-Id")
     delivery = Delivery(
         source=source,
         delivery_id=delivery_id,
+        fingerprint=signed,
         topic=limelight_event,
         partner_id=source.name,
         body=_text(body),

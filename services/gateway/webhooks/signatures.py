@@ -9,9 +9,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 
-from shared.errors import Unauthorized
+from shared.errors import Invalid, Unauthorized
 
 SHOPIFY_HMAC_HEADER = "x-shopify-hmac-sha256"
 GENERIC_SIGNATURE_HEADER = "limelight-signature"
@@ -70,7 +71,8 @@ def parse_generic(header: str | None) -> GenericSignature:
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
         if name == "t":
-            if not value.isdigit() or len(value) > 12 or timestamp is not None:
+            # isascii: str.isdigit() also takes '²' and other digits int() refuses.
+            if not (value.isascii() and value.isdigit()) or len(value) > 12 or timestamp is not None:
                 raise BadSignature("Limelight-Signature: t must appear once, as unix seconds")
             timestamp = int(value)
         elif name == "v1":
@@ -98,3 +100,32 @@ def verify_generic(secrets: list[str], body: bytes, header: str | None, *, now: 
     if not _matches(signature.signatures, [_digest(secret, signed) for secret in secrets]):
         raise BadSignature("Limelight-Signature does not match the body")
     return signature.timestamp
+
+
+# What each accepted Shopify topic's payload has at its top level (shopify.dev, webhook topics
+# and the mandatory privacy webhooks); enough to tell one topic's payload from another's.
+_SHOPIFY_SHAPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    # topic: (keys it must have, keys it must not have)
+    "orders/create": (frozenset({"id", "line_items"}), frozenset({"refund_line_items"})),
+    "orders/paid": (frozenset({"id", "line_items"}), frozenset({"refund_line_items"})),
+    "orders/updated": (frozenset({"id", "line_items"}), frozenset({"refund_line_items"})),
+    "orders/cancelled": (frozenset({"id", "line_items"}), frozenset({"refund_line_items"})),
+    "refunds/create": (frozenset({"id", "order_id", "refund_line_items"}), frozenset()),
+    "customers/data_request": (frozenset({"shop_domain", "customer", "data_request"}), frozenset()),
+    "customers/redact": (frozenset({"shop_domain", "customer", "orders_to_redact"}), frozenset()),
+    "shop/redact": (frozenset({"shop_domain"}), frozenset({"customer", "line_items"})),
+}
+
+
+def check_shopify_shape(topic: str, body: bytes) -> None:
+    """Refuse a verified body that is not the payload of `topic` (a signed body relabelled)."""
+    shape = _SHOPIFY_SHAPES.get(topic)
+    if shape is None:
+        return
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise Invalid("body", "a Shopify webhook body must be JSON") from exc
+    required, forbidden = shape
+    if not isinstance(payload, dict) or not required <= payload.keys() or forbidden & payload.keys():
+        raise Invalid("header.X-Shopify-Topic", f"the body is not a {topic} payload")

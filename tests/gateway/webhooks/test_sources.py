@@ -23,7 +23,7 @@ from tests.gateway.webhooks.conftest import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-BODY = b'{"id":1,"total_price":"10.00"}'
+BODY = b'{"id":1,"total_price":"10.00","line_items":[]}'
 
 
 async def test_generic_source_secret_is_shown_once(gateway):
@@ -136,14 +136,19 @@ async def test_generic_rotation_keeps_the_old_secret_valid_during_the_grace_peri
     expires = datetime.fromisoformat(rotated.json()["previous_secret_expires_at"])
     assert expires - rotated_at == timedelta(hours=24)
 
-    old_in_grace = await anonymous.post(source.url, content=BODY, headers=generic_headers(source.secret, BODY))
-    new_in_grace = await anonymous.post(source.url, content=BODY, headers=generic_headers(new_secret, BODY))
+    # A body of its own per delivery: the same signed body again would be the same delivery.
+    async def deliver(secret: str, n: int):
+        body = b'{"id":%d}' % n
+        return await anonymous.post(source.url, content=body, headers=generic_headers(secret, body))
+
+    old_in_grace = await deliver(source.secret, 1)
+    new_in_grace = await deliver(new_secret, 2)
     await gateway_db.execute(
         "update gateway.webhook_sources set previous_secret_expires_at = now() - interval '1 second' where id = $1",
         uuid.UUID(source.id),
     )
-    old_after = await anonymous.post(source.url, content=BODY, headers=generic_headers(source.secret, BODY))
-    new_after = await anonymous.post(source.url, content=BODY, headers=generic_headers(new_secret, BODY))
+    old_after = await deliver(source.secret, 3)
+    new_after = await deliver(new_secret, 4)
 
     assert [r.status_code for r in (old_in_grace, new_in_grace, old_after, new_after)] == [200, 200, 401, 200]
     assert len(await published(platform, source.id)) == 3
