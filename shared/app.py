@@ -19,7 +19,7 @@ from starlette.responses import Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import Reads, database_ready, make_engine, make_sessionmaker
-from shared.identity import IdentityVerifier, check_routes_declare_scopes
+from shared.identity import IdentityVerifier, check_routes_declare_scopes, public
 from shared.errors import UnhandledErrorMiddleware, database_unavailable, install_error_handlers
 from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_stop
 from shared.messaging.relay import OutboxRelay
@@ -75,11 +75,11 @@ async def _supervise(name: str, worker: Worker, stop: asyncio.Event) -> None:
 def health_router(name: str) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/healthz", include_in_schema=False)
+    @router.get("/healthz", include_in_schema=False, dependencies=[public()])
     async def healthz() -> dict:
         return {"status": "ok", "service": name, "version": VERSION}
 
-    @router.get("/readyz", include_in_schema=False)
+    @router.get("/readyz", include_in_schema=False, dependencies=[public()])
     async def readyz(request: Request) -> JSONResponse:
         """Ready means this instance can serve its API, which needs the database. Kafka is
         reported but does not decide: writes wait in the outbox while the broker is away, and
@@ -107,7 +107,7 @@ def health_router(name: str) -> APIRouter:
             status_code=200 if ready else 503,
         )
 
-    @router.get("/metrics", include_in_schema=False)
+    @router.get("/metrics", include_in_schema=False, dependencies=[public()])
     async def metrics():
         return metrics_response()
 

@@ -278,10 +278,11 @@ def declared_scope(route: APIRoute) -> str | None:
 
 
 def check_routes_declare_scopes(app: FastAPI, exempt: frozenset[str] = frozenset()) -> None:
-    """Refuse to assemble an app with a documented route that declares no scope."""
+    """Refuse to assemble an app with a route that declares no scope, documented or not: a
+    hidden route is as reachable as any other (the probes declare `public()`)."""
     missing = []
     for route in api_routes(app.routes):
-        if route.path_format in exempt or not route.include_in_schema:
+        if route.path_format in exempt:
             continue
         if declared_scope(route) is None:
             missing.append(f"{sorted(route.methods)} {route.path_format}")

@@ -104,3 +104,14 @@ def test_an_app_with_a_route_that_declares_no_scope_does_not_assemble():
 def test_an_unknown_scope_is_a_programming_error():
     with pytest.raises(ValueError):
         requires("discovery:delete")
+
+
+def test_a_hidden_route_must_declare_its_scope_too():
+    app = FastAPI()
+
+    @app.get("/hidden", include_in_schema=False)
+    async def hidden() -> dict:
+        return {}
+
+    with pytest.raises(RuntimeError, match="/hidden"):
+        check_routes_declare_scopes(app)

@@ -7,6 +7,7 @@ answers them as the innermost edge layer (docs/decisions/0016-gateway-fast-path.
 from fastapi import APIRouter, Request
 
 from shared.errors import NotFound
+from shared.identity import public
 
 router = APIRouter()
 
@@ -15,7 +16,8 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 PROXY_ROUTE = "/v1/{upstream}/{path:path}"
 
 
-@router.api_route(PROXY_ROUTE, methods=METHODS, include_in_schema=False)
+# public(): it only ever answers 404, and the edge has authenticated the caller before it.
+@router.api_route(PROXY_ROUTE, methods=METHODS, include_in_schema=False, dependencies=[public()])
 async def unknown_service(upstream: str, request: Request):
     """Everything under /v1/<service>/ is passed to that service; this answers the other names."""
     raise NotFound(f"no service named '{upstream}'; try one of {sorted(request.app.state.routes)}")
