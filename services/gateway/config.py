@@ -105,6 +105,11 @@ class GatewaySettings(ServiceSettings):
         description="A lease taking longer counts as the database being down: per-replica limits for a second. "
         "Requests of a key wait for its lease at most this long.",
     )
+    gateway_tenant_rate_multiplier: float = Field(
+        default=4.0, ge=1, le=1000,
+        description="All credentials of one tenant together get this many times one credential's plan "
+        "(a tenant cannot multiply its limit by making more keys).",
+    )
     gateway_address_rate_limit: PlanLimit = Field(
         default_factory=lambda: PlanLimit(rate=20, burst=100),
         description="Per client address, per replica: requests to /r/ and /webhooks/, and failed authentications.",

@@ -60,6 +60,7 @@ async def traffic_policy(app: FastAPI, settings: GatewaySettings):
         max_webhook_body_bytes=settings.gateway_max_webhook_body_bytes,
         cors_origins=tuple(settings.gateway_cors_origins),
         cors_max_age=settings.gateway_cors_max_age_seconds,
+        tenant_multiplier=settings.gateway_tenant_rate_multiplier,
     )
     stop = asyncio.Event()
     pruner = asyncio.create_task(prune_buckets(app, idle_horizon(settings.gateway_rate_limits), stop))

@@ -2,6 +2,7 @@
 `app.state.traffic`: the limiters, the plans, the body limits, the CORS origins."""
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 from services.gateway.traffic.leases import SharedLimiter
@@ -24,9 +25,24 @@ class TrafficPolicy:
     max_webhook_body_bytes: int
     cors_origins: tuple[str, ...]
     cors_max_age: int
+    # A tenant's credentials together get this many times one credential's plan: more keys (or
+    # more JWT subjects) must not mean an ever larger share of the installation.
+    tenant_multiplier: float = 4.0
 
     def plan_limit(self, plan: str) -> PlanLimit:
         return self.plans.get(plan) or self.plans[FALLBACK_PLAN]
+
+    def tenant_limit(self, plan: str) -> PlanLimit:
+        one = self.plan_limit(plan)
+        return PlanLimit(
+            rate=min(one.rate * self.tenant_multiplier, 1_000_000),
+            burst=min(math.ceil(one.burst * self.tenant_multiplier), 10_000_000),
+        )
+
+
+def tenant_bucket_key(identity: Identity) -> str:
+    """The bucket every credential of a tenant also takes from."""
+    return f"tenant:{identity.tenant_id}"
 
 
 def bucket_key(identity: Identity) -> str:

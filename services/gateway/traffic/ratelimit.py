@@ -7,7 +7,7 @@ import ipaddress
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.identity.edge import is_public
-from services.gateway.traffic.policy import TrafficPolicy, bucket_key
+from services.gateway.traffic.policy import TrafficPolicy, bucket_key, tenant_bucket_key
 from services.gateway.traffic.responses import adding_headers, too_many_requests
 from shared.identity import identity_of
 
@@ -96,15 +96,24 @@ class KeyRateLimit:
             await self.app(scope, receive, send)
             return
         policy = self.policy or self._bind(scope)
-        limit = policy.plan_limit(identity.plan)
-        key = bucket_key(identity)
-        decision = policy.keys.take_now(key, limit)
-        if decision is None:
-            decision = await policy.keys.take(key, limit)
+        decision = await self._take(policy, bucket_key(identity), policy.plan_limit(identity.plan))
         if not decision.allowed:
             await too_many_requests(decision, "rate limit of this credential's plan exceeded")(scope, receive, send)
             return
-        await self.app(scope, receive, adding_headers(send, decision.headers()))
+        workspace = await self._take(policy, tenant_bucket_key(identity), policy.tenant_limit(identity.plan))
+        if not workspace.allowed:
+            await too_many_requests(workspace, "rate limit of this workspace's plan exceeded")(scope, receive, send)
+            return
+        # The headers of whichever bucket is nearer to empty, relative to its size.
+        tighter = min(decision, workspace, key=lambda d: d.remaining / d.limit.burst)
+        await self.app(scope, receive, adding_headers(send, tighter.headers()))
+
+    @staticmethod
+    async def _take(policy: TrafficPolicy, key: str, limit):
+        decision = policy.keys.take_now(key, limit)
+        if decision is None:
+            decision = await policy.keys.take(key, limit)
+        return decision
 
     def _bind(self, scope: Scope) -> TrafficPolicy:
         self.policy = scope["app"].state.traffic

@@ -7,11 +7,13 @@ import time
 import uuid
 
 import asyncpg
+import httpx
 import pytest
 
 from services.gateway.traffic.limits import PlanLimit
 from services.gateway.traffic.policy import MAX_KEY_LENGTH, bucket_key
 from shared.identity import Identity
+from tests.conftest import bearer
 from tests.gateway.fakes import FakeUpstream
 from tests.gateway.traffic.helpers import ROOMY, replica, settings_for, tenant_on_plan
 
@@ -114,3 +116,26 @@ async def test_a_jwt_caller_is_limited_per_tenant_and_subject_and_long_subjects_
     assert bucket_key(keyed) == "key:abc"
     assert len(bucket_key(long)) <= MAX_KEY_LENGTH
     assert bucket_key(long) != bucket_key(Identity(tenant_id=tenant_id, subject="u" * 499, scopes=frozenset()))
+
+
+async def test_more_keys_do_not_multiply_a_tenants_limit(platform):
+    """Every key of a tenant also takes from the tenant's bucket (the plan times
+    GATEWAY_TENANT_RATE_MULTIPLIER): making keys is no way round the plan."""
+    tiny = PlanLimit(rate=0.01, burst=2)
+    tenant = await tenant_on_plan(platform, "tiny")
+    # Three more keys, made through the suite's own gateway (not the limited replica below).
+    async with httpx.AsyncClient(base_url=platform.s.url("gateway"), headers=bearer(tenant.key), timeout=15) as own:
+        keys = []
+        for n in range(3):
+            made = await own.post("/v1/keys", json={"name": f"extra {n}", "scopes": ["discovery:read"]})
+            assert made.status_code == 201, made.text
+            keys.append(made.json()["key"])
+    async with FakeUpstream() as upstream:
+        settings = settings_for(
+            platform, upstream.url, gateway_rate_limits={"standard": ROOMY, "tiny": tiny}, gateway_tenant_rate_multiplier=2
+        )
+        async with replica(settings) as client:
+            # Each key alone could take 2 (6 in all); the tenant's bucket holds 2 x 2 = 4.
+            answers = [(await client.get(PATH, headers=bearer(key))).status_code for key in keys for _ in range(2)]
+    assert answers.count(200) == 4, answers
+    assert answers[4:] == [429, 429], answers
