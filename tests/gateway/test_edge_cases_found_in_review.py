@@ -28,9 +28,8 @@ def cursor(sort: str, value, row_id=None) -> str:
 )
 async def test_a_cursor_past_what_the_database_holds_is_a_422(gateway, path, sort, value):
     response = await gateway.get(path, params={"cursor": cursor(sort, value)})
-    assert response.status_code in (200, 422), response.text
-    if response.status_code == 422:
-        assert response.json()["detail"][0]["field"] == "query.cursor"
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "query.cursor"
 
 
 async def test_a_key_expiry_past_year_9999_in_utc_is_a_422(gateway):
@@ -42,7 +41,7 @@ async def test_a_key_expiry_past_year_9999_in_utc_is_a_422(gateway):
     assert response.json()["detail"][0]["field"] == "body.expires_at"
 
 
-def test_ipv6_clients_share_the_bucket_of_their_64():
+async def test_ipv6_clients_share_the_bucket_of_their_64():
     def scope(address: str) -> dict:
         return {"client": (address, 50000)}
 
