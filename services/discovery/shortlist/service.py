@@ -11,7 +11,7 @@ from services.discovery.shortlist import repository
 from services.discovery.shortlist.models import Shortlist, ShortlistEntry
 from services.discovery.shortlist.schemas import EntryPut, ShortlistCreate, ShortlistUpdate
 from shared.db import utcnow
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, NotFound
 
 
 def _name_taken(name: str) -> Conflict:
@@ -75,7 +75,8 @@ async def put_entry(
     await owned(session, shortlist_id)
     creator = await creators.get(session, creator_id)
     if creator is None:
-        raise Invalid("path.creator_id", f"creator {creator_id} is not in the index")
+        # The path names a creator that does not exist: a 404, as for any unknown resource.
+        raise NotFound(f"creator {creator_id} is not in the index")
     found = await repository.entry(session, shortlist_id, creator_id)
     created = found is None
     if created:
