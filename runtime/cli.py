@@ -55,10 +55,12 @@ def up(detach: bool = typer.Option(False, "--detach", "-d", help="Leave the plat
     say(f"  gateway        {gateway}")
     say(f"  API reference  {gateway}/docs")
     for service in ("discovery", "audit", "attribution"):
-        say(f"  {service:<14} {settings.url(service)}  (direct, for operators)")
+        say(f"  {service:<14} {settings.url(service)}  (direct: needs the gateway's identity token)")
     say(f"  gateway ops    http://127.0.0.1:{settings.operator_port}  (/readyz, /metrics; operators only)")
     say(f"  kafka          {settings.kafka_bootstrap}")
     say(f"  logs           {settings.logs_dir}")
+    say("\nEvery call needs an API key. Make a workspace and its first key with:")
+    say('  ./limelight admin create-tenant "My brand"')
     if detach:
         say("\nRunning in the background; stop it with `./limelight down`.")
         return
