@@ -48,7 +48,7 @@ Label = Annotated[
 ]
 
 
-def _integral_number(value: object) -> object:
+def integral_number(value: object) -> object:
     # JSON Schema counts 1000.0 as an integer (draft 2020-12, section 6.1.1 of the validation
     # vocabulary), so the API must take it; a boolean or a numeric string is not one.
     if isinstance(value, float) and value.is_integer():
@@ -59,7 +59,7 @@ def _integral_number(value: object) -> object:
 # Strict: `false` is not 0 and "5" is not 5. A BIGINT column holds up to 2**63-1; no real count
 # comes near 10**12.
 # The bounds sit before the BeforeValidator so pydantic still publishes them as minimum/maximum.
-Count = Annotated[int, Strict(), Field(ge=0, le=10**12), BeforeValidator(_integral_number)]
+Count = Annotated[int, Strict(), Field(ge=0, le=10**12), BeforeValidator(integral_number)]
 
 
 def _date_text(value: object) -> object:

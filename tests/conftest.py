@@ -122,6 +122,13 @@ async def gateway(platform: Platform, tenant: NewTenant):
 
 
 @pytest_asyncio.fixture(scope="session")
+async def other_gateway(platform: Platform, other_tenant: NewTenant):
+    """A client of the gateway authenticated as the second tenant (every scope)."""
+    async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15, headers=bearer(other_tenant.key)) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(scope="session")
 async def anonymous(platform: Platform):
     """A client of the gateway with no credentials."""
     async with httpx.AsyncClient(base_url=platform.s.url("gateway"), timeout=15) as client:

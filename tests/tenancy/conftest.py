@@ -3,20 +3,17 @@ and a creator of the shared catalogue to put on shortlists."""
 
 import uuid
 
-import httpx
+import pytest
 import pytest_asyncio
 
 from shared.db import make_engine
-from tests.conftest import bearer, unique_handle
+from tests.conftest import unique_handle
 
 
-@pytest_asyncio.fixture(scope="session")
-async def other(platform, other_tenant):
-    """A client of the gateway authenticated as the second tenant (every scope)."""
-    async with httpx.AsyncClient(
-        base_url=platform.s.url("gateway"), timeout=15, headers=bearer(other_tenant.key)
-    ) as client:
-        yield client
+@pytest.fixture(scope="session")
+def other(other_gateway):
+    """The second tenant's client (tests/conftest.py `other_gateway`), by its short name here."""
+    return other_gateway
 
 
 @pytest_asyncio.fixture

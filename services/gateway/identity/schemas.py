@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool
 
 from shared.identity import SCOPES
-from shared.validation import PlainText
+from shared.validation import Label, integral_number
 
 Scope = Literal[tuple(SCOPES)]  # type: ignore[valid-type]
 # Plans name a rate-limit tier; the set of plans is the traffic policy's to define.
@@ -27,22 +27,10 @@ def _aware(value: datetime | None) -> datetime | None:
         raise ValueError("must be a date before the year 10000 in UTC") from exc
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-def _integral_number(value: object) -> object:
-    # As shared.validation.Count: JSON Schema counts 3600.0 as an integer; a boolean or "3600" is not one.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Name = Annotated[PlainText, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
-GraceSeconds = Annotated[int, Strict(), Field(ge=0, le=30 * 86400), BeforeValidator(_integral_number)]
+Name = Annotated[Label, Field(min_length=1, max_length=200)]
+# As shared.validation.Count: 3600.0 is an integer to JSON Schema; a boolean or "3600" is not one.
+GraceSeconds = Annotated[int, Strict(), Field(ge=0, le=30 * 86400), BeforeValidator(integral_number)]
 
 
 class _Strict(BaseModel):

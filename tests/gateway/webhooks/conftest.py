@@ -15,7 +15,6 @@ import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.contracts.catalog import CATALOG
-from tests.conftest import bearer
 
 TOPIC = "gateway.webhook.v1"
 PARTITIONS = next(topic.partitions for topic in CATALOG if topic.name == TOPIC)
@@ -109,14 +108,6 @@ async def published(platform, source_id: str) -> list[dict]:
         return [json.loads(r.value) | {"_headers": dict(r.headers)} for r in records if r.key == source_id.encode()]
     finally:
         await consumer.stop()
-
-
-@pytest_asyncio.fixture(scope="session")
-async def other_gateway(platform, other_tenant):
-    async with httpx.AsyncClient(
-        base_url=platform.s.url("gateway"), timeout=15, headers=bearer(other_tenant.key)
-    ) as client:
-        yield client
 
 
 @pytest_asyncio.fixture(scope="session")
