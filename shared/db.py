@@ -18,7 +18,7 @@ import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Executable, MetaData, Result, ScalarResult, Select, TextualSelect, event, text
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, UOWTransaction
 from sqlalchemy.orm import Session as SyncSession
@@ -62,6 +62,16 @@ def _connect(dialect, _record, cargs, cparams):
         raise OperationalError("connect", None, exc, connection_invalidated=True) from exc
 
 
+def _drop_closed(dbapi_connection, _record, _proxy) -> None:
+    """Pool checkout: a connection the server closed (a restart, a failover, an idle timeout)
+    is replaced before anyone uses it. asyncpg has seen the socket close while the connection sat
+    idle in the pool, so the check is a flag, not a round trip (unlike pre-ping); raising
+    DisconnectionError makes the pool open a fresh connection in its place."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
+
+
 def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "limelight") -> AsyncEngine:
     engine = create_async_engine(
         database_url,
@@ -70,13 +80,15 @@ def make_engine(database_url: str, *, pool_size: int = 5, application_name: str 
         # paid a new PostgreSQL backend (a fork and an authentication).
         pool_size=2 * pool_size,
         max_overflow=0,
-        # No pre-ping: it cost three round trips per checkout (begin, select 1, rollback). A
-        # connection the server dropped fails its first statement instead; SQLAlchemy then
+        # No pre-ping: it cost three round trips per checkout (begin, select 1, rollback).
+        # `_drop_closed` replaces, for free, the connections the server is known to have closed;
+        # one whose close has not reached us yet fails its first statement, SQLAlchemy then
         # invalidates the whole pool and that one request answers 503 (shared.errors).
         pool_pre_ping=False,
         connect_args={"server_settings": {"application_name": application_name}},
     )
     event.listen(engine.sync_engine, "do_connect", _connect)
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
     return engine
 
 

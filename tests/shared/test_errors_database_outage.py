@@ -88,3 +88,17 @@ async def test_pooled_connections_killed_by_a_database_restart_are_never_a_500(p
     assert set(statuses) <= {200, 503}, statuses
     assert statuses.count(503) <= 1, statuses
     assert statuses[-1] == 200, statuses
+
+
+async def test_after_a_database_restart_the_first_writes_succeed(platform, gateway):
+    """Pooled connections the restart closed are replaced at checkout (shared.db._drop_closed),
+    not discovered by a failing write: the gateway's own tables and a service's both take the
+    first write after PostgreSQL is back."""
+    assert (await gateway.get("/v1/keys", params={"limit": 1})).status_code == 200
+    assert (await gateway.post("/v1/discovery/creators", json={"platform": "tiktok", "handle": unique_handle()})).status_code == 201
+    await asyncio.to_thread(platform.postgres.stop)
+    await asyncio.to_thread(restart_postgres, platform)
+
+    key = await gateway.post("/v1/keys", json={"name": "after restart", "scopes": ["discovery:read"]})
+    creator = await gateway.post("/v1/discovery/creators", json={"platform": "tiktok", "handle": unique_handle()})
+    assert (key.status_code, creator.status_code) == (201, 201), (key.text, creator.text)

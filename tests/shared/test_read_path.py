@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import ProgrammingError
 
 from services.discovery.creator import repository
@@ -106,6 +106,25 @@ async def test_a_dead_pooled_connection_is_retried_on_a_fresh_one(engine, applic
     )
     assert killed >= 1
     assert (await reads.get(Creator, creators[0])).id == creators[0]
+
+
+async def test_a_write_session_never_gets_a_connection_the_server_closed(engine, application_name, discovery_db):
+    """The write path has no retry (its handler cannot be run twice): a pooled connection the
+    server closed while it sat idle is replaced at checkout instead (shared.db._drop_closed)."""
+    sessions = make_sessionmaker(engine)
+
+    async def write_once() -> int:
+        async with sessions() as session, session.begin():
+            return await session.scalar(select(func.count()).select_from(Creator))
+
+    await asyncio.gather(*[write_once() for _ in range(4)])  # several idle connections in the pool
+    killed = await discovery_db.fetchval(
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1",
+        application_name,
+    )
+    assert killed >= 1
+    await asyncio.sleep(0.5)  # the closes reach the idle connections' sockets
+    assert all(n >= 0 for n in await asyncio.gather(*[write_once() for _ in range(4)]))
 
 
 @pytest_asyncio.fixture
