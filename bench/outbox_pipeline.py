@@ -38,7 +38,7 @@ from shared.messaging.consumer import IdempotentConsumer, Subscription
 from shared.messaging.kafka import KafkaProducerHandle
 from shared.messaging.relay import OutboxRelay
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 CONSUMER = "bench"
 RELAY_POLL_INTERVAL = 0.05
 STATE_DIR = ROOT / ".limelight" / "bench"

@@ -147,7 +147,7 @@ def list_topics() -> None:
 
 
 @app.command()
-def show(topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v1.dlq.audit")) -> None:
+def show(topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v2.dlq.audit")) -> None:
     """Each parked record: offset, key, dlq.* headers and the start of its value."""
     for record in _run(parked(_bootstrap(), topic)):
         key = record.key.decode(errors="replace") if record.key is not None else "-"
@@ -161,7 +161,7 @@ def show(topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discov
 
 @app.command("replay")
 def replay_command(
-    topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v1.dlq.audit"),
+    topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v2.dlq.audit"),
     offset: list[int] = typer.Option([], "--offset", "-o", help="Replay only this offset (repeatable)."),
     first: int | None = typer.Option(None, "--from", help="Replay offsets from this one (inclusive)."),
     last: int | None = typer.Option(None, "--to", help="Replay offsets up to this one (inclusive)."),

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.messaging.failures import UNAVAILABLE, failure_kind
 from shared.observability import current_correlation_id
+from shared.validation import FieldError
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,14 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 
 def validation_detail(exc: RequestValidationError) -> list[dict[str, str]]:
-    return [{"field": _field_path(tuple(e["loc"])), "reason": e["msg"]} for e in exc.errors()]
+    return [_detail(e) for e in exc.errors()]
+
+
+def _detail(error: dict[str, Any]) -> dict[str, str]:
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, FieldError):
+        return {"field": _field_path((*tuple(error["loc"]), cause.field)), "reason": cause.reason}
+    return {"field": _field_path(tuple(error["loc"])), "reason": error["msg"]}
 
 
 def _error_response(exc: LimelightError) -> JSONResponse:

@@ -71,3 +71,13 @@ def _date_text(value: object) -> object:
 
 # A calendar day as JSON carries it: "2027-03-31", never a number.
 IsoDate = Annotated[date, BeforeValidator(_date_text)]
+
+
+class FieldError(ValueError):
+    """Raised by a model validator about one of the model's fields: the 422 then names that
+    field (`body.filters.followers_min`), not the model, and gives `reason` alone."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

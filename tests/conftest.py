@@ -220,7 +220,7 @@ def unique_handle(prefix: str = "creator") -> str:
 
 
 def creator_created(creator_id: uuid.UUID | None = None, *, event_id: uuid.UUID | None = None, handle: str | None = None):
-    """A discovery.creator.v1 CreatorCreated envelope, as discovery's relay would publish it."""
+    """A discovery.creator.v2 CreatorCreated envelope, as discovery's relay would publish it."""
     creator_id = creator_id or uuid.uuid4()
     envelope = new_envelope(
         event_type="CreatorCreated",

@@ -46,11 +46,20 @@ CATALOG: tuple[Topic, ...] = (
         retention_ms=14 * DAY_MS,
     ),
     Topic(
-        name="discovery.creator.v1",
+        name="discovery.creator.v2",
         producer="discovery",
         aggregate="creator",
-        description="Creators added to or changed in the discovery index; audit_needed asks for an authenticity audit.",
-        events={"CreatorCreated": discovery.CreatorPayload, "CreatorChanged": discovery.CreatorPayload},
+        description=(
+            "Creators added to or changed in the discovery index, with the posts, follower counts and audience "
+            "the audit service judges them by; audit_needed asks for an authenticity audit."
+        ),
+        events={
+            "CreatorCreated": discovery.CreatorPayload,
+            "CreatorChanged": discovery.CreatorPayload,
+            "PostsObserved": discovery.PostsObserved,
+            "FollowerCountsObserved": discovery.FollowerCountsObserved,
+            "AudienceEstimated": discovery.AudienceEstimated,
+        },
         consumers=("audit",),
     ),
     Topic(

@@ -12,3 +12,4 @@ class Platform(StrEnum):
     facebook = "facebook"
     pinterest = "pinterest"
     snapchat = "snapchat"
+    linkedin = "linkedin"

@@ -27,8 +27,8 @@ from tests.conftest import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
-DLQ = "discovery.creator.v1.dlq.audit"
+TOPIC = "discovery.creator.v2"
+DLQ = "discovery.creator.v2.dlq.audit"
 
 
 async def audits_for(audit_db, creator_id) -> int:

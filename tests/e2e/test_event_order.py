@@ -17,7 +17,7 @@ from tests.conftest import eventually, publish, unique_handle
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 AUDIT_TOPIC = "audit.audit.v1"
-CREATOR_TOPIC = "discovery.creator.v1"
+CREATOR_TOPIC = "discovery.creator.v2"
 
 
 def audit_event(event_type: str, creator_id: str, audit_id: uuid.UUID, *, sequence: int, occurred_at: datetime):

@@ -16,7 +16,7 @@ from tests.conftest import AUDIT_GROUP, at_least, creator_created, eventually, e
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 
 async def _lagging_partitions(platform) -> list:

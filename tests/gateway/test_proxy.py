@@ -87,7 +87,7 @@ async def test_merged_reference_lists_every_services_routes(gateway):
 
 async def test_asyncapi_document_is_served(gateway):
     document = (await gateway.get("/asyncapi.json")).json()
-    assert "discovery.creator.v1" in document["channels"]
+    assert "discovery.creator.v2" in document["channels"]
 
 
 def _refs(node):

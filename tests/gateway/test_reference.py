@@ -44,7 +44,7 @@ async def test_a_merged_reference_missing_an_upstream_is_rebuilt_on_the_next_req
 async def test_the_asyncapi_document_does_not_show_the_broker_address(gateway, platform):
     response = await gateway.get("/asyncapi.json")
     assert response.status_code == 200
-    assert "discovery.creator.v1" in response.json()["channels"]
+    assert "discovery.creator.v2" in response.json()["channels"]
     assert platform.s.kafka_bootstrap not in response.text
     assert str(platform.s.kafka_port) not in response.text
 

@@ -14,8 +14,8 @@ from tests.conftest import creator_created, ensure_topic, eventually, exactly, p
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
-DLQ = "discovery.creator.v1.dlq.audit"
+TOPIC = "discovery.creator.v2"
+DLQ = "discovery.creator.v2.dlq.audit"
 
 
 async def _limelight(platform, *args: str):

@@ -24,7 +24,7 @@ from tests.conftest import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 
 async def _noop(session, envelope):
@@ -89,7 +89,7 @@ async def test_a_declared_event_this_consumer_does_not_subscribe_to_is_skipped(p
 
 
 async def test_dedupe_retention_follows_the_longest_subscribed_topic():
-    retention = dedupe_retention(["discovery.creator.v1", "attribution.click.v1"])
+    retention = dedupe_retention(["discovery.creator.v2", "attribution.click.v1"])
     assert retention == timedelta(milliseconds=topic_by_name("attribution.click.v1").retention_ms) + DEDUPE_MARGIN
     assert retention > timedelta(milliseconds=30 * DAY_MS)
 
@@ -97,7 +97,7 @@ async def test_dedupe_retention_follows_the_longest_subscribed_topic():
 async def test_pruning_keeps_records_within_the_topic_retention_and_drops_older_ones(platform, audit_db):
     recent, old = uuid.uuid4(), uuid.uuid4()
     async with running_consumer(platform, "prune-test", [Subscription(TOPIC, "CreatorCreated", _noop)]) as consumer:
-        # discovery.creator.v1 keeps 7 days: a record must outlive that, not 45 days.
+        # discovery.creator.v2 keeps 7 days: a record must outlive that, not 45 days.
         await insert_processed(audit_db, consumer.group_id, recent, age_days=7)
         await insert_processed(audit_db, consumer.group_id, old, age_days=20)
         await consumer.prune()

@@ -27,7 +27,7 @@ from tests.conftest import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ from tests.conftest import creator_created, eventually, exactly, processed_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
-DLQ = "discovery.creator.v1.dlq.failing-handler-test"
+TOPIC = "discovery.creator.v2"
+DLQ = "discovery.creator.v2.dlq.failing-handler-test"
 
 
 async def _ensure_dlq(bootstrap: str) -> None:

@@ -11,7 +11,7 @@ from tests.conftest import creator_created, eventually, running_consumer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 
 def _lag(group: str, partition: int) -> float | None:

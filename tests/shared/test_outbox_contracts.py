@@ -28,15 +28,15 @@ def _creator_event(event_type="CreatorCreated", producer="discovery", payload=No
 
 @pytest.mark.asyncio
 async def test_an_event_type_foreign_to_the_topic_is_refused():
-    with pytest.raises(OutboxError, match="AuditCompleted is not an event of topic discovery.creator.v1"):
-        await outbox.add(_session(), "discovery.creator.v1", _creator_event(event_type="AuditCompleted"))
+    with pytest.raises(OutboxError, match="AuditCompleted is not an event of topic discovery.creator.v2"):
+        await outbox.add(_session(), "discovery.creator.v2", _creator_event(event_type="AuditCompleted"))
 
 
 @pytest.mark.asyncio
 async def test_a_payload_of_the_wrong_model_is_refused():
     payload = AuditPayload(audit_id=uuid.uuid4(), creator_id=uuid.uuid4(), status="pending")
     with pytest.raises(OutboxError, match="payload must be CreatorPayload"):
-        await outbox.add(_session(), "discovery.creator.v1", _creator_event(payload=payload))
+        await outbox.add(_session(), "discovery.creator.v2", _creator_event(payload=payload))
 
 
 @pytest.mark.asyncio

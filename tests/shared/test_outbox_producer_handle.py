@@ -7,7 +7,7 @@ from shared.messaging.kafka import KafkaProducerHandle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 
 async def test_reset_of_a_producer_already_replaced_leaves_the_current_one_running(platform):

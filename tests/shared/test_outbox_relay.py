@@ -19,7 +19,7 @@ from tests.conftest import eventually, metric
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-CREATOR_TOPIC = "discovery.creator.v1"
+CREATOR_TOPIC = "discovery.creator.v2"
 # Kafka's default producer batch is 16 KiB: rows this small share one batch per partition.
 SMALL = 200
 

@@ -15,7 +15,7 @@ from shared.db import make_engine, make_sessionmaker
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 
 @pytest_asyncio.fixture

@@ -9,7 +9,7 @@ from shared.contracts.discovery import CreatorPayload
 from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 
-CREATOR_TOPIC = "discovery.creator.v1"
+CREATOR_TOPIC = "discovery.creator.v2"
 
 
 async def on_creator_created(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:

@@ -3,7 +3,7 @@ import uuid
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.discovery.creator.models import Creator
+from services.discovery.creator.models import Account, Creator
 from shared.db import Reads, ReadStatement, rows
 from shared.pagination import PagedList, PageParams, Sorts
 
@@ -41,3 +41,8 @@ async def list_page(
 ) -> list[Creator]:
     """Up to page.limit + 1 creators in `sort` order (the extra row tells whether a next page exists)."""
     return await _LIST.fetch(session, page, sort, platform=platform)
+
+
+async def find_account(session: AsyncSession, platform: str, handle: str) -> Account | None:
+    query = select(Account).where(Account.platform == platform, Account.handle == handle).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()

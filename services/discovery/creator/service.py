@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.discovery.creator import repository
-from services.discovery.creator.models import Creator
+from services.discovery.creator.models import Account, Creator
 from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
 from services.discovery.db import SERVICE, outbox
 from shared.contracts.audit import AuditPayload
@@ -15,7 +15,7 @@ from shared.contracts.envelope import Envelope, new_envelope
 from shared.db import utcnow
 from shared.errors import Conflict, NotFound
 
-TOPIC = "discovery.creator.v1"
+TOPIC = "discovery.creator.v2"
 
 # A follower count that moves by this share or more is worth a fresh authenticity audit.
 FOLLOWER_SWING_FOR_REAUDIT = 0.2
@@ -40,8 +40,23 @@ def _handle_taken(platform: str, handle: str) -> Conflict:
 async def create(session: AsyncSession, data: CreatorCreate) -> Creator:
     if await repository.find_by_handle(session, data.platform, data.handle):
         raise _handle_taken(data.platform, data.handle)
-    creator = Creator(id=uuid.uuid4(), **data.model_dump())
+    creator = Creator(
+        id=uuid.uuid4(), **data.model_dump(), platforms=[data.platform], followers_total=data.follower_count
+    )
     session.add(creator)
+    try:
+        await session.flush()  # the account's foreign key needs the creator row first
+    except IntegrityError as exc:  # a concurrent insert won the unique constraint
+        raise _handle_taken(data.platform, data.handle) from exc
+    session.add(
+        Account(
+            id=uuid.uuid4(),
+            creator_id=creator.id,
+            platform=data.platform,
+            handle=data.handle,
+            followers=data.follower_count,
+        )
+    )
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent insert won the unique constraint
@@ -68,8 +83,13 @@ async def update(session: AsyncSession, creator_id: uuid.UUID, data: CreatorUpda
     if "handle" in changes and await repository.find_by_handle(session, creator.platform, changes["handle"]):
         raise _handle_taken(creator.platform, changes["handle"])
     audit_needed = "handle" in changes or _big_follower_swing(creator.follower_count, changes.get("follower_count"))
+    account = await repository.find_account(session, creator.platform, creator.handle)
     for key, value in changes.items():
         setattr(creator, key, value)
+    if account is not None:
+        account.handle = creator.handle
+        account.followers = creator.follower_count
+    creator.followers_total = creator.follower_count
     try:
         await session.flush()
     except IntegrityError as exc:  # a concurrent change took the handle first
