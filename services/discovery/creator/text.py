@@ -72,3 +72,23 @@ def _unique(items) -> list[str]:
     for item in items:
         seen.setdefault(item, None)
     return list(seen)
+
+
+# The search document, computed by PostgreSQL from three parameters ($config, $bio, $niches as
+# one string, $captions as one string): bio weighs most, then niches, then the latest captions.
+# Ingest and the bulk loader both use it, so a creator's document never depends on the path
+# that wrote it.
+DOCUMENT_SQL = (
+    "setweight(to_tsvector({config}::regconfig, coalesce({bio}, '')), 'A') || "
+    "setweight(to_tsvector({config}::regconfig, coalesce({niches}, '')), 'B') || "
+    "setweight(to_tsvector({config}::regconfig, coalesce({captions}, '')), 'C')"
+)
+
+
+def document_sql(config: str, bio: str, niches: str, captions: str) -> str:
+    """DOCUMENT_SQL over the given SQL expressions (bind parameters or columns)."""
+    return DOCUMENT_SQL.format(config=config, bio=bio, niches=niches, captions=captions)
+
+
+def captions_text(captions: list[str | None]) -> str:
+    return "\n".join(c for c in captions[:RECENT_CAPTIONS] if c)
