@@ -91,7 +91,7 @@ async def put_entry(
         now = utcnow()
         found = ShortlistEntry(
             shortlist_id=shortlist_id, creator_id=creator_id, note=data.note, tags=data.tags,
-            stage=stages.DEFAULT.value, stage_changed_at=now,
+            stage=stages.DEFAULT.value, stage_changed_at=now, created_at=now, updated_at=now,
         )
         session.add(found)
         await session.flush()  # the entry before its history (the foreign key)
