@@ -33,6 +33,11 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         f"/v1/discovery/shortlists/{shortlist['id']}/creators/{creator['id']}", json={"note": "mine", "tags": ["a"]}
     )
     assert entry.status_code == 201, entry.text
+    moved = await client.patch(
+        f"/v1/discovery/shortlists/{shortlist['id']}/creators/{creator['id']}",
+        json={"stage": "contacted", "change_note": "mine"},
+    )
+    assert moved.status_code == 200, moved.text
     campaign = await client.post(
         "/v1/attribution/campaigns",
         json={"name": new_name("matrix"), "brand": "A", "starts_on": "2027-01-01", "ends_on": "2027-01-31",
@@ -105,7 +110,9 @@ async def state_of(client, document: dict, ids: dict[str, str]) -> dict[str, obj
         if method == "GET" and PARAMETER.search(path):
             response = await client.get(path.format(**ids))
             assert response.status_code == 200, (path, response.text)
-            seen[path] = response.json()
+            # A CSV export is compared as text; everything else as JSON.
+            is_json = response.headers["content-type"].startswith("application/json")
+            seen[path] = response.json() if is_json else response.text
     return seen
 
 
