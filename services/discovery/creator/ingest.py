@@ -21,7 +21,8 @@ from services.discovery.creator import text as creator_text
 from services.discovery.creator.plan import Plan, WriteError, plan_write
 from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
 from services.discovery.db import SERVICE, outbox
-from shared.contracts.envelope import new_envelope
+from shared.contracts.envelope import Envelope
+from shared.observability import current_correlation_id
 
 TOPIC = "discovery.creator.v2"
 
@@ -282,6 +283,22 @@ async def _load_details(conn, state: State, plans: list[Plan]) -> None:
             state.points[r["account_id"]][r["observed_at"]] = r["followers"]
 
 
+_ENVELOPES: dict[type, type] = {}
+
+
+def _envelope(event_type: str, creator_id: uuid.UUID, payload):
+    """`new_envelope`, with the parametrised Envelope class made once per payload type (pydantic's
+    generic lookup costs more than the event itself when a batch makes thousands)."""
+    cls = _ENVELOPES.get(type(payload))
+    if cls is None:
+        cls = _ENVELOPES[type(payload)] = Envelope[type(payload)]
+    return cls.model_construct(
+        event_id=uuid.uuid4(), event_type=event_type, schema_version=1, occurred_at=datetime.now(UTC),
+        producer=SERVICE, tenant_id=None, aggregate_id=str(creator_id), correlation_id=current_correlation_id(),
+        payload=payload,
+    )
+
+
 def _json(value) -> str | None:
     return None if value is None else json.dumps(value)
 
@@ -311,8 +328,5 @@ async def _write(session: AsyncSession, conn, plans: list[Plan]) -> None:
     points = [pt for p in plans for pt in p.point_rows]
     if points:
         await conn.executemany(_WRITE_POINT, points)
-    events = [
-        new_envelope(event_type=name, producer=SERVICE, aggregate_id=str(p.creator_id), payload=payload)
-        for p in plans for name, payload in p.events
-    ]
+    events = [_envelope(name, p.creator_id, payload) for p in plans for name, payload in p.events]
     await outbox.add_all(session, TOPIC, events)
