@@ -69,7 +69,7 @@ async def apply_audit_event(session: AsyncSession, event: Envelope[AuditPayload]
     if event.payload.status != "pending":  # a scheduled audit keeps the last result's figures
         creator.audit_grade = event.payload.grade
         creator.audit_audience_quality = event.payload.audience_quality
-        creator.audit_flags = list(event.payload.flags)
+        creator.audit_flags = [flag[:50] for flag in event.payload.flags]  # the column holds 50 characters
     creator.audit_updated_at = event.occurred_at
     creator.audit_sequence = sequence if sequence is not None else creator.audit_sequence
     creator.updated_at = utcnow()
