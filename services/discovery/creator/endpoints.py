@@ -2,7 +2,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import AwareDatetime
 from starlette.responses import Response
 
@@ -70,6 +70,18 @@ async def bulk_ingest(request: Request, session: Session) -> BulkResult:
     """Upsert up to 10,000 creators from NDJSON, one creator per line in the shape of POST /creators,
     matched by platform + handle. Valid lines are committed; each bad line is reported by number."""
     return await bulk.ingest_request(request, session)
+
+
+@router.api_route(
+    "/bulk",
+    methods=["GET", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+    dependencies=[requires("discovery:read")],
+)
+async def bulk_other_methods() -> None:
+    # Without this, PATCH /creators/bulk would reach PATCH /creators/{creator_id} and answer
+    # 422 (not a creator id) where the truth is that /bulk only takes POST.
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, "the bulk route takes POST only", headers={"Allow": "POST"})
 
 
 @router.get("", response_model=CreatorPage, dependencies=[requires("discovery:read")])

@@ -5,13 +5,13 @@ the model that holds it and named in the 422."""
 
 import math
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 
 from shared.validation import Label, PlainText
+from shared.validation import _no_control_characters as no_control_characters
 
 COUNTRY_CODES = tuple(sorted(c.alpha_2 for c in pycountry.countries))
 LANGUAGE_CODES = tuple(sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2")))
@@ -88,7 +88,15 @@ def _tag(value: str) -> str:
 
 
 # A hashtag or mention as given (with or without '#'/'@'); stored lower-cased without them.
-Tag = Annotated[PlainText, Field(min_length=1, max_length=100, pattern=r"^\s*[#@]?[^\s#@][^\s]*\s*$"), AfterValidator(_tag)]
+Tag = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[ ]*[#@]?[^\s#@\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*[ ]*$"),
+    AfterValidator(no_control_characters), AfterValidator(_tag),
+]
+# One pattern that says it all (PlainText's own pattern would replace this one in the schema).
+Email = Annotated[
+    str, Field(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
+    AfterValidator(no_control_characters),
+]
 
 
 def _niche(value: str) -> str:
@@ -97,7 +105,8 @@ def _niche(value: str) -> str:
 
 Niche = Annotated[Label, Field(max_length=50), AfterValidator(_niche)]
 Url = Annotated[PlainText, Field(min_length=1, max_length=2048)]
-Amount = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=4, description="A decimal string, e.g. \"1250.00\".")]
+# A decimal string, kept as written ("1250.00"): money is never a float (docs: STYLE.md).
+Amount = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,4})?$", description='A decimal string, e.g. "1250.00".')]
 PostType = Literal["photo", "video", "reel", "carousel", "story", "short", "live", "text"]
 AgeBand = Literal["13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 Gender = Literal["female", "male", "other"]

@@ -56,7 +56,7 @@ def _person_value(data, name: str):
         if value is None:
             return []
         if name == "price_estimates":
-            return [{**p.model_dump(mode="json", exclude={"amount"}), "amount": str(p.amount)} for p in value]
+            return [{**p.model_dump(mode="json", exclude={"amount"}), "amount": p.amount} for p in value]
         return list(value)
     if name == "contact":
         return {} if value is None else value.model_dump(exclude_none=True)
@@ -107,13 +107,18 @@ class Plan:
         if isinstance(data, CreatorUpdate):
             self._shorthand(data, by_key, owners)
         primary = metrics.primary(self.accounts)
+        post_keys: set[tuple[uuid.UUID, str]] = set()
         for kind, items in (("posts", data.posts), ("follower_points", data.follower_points)):
             for i, item in enumerate(items):
                 account = primary if item.handle is None else by_key.get((str(item.platform), item.handle))
                 if account is None:
                     raise WriteError(f"{kind}.{i}.handle", f"{item.platform} @{item.handle} is not an account of this creator")
                 if kind == "posts":
-                    self.incoming_posts.append(self._post(item, account))
+                    post = self._post(item, account)
+                    if (post["account_id"], post["external_id"]) in post_keys:
+                        raise WriteError(f"posts.{i}.external_id", "the same post is given twice")
+                    post_keys.add((post["account_id"], post["external_id"]))
+                    self.incoming_posts.append(post)
                 else:
                     self.incoming_points.append((account["id"], item.observed_at, item.followers))
         if data.audience is not None:

@@ -11,6 +11,7 @@ from services.discovery.creator.fields import (
     Average,
     CountryCode,
     CurrencyCode,
+    Email,
     Gender,
     LanguageCode,
     Niche,
@@ -128,7 +129,7 @@ class Contact(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[PlainText, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    email: Email | None = None
     phone: Annotated[PlainText, Field(min_length=3, max_length=50)] | None = None
     agent: Annotated[PlainText, Field(min_length=1, max_length=200)] | None = None
     website: Url | None = None
