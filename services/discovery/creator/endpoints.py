@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from services.discovery.creator import bulk, repository, service
+from services.discovery.creator.fields import DateTimeText
 from services.discovery.creator.schemas import (
     BulkResult,
     ContactRead,
@@ -143,7 +143,7 @@ async def follower_history(
     creator_id: uuid.UUID,
     session: ReadSession,
     since: Annotated[
-        AwareDatetime | None, Query(description="Points observed at or after this time; default: the last 365 days.")
+        DateTimeText | None, Query(description="Points observed at or after this time; default: the last 365 days.")
     ] = None,
 ) -> FollowerHistory:
     """The follower-count time series of each of the creator's accounts, oldest point first."""

@@ -4,6 +4,7 @@ fuzzer know it; what JSON Schema cannot say (a distribution summing to at most 1
 the model that holds it and named in the 422."""
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -67,17 +68,30 @@ def _finite(value: float) -> float:
     return value
 
 
-Share = Annotated[float, Strict(False), Field(ge=0, le=1), AfterValidator(_finite)]
-Average = Annotated[float, Field(ge=0, le=1e12), AfterValidator(_finite)]
+# Strict: `false` is not 0 and "0.4" is not 0.4 (an integer is still a number).
+Share = Annotated[float, Strict(), Field(ge=0, le=1), AfterValidator(_finite)]
+Average = Annotated[float, Strict(), Field(ge=0, le=1e12), AfterValidator(_finite)]
 
 
 def _not_future(value: datetime) -> datetime:
     if (value - datetime.now(UTC)).total_seconds() > FUTURE_SLACK_SECONDS:
-        raise ValueError("must not be in the future")
+        raise ValueError(FUTURE)
     return value.astimezone(UTC)
 
 
-Observed = Annotated[AwareDatetime, AfterValidator(_not_future)]
+FUTURE = "must not be in the future"
+_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]+\s*")
+
+
+def datetime_text(value: object) -> object:
+    """A date-time as JSON carries it (`2026-11-26T08:00:00Z`), never a number of seconds."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be a date-time written like 2026-11-26T08:00:00Z")
+    return value
+
+
+DateTimeText = Annotated[AwareDatetime, BeforeValidator(datetime_text)]
+Observed = Annotated[AwareDatetime, BeforeValidator(datetime_text), AfterValidator(_not_future)]
 
 
 def _tag(value: str) -> str:
