@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.discovery import api
 from services.discovery.config import DiscoverySettings, get_settings
-from services.discovery.creator.handlers import audit_consumer
+from services.discovery.creator.handlers import audit_consumer, performance_consumer
 from services.discovery.db import SERVICE, OutboxMessage, idempotency
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
@@ -14,6 +14,7 @@ def workers(ctx: ServiceContext):
     return [
         outbox_relay(ctx, OutboxMessage),
         audit_consumer(ctx),
+        performance_consumer(ctx),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
     ]
 

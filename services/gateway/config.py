@@ -117,6 +117,15 @@ class GatewaySettings(ServiceSettings):
     gateway_max_body_bytes: int = Field(
         default=1024 * 1024, ge=0, le=1024**3, description="Largest request body on API routes (413 past it)."
     )
+    gateway_max_bulk_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=0, le=1024**3,
+        description="Largest request body on the bulk routes (gateway_bulk_routes); every other route keeps "
+        "gateway_max_body_bytes.",
+    )
+    gateway_bulk_routes: list[str] = Field(
+        default_factory=lambda: ["/v1/discovery/creators/bulk"],
+        description="Exact paths that take bulk bodies (NDJSON ingest) up to gateway_max_bulk_body_bytes.",
+    )
     gateway_cors_origins: list[str] = Field(
         default_factory=list,
         description='Frontend origins allowed to call the API from a browser, JSON list, e.g. ["https://app.example.com"].',

@@ -1,9 +1,11 @@
 """Schemathesis hooks for the API fuzz run (loaded through SCHEMATHESIS_HOOKS). Each works
 around something no schema can say; docs/decisions/0009 lists them."""
 
+import json
 import uuid
 
 import schemathesis
+from pydantic import ValidationError
 from schemathesis.core.parameters import ParameterLocation
 
 
@@ -14,7 +16,7 @@ def filter_case(context, case) -> bool:
     The fuzzer reuses ids seen in responses, null ones too (`audit.audit_id` of a creator never
     audited), and sends a null path id as the text "null" while calling the case valid.
     """
-    if _dates_out_of_order(case):
+    if _dates_out_of_order(case) or _creator_write_inconsistent(case) or _bulk_body_cannot_be_negative(case):
         return False
     if case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
         return True
@@ -31,6 +33,57 @@ def _dates_out_of_order(case) -> bool:
     body = case.body if isinstance(case.body, dict) else {}
     starts, ends = body.get("starts_on"), body.get("ends_on")
     return isinstance(starts, str) and isinstance(ends, str) and ends < starts
+
+
+def _bulk_body_cannot_be_negative(case) -> bool:
+    """Drop a "wrong type" body for the NDJSON bulk route: its schema is a string, and whatever the
+    fuzzer draws is sent as text, i.e. a string again. The API answers it like any file, with a
+    200 listing each bad line, which is right."""
+    return case.path == "/v1/discovery/creators/bulk" and bool(
+        case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)
+    )
+
+
+def _creator_write_inconsistent(case) -> bool:
+    """A creator write meant to be valid that breaks a rule across its fields (an account given
+    twice, both the one-account shorthand and `accounts`, a post naming an account the body does
+    not have, an audience distribution summing past 1) or dates an observation in the future:
+    JSON Schema cannot say either, and the API's 422 names the field, so the case was not valid
+    after all."""
+    from services.discovery.creator.fields import FUTURE
+    from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
+    from shared.validation import FieldError
+
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY):
+        return False
+    if not case.path.startswith("/v1/discovery/creators") or case.method not in ("POST", "PATCH"):
+        return False
+    if not isinstance(case.body, dict):
+        return False
+    model = CreatorUpdate if case.method == "PATCH" else CreatorCreate
+    try:
+        write = model.model_validate(case.body)
+    except ValidationError as exc:
+        # A cross-field rule, or an observation dated in the future (a date-time is all a schema says).
+        return any(
+            isinstance((e.get("ctx") or {}).get("error"), FieldError) or e["msg"].endswith(FUTURE)
+            for e in exc.errors()
+        )
+    if case.method == "PATCH":
+        named = {(a.platform, a.handle) for a in write.accounts or []}
+        items = [*write.posts, *write.follower_points]
+        return any(i.handle is not None and (i.platform, i.handle) not in named for i in items)
+    return False
+
+
+@schemathesis.serializer("application/x-ndjson")
+def ndjson(ctx, value) -> bytes:
+    """The bulk ingest body: a generated string as it is, anything else as one JSON line."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return json.dumps(value).encode() + b"\n"
 
 
 @schemathesis.hook

@@ -2,118 +2,52 @@
 
 import uuid
 
-from sqlalchemy.exc import IntegrityError
+from asyncpg.exceptions import UniqueViolationError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.discovery.creator import repository
-from services.discovery.creator.models import Account, Creator
+from services.discovery.creator import ingest, repository
+from services.discovery.creator.metrics import FOLLOWER_SWING_FOR_REAUDIT
+from services.discovery.creator.models import Creator
+from services.discovery.creator.plan import WriteError
 from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
-from services.discovery.db import SERVICE, outbox
+from shared.contracts.attribution import CreatorPerformanceUpdated
 from shared.contracts.audit import AuditPayload
-from shared.contracts.discovery import CreatorPayload
-from shared.contracts.envelope import Envelope, new_envelope
+from shared.contracts.envelope import Envelope
 from shared.db import utcnow
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Invalid, LimelightError, NotFound
 
-TOPIC = "discovery.creator.v2"
-
-# A follower count that moves by this share or more is worth a fresh authenticity audit.
-FOLLOWER_SWING_FOR_REAUDIT = 0.2
+TOPIC = ingest.TOPIC
+__all__ = ["FOLLOWER_SWING_FOR_REAUDIT", "apply_audit_event", "apply_performance_event", "create", "update", "write_error"]
 
 
-def _payload(creator: Creator, *, changed: list[str], audit_needed: bool) -> CreatorPayload:
-    return CreatorPayload(
-        creator_id=creator.id,
-        platform=creator.platform,
-        handle=creator.handle,
-        display_name=creator.display_name,
-        follower_count=creator.follower_count,
-        changed_fields=changed,
-        audit_needed=audit_needed,
-    )
+def write_error(error: WriteError, prefix: str = "body") -> LimelightError:
+    """The HTTP error of a write the service refused, naming the field under `prefix`."""
+    field = f"{prefix}.{error.field}" if error.field else prefix
+    if error.status == 404:
+        return NotFound(error.reason)
+    if error.status == 409:
+        return Conflict([{"field": field, "reason": error.reason}])
+    return Invalid(field, error.reason)
 
 
-def _handle_taken(platform: str, handle: str) -> Conflict:
-    return Conflict([{"field": "body.handle", "reason": f"{platform} creator @{handle} already exists"}])
+async def create(session: AsyncSession, data: CreatorCreate) -> uuid.UUID:
+    """Add a creator; 409 when one of its accounts already belongs to a creator."""
+    return await _one(session, ingest.Write(line=1, data=data))
 
 
-async def create(session: AsyncSession, data: CreatorCreate) -> Creator:
-    if await repository.find_by_handle(session, data.platform, data.handle):
-        raise _handle_taken(data.platform, data.handle)
-    creator = Creator(
-        id=uuid.uuid4(), **data.model_dump(), platforms=[data.platform], followers_total=data.follower_count
-    )
-    session.add(creator)
+async def update(session: AsyncSession, creator_id: uuid.UUID, data: CreatorUpdate) -> uuid.UUID:
+    return await _one(session, ingest.Write(line=1, data=data, target=creator_id))
+
+
+async def _one(session: AsyncSession, write: ingest.Write) -> uuid.UUID:
     try:
-        await session.flush()  # the account's foreign key needs the creator row first
-    except IntegrityError as exc:  # a concurrent insert won the unique constraint
-        raise _handle_taken(data.platform, data.handle) from exc
-    session.add(
-        Account(
-            id=uuid.uuid4(),
-            creator_id=creator.id,
-            platform=data.platform,
-            handle=data.handle,
-            followers=data.follower_count,
-        )
-    )
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent insert won the unique constraint
-        raise _handle_taken(data.platform, data.handle) from exc
-    await session.refresh(creator)
-    changed = [k for k, v in data.model_dump().items() if v is not None]
-    event = new_envelope(
-        event_type="CreatorCreated",
-        producer=SERVICE,
-        aggregate_id=str(creator.id),
-        payload=_payload(creator, changed=changed, audit_needed=True),
-    )
-    await outbox.add(session, TOPIC, event)
-    return creator
-
-
-async def update(session: AsyncSession, creator_id: uuid.UUID, data: CreatorUpdate) -> Creator:
-    creator = await repository.get(session, creator_id, for_update=True)
-    if creator is None:
-        raise NotFound(f"creator {creator_id} does not exist")
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(creator, k) != v}
-    if not changes:
-        return creator
-    if "handle" in changes and await repository.find_by_handle(session, creator.platform, changes["handle"]):
-        raise _handle_taken(creator.platform, changes["handle"])
-    audit_needed = "handle" in changes or _big_follower_swing(creator.follower_count, changes.get("follower_count"))
-    account = await repository.find_account(session, creator.platform, creator.handle)
-    for key, value in changes.items():
-        setattr(creator, key, value)
-    if account is not None:
-        account.handle = creator.handle
-        account.followers = creator.follower_count
-    creator.followers_total = creator.follower_count
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent change took the handle first
-        raise _handle_taken(creator.platform, changes["handle"]) from exc
-    await session.refresh(creator)
-    await outbox.add(
-        session,
-        TOPIC,
-        new_envelope(
-            event_type="CreatorChanged",
-            producer=SERVICE,
-            aggregate_id=str(creator.id),
-            payload=_payload(creator, changed=sorted(changes), audit_needed=audit_needed),
-        ),
-    )
-    return creator
-
-
-def _big_follower_swing(before: int | None, after: int | None) -> bool:
-    if after is None:
-        return False
-    if not before:
-        return True
-    return abs(after - before) / before >= FOLLOWER_SWING_FOR_REAUDIT
+        [outcome] = await ingest.apply(session, [write])
+    except UniqueViolationError as exc:  # a concurrent write took one of the handles first
+        raise Conflict([{"field": "body", "reason": "an account was written concurrently; retry"}]) from exc
+    if outcome.error is not None:
+        raise write_error(outcome.error)
+    return outcome.creator_id
 
 
 async def apply_audit_event(session: AsyncSession, event: Envelope[AuditPayload]) -> bool:
@@ -132,6 +66,10 @@ async def apply_audit_event(session: AsyncSession, event: Envelope[AuditPayload]
     creator.audit_id = event.payload.audit_id
     creator.audit_status = event.payload.status
     creator.audit_score = event.payload.score
+    if event.payload.status != "pending":  # a scheduled audit keeps the last result's figures
+        creator.audit_grade = event.payload.grade
+        creator.audit_audience_quality = event.payload.audience_quality
+        creator.audit_flags = [flag[:50] for flag in event.payload.flags]  # the column holds 50 characters
     creator.audit_updated_at = event.occurred_at
     creator.audit_sequence = sequence if sequence is not None else creator.audit_sequence
     creator.updated_at = utcnow()
@@ -144,3 +82,26 @@ def _is_newer(creator: Creator, event: Envelope[AuditPayload], sequence: int | N
     if creator.audit_sequence is not None:
         return False
     return creator.audit_updated_at is None or creator.audit_updated_at <= event.occurred_at
+
+
+_APPLY_SALES = """
+INSERT INTO discovery.creator_sales AS s (creator_id, currency, clicks, orders, revenue_minor, commission_minor, as_of)
+SELECT c.id, :currency, :clicks, :orders, :revenue, :commission, :as_of FROM discovery.creators c WHERE c.id = :creator_id
+ON CONFLICT (creator_id, currency) DO UPDATE SET
+    clicks = excluded.clicks, orders = excluded.orders, revenue_minor = excluded.revenue_minor,
+    commission_minor = excluded.commission_minor, as_of = excluded.as_of
+WHERE s.as_of < excluded.as_of
+RETURNING creator_id
+"""
+
+
+async def apply_performance_event(session: AsyncSession, event: Envelope[CreatorPerformanceUpdated]) -> bool:
+    """Keep a creator's running sales record per currency; an event no newer (`as_of`) than the
+    stored one, or of a creator the index does not hold, changes nothing."""
+    p = event.payload
+    result = await session.execute(
+        text(_APPLY_SALES),
+        {"creator_id": p.creator_id, "currency": p.currency, "clicks": p.clicks, "orders": p.orders,
+         "revenue": p.revenue_minor, "commission": p.commission_minor, "as_of": p.as_of},
+    )
+    return result.first() is not None

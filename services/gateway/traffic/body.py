@@ -14,6 +14,14 @@ log = logging.getLogger(__name__)
 WEBHOOK_PREFIX = "/webhooks/"
 
 
+def _limit(policy: TrafficPolicy, path: str) -> int:
+    if path.startswith(WEBHOOK_PREFIX):
+        return policy.max_webhook_body_bytes
+    if path in policy.bulk_routes:  # exact paths: a bulk body is welcome there and nowhere else
+        return max(policy.max_bulk_body_bytes, policy.max_body_bytes)
+    return policy.max_body_bytes
+
+
 class BodyTooLarge(Exception):
     """Raised from `receive` into whatever is reading the body; caught by `BodyLimit` itself."""
 
@@ -28,7 +36,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         policy = self.policy or self._bind(scope)
-        limit = policy.max_webhook_body_bytes if scope["path"].startswith(WEBHOOK_PREFIX) else policy.max_body_bytes
+        limit = _limit(policy, scope["path"])
         length = None
         chunked = False
         for name, value in scope["headers"]:

@@ -58,6 +58,8 @@ async def traffic_policy(app: FastAPI, settings: GatewaySettings):
         address_limit=settings.gateway_address_rate_limit,
         max_body_bytes=settings.gateway_max_body_bytes,
         max_webhook_body_bytes=settings.gateway_max_webhook_body_bytes,
+        bulk_routes=frozenset(settings.gateway_bulk_routes),
+        max_bulk_body_bytes=settings.gateway_max_bulk_body_bytes,
         cors_origins=tuple(settings.gateway_cors_origins),
         cors_max_age=settings.gateway_cors_max_age_seconds,
         tenant_multiplier=settings.gateway_tenant_rate_multiplier,

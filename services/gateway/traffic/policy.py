@@ -28,6 +28,9 @@ class TrafficPolicy:
     # A tenant's credentials together get this many times one credential's plan: more keys (or
     # more JWT subjects) must not mean an ever larger share of the installation.
     tenant_multiplier: float = 4.0
+    # Routes that take a bulk body, and how much of one (gateway_max_bulk_body_bytes).
+    bulk_routes: frozenset[str] = frozenset()
+    max_bulk_body_bytes: int = 0
 
     def plan_limit(self, plan: str) -> PlanLimit:
         return self.plans.get(plan) or self.plans[FALLBACK_PLAN]

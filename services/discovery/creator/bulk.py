@@ -1,0 +1,129 @@
+"""Bulk NDJSON ingest: one creator per line, upserted by platform + handle.
+
+Every line is validated on its own; the valid ones are applied `CHUNK_LINES` at a time through
+the set-based write path (`ingest.apply`), each chunk inside a savepoint. Should a chunk fail in
+the database (an account written concurrently by another request), it is rolled back and its
+lines applied one by one, so only the line at fault fails. Nothing of a bad line is written.
+"""
+
+from fastapi import Request
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import asyncpg
+
+from services.discovery.creator import ingest
+from services.discovery.creator.plan import WriteError
+from services.discovery.creator.schemas import BulkError, BulkResult, CreatorCreate
+from shared.errors import LimelightError
+
+MAX_LINES = 10_000
+MAX_BYTES = 32 * 1024 * 1024  # the gateway lets this much through on this route only
+CHUNK_LINES = 500
+MAX_ERRORS = 1000
+MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
+
+OPENAPI_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            f"NDJSON: one creator per line, each a JSON object in the shape of POST /creators; blank lines are "
+            f"skipped. At most {MAX_LINES} lines and {MAX_BYTES // (1024 * 1024)} MiB."
+        ),
+        "content": {
+            "application/x-ndjson": {
+                "schema": {"type": "string"},
+                "example": '{"platform": "instagram", "handle": "anna.bakes", "follower_count": 52000}\n'
+                '{"accounts": [{"platform": "tiktok", "handle": "leo", "followers": 9100}], "niches": ["gaming"]}\n',
+            }
+        },
+    }
+}
+
+
+class PayloadTooLarge(LimelightError):
+    status_code = 413
+    error = "payload_too_large"
+
+
+class UnsupportedMediaType(LimelightError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
+def _field(loc: tuple, cause: object) -> str | None:
+    path = [str(p) for p in loc]
+    if isinstance(cause, ValueError) and hasattr(cause, "field"):
+        path.append(cause.field)
+    return ".".join(path) or None
+
+
+def _errors(line: int, exc: ValidationError) -> list[BulkError]:
+    out = []
+    for e in exc.errors(include_url=False, include_input=False):
+        cause = (e.get("ctx") or {}).get("error")
+        reason = getattr(cause, "reason", None) or e["msg"]
+        out.append(BulkError(line=line, field=_field(tuple(e["loc"]), cause), reason=reason))
+    return out
+
+
+async def _body(request: Request) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in MEDIA_TYPES:
+        raise UnsupportedMediaType([{"field": "header.content-type", "reason": "send application/x-ndjson"}])
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise PayloadTooLarge([{"field": "body", "reason": f"at most {MAX_BYTES} bytes per request"}])
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def ingest_lines(session: AsyncSession, body: bytes) -> BulkResult:
+    lines = body.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if len(lines) > MAX_LINES:
+        raise PayloadTooLarge([{"field": "body", "reason": f"at most {MAX_LINES} lines per request"}])
+    errors: list[BulkError] = []
+    writes: list[ingest.Write] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            writes.append(ingest.Write(line=number, data=CreatorCreate.model_validate_json(raw), upsert=True))
+        except ValidationError as exc:
+            errors += _errors(number, exc)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    failed = {e.line for e in errors}
+    conn = await ingest.driver_connection(session)
+    for start in range(0, len(writes), CHUNK_LINES):
+        chunk = writes[start:start + CHUNK_LINES]
+        try:
+            async with conn.transaction():
+                outcomes = await ingest.apply(session, chunk)
+        except asyncpg.PostgresError:
+            outcomes = [await _alone(session, conn, write) for write in chunk]
+        for outcome in outcomes:
+            if outcome.error is None:
+                counts[outcome.status] += 1
+            else:
+                failed.add(outcome.line)
+                errors.append(BulkError(line=outcome.line, field=outcome.error.field or None, reason=outcome.error.reason))
+    errors.sort(key=lambda e: e.line)
+    return BulkResult(**counts, failed=len(failed), errors=errors[:MAX_ERRORS])
+
+
+async def _alone(session: AsyncSession, conn, write: ingest.Write) -> ingest.Outcome:
+    try:
+        async with conn.transaction():
+            [outcome] = await ingest.apply(session, [write])
+            return outcome
+    except asyncpg.PostgresError:
+        # The database's message can quote values of the line; its kind is enough to act on.
+        return ingest.Outcome(write.line, error=WriteError("", "written concurrently by another request; send it again", 409))
+
+
+async def ingest_request(request: Request, session: AsyncSession) -> BulkResult:
+    return await ingest_lines(session, await _body(request))
