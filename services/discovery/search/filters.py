@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Text, and_, exists, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from services.discovery.creator.models import Creator, CreatorSales, Post
+from services.discovery.creator.models import AUDIENCE_TOKENS_SQL, Creator, CreatorSales, Post
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
@@ -35,8 +36,16 @@ _LANGUAGE = r"[a-z]{2}"
 _PERCENT = r"(?:100|[0-9]{1,2})(?:\.[0-9]+)?"
 _AGE = "|".join(re.escape(a) for a in AGE_BANDS)
 _GENDER = "|".join(GENDERS)
-_TAG = r"^#?[^\s#@]{1,100}$"
-_HANDLE = r"^@?[^\s@]{1,100}$"
+# Hashtags and handles as text.hashtags()/mentions() store them: word characters (and dots in a
+# handle), so a value that could never match (or that PostgreSQL could not hold) is refused.
+_TAG = r"^#?\w{1,100}$"
+_HANDLE = r"^@?\w(?:[\w.]{0,98}\w)?$"
+
+# Audience thresholds are pre-filtered through a GIN index on audience_tokens() (migration
+# 0009): a share s of key K yields the tokens `kind:K>=10`, `>=20`, ... up to s, in steps of
+# AUDIENCE_TOKEN_STEP percent; a threshold of P % looks up the token of the step at or below P
+# (a superset), then the exact share is checked on the JSONB.
+AUDIENCE_TOKEN_STEP = 10
 
 
 def _threshold(key: str, name: str):
@@ -109,6 +118,8 @@ class CreatorFilters(BaseModel):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
                 raise _invalid(low, f"must not be greater than {high} ({lo} > {hi})")
+        if self.tier and len(set(self.tier)) != len(self.tier):
+            raise _invalid("tier", "names a tier twice")
         if self.tier and (self.followers_min is not None or self.followers_max is not None):
             lo, hi = self.followers_min or 0, self.followers_max if self.followers_max is not None else 10**13
             if not any(_tier_range(t)[0] <= hi and lo < _tier_range(t)[1] for t in self.tier):
@@ -147,9 +158,34 @@ def _pairs(values: list[str] | None) -> list[tuple[str, float]]:
     return out
 
 
-def _audience(column, values: list[str] | None) -> list[ColumnElement[bool]]:
-    # (audience_countries ->> 'US')::float >= 0.30; the share is stored as a fraction.
-    return [func.coalesce(column[key].as_float(), 0.0) >= pct / 100 for key, pct in _pairs(values)]
+_AUDIENCE_TOKENS = literal_column(AUDIENCE_TOKENS_SQL, type_=ARRAY(Text))
+
+
+def _audience(kind: str, column, values: list[str] | None) -> tuple[list[str], list[ColumnElement[bool]]]:
+    """The index tokens (a superset) and the exact checks of some audience thresholds."""
+    tokens, exact = [], []
+    for key, pct in _pairs(values):
+        step = int(pct // AUDIENCE_TOKEN_STEP) * AUDIENCE_TOKEN_STEP
+        if step > 0:
+            tokens.append(f"{kind}:{key}>={step}")
+        # (audience_countries ->> 'US')::float >= 0.30; the share is stored as a fraction.
+        exact.append(func.coalesce(column[key].as_float(), 0.0) >= pct / 100)
+    return tokens, exact
+
+
+def _tier_ranges(tiers: list[str]) -> ColumnElement[bool]:
+    # As follower_count ranges (the tier column is generated from it), so the follower_count
+    # index serves a tier filter and the follower sort together.
+    ranges = []
+    for tier in sorted(set(tiers), key=list(TIER_FLOOR).index):
+        low, high = _tier_range(tier)
+        if ranges and ranges[-1][1] == low:  # adjacent tiers: one range
+            ranges[-1] = (ranges[-1][0], high)
+        else:
+            ranges.append((low, high))
+    c = Creator.follower_count
+    clauses = [and_(c >= low, c < high) if high < 10**13 else c >= low for low, high in ranges]
+    return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
 def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
@@ -159,7 +195,7 @@ def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
     if f.platform:
         where.append(c.platforms.overlap([p.value for p in f.platform]))
     if f.tier:
-        where.append(c.tier.in_(f.tier))
+        where.append(_tier_ranges(f.tier))
     if f.followers_min is not None:
         where.append(c.follower_count >= f.followers_min)
     if f.followers_max is not None:
@@ -198,10 +234,18 @@ def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
                 CreatorSales.revenue_minor >= to_minor(f.revenue_min, f.revenue_currency),
             )
         )
-    where += _audience(c.audience_countries, f.audience_country)
-    where += _audience(c.audience_ages, f.audience_age)
-    where += _audience(c.audience_genders, f.audience_gender)
-    where += _audience(c.audience_languages, f.audience_language)
+    tokens: list[str] = []
+    for kind, column, values in (
+        ("country", c.audience_countries, f.audience_country),
+        ("age", c.audience_ages, f.audience_age),
+        ("gender", c.audience_genders, f.audience_gender),
+        ("language", c.audience_languages, f.audience_language),
+    ):
+        found, exact = _audience(kind, column, values)
+        tokens += found
+        where += exact
+    if tokens:
+        where.append(_AUDIENCE_TOKENS.contains(tokens))
     if f.mentions or f.hashtag:
         post = [Post.creator_id == c.id]
         brand = []
