@@ -38,8 +38,8 @@ _AGE = "|".join(re.escape(a) for a in AGE_BANDS)
 _GENDER = "|".join(GENDERS)
 # Hashtags and handles as text.hashtags()/mentions() store them: word characters (and dots in a
 # handle), so a value that could never match (or that PostgreSQL could not hold) is refused.
-_TAG = r"^#?\w{1,100}$"
-_HANDLE = r"^@?\w(?:[\w.]{0,98}\w)?$"
+TAG_PATTERN = r"^#?\w{1,100}$"
+HANDLE_PATTERN = r"^@?\w(?:[\w.]{0,98}\w)?$"
 
 # Audience thresholds are pre-filtered through a GIN index on audience_tokens() (migration
 # 0009): a share s of key K yields the tokens `kind:K>=10`, `>=20`, ... up to s, in steps of
@@ -98,10 +98,10 @@ class CreatorFilters(BaseModel):
     audience_age: _threshold(_AGE, "AGE_BAND")
     audience_gender: _threshold(_GENDER, "GENDER")
     audience_language: _threshold(_LANGUAGE, "LANG")
-    mentions: Annotated[str, Field(pattern=_HANDLE)] | None = Field(
+    mentions: Annotated[str, Field(pattern=HANDLE_PATTERN)] | None = Field(
         default=None, description="Mentioned this brand handle (@ optional) in a post..."
     )
-    hashtag: Annotated[str, Field(pattern=_TAG)] | None = Field(default=None, description="...or used this hashtag.")
+    hashtag: Annotated[str, Field(pattern=TAG_PATTERN)] | None = Field(default=None, description="...or used this hashtag.")
     mentioned_within_days: int | None = Field(
         default=None, ge=1, le=3650, description="Limits `mentions` / `hashtag` to posts this recent."
     )
