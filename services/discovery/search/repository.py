@@ -58,16 +58,8 @@ def rank(query: ColumnElement) -> ColumnElement:
     return func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), C.document, query).cast(Float)
 
 
-class _Relevance:
-    """What shared.pagination.decode_cursor needs to know of the relevance sort."""
-
-    name = "relevance"
-    nullable = False
-    column = SimpleNamespace(type=Float())
-    tiebreaker = C.id
-
-
-RELEVANCE = _Relevance()
+# What shared.pagination.decode_cursor needs to know of the relevance sort.
+RELEVANCE = SimpleNamespace(name="relevance", nullable=False, column=SimpleNamespace(type=Float()), tiebreaker=C.id)
 
 
 async def search(
@@ -103,14 +95,14 @@ async def facets(session: Reads, where: list[ColumnElement[bool]], query: Column
     if query is not None:
         matches = matches.where(C.document.op("@@")(query))
     m = matches.limit(FACET_LIMIT + 1).cte("matches").prefix_with("MATERIALIZED")
-    platform = func.unnest(m.c.platforms).table_valued("value").alias("platform")
-    language = func.unnest(m.c.languages).table_valued("value").alias("language")
+    platform = select(func.unnest(m.c.platforms).label("value")).subquery("platform")
+    language = select(func.unnest(m.c.languages).label("value")).subquery("language")
     counted = union_all(
         select(literal("total"), literal(None, Text), func.count()).select_from(m),
         select(literal("tier"), m.c.tier, func.count()).group_by(m.c.tier),
         select(literal("country"), m.c.country, func.count()).group_by(m.c.country),
-        select(literal("platform"), platform.c.value, func.count()).select_from(m.join(platform, literal(True))).group_by(platform.c.value),
-        select(literal("language"), language.c.value, func.count()).select_from(m.join(language, literal(True))).group_by(language.c.value),
+        select(literal("platform"), platform.c.value, func.count()).group_by(platform.c.value),
+        select(literal("language"), language.c.value, func.count()).group_by(language.c.value),
     )
     out: dict[str, Any] = {"tier": {}, "platform": {}, "country": {}, "language": {}}
     total = 0
