@@ -91,7 +91,12 @@ class Creator(Base):
         Index("ix_discovery_creators_platforms", "platforms", postgresql_using="gin"),
         Index("ix_discovery_creators_languages", "languages", postgresql_using="gin"),
         Index("ix_discovery_creators_audience_tokens", text(AUDIENCE_TOKENS_SQL), postgresql_using="gin"),
-        Index("ix_discovery_creators_country_follower_count", "country", text("follower_count DESC NULLS LAST")),
+        Index(
+            "ix_discovery_creators_country_follower_count_desc_id",
+            "country",
+            text("follower_count DESC NULLS LAST"),
+            text("id DESC"),
+        ),
         Index("ix_discovery_creators_lower_city", text("lower(city)")),
         Index("ix_discovery_creators_last_posted_at", "last_posted_at"),
         Index(

@@ -118,8 +118,6 @@ class CreatorFilters(BaseModel):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
                 raise _invalid(low, f"must not be greater than {high} ({lo} > {hi})")
-        if self.tier and len(set(self.tier)) != len(self.tier):
-            raise _invalid("tier", "names a tier twice")
         if self.tier and (self.followers_min is not None or self.followers_max is not None):
             lo, hi = self.followers_min or 0, self.followers_max if self.followers_max is not None else 10**13
             if not any(_tier_range(t)[0] <= hi and lo < _tier_range(t)[1] for t in self.tier):

@@ -33,6 +33,7 @@ RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 # Facets count at most this many matches exactly; past it they count a sample (Facets.exact).
 FACET_LIMIT = 10_000
 TOP_FACET_VALUES = 20
+TIERS = ("nano", "micro", "mid", "macro", "mega")
 _SUMMARY = [getattr(C, name) for name in SUMMARY_COLUMNS]
 
 
@@ -66,6 +67,11 @@ async def search(
     session: Reads, where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams
 ) -> list:
     """Up to page.limit + 1 creators (SUMMARY_COLUMNS + `score`) matching `where` (and `query`)."""
+    return list((await session.execute(search_statement(where, query, sort, page))).all())
+
+
+def search_statement(where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams) -> Select:
+    """The SELECT of `search` (also what bench/ and EXPLAIN read)."""
     score = rank(query) if query is not None else literal(None, Float)
     statement: Select = select(*_SUMMARY, score.label("score")).where(*where)
     if query is not None:
@@ -77,7 +83,7 @@ async def search(
             statement = statement.where(tuple_(score, C.id) < tuple_(literal(value, Float), literal(row_id, C.id.type)))
     else:
         statement = SORTS.apply(statement, page, sort)
-    return list((await session.execute(statement)).all())
+    return statement
 
 
 def next_cursor(found: list, limit: int, sort: str) -> str | None:
@@ -91,6 +97,23 @@ def next_cursor(found: list, limit: int, sort: str) -> str | None:
 
 async def facets(session: Reads, where: list[ColumnElement[bool]], query: ColumnElement | None) -> dict[str, Any]:
     """Counts by tier, platform, country and language over the first FACET_LIMIT + 1 matches."""
+    out: dict[str, Any] = {"tier": {}, "platform": {}, "country": {}, "language": {}}
+    total = 0
+    for facet, value, count in (await session.execute(facets_statement(where, query))).all():
+        if facet == "total":
+            total = count
+        elif value is not None:
+            out[facet][value] = count
+    for facet in ("country", "language"):
+        top = sorted(out[facet].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FACET_VALUES]
+        out[facet] = dict(top)
+    out["tier"] = dict(sorted(out["tier"].items(), key=lambda kv: TIERS.index(kv[0])))
+    out["platform"] = dict(sorted(out["platform"].items(), key=lambda kv: (-kv[1], kv[0])))
+    return {"exact": total <= FACET_LIMIT, "counted": total, **out}
+
+
+def facets_statement(where: list[ColumnElement[bool]], query: ColumnElement | None):
+    """(facet, value, count) rows over the first FACET_LIMIT + 1 matches, and ('total', NULL, n)."""
     matches = select(C.tier, C.platforms, C.country, C.languages).where(*where)
     if query is not None:
         matches = matches.where(C.document.op("@@")(query))
@@ -104,20 +127,7 @@ async def facets(session: Reads, where: list[ColumnElement[bool]], query: Column
         select(literal("platform"), platform.c.value, func.count()).group_by(platform.c.value),
         select(literal("language"), language.c.value, func.count()).group_by(language.c.value),
     )
-    out: dict[str, Any] = {"tier": {}, "platform": {}, "country": {}, "language": {}}
-    total = 0
-    for facet, value, count in (await session.execute(counted)).all():
-        if facet == "total":
-            total = count
-        elif value is not None:
-            out[facet][value] = count
-    for facet in ("country", "language"):
-        top = sorted(out[facet].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FACET_VALUES]
-        out[facet] = dict(top)
-    out["tier"] = dict(sorted(out["tier"].items(), key=lambda kv: ("nano", "micro", "mid", "macro", "mega").index(kv[0])))
-    out["platform"] = dict(sorted(out["platform"].items(), key=lambda kv: (-kv[1], kv[0])))
-    return {"exact": total <= FACET_LIMIT, "counted": total, **out}
-
+    return counted
 
 
 async def list_creators(session: Reads, page: PageParams, sort: str, filters: CreatorFilters) -> list:
