@@ -9,7 +9,7 @@ import sys
 import time
 
 import asyncpg
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from services.discovery.search import repository
 from services.discovery.search.filters import CreatorFilters, conditions
@@ -29,8 +29,10 @@ QUERIES = {
 }
 
 
-def sql(statement) -> str:
-    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+def sql(statement) -> tuple[str, list]:
+    """The statement as the service sends it: asyncpg's $n placeholders and their values."""
+    compiled = statement.compile(dialect=asyncpg_dialect.dialect(), compile_kwargs={"render_postcompile": True})
+    return compiled.string, [compiled.params[name] for name in compiled.positiontup]
 
 
 async def main(dsn: str) -> None:
@@ -38,20 +40,20 @@ async def main(dsn: str) -> None:
     for name, (filters, q, sort) in QUERIES.items():
         f = CreatorFilters(**filters)
         query = repository.tsquery(q, f.language) if q else None
-        text = sql(repository.search_statement(conditions(f), query, sort, FIRST_PAGE))
-        await conn.fetch(text)  # warm
+        text, values = sql(repository.search_statement(conditions(f), query, sort, FIRST_PAGE))
+        await conn.fetch(text, *values)  # warm
         times = []
         for _ in range(5):
             started = time.perf_counter()
-            await conn.fetch(text)
+            await conn.fetch(text, *values)
             times.append((time.perf_counter() - started) * 1000)
-        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + text)
+        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + text, *values)
         print(f"=== {name}: best {min(times):.1f} ms, worst {max(times):.1f} ms of 5")
         print("\n".join(r[0] for r in plan))
     f = CreatorFilters(platform=["instagram"])
-    text = sql(repository.facets_statement(conditions(f), None))
+    text, values = sql(repository.facets_statement(conditions(f), None))
     started = time.perf_counter()
-    await conn.fetch(text)
+    await conn.fetch(text, *values)
     print(f"=== facets, broad: {(time.perf_counter() - started) * 1000:.1f} ms")
     await conn.close()
 

@@ -85,6 +85,11 @@ def before_call(context, case, kwargs) -> None:
     """
     if case.query and "cursor" in case.query and not (case.meta and case.meta.is_negative_at(ParameterLocation.QUERY)):
         del case.query["cursor"]
+    # The same in a body (POST /v1/discovery/search pages with a cursor in its body).
+    if isinstance(case.body, dict) and "cursor" in case.body and not (
+        case.meta and case.meta.is_negative_at(ParameterLocation.BODY)
+    ):
+        del case.body["cursor"]
     _fresh_idempotency_key(case)
 
 

@@ -89,7 +89,6 @@ class Creator(Base):
         Index("ix_discovery_creators_document", "document", postgresql_using="gin"),
         Index("ix_discovery_creators_niches", "niches", postgresql_using="gin"),
         Index("ix_discovery_creators_platforms", "platforms", postgresql_using="gin"),
-        Index("ix_discovery_creators_languages", "languages", postgresql_using="gin"),
         Index("ix_discovery_creators_audience_tokens", text(AUDIENCE_TOKENS_SQL), postgresql_using="gin"),
         Index(
             "ix_discovery_creators_country_follower_count_desc_id",

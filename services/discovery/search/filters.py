@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from sqlalchemy import ColumnElement, Text, and_, exists, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -59,6 +59,9 @@ def _threshold(key: str, name: str):
     ]
 
 
+# A decimal amount as a string, as the API writes money; what the schema says is what is accepted.
+_AMOUNT_SCHEMA = {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,4})?$"}
+
 Fraction = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -90,8 +93,8 @@ class CreatorFilters(BaseModel):
     contactable: bool | None = None
     posted_within_days: int | None = Field(default=None, ge=1, le=3650)
     authenticity_min: float | None = Field(default=None, ge=0, le=100, description="Latest audit score at least this.")
-    revenue_min: Decimal | None = Field(
-        default=None, ge=0, le=10**12, description="Proven sellers: attributed revenue at least this, in revenue_currency."
+    revenue_min: Annotated[Decimal, Field(ge=0, lt=10**12), WithJsonSchema(_AMOUNT_SCHEMA)] | None = Field(
+        default=None, description="Proven sellers: attributed revenue at least this, in revenue_currency (a decimal string)."
     )
     revenue_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     audience_country: _threshold(_COUNTRY, "CC")

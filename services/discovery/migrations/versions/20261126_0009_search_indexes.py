@@ -39,7 +39,6 @@ def upgrade() -> None:
     index('ix_discovery_creators_document', ['document'], postgresql_using='gin')
     index('ix_discovery_creators_niches', ['niches'], postgresql_using='gin')
     index('ix_discovery_creators_platforms', ['platforms'], postgresql_using='gin')
-    index('ix_discovery_creators_languages', ['languages'], postgresql_using='gin')
     index('ix_discovery_creators_audience_tokens', [sa.text(AUDIENCE_TOKENS_SQL)], postgresql_using='gin')
     index('ix_discovery_creators_country_follower_count_desc_id', ['country', sa.text('follower_count DESC NULLS LAST'), sa.text('id DESC')])
     index('ix_discovery_creators_lower_city', [sa.text('lower(city)')])
@@ -54,7 +53,7 @@ def downgrade() -> None:
         'ix_discovery_creators_growth_90d_desc_id', 'ix_discovery_creators_growth_30d_desc_id',
         'ix_discovery_creators_engagement_rate_desc_id', 'ix_discovery_creators_last_posted_at',
         'ix_discovery_creators_lower_city', 'ix_discovery_creators_country_follower_count_desc_id',
-        'ix_discovery_creators_audience_tokens', 'ix_discovery_creators_languages',
+        'ix_discovery_creators_audience_tokens',
         'ix_discovery_creators_platforms', 'ix_discovery_creators_niches', 'ix_discovery_creators_document',
     ):
         op.drop_index(name, table_name='creators', schema=S)
