@@ -18,7 +18,7 @@ def filter_case(context, case) -> bool:
     The fuzzer reuses ids seen in responses, null ones too (`audit.audit_id` of a creator never
     audited), and sends a null path id as the text "null" while calling the case valid.
     """
-    if _dates_out_of_order(case) or _breaks_a_cross_field_rule(case):
+    if _dates_out_of_order(case) or _breaks_a_cross_field_rule(case) or _semantic_search(case):
         return False
     if case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
         return True
@@ -46,6 +46,12 @@ _CROSS_FIELD_MODELS = {
     ("GET", "/v1/discovery/creators"): ("query", "services.discovery.search.schemas:CreatorListQuery"),
     ("GET", "/v1/discovery/mentions"): ("query", "services.discovery.search.schemas:MentionsQuery"),
 }
+
+
+def _semantic_search(case) -> bool:
+    """TEMPORARY, until search's semantic mode is wired to the embedding package (issue 7 merge):
+    it answers 422 naming `body.mode` on purpose. Remove this rule when it is wired."""
+    return case.operation.path == "/v1/discovery/search" and isinstance(case.body, dict) and case.body.get("mode") == "semantic"
 
 
 def _breaks_a_cross_field_rule(case) -> bool:
