@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from services.discovery.creator.endpoints import router as creators
+from services.discovery.search.endpoints import mentions_router as mentions
+from services.discovery.search.endpoints import router as search
 from services.discovery.shortlist.endpoints import router as shortlists
 from shared.tenancy import mark_tenant_private
 
@@ -10,4 +12,6 @@ router = APIRouter()
 # mark_tenant_private: every route of a package that owns tenant-private tables is marked in
 # OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
 router.include_router(mark_tenant_private(creators), prefix="/creators", tags=["creators"])
+router.include_router(search, prefix="/search", tags=["search"])
+router.include_router(mentions, prefix="/mentions", tags=["search"])
 router.include_router(mark_tenant_private(shortlists), prefix="/shortlists", tags=["shortlists"])

@@ -19,6 +19,8 @@ from services.discovery.creator.schemas import (
     PostRead,
 )
 from services.discovery.db import idempotency
+from services.discovery.search import repository as search_repository
+from services.discovery.search.schemas import CreatorListQuery
 from shared.app import model_response
 from shared.contracts.types import Platform
 from shared.db import ReadSession, Session
@@ -26,7 +28,7 @@ from shared.errors import NotFound
 from shared.idempotency import IdempotentRoute
 from shared.identity import requires
 from shared.openapi import ErrorBody, error_responses
-from shared.pagination import Page, PageOut
+from shared.pagination import Page, PageOut, PageParams
 
 router = APIRouter(route_class=IdempotentRoute)
 
@@ -85,25 +87,19 @@ async def bulk_other_methods() -> None:
 
 
 @router.get("", response_model=CreatorPage, dependencies=[requires("discovery:read")])
-async def list_creators(
-    session: ReadSession,
-    page: Page,
-    platform: Annotated[Platform | None, Query()] = None,
-    sort: Annotated[
-        repository.Sort,
-        Query(
-            description="A field ascending, or descending with a '-' prefix; creators without a value come "
-            "last either way. Keep the same sort when passing `cursor`."
-        ),
-    ] = repository.DEFAULT_SORT,
-) -> Response:
-    """List creators, oldest first unless `sort` says otherwise, one cursor page at a time."""
-    rows = await repository.list_page(session, page, sort=sort, platform=platform)
+async def list_creators(session: ReadSession, query: Annotated[CreatorListQuery, Query()]) -> Response:
+    """List creators, oldest first unless `sort` says otherwise, one cursor page at a time, narrowed
+    by any of the search filters (docs/guide/discovery-search.md)."""
+    page = PageParams(limit=query.limit, cursor=query.cursor)
+    if query.filters_given():
+        rows = await search_repository.list_creators(session, page, query.sort, query)
+    else:
+        rows = await repository.list_page(session, page, sort=query.sort)
     # Serialised here, once (shared.app.model_response); response_model documents it.
     return model_response(
         CreatorPage(
             items=[CreatorRead.of(c) for c in rows[: page.limit]],
-            next_cursor=repository.SORTS.next_cursor(rows, page.limit, sort),
+            next_cursor=repository.SORTS.next_cursor(rows, page.limit, query.sort),
         )
     )
 

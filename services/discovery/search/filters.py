@@ -15,10 +15,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from sqlalchemy import ColumnElement, Text, and_, exists, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from services.discovery.creator.models import Creator, CreatorSales, Post
+from services.discovery.creator.models import AUDIENCE_TOKENS_SQL, Creator, CreatorSales, Post
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
@@ -35,8 +36,16 @@ _LANGUAGE = r"[a-z]{2}"
 _PERCENT = r"(?:100|[0-9]{1,2})(?:\.[0-9]+)?"
 _AGE = "|".join(re.escape(a) for a in AGE_BANDS)
 _GENDER = "|".join(GENDERS)
-_TAG = r"^#?[^\s#@]{1,100}$"
-_HANDLE = r"^@?[^\s@]{1,100}$"
+# Hashtags and handles as text.hashtags()/mentions() store them: word characters (and dots in a
+# handle), so a value that could never match (or that PostgreSQL could not hold) is refused.
+TAG_PATTERN = r"^#?\w{1,100}$"
+HANDLE_PATTERN = r"^@?\w(?:[\w.]{0,98}\w)?$"
+
+# Audience thresholds are pre-filtered through a GIN index on audience_tokens() (migration
+# 0009): a share s of key K yields the tokens `kind:K>=10`, `>=20`, ... up to s, in steps of
+# AUDIENCE_TOKEN_STEP percent; a threshold of P % looks up the token of the step at or below P
+# (a superset), then the exact share is checked on the JSONB.
+AUDIENCE_TOKEN_STEP = 10
 
 
 def _threshold(key: str, name: str):
@@ -49,6 +58,9 @@ def _threshold(key: str, name: str):
         ),
     ]
 
+
+# A decimal amount as a string, as the API writes money; what the schema says is what is accepted.
+_AMOUNT_SCHEMA = {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,4})?$"}
 
 Fraction = Annotated[float, Field(ge=0, le=100)]
 
@@ -81,18 +93,18 @@ class CreatorFilters(BaseModel):
     contactable: bool | None = None
     posted_within_days: int | None = Field(default=None, ge=1, le=3650)
     authenticity_min: float | None = Field(default=None, ge=0, le=100, description="Latest audit score at least this.")
-    revenue_min: Decimal | None = Field(
-        default=None, ge=0, le=10**12, description="Proven sellers: attributed revenue at least this, in revenue_currency."
+    revenue_min: Annotated[Decimal, Field(ge=0, lt=10**12), WithJsonSchema(_AMOUNT_SCHEMA)] | None = Field(
+        default=None, description="Proven sellers: attributed revenue at least this, in revenue_currency (a decimal string)."
     )
     revenue_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     audience_country: _threshold(_COUNTRY, "CC")
     audience_age: _threshold(_AGE, "AGE_BAND")
     audience_gender: _threshold(_GENDER, "GENDER")
     audience_language: _threshold(_LANGUAGE, "LANG")
-    mentions: Annotated[str, Field(pattern=_HANDLE)] | None = Field(
+    mentions: Annotated[str, Field(pattern=HANDLE_PATTERN)] | None = Field(
         default=None, description="Mentioned this brand handle (@ optional) in a post..."
     )
-    hashtag: Annotated[str, Field(pattern=_TAG)] | None = Field(default=None, description="...or used this hashtag.")
+    hashtag: Annotated[str, Field(pattern=TAG_PATTERN)] | None = Field(default=None, description="...or used this hashtag.")
     mentioned_within_days: int | None = Field(
         default=None, ge=1, le=3650, description="Limits `mentions` / `hashtag` to posts this recent."
     )
@@ -147,9 +159,34 @@ def _pairs(values: list[str] | None) -> list[tuple[str, float]]:
     return out
 
 
-def _audience(column, values: list[str] | None) -> list[ColumnElement[bool]]:
-    # (audience_countries ->> 'US')::float >= 0.30; the share is stored as a fraction.
-    return [func.coalesce(column[key].as_float(), 0.0) >= pct / 100 for key, pct in _pairs(values)]
+_AUDIENCE_TOKENS = literal_column(AUDIENCE_TOKENS_SQL, type_=ARRAY(Text))
+
+
+def _audience(kind: str, column, values: list[str] | None) -> tuple[list[str], list[ColumnElement[bool]]]:
+    """The index tokens (a superset) and the exact checks of some audience thresholds."""
+    tokens, exact = [], []
+    for key, pct in _pairs(values):
+        step = int(pct // AUDIENCE_TOKEN_STEP) * AUDIENCE_TOKEN_STEP
+        if step > 0:
+            tokens.append(f"{kind}:{key}>={step}")
+        # (audience_countries ->> 'US')::float >= 0.30; the share is stored as a fraction.
+        exact.append(func.coalesce(column[key].as_float(), 0.0) >= pct / 100)
+    return tokens, exact
+
+
+def _tier_ranges(tiers: list[str]) -> ColumnElement[bool]:
+    # As follower_count ranges (the tier column is generated from it), so the follower_count
+    # index serves a tier filter and the follower sort together.
+    ranges = []
+    for tier in sorted(set(tiers), key=list(TIER_FLOOR).index):
+        low, high = _tier_range(tier)
+        if ranges and ranges[-1][1] == low:  # adjacent tiers: one range
+            ranges[-1] = (ranges[-1][0], high)
+        else:
+            ranges.append((low, high))
+    c = Creator.follower_count
+    clauses = [and_(c >= low, c < high) if high < 10**13 else c >= low for low, high in ranges]
+    return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
 def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
@@ -159,7 +196,7 @@ def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
     if f.platform:
         where.append(c.platforms.overlap([p.value for p in f.platform]))
     if f.tier:
-        where.append(c.tier.in_(f.tier))
+        where.append(_tier_ranges(f.tier))
     if f.followers_min is not None:
         where.append(c.follower_count >= f.followers_min)
     if f.followers_max is not None:
@@ -198,10 +235,18 @@ def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
                 CreatorSales.revenue_minor >= to_minor(f.revenue_min, f.revenue_currency),
             )
         )
-    where += _audience(c.audience_countries, f.audience_country)
-    where += _audience(c.audience_ages, f.audience_age)
-    where += _audience(c.audience_genders, f.audience_gender)
-    where += _audience(c.audience_languages, f.audience_language)
+    tokens: list[str] = []
+    for kind, column, values in (
+        ("country", c.audience_countries, f.audience_country),
+        ("age", c.audience_ages, f.audience_age),
+        ("gender", c.audience_genders, f.audience_gender),
+        ("language", c.audience_languages, f.audience_language),
+    ):
+        found, exact = _audience(kind, column, values)
+        tokens += found
+        where += exact
+    if tokens:
+        where.append(_AUDIENCE_TOKENS.contains(tokens))
     if f.mentions or f.hashtag:
         post = [Post.creator_id == c.id]
         brand = []
