@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.discovery.creator.endpoints import router as creators
+from services.discovery.embedding.endpoints import router as lookalikes
 from services.discovery.shortlist.endpoints import router as shortlists
 from shared.tenancy import mark_tenant_private
 
@@ -10,4 +11,6 @@ router = APIRouter()
 # mark_tenant_private: every route of a package that owns tenant-private tables is marked in
 # OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
 router.include_router(mark_tenant_private(creators), prefix="/creators", tags=["creators"])
+# The creator index is installation-wide: lookalikes read no tenant's data.
+router.include_router(lookalikes, prefix="/creators", tags=["creators"])
 router.include_router(mark_tenant_private(shortlists), prefix="/shortlists", tags=["shortlists"])

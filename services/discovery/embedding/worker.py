@@ -4,9 +4,10 @@ path (fits `shared.app.Worker`).
 The queue is the `embedding_stale` flag itself (partial index ix_discovery_creators_embedding_stale),
 so it survives restarts and needs no broker. One batch is one transaction:
 
-1. claim up to `batch_size` stale creators `FOR UPDATE SKIP LOCKED` (replicas take different
-   rows; a creator being embedded is skipped, not waited for) and read their bio, niches and
-   latest captions;
+1. claim up to `batch_size` stale creators `FOR NO KEY UPDATE SKIP LOCKED` (replicas take
+   different rows; a creator being embedded is skipped, not waited for; NO KEY, so that posts can
+   still be inserted for it meanwhile: their foreign key only takes a KEY SHARE lock) and read
+   their bio, niches and latest captions;
 2. encode the texts in a thread (`asyncio.to_thread`): the event loop keeps serving requests;
 3. read the texts again and write `embedding`, `embedding_text_hash`, `embedded_at` and
    `embedding_stale = false` only where the text's hash is still the one encoded. Captions are
@@ -53,7 +54,7 @@ TEXTS_SQL = text(
            coalesce(array(
                SELECT p.caption FROM discovery.posts p
                WHERE p.creator_id = c.id AND p.caption IS NOT NULL
-               ORDER BY p.posted_at DESC
+               ORDER BY p.posted_at DESC, p.id
                LIMIT :captions
            ), '{}') AS captions
     FROM discovery.creators c
@@ -124,7 +125,7 @@ class EmbeddingWorker:
                     select(Creator.id)
                     .where(Creator.embedding_stale)
                     .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, key_share=True)
                 )
             ).all()
             if not ids:
