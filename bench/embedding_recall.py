@@ -70,7 +70,7 @@ async def load(conn, n: int, rng) -> np.ndarray:
     return v
 
 
-KNN = "SELECT id FROM discovery.creators WHERE id <> $2 {filter} ORDER BY embedding <=> $1{exact} LIMIT 10"
+KNN = "SELECT id FROM discovery.creators WHERE id <> $2 {filter} ORDER BY (embedding <=> $1){exact} LIMIT 10"
 
 
 async def measure(conn, v: np.ndarray, queries: int, rng, efs: list[int], where: str, label: str) -> None:

@@ -1,11 +1,14 @@
 """semantic_search: a natural-language query finds the creators whose bio and captions mean the
 same, under the search filters (the search endpoint calls it)."""
 
+import numpy as np
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from services.discovery.creator import text
 from services.discovery.creator.models import Creator
+from services.discovery.embedding import repository
 from services.discovery.embedding.encoder import get_encoder
 from services.discovery.embedding.semantic import semantic_search
 from shared.db import make_engine, make_sessionmaker
@@ -79,3 +82,20 @@ async def test_offset_pages_through_the_same_ranking(sessionmaker, creators):
     second_page = await search(sessionmaker, "vegan baking for busy parents", niche, limit=2, offset=2)
 
     assert [row.id for row, _ in second_page] == [row.id for row, _ in everything[2:4]]
+
+
+async def test_exact_fallback_ranks_like_cosine(sessionmaker, creators):
+    """The last step of repository.nearest (exact ranking over the filtered rows) orders by the
+    true cosine distance."""
+    niche, ids = creators
+    query = get_encoder().encode(["vegan baking for busy parents"])[0]
+    async with sessionmaker() as session, session.begin():
+        rows = (await session.execute(
+            repository.knn_query(Creator.embedding, query.tolist(), [Creator.niches.overlap([niche])], 10, exact=True)
+        )).all()
+        stored = dict((await session.execute(
+            select(Creator.id, Creator.embedding).where(Creator.id.in_(list(ids.values())))
+        )).all())
+
+    expected = sorted(ids.values(), key=lambda i: -float(np.asarray(stored[i]) @ query))
+    assert [row.id for row in rows] == expected

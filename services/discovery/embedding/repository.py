@@ -43,7 +43,7 @@ async def set_ef_search(session: AsyncSession, ef: int) -> None:
     await session.execute(text(f"SET LOCAL hnsw.ef_search = {min(int(ef), EF_SEARCH_MAX)}"))
 
 
-def _query(column, vector, where: Sequence[ColumnElement[bool]], k: int, *, exact: bool) -> Select:
+def knn_query(column, vector, where: Sequence[ColumnElement[bool]], k: int, *, exact: bool) -> Select:
     distance = column.cosine_distance(vector)
     # `+ 0`: the same order, but an expression no index matches, so PostgreSQL ranks exactly.
     order = distance + literal_column("0") if exact else distance
@@ -73,11 +73,11 @@ async def nearest(
     rows = []
     for ef in (max(EF_SEARCH, 2 * k), EF_SEARCH_MAX):
         await set_ef_search(session, ef)
-        rows = (await session.execute(_query(column, vector, where, k, exact=False))).all()
+        rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
         if len(rows) >= k or not filtered:
             break
     else:
-        rows = (await session.execute(_query(column, vector, where, k, exact=True))).all()
+        rows = (await session.execute(knn_query(column, vector, where, k, exact=True))).all()
     return [Neighbour(row, 1.0 - float(row.distance)) for row in rows]
 
 
