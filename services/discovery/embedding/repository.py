@@ -6,10 +6,11 @@ candidates and the filters are applied to those, so a selective filter can leave
 `k` rows. `nearest()` therefore (docs/decisions/0022-embeddings-and-lookalikes.md):
 
 1. asks the HNSW index with ef_search = max(EF_SEARCH, 2k) — recall@10 >= 0.95 unfiltered;
-2. when filters left it short, asks again with the largest ef_search (EF_SEARCH_MAX);
-3. when still short, ranks the filtered rows exactly (ORDER BY an expression the index cannot
-   serve), which is cheap precisely because a filter that starves the index is selective: the
-   planner reads its rows through the filter's own indexes.
+2. when filters left it short, and the share of candidates that passed them says the widest
+   scan (EF_SEARCH_MAX) should yield 2k, asks again with that;
+3. otherwise, or when still short, ranks the filtered rows exactly (ORDER BY an expression the
+   index cannot serve), which is cheap precisely because a filter that starves the index is
+   selective: the planner reads its rows through the filters' own indexes.
 
 Without filters a short answer means the index holds fewer than k vectors: there is nothing more.
 """
@@ -24,9 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.discovery.creator.models import Creator
 from services.discovery.search.schemas import SUMMARY_COLUMNS
 
-# recall@10 against exact search at 1M creators (bench/README.md, "Embeddings"): 100 keeps it
-# above 0.95 with m=16 / ef_construction=64; pgvector's default (40) does not.
-EF_SEARCH = 100
+# recall@10 against exact search (bench/embedding_recall.py, bench/README.md): on 100k clustered
+# vectors with m=16 / ef_construction=64, 40 (pgvector's default) gives 0.89, 100 gives 0.95,
+# 200 gives 0.97; recall falls as the index grows, so 200.
+EF_SEARCH = 200
 EF_SEARCH_MAX = 1000  # pgvector's upper bound for hnsw.ef_search
 
 COLUMNS = tuple(Creator.__table__.c[name] for name in SUMMARY_COLUMNS)
@@ -70,14 +72,18 @@ async def nearest(
     where = [*where, Creator.id != exclude] if exclude is not None else list(where)
     vector = list(map(float, vector))
     filtered = len(where) > 0 if exclude is None else len(where) > 1
-    rows = []
-    for ef in (max(EF_SEARCH, 2 * k), EF_SEARCH_MAX):
-        await set_ef_search(session, ef)
-        rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
-        if len(rows) >= k or not filtered:
-            break
-    else:
-        rows = (await session.execute(knn_query(column, vector, where, k, exact=True))).all()
+    ef = max(EF_SEARCH, 2 * k)
+    await set_ef_search(session, ef)
+    rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
+    if len(rows) < k and filtered:
+        # The share of the ef candidates that passed the filters estimates their selectivity:
+        # when even the widest scan should yield k, widen it; otherwise the filters are selective
+        # enough that ranking their rows exactly is the cheaper answer.
+        if len(rows) * EF_SEARCH_MAX / ef >= 2 * k:
+            await set_ef_search(session, EF_SEARCH_MAX)
+            rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
+        if len(rows) < k:
+            rows = (await session.execute(knn_query(column, vector, where, k, exact=True))).all()
     return [Neighbour(row, 1.0 - float(row.distance)) for row in rows]
 
 
