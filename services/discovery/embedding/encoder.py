@@ -44,7 +44,7 @@ class EncoderSettings(BaseSettings):
         "request handling and other services, so one by default.",
     )
     embedding_encode_batch: int = Field(
-        default=32, ge=1, le=512, description="Texts per forward pass (texts of similar length are batched together)."
+        default=8, ge=1, le=512, description="Texts per forward pass (texts of similar length are batched together)."
     )
 
 
@@ -124,7 +124,7 @@ class _Layer:
 class Encoder:
     """Texts in, (n, 384) float32 unit vectors out, as sentence-transformers encodes them."""
 
-    def __init__(self, directory: Path | None = None, threads: int = 1, batch_size: int = 32):
+    def __init__(self, directory: Path | None = None, threads: int = 1, batch_size: int = 8):
         directory = directory or model_dir()
         config = json.loads((directory / "config.json").read_text())
         st_config = json.loads((directory / "sentence_bert_config.json").read_text())
