@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from services.discovery.creator.endpoints import router as creators
 from services.discovery.search.endpoints import mentions_router as mentions
 from services.discovery.search.endpoints import router as search
+from services.discovery.embedding.endpoints import router as lookalikes
 from services.discovery.shortlist.endpoints import router as shortlists
 from shared.tenancy import mark_tenant_private
 
@@ -14,4 +15,6 @@ router = APIRouter()
 router.include_router(mark_tenant_private(creators), prefix="/creators", tags=["creators"])
 router.include_router(search, prefix="/search", tags=["search"])
 router.include_router(mentions, prefix="/mentions", tags=["search"])
+# The creator index is installation-wide: lookalikes read no tenant's data.
+router.include_router(lookalikes, prefix="/creators", tags=["creators"])
 router.include_router(mark_tenant_private(shortlists), prefix="/shortlists", tags=["shortlists"])

@@ -6,17 +6,28 @@ from services.discovery import api
 from services.discovery.config import DiscoverySettings, get_settings
 from services.discovery.creator.handlers import audit_consumer, performance_consumer
 from services.discovery.db import SERVICE, OutboxMessage, idempotency
+from services.discovery.embedding.worker import EmbeddingWorker
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
 
 
 def workers(ctx: ServiceContext):
-    return [
+    settings: DiscoverySettings = ctx.settings
+    running = [
         outbox_relay(ctx, OutboxMessage),
         audit_consumer(ctx),
         performance_consumer(ctx),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
     ]
+    if settings.embedding_worker_enabled:
+        running.append(
+            EmbeddingWorker(
+                ctx.sessionmaker,
+                batch_size=settings.embedding_worker_batch_size,
+                poll_interval=settings.embedding_worker_poll_interval_ms / 1000,
+            )
+        )
+    return running
 
 
 def create_app(settings: DiscoverySettings | None = None) -> FastAPI:

@@ -103,6 +103,10 @@ _CROSS_FIELD_MODELS = {
     ("POST", "/v1/discovery/search"): ("body", "services.discovery.search.schemas:SearchRequest"),
     ("GET", "/v1/discovery/creators"): ("query", "services.discovery.search.schemas:CreatorListQuery"),
     ("GET", "/v1/discovery/mentions"): ("query", "services.discovery.search.schemas:MentionsQuery"),
+    ("GET", "/v1/discovery/creators/{creator_id}/lookalikes"): (
+        "query",
+        "services.discovery.embedding.schemas:LookalikeQuery",
+    ),
 }
 
 

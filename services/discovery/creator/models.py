@@ -52,6 +52,12 @@ $$
 """
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
+# services/discovery/embedding/audience.py (BLOCKS); computed by the SQL function of migration 0010.
+AUDIENCE_DIMENSIONS = 73
+AUDIENCE_VECTOR_SQL = "discovery.audience_vector(audience_countries, audience_ages, audience_genders, audience_languages)"
+# HNSW graphs (docs/decisions/0022-embeddings-and-lookalikes.md): pgvector's defaults, m 16 and
+# ef_construction 64; recall is bought at query time with hnsw.ef_search.
+HNSW = {"m": 16, "ef_construction": 64}
 
 # Follower tiers (Later x Fohr 2021, ../REFERENCE.md): nano < 10k <= micro < 100k <= mid < 500k
 # <= macro < 1M <= mega. A generated column, so it can never disagree with follower_count.
@@ -103,6 +109,23 @@ class Creator(Base):
         ),
         Index("ix_discovery_creators_growth_30d_desc_id", text("growth_30d DESC NULLS LAST"), text("id DESC")),
         Index("ix_discovery_creators_growth_90d_desc_id", text("growth_90d DESC NULLS LAST"), text("id DESC")),
+        # Lookalikes and semantic search: nearest neighbours by cosine distance.
+        Index(
+            "ix_discovery_creators_embedding_hnsw",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_with=HNSW,
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+        Index(
+            "ix_discovery_creators_audience_vector_hnsw",
+            "audience_vector",
+            postgresql_using="hnsw",
+            postgresql_with=HNSW,
+            postgresql_ops={"audience_vector": "vector_cosine_ops"},
+        ),
+        # The embedding worker's queue: only the stale rows, so it stays small once caught up.
+        Index("ix_discovery_creators_embedding_stale", "id", postgresql_where=text("embedding_stale")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -139,6 +162,11 @@ class Creator(Base):
     audience_interests: Mapped[dict | None] = mapped_column(JSONB)
     audience_estimated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     audience_source: Mapped[str | None] = mapped_column(String(100))
+    audience_vector: Mapped[list[float] | None] = mapped_column(
+        Vector(AUDIENCE_DIMENSIONS),
+        Computed(AUDIENCE_VECTOR_SQL, persisted=True),
+        comment="Countries, ages, genders and languages as one unit vector (embedding/audience.py).",
+    )
     # --- projection of audit.audit.v1 (owned by the audit service) ----------------------------
     audit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     audit_status: Mapped[str | None] = mapped_column(String(20))

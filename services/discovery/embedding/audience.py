@@ -1,0 +1,120 @@
+"""The audience vector: a creator's audience distributions (countries, age bands, genders,
+languages) as one fixed-length vector, so that audience similarity is a cosine, and an HNSW
+index can find a creator's audience lookalikes.
+
+Each block holds the square roots of the shares over a fixed key list (+ "the rest" for
+countries, ages and languages), scaled by the square root of the block's weight. For two
+creators whose distributions sum to 1, the cosine is then the weighted mean of the blocks'
+Bhattacharyya coefficients (sum of sqrt(p * q)): 1 for identical distributions, 0 for
+disjoint ones, and never dominated by one big share the way a cosine of raw shares is.
+
+PostgreSQL computes it (`creators.audience_vector` is a generated column over the function
+`discovery.audience_vector`, migration 0010), so no write path can forget it or disagree;
+`audience_vector()` here is the same function in Python, for a brief's target audience (brand
+fit). tests/discovery/test_embedding_audience.py holds the two to each other.
+"""
+
+import math
+
+COUNTRIES = (
+    "US", "GB", "CA", "AU", "DE", "FR", "ES", "IT", "NL", "SE", "NO", "DK", "FI", "PL", "PT", "IE",
+    "BE", "CH", "AT", "BR", "MX", "AR", "CO", "CL", "IN", "ID", "PH", "TH", "VN", "JP", "KR", "CN",
+    "TR", "SA", "AE", "EG", "NG", "ZA", "RU", "UA",
+)
+AGE_BANDS = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
+GENDERS = ("female", "male", "other")
+LANGUAGES = (
+    "en", "es", "pt", "fr", "de", "it", "nl", "sv", "pl", "ru", "uk", "tr", "ar", "hi", "id", "ja",
+    "ko", "zh", "th", "vi",
+)
+
+# (name, keys, weight, with a "rest" slot). Where the audience is matters most to a brand, then
+# its age and language; gender splits are coarse and similar across most creators.
+BLOCKS: tuple[tuple[str, tuple[str, ...], float, bool], ...] = (
+    ("countries", COUNTRIES, 0.40, True),
+    ("ages", AGE_BANDS, 0.25, True),
+    ("genders", GENDERS, 0.15, False),
+    ("languages", LANGUAGES, 0.20, True),
+)
+AUDIENCE_DIMENSIONS = sum(len(keys) + rest for _, keys, _, rest in BLOCKS)  # 73
+
+
+def audience_vector(
+    countries: dict[str, float] | None,
+    ages: dict[str, float] | None,
+    genders: dict[str, float] | None,
+    languages: dict[str, float] | None,
+) -> list[float] | None:
+    """The unit audience vector of these distributions ({key: share 0..1}); None without any."""
+    values: list[float] = []
+    for (_, keys, weight, rest), shares in zip(BLOCKS, (countries, ages, genders, languages), strict=True):
+        shares = {k: max(float(v), 0.0) for k, v in (shares or {}).items() if isinstance(v, int | float)}
+        values += [math.sqrt(weight * shares.get(k, 0.0)) for k in keys]
+        if rest:
+            known = sum(shares.get(k, 0.0) for k in keys)
+            values.append(math.sqrt(weight * max(sum(shares.values()) - known, 0.0)))
+    norm = math.sqrt(sum(v * v for v in values))
+    return None if norm == 0 else [v / norm for v in values]
+
+
+def _sql_array(keys: tuple[str, ...]) -> str:
+    return "ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "]"
+
+
+def audience_vector_function_sql(schema: str) -> tuple[str, str]:
+    """The SQL functions {schema}.audience_block and {schema}.audience_vector: audience_vector()
+    in PL/pgSQL, IMMUTABLE for the generated column. Migration 0010 carries the text this
+    returned when it was written (a migration never changes with the code)."""
+    blocks = " ||\n        ".join(
+        f"{schema}.audience_block({name}, {_sql_array(keys)}, {weight}, {str(rest).lower()})"
+        for name, keys, weight, rest in BLOCKS
+    )
+    block = f"""
+CREATE FUNCTION {schema}.audience_block(shares jsonb, keys text[], weight float8, rest boolean)
+RETURNS float8[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+DECLARE
+    out float8[] := '{{}}';
+    share float8;
+    known float8 := 0;
+    total float8;
+    k text;
+BEGIN
+    IF jsonb_typeof(shares) IS DISTINCT FROM 'object' THEN
+        shares := '{{}}'::jsonb;
+    END IF;
+    FOREACH k IN ARRAY keys LOOP
+        share := CASE WHEN jsonb_typeof(shares -> k) = 'number' THEN greatest((shares ->> k)::float8, 0) ELSE 0 END;
+        known := known + share;
+        out := out || sqrt(weight * share);
+    END LOOP;
+    IF rest THEN
+        SELECT coalesce(sum(greatest((value #>> '{{}}')::float8, 0)), 0) INTO total
+        FROM jsonb_each(shares) WHERE jsonb_typeof(value) = 'number';
+        out := out || sqrt(weight * greatest(total - known, 0));
+    END IF;
+    RETURN out;
+END
+$fn$
+"""
+    vector = f"""
+CREATE FUNCTION {schema}.audience_vector(countries jsonb, ages jsonb, genders jsonb, languages jsonb)
+RETURNS vector
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path FROM CURRENT
+AS $fn$
+DECLARE
+    parts float8[];
+    norm float8;
+BEGIN
+    parts := {blocks};
+    SELECT sqrt(sum(v * v)) INTO norm FROM unnest(parts) AS v;
+    IF norm = 0 THEN
+        RETURN NULL;
+    END IF;
+    RETURN (SELECT array_agg(v / norm ORDER BY n) FROM unnest(parts) WITH ORDINALITY AS u(v, n))::vector;
+END
+$fn$
+"""
+    return block, vector

@@ -1,0 +1,47 @@
+"""Semantic search: creators ranked by how close their bio and captions are in meaning to a
+natural-language query ("vegan baking for busy parents"), under the search filters.
+
+The search endpoint calls `semantic_search`; the query is embedded with the same model as the
+creators (in a thread: the forward pass is CPU work) and ranked by cosine distance through the
+HNSW index, with the filter handling of `repository.nearest`.
+"""
+
+import asyncio
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.discovery.creator.models import Creator
+from services.discovery.embedding import repository
+from services.discovery.embedding.encoder import get_encoder
+
+# An HNSW scan cannot page: each page asks for offset + limit neighbours and drops the first
+# `offset`. Deeper than this, semantic ranking stops being meaningful anyway.
+MAX_DEPTH = 1000
+
+
+async def embed_query(query_text: str) -> list[float]:
+    """The query's embedding (a thread: the event loop keeps serving while it is computed)."""
+    vectors = await asyncio.to_thread(get_encoder().encode, [query_text])
+    return vectors[0].tolist()
+
+
+async def semantic_search(
+    session: AsyncSession,
+    query_text: str,
+    where: Sequence[ColumnElement[bool]],
+    limit: int,
+    offset: int = 0,
+) -> list[tuple[object, float]]:
+    """(row, similarity) of the creators nearest in meaning to `query_text` among those matching
+    `where` (search.filters.conditions), most similar first, rows `offset`..`offset + limit`.
+
+    A row has the SUMMARY_COLUMNS (CreatorSummary.of(row)) and `distance`; similarity is
+    1 - cosine distance. `session` must be in a transaction (SET LOCAL hnsw.ef_search). Creators
+    not embedded yet are not found (they are on the embedding worker's queue)."""
+    if offset + limit > MAX_DEPTH:
+        raise ValueError(f"semantic search reads at most {MAX_DEPTH} results deep")
+    vector = await embed_query(query_text)
+    found = await repository.nearest(session, Creator.embedding, vector, where, offset + limit)
+    return [(n.row, n.similarity) for n in found[offset:]]
