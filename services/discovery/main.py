@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.discovery import api
+from services.discovery.brandfit.peers import PeerMediansRefresher
 from services.discovery.config import DiscoverySettings, get_settings
 from services.discovery.creator.handlers import audit_consumer
 from services.discovery.db import SERVICE, OutboxMessage, idempotency
@@ -15,6 +16,7 @@ def workers(ctx: ServiceContext):
         outbox_relay(ctx, OutboxMessage),
         audit_consumer(ctx),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
+        PeerMediansRefresher(ctx.engine),
     ]
 
 
