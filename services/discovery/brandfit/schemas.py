@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 from services.discovery.search.filters import AGE_BANDS, GENDERS, CreatorFilters
 from services.discovery.search.schemas import CreatorSummary
 from shared.contracts.types import Platform
-from shared.validation import FieldError, Label, PlainText
+from shared.validation import NOT_BLANK, Count, FieldError, Label, PlainText, integral_number
 
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
 NAME_LENGTH = 200
@@ -106,10 +106,21 @@ class Exclusions(BaseModel):
     )
 
 
+# "At least one of niches, keywords or a description that is not blank", said in JSON Schema
+# too, so clients and the fuzzer know an empty brief is not one.
+_SOMETHING_TO_MATCH = {
+    "anyOf": [
+        {"required": ["niches"], "properties": {"niches": {"minItems": 1}}},
+        {"required": ["keywords"], "properties": {"keywords": {"minItems": 1}}},
+        {"required": ["description"], "properties": {"description": {"type": "string", "pattern": NOT_BLANK}}},
+    ]
+}
+
+
 class Brief(BaseModel):
     """What the brand is looking for. At least one of niches, keywords or description."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_SOMETHING_TO_MATCH)
 
     niches: Annotated[list[Niche], Field(max_length=20), AfterValidator(_unique)] = Field(
         default_factory=list, description="Lower-case niches; a creator with none of them can still rank."
@@ -122,8 +133,8 @@ class Brief(BaseModel):
     platforms: Annotated[list[Platform], Field(max_length=9), AfterValidator(_unique)] = Field(
         default_factory=list, description="Creators with an account on one of these (all if empty)."
     )
-    followers_min: int | None = Field(default=None, ge=0, le=10**12, description="Primary account's followers.")
-    followers_max: int | None = Field(default=None, ge=0, le=10**12)
+    followers_min: Count | None = Field(default=None, description="Primary account's followers.")
+    followers_max: Count | None = None
     budget: Budget | None = Field(default=None, description="Per creator.")
     exclusions: Exclusions | None = None
     competitors: Annotated[list[Handle], Field(max_length=20), AfterValidator(_handles)] = Field(
@@ -148,7 +159,9 @@ class Brief(BaseModel):
 
 
 class BrandFitRequest(Brief):
-    limit: int = Field(default=20, ge=1, le=MAX_LIMIT, description="How many creators to return.")
+    limit: Annotated[int, Strict(), Field(ge=1, le=MAX_LIMIT), BeforeValidator(integral_number)] = Field(
+        default=20, description="How many creators to return."
+    )
 
 
 FactorName = Literal[
