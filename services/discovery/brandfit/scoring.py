@@ -64,8 +64,26 @@ def _pct(share: float) -> str:
     return f"{round(share * 100)} %"
 
 
-def _factor(name: str, score: float, weights: dict[str, float], explanation: str, *, known: bool = True) -> Factor:
-    return Factor(
+@dataclass(slots=True)
+class Scored:
+    """One factor of one candidate. A plain record, not the API's `Factor`: a few hundred
+    candidates are scored and only the returned ones become response models (`as_factor`)."""
+
+    factor: str
+    score: float
+    weight: float
+    confidence: str
+    explanation: str
+
+    def as_factor(self) -> Factor:
+        return Factor(
+            factor=self.factor, score=self.score, weight=self.weight, confidence=self.confidence,
+            explanation=self.explanation,
+        )
+
+
+def _factor(name: str, score: float, weights: dict[str, float], explanation: str, *, known: bool = True) -> Scored:
+    return Scored(
         factor=name,
         score=round(min(1.0, max(0.0, score)), 4),
         weight=round(weights[name], 4),
@@ -84,7 +102,7 @@ def weights_for(brief: Brief) -> dict[str, float]:
     return {name: weight / total for name, weight in active.items()}
 
 
-def audience_match(brief: Brief, row, weights: dict[str, float]) -> Factor:
+def audience_match(brief: Brief, row, weights: dict[str, float]) -> Scored:
     target = brief.audience
     if not (target and target.named()):
         return _factor("audience_match", NEUTRAL, weights, "The brief names no target audience; not counted.")
@@ -109,7 +127,7 @@ def audience_match(brief: Brief, row, weights: dict[str, float]) -> Factor:
     return _factor("audience_match", score, weights, sentence[0].upper() + sentence[1:] + ".", known=bool(known))
 
 
-def content_similarity(similarity: float | None, weights: dict[str, float]) -> Factor:
+def content_similarity(similarity: float | None, weights: dict[str, float]) -> Scored:
     if similarity is None or math.isnan(similarity):
         return _factor(
             "content_similarity", NEUTRAL, weights,
@@ -123,7 +141,7 @@ def content_similarity(similarity: float | None, weights: dict[str, float]) -> F
     )
 
 
-def authenticity(row, weights: dict[str, float]) -> Factor:
+def authenticity(row, weights: dict[str, float]) -> Scored:
     if row.audit_score is None:
         return _factor(
             "authenticity", NEUTRAL, weights,
@@ -133,7 +151,7 @@ def authenticity(row, weights: dict[str, float]) -> Factor:
     return _factor("authenticity", row.audit_score / 100, weights, f"Authenticity audit score {row.audit_score:.0f}/100{grade}.")
 
 
-def engagement(row, median: float | None, weights: dict[str, float]) -> Factor:
+def engagement(row, median: float | None, weights: dict[str, float]) -> Scored:
     """ER against the median ER of the creator's platform and tier: ratio r scores r / (1 + r),
     so the median scores 0.5, twice the median 0.67, half of it 0.33."""
     peers = f"{row.tier} {row.platform} creators"
@@ -178,7 +196,7 @@ def _amount(estimate: dict) -> Decimal | None:
     return amount if amount.is_finite() and amount >= 0 else None
 
 
-def price(brief: Brief, row, weights: dict[str, float]) -> Factor:
+def price(brief: Brief, row, weights: dict[str, float]) -> Scored:
     """Within budget scores 1; above, it falls linearly to 0 at twice the budget."""
     budget = brief.budget
     if budget is None:
@@ -215,7 +233,7 @@ def exclusion_patterns(brief: Brief) -> list[tuple[str, re.Pattern]]:
     return [(term, re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)) for term in terms]
 
 
-def brand_safety(brief: Brief, evidence: Evidence, weights: dict[str, float]) -> Factor:
+def brand_safety(brief: Brief, evidence: Evidence, weights: dict[str, float]) -> Scored:
     if not (brief.exclusions and brief.exclusions.keywords):
         return _factor("brand_safety", 1.0, weights, "The brief lists no excluded keywords; nothing to check.")
     if not evidence.safety:
@@ -227,7 +245,7 @@ def brand_safety(brief: Brief, evidence: Evidence, weights: dict[str, float]) ->
     )
 
 
-def competitors(brief: Brief, evidence: Evidence, weights: dict[str, float]) -> Factor:
+def competitors(brief: Brief, evidence: Evidence, weights: dict[str, float]) -> Scored:
     if not brief.competitors:
         return _factor("competitors", 1.0, weights, "The brief names no competitors; nothing to check.")
     if not evidence.sponsorships:
@@ -243,7 +261,7 @@ def competitors(brief: Brief, evidence: Evidence, weights: dict[str, float]) -> 
     )
 
 
-def total(factors: list[Factor], evidence: Evidence) -> float:
+def total(factors: list[Scored], evidence: Evidence) -> float:
     score = sum(f.score * f.weight for f in factors)
     if evidence.safety:
         score *= SAFETY_PENALTY

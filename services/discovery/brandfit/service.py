@@ -92,7 +92,7 @@ async def rank(session: AsyncSession, brief: Brief, limit: int) -> BrandFitResul
         scored.append((scoring.total(factors, found), row, factors))
     scored.sort(key=lambda s: (-s[0], str(s[1].id)))
     items = [
-        FitCreator(**CreatorSummary.of(row).model_dump(), score=total, factors=factors)
+        FitCreator(**CreatorSummary.of(row).model_dump(), score=total, factors=[f.as_factor() for f in factors])
         for total, row, factors in scored[:limit]
     ]
     return BrandFitResult(items=items, weights={k: round(v, 4) for k, v in weights.items()}, candidates=len(rows))
