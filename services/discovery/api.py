@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from services.discovery.brandfit.endpoints import router as brandfit
 from services.discovery.creator.endpoints import router as creators
 from services.discovery.search.endpoints import mentions_router as mentions
 from services.discovery.search.endpoints import router as search
@@ -18,3 +19,4 @@ router.include_router(mentions, prefix="/mentions", tags=["search"])
 # The creator index is installation-wide: lookalikes read no tenant's data.
 router.include_router(lookalikes, prefix="/creators", tags=["creators"])
 router.include_router(mark_tenant_private(shortlists), prefix="/shortlists", tags=["shortlists"])
+router.include_router(mark_tenant_private(brandfit), tags=["brand fit"])

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.discovery import api
+from services.discovery.brandfit.peers import PeerMediansRefresher
 from services.discovery.config import DiscoverySettings, get_settings
 from services.discovery.creator.handlers import audit_consumer, performance_consumer
 from services.discovery.db import SERVICE, OutboxMessage, idempotency
@@ -18,6 +19,7 @@ def workers(ctx: ServiceContext):
         audit_consumer(ctx),
         performance_consumer(ctx),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
+        PeerMediansRefresher(ctx.engine),
     ]
     if settings.embedding_worker_enabled:
         running.append(

@@ -107,6 +107,9 @@ _CROSS_FIELD_MODELS = {
         "query",
         "services.discovery.embedding.schemas:LookalikeQuery",
     ),
+    ("POST", "/v1/discovery/brand-fit"): ("body", "services.discovery.brandfit.schemas:BrandFitRequest"),
+    ("POST", "/v1/discovery/briefs"): ("body", "services.discovery.brandfit.schemas:BriefCreate"),
+    ("PATCH", "/v1/discovery/briefs/{brief_id}"): ("body", "services.discovery.brandfit.schemas:BriefUpdate"),
 }
 
 

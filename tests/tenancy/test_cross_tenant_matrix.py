@@ -48,9 +48,11 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     assert key.status_code == 201, key.text
     source = await client.post("/v1/webhook-sources", json={"kind": "generic", "name": new_name("matrix")})
     assert source.status_code == 201, source.text
+    brief = await client.post("/v1/discovery/briefs", json={"name": new_name("matrix"), "brief": {"keywords": ["matrix"]}})
+    assert brief.status_code == 201, brief.text
     return {
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
-        "key_id": key.json()["id"], "source_id": source.json()["id"],
+        "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
     }
 
 
@@ -121,7 +123,7 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
     operations = private_operations(document)
     assert {path for _, path, _ in operations} >= {
         "/v1/discovery/shortlists/{shortlist_id}", "/v1/attribution/campaigns/{campaign_id}",
-        "/v1/keys/{key_id}", "/v1/webhook-sources/{source_id}",
+        "/v1/keys/{key_id}", "/v1/webhook-sources/{source_id}", "/v1/discovery/briefs/{brief_id}",
     }
     ids = await objects_of(gateway, creator)
     before = await state_of(gateway, document, ids)
