@@ -339,7 +339,7 @@ async def restore_indexes(dsn: str, ddl: list[str], say) -> dict[str, float]:
         finally:
             await conn.close()
 
-    if queue and "hnsw" in queue[0].lower():
+    while queue and "hnsw" in queue[0].lower():
         await worker(alone=True)
     await asyncio.gather(worker(False), worker(False))
     conn = await asyncpg.connect(dsn)

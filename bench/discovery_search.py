@@ -122,21 +122,32 @@ def brief(rnd: random.Random) -> dict:
         "followers_max": low * 20,
         "budget": {"amount": str(rnd.choice([250, 500, 1500])) + ".00", "currency": "EUR"},
         "competitors": rnd.sample(BRANDS, 2),
+        "exclusions": {"keywords": ["gambling", "casino"], "categories": []} if rnd.random() < 0.5 else None,
         "limit": 20,
     }
 
 
-def ingest_line(row: tuple, posts: list[tuple], accounts: list[tuple]) -> dict:
-    """A generated creator in the single-write shape of POST /creators (services/discovery/creator/schemas.py)."""
+def ingest_line(row: tuple, posts: list[tuple], accounts: list[tuple], points: list[tuple]) -> dict:
+    """A generated creator in the single-write shape of POST /creators (one NDJSON line of bulk
+    ingest): accounts with their figures, posts, the primary account's follower history, audience,
+    price estimates and contact."""
     c = dict(zip(index.CREATOR_COLUMNS, row, strict=False))
-    return {
+    primary = accounts[0][0]
+    line = {
         "display_name": c["display_name"], "bio": c["bio"], "niches": c["niches"], "languages": c["languages"],
-        "country": c["country"], "city": c["city"],
-        "accounts": [{"platform": a[2], "handle": a[3], "followers": a[5], "following": a[6], "posts_count": a[7],
-                      "avg_likes": round(a[8], 1), "avg_comments": round(a[9], 1)} for a in accounts],
-        "posts": [{"platform": p[3], "external_id": p[4], "posted_at": p[6].isoformat(), "type": p[7], "caption": p[8],
-                   "likes": p[11], "comments": p[12], "views": p[13], "paid_partnership": p[14]} for p in posts],
+        "country": c["country"], "city": c["city"], "price_estimates": json.loads(c["price_estimates"]),
+        "accounts": [{"platform": a[2], "handle": a[3], "url": a[4], "followers": a[5], "following": a[6],
+                      "posts_count": a[7], "avg_likes": round(a[8], 2), "avg_comments": round(a[9], 2),
+                      "avg_views": None if a[10] is None else round(a[10], 2)} for a in accounts],
+        "posts": [{"external_id": p[4], "posted_at": p[6].isoformat(), "type": p[7], "caption": p[8], "likes": p[11],
+                   "comments": p[12], "views": p[13], "paid_partnership": p[14]} for p in posts],
+        "follower_points": [{"observed_at": t.isoformat(), "followers": f} for a, t, f in points if a == primary][:-1],
+        "audience": {"estimated_at": c["audience_estimated_at"].isoformat(), "source": c["audience_source"],
+                     **{k: json.loads(c[f"audience_{k}"]) for k in ("countries", "ages", "genders", "languages", "interests")}},
     }
+    if c["contactable"]:
+        line["contact"] = json.loads(c["contact"])
+    return line
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -189,6 +200,14 @@ class Bench:
                 q, filters = text_query(rnd)
                 reqs.append(("POST", "/search", {"json": {"q": q, "filters": filters, "limit": 20}}))
             self.record("full-text + filters", self.timed("full-text + filters", reqs))
+            reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20,
+                                                  "facets": True}}) for _ in range(n // 2)]
+            self.record("filtered search + facets", self.timed("filtered search + facets", reqs),
+                        "same mix, facet counts by tier, platform, country, language")
+            reqs = [("POST", "/search", {"json": {"q": brief(rnd)["description"], "mode": "semantic", "limit": 20}})
+                    for _ in range(n // 2)]
+            self.record("semantic search", self.timed("semantic search", reqs),
+                        "natural-language q, mode semantic (the query embedded by the real model)")
         else:
             self.skip("filtered search", "POST /search")
             self.skip("full-text + filters", "POST /search")
@@ -266,9 +285,15 @@ class Bench:
             for p in rows["posts"]:
                 posts.setdefault(p[1], []).append(p)
             accounts: dict = {}
+            owner = {}
             for a in rows["accounts"]:
                 accounts.setdefault(a[1], []).append(a)
-            body = "\n".join(json.dumps(ingest_line(c, posts.get(c[0], []), accounts[c[0]])) for c in rows["creators"])
+                owner[a[0]] = a[1]
+            points: dict = {}
+            for pt in rows["follower_points"]:
+                points.setdefault(owner[pt[0]], []).append(pt)
+            body = "\n".join(json.dumps(ingest_line(c, posts.get(c[0], []), accounts[c[0]], points.get(c[0], [])))
+                             for c in rows["creators"])
             ms, response = self.client.call("POST", "/creators/bulk", content=body.encode(),
                                             headers={"Content-Type": "application/x-ndjson"})
             if response.status_code >= 400:
