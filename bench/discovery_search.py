@@ -45,6 +45,12 @@ NICHE_NAMES = [n[0] for n in NICHES]
 COUNTRY_CODES = [c[0] for c in COUNTRIES]
 
 
+class Failed(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 class Client:
     """Direct calls to discovery with a freshly minted identity token (they live 60 s)."""
 
@@ -167,12 +173,14 @@ class Bench:
     def timed(self, name: str, requests: list[tuple[str, str, dict]], warmup: int = 5) -> list[float]:
         """Latencies (ms) of the requests one at a time, after `warmup` of them; stops at --max-seconds."""
         for method, path, kw in requests[:warmup]:
-            self.client.call(method, path, **kw)
+            _, response = self.client.call(method, path, **kw)
+            if response.status_code >= 400:
+                raise Failed(response.status_code, f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
         times, deadline = [], time.monotonic() + self.args.max_seconds
         for method, path, kw in requests:
             ms, response = self.client.call(method, path, **kw)
             if response.status_code >= 400:
-                raise RuntimeError(f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
+                raise Failed(response.status_code, f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
             times.append(ms)
             if time.monotonic() > deadline:
                 break
@@ -180,6 +188,14 @@ class Bench:
 
     def record(self, name: str, times: list[float], note: str = "") -> None:
         self.rows.append((name, len(times), statistics.median(times), _pct(times, 95), None, note))
+
+    def measure(self, name: str, requests: list[tuple[str, str, dict]], note: str = "", warmup: int = 5) -> None:
+        """timed() + record(); an error answer is recorded (and the run goes on) instead of a figure."""
+        try:
+            self.record(name, self.timed(name, requests, warmup), note)
+        except Failed as exc:
+            print(f"  {exc}", file=sys.stderr)
+            self.rows.append((name, 0, None, None, None, f"FAILED: {exc.status} (see discovery.log)"))
 
     def run(self, sample: list[uuid.UUID]) -> None:
         rnd = random.Random(self.args.seed)
@@ -194,20 +210,18 @@ class Bench:
         if self.has("POST", "/search"):
             reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20}})
                     for _ in range(n)]
-            self.record("filtered search", self.timed("filtered search", reqs))
+            self.measure("filtered search", reqs)
             reqs = []
             for _ in range(n):
                 q, filters = text_query(rnd)
                 reqs.append(("POST", "/search", {"json": {"q": q, "filters": filters, "limit": 20}}))
-            self.record("full-text + filters", self.timed("full-text + filters", reqs))
+            self.measure("full-text + filters", reqs)
             reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20,
                                                   "facets": True}}) for _ in range(n // 2)]
-            self.record("filtered search + facets", self.timed("filtered search + facets", reqs),
-                        "same mix, facet counts by tier, platform, country, language")
+            self.measure("filtered search + facets", reqs, "same mix, facet counts by tier, platform, country, language")
             reqs = [("POST", "/search", {"json": {"q": brief(rnd)["description"], "mode": "semantic", "limit": 20}})
                     for _ in range(n // 2)]
-            self.record("semantic search", self.timed("semantic search", reqs),
-                        "natural-language q, mode semantic (the query embedded by the real model)")
+            self.measure("semantic search", reqs, "natural-language q, mode semantic (the query embedded by the real model)")
         else:
             self.skip("filtered search", "POST /search")
             self.skip("full-text + filters", "POST /search")
@@ -219,7 +233,7 @@ class Bench:
 
         if self.has("POST", "/brand-fit"):
             reqs = [("POST", "/brand-fit", {"json": brief(rnd)}) for _ in range(max(10, n // 4))]
-            self.record("brand fit", self.timed("brand fit", reqs, warmup=3))
+            self.measure("brand fit", reqs, warmup=3)
         else:
             self.skip("brand fit", "POST /brand-fit")
 
@@ -249,7 +263,9 @@ class Bench:
         reqs += [("GET", f"/creators/{cid}/lookalikes",
                   {"params": {"basis": "content", "limit": 10, "country": rnd.choice(COUNTRY_CODES[:6])}})
                  for cid in sample[n: n + n // 2]]
-        self.record("lookalikes", self.timed("lookalikes", reqs), "a third filtered by country")
+        self.measure("lookalikes", reqs, "a third filtered by country")
+        if not self.rows[-1][1]:
+            return
         checked = plain[: self.args.recall_queries]
         found = []
         for cid in checked:
@@ -332,18 +348,33 @@ class Bench:
             await conn.close()
 
     def embedding(self) -> None:
+        """Texts/s of the real model: bench/embedding.py's measurement when it offers one, else the
+        service's encoder on texts made the way the worker makes them (bio, niches, captions)."""
         try:
-            from bench import embedding as embedding_bench  # another helper's; measures the real model
+            from bench import embedding as embedding_bench  # the embedding benchmark, when present
         except ImportError:
-            self.rows.append(("embedding", 0, None, None, None, "skipped: bench/embedding.py not available"))
+            embedding_bench = None
+        measure = getattr(embedding_bench, "texts_per_second", None)
+        if measure is not None:
+            self.rows.append(("embedding", 0, None, None, float(measure()), "bench/embedding.py"))
             return
-        measure = getattr(embedding_bench, "texts_per_second", None) or getattr(embedding_bench, "measure", None)
-        if measure is None:
-            self.rows.append(("embedding", 0, None, None, None, "skipped: bench/embedding.py has no texts_per_second()"))
+        try:
+            from services.discovery.embedding.encoder import Encoder
+        except ImportError:
+            self.rows.append(("embedding", 0, None, None, None, "skipped: no encoder (services/discovery/embedding)"))
             return
-        rate = measure()
-        rate = rate if isinstance(rate, float | int) else rate.get("texts_per_second")
-        self.rows.append(("embedding", 0, None, None, float(rate), "all-MiniLM-L6-v2, bench/embedding.py"))
+        rows = index.generate(3 * 10**8, self.args.embed_texts, self.args.seed, index.datetime.now(index.UTC), "e")
+        captions: dict = {}
+        for p in rows["posts"]:
+            captions.setdefault(p[1], []).append(p[8])
+        texts = [index.text.embedding_text(c[10], c[11], captions.get(c[0], [])) for c in rows["creators"]]
+        encoder = Encoder(threads=1)
+        encoder.encode(texts[:32])  # warm-up
+        t0 = time.perf_counter()
+        encoder.encode(texts)
+        rate = len(texts) / (time.perf_counter() - t0)
+        self.rows.append(("embedding", len(texts), None, None, rate,
+                          "all-MiniLM-L6-v2 in numpy, 1 thread, bio+niches+captions texts (the worker's)"))
 
     def report(self) -> str:
         out = ["", f"{'measure':<32}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'value':>11}   {'target':<18}result  note"]
@@ -414,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=60, help="cap per latency measurement")
     parser.add_argument("--ingest-batches", type=int, default=5)
     parser.add_argument("--ingest-lines", type=int, default=5000)
+    parser.add_argument("--embed-texts", type=int, default=64, help="texts embedded for the embedding rate")
     parser.add_argument("--rebuild", action="store_true", help="generate the index again even if it is there")
     args = parser.parse_args(argv)
     state = index.STATE_DIR
