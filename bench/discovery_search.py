@@ -435,6 +435,18 @@ async def _sample(admin: str, seed: int, n: int) -> tuple[list[uuid.UUID], int]:
         await conn.close()
 
 
+def _postgres_memory(postgres) -> str:
+    """Resident memory of the PostgreSQL processes, their shared memory (shared_buffers) counted once."""
+    info = postgres.running_info()
+    if info is None or not info.pid:
+        return "not measured"
+    main = psutil.Process(info.pid)
+    procs = [main, *main.children(recursive=True)]
+    private = sum(p.memory_info().rss - p.memory_info().shared for p in procs)
+    shared = max(p.memory_info().shared for p in procs)
+    return f"{len(procs)} processes, {(private + shared) / 2**20:,.0f} MB resident (shared {shared / 2**20:,.0f} MB)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--creators", type=int, default=100_000, help="size of the generated index")
@@ -480,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
               "micro+country+growth+ER, niche+ER range+audience language+top tiers), sort -followers, limit 20; "
               "full-text = 1-3 niche words (+ a hashtag) with 1-3 of those filters; lookalikes basis=content limit 10")
         print(bench.report())
-        print(f"memory: discovery RSS {rss / 2**20:,.0f} MB after the run")
+        print(f"memory: discovery RSS {rss / 2**20:,.0f} MB after the run; PostgreSQL {_postgres_memory(postgres)}")
         print(asyncio.run(index.describe(admin)))
         return 0
     finally:
