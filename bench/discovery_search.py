@@ -182,8 +182,11 @@ class Bench:
             if response.status_code >= 400:
                 raise Failed(response.status_code, f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
             times.append(ms)
+            if ms >= max(times):
+                slowest = (ms, kw.get("json") or kw.get("params"))
             if time.monotonic() > deadline:
                 break
+        print(f"  {name}: slowest {slowest[0]:.1f} ms: {path} {json.dumps(slowest[1], default=str)[:300]}", file=sys.stderr)
         return times
 
     def record(self, name: str, times: list[float], note: str = "") -> None:
@@ -195,7 +198,7 @@ class Bench:
             self.record(name, self.timed(name, requests, warmup), note)
         except Failed as exc:
             print(f"  {exc}", file=sys.stderr)
-            self.rows.append((name, 0, None, None, None, f"FAILED: {exc.status} (see discovery.log)"))
+            self.rows.append((name, 0, None, None, None, f"FAILED: {str(exc).split(' -> ', 1)[-1][:110]}"))
 
     def run(self, sample: list[uuid.UUID]) -> None:
         rnd = random.Random(self.args.seed)
