@@ -326,7 +326,7 @@ async def restore_indexes(dsn: str, ddl: list[str], say) -> dict[str, float]:
     async def worker(alone: bool) -> None:
         conn = await asyncpg.connect(dsn)
         try:
-            await conn.execute("SET maintenance_work_mem = '3GB'" if alone else "SET maintenance_work_mem = '512MB'")
+            await conn.execute("SET maintenance_work_mem = '4GB'" if alone else "SET maintenance_work_mem = '512MB'")
             await conn.execute("SET max_parallel_maintenance_workers = 2")
             while queue:
                 statement = queue.pop(0)
