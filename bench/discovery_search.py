@@ -359,20 +359,23 @@ class Bench:
             await conn.close()
 
     def embedding(self) -> None:
-        """Texts/s of the real model: bench/embedding.py's measurement when it offers one, else the
-        service's encoder on texts made the way the worker makes them (bio, niches, captions)."""
+        """Texts/s of the real model, one thread: bench/embedding.py's texts and rate() when it is
+        there, else the service's encoder on this index's texts made as the worker makes them."""
         try:
             from bench import embedding as embedding_bench  # the embedding benchmark, when present
         except ImportError:
             embedding_bench = None
-        measure = getattr(embedding_bench, "texts_per_second", None)
-        if measure is not None:
-            self.rows.append(("embedding", 0, None, None, float(measure()), "bench/embedding.py"))
-            return
         try:
             from services.discovery.embedding.encoder import Encoder
         except ImportError:
             self.rows.append(("embedding", 0, None, None, None, "skipped: no encoder (services/discovery/embedding)"))
+            return
+        if hasattr(embedding_bench, "rate") and hasattr(embedding_bench, "creator_text"):
+            rnd = random.Random(self.args.seed)  # bench/embedding.py's mix of text lengths, its timing
+            texts = [embedding_bench.creator_text(rnd) for _ in range(self.args.embed_texts)]
+            rate = embedding_bench.rate(Encoder(threads=1), texts)
+            self.rows.append(("embedding", len(texts), None, None, rate,
+                              "all-MiniLM-L6-v2 in numpy, 1 thread, bench/embedding.py's texts and rate()"))
             return
         rows = index.generate(3 * 10**8, self.args.embed_texts, self.args.seed, index.datetime.now(index.UTC), "e")
         captions: dict = {}
