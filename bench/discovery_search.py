@@ -391,7 +391,7 @@ class Bench:
                           "all-MiniLM-L6-v2 in numpy, 1 thread, bio+niches+captions texts (the worker's)"))
 
     def report(self) -> str:
-        out = ["", f"{'measure':<32}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'value':>11}   {'target':<18}result  note"]
+        out = ["", f"{'measure':<32}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'value':>11}   {'target':<26}result  note"]
         for name, count, p50, p95, value, note in self.rows:
             target = TARGETS.get(name)
             verdict, goal = "", ""
@@ -401,7 +401,7 @@ class Bench:
                 verdict, goal = ("PASS" if ok else "MISS"), f"{target[0]} {target[1]} {target[2]:g} {target[3]}"
             elif target and target[2] is not None:
                 goal = f"{target[0]} {target[1]} {target[2]:g} {target[3]}"
-            out.append(f"{name:<32}{count:>6}{_f(p50, 9)}{_f(p95, 9)}{_f(value, 11)}   {goal:<18}{verdict:<8}{note}")
+            out.append(f"{name:<32}{count:>6}{_f(p50, 9)}{_f(p95, 9)}{_f(value, 11)}   {goal:<26}{verdict:<8}{note}")
         out.append("baselines: " + "; ".join(self.baselines))
         return "\n".join(out)
 
