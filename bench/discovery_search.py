@@ -1,0 +1,523 @@
+"""Discovery at scale: search, full-text, lookalikes, brand fit, bulk ingest and embedding rates
+on a generated index (bench/discovery_index.py), each beside a baseline measured in the same run.
+
+`python -m bench.discovery_search --creators 1000000` starts (or reuses) the bench PostgreSQL in
+`.limelight/bench-discovery`, builds the index once if it is not there with that size and seed,
+starts discovery on 127.0.0.1 (`--port`, API-only: no Kafka, no background workers) and calls it
+directly with a minted identity token, one request at a time after a warm-up. The query mix is
+fixed by `--seed`. An endpoint the service does not offer yet is skipped with a line saying so.
+The index's vectors are SYNTHETIC (clustered by niche): lookalike latency and recall are those
+of the HNSW index over such vectors; the embedding rate is measured with the real model.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+
+from bench import discovery_index as index
+from bench.discovery_vocab import BRANDS, COUNTRIES, NICHES, PLATFORMS
+from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {  # name: (figure, comparison, target, unit)
+    "filtered search": ("p95", "<", 50.0, "ms"),
+    "full-text + filters": ("p95", "<", 100.0, "ms"),
+    "lookalikes": ("p95", "<", 50.0, "ms"),
+    "lookalike recall@10": ("mean", ">=", 0.95, ""),
+    "brand fit": ("p95", "<", 300.0, "ms"),
+    "bulk ingest": ("rate", ">=", 2000.0, "creators/s"),
+    "embedding": ("rate", None, None, "texts/s"),
+}
+TIERS = ["nano", "micro", "mid", "macro", "mega"]
+NICHE_NAMES = [n[0] for n in NICHES]
+COUNTRY_CODES = [c[0] for c in COUNTRIES]
+
+
+class Failed(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+class Client:
+    """Direct calls to discovery with a freshly minted identity token (they live 60 s)."""
+
+    def __init__(self, base: str, private_pem: str):
+        self.http = httpx.Client(base_url=base, timeout=120)
+        self.signer = IdentitySigner(private_pem)
+        self.identity = Identity(tenant_id=uuid.uuid4(), subject="bench",
+                                 scopes=frozenset({"discovery:read", "discovery:write"}))
+        self._token, self._minted = "", 0.0
+
+    def headers(self) -> dict[str, str]:
+        if time.monotonic() - self._minted > 20:
+            self._token, self._minted = self.signer.token(self.identity, audience="discovery"), time.monotonic()
+        return {IDENTITY_HEADER: self._token}
+
+    def call(self, method: str, path: str, **kw) -> tuple[float, httpx.Response]:
+        headers = {**self.headers(), **kw.pop("headers", {})}
+        t0 = time.perf_counter()
+        response = self.http.request(method, path, headers=headers, **kw)
+        return (time.perf_counter() - t0) * 1000, response
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+# -- the query mix ------------------------------------------------------------------------------
+def filter_mix(rnd: random.Random) -> dict:
+    """One realistic filter set: what a brand manager combines (country, tier, niche, ER, audience)."""
+    niche, country = rnd.choice(NICHE_NAMES), rnd.choices(COUNTRY_CODES, weights=[c[1] for c in COUNTRIES])[0]
+    shape = rnd.randrange(8)
+    if shape == 0:
+        return {"country": [country], "tier": [rnd.choice(TIERS[:3])]}
+    if shape == 1:
+        return {"country": [country], "niche": [niche], "engagement_rate_min": rnd.choice([1, 2, 3])}
+    if shape == 2:
+        return {"niche": [niche], "tier": ["micro", "mid"], "audience_country": [f"{country}:30"]}
+    if shape == 3:
+        low = rnd.choice([5_000, 20_000, 50_000])
+        return {"platform": [rnd.choice(PLATFORMS[:3])], "followers_min": low, "followers_max": low * 10,
+                "language": [rnd.choice(["en", "de", "es", "fr", "pt"])]}
+    if shape == 4:
+        return {"country": [country], "niche": [niche], "audience_gender": ["female:60"], "audience_age": ["18-24:25"]}
+    if shape == 5:
+        return {"niche": [niche], "authenticity_min": 70, "contactable": True, "posted_within_days": 30}
+    if shape == 6:
+        return {"tier": ["micro"], "country": [country], "growth_30d_min": 5, "engagement_rate_min": 1.5}
+    return {"niche": [niche], "engagement_rate_min": 1, "engagement_rate_max": 8, "audience_language": ["en:40"],
+            "tier": ["mid", "macro", "mega"]}
+
+
+def text_query(rnd: random.Random) -> tuple[str, dict]:
+    """Words a brand types ('vegan protein recipe'), with 1-3 filters."""
+    _, words, tags, *_ = rnd.choice(NICHES)
+    q = " ".join(rnd.sample(words, rnd.choice([1, 2, 2, 3])) + ([rnd.choice(tags)] if rnd.random() < 0.3 else []))
+    filters = filter_mix(rnd)
+    keep = dict(rnd.sample(sorted(filters.items()), min(len(filters), rnd.randint(1, 3))))
+    return q, keep
+
+
+def brief(rnd: random.Random) -> dict:
+    """A brand-fit brief; field names follow services/discovery/brandfit/schemas.py."""
+    name, words, tags, female, _ = rnd.choice(NICHES)
+    country = rnd.choice(COUNTRY_CODES[:8])
+    low = rnd.choice([5_000, 10_000, 50_000])
+    return {
+        "niches": [name],
+        "keywords": rnd.sample(words, 3),
+        "description": f"{' '.join(rnd.sample(words, 4))} for {rnd.choice(['busy parents', 'students', 'beginners', 'families'])}",
+        "audience": {"countries": [country], "ages": ["18-24", "25-34"], "genders": ["female"] if female > 0.6 else [],
+                     "languages": []},
+        "platforms": [rnd.choice(PLATFORMS[:3])],
+        "followers_min": low,
+        "followers_max": low * 20,
+        "budget": {"amount": str(rnd.choice([250, 500, 1500])) + ".00", "currency": "EUR"},
+        "competitors": rnd.sample(BRANDS, 2),
+        "exclusions": {"keywords": ["gambling", "casino"], "categories": []} if rnd.random() < 0.5 else None,
+        "limit": 20,
+    }
+
+
+def ingest_line(row: tuple, posts: list[tuple], accounts: list[tuple], points: list[tuple]) -> dict:
+    """A generated creator in the single-write shape of POST /creators (one NDJSON line of bulk
+    ingest): accounts with their figures, posts, the primary account's follower history, audience,
+    price estimates and contact."""
+    c = dict(zip(index.CREATOR_COLUMNS, row, strict=False))
+    primary = accounts[0][0]
+    line = {
+        "display_name": c["display_name"], "bio": c["bio"], "niches": c["niches"], "languages": c["languages"],
+        "country": c["country"], "city": c["city"], "price_estimates": json.loads(c["price_estimates"]),
+        "accounts": [{"platform": a[2], "handle": a[3], "url": a[4], "followers": a[5], "following": a[6],
+                      "posts_count": a[7], "avg_likes": round(a[8], 2), "avg_comments": round(a[9], 2),
+                      "avg_views": None if a[10] is None else round(a[10], 2)} for a in accounts],
+        "posts": [{"external_id": p[4], "posted_at": p[6].isoformat(), "type": p[7], "caption": p[8], "likes": p[11],
+                   "comments": p[12], "views": p[13], "paid_partnership": p[14]} for p in posts],
+        "follower_points": [{"observed_at": t.isoformat(), "followers": f} for a, t, f in points if a == primary][:-1],
+        "audience": {"estimated_at": c["audience_estimated_at"].isoformat(), "source": c["audience_source"],
+                     **{k: json.loads(c[f"audience_{k}"]) for k in ("countries", "ages", "genders", "languages", "interests")}},
+    }
+    if c["contactable"]:
+        line["contact"] = json.loads(c["contact"])
+    return line
+
+
+# -- the run ------------------------------------------------------------------------------------
+class Bench:
+    def __init__(self, args, client: Client, admin: str, paths: set[str], pid: int):
+        self.args, self.client, self.admin, self.paths, self.pid = args, client, admin, paths, pid
+        self.rows: list[tuple[str, int, float | None, float | None, float | None, str]] = []
+        self.baselines: list[str] = []
+
+    def has(self, method: str, path: str) -> bool:
+        return f"{method} {path}" in self.paths
+
+    def skip(self, name: str, why: str) -> None:
+        print(f"  {name}: endpoint not available ({why}), skipped", file=sys.stderr)
+        self.rows.append((name, 0, None, None, None, f"skipped: {why}"))
+
+    def timed(self, name: str, requests: list[tuple[str, str, dict]], warmup: int = 5) -> list[float]:
+        """Latencies (ms) of the requests one at a time, after `warmup` of them; stops at --max-seconds."""
+        for method, path, kw in requests[:warmup]:
+            _, response = self.client.call(method, path, **kw)
+            if response.status_code >= 400:
+                raise Failed(response.status_code, f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
+        times, deadline = [], time.monotonic() + self.args.max_seconds
+        for method, path, kw in requests:
+            ms, response = self.client.call(method, path, **kw)
+            if response.status_code >= 400:
+                raise Failed(response.status_code, f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
+            times.append(ms)
+            if ms >= max(times):
+                slowest = (ms, kw.get("json") or kw.get("params"))
+            if time.monotonic() > deadline:
+                break
+        print(f"  {name}: slowest {slowest[0]:.1f} ms: {path} {json.dumps(slowest[1], default=str)[:300]}", file=sys.stderr)
+        return times
+
+    def record(self, name: str, times: list[float], note: str = "") -> None:
+        self.rows.append((name, len(times), statistics.median(times), _pct(times, 95), None, note))
+
+    def measure(self, name: str, requests: list[tuple[str, str, dict]], note: str = "", warmup: int = 5) -> None:
+        """timed() + record(); an error answer is recorded (and the run goes on) instead of a figure."""
+        try:
+            self.record(name, self.timed(name, requests, warmup), note)
+        except Failed as exc:
+            print(f"  {exc}", file=sys.stderr)
+            self.rows.append((name, 0, None, None, None, f"FAILED: {str(exc).split(' -> ', 1)[-1][:110]}"))
+
+    def run(self, sample: list[uuid.UUID]) -> None:
+        rnd = random.Random(self.args.seed)
+        n = self.args.queries
+        # Baselines: the same HTTP path for a by-id read; a round trip to PostgreSQL.
+        by_id = self.timed("baseline", [("GET", f"/creators/{cid}", {}) for cid in sample[:n]])
+        self.baselines.append(f"GET /creators/{{id}} p50 {statistics.median(by_id):.2f} ms, p95 {_pct(by_id, 95):.2f} ms")
+        self.record("baseline: GET /creators/{id}", by_id)
+        select1 = asyncio.run(self._select1(n))
+        self.record("baseline: SELECT 1 (asyncpg)", select1)
+
+        if self.has("POST", "/search"):
+            reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20}})
+                    for _ in range(n)]
+            self.measure("filtered search", reqs)
+            reqs = []
+            for _ in range(n):
+                q, filters = text_query(rnd)
+                reqs.append(("POST", "/search", {"json": {"q": q, "filters": filters, "limit": 20}}))
+            self.measure("full-text + filters", reqs)
+            reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20,
+                                                  "facets": True}}) for _ in range(n // 2)]
+            self.measure("filtered search + facets", reqs, "same mix, facet counts by tier, platform, country, language")
+            reqs = [("POST", "/search", {"json": {"q": brief(rnd)["description"], "mode": "semantic", "limit": 20}})
+                    for _ in range(n // 2)]
+            self.measure("semantic search", reqs, "natural-language q, mode semantic (the query embedded by the real model)")
+        else:
+            self.skip("filtered search", "POST /search")
+            self.skip("full-text + filters", "POST /search")
+
+        if self.has("GET", "/creators/{creator_id}/lookalikes"):
+            self.lookalikes(sample, rnd)
+        else:
+            self.skip("lookalikes", "GET /creators/{creator_id}/lookalikes")
+
+        if self.has("POST", "/brand-fit"):
+            reqs = [("POST", "/brand-fit", {"json": brief(rnd)}) for _ in range(max(10, n // 4))]
+            self.measure("brand fit", reqs, warmup=3)
+        else:
+            self.skip("brand fit", "POST /brand-fit")
+
+        if self.has("POST", "/creators/bulk"):
+            self.ingest()
+        else:
+            self.skip("bulk ingest", "POST /creators/bulk")
+        self.embedding()
+
+    async def _select1(self, n: int) -> list[float]:
+        conn = await asyncpg.connect(self.admin)
+        try:
+            times = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                await conn.fetchval("SELECT 1")
+                times.append((time.perf_counter() - t0) * 1000)
+            return times
+        finally:
+            await conn.close()
+
+    def lookalikes(self, sample: list[uuid.UUID], rnd: random.Random) -> None:
+        n = min(len(sample), self.args.queries)
+        plain = sample[:n]
+        reqs = [("GET", f"/creators/{cid}/lookalikes", {"params": {"basis": "content", "limit": 10}}) for cid in plain]
+        # A third with filters (the same filters as search), for latency only.
+        reqs += [("GET", f"/creators/{cid}/lookalikes",
+                  {"params": {"basis": "content", "limit": 10, "country": rnd.choice(COUNTRY_CODES[:6])}})
+                 for cid in sample[n: n + n // 2]]
+        self.measure("lookalikes", reqs, "a third filtered by country")
+        if not self.rows[-1][1]:
+            return
+        checked = plain[: self.args.recall_queries]
+        found = []
+        for cid in checked:
+            _, response = self.client.call("GET", f"/creators/{cid}/lookalikes", params={"basis": "content", "limit": 10})
+            found.append([item["id"] for item in response.json()["items"]])
+        exact = asyncio.run(self._exact(checked))
+        recall = [len(set(f) & set(e)) / max(1, len(e)) for f, e in zip(found, exact, strict=True)]
+        self.rows.append(("lookalike recall@10", len(recall), None, None, statistics.mean(recall),
+                          "vs exact cosine top-10 (sequential scan, no index)"))
+
+    async def _exact(self, ids: list[uuid.UUID]) -> list[list[str]]:
+        conn = await asyncpg.connect(self.admin)
+        try:
+            out = []
+            for cid in ids:
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off")
+                    rows = await conn.fetch(
+                        "SELECT id FROM discovery.creators WHERE id <> $1 AND embedding IS NOT NULL ORDER BY embedding <=>"
+                        " (SELECT embedding FROM discovery.creators WHERE id = $1) LIMIT 10", cid)
+                out.append([str(r["id"]) for r in rows])
+            return out
+        finally:
+            await conn.close()
+
+    def ingest(self) -> None:
+        batches, lines = self.args.ingest_batches, self.args.ingest_lines
+        total, seconds, errors = 0, 0.0, 0
+        tag = f"i{int(time.time()) % 100000}x"
+        for b in range(batches + 1):  # the first batch is the warm-up
+            rows = index.generate(10**8 + b * lines, lines if b else 200, self.args.seed, index.datetime.now(index.UTC), tag)
+            posts: dict = {}
+            for p in rows["posts"]:
+                posts.setdefault(p[1], []).append(p)
+            accounts: dict = {}
+            owner = {}
+            for a in rows["accounts"]:
+                accounts.setdefault(a[1], []).append(a)
+                owner[a[0]] = a[1]
+            points: dict = {}
+            for pt in rows["follower_points"]:
+                points.setdefault(owner[pt[0]], []).append(pt)
+            body = "\n".join(json.dumps(ingest_line(c, posts.get(c[0], []), accounts[c[0]], points.get(c[0], [])))
+                             for c in rows["creators"])
+            ms, response = self.client.call("POST", "/creators/bulk", content=body.encode(),
+                                            headers={"Content-Type": "application/x-ndjson"})
+            if response.status_code >= 400:
+                raise RuntimeError(f"bulk ingest -> {response.status_code} {response.text[:500]}")
+            result = response.json()
+            if b:
+                total += len(rows["creators"])
+                seconds += ms / 1000
+                errors += len(result.get("errors", []))
+                if seconds > self.args.max_seconds:  # bounded like the latency measurements
+                    batches = b
+                    break
+        asyncio.run(self._forget(tag))
+        self.rows.append(("bulk ingest", total, None, None, total / seconds,
+                          f"{batches} x {lines} NDJSON lines, {errors} lines refused"))
+        # Baseline: the generator's own COPY of as many creators (accounts, posts, points included).
+        rows = index.generate(2 * 10**8, min(lines, 2000), self.args.seed, index.datetime.now(index.UTC), tag + "c")
+        # Without embeddings, as ingested creators arrive (the worker embeds them later).
+        at = index.CREATOR_COLUMNS.index("embedding")
+        rows["creators"] = [(*c[:at], None, None, True, None, *c[at + 4:]) for c in rows["creators"]]
+
+        async def copy() -> float:
+            conn = await asyncpg.connect(self.admin)
+            try:
+                t0 = time.perf_counter()
+                await index.load(conn, rows)
+                return time.perf_counter() - t0
+            finally:
+                await conn.close()
+
+        took = asyncio.run(copy())
+        lines = len(rows["creators"])
+        asyncio.run(self._forget(tag))
+        self.baselines.append(f"raw COPY of {lines:,} generated creators with accounts, posts, points, audience"
+                              f" (no embedding) into the indexed tables: {lines / took:,.0f} creators/s")
+
+    async def _forget(self, tag: str) -> None:
+        """Remove what the ingest measurement added, so that runs stay comparable."""
+        conn = await asyncpg.connect(self.admin)
+        try:
+            await conn.execute("DELETE FROM discovery.accounts WHERE handle LIKE $1", tag + "%")
+            await conn.execute("DELETE FROM discovery.creators WHERE handle LIKE $1", tag + "%")
+        finally:
+            await conn.close()
+
+    def embedding(self) -> None:
+        """Texts/s of the real model, one thread: bench/embedding.py's texts and rate() when it is
+        there, else the service's encoder on this index's texts made as the worker makes them."""
+        try:
+            from bench import embedding as embedding_bench  # the embedding benchmark, when present
+        except ImportError:
+            embedding_bench = None
+        try:
+            from services.discovery.embedding.encoder import Encoder
+        except ImportError:
+            self.rows.append(("embedding", 0, None, None, None, "skipped: no encoder (services/discovery/embedding)"))
+            return
+        if hasattr(embedding_bench, "rate") and hasattr(embedding_bench, "creator_text"):
+            rnd = random.Random(self.args.seed)  # bench/embedding.py's mix of text lengths, its timing
+            texts = [embedding_bench.creator_text(rnd) for _ in range(self.args.embed_texts)]
+            rate = embedding_bench.rate(Encoder(threads=1), texts)
+            self.rows.append(("embedding", len(texts), None, None, rate,
+                              "all-MiniLM-L6-v2 in numpy, 1 thread, bench/embedding.py's texts and rate()"))
+            return
+        rows = index.generate(3 * 10**8, self.args.embed_texts, self.args.seed, index.datetime.now(index.UTC), "e")
+        captions: dict = {}
+        for p in rows["posts"]:
+            captions.setdefault(p[1], []).append(p[8])
+        texts = [index.text.embedding_text(c[10], c[11], captions.get(c[0], [])) for c in rows["creators"]]
+        encoder = Encoder(threads=1)
+        encoder.encode(texts[:32])  # warm-up
+        t0 = time.perf_counter()
+        encoder.encode(texts)
+        rate = len(texts) / (time.perf_counter() - t0)
+        self.rows.append(("embedding", len(texts), None, None, rate,
+                          "all-MiniLM-L6-v2 in numpy, 1 thread, bio+niches+captions texts (the worker's)"))
+
+    def report(self) -> str:
+        out = ["", f"{'measure':<32}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'value':>11}   {'target':<26}result  note"]
+        for name, count, p50, p95, value, note in self.rows:
+            target = TARGETS.get(name)
+            verdict, goal = "", ""
+            if target and target[2] is not None and (p95 is not None or value is not None):
+                figure = p95 if target[0] == "p95" else value
+                ok = figure < target[2] if target[1] == "<" else figure >= target[2]
+                verdict, goal = ("PASS" if ok else "MISS"), f"{target[0]} {target[1]} {target[2]:g} {target[3]}"
+            elif target and target[2] is not None:
+                goal = f"{target[0]} {target[1]} {target[2]:g} {target[3]}"
+            out.append(f"{name:<32}{count:>6}{_f(p50, 9)}{_f(p95, 9)}{_f(value, 11)}   {goal:<26}{verdict:<8}{note}")
+        out.append("baselines: " + "; ".join(self.baselines))
+        return "\n".join(out)
+
+
+def _f(v: float | None, width: int) -> str:
+    if v is None:
+        return " " * width
+    return f"{v:>{width},.2f}" if v < 100 else f"{v:>{width},.0f}"
+
+
+def _serve(port: int, database_url: str, public_pem: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url, "RUN_BACKGROUND_WORKERS": "false", "LOG_LEVEL": "WARNING",
+           "IDENTITY_PUBLIC_KEY": public_pem, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-m", "uvicorn", "services.discovery.main:create_app", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--no-access-log", "--loop", "uvloop", "--http", "httptools"]
+    return subprocess.Popen(argv, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+def _wait(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("discovery exited; see its log in .limelight/bench-discovery/discovery.log")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError("discovery did not answer /healthz")
+
+
+async def _sample(admin: str, seed: int, n: int) -> tuple[list[uuid.UUID], int]:
+    conn = await asyncpg.connect(admin)
+    try:
+        total = await conn.fetchval("SELECT count(*) FROM discovery.creators WHERE embedding IS NOT NULL")
+        pct = min(100.0, 100.0 * n * 3 / max(total, 1))
+        rows = await conn.fetch(
+            f"SELECT id FROM discovery.creators TABLESAMPLE BERNOULLI ({pct}) REPEATABLE ({seed})"
+            " WHERE embedding IS NOT NULL ORDER BY id LIMIT $1", n * 2)
+        ids = [r["id"] for r in rows]
+        random.Random(seed).shuffle(ids)
+        return ids, total
+    finally:
+        await conn.close()
+
+
+def _postgres_memory(postgres) -> str:
+    """Resident memory of the PostgreSQL processes, their shared memory (shared_buffers) counted once."""
+    info = postgres.running_info()
+    if info is None or not info.pid:
+        return "not measured"
+    main = psutil.Process(info.pid)
+    procs = [main, *main.children(recursive=True)]
+    private = sum(p.memory_info().rss - p.memory_info().shared for p in procs)
+    shared = max(p.memory_info().shared for p in procs)
+    return f"{len(procs)} processes, {(private + shared) / 2**20:,.0f} MB resident (shared {shared / 2**20:,.0f} MB)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--creators", type=int, default=100_000, help="size of the generated index")
+    parser.add_argument("--seed", type=int, default=7, help="index and query mix")
+    parser.add_argument("--port", type=int, default=25601)
+    parser.add_argument("--queries", type=int, default=200, help="requests per latency measurement")
+    parser.add_argument("--recall-queries", type=int, default=30, help="lookalike queries checked against exact search")
+    parser.add_argument("--max-seconds", type=float, default=60, help="cap per latency measurement")
+    parser.add_argument("--ingest-batches", type=int, default=5)
+    parser.add_argument("--ingest-lines", type=int, default=5000)
+    parser.add_argument("--embed-texts", type=int, default=64, help="texts embedded for the embedding rate")
+    parser.add_argument("--rebuild", action="store_true", help="generate the index again even if it is there")
+    args = parser.parse_args(argv)
+    state = index.STATE_DIR
+    meta = state / "index.json"
+    built = json.loads(meta.read_text()) if meta.exists() else {}
+    fresh = args.rebuild or built.get("creators") != args.creators or built.get("seed") != args.seed
+    postgres, admin, url = index.start_postgres(wipe=fresh)
+    process = None
+    try:
+        if fresh:
+            print(f"building the index: {args.creators:,} creators (SYNTHETIC vectors, clustered by niche)", file=sys.stderr)
+            stats = asyncio.run(index.build(admin, args.creators, args.seed, say=lambda s: print(s, file=sys.stderr)))
+            meta.write_text(json.dumps(stats))
+            built = stats
+        private_pem, public_pem = generate_keypair()
+        process = _serve(args.port, url, public_pem, state / "discovery.log")
+        base = f"http://127.0.0.1:{args.port}"
+        _wait(base, process)
+        spec = httpx.get(f"{base}/openapi.json").json()
+        paths = {f"{m.upper()} {p}" for p, ops in spec["paths"].items() for m in ops}
+        sample, embedded = asyncio.run(_sample(admin, args.seed, args.queries))
+        bench = Bench(args, Client(base, private_pem), admin, paths, process.pid)
+        load0 = os.getloadavg()[0]
+        bench.run(sample)
+        rss = psutil.Process(process.pid).memory_info().rss
+        print(f"discovery at scale: {args.creators:,} generated creators ({embedded:,} with SYNTHETIC embeddings, "
+              f"clustered by niche), seed {args.seed}; built {built.get('built_at', '?')}; "
+              f"{os.cpu_count()} cores, load average {load0:.1f} -> {os.getloadavg()[0]:.1f}; direct calls on loopback, "
+              "one at a time after a warm-up")
+        print("query mix: filtered = 8 shapes (country+tier, country+niche+ER, niche+tiers+audience country, "
+              "platform+follower range+language, country+niche+audience gender+age, niche+authenticity+contactable+recent, "
+              "micro+country+growth+ER, niche+ER range+audience language+top tiers), sort -followers, limit 20; "
+              "full-text = 1-3 niche words (+ a hashtag) with 1-3 of those filters; lookalikes basis=content limit 10")
+        print(bench.report())
+        print(f"memory: discovery RSS {rss / 2**20:,.0f} MB after the run; PostgreSQL {_postgres_memory(postgres)}")
+        print(asyncio.run(index.describe(admin)))
+        return 0
+    finally:
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        postgres.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
