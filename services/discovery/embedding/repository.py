@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.discovery.creator.models import Creator
@@ -42,19 +42,18 @@ class Neighbour:
 
 async def set_ef_search(session: AsyncSession, ef: int) -> None:
     # SET LOCAL: for this transaction only, so a pooled connection never carries it to another.
-    await session.execute(text(f"SET LOCAL hnsw.ef_search = {min(int(ef), EF_SEARCH_MAX)}"))
+    # set_config(..., true) is SET LOCAL as a SELECT, which a read-only transaction also runs.
+    await session.execute(select(func.set_config("hnsw.ef_search", str(min(int(ef), EF_SEARCH_MAX)), True)))
 
 
 def knn_query(column, vector, where: Sequence[ColumnElement[bool]], k: int, *, exact: bool) -> Select:
     distance = column.cosine_distance(vector)
-    # `+ 0`: the same order, but an expression no index matches, so PostgreSQL ranks exactly.
-    order = distance + literal_column("0") if exact else distance
-    return (
-        select(*COLUMNS, distance.label("distance"))
-        .where(column.is_not(None), *where)
-        .order_by(order, Creator.id)
-        .limit(k)
-    )
+    # The index scan is only chosen for ORDER BY the distance alone: a tiebreaker after it (`, id`)
+    # makes PostgreSQL sort every row the filters pass (855 ms instead of 3 ms at 100k creators).
+    # The exact plan adds `+ 0`, the same order in an expression no index matches, and can afford
+    # the id tiebreaker because it sorts anyway.
+    order = (distance + literal_column("0"), Creator.id) if exact else (distance,)
+    return select(*COLUMNS, distance.label("distance")).where(column.is_not(None), *where).order_by(*order).limit(k)
 
 
 async def nearest(
