@@ -10,6 +10,7 @@ Both come bound to the tenant of the request's verified identity (shared.tenancy
 tenant-owned tables are filtered by it, on either path. See docs/decisions/0013-tenant-isolation.md.
 """
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -271,13 +272,25 @@ class Reads:
     def __init__(self, engine: AsyncEngine):
         self._engine = engine
         self._sessionmaker = make_read_sessionmaker(engine)
+        self._transactional = async_sessionmaker(
+            engine, sync_session_class=_ReadOnlySession, expire_on_commit=False, autoflush=False
+        )
         self._tenant: tenancy.Binding = None
 
     def for_tenant(self, tenant: tenancy.Binding) -> "Reads":
         """The same reads bound to `tenant` (shared.tenancy): a copy sharing the pool, one per request."""
         bound = object.__new__(Reads)
         bound._engine, bound._sessionmaker, bound._tenant = self._engine, self._sessionmaker, tenant
+        bound._transactional = self._transactional
         return bound
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session in one transaction, for the reads whose statements must agree or
+        that set something for their transaction only (`SELECT set_config(name, value, true)`,
+        i.e. SET LOCAL, which outside a transaction would do nothing). Writes are refused."""
+        async with self._transactional(info={tenancy.TENANT_KEY: self._tenant}) as session, session.begin():
+            yield session
 
     async def fetch(self, statement: ReadStatement, /, **params: Any) -> list[Row]:
         if statement.tenant_scoped:

@@ -99,3 +99,55 @@ async def test_exact_fallback_ranks_like_cosine(sessionmaker, creators):
 
     expected = sorted(ids.values(), key=lambda i: -float(np.asarray(stored[i]) @ query))
     assert [row.id for row in rows] == expected
+
+
+SEARCH = "/v1/discovery/search"
+
+
+async def test_semantic_mode_of_the_search_endpoint_ranks_by_meaning(gateway, creators):
+    niche, ids = creators
+
+    response = await gateway.post(
+        SEARCH, json={"q": "slow-smoked meat", "mode": "semantic", "filters": {"niche": [niche]}, "limit": 2}
+    )
+
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert page["items"][0]["id"] == str(ids["bbq"])
+    assert page["items"][0]["score"] >= page["items"][1]["score"]
+    assert page["facets"] is None and page["next_cursor"]
+
+
+async def test_semantic_pages_cover_the_ranking_once_in_order(gateway, creators):
+    niche, ids = creators
+    body = {"q": "vegan baking for busy parents", "mode": "semantic", "filters": {"niche": [niche]}, "limit": 2}
+    seen, scores, cursor = [], [], None
+
+    while True:
+        response = await gateway.post(SEARCH, json={**body, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += [item["id"] for item in page["items"]]
+        scores += [item["score"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert seen[0] == str(ids["vegan"])
+    assert sorted(seen) == sorted(str(i) for i in ids.values())
+    assert scores == sorted(scores, reverse=True)
+
+
+async def test_semantic_search_keeps_to_the_filters(gateway, creators, discovery_db):
+    niche, ids = creators
+    other = unique_handle("semantic").replace("_", "-")
+    bio, captions = CREATORS["vegan"]
+    vector = get_encoder().encode([text.embedding_text(bio, [other], captions)])[0]
+    outside = await insert_creator(discovery_db, bio=bio, niches=[other], embedding=vector.tolist())
+
+    response = await gateway.post(
+        SEARCH, json={"q": "vegan baking for busy parents", "mode": "semantic", "filters": {"niche": [niche]}}
+    )
+
+    found = [item["id"] for item in response.json()["items"]]
+    assert str(outside) not in found and found[0] == str(ids["vegan"])

@@ -37,6 +37,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
         ({"limit": 0}, "body.limit"),
         ({"limit": 101}, "body.limit"),
         ({"mode": "semantic"}, "body.q"),
+        ({"mode": "semantic", "q": "vegan baking", "sort": "-followers"}, "body.sort"),
+        ({"mode": "semantic", "q": "vegan baking", "facets": True}, "body.facets"),
+        ({"mode": "semantic", "q": "vegan baking", "cursor": "not-a-cursor"}, "body.cursor"),
         ({"cursor": "not-a-cursor"}, "body.cursor"),
     ],
 )
@@ -46,10 +49,19 @@ async def test_a_bad_search_is_a_422_naming_the_field(gateway, body, field):
     assert fields(response) == {field}
 
 
-async def test_semantic_search_is_refused_until_it_is_available(gateway):
-    response = await gateway.post(SEARCH, json={"q": "vegan baking for busy parents", "mode": "semantic"})
+async def test_a_keyword_cursor_does_not_page_a_semantic_search(gateway, discovery_db):
+    niche = own_niche()
+    for _ in range(2):
+        await insert_creator(discovery_db, niches=[niche])
+    first = (await gateway.post(SEARCH, json={"filters": {"niche": [niche]}, "sort": "-followers", "limit": 1})).json()
+    assert first["next_cursor"]
+
+    response = await gateway.post(
+        SEARCH, json={"q": "anything", "mode": "semantic", "filters": {"niche": [niche]}, "cursor": first["next_cursor"]}
+    )
+
     assert response.status_code == 422, response.text
-    assert response.json()["detail"] == [{"field": "body.mode", "reason": "semantic search is not available"}]
+    assert fields(response) == {"body.cursor"}
 
 
 async def test_a_cursor_of_another_sort_is_a_422_naming_the_cursor(gateway, discovery_db):

@@ -24,7 +24,6 @@ def filter_case(context, case) -> bool:
         or _creator_write_inconsistent(case)
         or _bulk_body_cannot_be_negative(case)
         or _breaks_a_cross_field_rule(case)
-        or _semantic_search(case)
     ):
         return False
     if case.meta is None or case.meta.is_negative_at(ParameterLocation.PATH):
@@ -111,12 +110,6 @@ _CROSS_FIELD_MODELS = {
     ("POST", "/v1/discovery/briefs"): ("body", "services.discovery.brandfit.schemas:BriefCreate"),
     ("PATCH", "/v1/discovery/briefs/{brief_id}"): ("body", "services.discovery.brandfit.schemas:BriefUpdate"),
 }
-
-
-def _semantic_search(case) -> bool:
-    """TEMPORARY, until search's semantic mode is wired to the embedding package (issue 7 merge):
-    it answers 422 naming `body.mode` on purpose. Remove this rule when it is wired."""
-    return case.operation.path == "/v1/discovery/search" and isinstance(case.body, dict) and case.body.get("mode") == "semantic"
 
 
 def _breaks_a_cross_field_rule(case) -> bool:

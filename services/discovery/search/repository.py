@@ -9,7 +9,7 @@ alone, so it is as stable as a column (docs/decisions/0021-search-indexes.md).
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, Text, func, literal, literal_column, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Float, Integer, Select, Text, func, literal, literal_column, select, tuple_, union_all
 
 from services.discovery.creator import repository as creator_repository
 from services.discovery.creator import text
@@ -61,6 +61,8 @@ def rank(query: ColumnElement) -> ColumnElement:
 
 # What shared.pagination.decode_cursor needs to know of the relevance sort.
 RELEVANCE = SimpleNamespace(name="relevance", nullable=False, column=SimpleNamespace(type=Float()), tiebreaker=C.id)
+# ... and of semantic search's: the offset of the next page, and the last creator shown.
+SEMANTIC = SimpleNamespace(name="semantic", nullable=False, column=SimpleNamespace(type=Integer()), tiebreaker=C.id)
 
 
 async def search(

@@ -104,7 +104,9 @@ class SearchRequest(BaseModel):
         default=None, description="Free text: words, \"quoted phrases\", OR, -excluded (web search syntax)."
     )
     mode: Literal["keyword", "semantic"] = Field(
-        default="keyword", description="`keyword`: full text over bio, niches and captions; `semantic`: by meaning."
+        default="keyword", description="`keyword`: full text over bio, niches and captions; `semantic`: by meaning (the "
+        "embedding of `q` against each creator's bio and captions), most similar first, at most 1,000 deep; "
+        "creators not embedded yet are not found."
     )
     sort: SearchSort | None = Field(
         default=None,
@@ -121,8 +123,13 @@ class SearchRequest(BaseModel):
             raise FieldError("q", "must not be blank")
         if self.sort == "relevance" and self.q is None:
             raise FieldError("sort", "`relevance` needs a query `q`")
-        if self.mode == "semantic" and self.q is None:
-            raise FieldError("q", "semantic search needs a query `q`")
+        if self.mode == "semantic":
+            if self.q is None:
+                raise FieldError("q", "semantic search needs a query `q`")
+            if self.sort not in (None, "relevance"):
+                raise FieldError("sort", "semantic search ranks by similarity to `q`: leave `sort` out or use `relevance`")
+            if self.facets:
+                raise FieldError("facets", "semantic search ranks all creators by meaning, so there is no match set to count")
         return self
 
     @property

@@ -1,11 +1,12 @@
 """Search: the filters, the full-text query and the sort of a request, into one page of creators."""
 
+from services.discovery.embedding import semantic
 from services.discovery.search import repository
 from services.discovery.search.filters import conditions
 from services.discovery.search.schemas import CreatorSummary, Facets, SearchHit, SearchRequest, SearchResult
 from shared.db import Reads
 from shared.errors import Invalid
-from shared.pagination import PageParams
+from shared.pagination import PageParams, decode_cursor, encode_cursor
 
 
 async def search(session: Reads, request: SearchRequest) -> SearchResult:
@@ -29,8 +30,26 @@ async def search(session: Reads, request: SearchRequest) -> SearchResult:
 
 
 async def semantic_search(session: Reads, request: SearchRequest) -> SearchResult:
-    """`mode: semantic`: creators ranked by the cosine distance of their content embedding to the
-    embedding of `q` (services/discovery/embedding/), within the same filters.
-
-    Wired to the embedding package at merge; until then the mode is refused."""
-    raise Invalid("body.mode", "semantic search is not available")
+    """`mode: semantic`: creators ranked by the cosine similarity of their content embedding to the
+    embedding of `q` (services/discovery/embedding/semantic.py), within the same filters. A page
+    is a slice of the ranking (an HNSW scan cannot resume), so the cursor holds the offset, and
+    the ranking reads at most MAX_DEPTH deep."""
+    offset = 0
+    if request.cursor is not None:
+        try:
+            offset, _ = decode_cursor(request.cursor, repository.SEMANTIC)
+        except Invalid as exc:
+            raise Invalid("body.cursor", exc.detail[0]["reason"]) from exc
+        if not 0 < offset < semantic.MAX_DEPTH:
+            raise Invalid("body.cursor", "not a cursor of this search; start again without a cursor")
+    limit = min(request.limit, semantic.MAX_DEPTH - offset)
+    assert request.q is not None  # SearchRequest refuses semantic mode without q
+    async with session.transaction() as tx:  # hnsw.ef_search is set for the transaction
+        found = await semantic.semantic_search(tx, request.q, conditions(request.filters), limit + 1, offset)
+    more = len(found) > limit and offset + limit < semantic.MAX_DEPTH
+    items = [SearchHit(**CreatorSummary.of(row).model_dump(), score=round(similarity, 6)) for row, similarity in found[:limit]]
+    return SearchResult(
+        items=items,
+        next_cursor=encode_cursor(repository.SEMANTIC.name, offset + limit, items[-1].id) if more else None,
+        facets=None,
+    )
