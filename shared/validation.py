@@ -88,3 +88,16 @@ class FieldError(ValueError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+def keys_as_property_names(schema: dict) -> None:
+    """A field's `json_schema_extra` for a dict whose key type carries a pattern. Pydantic writes
+    such a dict as `patternProperties`, under which a key that misses the pattern is allowed with
+    any value; the API rejects it, so the schema says what the API does: every key matches
+    (`propertyNames`) and every value is the value type (`additionalProperties`)."""
+    patterns = schema.pop("patternProperties", None)
+    if not patterns:
+        return
+    [(pattern, values)] = patterns.items()
+    schema["propertyNames"] = {**schema.get("propertyNames", {}), "pattern": pattern}
+    schema["additionalProperties"] = values

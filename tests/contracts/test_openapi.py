@@ -60,6 +60,32 @@ async def test_fastapi_validation_error_schemas_are_not_published(document):
     assert {"HTTPValidationError", "ValidationError"}.isdisjoint(document["components"]["schemas"])
 
 
+def _schemas(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schemas(value)
+
+
+async def test_no_published_object_lets_a_key_that_misses_its_pattern_through(document):
+    # `patternProperties` alone accepts a key outside the pattern with any value; the API would
+    # reject it, so the schema must say `propertyNames` + `additionalProperties` instead.
+    assert not [s for s in _schemas(document) if "patternProperties" in s]
+
+
+async def test_a_key_the_schema_forbids_is_refused_naming_it(gateway, document):
+    body = {"platform": "x", "handle": unique_handle(), "audience": {
+        "estimated_at": "2026-11-01T00:00:00Z", "interests": {"fit\u0019ness": 0.2}}}
+    schema = document["components"]["schemas"]["Audience"]["properties"]["interests"]
+    assert not jsonschema_rs.validator_for(schema).is_valid(body["audience"]["interests"])
+    sent = await gateway.post("/v1/discovery/creators", json=body)
+    assert sent.status_code == 422
+    assert any(e["field"].startswith("body.audience.interests") for e in sent.json()["detail"])
+
+
 async def test_every_operation_with_a_path_id_documents_404(document):
     for name, operation in operations(document):
         if path_ids(operation):

@@ -88,15 +88,20 @@ async def test_an_aggregates_events_reach_kafka_numbered_in_commit_order(platfor
         key = creator["id"].encode()
         seen: list[dict] = []
 
+        # Each follower-count change publishes CreatorChanged and FollowerCountsObserved (the
+        # series point the audit service reads): 1 + 2 x 20 events, all under the creator's key.
         async def all_arrived():
             batch = await consumer.getmany(timeout_ms=200)
             seen.extend(json.loads(r.value) for records in batch.values() for r in records if r.key == key)
-            return len(seen) >= 21
+            return len(seen) >= 41
 
         await eventually(all_arrived, timeout=60, interval=0)
-        assert [e["sequence"] for e in seen] == list(range(1, 22))
+        assert [e["sequence"] for e in seen] == list(range(1, 42))
+        kinds = [e["event_type"] for e in seen]
+        assert kinds.count("CreatorChanged") == 20 and kinds.count("FollowerCountsObserved") == 20
         final = (await gateway.get(f"/v1/discovery/creators/{creator['id']}")).json()
-        assert seen[-1]["payload"]["follower_count"] == final["follower_count"]
+        changes = [e for e in seen if e["event_type"] == "CreatorChanged"]
+        assert changes[-1]["payload"]["follower_count"] == final["follower_count"]
     finally:
         await consumer.stop()
 

@@ -183,11 +183,12 @@ async def test_audits_read_alike_through_either_session(platform):
 
 async def test_fetch_during_a_database_outage_is_unavailable(platform, engine):
     reads = Reads(engine)
-    await reads.fetch(BY_HANDLE, handle="x")
+    absent = unique_handle("absent")
+    await reads.fetch(BY_HANDLE, handle=absent)
     await asyncio.to_thread(platform.postgres.stop)
     try:
         with pytest.raises(DBAPIError) as raised:
-            await reads.fetch(BY_HANDLE, handle="x")
+            await reads.fetch(BY_HANDLE, handle=absent)
         assert database_unavailable(raised.value)
         async with httpx.AsyncClient(base_url=platform.s.url("audit"), timeout=30, auth=ServiceIdentity("audit")) as audit:
             for path in ("/audits", f"/audits/{uuid.uuid4()}"):
@@ -196,4 +197,4 @@ async def test_fetch_during_a_database_outage_is_unavailable(platform, engine):
                 assert response.json()["error"] == "unavailable"
     finally:
         await asyncio.to_thread(restart_postgres, platform)
-    assert await reads.fetch(BY_HANDLE, handle="x") == []
+    assert await reads.fetch(BY_HANDLE, handle=absent) == []

@@ -24,7 +24,7 @@ from services.discovery.creator.fields import (
 )
 from shared.contracts.types import Platform
 from shared.money import from_minor
-from shared.validation import Count, FieldError, Label, PlainText
+from shared.validation import Count, FieldError, Label, PlainText, keys_as_property_names
 
 
 HANDLE_LENGTH = 100
@@ -149,7 +149,9 @@ class Audience(BaseModel):
     ages: dict[AgeBand, Share] = Field(default_factory=dict)
     genders: dict[Gender, Share] = Field(default_factory=dict)
     languages: Annotated[dict[LanguageCode, Share], Field(max_length=200)] = Field(default_factory=dict)
-    interests: Annotated[dict[Niche, Share], Field(max_length=100)] = Field(default_factory=dict)
+    interests: Annotated[dict[Niche, Share], Field(max_length=100)] = Field(
+        default_factory=dict, json_schema_extra=keys_as_property_names
+    )
 
     @model_validator(mode="after")
     def _shares_fit_in_one(self):
