@@ -3,7 +3,8 @@
 A batch of writes is applied set-based: the creators it touches are locked and loaded in a few
 statements, every write is merged and its derived figures computed in Python (`plan.py`), and
 each table is written once per batch (binary COPY into a staging table, then one
-`INSERT ... SELECT ... ON CONFLICT` per table, the four in one round trip) in the caller's transaction, with the events of what really changed added to the outbox. A
+`INSERT ... SELECT ... ON CONFLICT` per table, the four in one round trip; a batch of a few
+creators through executemany) in the caller's transaction, with the events of what really changed added to the outbox. A
 write that changes nothing writes nothing and publishes nothing.
 """
 
@@ -40,6 +41,57 @@ POST_COLUMNS = (
     "id, creator_id, account_id, platform, external_id, url, posted_at, type, caption, hashtags, mentions, likes, "
     "comments, views, paid_partnership, sponsored"
 )
+
+# A write of a few creators (POST, PATCH, a line retried alone) takes these statements, one
+# executemany each: fewer round trips than staging them.
+SMALL_BATCH = 20
+_WRITE_CREATOR = f"""
+INSERT INTO discovery.creators (
+    id, platform, handle, follower_count, engagement_rate, growth_30d, growth_90d, platforms, followers_total,
+    display_name, bio, niches, languages, country, city, contact, contactable, price_estimates, last_posted_at,
+    audience_countries, audience_ages, audience_genders, audience_languages, audience_interests,
+    audience_estimated_at, audience_source, text_config, document, embedding_stale
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18::jsonb, $19,
+    $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb, $25, $26, $27::text,
+    {creator_text.document_sql("$27::text", "$11::text", "$28::text", "$29::text")}, $30
+)
+ON CONFLICT (id) DO UPDATE SET
+    platform = excluded.platform, handle = excluded.handle, follower_count = excluded.follower_count,
+    engagement_rate = excluded.engagement_rate, growth_30d = excluded.growth_30d, growth_90d = excluded.growth_90d,
+    platforms = excluded.platforms, followers_total = excluded.followers_total, display_name = excluded.display_name,
+    bio = excluded.bio, niches = excluded.niches, languages = excluded.languages, country = excluded.country,
+    city = excluded.city, contact = excluded.contact, contactable = excluded.contactable,
+    price_estimates = excluded.price_estimates, last_posted_at = excluded.last_posted_at,
+    audience_countries = excluded.audience_countries, audience_ages = excluded.audience_ages,
+    audience_genders = excluded.audience_genders, audience_languages = excluded.audience_languages,
+    audience_interests = excluded.audience_interests, audience_estimated_at = excluded.audience_estimated_at,
+    audience_source = excluded.audience_source, text_config = excluded.text_config, document = excluded.document,
+    embedding_stale = excluded.embedding_stale, updated_at = now()
+"""
+_WRITE_ACCOUNT = f"""
+INSERT INTO discovery.accounts ({ACCOUNT_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+ON CONFLICT (id) DO UPDATE SET
+    handle = excluded.handle, url = excluded.url, followers = excluded.followers, following = excluded.following,
+    posts_count = excluded.posts_count, avg_likes = excluded.avg_likes, avg_comments = excluded.avg_comments,
+    avg_views = excluded.avg_views, engagement_rate = excluded.engagement_rate,
+    engagement_formula = excluded.engagement_formula, metrics_at = excluded.metrics_at, updated_at = now()
+"""
+_WRITE_POST = f"""
+INSERT INTO discovery.posts ({POST_COLUMNS})
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+ON CONFLICT (account_id, external_id) DO UPDATE SET
+    url = excluded.url, posted_at = excluded.posted_at, type = excluded.type, caption = excluded.caption,
+    hashtags = excluded.hashtags, mentions = excluded.mentions, likes = excluded.likes,
+    comments = excluded.comments, views = excluded.views, paid_partnership = excluded.paid_partnership,
+    sponsored = excluded.sponsored, updated_at = now()
+"""
+_WRITE_POINT = """
+INSERT INTO discovery.follower_points (account_id, observed_at, followers) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING
+"""
+
 
 # A batch's rows go through four temporary staging tables, one binary COPY each, then into the
 # real tables with one set-based statement per table, the four sent in one round trip: far less
@@ -349,12 +401,18 @@ async def _write(session: AsyncSession, conn, plans: list[Plan]) -> None:
     accounts = [tuple(a[k] for k in account_columns) for p in plans for a in p.account_rows]
     posts = [tuple(row[k] for k in post_columns) for p in plans for row in p.post_rows]
     points = [pt for p in plans for pt in p.point_rows]
-    await conn.execute(_STAGE)
-    await conn.copy_records_to_table("ingest_creators", records=creators, columns=STAGE_CREATOR_COLUMNS)
-    for table, rows, columns in (("ingest_accounts", accounts, account_columns), ("ingest_posts", posts, post_columns),
-                                 ("ingest_points", points, ("account_id", "observed_at", "followers"))):
-        if rows:
-            await conn.copy_records_to_table(table, records=rows, columns=columns)
-    await conn.execute(_MERGE)
+    if len(plans) < SMALL_BATCH:
+        for statement, rows in ((_WRITE_CREATOR, creators), (_WRITE_ACCOUNT, accounts), (_WRITE_POST, posts),
+                                (_WRITE_POINT, points)):
+            if rows:
+                await conn.executemany(statement, rows)
+    else:
+        await conn.execute(_STAGE)
+        await conn.copy_records_to_table("ingest_creators", records=creators, columns=STAGE_CREATOR_COLUMNS)
+        for table, rows, columns in (("ingest_accounts", accounts, account_columns), ("ingest_posts", posts, post_columns),
+                                     ("ingest_points", points, ("account_id", "observed_at", "followers"))):
+            if rows:
+                await conn.copy_records_to_table(table, records=rows, columns=columns)
+        await conn.execute(_MERGE)
     events = [_envelope(name, p.creator_id, payload) for p in plans for name, payload in p.events]
     await outbox.add_all(session, TOPIC, events)
