@@ -4,6 +4,8 @@ Every line is validated on its own; the valid ones are applied `CHUNK_LINES` at 
 the set-based write path (`ingest.apply`), each chunk inside a savepoint. Should a chunk fail in
 the database (an account written concurrently by another request), it is rolled back and its
 lines applied one by one, so only the line at fault fails. Nothing of a bad line is written.
+The next chunk's lines are validated while the database writes the current one, with the
+cyclic garbage collector paused (docs/decisions/0024-bulk-ingest-throughput.md).
 """
 
 import asyncio
