@@ -124,7 +124,13 @@ class GatewaySettings(ServiceSettings):
     )
     gateway_bulk_routes: list[str] = Field(
         default_factory=lambda: ["/v1/discovery/creators/bulk"],
-        description="Exact paths that take bulk bodies (NDJSON ingest) up to gateway_max_bulk_body_bytes.",
+        description="Exact paths that take bulk bodies (NDJSON ingest) up to gateway_max_bulk_body_bytes, "
+        "with gateway_bulk_timeout_seconds to answer.",
+    )
+    gateway_bulk_timeout_seconds: float = Field(
+        default=300.0, gt=0, le=3600,
+        description="Upstream timeout on the bulk routes (gateway_bulk_routes), in place of the service's: a "
+        "10,000-line ingest commits in seconds, minutes on a busy host, and a 504 would hide that it did.",
     )
     gateway_cors_origins: list[str] = Field(
         default_factory=list,

@@ -19,7 +19,7 @@ from services.gateway.proxy.edge import Proxy
 from services.gateway.proxy.upstream import UpstreamPool, make_client
 from services.gateway.public import PublicProbes
 from services.gateway.reference.service import MergedSpecCache
-from services.gateway.routes import route_table
+from services.gateway.routes import bulk_timeouts, route_table
 from services.gateway.scopes import ScopeTable
 from services.gateway.webhooks.pruning import DeliveryPruner
 from services.gateway.traffic.body import BodyLimit
@@ -72,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.own_http = own_calls
             app.state.upstreams = upstreams
             app.state.routes = route_table(settings)
+            app.state.bulk_timeouts = bulk_timeouts(settings)
             # Each operation's scope, from the services' own documents (fetched now, refreshed).
             app.state.scopes = ScopeTable()
             app.state.reference = MergedSpecCache(

@@ -41,3 +41,9 @@ def route_table(settings: GatewaySettings) -> dict[str, Route]:
         row("attribution", settings.attribution_url, settings.attribution_timeout_seconds),
     ]
     return {r.service: r for r in routes}
+
+
+def bulk_timeouts(settings: GatewaySettings) -> dict[str, float]:
+    """The public paths that take bulk bodies, each with the upstream timeout it gets instead of
+    its route's (never shorter than the route's)."""
+    return {path: settings.gateway_bulk_timeout_seconds for path in settings.gateway_bulk_routes}

@@ -107,3 +107,41 @@ async def test_two_lines_of_one_creator_in_one_file_both_apply(gateway):
 async def test_a_body_that_is_not_ndjson_is_a_415(gateway):
     response = await gateway.post("/v1/discovery/creators/bulk", json={"platform": "x", "handle": "a"})
     assert response.status_code == 415
+
+
+async def test_a_file_of_two_chunks_commits_its_valid_lines_and_a_replay_changes_nothing(gateway, discovery_db):
+    # Past CHUNK_LINES (500), so the second chunk is validated while the first is written, and
+    # past SMALL_BATCH, so both go through the staging tables.
+    handles = [unique_handle() for _ in range(520)]
+    lines = [line(handle, followers=10_000 + i) for i, handle in enumerate(handles)]
+    lines[6]["posts"][0]["posted_at"] = "soon"
+    items = [*lines[:514], b"{not json", *lines[515:]]
+    file = ndjson(*items)
+    written = [h for i, h in enumerate(handles) if i not in (6, 514)]
+
+    first = (await bulk(gateway, file)).json()
+
+    assert (first["created"], first["updated"], first["unchanged"], first["failed"]) == (518, 0, 0, 2)
+    assert [(e["line"], e["field"]) for e in first["errors"]] == [(7, "posts.0.posted_at"), (515, None)]
+    stored = await discovery_db.fetch(
+        "select c.handle, c.follower_count, (select count(*) from discovery.posts p where p.creator_id = c.id) as posts,"
+        " c.document @@ to_tsquery('simple', 'trail') as searchable"
+        " from discovery.creators c where c.handle = any($1::text[])", handles,
+    )
+    assert {r["handle"] for r in stored} == set(written)
+    assert all(r["posts"] == 3 and r["searchable"] for r in stored)
+    assert {r["handle"]: r["follower_count"] for r in stored}[handles[519]] == 10_519
+    events, points = await outbox_count(discovery_db), await discovery_db.fetchval("select count(*) from discovery.follower_points")
+
+    replay = (await bulk(gateway, file)).json()
+
+    assert (replay["created"], replay["updated"], replay["unchanged"], replay["failed"]) == (0, 0, 518, 2)
+    assert await outbox_count(discovery_db) == events
+    assert await discovery_db.fetchval("select count(*) from discovery.follower_points") == points
+
+    grown = [line(h, followers=20_000) for h in written]
+    update = (await bulk(gateway, ndjson(*grown))).json()
+
+    assert (update["created"], update["updated"], update["failed"]) == (0, 518, 0)
+    counts = await discovery_db.fetch("select follower_count from discovery.creators where handle = any($1::text[])", written)
+    assert {r["follower_count"] for r in counts} == {20_000}

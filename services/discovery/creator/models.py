@@ -109,7 +109,7 @@ class Creator(Base):
         ),
         Index("ix_discovery_creators_growth_30d_desc_id", text("growth_30d DESC NULLS LAST"), text("id DESC")),
         Index("ix_discovery_creators_growth_90d_desc_id", text("growth_90d DESC NULLS LAST"), text("id DESC")),
-        # Lookalikes and semantic search: nearest neighbours by cosine distance.
+        # Lookalikes and semantic search: nearest neighbours by content, by cosine distance.
         Index(
             "ix_discovery_creators_embedding_hnsw",
             "embedding",
@@ -117,13 +117,8 @@ class Creator(Base):
             postgresql_with=HNSW,
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
-        Index(
-            "ix_discovery_creators_audience_vector_hnsw",
-            "audience_vector",
-            postgresql_using="hnsw",
-            postgresql_with=HNSW,
-            postgresql_ops={"audience_vector": "vector_cosine_ops"},
-        ),
+        # No index on audience_vector: maintaining an HNSW graph cost bulk ingest two thirds of its
+        # time; audience lookalikes rank it exactly over candidates (migration 0013, ADR 0024).
         # The embedding worker's queue: only the stale rows, so it stays small once caught up.
         Index("ix_discovery_creators_embedding_stale", "id", postgresql_where=text("embedding_stale")),
     )

@@ -1,5 +1,5 @@
 """Nearest creators by cosine distance, under the search filters: the one query shape behind
-lookalikes (content and audience) and semantic search.
+lookalikes and semantic search (content, through the HNSW index; audience exactly, it has none).
 
 pgvector 0.6 has no iterative index scan: an HNSW scan yields at most `hnsw.ef_search`
 candidates and the filters are applied to those, so a selective filter can leave fewer than
@@ -83,6 +83,22 @@ async def nearest(
             rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
         if len(rows) < k:
             rows = (await session.execute(knn_query(column, vector, where, k, exact=True))).all()
+    return [Neighbour(row, 1.0 - float(row.distance)) for row in rows]
+
+
+async def nearest_exact(
+    session: AsyncSession,
+    column,
+    vector: Sequence[float],
+    where: Sequence[ColumnElement[bool]],
+    k: int,
+    *,
+    exclude: uuid.UUID | None = None,
+) -> list[Neighbour]:
+    """Up to k creators nearest to `vector` on `column` among those matching `where`, ranked
+    exactly (no index serves the order: the planner reads the rows through the filters' indexes)."""
+    where = [*where, Creator.id != exclude] if exclude is not None else list(where)
+    rows = (await session.execute(knn_query(column, list(map(float, vector)), where, k, exact=True))).all()
     return [Neighbour(row, 1.0 - float(row.distance)) for row in rows]
 
 

@@ -15,7 +15,9 @@ from shared.errors import Conflict, NotFound
 # wrong countries or ages makes a lookalike useless to a brand, so it weighs well above noise.
 CONTENT_WEIGHT = 0.6
 AUDIENCE_WEIGHT = 0.4
-# `both` ranks the union of each index's nearest; this many from each per requested row.
+# `audience` and `both` rank this many of the creator's nearest by content (at least), or
+# BLEND_CANDIDATES_FACTOR per requested row when that is more.
+AUDIENCE_CANDIDATES = 500
 BLEND_CANDIDATES_FACTOR = 4
 
 
@@ -34,25 +36,30 @@ async def lookalikes(
         found = await repository.nearest(session, Creator.embedding, embedding, where, limit, exclude=creator_id)
         scores = await repository.similarities(session, [n.row.id for n in found], embedding, audience) if audience is not None else {}
         return [_item(n.row, n.similarity, n.similarity, scores.get(n.row.id, (None, None))[1]) for n in found]
-    if basis is Basis.audience:
-        found = await repository.nearest(session, Creator.audience_vector, audience, where, limit, exclude=creator_id)
-        scores = await repository.similarities(session, [n.row.id for n in found], embedding, audience) if embedding is not None else {}
-        return [_item(n.row, n.similarity, scores.get(n.row.id, (None, None))[0], n.similarity) for n in found]
 
-    pool = limit * BLEND_CANDIDATES_FACTOR
-    rows = {}
-    for column, vector in ((Creator.embedding, embedding), (Creator.audience_vector, audience)):
-        for n in await repository.nearest(session, column, vector, where, pool, exclude=creator_id):
-            rows[n.row.id] = n.row
-    scores = await repository.similarities(session, list(rows), embedding, audience)
-    blended = []
+    # The audience vector has no index (ADR 0024): `audience` and `both` rank exact similarities
+    # over candidates: the creator's nearest by content, or, for a creator not embedded yet,
+    # every creator the filters pass (an exact scan, cheap when the filters are selective).
+    if embedding is not None:
+        pool = max(AUDIENCE_CANDIDATES, limit * BLEND_CANDIDATES_FACTOR)
+        rows = {n.row.id: n.row for n in await repository.nearest(session, Creator.embedding, embedding, where, pool, exclude=creator_id)}
+        scores = await repository.similarities(session, list(rows), embedding, audience)
+    else:
+        found = await repository.nearest_exact(session, Creator.audience_vector, audience, where, limit, exclude=creator_id)
+        rows = {n.row.id: n.row for n in found}
+        scores = {n.row.id: (None, n.similarity) for n in found}
+    ranked = []
     for row_id, row in rows.items():
         content, crowd = scores[row_id]
+        if basis is Basis.audience:
+            if crowd is not None:
+                ranked.append(_item(row, crowd, content, crowd))
+            continue
         # A candidate without one of the vectors scores 0 on that side.
         score = CONTENT_WEIGHT * (content or 0.0) + AUDIENCE_WEIGHT * (crowd or 0.0)
-        blended.append(_item(row, score, content, crowd))
-    blended.sort(key=lambda item: (-item.similarity, item.id))
-    return blended[:limit]
+        ranked.append(_item(row, score, content, crowd))
+    ranked.sort(key=lambda item: (-item.similarity, item.id))
+    return ranked[:limit]
 
 
 def _item(row, similarity: float, content: float | None, audience: float | None) -> Lookalike:

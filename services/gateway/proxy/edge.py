@@ -74,6 +74,9 @@ class Proxy:
         needed = scope_needed(state, route, scope["method"], path)
         if needed is not None and not identity.has(needed):
             raise Forbidden(f"this credential lacks the '{needed}' scope")
+        bulk_timeout = state.bulk_timeouts.get(scope["path"])
+        if bulk_timeout is not None and bulk_timeout > route.timeout:  # a bulk body takes longer to answer
+            route = dataclasses.replace(route, timeout=bulk_timeout)
         token = state.signer.token(dataclasses.replace(identity, request_id=current_correlation_id()), audience=route.service)
         return await forward(
             state.upstreams, route, state.routes, scope, receive, path=path, identity_token=token

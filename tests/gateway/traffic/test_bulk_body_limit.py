@@ -5,7 +5,7 @@ import pytest_asyncio
 
 from services.gateway.main import create_app
 from tests.gateway.fakes import FakeUpstream, served
-from tests.gateway.traffic.helpers import settings_for, tenant_on_plan
+from tests.gateway.traffic.helpers import replica, settings_for, tenant_on_plan
 from tests.gateway.traffic.test_body_limits import exchange
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -34,3 +34,19 @@ async def test_the_bulk_route_takes_a_body_past_the_api_limit_and_no_more(platfo
     assert within != 413
     assert past == 413 and str(BULK_LIMIT) in body.decode()
     assert elsewhere == 413
+
+
+async def test_the_bulk_route_waits_longer_for_its_answer_than_the_service_route(platform):
+    tenant = await tenant_on_plan(platform, "standard")
+    async with FakeUpstream(delay=1.0) as upstream:
+        settings = settings_for(platform, upstream.url, discovery_timeout_seconds=0.3, gateway_bulk_timeout_seconds=30)
+        async with replica(settings, key=tenant.key) as client:
+            bulk = await client.post(
+                "/v1/discovery/creators/bulk", content=b"{}\n", headers={"Content-Type": "application/x-ndjson"}
+            )
+            other = await client.post("/v1/discovery/creators", json={})
+
+    assert bulk.status_code == 200, bulk.text
+    assert bulk.json()["path"] == "/creators/bulk"
+    assert other.status_code == 504
+    assert other.json() == {"error": "upstream_timeout", "detail": "discovery did not answer within 0.3s"}
