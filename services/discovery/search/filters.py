@@ -189,8 +189,14 @@ def _tier_ranges(tiers: list[str]) -> ColumnElement[bool]:
     return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
-def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of the filters, over `Creator` (and correlated subqueries)."""
+def conditions(f: CreatorFilters, *, audience_index: bool = True) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the filters, over `Creator` (and correlated subqueries).
+
+    `audience_index=False` leaves out the audience-token pre-filter and keeps only the exact
+    checks on the distributions. The pre-filter is there for the GIN index on audience_tokens();
+    where the planner does not use that index it is a filter computing the function on every row
+    it reads (~0.1 ms a row, the exact checks a microsecond), so a query driven by another index
+    (full text, the HNSW index) is faster without it (docs/decisions/0025-search-at-a-million.md)."""
     c = Creator
     where: list[ColumnElement[bool]] = []
     if f.platform:
@@ -245,7 +251,7 @@ def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
         found, exact = _audience(kind, column, values)
         tokens += found
         where += exact
-    if tokens:
+    if tokens and audience_index:
         where.append(_AUDIENCE_TOKENS.contains(tokens))
     if f.mentions or f.hashtag:
         post = [Post.creator_id == c.id]
