@@ -41,9 +41,7 @@ def hard_filters(brief: Brief) -> list:
     own = CreatorFilters(
         platform=brief.platforms or None, followers_min=brief.followers_min, followers_max=brief.followers_max
     )
-    # The HNSW index and the audit-score order drive the candidate queries: no audience pre-filter
-    # (search.filters.conditions), the exact audience checks only.
-    where = conditions(own) + (conditions(brief.filters, audience_index=False) if brief.filters else [])
+    where = conditions(own) + (conditions(brief.filters) if brief.filters else [])
     if brief.exclusions and brief.exclusions.categories:
         where.append(repository.excluded_categories(brief.exclusions.categories))
     return where

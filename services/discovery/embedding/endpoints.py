@@ -26,5 +26,5 @@ async def lookalikes(
 ) -> Response:
     """Creators most like this one by what they post (`content`), by who follows them (`audience`) or
     both, narrowed by any search filter. 409 while the creator has no embedding or audience data yet."""
-    items = await service.lookalikes(session, creator_id, query.basis, conditions(query, audience_index=False), query.limit)
+    items = await service.lookalikes(session, creator_id, query.basis, conditions(query), query.limit)
     return model_response(LookalikeList(creator_id=creator_id, basis=query.basis, items=items))

@@ -13,8 +13,7 @@ async def search(session: Reads, request: SearchRequest) -> SearchResult:
     if request.mode == "semantic":
         return await semantic_search(session, request)
     sort = request.chosen_sort
-    # With a query the document's GIN index drives the search (ADR 0025): no audience pre-filter.
-    where = conditions(request.filters, audience_index=request.q is None)
+    where = conditions(request.filters)
     query = await repository.tsquery(session, request.q, request.filters.language) if request.q is not None else None
     page = PageParams(limit=request.limit, cursor=request.cursor)
     try:
