@@ -75,6 +75,20 @@ class Creator(Base):
         # direction, NULLs last. The audience thresholds have no index (migration 0014,
         # docs/decisions/0025-search-at-a-million.md): they are checked on the rows read.
         Index("ix_discovery_creators_document", "document", postgresql_using="gin"),
+        # Relevance ranks the most followed matches first (search.repository.CANDIDATE_FLOORS,
+        # migration 0014): the documents of the creators above each floor, indexed on their own.
+        Index(
+            "ix_discovery_creators_document_followers_100k",
+            "document",
+            postgresql_using="gin",
+            postgresql_where=text("follower_count >= 100000"),
+        ),
+        Index(
+            "ix_discovery_creators_document_followers_10k",
+            "document",
+            postgresql_using="gin",
+            postgresql_where=text("follower_count >= 10000"),
+        ),
         Index("ix_discovery_creators_niches", "niches", postgresql_using="gin"),
         Index("ix_discovery_creators_platforms", "platforms", postgresql_using="gin"),
         Index(

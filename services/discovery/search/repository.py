@@ -32,11 +32,19 @@ SORTS = Sorts(
 )
 # ts_rank_cd's weights of D, C, B, A: bio (A) 1.0, niches (B) 0.4, captions (C) 0.2.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
-# Relevance ranks at most this many matches of a query: the most followed ones, found through the
-# follower-count index or the document's GIN index, whichever the planner finds cheaper. Fewer
-# matches are all ranked: the order is exact. More are a broad query ("travel"), where ranking
-# every match cost seconds at 1M creators (docs/decisions/0025-search-at-a-million.md).
-RANKED_MATCHES = 1000
+# Relevance ranks at most this many matches of a query: the most followed ones. Fewer matches are
+# all ranked: the order is exact. More are a broad query ("travel"), where ranking every match
+# cost seconds at 1M creators (docs/decisions/0025-search-at-a-million.md).
+RANKED_MATCHES = 200
+# The most followed matches are looked for among the creators with at least this many followers
+# first, then the next floor down, until RANKED_MATCHES are found (None: every creator, those
+# without a follower count last). Each floor has a partial GIN index of its own (migration 0014):
+# a broad query finds its candidates among the 4 % biggest creators and reads no further, a
+# narrow one goes down the floors. Whatever the floor it stops at, the candidates are the
+# RANKED_MATCHES most followed matches. (The planner underestimates how many documents a query of
+# several words matches, tenfold and more, so it would not AND a follower range into the plan
+# itself: it read every match.)
+CANDIDATE_FLOORS = (100_000, 10_000, None)
 # Facets count at most this many matches exactly; past it they count a sample (Facets.exact).
 FACET_LIMIT = 10_000
 TOP_FACET_VALUES = 20
@@ -105,11 +113,23 @@ async def search(
     session: Reads, where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams
 ) -> list:
     """Up to page.limit + 1 creators (SUMMARY_COLUMNS + `score`) matching `where` (and `query`)."""
-    return list((await session.execute(search_statement(where, query, sort, page))).all())
+    if sort != "relevance":
+        return list((await session.execute(search_statement(where, query, sort, page))).all())
+    for floor in CANDIDATE_FLOORS:
+        found = list((await session.execute(search_statement(where, query, sort, page, floor=floor))).all())
+        # `candidates` (on every row) is how many matches the floor held, at most RANKED_MATCHES.
+        # An empty page says nothing; going down a floor is always right: once a floor holds
+        # RANKED_MATCHES, every lower one holds the same most followed ones.
+        if found and found[0].candidates >= RANKED_MATCHES:
+            return found
+    return found
 
 
-def search_statement(where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams) -> Select:
-    """The SELECT of `search` (also what bench/ and EXPLAIN read).
+def search_statement(
+    where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams, floor: int | None = None
+) -> Select:
+    """The SELECT of `search` (also what bench/ and EXPLAIN read); for `relevance`, that of one
+    candidate floor (`CANDIDATE_FLOORS`), with each row's `candidates`.
 
     With a query, the matches are selected first (an inner query, with the document) and ranked
     in the outer one, so that ts_rank_cd runs on the rows of the page (or, for `relevance`, on
@@ -129,11 +149,20 @@ def search_statement(where: list[ColumnElement[bool]], query: ColumnElement | No
         else:
             order = [column.desc(), tiebreaker.desc()]
         return select(*[inner.c[name] for name in SUMMARY_COLUMNS], score.label("score")).order_by(*order)
-    # Relevance: the RANKED_MATCHES most followed matches, ranked (all of them when there are fewer).
-    inner = matches.order_by(C.follower_count.desc().nulls_last(), C.id.desc()).limit(RANKED_MATCHES).subquery("matches")
+    # Relevance: the RANKED_MATCHES most followed matches (above `floor`), ranked.
+    if floor is not None:
+        # Written out, not a parameter: the planner must see it to use the partial index.
+        matches = matches.where(C.follower_count >= literal_column(str(int(floor))))
+    inner = (
+        matches.order_by(C.follower_count.desc().nulls_last(), C.id.desc())
+        .limit(RANKED_MATCHES)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
     score = rank(inner.c.document, query)
+    candidates = select(func.count()).select_from(inner).scalar_subquery()
     statement = (
-        select(*[inner.c[name] for name in SUMMARY_COLUMNS], score.label("score"))
+        select(*[inner.c[name] for name in SUMMARY_COLUMNS], score.label("score"), candidates.label("candidates"))
         .order_by(score.desc(), inner.c.id.desc())
         .limit(page.limit + 1)
     )

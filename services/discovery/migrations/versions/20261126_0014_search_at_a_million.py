@@ -1,4 +1,8 @@
-"""search at a million: drop the audience-token index and its function
+"""search at a million: full text of the most followed creators, no audience-token index
+
+Relevance ranks the most followed matches of a query (search.repository.CANDIDATE_FLOORS): two
+partial GIN indexes over the documents of the creators with at least 100,000 and 10,000
+followers find them without reading the matches of everyone else.
 
 At 1,000,000 creators the GIN index over discovery.audience_tokens() made filtered search slower,
 not faster: its common tokens (an audience 30 % in the US, 60 % female) match a third to half
@@ -22,6 +26,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 S = 'discovery'
+FLOORS = (100_000, 10_000)
 # A copy of migration 0009's, for the downgrade (a migration must not change when the models do).
 AUDIENCE_TOKENS_FUNCTION = """
 CREATE OR REPLACE FUNCTION discovery.audience_tokens(countries jsonb, ages jsonb, genders jsonb, languages jsonb)
@@ -37,11 +42,17 @@ AUDIENCE_TOKENS_SQL = 'discovery.audience_tokens(audience_countries, audience_ag
 
 
 def upgrade() -> None:
+    for floor in FLOORS:
+        op.create_index(f'ix_discovery_creators_document_followers_{floor // 1000}k', 'creators', ['document'],
+                        unique=False, schema=S, postgresql_using='gin',
+                        postgresql_where=sa.text(f'follower_count >= {floor}'))
     op.drop_index('ix_discovery_creators_audience_tokens', table_name='creators', schema=S)
     op.execute('DROP FUNCTION discovery.audience_tokens(jsonb, jsonb, jsonb, jsonb)')
 
 
 def downgrade() -> None:
+    for floor in FLOORS:
+        op.drop_index(f'ix_discovery_creators_document_followers_{floor // 1000}k', table_name='creators', schema=S)
     op.execute(AUDIENCE_TOKENS_FUNCTION)
     op.create_index('ix_discovery_creators_audience_tokens', 'creators', [sa.text(AUDIENCE_TOKENS_SQL)],
                     unique=False, schema=S, postgresql_using='gin')
