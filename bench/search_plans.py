@@ -35,12 +35,23 @@ def sql(statement) -> tuple[str, list]:
     return compiled.string, [compiled.params[name] for name in compiled.positiontup]
 
 
+async def tsquery(conn, q: str, languages: list[str] | None):
+    """search.repository.tsquery through asyncpg: the distinct stemmings of `q`, OR-ed."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT websearch_to_tsquery(CAST(c AS regconfig), $1)::text AS branch FROM unnest($2::text[]) AS c",
+        q, repository.text_configs(languages),
+    )
+    return repository.tsquery_of(repository.or_branches(r["branch"] for r in rows))
+
+
 async def main(dsn: str) -> None:
     conn = await asyncpg.connect(dsn)
     for name, (filters, q, sort) in QUERIES.items():
         f = CreatorFilters(**filters)
-        query = repository.tsquery(q, f.language) if q else None
-        text, values = sql(repository.search_statement(conditions(f), query, sort, FIRST_PAGE))
+        query = await tsquery(conn, q, f.language) if q else None
+        # For relevance, the first candidate floor's statement (search.repository.CANDIDATE_FLOORS).
+        floor = repository.CANDIDATE_FLOORS[0] if sort == "relevance" else None
+        text, values = sql(repository.search_statement(conditions(f), query, sort, FIRST_PAGE, floor=floor))
         await conn.fetch(text, *values)  # warm
         times = []
         for _ in range(5):

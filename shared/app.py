@@ -126,16 +126,20 @@ def create_service_app(
     resources: Callable[[FastAPI], AbstractAsyncContextManager] | None = None,
     serve_own_docs: bool = True,
     edge: list[type] | None = None,
+    db_settings: dict[str, str] | None = None,
 ) -> FastAPI:
     """`resources`: extra things the app holds for its lifetime (the gateway's HTTP client).
     `serve_own_docs=False` leaves /openapi.json and /docs to the app (the gateway merges them).
     `edge`: pure ASGI middleware classes run inside the correlation id and error handling,
-    outermost first (the gateway's door)."""
+    outermost first (the gateway's door). `db_settings`: PostgreSQL settings of the service's
+    connections (shared.db.make_engine)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         configure_logging(name, settings.log_level)
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size, application_name=name)
+        engine = make_engine(
+            settings.database_url, pool_size=settings.db_pool_size, application_name=name, server_settings=db_settings
+        )
         kafka = KafkaProducerHandle(settings.kafka_bootstrap_servers, client_id=name)
         ctx = ServiceContext(name, settings, engine, make_sessionmaker(engine), kafka)
         app.state.ctx = ctx

@@ -73,7 +73,15 @@ def _drop_closed(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("the server closed this pooled connection")
 
 
-def make_engine(database_url: str, *, pool_size: int = 5, application_name: str = "limelight") -> AsyncEngine:
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int = 5,
+    application_name: str = "limelight",
+    server_settings: Mapping[str, str] | None = None,
+) -> AsyncEngine:
+    """`server_settings`: PostgreSQL settings of every connection of this engine (a service whose
+    queries need other planner settings than the server's, e.g. discovery's search)."""
     engine = create_async_engine(
         database_url,
         # Every connection the service may open is kept once opened: overflow connections
@@ -86,7 +94,7 @@ def make_engine(database_url: str, *, pool_size: int = 5, application_name: str 
         # one whose close has not reached us yet fails its first statement, SQLAlchemy then
         # invalidates the whole pool and that one request answers 503 (shared.errors).
         pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={"server_settings": {**(server_settings or {}), "application_name": application_name}},
     )
     event.listen(engine.sync_engine, "do_connect", _connect)
     event.listen(engine.sync_engine, "checkout", _drop_closed)

@@ -32,6 +32,15 @@ def workers(ctx: ServiceContext):
     return running
 
 
+# PostgreSQL settings of discovery's connections (docs/decisions/0025-search-at-a-million.md):
+# - a custom plan for every execution: search statements are prepared once per connection and,
+#   after five runs, PostgreSQL may switch to a generic plan that ignores the values; a filter
+#   matching 0.5 % and one matching 50 % then get the same plan (seconds at 1M creators);
+# - bitmaps of a few hundred thousand rows (a common country, a broad word) stay exact instead
+#   of lossy (4MB, the default, turns them into page ranges whose every row is rechecked).
+DB_SETTINGS = {"plan_cache_mode": "force_custom_plan", "work_mem": "32MB"}
+
+
 def create_app(settings: DiscoverySettings | None = None) -> FastAPI:
     return create_service_app(
         name=SERVICE,
@@ -40,4 +49,5 @@ def create_app(settings: DiscoverySettings | None = None) -> FastAPI:
         description="Search the creator index across platforms.",
         router=api.router,
         workers=workers,
+        db_settings=DB_SETTINGS,
     )

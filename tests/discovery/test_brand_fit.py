@@ -252,6 +252,24 @@ async def test_limit_caps_the_answer(gateway, discovery_db):
     assert len(answer["items"]) == 2 and answer["candidates"] == 3
 
 
+async def test_a_penalty_in_the_posts_is_found_past_the_first_candidates(gateway, discovery_db):
+    # Posts are read a few candidates at a time, best first; the creators who would rank first
+    # without their posts must still drop below those whose posts are clean.
+    scope = niche()
+    made = {}
+    for score in (95, 90, 85, 80, 70, 60):
+        caption = "Bake sale and a casino night" if score >= 80 else "Bake sale"
+        made[score] = await insert_creator(
+            discovery_db, niches=[scope], audit_score=score, posts=[{"caption": caption, "external_id": f"p{score}"}]
+        )
+    answer = await fit(gateway, scope, keywords=["x"], exclusions={"keywords": ["casino"]}, limit=1)
+    assert [i["id"] for i in answer["items"]] == [str(made[70])]
+    assert answer["candidates"] == 6
+    answer = await fit(gateway, scope, keywords=["x"], exclusions={"keywords": ["casino"]}, limit=3)
+    assert [i["id"] for i in answer["items"]] == [str(made[70]), str(made[60]), str(made[95])]
+    assert factor(answer, made[95], "brand_safety")["score"] == 0
+
+
 def problems(response) -> dict[str, str]:
     assert response.status_code == 422, response.text
     return {d["field"]: d["reason"] for d in response.json()["detail"]}

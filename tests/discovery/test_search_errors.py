@@ -90,3 +90,22 @@ async def test_a_bad_creator_list_filter_is_a_422_naming_the_parameter(gateway, 
     response = await gateway.get(CREATORS, params=params)
     assert response.status_code == 422, response.text
     assert fields(response) == {field}
+
+
+@pytest.mark.parametrize(
+    "q", ["it's", "back\\slash", '"quoted phrase" -not or maybe', "!!!", "Straße über", "C++ & | ! <-> :*", "the"]
+)
+async def test_any_text_query_is_answered(gateway, q):
+    # The query is stemmed by PostgreSQL and sent back as a tsquery literal (ADR 0025): quotes,
+    # operators and stop words must survive the round trip.
+    response = await gateway.post("/v1/discovery/search", json={"q": q, "filters": {"niche": ["nothing-here"]}})
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+
+
+async def test_a_query_with_quotes_and_umlauts_finds_its_creator(gateway, discovery_db):
+    niche = own_niche()
+    found = await insert_creator(discovery_db, niches=[niche], bio="It's the Straße über alles baker", languages=["de"])
+    response = await gateway.post("/v1/discovery/search", json={"q": "it's straße", "filters": {"niche": [niche]}})
+    assert response.status_code == 200, response.text
+    assert [item["id"] for item in response.json()["items"]] == [str(found)]

@@ -1,6 +1,7 @@
 """POST /v1/discovery/search through the gateway: each filter keeps the creators it names and
 only those (scoped to a niche of the test's own), and GET /creators takes the same filters."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -85,6 +86,19 @@ async def test_each_filter_keeps_exactly_the_creators_it_names(gateway, discover
     match = await insert_creator(discovery_db, niches=[niche], **matching)
     await insert_creator(discovery_db, niches=[niche], **other)
     result = await search(gateway, filters={"niche": [niche], **filters})
+    assert ids(result) == [match]
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_each_filter_keeps_exactly_its_creators_with_a_full_text_query_too(gateway, discovery_db, case):
+    # With `q` the document's index drives the query and the audience thresholds are checked on
+    # the distributions alone (no token pre-filter): the same creators must come back.
+    filters, matching, other = CASES[case]
+    niche, word = own_niche(), f"w{uuid.uuid4().hex[:10]}"
+    match = await insert_creator(discovery_db, niches=[niche], bio=f"All about {word}", **matching)
+    await insert_creator(discovery_db, niches=[niche], bio=f"All about {word}", **other)
+    await insert_creator(discovery_db, niches=[niche], bio="Nothing to see", **matching)
+    result = await search(gateway, filters={"niche": [niche], **filters}, q=word)
     assert ids(result) == [match]
 
 

@@ -3,6 +3,7 @@ and stemming, facet counts, and cursor pages that neither repeat nor skip under 
 
 import pytest
 
+from services.discovery.search.repository import RANKED_MATCHES
 from tests.discovery.factory import insert_creator
 from tests.discovery.search_helpers import ids, own_niche, search
 
@@ -128,3 +129,26 @@ async def test_pages_neither_repeat_nor_skip_creators_while_others_are_added(gat
     seen = await page_through(gateway, body, limit=2, between_pages=two_more)
     assert len(seen) == len(set(seen))
     assert existing <= set(seen)
+
+
+async def test_a_broad_query_ranks_its_most_followed_matches_and_a_narrow_one_all(gateway, discovery_db):
+    # More than RANKED_MATCHES matches: relevance orders the RANKED_MATCHES most followed of them
+    # (ADR 0025). The best match by rank, with the fewest followers, is then not among them; once
+    # a filter leaves fewer matches, every match is ranked and it comes first.
+    niche = own_niche()
+    word = f"w{niche}"
+    await discovery_db.execute(
+        "INSERT INTO discovery.creators (id, platform, handle, follower_count, niches, country, text_config, document,"
+        " embedding_stale)"
+        " SELECT gen_random_uuid(), 'instagram', $1 || i, 100000 + i, ARRAY[$2], 'FR', 'simple',"
+        "  setweight(to_tsvector('simple', $3), 'C'), false"
+        " FROM generate_series(1, $4) AS i",
+        f"{niche}-", niche, f"my {word} trip", RANKED_MATCHES,
+    )
+    best = await insert_creator(discovery_db, niches=[niche], country="DE", followers=10, bio=f"{word} {word} guide")
+    broad = await search(gateway, filters={"niche": [niche]}, q=word, limit=100)
+    assert best not in ids(broad) and len(ids(broad)) == 100
+    assert all(item["follower_count"] > 100_000 for item in broad["items"])
+    few = {"niche": [niche], "country": ["DE", "FR"], "followers_max": 100_000 + RANKED_MATCHES // 2}
+    narrow = await search(gateway, filters=few, q=word)
+    assert ids(narrow)[0] == best

@@ -2,6 +2,7 @@
 audited in the brief's niches), the posts behind brand safety and competitor sponsorships, and
 the saved briefs. None of the brief queries names a tenant: shared.tenancy restricts them."""
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 
@@ -32,27 +33,39 @@ async def candidates(
 ) -> list:
     """Creators passing `where`: the CANDIDATES_PER_SOURCE nearest to `vector` by content (the
     HNSW index), and the as many best audited among those in `niches` (or among all, without
-    niches), each with `similarity` (cosine, null when not embedded). Deduplicated."""
+    niches), each with `similarity` (cosine, null when not embedded). Deduplicated.
+
+    The two queries run at once, the second on a connection of its own (they read only the shared
+    catalogue, nothing the request's transaction wrote): a brand fit waits for the slower of the
+    two instead of both (docs/decisions/0025-search-at-a-million.md)."""
     similarity = (
         (1 - Creator.embedding.cosine_distance(vector)).label("similarity")
         if vector is not None else literal(None).label("similarity")
     )
-    found: dict[uuid.UUID, object] = {}
-    if vector is not None:
+    best = select(*_COLUMNS, similarity).where(*where)
+    if niches:
+        best = best.where(Creator.niches.overlap(niches))
+    best = best.order_by(Creator.audit_score.desc().nulls_last(), Creator.id.desc()).limit(CANDIDATES_PER_SOURCE)
+    if vector is None:
+        return list(await session.execute(best))
+
+    async def nearest() -> list:
         await session.execute(text(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}"))
-        nearest = (
+        query = (
             select(*_COLUMNS, similarity)
             .where(*where, Creator.embedding.is_not(None))
             .order_by(Creator.embedding.cosine_distance(vector))
             .limit(CANDIDATES_PER_SOURCE)
         )
-        for row in await session.execute(nearest):
-            found[row.id] = row
-    best = select(*_COLUMNS, similarity).where(*where)
-    if niches:
-        best = best.where(Creator.niches.overlap(niches))
-    best = best.order_by(Creator.audit_score.desc().nulls_last(), Creator.id.desc()).limit(CANDIDATES_PER_SOURCE)
-    for row in await session.execute(best):
+        return list(await session.execute(query))
+
+    async def best_audited() -> list:
+        async with AsyncSession(session.bind) as own:
+            return list(await own.execute(best))
+
+    near, audited = await asyncio.gather(nearest(), best_audited())
+    found: dict[uuid.UUID, object] = {row.id: row for row in near}
+    for row in audited:
         found.setdefault(row.id, row)
     return list(found.values())
 

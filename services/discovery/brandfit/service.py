@@ -47,15 +47,22 @@ def hard_filters(brief: Brief) -> list:
     return where
 
 
-async def _evidence(session: AsyncSession, brief: Brief, rows: list) -> dict[uuid.UUID, scoring.Evidence]:
+def _bio_evidence(brief: Brief, rows: list) -> dict[uuid.UUID, scoring.Evidence]:
+    """Each candidate's Evidence with the excluded keywords found in its bio (no query needed)."""
     found = {row.id: scoring.Evidence() for row in rows}
-    ids = list(found)
+    for term, pattern in scoring.exclusion_patterns(brief):
+        for row in rows:
+            if row.bio and pattern.search(row.bio):
+                found[row.id].safety.append((term, "the bio"))
+    return found
+
+
+async def _post_evidence(session: AsyncSession, brief: Brief, rows: list, found: dict[uuid.UUID, scoring.Evidence]) -> None:
+    """Add to `found` what the posts of `rows` show: excluded keywords in the latest captions, and
+    sponsored posts for a competitor within the window."""
+    ids = [row.id for row in rows]
     patterns = scoring.exclusion_patterns(brief)
     if patterns and ids:
-        for row in rows:
-            for term, pattern in patterns:
-                if row.bio and pattern.search(row.bio):
-                    found[row.id].safety.append((term, "the bio"))
         for post in await repository.recent_captions(session, ids):
             for term, pattern in patterns:
                 if pattern.search(post.caption):
@@ -67,29 +74,58 @@ async def _evidence(session: AsyncSession, brief: Brief, rows: list) -> dict[uui
             for handle in brief.competitors:
                 if handle in post.mentions:
                     found[post.creator_id].sponsorships.append((handle, label))
-    return found
+
+
+def _score(brief: Brief, row, found: scoring.Evidence, medians, weights) -> tuple[float, list]:
+    factors = [
+        scoring.audience_match(brief, row, weights),
+        scoring.content_similarity(row.similarity, weights),
+        scoring.authenticity(row, weights),
+        scoring.engagement(row, medians.get((row.platform, row.tier)), weights),
+        scoring.price(brief, row, weights),
+        scoring.brand_safety(brief, found, weights),
+        scoring.competitors(brief, found, weights),
+    ]
+    return scoring.total(factors, found), factors
+
+
+# Candidates whose posts are read at a time, as a multiple of the answer's limit.
+POSTS_BATCH = 2
 
 
 async def rank(session: AsyncSession, brief: Brief, limit: int) -> BrandFitResult:
-    """Candidates by index, then every factor of each computed exactly, best total first."""
+    """Candidates by index, then every factor of each computed exactly, best total first.
+
+    What the posts can show (an excluded keyword in a caption, a competitor's sponsorship) only
+    ever lowers a total, so the total without it is an upper bound: candidates are taken in the
+    order of that bound, their posts read a batch at a time, and reading stops once `limit`
+    exact totals beat the bound of every candidate left. The answer is the one scoring every
+    candidate's posts would give, for the posts of a few dozen creators instead of hundreds."""
     vector = await brief_vector(brief)
     rows = await repository.candidates(session, hard_filters(brief), vector, brief.niches)
     medians = await peer_medians.medians(session, {(r.platform, r.tier) for r in rows if r.tier and r.engagement_rate is not None})
-    evidence = await _evidence(session, brief, rows)
     weights = scoring.weights_for(brief)
-    scored = []
-    for row in rows:
-        found = evidence[row.id]
-        factors = [
-            scoring.audience_match(brief, row, weights),
-            scoring.content_similarity(row.similarity, weights),
-            scoring.authenticity(row, weights),
-            scoring.engagement(row, medians.get((row.platform, row.tier)), weights),
-            scoring.price(brief, row, weights),
-            scoring.brand_safety(brief, found, weights),
-            scoring.competitors(brief, found, weights),
-        ]
-        scored.append((scoring.total(factors, found), row, factors))
+    evidence = _bio_evidence(brief, rows)
+    reads_posts = bool(scoring.exclusion_patterns(brief) or brief.competitors)
+    bounded = sorted(
+        ((_score(brief, row, evidence[row.id], medians, weights)[0], row) for row in rows),
+        key=lambda s: (-s[0], str(s[1].id)),
+    )
+    scored: list[tuple[float, object, list]] = []
+    position, batch = 0, max(1, POSTS_BATCH * limit)
+    while position < len(bounded):
+        if len(scored) >= limit:
+            scored.sort(key=lambda s: (-s[0], str(s[1].id)))
+            bound, row = bounded[position]
+            if (-scored[limit - 1][0], str(scored[limit - 1][1].id)) < (-bound, str(row.id)):
+                break  # no candidate left can enter the answer
+        chunk = [row for _, row in bounded[position: position + batch]]
+        position += len(chunk)
+        if reads_posts:
+            await _post_evidence(session, brief, chunk, evidence)
+        for row in chunk:
+            total, factors = _score(brief, row, evidence[row.id], medians, weights)
+            scored.append((total, row, factors))
     scored.sort(key=lambda s: (-s[0], str(s[1].id)))
     items = [
         FitCreator(**CreatorSummary.of(row).model_dump(), score=total, factors=[f.as_factor() for f in factors])

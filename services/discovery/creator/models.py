@@ -13,7 +13,6 @@ from datetime import datetime
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Boolean,
     Computed,
@@ -25,7 +24,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     func,
     text,
 )
@@ -33,23 +31,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.discovery.db import Base
-
-# The audience thresholds' index expression: the IMMUTABLE function migration 0009 creates
-# (AUDIENCE_TOKENS_FUNCTION), over the four audience distributions.
-AUDIENCE_TOKENS_SQL = (
-    "discovery.audience_tokens(audience_countries, audience_ages, audience_genders, audience_languages)"
-)
-# A share s of key K in distribution `kind` yields `kind:K>=10`, `kind:K>=20`, ... up to s.
-AUDIENCE_TOKENS_FUNCTION = """
-CREATE OR REPLACE FUNCTION discovery.audience_tokens(countries jsonb, ages jsonb, genders jsonb, languages jsonb)
-RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(d.kind || ':' || e.key || '>=' || s.step ORDER BY d.kind, e.key, s.step), '{}')
-    FROM (VALUES ('country', countries), ('age', ages), ('gender', genders), ('language', languages)) AS d (kind, dist)
-    CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(d.dist) = 'object' THEN d.dist ELSE '{}' END) AS e
-    CROSS JOIN LATERAL generate_series(10, 100, 10) AS s (step)
-    WHERE jsonb_typeof(e.value) = 'number' AND (e.value)::float8 >= s.step::float8 / 100
-$$
-"""
 
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
 # services/discovery/embedding/audience.py (BLOCKS); computed by the SQL function of migration 0010.
@@ -90,12 +71,26 @@ class Creator(Base):
         Index("ix_discovery_creators_audit_score_id", "audit_score", "id"),
         Index("ix_discovery_creators_audit_score_desc_id", text("audit_score DESC NULLS LAST"), text("id DESC")),
         # Search (migration 0009, docs/decisions/0021-search-indexes.md): full text, the array
-        # filters, the audience thresholds (search.filters.AUDIENCE_TOKENS_SQL), the equality
-        # and range filters, and the search sorts in their useful direction, NULLs last.
+        # filters, the equality and range filters, and the search sorts in their useful
+        # direction, NULLs last. The audience thresholds have no index (migration 0014,
+        # docs/decisions/0025-search-at-a-million.md): they are checked on the rows read.
         Index("ix_discovery_creators_document", "document", postgresql_using="gin"),
+        # Relevance ranks the most followed matches first (search.repository.CANDIDATE_FLOORS,
+        # migration 0014): the documents of the creators above each floor, indexed on their own.
+        Index(
+            "ix_discovery_creators_document_followers_100k",
+            "document",
+            postgresql_using="gin",
+            postgresql_where=text("follower_count >= 100000"),
+        ),
+        Index(
+            "ix_discovery_creators_document_followers_10k",
+            "document",
+            postgresql_using="gin",
+            postgresql_where=text("follower_count >= 10000"),
+        ),
         Index("ix_discovery_creators_niches", "niches", postgresql_using="gin"),
         Index("ix_discovery_creators_platforms", "platforms", postgresql_using="gin"),
-        Index("ix_discovery_creators_audience_tokens", text(AUDIENCE_TOKENS_SQL), postgresql_using="gin"),
         Index(
             "ix_discovery_creators_country_follower_count_desc_id",
             "country",
@@ -192,10 +187,6 @@ class Creator(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
-
-
-# For metadata.create_all (tests of shared helpers); the migrations create it themselves.
-event.listen(Creator.__table__, "before_create", DDL(AUDIENCE_TOKENS_FUNCTION))
 
 
 class Account(Base):

@@ -16,10 +16,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
-from sqlalchemy import ColumnElement, Text, and_, exists, func, literal, literal_column, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 
-from services.discovery.creator.models import AUDIENCE_TOKENS_SQL, Creator, CreatorSales, Post
+from services.discovery.creator.models import Creator, CreatorSales, Post
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
@@ -41,11 +40,9 @@ _GENDER = "|".join(GENDERS)
 TAG_PATTERN = r"^#?\w{1,100}$"
 HANDLE_PATTERN = r"^@?\w(?:[\w.]{0,98}\w)?$"
 
-# Audience thresholds are pre-filtered through a GIN index on audience_tokens() (migration
-# 0009): a share s of key K yields the tokens `kind:K>=10`, `>=20`, ... up to s, in steps of
-# AUDIENCE_TOKEN_STEP percent; a threshold of P % looks up the token of the step at or below P
-# (a superset), then the exact share is checked on the JSONB.
-AUDIENCE_TOKEN_STEP = 10
+# Audience thresholds are checked on the distributions of the rows read, with no index of their
+# own: at 1M creators an index over them was slower than the other filters' plans
+# (docs/decisions/0025-search-at-a-million.md).
 
 
 def _threshold(key: str, name: str):
@@ -159,19 +156,10 @@ def _pairs(values: list[str] | None) -> list[tuple[str, float]]:
     return out
 
 
-_AUDIENCE_TOKENS = literal_column(AUDIENCE_TOKENS_SQL, type_=ARRAY(Text))
-
-
-def _audience(kind: str, column, values: list[str] | None) -> tuple[list[str], list[ColumnElement[bool]]]:
-    """The index tokens (a superset) and the exact checks of some audience thresholds."""
-    tokens, exact = [], []
-    for key, pct in _pairs(values):
-        step = int(pct // AUDIENCE_TOKEN_STEP) * AUDIENCE_TOKEN_STEP
-        if step > 0:
-            tokens.append(f"{kind}:{key}>={step}")
-        # (audience_countries ->> 'US')::float >= 0.30; the share is stored as a fraction.
-        exact.append(func.coalesce(column[key].as_float(), 0.0) >= pct / 100)
-    return tokens, exact
+def _audience(column, values: list[str] | None) -> list[ColumnElement[bool]]:
+    """The checks of some audience thresholds: (audience_countries ->> 'US')::float >= 0.30 (the
+    share is stored as a fraction; a key that is not there is a share of 0)."""
+    return [func.coalesce(column[key].as_float(), 0.0) >= pct / 100 for key, pct in _pairs(values)]
 
 
 def _tier_ranges(tiers: list[str]) -> ColumnElement[bool]:
@@ -235,18 +223,13 @@ def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
                 CreatorSales.revenue_minor >= to_minor(f.revenue_min, f.revenue_currency),
             )
         )
-    tokens: list[str] = []
-    for kind, column, values in (
-        ("country", c.audience_countries, f.audience_country),
-        ("age", c.audience_ages, f.audience_age),
-        ("gender", c.audience_genders, f.audience_gender),
-        ("language", c.audience_languages, f.audience_language),
+    for column, values in (
+        (c.audience_countries, f.audience_country),
+        (c.audience_ages, f.audience_age),
+        (c.audience_genders, f.audience_gender),
+        (c.audience_languages, f.audience_language),
     ):
-        found, exact = _audience(kind, column, values)
-        tokens += found
-        where += exact
-    if tokens:
-        where.append(_AUDIENCE_TOKENS.contains(tokens))
+        where += _audience(column, values)
     if f.mentions or f.hashtag:
         post = [Post.creator_id == c.id]
         brand = []

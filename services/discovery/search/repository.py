@@ -9,7 +9,9 @@ alone, so it is as stable as a column (docs/decisions/0021-search-indexes.md).
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, Text, func, literal, literal_column, select, tuple_, union_all
+from sqlalchemy import ColumnElement, Float, Integer, Select, Text, cast, func, literal, literal_column, select, tuple_, union_all
+from sqlalchemy import text as text_clause
+from sqlalchemy.dialects.postgresql import TSQUERY
 
 from services.discovery.creator import repository as creator_repository
 from services.discovery.creator import text
@@ -30,6 +32,19 @@ SORTS = Sorts(
 )
 # ts_rank_cd's weights of D, C, B, A: bio (A) 1.0, niches (B) 0.4, captions (C) 0.2.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+# Relevance ranks at most this many matches of a query: the most followed ones. Fewer matches are
+# all ranked: the order is exact. More are a broad query ("travel"), where ranking every match
+# cost seconds at 1M creators (docs/decisions/0025-search-at-a-million.md).
+RANKED_MATCHES = 200
+# The most followed matches are looked for among the creators with at least this many followers
+# first, then the next floor down, until RANKED_MATCHES are found (None: every creator, those
+# without a follower count last). Each floor has a partial GIN index of its own (migration 0014):
+# a broad query finds its candidates among the 4 % biggest creators and reads no further, a
+# narrow one goes down the floors. Whatever the floor it stops at, the candidates are the
+# RANKED_MATCHES most followed matches. (The planner underestimates how many documents a query of
+# several words matches, tenfold and more, so it would not AND a follower range into the plan
+# itself: it read every match.)
+CANDIDATE_FLOORS = (100_000, 10_000, None)
 # Facets count at most this many matches exactly; past it they count a sample (Facets.exact).
 FACET_LIMIT = 10_000
 TOP_FACET_VALUES = 20
@@ -44,19 +59,50 @@ def text_configs(languages: list[str] | None) -> list[str]:
     return list(dict.fromkeys([*chosen, text.DEFAULT_TEXT_CONFIG]))
 
 
-def tsquery(q: str, languages: list[str] | None) -> ColumnElement:
-    """websearch_to_tsquery(config, q) OR-ed over `text_configs`: a creator's document, stemmed
-    in its own language, matches the query stemmed in the same one."""
-    parts = [func.websearch_to_tsquery(literal_column(f"'{config}'::regconfig"), literal(q, Text)) for config in text_configs(languages)]
-    query = parts[0]
-    for part in parts[1:]:
-        query = query.op("||")(part)
-    return query
+# The tsquery of a request: websearch_to_tsquery(config, q) in each configuration of
+# `text_configs`, its distinct branches OR-ed. Without a language filter that is 29
+# configurations, most of which stem a query to the same lexemes; asking PostgreSQL once for the
+# distinct stemmings leaves a query of a few branches instead of 29, which the GIN index looks up,
+# the planner estimates and ts_rank_cd scores several times faster (the rank is the same:
+# ts_rank_cd ignores repeated query items). The answer depends only on (q, configurations) and
+# the server's dictionaries, so it is cached per process.
+STEMMINGS_SQL = text_clause(
+    "SELECT DISTINCT websearch_to_tsquery(CAST(c AS regconfig), :q)::text AS branch"
+    " FROM unnest(CAST(:configs AS text[])) AS c"
+).columns(branch=Text)
+_STEMMINGS: dict[tuple[str, tuple[str, ...]], str] = {}
+STEMMINGS_CACHED = 4096
 
 
-def rank(query: ColumnElement) -> ColumnElement:
+def or_branches(branches) -> str:
+    """The tsquery text that matches any of `branches` (tsquery texts; empty ones, a query of
+    stop words only in that language, match nothing and are left out). Sorted: one text per set."""
+    found = sorted({b for b in branches if b})
+    return " | ".join(f"( {b} )" for b in found) if len(found) > 1 else "".join(found)
+
+
+async def tsquery(session: Reads, q: str, languages: list[str] | None) -> ColumnElement:
+    """The query `q` as a tsquery over every configuration of `text_configs`: a creator's
+    document, stemmed in its own language, matches the query stemmed in the same one."""
+    key = (q, tuple(text_configs(languages)))
+    found = _STEMMINGS.get(key)
+    if found is None:
+        rows = await session.execute(STEMMINGS_SQL, {"q": q, "configs": list(key[1])})
+        found = or_branches(row.branch for row in rows)
+        if len(_STEMMINGS) >= STEMMINGS_CACHED:
+            _STEMMINGS.pop(next(iter(_STEMMINGS)))
+        _STEMMINGS[key] = found
+    return tsquery_of(found)
+
+
+def tsquery_of(query: str) -> ColumnElement:
+    """A tsquery text (already stemmed, as `tsquery` makes it) as a tsquery value."""
+    return cast(literal(query, Text), TSQUERY)
+
+
+def rank(document, query: ColumnElement) -> ColumnElement:
     # float8, so that the cursor's JSON number compares equal to the value it was read from.
-    return func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), C.document, query).cast(Float)
+    return func.ts_rank_cd(literal_column(f"'{RANK_WEIGHTS}'::float4[]"), document, query).cast(Float)
 
 
 # What shared.pagination.decode_cursor needs to know of the relevance sort.
@@ -69,22 +115,62 @@ async def search(
     session: Reads, where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams
 ) -> list:
     """Up to page.limit + 1 creators (SUMMARY_COLUMNS + `score`) matching `where` (and `query`)."""
-    return list((await session.execute(search_statement(where, query, sort, page))).all())
+    if sort != "relevance":
+        return list((await session.execute(search_statement(where, query, sort, page))).all())
+    for floor in CANDIDATE_FLOORS:
+        found = list((await session.execute(search_statement(where, query, sort, page, floor=floor))).all())
+        # `candidates` (on every row) is how many matches the floor held, at most RANKED_MATCHES.
+        # An empty page says nothing; going down a floor is always right: once a floor holds
+        # RANKED_MATCHES, every lower one holds the same most followed ones.
+        if found and found[0].candidates >= RANKED_MATCHES:
+            return found
+    return found
 
 
-def search_statement(where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams) -> Select:
-    """The SELECT of `search` (also what bench/ and EXPLAIN read)."""
-    score = rank(query) if query is not None else literal(None, Float)
-    statement: Select = select(*_SUMMARY, score.label("score")).where(*where)
-    if query is not None:
-        statement = statement.where(C.document.op("@@")(query))
-    if sort == "relevance":
-        statement = statement.order_by(score.desc(), C.id.desc()).limit(page.limit + 1)
-        if page.cursor is not None:
-            value, row_id = decode_cursor(page.cursor, RELEVANCE)
-            statement = statement.where(tuple_(score, C.id) < tuple_(literal(value, Float), literal(row_id, C.id.type)))
-    else:
-        statement = SORTS.apply(statement, page, sort)
+def search_statement(
+    where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams, floor: int | None = None
+) -> Select:
+    """The SELECT of `search` (also what bench/ and EXPLAIN read); for `relevance`, that of one
+    candidate floor (`CANDIDATE_FLOORS`), with each row's `candidates`.
+
+    With a query, the matches are selected first (an inner query, with the document) and ranked
+    in the outer one, so that ts_rank_cd runs on the rows of the page (or, for `relevance`, on
+    the RANKED_MATCHES candidates), never on every match before a sort."""
+    if query is None:
+        return SORTS.apply(select(*_SUMMARY, literal(None, Float).label("score")).where(*where), page, sort)
+    matches = select(*_SUMMARY, C.document).where(*where, C.document.op("@@")(query))
+    if sort != "relevance":
+        inner = SORTS.apply(matches, page, sort).subquery("matches")
+        score = rank(inner.c.document, query)
+        chosen = SORTS.by_name[sort]
+        column, tiebreaker = inner.c[chosen.column.key], inner.c.id
+        if not chosen.descending:
+            order = [column.asc(), tiebreaker.asc()]
+        elif chosen.nullable:
+            order = [column.desc().nulls_last(), tiebreaker.desc()]
+        else:
+            order = [column.desc(), tiebreaker.desc()]
+        return select(*[inner.c[name] for name in SUMMARY_COLUMNS], score.label("score")).order_by(*order)
+    # Relevance: the RANKED_MATCHES most followed matches (above `floor`), ranked.
+    if floor is not None:
+        # Written out, not a parameter: the planner must see it to use the partial index.
+        matches = matches.where(C.follower_count >= literal_column(str(int(floor))))
+    inner = (
+        matches.order_by(C.follower_count.desc().nulls_last(), C.id.desc())
+        .limit(RANKED_MATCHES)
+        .cte("matches")
+        .prefix_with("MATERIALIZED")
+    )
+    score = rank(inner.c.document, query)
+    candidates = select(func.count()).select_from(inner).scalar_subquery()
+    statement = (
+        select(*[inner.c[name] for name in SUMMARY_COLUMNS], score.label("score"), candidates.label("candidates"))
+        .order_by(score.desc(), inner.c.id.desc())
+        .limit(page.limit + 1)
+    )
+    if page.cursor is not None:
+        value, row_id = decode_cursor(page.cursor, RELEVANCE)
+        statement = statement.where(tuple_(score, inner.c.id) < tuple_(literal(value, Float), literal(row_id, C.id.type)))
     return statement
 
 

@@ -15,7 +15,7 @@ async def search(session: Reads, request: SearchRequest) -> SearchResult:
         return await semantic_search(session, request)
     sort = request.chosen_sort
     where = conditions(request.filters)
-    query = repository.tsquery(request.q, request.filters.language) if request.q is not None else None
+    query = await repository.tsquery(session, request.q, request.filters.language) if request.q is not None else None
     page = PageParams(limit=request.limit, cursor=request.cursor)
     try:
         found = await repository.search(session, where, query, sort, page)
