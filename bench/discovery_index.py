@@ -31,6 +31,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -436,8 +437,31 @@ def _mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 1024:,.0f} kB"
 
 
-def start_postgres(state_dir: Path = STATE_DIR, wipe: bool = False):
-    """The bench's own bundled PostgreSQL (discovery's schema migrated): (postgres, admin dsn, service url)."""
+def _set_shared_buffers(postgres, server, size: str):
+    """`shared_buffers` takes a restart: ALTER SYSTEM, then stop and start the bench's server."""
+    if not re.fullmatch(r"[0-9]{1,6}(kB|MB|GB)", size):
+        raise SystemExit(f"--shared-buffers: {size!r} is not a size such as 128MB or 2GB")
+
+    async def current_then_set() -> bool:
+        conn = await asyncpg.connect(server.admin_dsn)
+        try:
+            if await conn.fetchval("SELECT current_setting('shared_buffers') = $1", size):
+                return False
+            # ALTER SYSTEM takes no bind parameters; the size is checked above.
+            await conn.execute(f"ALTER SYSTEM SET shared_buffers = '{size}'")
+            return True
+        finally:
+            await conn.close()
+
+    if asyncio.run(current_then_set()):
+        postgres.stop()
+        server = postgres.start()
+    return server
+
+
+def start_postgres(state_dir: Path = STATE_DIR, wipe: bool = False, shared_buffers: str | None = None):
+    """The bench's own bundled PostgreSQL (discovery's schema migrated): (postgres, admin dsn, service url).
+    `shared_buffers` ("2GB") is set with ALTER SYSTEM and kept for later runs on the same data."""
     from runtime.config import RuntimeSettings
     from runtime.postgres import Postgres
     from shared.migrations import upgrade
@@ -449,6 +473,8 @@ def start_postgres(state_dir: Path = STATE_DIR, wipe: bool = False):
         shutil.rmtree(state_dir / "postgres", ignore_errors=True)
         (state_dir / "index.json").unlink(missing_ok=True)
     server = postgres.start()
+    if shared_buffers:
+        server = _set_shared_buffers(postgres, server, shared_buffers)
     postgres.bootstrap(server)
     url = postgres.service_url(server, "discovery")
     upgrade("discovery", url)

@@ -473,12 +473,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ingest-lines", type=int, default=5000)
     parser.add_argument("--embed-texts", type=int, default=64, help="texts embedded for the embedding rate")
     parser.add_argument("--rebuild", action="store_true", help="generate the index again even if it is there")
+    parser.add_argument("--shared-buffers", help="PostgreSQL shared_buffers for the run, e.g. 2GB (kept for later runs)")
     args = parser.parse_args(argv)
     state = index.STATE_DIR
     meta = state / "index.json"
     built = json.loads(meta.read_text()) if meta.exists() else {}
     fresh = args.rebuild or built.get("creators") != args.creators or built.get("seed") != args.seed
-    postgres, admin, url = index.start_postgres(wipe=fresh)
+    postgres, admin, url = index.start_postgres(wipe=fresh, shared_buffers=args.shared_buffers)
     process = None
     try:
         if fresh:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import unique_handle
+from tests.conftest import eventually, unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -145,3 +145,29 @@ async def test_a_file_of_two_chunks_commits_its_valid_lines_and_a_replay_changes
     assert (update["created"], update["updated"], update["failed"]) == (0, 518, 0)
     counts = await discovery_db.fetch("select follower_count from discovery.creators where handle = any($1::text[])", written)
     assert {r["follower_count"] for r in counts} == {20_000}
+
+
+async def test_a_replay_after_the_worker_embedded_posts_of_one_instant_is_unchanged(gateway, discovery_db):
+    # Posts published at the same instant: the captions' order (hence the embedding text hash the
+    # worker stores) must be the one ingest computes, or every replay would look like a change
+    # and send the creator back to the embedding queue.
+    handles = [unique_handle() for _ in range(4)]
+    file = ndjson(*(line(h) for h in handles))
+    assert (await bulk(gateway, file)).json()["created"] == 4
+
+    async def embedded():
+        stale = await discovery_db.fetchval(
+            "select count(*) from discovery.creators where handle = any($1::text[]) and embedding_stale", handles
+        )
+        return stale == 0
+
+    await eventually(embedded, timeout=120)
+    events = await outbox_count(discovery_db)
+
+    replay = (await bulk(gateway, file)).json()
+
+    assert (replay["created"], replay["updated"], replay["unchanged"]) == (0, 0, 4)
+    assert await outbox_count(discovery_db) == events
+    assert not await discovery_db.fetchval(
+        "select bool_or(embedding_stale) from discovery.creators where handle = any($1::text[])", handles
+    )

@@ -320,7 +320,7 @@ async def _load(conn, creator_ids: list[uuid.UUID]) -> State:
         state.accounts[r["creator_id"]].append(dict(r))
     for r in await conn.fetch(
         f"SELECT p.* FROM discovery.accounts a CROSS JOIN LATERAL (SELECT {POST_COLUMNS} FROM discovery.posts p"
-        f" WHERE p.account_id = a.id ORDER BY p.posted_at DESC LIMIT {creator_text.RECENT_CAPTIONS}) p"
+        f" WHERE p.account_id = a.id ORDER BY p.posted_at DESC, p.id LIMIT {creator_text.RECENT_CAPTIONS}) p"
         " WHERE a.creator_id = ANY($1::uuid[])",
         creator_ids,
     ):

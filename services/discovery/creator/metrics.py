@@ -27,7 +27,9 @@ def engagement(account: dict, recent_posts: list[dict]) -> tuple[float | None, s
     followers = account["followers"]
     if not followers:
         return None, None
-    counted = [p for p in sorted(recent_posts, key=lambda p: p["posted_at"], reverse=True) if p["likes"] is not None]
+    # Newest first, ties by id, so the same posts give the same figure whatever order they came in.
+    newest = sorted(sorted(recent_posts, key=lambda p: p["id"]), key=lambda p: p["posted_at"], reverse=True)
+    counted = [p for p in newest if p["likes"] is not None]
     counted = counted[:ER_POSTS]
     if counted:
         mean = sum(p["likes"] + (p["comments"] or 0) for p in counted) / len(counted)

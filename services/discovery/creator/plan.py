@@ -265,7 +265,9 @@ class Plan:
         c["platforms"] = sorted({a["platform"] for a in self.accounts})
         known = [a["followers"] for a in self.accounts if a["followers"] is not None]
         c["followers_total"] = sum(known) if known else None
-        latest = sorted(recent.values(), key=lambda p: p["posted_at"], reverse=True)
+        # Newest first, ties by id: the order the embedding worker reads captions in (ORDER BY
+        # posted_at DESC, id), so the text hash compared below is the one the worker stored.
+        latest = sorted(sorted(recent.values(), key=lambda p: p["id"]), key=lambda p: p["posted_at"], reverse=True)
         c["last_posted_at"] = latest[0]["posted_at"] if latest else None
         captions = [p["caption"] for p in latest[: creator_text.RECENT_CAPTIONS]]
         self.captions_text = creator_text.captions_text(captions)
