@@ -438,7 +438,7 @@ def _mb(n: int) -> str:
 
 
 def _set_shared_buffers(postgres, server, size: str):
-    """`shared_buffers` takes a restart: ALTER SYSTEM, then stop and start the bench's server."""
+    """`shared_buffers` takes a restart: ALTER SYSTEM, then restart the bench's server."""
     if not re.fullmatch(r"[0-9]{1,6}(kB|MB|GB)", size):
         raise SystemExit(f"--shared-buffers: {size!r} is not a size such as 128MB or 2GB")
 
@@ -454,8 +454,11 @@ def _set_shared_buffers(postgres, server, size: str):
             await conn.close()
 
     if asyncio.run(current_then_set()):
-        postgres.stop()
-        server = postgres.start()
+        # pg_ctl restart starts the server with the options it had (postmaster.opts): same
+        # socket and port, so the `server` pgserver handed out stays valid.
+        from pgserver import pg_ctl
+
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=postgres.pgdata, user="pgserver" if os.geteuid() == 0 else None)
     return server
 
 
