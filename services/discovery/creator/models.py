@@ -35,6 +35,9 @@ from services.discovery.db import Base
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
 # services/discovery/embedding/audience.py (BLOCKS); computed by the SQL function of migration 0010.
 AUDIENCE_DIMENSIONS = 73
+# The columns of the full-text GIN indexes: the document and the array filters a text query is
+# most often combined with.
+SEARCH_INDEX_COLUMNS = ("document", "niches", "platforms", "languages")
 AUDIENCE_VECTOR_SQL = "discovery.audience_vector(audience_countries, audience_ages, audience_genders, audience_languages)"
 # HNSW graphs (docs/decisions/0022-embeddings-and-lookalikes.md): pgvector's defaults, m 16 and
 # ef_construction 64; recall is bought at query time with hnsw.ef_search.
@@ -74,18 +77,21 @@ class Creator(Base):
         # filters, the equality and range filters, and the search sorts in their useful
         # direction, NULLs last. The audience thresholds have no index (migration 0014,
         # docs/decisions/0025-search-at-a-million.md): they are checked on the rows read.
-        Index("ix_discovery_creators_document", "document", postgresql_using="gin"),
+        # Full text with the array filters in one GIN index (migration 0015): a query's matches
+        # and a niche, platform or language filter intersect inside the index, not on the heap
+        # (docs/decisions/0025-search-at-a-million.md, "One index for text and array filters").
+        Index("ix_discovery_creators_search", *SEARCH_INDEX_COLUMNS, postgresql_using="gin"),
         # Relevance ranks the most followed matches first (search.repository.CANDIDATE_FLOORS,
-        # migration 0014): the documents of the creators above each floor, indexed on their own.
+        # migrations 0014 and 0015): the creators above each floor, indexed on their own.
         Index(
-            "ix_discovery_creators_document_followers_100k",
-            "document",
+            "ix_discovery_creators_search_followers_100k",
+            *SEARCH_INDEX_COLUMNS,
             postgresql_using="gin",
             postgresql_where=text("follower_count >= 100000"),
         ),
         Index(
-            "ix_discovery_creators_document_followers_10k",
-            "document",
+            "ix_discovery_creators_search_followers_10k",
+            *SEARCH_INDEX_COLUMNS,
             postgresql_using="gin",
             postgresql_where=text("follower_count >= 10000"),
         ),

@@ -138,6 +138,17 @@ class CreatorFilters(BaseModel):
         return self
 
 
+def follower_ceiling(f: CreatorFilters) -> int | None:
+    """No creator the filters admit has this many followers or more (None: no such bound). From
+    `tier` and `followers_max`; relevance skips the candidate floors at or above it."""
+    bounds = []
+    if f.tier:
+        bounds.append(max(_tier_range(t)[1] for t in f.tier))
+    if f.followers_max is not None:
+        bounds.append(f.followers_max + 1)
+    return min(bounds) if bounds else None
+
+
 def _invalid(field: str, reason: str) -> FieldError:
     return FieldError(field, reason)
 

@@ -112,12 +112,22 @@ SEMANTIC = SimpleNamespace(name="semantic", nullable=False, column=SimpleNamespa
 
 
 async def search(
-    session: Reads, where: list[ColumnElement[bool]], query: ColumnElement | None, sort: str, page: PageParams
+    session: Reads,
+    where: list[ColumnElement[bool]],
+    query: ColumnElement | None,
+    sort: str,
+    page: PageParams,
+    ceiling: int | None = None,
 ) -> list:
-    """Up to page.limit + 1 creators (SUMMARY_COLUMNS + `score`) matching `where` (and `query`)."""
+    """Up to page.limit + 1 creators (SUMMARY_COLUMNS + `score`) matching `where` (and `query`).
+    `ceiling` (filters.follower_ceiling): no creator of `where` has that many followers, so the
+    relevance floors at or above it hold nothing and are not asked."""
     if sort != "relevance":
         return list((await session.execute(search_statement(where, query, sort, page))).all())
+    found: list = []
     for floor in CANDIDATE_FLOORS:
+        if floor is not None and ceiling is not None and floor >= ceiling:
+            continue
         found = list((await session.execute(search_statement(where, query, sort, page, floor=floor))).all())
         # `candidates` (on every row) is how many matches the floor held, at most RANKED_MATCHES.
         # An empty page says nothing; going down a floor is always right: once a floor holds

@@ -2,7 +2,7 @@
 
 from services.discovery.embedding import semantic
 from services.discovery.search import repository
-from services.discovery.search.filters import conditions
+from services.discovery.search.filters import conditions, follower_ceiling
 from services.discovery.search.schemas import CreatorSummary, Facets, SearchHit, SearchRequest, SearchResult
 from shared.db import Reads
 from shared.errors import Invalid
@@ -18,7 +18,7 @@ async def search(session: Reads, request: SearchRequest) -> SearchResult:
     query = await repository.tsquery(session, request.q, request.filters.language) if request.q is not None else None
     page = PageParams(limit=request.limit, cursor=request.cursor)
     try:
-        found = await repository.search(session, where, query, sort, page)
+        found = await repository.search(session, where, query, sort, page, follower_ceiling(request.filters))
     except Invalid as exc:  # the cursor is in the body here, not the query string
         raise Invalid("body.cursor", exc.detail[0]["reason"]) from exc
     facets = Facets(**await repository.facets(session, where, query)) if request.facets else None
