@@ -105,11 +105,12 @@ def _cause(start: datetime, end: datetime, posts: Sequence[Post], medians: dict[
         )
     if not near:
         return "unexplained", None, "with no post in the two days before it"
+    posts_near = f"{len(near)} post" + ("s" if len(near) > 1 else "")
     if best is not None:
         return "unexplained", None, (
-            f"the {len(near)} posts around it were ordinary (best {times(best_multiple)} the median {best_what})"
+            f"the {posts_near} around it were ordinary (best {times(best_multiple)} the median {best_what})"
         )
-    return "unexplained", None, f"the {len(near)} posts around it carry no like or view counts"
+    return "unexplained", None, f"the {posts_near} around it carry no like or view counts"
 
 
 def growth_signal(series: Sequence[FollowerPoint], posts: Sequence[Post] = (), handle: str | None = None) -> Signal:
