@@ -4,6 +4,11 @@ and the confidence (docs/guide/audit-signals.md, docs/decisions/0027-audit-signa
 A signal that could not be judged takes no part in the score: the weights of the judged signals
 are renormalised to sum to 1, and the confidence is scaled down by the share of the weight that
 was judged, so an audit made from half the evidence says so.
+
+A weighted mean alone lets five clean signals hide one damning one (a sample two-thirds bots
+plus a bought spike still averaged a B), so the total is also capped at WEAKEST_LINK_MARGIN
+points above the lowest score of a judged signal that is reasonably sure of itself
+(confidence >= WEAKEST_LINK_CONFIDENCE).
 """
 
 from collections.abc import Sequence
@@ -31,6 +36,9 @@ WEIGHTS: dict[str, float] = {
     "pods": 0.10,
 }
 
+WEAKEST_LINK_MARGIN = 30.0
+WEAKEST_LINK_CONFIDENCE = 0.5
+
 # Lower bound of each grade, from the top (ECTS-style letters A-F; a score below 25 is F).
 GRADE_BANDS: tuple[tuple[float, str], ...] = (
     (85.0, "A"),
@@ -53,14 +61,18 @@ def grade(score: float | None) -> str | None:
 
 def total(signals: Sequence[Signal]) -> tuple[float | None, float]:
     """(score, confidence) over the judged signals. The score is the weight-renormalised mean of
-    their scores; the confidence their weight-averaged confidence times the share of all the
-    weight that was judged. No judged signal: (None, 0.0)."""
+    their scores, capped at WEAKEST_LINK_MARGIN above the lowest confident one; the confidence
+    their weight-averaged confidence times the share of all the weight that was judged. No
+    judged signal: (None, 0.0)."""
     judged = [s for s in signals if s.status == "judged" and s.score is not None and s.weight > 0]
     all_weight = sum(s.weight for s in signals)
     judged_weight = sum(s.weight for s in judged)
     if not judged or judged_weight <= 0:
         return None, 0.0
     score = sum(s.weight * s.score for s in judged) / judged_weight
+    sure = [s.score for s in judged if s.confidence >= WEAKEST_LINK_CONFIDENCE]
+    if sure:
+        score = min(score, min(sure) + WEAKEST_LINK_MARGIN)
     confidence = sum(s.weight * s.confidence for s in judged) / judged_weight
     coverage = judged_weight / all_weight if all_weight > 0 else 0.0
     return round(score, 1), round(confidence * coverage, 3)
