@@ -22,7 +22,7 @@ not published figures.
 import math
 import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from services.audit.engine.scoring import WEIGHTS
@@ -85,24 +85,21 @@ GENERIC_PHRASES = frozenset({
 })
 
 _MENTION = re.compile(r"@[\w.]+")
-_ASCII_PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?[\\]^_`{|}~"})
+_ASCII_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?[\\]^_`{|}~"
+_ASCII_TABLE = bytes.maketrans(_ASCII_PUNCTUATION.encode(), b" " * len(_ASCII_PUNCTUATION))
 _EMOJI_JOINERS = {"\u200d", "\ufe0f", "\ufe0e", "\u20e3"}
-
-
-def _strip_punctuation(text: str) -> str:
-    if text.isascii():
-        return text.translate(_ASCII_PUNCTUATION)
-    return "".join(
-        " " if (c < "\x80" and c in "!\"#$%&'()*+,-./:;<=>?[\\]^_`{|}~") or unicodedata.category(c)[0] == "P" else c
-        for c in text
-    )
 
 
 def normalise(text: str) -> str:
     """The comparable form of a comment: Unicode NFKC, case-folded, punctuation removed and
     whitespace collapsed; emoji and @mentions kept. "Nice pic!! 😍" → "nice pic 😍". The service
     keys `AuditInputs.texts_elsewhere` with it."""
-    return " ".join(_strip_punctuation(unicodedata.normalize("NFKC", text).casefold()).split())
+    if text.isascii():  # NFKC leaves ASCII alone and casefold is lower(): a byte table suffices
+        return " ".join(text.lower().encode().translate(_ASCII_TABLE).decode().split())
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(
+        "".join(" " if c in _ASCII_PUNCTUATION or unicodedata.category(c)[0] == "P" else c for c in folded).split()
+    )
 
 
 def _is_emoji(c: str) -> bool:
@@ -114,7 +111,7 @@ def _kinds_of_text(norm: str) -> tuple[str, ...]:
     if not norm:
         return ("emoji_only",)  # punctuation only ("!!!", "...") is as empty as emoji
     words = norm.split()
-    if all(_MENTION.fullmatch(w) for w in words):
+    if "@" in norm and all(_MENTION.fullmatch(w) for w in words):
         return ("mention_only",)
     plain = norm if norm.isascii() else "".join(" " if _is_emoji(c) else c for c in norm)
     plain = " ".join(plain.split())
@@ -123,14 +120,14 @@ def _kinds_of_text(norm: str) -> tuple[str, ...]:
     kinds = []
     if plain in GENERIC_PHRASES:
         kinds.append("generic")
-    letters = sum(1 for c in plain if c.isalnum())
-    if letters <= 3 and "@" not in plain:
+    # Emoji and punctuation are gone, so a text this long has more than 3 letters or digits.
+    if len(plain) <= 16 and "@" not in plain and sum(1 for c in plain if c.isalnum()) <= 3:
         kinds.append("very_short")
     return tuple(kinds)
 
 
 def _order(c: Comment) -> tuple:
-    return (c.commented_at.timestamp() if c.commented_at else math.inf, str(c.post_id), c.author, c.text)
+    return (c.commented_at.timestamp() if c.commented_at else math.inf, c.post_id, c.author, c.text)
 
 
 def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, int] | None = None) -> Signal:
@@ -143,39 +140,42 @@ def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, i
             comments=n, min_comments=MIN_COMMENTS,
         )
     elsewhere = texts_elsewhere or {}
-    # Examples read in a fixed order (time, post, author, text), so the same comments in another
-    # order give the same audit.
-    ordered = sorted(comments, key=_order)
-    norms: dict[str, str] = {}
-    text_kinds: dict[str, tuple[str, ...]] = {}
-    posts_by_text: dict[str, set] = defaultdict(set)
-    normalised = []
-    for c in ordered:
-        norm = norms.get(c.text)
+    norm_of: dict[str, str] = {}
+    first_post: dict[str, object] = {}
+    on_several_posts: set[str] = set()
+    norms = []
+    for c in comments:
+        norm = norm_of.get(c.text)
         if norm is None:
-            norm = norms[c.text] = normalise(c.text)
-        normalised.append(norm)
-        posts_by_text[norm].add(c.post_id)
-    counts: Counter[str] = Counter()
-    examples: dict[str, list[str]] = {k: [] for k in KINDS}
-    suspicion = 0.0
-    flagged = 0
-    for c, norm in zip(ordered, normalised):
-        kinds = text_kinds.get(norm)
-        if kinds is None:
-            found = list(_kinds_of_text(norm))
-            long_enough = len(norm.split()) >= DUPLICATE_MIN_WORDS
-            if long_enough and len(posts_by_text[norm]) >= 2:
+            norm = norm_of[c.text] = normalise(c.text)
+        norms.append(norm)
+        seen = first_post.setdefault(norm, c.post_id)
+        if seen is not c.post_id and seen != c.post_id:
+            on_several_posts.add(norm)
+    kinds_of: dict[str, tuple[str, ...]] = {}
+    for norm in first_post:
+        found = list(_kinds_of_text(norm))
+        if len(norm.split()) >= DUPLICATE_MIN_WORDS:
+            if norm in on_several_posts:
                 found.append("duplicated_across_posts")
-            if long_enough and elsewhere.get(norm, 0) >= ELSEWHERE_MIN_POSTS:
+            if elsewhere.get(norm, 0) >= ELSEWHERE_MIN_POSTS:
                 found.append("duplicated_across_creators")
-            kinds = text_kinds[norm] = tuple(found)
-        if not kinds:
-            continue
-        flagged += 1
-        suspicion += max(KIND_WEIGHT[k] for k in kinds)
+        kinds_of[norm] = tuple(found)
+    counts: Counter[str] = Counter()
+    suspicion = 0.0
+    flagged_comments = []
+    for c, norm in zip(comments, norms):
+        kinds = kinds_of[norm]
+        if kinds:
+            flagged_comments.append((c, kinds))
+            suspicion += max(KIND_WEIGHT[k] for k in kinds)
+            counts.update(kinds)
+    flagged = len(flagged_comments)
+    # Examples in a fixed order (time, post, author, text), so the same comments in another
+    # order give the same audit.
+    examples: dict[str, list[str]] = {k: [] for k in KINDS}
+    for c, kinds in sorted(flagged_comments, key=lambda ck: _order(ck[0])):
         for k in kinds:
-            counts[k] += 1
             if len(examples[k]) < EXAMPLES and c.text not in examples[k]:
                 examples[k].append(c.text)
     mean_suspicion = suspicion / n
@@ -201,7 +201,7 @@ def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, i
             "comments": n, "flagged": flagged, "flagged_share": round(flagged / n, 4),
             "mean_suspicion": round(mean_suspicion, 4),
             "kinds": {k: {"count": counts[k], "share": round(shares[k], 4), "examples": examples[k]} for k in KINDS},
-            "distinct_texts": len(posts_by_text),
+            "distinct_texts": len(first_post),
             "thresholds": {"flag_share": FLAG_SHARE, "kind_weight": KIND_WEIGHT, "min_comments": MIN_COMMENTS},
         },
     )
