@@ -105,12 +105,12 @@ def _cause(start: datetime, end: datetime, posts: Sequence[Post], medians: dict[
         )
     if not near:
         return "unexplained", None, "with no post in the two days before it"
-    posts_near = f"{len(near)} post" + ("s" if len(near) > 1 else "")
+    posts_near = f"{len(near)} posts around it were" if len(near) > 1 else "post around it was"
     if best is not None:
         return "unexplained", None, (
-            f"the {posts_near} around it were ordinary (best {times(best_multiple)} the median {best_what})"
+            f"the {posts_near} ordinary (best {times(best_multiple)} the median {best_what})"
         )
-    return "unexplained", None, f"the {posts_near} around it carry no like or view counts"
+    return "unexplained", None, f"the {posts_near} without like or view counts"
 
 
 def growth_signal(series: Sequence[FollowerPoint], posts: Sequence[Post] = (), handle: str | None = None) -> Signal:
@@ -156,7 +156,7 @@ def growth_signal(series: Sequence[FollowerPoint], posts: Sequence[Post] = (), h
         when = f"on {day(after.observed_at)}" if days <= 1.5 else (
             f"between {day(before.observed_at)} and {day(after.observed_at)} ({days:.0f} days)"
         )
-        multiple = f"{times(rate / abs(centre))} the median daily change" if abs(centre) >= 1 else (
+        multiple = f"{times(abs(rate / centre))} the median daily change" if abs(centre) >= 1 else (
             f"{abs(z):.0f}× the robust spread of daily changes"
         )
         record = {
