@@ -71,7 +71,7 @@ def clean_inputs(
         text = "😍🔥" if roll < 0.08 else "wow" if roll < 0.12 else real_comment_text(rng)
         comment_list.append(Comment(
             post_id=post.post_id, author=f"fan_{rng.randrange(comments * 2)}", text=text,
-            commented_at=post.posted_at + timedelta(minutes=rng.randint(1, 3_000)),
+            commented_at=min(post.posted_at + timedelta(minutes=rng.randint(1, 3_000)), NOW - timedelta(minutes=i % 60)),
         ))
     return AuditInputs(
         profile=Profile(creator_id=CREATOR, platform=platform, handle="lentil_kitchen", followers=count,

@@ -3,6 +3,7 @@
 import dataclasses
 import random
 import uuid
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
@@ -64,6 +65,16 @@ def test_result_carries_versions_window_and_sample_sizes():
     moments = [p.posted_at for p in inputs.posts] + [p.observed_at for p in inputs.series] + [
         c.commented_at for c in inputs.comments]
     assert result.window == (min(moments), max(moments))
+
+
+def test_nothing_after_the_audits_clock_is_read():
+    inputs = clean_inputs()
+    late = dataclasses.replace(inputs.posts[0], post_id=uuid.uuid4(), posted_at=NOW + timedelta(hours=1), likes=10**6)
+    later = dataclasses.replace(inputs, posts=tuple(inputs.posts) + (late,))
+    result = compute(later, MODEL)
+    assert result.samples["posts"] == len(inputs.posts)
+    assert result.window[1] <= NOW
+    assert result == compute(inputs, MODEL)
 
 
 def test_the_same_inputs_in_another_order_give_the_same_result():

@@ -19,6 +19,19 @@ from services.audit.engine.signals.pods import pod_signal
 from services.audit.engine.types import AuditInputs, AuditResult, FollowerModel, Signal
 
 
+def _until_now(inputs: AuditInputs) -> AuditInputs:
+    """The inputs up to the audit's clock: a post, point or comment after `now` is not read."""
+    now = inputs.now
+    if now is None:
+        return inputs
+    return dataclasses.replace(
+        inputs,
+        posts=tuple(p for p in inputs.posts if p.posted_at <= now),
+        series=tuple(p for p in inputs.series if p.observed_at <= now),
+        comments=tuple(c for c in inputs.comments if c.commented_at is None or c.commented_at <= now),
+    )
+
+
 def _pods(inputs: AuditInputs) -> Signal:
     # "No pod found" is only a finding when there were comments to find one in.
     if not inputs.comments:
@@ -38,6 +51,7 @@ def _window(inputs: AuditInputs) -> tuple[datetime | None, datetime | None]:
 
 
 def compute(inputs: AuditInputs, model: FollowerModel) -> AuditResult:
+    inputs = _until_now(inputs)
     signals = {
         "audience_quality": audience_signal(inputs.followers, model),
         "engagement_rate": engagement_signal(inputs.profile, inputs.posts, inputs.series),
