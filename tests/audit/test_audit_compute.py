@@ -6,13 +6,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.audit.engine import scoring
 from services.audit.engine.audit import compute
 from services.audit.engine.scoring import GRADE_BANDS, SIGNAL_ORDER, WEIGHTS, grade, total
-from services.audit.engine.types import AuditInputs, Pod, Signal
+from services.audit.engine.types import AuditInputs, Comment, FollowerPoint, FollowerProfile, Pod, Post, Profile, Signal
 from tests.audit.follower_double import RulesFollowerModel
 from tests.audit.signal_inputs import CREATOR, NOW, bot_follower, clean_inputs, with_spike
 
@@ -173,3 +173,43 @@ def test_the_total_stays_within_the_judged_scores_and_confidence_within_0_1(part
     else:
         assert min(scores) - 0.05 <= score <= max(scores) + 0.05
         assert 0.0 <= confidence <= 1.0
+
+
+_moments = st.integers(min_value=0, max_value=90 * 24).map(lambda h: NOW - timedelta(hours=h))
+_posts = st.lists(st.builds(
+    Post, post_id=st.uuids(), posted_at=_moments, type=st.just("photo"),
+    caption=st.sampled_from(["", "giveaway! win", "collab with @x", "dinner"]), mentions=st.sampled_from([(), ("x",)]),
+    likes=st.none() | st.integers(0, 10**6), comments=st.none() | st.integers(0, 10**4),
+    views=st.none() | st.integers(0, 10**7), paid_partnership=st.booleans(),
+), max_size=15)
+_series = st.lists(st.builds(FollowerPoint, observed_at=_moments, followers=st.integers(0, 10**7)), max_size=40)
+_comments = st.lists(st.builds(
+    Comment, post_id=st.uuids(), author=st.sampled_from(["a", "b", "c"]),
+    text=st.sampled_from(["wow", "😍", "@a", "ok", "this recipe saved my week", "Nice pic!!"]) | st.text(max_size=30),
+    commented_at=st.none() | _moments,
+), max_size=40)
+_followers = st.lists(st.builds(
+    FollowerProfile, follower_count=st.none() | st.integers(0, 10**6), following_count=st.none() | st.integers(0, 10**4),
+    has_profile_pic=st.none() | st.booleans(),
+), max_size=30)
+
+
+@settings(max_examples=150, deadline=None)
+@given(posts=_posts, series=_series, comments=_comments, followers=_followers,
+       profile_followers=st.none() | st.integers(0, 10**8), platform=st.sampled_from(["instagram", "tiktok", "twitch"]))
+def test_any_inputs_give_bounded_scores_and_named_missing_data(posts, series, comments, followers, profile_followers, platform):
+    inputs = AuditInputs(
+        profile=Profile(creator_id=CREATOR, platform=platform, handle="me", followers=profile_followers),
+        posts=posts, series=series, followers=followers, comments=comments, now=NOW,
+    )
+    result = compute(inputs, MODEL)
+    for s in result.signals:
+        assert 0.0 <= s.confidence <= 1.0
+        if s.status == "judged":
+            assert 0.0 <= s.score <= 100.0 and s.evidence
+        else:
+            assert s.score is None and s.missing and s.flags == ()
+    assert (result.score is None) == (result.grade is None)
+    if result.score is not None:
+        assert 0.0 <= result.score <= 100.0
+    assert result == compute(inputs, MODEL)
