@@ -1,6 +1,5 @@
 """Each signal on crafted cases with known answers (pure: no platform is started)."""
 
-import dataclasses
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
