@@ -68,10 +68,12 @@ def pct(share: float, digits: int = 1) -> str:
 
 
 def times(x: float) -> str:
-    """A multiple in words' style: 14x, 2.5x, 0.3x."""
+    """A multiple: 14×, 2.5×, 0.3×, 0.04×."""
     if abs(x) >= 10:
         return f"{x:,.0f}×"
-    return f"{x:.1f}×"
+    if abs(x) >= 0.1:
+        return f"{x:.1f}×"
+    return f"{x:.2f}×"
 
 
 def day(moment) -> str:
