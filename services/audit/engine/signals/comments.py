@@ -162,15 +162,17 @@ def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, i
                 found.append("duplicated_across_creators")
         kinds_of[norm] = tuple(found)
     counts: Counter[str] = Counter()
-    suspicion = 0.0
+    strongest: Counter[str] = Counter()  # comments by their strongest kind
     flagged_comments = []
     for c, norm in zip(comments, norms):
         kinds = kinds_of[norm]
         if kinds:
             flagged_comments.append((c, kinds))
-            suspicion += max(KIND_WEIGHT[k] for k in kinds)
+            strongest[max(kinds, key=KIND_WEIGHT.__getitem__)] += 1
             counts.update(kinds)
     flagged = len(flagged_comments)
+    # Summed in a fixed order, so the comments' order cannot move a rounding.
+    suspicion = sum(KIND_WEIGHT[k] * strongest[k] for k in KINDS)
     # Examples in a fixed order (time, post, author, text), so the same comments in another
     # order give the same audit.
     examples: dict[str, list[str]] = {k: [] for k in KINDS}
