@@ -110,20 +110,20 @@ def _kinds_of_text(norm: str) -> tuple[str, ...]:
     """The kinds a normalised text shows by itself (duplicates are counted over all comments)."""
     if not norm:
         return ("emoji_only",)  # punctuation only ("!!!", "...") is as empty as emoji
-    words = norm.split()
-    if "@" in norm and all(_MENTION.fullmatch(w) for w in words):
+    if "@" in norm and all(_MENTION.fullmatch(w) for w in norm.split()):
         return ("mention_only",)
-    plain = norm if norm.isascii() else "".join(" " if _is_emoji(c) else c for c in norm)
-    plain = " ".join(plain.split())
-    if not plain:
-        return ("emoji_only",)
-    kinds = []
-    if plain in GENERIC_PHRASES:
-        kinds.append("generic")
+    if norm.isascii():  # already collapsed by normalise, and no emoji to remove
+        plain = norm
+    else:
+        plain = " ".join("".join(" " if _is_emoji(c) else c for c in norm).split())
+        if not plain:
+            return ("emoji_only",)
+    generic = plain in GENERIC_PHRASES
     # Emoji and punctuation are gone, so a text this long has more than 3 letters or digits.
-    if len(plain) <= 16 and "@" not in plain and sum(1 for c in plain if c.isalnum()) <= 3:
-        kinds.append("very_short")
-    return tuple(kinds)
+    short = len(plain) <= 16 and "@" not in plain and sum(1 for c in plain if c.isalnum()) <= 3
+    if generic:
+        return ("generic", "very_short") if short else ("generic",)
+    return ("very_short",) if short else ()
 
 
 def _order(c: Comment) -> tuple:
@@ -155,7 +155,7 @@ def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, i
     kinds_of: dict[str, tuple[str, ...]] = {}
     for norm in first_post:
         found = list(_kinds_of_text(norm))
-        if len(norm.split()) >= DUPLICATE_MIN_WORDS:
+        if norm.count(" ") >= DUPLICATE_MIN_WORDS - 1:  # normalise leaves single spaces
             if norm in on_several_posts:
                 found.append("duplicated_across_posts")
             if elsewhere.get(norm, 0) >= ELSEWHERE_MIN_POSTS:
