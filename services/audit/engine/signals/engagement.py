@@ -147,9 +147,9 @@ def engagement_signal(profile: Profile, posts: Sequence[Post], series: Sequence[
     ratio = er / row.reference
     score = _score(er, low, high)
     flags: list[str] = []
+    spread = f"published range {_pct(low)}-{_pct(high)}" if high > low else "a single published figure"
     peers = (
-        f"Peers ({profile.platform}, {tier}, {BENCHMARKS_VERSION}): typical {_pct(row.reference)}, "
-        f"published range {_pct(low)}-{_pct(high)}"
+        f"Peers ({profile.platform}, {tier}, {BENCHMARKS_VERSION}): typical {_pct(row.reference)}, {spread}"
         + (" (nearest published figures: no figure for this band)" if row.status == "nearest" else "")
         + f"; this creator is at {times(ratio)} the typical rate."
     )
