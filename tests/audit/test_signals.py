@@ -309,6 +309,26 @@ def test_steady_growth_at_any_spacing_is_never_an_anomaly(gaps, per_day):
     assert s.details["anomalies"] == []
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.integers(min_value=5_000, max_value=5_000_000),
+    per_day_share=st.floats(min_value=-0.002, max_value=0.01),
+    at=st.integers(min_value=2, max_value=37),
+    size=st.floats(min_value=0.03, max_value=0.5),
+    seed=st.integers(0, 1_000),
+)
+def test_a_sudden_gain_of_a_few_percent_on_a_steady_series_is_always_found(start, per_day_share, at, size, seed):
+    rng = random.Random(seed)
+    per_day = round(start * per_day_share)
+    jitter = start // 5_000  # well inside normal variation
+    series = steady(40, start, per_day, jitter, seed=rng.randrange(10**6))
+    gain = round(start * size)
+    s = growth_signal(spiked(series, at, gain))
+    spikes = [a for a in s.details["anomalies"] if a["kind"] == "spike"]
+    assert [a["end"] for a in spikes] == [series[at].observed_at.isoformat()]
+    assert spikes[0]["cause"] == "unexplained" and "growth_spike_unexplained" in s.flags
+
+
 def test_fewer_than_three_points_is_insufficient_naming_the_series():
     one = [FollowerPoint(T0, 100)]
     same_instant = [FollowerPoint(T0, 100), FollowerPoint(T0, 100), FollowerPoint(T0 + timedelta(days=1), 110)]
