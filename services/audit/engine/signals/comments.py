@@ -141,7 +141,7 @@ def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, i
         )
     elsewhere = texts_elsewhere or {}
     norm_of: dict[str, str] = {}
-    first_post: dict[str, object] = {}
+    first_post: dict[str, int] = {}  # normalised text -> the first post it was seen on (UUID.int: cheap ==)
     on_several_posts: set[str] = set()
     norms = []
     for c in comments:
@@ -149,8 +149,8 @@ def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, i
         if norm is None:
             norm = norm_of[c.text] = normalise(c.text)
         norms.append(norm)
-        seen = first_post.setdefault(norm, c.post_id)
-        if seen is not c.post_id and seen != c.post_id:
+        post = c.post_id.int
+        if first_post.setdefault(norm, post) != post:
             on_several_posts.add(norm)
     kinds_of: dict[str, tuple[str, ...]] = {}
     for norm in first_post:
