@@ -1,6 +1,7 @@
 """compute() and the total: the clean creator, a bought one, insufficient data, determinism."""
 
 import dataclasses
+import json
 import random
 import uuid
 from datetime import timedelta
@@ -204,6 +205,7 @@ def test_any_inputs_give_bounded_scores_and_named_missing_data(posts, series, co
     )
     result = compute(inputs, MODEL)
     for s in result.signals:
+        json.dumps(s.details, allow_nan=False)  # stored as JSON: no NaN or infinity
         assert 0.0 <= s.confidence <= 1.0
         if s.status == "judged":
             assert 0.0 <= s.score <= 100.0 and s.evidence

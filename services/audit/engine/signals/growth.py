@@ -18,7 +18,6 @@ collaboration word), `viral_post` (likes or views at least VIRAL x the creator's
 collaboration is how real audiences grow and is not.
 """
 
-import math
 import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -149,7 +148,7 @@ def growth_signal(series: Sequence[FollowerPoint], posts: Sequence[Post] = (), h
     for before, after, days, span, rate in intervals:
         z = (rate - centre) / scale
         excess = (rate - centre) * span
-        share = excess / before.followers if before.followers > 0 else math.inf
+        share = excess / max(before.followers, 1)  # from zero followers, any gain is material
         if abs(z) < Z_ANOMALY or abs(share) < MATERIAL:
             continue
         change = after.followers - before.followers
