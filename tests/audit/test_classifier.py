@@ -307,3 +307,25 @@ def test_model_written_then_read_is_the_same_model(tmp_path):
     save_model(default_model(), path)
     assert path.read_text() == SHIPPED.read_text()
     assert same(load_model(path).suspicious_probability([PERSON, BOT]), default_model().suspicious_probability([PERSON, BOT]))
+
+
+def test_a_csv_with_raw_fields_trains_a_model_that_uses_them(tmp_path):
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(120):
+        fake = i % 4 == 0
+        rows.append({
+            "username": f"x{rng.integers(10**7, 10**8)}q" if fake else f"anna.meier.{'abcdefghij'[i % 10]}",
+            "full_name": "" if fake else "Anna Meier",
+            "biography": "" if fake else "maps",
+            "external_url": "",
+            "media_count": int(rng.integers(0, 3)) if fake else int(rng.integers(20, 400)),
+            "follower_count": int(rng.integers(0, 50)) if fake else int(rng.integers(100, 900)),
+            "following_count": int(rng.integers(300, 1400)) if fake else int(rng.integers(100, 900)),
+            "label": "fake" if fake else "real",
+        })
+    data = read_csv(write_csv(tmp_path / "raw.csv", rows), require_label=True)
+    classifier = train(data, seed=0, repeats=2)
+    assert {"username_entropy", "empty_biography", "empty_full_name", "has_external_url"} <= set(classifier.model.features)
+    assert "no_profile_pic" not in classifier.model.features  # no such column: unknown everywhere
+    assert classifier.card.metrics["cross_validation"]["roc_auc"]["mean"] > 0.9
