@@ -49,17 +49,20 @@ def followers(n: int, seed: int) -> list[FollowerProfile]:
     return out
 
 
-def rate(work: Callable[[Sequence[FollowerProfile]], object], batch: list[FollowerProfile], rounds: int) -> float:
-    """Median followers/s over the rounds; a round repeats the batch until 200,000 followers are
-    done, so a small batch's figure is not one timer tick."""
+def rates(works: Sequence[Callable[[Sequence[FollowerProfile]], object]], batch: list[FollowerProfile],
+          rounds: int) -> list[float]:
+    """Median followers/s of each work over the rounds. The works take turns within a round, so a
+    burst of load from elsewhere hits all of them alike; a round repeats the batch until 200,000
+    followers are done, so a small batch's figure is not one timer tick."""
     calls = max(1, 200_000 // len(batch))
-    times = []
+    times: list[list[float]] = [[] for _ in works]
     for _ in range(rounds):
-        started = time.perf_counter()
-        for _ in range(calls):
-            work(batch)
-        times.append((time.perf_counter() - started) / calls)
-    return len(batch) / statistics.median(times)
+        for work, spent in zip(works, times, strict=True):
+            started = time.perf_counter()
+            for _ in range(calls):
+                work(batch)
+            spent.append((time.perf_counter() - started) / calls)
+    return [len(batch) / statistics.median(spent) for spent in times]
 
 
 def rules_only(batch: Sequence[FollowerProfile]) -> object:
@@ -80,9 +83,7 @@ def main() -> None:
     for size in (1_000, 100_000):
         batch = followers(size, seed=size)
         model.audience_types(batch)  # warm: first-call allocations out of the figures
-        rules = rate(rules_only, batch, args.rounds)
-        features = rate(features_from_profiles, batch, args.rounds)
-        classified = rate(model.audience_types, batch, args.rounds)
+        rules, features, classified = rates((rules_only, features_from_profiles, model.audience_types), batch, args.rounds)
         verdict = "meets" if classified >= TARGET else "MISSES"
         print(f"{size:>8,}  {rules:>12,.0f}/s  {features:>13,.0f}/s  {classified:>12,.0f}/s  {verdict} "
               f"(classified costs {rules / classified:.1f}x the rules alone)")
