@@ -34,13 +34,6 @@ COUNT_COLUMNS = ("media_count", "follower_count", "following_count", "biography_
                  "username_length", "username_digit_count")
 FLAG_COLUMNS = ("has_profile_pic", "is_private", "is_verified", "has_external_url")
 TEXT_COLUMNS = ("username", "full_name", "biography", "external_url")
-# Which derived column each raw text field replaces.
-RAW_REPLACES = {
-    "username": ("username_length", "username_digit_count"),
-    "full_name": ("full_name_words",),
-    "biography": ("biography_length",),
-    "external_url": ("has_external_url",),
-}
 KNOWN_COLUMNS = frozenset((LABEL, *COUNT_COLUMNS, *FLAG_COLUMNS, *TEXT_COLUMNS))
 _TRUE = frozenset(("1", "true", "yes", "y", "t"))
 _FALSE = frozenset(("0", "false", "no", "n", "f"))
@@ -153,8 +146,8 @@ def read_csv(path: str | Path, *, require_label: bool) -> Dataset:
     for name in COUNT_COLUMNS + FLAG_COLUMNS:
         if name in raw:
             base[name] = np.array(raw[name], dtype=np.float64)
-    # Raw text wins over the derived column it replaces; an empty cell is unknown (None) for the
-    # username and URL (no account has an empty username) and an empty text for bio and name.
+    # Raw text wins over the derived column it replaces. An empty username cell is unknown (no
+    # account has an empty username); an empty biography, full name or URL is an empty one.
     if "username" in raw:
         length, digits, entropy = username_stats([u.strip() or None for u in raw["username"]])
         base.update(username_length=length, username_digit_count=digits, username_entropy=entropy)
