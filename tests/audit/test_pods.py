@@ -245,3 +245,18 @@ def test_pod_comment_count_counts_the_comments_of_members_of_the_creators_pods()
     comments = [Comment(post_id=post_of(1, 0), author=a, text="nice") for a in ("a", "b", "x", "fan")]
 
     assert pod_comment_count(creator(1), comments, [found, elsewhere]) == 2
+
+
+def test_parameters_that_cannot_describe_a_pod_are_refused():
+    for bad in ({"min_posts": 0}, {"min_creators": 0}, {"min_size": 1}, {"window": timedelta(minutes=-1)}):
+        with pytest.raises(ValueError):
+            find_pods([], **bad)
+
+
+def test_a_pod_is_judged_even_when_the_creators_comments_were_not_counted():
+    found = pod(tuple(FIVE), (creator(1), creator(2), creator(3)), 12, 120)
+
+    signal = pod_signal(creator(1), [found])
+
+    assert signal.status == "judged" and signal.flags == (FLAG,)
+    assert signal.details["pod_comment_share"] is None

@@ -8,9 +8,10 @@ comments the service holds (millions) are read in seconds:
    `min_creators` creators can take part in no link: their comments are dropped first (most
    organic commenters comment once).
 2. The rest are sorted by post and time; a sliding window pairs every comment with the later
-   comments on the same post at most `window` after it (two authors "co-comment" on that post).
-   Posts with more than `crowd_limit` distinct commenters are skipped: meeting someone in a
-   crowd of thousands says nothing about coordination, and it bounds the quadratic cost.
+   comments on the same post at most `window` after it (two authors "co-comment" on that post;
+   times are compared in whole seconds). Posts with more than `crowd_limit` comments are
+   skipped: meeting someone in a crowd of thousands says nothing about coordination, and it
+   bounds the quadratic cost.
 3. A link joins two authors who co-commented on at least `min_posts` distinct posts of at least
    `min_creators` creators, and on at least `min_together` of the posts they both commented on
    (accounts who comment on the same posts at independent times, such as two fans of the same
@@ -52,7 +53,7 @@ MIN_POSTS = 3  # once is chance, twice a coincidence: a link needs three distinc
 MIN_CREATORS = 2  # fans of one creator commenting together on every post are fans, not a pod
 MIN_SIZE = 3  # a pod is a group: two accounts are a pair of friends
 MIN_TOGETHER = 0.5  # share of the posts both commented on where they commented within the window
-CROWD_LIMIT = 1_000  # posts with more distinct commenters than this do not pair commenters
+CROWD_LIMIT = 1_000  # posts with more comments than this do not pair commenters
 FALSE_LINKS = 0.01  # expected chance links in a whole run (family-wise error of the binomial tests)
 # The chance rate is estimated from the data; a data set that is mostly one pod would estimate it
 # near 1 and hide the pod, so it is capped: organic comments spread over hours (ADR 0028).
