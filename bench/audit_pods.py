@@ -9,7 +9,7 @@ the busiest accounts comment on hundreds of posts) and from the creator's own su
 creator, who comment on most posts); comment delays after a post are log-normal (median 30
 minutes, from seconds to days). Planted pods: --pods groups of 3-10 new accounts, each working
 the posts of 3-8 creators: after a "drop" (2-30 minutes after the post) every member comments on
-most of those posts within 8 minutes.
+--presence (0.9) of those posts within 8 minutes.
 
 The baseline is the one sort of the comments by post and time that any window-based detection
 needs (np.lexsort), timed on the same arrays in the same run; wall and process CPU seconds are
@@ -63,7 +63,8 @@ def organic(rng: np.random.Generator, creators: int, posts: int):
     return post_creator, post_time, post, author, post_time[post] + delay
 
 
-def planted(rng: np.random.Generator, pods: int, creators: int, posts: int, post_time: np.ndarray, first_author: int):
+def planted(rng: np.random.Generator, pods: int, creators: int, posts: int, post_time: np.ndarray, first_author: int,
+            presence: float = 0.9):
     truth, parts_post, parts_author, parts_time = [], [], [], []
     author = first_author
     for _ in range(pods):
@@ -75,7 +76,7 @@ def planted(rng: np.random.Generator, pods: int, creators: int, posts: int, post
             for k in rng.choice(posts, size=int(rng.integers(6, posts + 1)), replace=False):
                 p = c * posts + k
                 drop = post_time[p] + rng.uniform(120, 1800)
-                present = members[rng.random(size) < 0.9]
+                present = members[rng.random(size) < presence]
                 parts_post.append(np.full(present.size, p))
                 parts_author.append(present)
                 parts_time.append(drop + rng.uniform(0, 480, size=present.size))
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=200)
     parser.add_argument("--tuples", type=int, default=500_000, help="comments for the tuple conversion timing")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--presence", type=float, default=0.9, help="chance that a pod member comments on a worked post")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--false-links", type=float, default=None,
                         help="find_pods(false_links=...): 1e12 switches the chance test off, to see what it removes")
@@ -103,7 +105,9 @@ def main() -> None:
     started = time.perf_counter()
     post_creator, post_time, post, author, at = organic(rng, args.creators, args.posts)
     first_pod_author = NICHES * NICHE_ACCOUNTS + args.creators * SUPERFANS
-    truth, pod_post, pod_author, pod_time = planted(rng, args.pods, args.creators, args.posts, post_time, first_pod_author)
+    truth, pod_post, pod_author, pod_time = planted(
+        rng, args.pods, args.creators, args.posts, post_time, first_pod_author, args.presence,
+    )
     post = np.concatenate([post, pod_post])
     author = np.concatenate([author, pod_author])
     at = np.concatenate([at, pod_time]) + datetime(2026, 1, 1, tzinfo=UTC).timestamp()
