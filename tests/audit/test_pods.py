@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from services.audit.engine.pods import CommentEvent, columns, find_pods
 from services.audit.engine.signals.pods import FLAG, pod_comment_count, pod_signal
@@ -167,6 +169,24 @@ def test_the_order_of_the_comments_does_not_change_the_pods(seed):
     assert len(expected) == 2
     assert find_pods(shuffled) == expected
     assert find_pods(columns(reversed(shuffled))) == expected
+
+
+ORDERED = (
+    background(random.Random(17), range(1, 7), per_post=15)
+    + pod_comments(random.Random(18), FIVE, [1, 2, 3], range(4))
+    + pod_comments(random.Random(19), ["a1", "a2", "a3"], [4, 5, 6], range(4))
+)
+ORDERED_PODS = find_pods(ORDERED)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False))
+def test_any_permutation_of_the_comments_gives_the_same_pods(rnd):
+    shuffled = list(ORDERED)
+    rnd.shuffle(shuffled)
+
+    assert len(ORDERED_PODS) == 2
+    assert find_pods(shuffled) == ORDERED_PODS
 
 
 def test_comments_without_a_time_are_ignored():
