@@ -226,13 +226,11 @@ class _Detection:
             edges[(int(node_author[a]), int(node_author[b]))] = n
         for a, b, n in reciprocal:
             edges[(a, b)] = max(edges.get((a, b), 0), n)
-        lo, hi, pp, gap = rows
-        rows = (node_author[lo], node_author[hi], pp, gap)
-        return self._describe(self._groups(edges), rows, reciprocal)
+        return self._describe(self._groups(edges), rows, node_author, reciprocal)
 
     def _co_comment_links(self, a, p, t, inc_a, inc_p, m):
-        """Links (a, b, posts together), compact codes a < b, and the distinct co-comment rows
-        (lo, hi, post, smallest gap in seconds) they come from."""
+        """Links (a, b, posts together), compact codes a < b, and every meeting they come from
+        (lo, hi, post, gap in seconds; a pair meets once per pair of their comments)."""
         none = np.zeros(0, np.int64)
         if a.size < 2:
             return [], (none, none, none, none)
@@ -264,24 +262,25 @@ class _Detection:
             post_parts.append(p[i2])
             gap_parts.append(ti[j2] - ti[i2])
             k += 1
-        lo, hi = np.concatenate(lo_parts).astype(np.int64), np.concatenate(hi_parts).astype(np.int64)
-        pp, gap = np.concatenate(post_parts).astype(np.int64), np.concatenate(gap_parts).astype(np.int64)
+        lo, hi = np.concatenate(lo_parts), np.concatenate(hi_parts)
+        pp, gap = np.concatenate(post_parts), np.concatenate(gap_parts)
         if lo.size == 0:
             return [], (none, none, none, none)
 
-        # One row per (pair, post), with the smallest gap between the two authors' comments on it.
-        pair = lo * np.int64(m) + hi
+        meetings = (lo, hi, pp, gap)
+
+        # One row per (pair, post): a plain sort of one int64 key (the gaps are only needed for
+        # the pods found, _describe takes them from the meetings).
+        pair = lo.astype(np.int64) * np.int64(m) + hi
         if m * m * max(self.n_posts, 1) < 2**62:
-            order = np.argsort(pair * np.int64(self.n_posts) + pp)
+            key = np.sort(pair * np.int64(self.n_posts) + pp)
+            first = np.ones(key.size, dtype=bool)
+            first[1:] = key[1:] != key[:-1]
+            key = key[first]
+            pair, pp = key // self.n_posts, key % self.n_posts
         else:
-            order = np.lexsort((pp, pair))
-        pair, pp, gap = pair[order], pp[order], gap[order]
-        first = np.ones(pair.size, dtype=bool)
-        first[1:] = (pair[1:] != pair[:-1]) | (pp[1:] != pp[:-1])
-        starts = np.flatnonzero(first)
-        gap = np.minimum.reduceat(gap, starts)
-        pair, pp = pair[starts], pp[starts]
-        rows = (pair // m, pair % m, pp, gap)
+            distinct = _unique_rows(pair, pp, self.n_posts)
+            pair, pp = pair[distinct], pp[distinct].astype(np.int64)
 
         # Per pair (rows are sorted by pair): posts together, then creators for the candidates.
         bounds = _starts(pair)
@@ -295,7 +294,7 @@ class _Detection:
         wide = spread >= self.min_creators
         cand_pairs, met = cand_pairs[wide], together[cand][wide]
         if cand_pairs.size == 0:
-            return [], rows
+            return [], meetings
 
         ca, cb = cand_pairs // m, cand_pairs % m
         both = self._both(ca, cb, inc_a, inc_p, m)
@@ -307,7 +306,7 @@ class _Detection:
         self.chance_rate = q
         p_value = stats.binom.sf(met - 1, both, q)
         ok = (met >= self.min_together * both) & (p_value <= self.false_links / met.size)
-        return list(zip(ca[ok].tolist(), cb[ok].tolist(), met[ok].tolist())), rows
+        return list(zip(ca[ok].tolist(), cb[ok].tolist(), met[ok].tolist())), meetings
 
     def _both(self, ca, cb, inc_a, inc_p, m):
         """Posts on which each candidate pair both commented, at any time: the row-wise
@@ -377,14 +376,21 @@ class _Detection:
         code = {names[x]: x for pair in edges for x in pair}
         return [[code[name] for name in g] for g in sorted(groups)]
 
-    def _describe(self, groups, rows, reciprocal) -> list[Pod]:
+    def _describe(self, groups, meetings, node_author, reciprocal) -> list[Pod]:
         c = self.cols
-        lo, hi, pp, gap = rows
         pod_of = np.full(self.n_authors, -1, dtype=np.int64)
         for i, members in enumerate(groups):
             pod_of[members] = i
-        inside = (pod_of[lo] >= 0) & (pod_of[lo] == pod_of[hi])
-        row_pod, row_post, row_gap = pod_of[lo[inside]], pp[inside], gap[inside]
+        # The meetings between members of one pod, one per (pair, post) with its smallest gap.
+        lo, hi, pp, gap = meetings
+        pod_of_node = pod_of[node_author]
+        inside = (pod_of_node[lo] >= 0) & (pod_of_node[lo] == pod_of_node[hi])
+        lo, hi, pp, gap = lo[inside], hi[inside], pp[inside], gap[inside]
+        order = np.lexsort((gap, pp, hi, lo))
+        lo, hi, pp, gap = lo[order], hi[order], pp[order], gap[order]
+        first = np.ones(lo.size, dtype=bool)
+        first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1]) | (pp[1:] != pp[:-1])
+        row_pod, row_post, row_gap = pod_of_node[lo[first]], pp[first], gap[first]
         own_a, own_p = self._own_comments
         pods = []
         for i, members in enumerate(groups):
