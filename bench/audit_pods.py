@@ -3,7 +3,7 @@ precision of planted pods, beside a baseline measured in the same run.
 
 SYNTHETIC comments (docs/guide/audit-pods.md, "Benchmark"): --creators creators (10,000) x
 --posts recent posts (12) posted over 30 days, comments per post log-normal (median 20, a
-heavy-tailed creator popularity: a few posts have thousands), ~3.5 million comments. Organic
+heavy-tailed creator popularity: a few posts have thousands), ~4.2 million comments. Organic
 authors come from the creator's niche (100 niches of 20,000 accounts, activity heavy-tailed:
 the busiest accounts comment on hundreds of posts) and from the creator's own superfans (50 per
 creator, who comment on most posts); comment delays after a post are log-normal (median 30
@@ -13,9 +13,9 @@ the posts of 3-8 creators: after a "drop" (2-30 minutes after the post) every me
 
 The baseline is the one sort of the comments by post and time that any window-based detection
 needs (np.lexsort), timed on the same arrays in the same run; wall and process CPU seconds are
-both printed (on a shared machine the CPU seconds say what the work costs, the wall what it took). The conversion from Python
-comment tuples (`pods.columns`) is timed separately on --tuples comments: a caller that loads
-millions should build `CommentColumns` directly.
+both printed (on a shared machine the CPU seconds say what the work costs, the wall what it took).
+The conversion from Python comment tuples (`pods.columns`) is timed separately on --tuples
+comments: a caller that loads millions should build `CommentColumns` directly.
 
     .venv/bin/python bench/audit_pods.py                    # 10,000 creators
     .venv/bin/python bench/audit_pods.py --creators 2000    # quicker
@@ -95,7 +95,8 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=200)
     parser.add_argument("--tuples", type=int, default=500_000, help="comments for the tuple conversion timing")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--presence", type=float, default=0.9, help="chance that a pod member comments on a worked post")
+    parser.add_argument("--presence", type=float, default=0.9,
+                        help="chance that a pod member comments on a worked post")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--false-links", type=float, default=None,
                         help="find_pods(false_links=...): 1e12 switches the chance test off, to see what it removes")

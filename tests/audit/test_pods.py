@@ -49,7 +49,8 @@ def pod_comments(rng: random.Random, members: list[str], creators: list[int], po
         for k in posts:
             drop = posted_at(c, k) + timedelta(minutes=delay_minutes)
             for m in members:
-                events.append(CommentEvent(creator(c), post_of(c, k), m, drop + timedelta(minutes=rng.uniform(0, within_minutes))))
+                at = drop + timedelta(minutes=rng.uniform(0, within_minutes))
+                events.append(CommentEvent(creator(c), post_of(c, k), m, at))
     return events
 
 
@@ -84,7 +85,9 @@ def test_organic_commenters_on_popular_posts_are_not_reported():
                 events.append(CommentEvent(creator(c), post_of(c, k), fan, at))
     # People who happen to comment within a minute of each other, once.
     once = [f"passerby{i}" for i in range(6)]
-    events += [CommentEvent(creator(1), post_of(1, 0), p, posted_at(1, 0) + timedelta(seconds=10 * i)) for i, p in enumerate(once)]
+    events += [
+        CommentEvent(creator(1), post_of(1, 0), p, posted_at(1, 0) + timedelta(seconds=10 * i)) for i, p in enumerate(once)
+    ]
 
     assert find_pods(events) == []
 

@@ -46,7 +46,9 @@ def pod_signal(
     """The pods signal. `comments_total`: comments held on the creator's posts (None or 0: no
     comments known); `pod_comments`: how many of them pod members wrote (`pod_comment_count`);
     `commenters`: distinct authors among them, for the evidence of a clean result."""
-    involved = sorted((p for p in pods if creator_id in p.creators), key=lambda p: (-p.posts, -p.co_comments, p.members))
+    involved = sorted(
+        (p for p in pods if creator_id in p.creators), key=lambda p: (-p.posts, -p.co_comments, p.members),
+    )
     if not involved:
         if not comments_total:
             return Signal(
