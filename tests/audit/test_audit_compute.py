@@ -215,3 +215,26 @@ def test_any_inputs_give_bounded_scores_and_named_missing_data(posts, series, co
     if result.score is not None:
         assert 0.0 <= result.score <= 100.0
     assert result == compute(inputs, MODEL)
+
+
+@pytest.mark.parametrize("seed", [0, 100, 101])
+def test_with_the_shipped_classifier_a_clean_creator_is_not_flagged(seed):
+    from services.audit.engine.classifier import default_model
+
+    result = compute(clean_inputs(seed=seed) if seed else clean_inputs(), default_model())
+    assert result.flags == () and result.grade in ("A", "B")
+    assert result.versions["model"] == default_model().version
+
+
+def test_with_the_shipped_classifier_bought_followers_are_found():
+    from services.audit.engine.classifier import default_model
+
+    clean = clean_inputs()
+    bought = dataclasses.replace(
+        with_spike(clean, 60, 20_000),
+        followers=tuple(clean.followers[:100]) + tuple(bot_follower(i) for i in range(200)),
+    )
+    result = compute(bought, default_model())
+    assert {"growth_spike_unexplained", "audience_low_quality"} <= set(result.flags)
+    assert result.audience_quality < 0.5
+    assert result.grade not in ("A", "B")

@@ -15,7 +15,7 @@ from services.audit.engine.signals.common import insufficient
 from services.audit.engine.signals.engagement import engagement_signal
 from services.audit.engine.signals.growth import growth_signal
 from services.audit.engine.signals.likes_comments import likes_comments_signal
-from services.audit.engine.signals.pods import pod_signal
+from services.audit.engine.signals.pods import pod_comment_count, pod_signal
 from services.audit.engine.types import AuditInputs, AuditResult, FollowerModel, Signal
 
 
@@ -38,7 +38,12 @@ def _pods(inputs: AuditInputs) -> Signal:
         return insufficient("pods", WEIGHTS["pods"], ("comments",), (
             "Insufficient data: no comments, so no engagement pod could be looked for.",
         ))
-    return pod_signal(inputs.profile.creator_id, inputs.pods)
+    creator = inputs.profile.creator_id
+    return pod_signal(
+        creator, inputs.pods, comments_total=len(inputs.comments),
+        pod_comments=pod_comment_count(creator, inputs.comments, inputs.pods),
+        commenters=len({c.author for c in inputs.comments}),
+    )
 
 
 def _window(inputs: AuditInputs) -> tuple[datetime | None, datetime | None]:
