@@ -35,9 +35,12 @@ from services.discovery.db import Base
 EMBEDDING_DIMENSIONS = 384  # all-MiniLM-L6-v2
 # services/discovery/embedding/audience.py (BLOCKS); computed by the SQL function of migration 0010.
 AUDIENCE_DIMENSIONS = 73
-# The columns of the full-text GIN indexes: the document and the array filters a text query is
-# most often combined with.
-SEARCH_INDEX_COLUMNS = ("document", "niches", "platforms", "languages")
+# The columns of the full-text GIN indexes: the document and the filters a text query is most
+# often combined with: the array columns, and the country as a one-element array (GIN indexes
+# arrays; a scalar would need btree_gin, which the bundled PostgreSQL does not ship).
+# search.filters.conditions writes the country condition in that form too when there is a `q`.
+COUNTRY_ARRAY_SQL = "(ARRAY[country])"
+SEARCH_INDEX_COLUMNS = ("document", "niches", "platforms", "languages", text(COUNTRY_ARRAY_SQL))
 AUDIENCE_VECTOR_SQL = "discovery.audience_vector(audience_countries, audience_ages, audience_genders, audience_languages)"
 # HNSW graphs (docs/decisions/0022-embeddings-and-lookalikes.md): pgvector's defaults, m 16 and
 # ef_construction 64; recall is bought at query time with hnsw.ef_search.

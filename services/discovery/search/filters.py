@@ -16,9 +16,10 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, exists, func, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
-from services.discovery.creator.models import Creator, CreatorSales, Post
+from services.discovery.creator.models import COUNTRY_ARRAY_SQL, Creator, CreatorSales, Post
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
@@ -188,10 +189,15 @@ def _tier_ranges(tiers: list[str]) -> ColumnElement[bool]:
     return clauses[0] if len(clauses) == 1 else or_(*clauses)
 
 
-def conditions(f: CreatorFilters) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of the filters, over `Creator` (and correlated subqueries)."""
+def conditions(f: CreatorFilters, *, text_query: bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the filters, over `Creator` (and correlated subqueries). With
+    `text_query` (the request has a `q`), the country is also written as the full-text GIN index
+    holds it (`ARRAY[country] && ...`, models.SEARCH_INDEX_COLUMNS), so the index intersects it
+    with the query's matches; the plain `IN` stays for the planner's estimate and the sorts."""
     c = Creator
     where: list[ColumnElement[bool]] = []
+    if text_query and f.country:
+        where.append(literal_column(COUNTRY_ARRAY_SQL, ARRAY(String(2))).overlap(array(list(f.country), type_=String(2))))
     if f.platform:
         where.append(c.platforms.overlap([p.value for p in f.platform]))
     if f.tier:

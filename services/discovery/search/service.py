@@ -14,7 +14,7 @@ async def search(session: Reads, request: SearchRequest) -> SearchResult:
     if request.mode == "semantic":
         return await semantic_search(session, request)
     sort = request.chosen_sort
-    where = conditions(request.filters)
+    where = conditions(request.filters, text_query=request.q is not None)
     query = await repository.tsquery(session, request.q, request.filters.language) if request.q is not None else None
     page = PageParams(limit=request.limit, cursor=request.cursor)
     try:

@@ -1,4 +1,4 @@
-"""full text and the array filters in one GIN index
+"""full text and the array filters (and the country as one) in one GIN index
 
 A text query combined with a niche, platform or language filter read every match of the query
 from the heap and filtered there: the planner estimates a query of several words at a few dozen
@@ -6,7 +6,9 @@ matches (it multiplies the words' frequencies; words of one topic occur together
 intersected the document index with the niche index. At 1,000,000 creators "travel roadtrip
 adventure wanderlust" with the niche "beauty" read 62,045 matches to keep 23 (177 ms). A GIN
 index over (document, niches, platforms, languages) intersects them inside the index whatever the
-estimate. It replaces the document-only indexes of migrations 0009 and 0014, floor by floor; a
+estimate; the country, a scalar column, is indexed as ARRAY[country] (GIN indexes arrays, and
+btree_gin is not bundled) and search writes its condition in that form when there is a query. It
+replaces the document-only indexes of migrations 0009 and 0014, floor by floor; a
 condition on the document alone uses it as before. docs/decisions/0025-search-at-a-million.md.
 
 Revision ID: 0015
@@ -25,7 +27,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 S = 'discovery'
-COLUMNS = ['document', 'niches', 'platforms', 'languages']
+COLUMNS = ['document', 'niches', 'platforms', 'languages', sa.text('(ARRAY[country])')]
 FLOORS = (100_000, 10_000)
 
 
