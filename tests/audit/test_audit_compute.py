@@ -148,6 +148,13 @@ def test_one_confident_damning_signal_caps_the_total():
     assert total(unsure)[0] == pytest.approx(0.3 * 20 + 0.7 * 100, abs=0.05)
 
 
+def test_signals_judged_with_too_little_confidence_make_no_total():
+    # One comment, no pod among one commenter: judged, but nothing to grade a creator on.
+    assert total([judged("pods", 100.0, 0.0), unjudged("audience_quality")]) == (None, 0.0)
+    score, _ = total([judged("pods", 100.0, 0.05), judged("audience_quality", 40.0, 0.9)])
+    assert score == 40.0
+
+
 def test_no_judged_signal_gives_no_total():
     assert total([unjudged(n) for n in SIGNAL_ORDER]) == (None, 0.0)
     assert grade(None) is None
@@ -168,7 +175,7 @@ def test_the_total_stays_within_the_judged_scores_and_confidence_within_0_1(part
         judged(name, s, c) if ok else unjudged(name) for name, (ok, s, c) in zip(SIGNAL_ORDER, parts)
     ]
     score, confidence = total(signals)
-    scores = [s for ok, s, _ in parts if ok]
+    scores = [s for ok, s, c in parts if ok and c >= scoring.MIN_CONFIDENCE]
     if not scores:
         assert score is None and confidence == 0.0
     else:
@@ -238,3 +245,37 @@ def test_with_the_shipped_classifier_bought_followers_are_found():
     assert {"growth_spike_unexplained", "audience_low_quality"} <= set(result.flags)
     assert result.audience_quality < 0.5
     assert result.grade not in ("A", "B")
+
+
+def test_naive_and_aware_times_mix_and_naive_is_utc():
+    clean = clean_inputs()
+    naive = dataclasses.replace(
+        clean,
+        now=clean.now.replace(tzinfo=None),
+        series=tuple(dataclasses.replace(p, observed_at=p.observed_at.replace(tzinfo=None)) if i % 2 else p
+                     for i, p in enumerate(clean.series)),
+    )
+    assert compute(naive, MODEL).score == compute(clean, MODEL).score
+
+
+def test_the_creators_own_replies_are_not_judged_as_its_audience():
+    clean = clean_inputs()
+    own = clean.profile.handle
+    replies = tuple(Comment(post_id=p.post_id, author=own.upper(), text="thank you so much",
+                            commented_at=p.posted_at + timedelta(hours=1)) for p in clean.posts)
+    with_replies = dataclasses.replace(clean, comments=tuple(clean.comments) + replies)
+    result = compute(with_replies, MODEL)
+    assert result.samples["comments"] == len(clean.comments)
+    assert result.flags == ()
+
+
+def test_undated_comments_cannot_show_a_pod_and_blank_followers_are_no_sample():
+    clean = clean_inputs()
+    undated = dataclasses.replace(
+        clean,
+        comments=tuple(dataclasses.replace(c, commented_at=None) for c in clean.comments),
+        followers=tuple(FollowerProfile() for _ in range(50)),
+    )
+    signals = {s.name: s for s in compute(undated, MODEL).signals}
+    assert signals["pods"].status == "insufficient_data" and signals["pods"].missing == ("comment times",)
+    assert signals["audience_quality"].status == "insufficient_data"

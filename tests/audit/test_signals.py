@@ -296,7 +296,7 @@ def test_points_an_hour_apart_do_not_inflate_noise_into_a_spike():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    gaps=st.lists(st.floats(min_value=0.25, max_value=20.0), min_size=2, max_size=60),
+    gaps=st.lists(st.floats(min_value=0.25, max_value=20.0), min_size=4, max_size=60),
     per_day=st.integers(min_value=-500, max_value=5_000),
 )
 def test_steady_growth_at_any_spacing_is_never_an_anomaly(gaps, per_day):

@@ -6,7 +6,7 @@ audit's clock is `inputs.now`). The service loads `AuditInputs`, calls `compute`
 """
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 
 from services.audit.engine.scoring import BENCHMARKS_VERSION, RULES_VERSION, SIGNAL_ORDER, WEIGHTS, grade, total
 from services.audit.engine.signals.audience import audience_signal
@@ -19,30 +19,47 @@ from services.audit.engine.signals.pods import pod_comment_count, pod_signal
 from services.audit.engine.types import AuditInputs, AuditResult, FollowerModel, Signal
 
 
-def _until_now(inputs: AuditInputs) -> AuditInputs:
-    """The inputs up to the audit's clock: a post, point or comment after `now` is not read."""
-    now = inputs.now
-    if now is None:
-        return inputs
-    return dataclasses.replace(
-        inputs,
-        posts=tuple(p for p in inputs.posts if p.posted_at <= now),
-        series=tuple(p for p in inputs.series if p.observed_at <= now),
-        comments=tuple(c for c in inputs.comments if c.commented_at is None or c.commented_at <= now),
+def _utc(moment: datetime | None) -> datetime | None:
+    """Aware UTC; a naive time is taken as UTC (so mixed inputs compare, and dates in the evidence
+    do not depend on the zone a caller wrote them in)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _prepared(inputs: AuditInputs) -> AuditInputs:
+    """The inputs the signals judge: times in UTC; nothing after the audit's clock `now`; and the
+    creator's own comments (replies under its posts) left out, since they say nothing about
+    its audience."""
+    now = _utc(inputs.now)
+    own = inputs.profile.handle.lower().lstrip("@")
+    posts = tuple(dataclasses.replace(p, posted_at=_utc(p.posted_at)) for p in inputs.posts)
+    series = tuple(dataclasses.replace(p, observed_at=_utc(p.observed_at)) for p in inputs.series)
+    comments = tuple(
+        dataclasses.replace(c, commented_at=_utc(c.commented_at))
+        for c in inputs.comments if c.author.lower().lstrip("@") != own
     )
+    if now is not None:
+        posts = tuple(p for p in posts if p.posted_at <= now)
+        series = tuple(p for p in series if p.observed_at <= now)
+        comments = tuple(c for c in comments if c.commented_at is None or c.commented_at <= now)
+    return dataclasses.replace(inputs, posts=posts, series=series, comments=comments, now=now)
 
 
 def _pods(inputs: AuditInputs) -> Signal:
-    # "No pod found" is only a finding when there were comments to find one in.
-    if not inputs.comments:
-        return insufficient("pods", WEIGHTS["pods"], ("comments",), (
-            "Insufficient data: no comments, so no engagement pod could be looked for.",
+    # "No pod found" is only a finding when there were comments to find one in, with their times
+    # (pods are comments within minutes of each other: an undated comment cannot show one).
+    dated = [c for c in inputs.comments if c.commented_at is not None]
+    if not dated:
+        missing = ("comment times",) if inputs.comments else ("comments",)
+        return insufficient("pods", WEIGHTS["pods"], missing, (
+            "Insufficient data: no comments with their times, so no engagement pod could be looked for.",
         ))
     creator = inputs.profile.creator_id
     return pod_signal(
-        creator, inputs.pods, comments_total=len(inputs.comments),
-        pod_comments=pod_comment_count(creator, inputs.comments, inputs.pods),
-        commenters=len({c.author for c in inputs.comments}),
+        creator, inputs.pods, comments_total=len(dated),
+        pod_comments=pod_comment_count(creator, dated, inputs.pods),
+        commenters=len({c.author for c in dated}),
     )
 
 
@@ -56,7 +73,7 @@ def _window(inputs: AuditInputs) -> tuple[datetime | None, datetime | None]:
 
 
 def compute(inputs: AuditInputs, model: FollowerModel) -> AuditResult:
-    inputs = _until_now(inputs)
+    inputs = _prepared(inputs)
     signals = {
         "audience_quality": audience_signal(inputs.followers, model),
         "engagement_rate": engagement_signal(inputs.profile, inputs.posts, inputs.series),

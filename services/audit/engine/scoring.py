@@ -59,12 +59,20 @@ def grade(score: float | None) -> str | None:
     return GRADE_BANDS[-1][1]
 
 
+# Below this confidence a judged signal does not count towards the total (see `total`).
+MIN_CONFIDENCE = 0.2
+
+
 def total(signals: Sequence[Signal]) -> tuple[float | None, float]:
     """(score, confidence) over the judged signals. The score is the weight-renormalised mean of
     their scores, capped at WEAKEST_LINK_MARGIN above the lowest confident one; the confidence
-    their weight-averaged confidence times the share of all the weight that was judged. No
-    judged signal: (None, 0.0)."""
-    judged = [s for s in signals if s.status == "judged" and s.score is not None and s.weight > 0]
+    their weight-averaged confidence times the share of all the weight that was judged. Only
+    signals judged with at least MIN_CONFIDENCE count. None counts: (None, 0.0)."""
+    # A judged signal this unsure (a handful of commenters, a sample of a few followers) is shown
+    # with its evidence but does not make a total on its own or move one: no score from almost
+    # no data.
+    judged = [s for s in signals if s.status == "judged" and s.score is not None and s.weight > 0
+              and s.confidence >= MIN_CONFIDENCE]
     all_weight = sum(s.weight for s in signals)
     judged_weight = sum(s.weight for s in judged)
     if not judged or judged_weight <= 0:

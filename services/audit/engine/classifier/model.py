@@ -142,8 +142,9 @@ def audience_types_of(
     suspicious: np.ndarray, following: Sequence[int | None], followers: Sequence[int | None]
 ) -> list[AudienceType]:
     """Apply the precedence to counts and the model's verdicts (vectorised); None never triggers a rule."""
-    follows = np.array([-1 if v is None else v for v in following], dtype=np.int64)
-    followed = np.array([-1 if v is None else v for v in followers], dtype=np.int64)
+    # float64, not int64: a count past 2**63 (bad data) must compare, not overflow.
+    follows = np.array([-1.0 if v is None else float(v) for v in following], dtype=np.float64)
+    followed = np.array([-1.0 if v is None else float(v) for v in followers], dtype=np.float64)
     choice = np.select(
         [follows > MASS_FOLLOWING, followed > INFLUENCER_FOLLOWERS, suspicious],
         [0, 1, 2],
@@ -191,6 +192,8 @@ def from_json(document: Any, source: str = "model") -> FollowerClassifier:
             intercept=float(document["intercept"]),
             threshold=float(document["threshold"]),
         )
+        if not math.isfinite(model.intercept) or not 0.0 < model.threshold < 1.0:
+            raise ModelFileError(f"{source}: the intercept must be finite and the threshold between 0 and 1")
         card = ModelCard(
             model_version=model_version,
             metrics=document["metrics"],

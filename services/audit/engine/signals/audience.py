@@ -23,8 +23,14 @@ LOW_QUALITY = 0.50  # flag when the interval's upper bound is below: most of the
 LOW_REACH = 0.50  # flag when the interval's upper bound is below: most followers follow >= 1,500
 
 
+_FIELDS = tuple(FollowerProfile.__dataclass_fields__)
+
+
 def audience_signal(followers: Sequence[FollowerProfile], model: FollowerModel) -> Signal:
     weight = WEIGHTS[NAME]
+    # A follower of whom nothing is known (every field empty) says nothing about the audience:
+    # the model would judge it on imputed values alone. It is left out of the sample.
+    followers = [f for f in followers if any(getattr(f, name) is not None for name in _FIELDS)]
     n = len(followers)
     if n < MIN_SAMPLE:
         return insufficient(

@@ -132,6 +132,8 @@ def _order(c: Comment) -> tuple:
 
 def comments_signal(comments: Sequence[Comment], texts_elsewhere: Mapping[str, int] | None = None) -> Signal:
     weight = WEIGHTS[NAME]
+    # A blank comment (whitespace only) is no text to judge, nor an example to show.
+    comments = [c for c in comments if not c.text.isspace() and c.text]
     n = len(comments)
     if n < MIN_COMMENTS:
         return insufficient(

@@ -29,7 +29,9 @@ from services.audit.engine.signals.common import (
 from services.audit.engine.types import FollowerPoint, Post, Signal
 
 NAME = "growth"
-MIN_POINTS = 3
+# Four intervals at least: with two, a change can never stand out from the spread of the others
+# (|rate - median| equals the MAD), so three points could only ever say "no spike".
+MIN_POINTS = 5
 Z_ANOMALY = 5.0  # robust z of the per-day change
 MATERIAL = 0.005  # excess change of at least 0.5 % of the followers before
 FLOOR_SHARE = 0.001  # floor of the robust spread: 0.1 % of the median follower count a day
@@ -43,17 +45,19 @@ DROP_PENALTY = 10.0
 # Giveaway words in several languages, matched as whole words in captions and hashtags, and
 # inside hashtags for the long ones (#giveawaytime, #gewinnspiel2026).
 GIVEAWAY_WORDS = (
-    "giveaway", "giveaways", "give away", "win", "wins", "winner", "contest", "competition",
+    "giveaway", "giveaways", "give away", "winner", "contest", "competition",
     "sweepstakes", "sweepstake", "raffle", "sorteo", "sorteamos", "concurso", "gewinnspiel",
     "verlosung", "gewinnen", "concours", "jeu concours", "gagner", "concorso", "sorteio", "omaggio",
 )
 GIVEAWAY_IN_HASHTAG = ("giveaway", "gewinnspiel", "verlosung", "sorteo", "sorteio", "concours", "concorso", "sweepstake")
 COLLAB_WORDS = (
     "collab", "collabs", "collaboration", "colab", "colaboración", "colaboracion", "collaborazione",
-    "kooperation", "zusammenarbeit", "partnership", "partnered", "feat", "ft", "featuring", "duet",
+    "kooperation", "zusammenarbeit", "partnership", "partnered", "featuring", "duet",
 )
+# Not collaboration words: "with @x", "ft"/"feat" next to a mention are everyday captions ("6 ft
+# with @coach"); a bare "win" is "a huge win tonight". They would explain away a bought spike.
 _GIVEAWAY = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in GIVEAWAY_WORDS) + r")\b", re.IGNORECASE)
-_COLLAB = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in COLLAB_WORDS) + r")\b|\bwith @\w", re.IGNORECASE)
+_COLLAB = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in COLLAB_WORDS) + r")\b", re.IGNORECASE)
 
 
 def _points(series: Sequence[FollowerPoint]) -> list[FollowerPoint]:
