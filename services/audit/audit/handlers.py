@@ -1,23 +1,53 @@
-"""Audit's consumers: creator events from discovery schedule audits."""
+"""Audit's consumer of discovery.creator.v2: each event is projected into audit's tables and,
+when discovery says the change calls for it (`audit_needed`), schedules an audit — in the same
+transaction as the event's processed record, so a redelivery changes nothing."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit import service
 from services.audit.db import SERVICE, ProcessedEvent
+from services.audit.projection import service as projection
 from shared.app import ServiceContext
-from shared.contracts.discovery import CreatorPayload
+from shared.contracts.discovery import AudienceEstimated, CreatorPayload, FollowerCountsObserved, PostsObserved
 from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 
 CREATOR_TOPIC = "discovery.creator.v2"
 
 
+async def _schedule(session: AsyncSession, event: Envelope, trigger: str) -> None:
+    await service.schedule_automatic(
+        session, event.payload.creator_id, trigger=trigger, event_id=event.event_id, tenant_id=event.tenant_id
+    )
+
+
 async def on_creator_created(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
-    await service.schedule(session, event, trigger="creator_created")
+    await projection.apply_creator(session, event)
+    await _schedule(session, event, "creator_created")  # a new creator is always audited
 
 
 async def on_creator_changed(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
-    await service.schedule(session, event, trigger="creator_changed")
+    await projection.apply_creator(session, event)
+    if event.payload.audit_needed:
+        await _schedule(session, event, "creator_changed")
+
+
+async def on_posts_observed(session: AsyncSession, event: Envelope[PostsObserved]) -> None:
+    await projection.apply_posts(session, event)
+    if event.payload.audit_needed:
+        await _schedule(session, event, "posts_observed")
+
+
+async def on_follower_counts(session: AsyncSession, event: Envelope[FollowerCountsObserved]) -> None:
+    await projection.apply_follower_counts(session, event)
+    if event.payload.audit_needed:
+        await _schedule(session, event, "follower_counts_observed")
+
+
+async def on_audience_estimated(session: AsyncSession, event: Envelope[AudienceEstimated]) -> None:
+    # The engine does not read demographics; the event only counts as a material change.
+    if event.payload.audit_needed:
+        await _schedule(session, event, "audience_estimated")
 
 
 def creator_consumer(ctx: ServiceContext) -> IdempotentConsumer:
@@ -27,6 +57,9 @@ def creator_consumer(ctx: ServiceContext) -> IdempotentConsumer:
         subscriptions=[
             Subscription(CREATOR_TOPIC, "CreatorCreated", on_creator_created),
             Subscription(CREATOR_TOPIC, "CreatorChanged", on_creator_changed),
+            Subscription(CREATOR_TOPIC, "PostsObserved", on_posts_observed),
+            Subscription(CREATOR_TOPIC, "FollowerCountsObserved", on_follower_counts),
+            Subscription(CREATOR_TOPIC, "AudienceEstimated", on_audience_estimated),
         ],
         sessionmaker=ctx.sessionmaker,
         processed_model=ProcessedEvent,
