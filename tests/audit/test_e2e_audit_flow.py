@@ -29,8 +29,8 @@ async def test_an_audit_reads_what_discovery_and_the_bulk_api_sent_and_reaches_d
     post_ids = [p["id"] for p in posts]
     assert len(post_ids) == 5
 
-    sample = await post_followers(gateway, followers(creator_id, 20, mass=4))
-    assert (sample["stored"], sample["failed"]) == (20, 0)
+    sample = await post_followers(gateway, followers(creator_id, 200, mass=40))
+    assert (sample["stored"], sample["failed"]) == (200, 0)
     comments = [
         {"post_id": post_ids[0], "author": "fan_a", "text": "love this", "commented_at": "2026-11-20T10:00:00Z"},
         {"post_id": post_ids[1], "author": "fan_b", "text": "where is this?", "commented_at": "2026-11-20T11:00:00Z"},
@@ -48,7 +48,7 @@ async def test_an_audit_reads_what_discovery_and_the_bulk_api_sent_and_reaches_d
 
     done = await finished(gateway, audit["id"])
     assert done["status"] == "completed", done
-    assert done["samples"]["followers"] == 20
+    assert done["samples"]["followers"] == 200
     assert done["samples"]["posts"] == 5
     assert done["samples"]["comments"] == 3
     assert done["samples"]["series_points"] >= 6
