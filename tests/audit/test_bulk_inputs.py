@@ -3,7 +3,7 @@ committed; the same body sent again changes nothing; bounds and scopes enforced.
 
 import pytest
 
-from tests.audit.flow import NDJSON, creator_body, followers, ingest_creator, ndjson, post_comments, post_followers
+from tests.audit.flow import NDJSON, creator_body, followers, ingest_creator, post_comments, post_followers
 from tests.conftest import bearer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]

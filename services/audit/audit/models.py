@@ -11,7 +11,6 @@ from sqlalchemy import (
     String,
     Text,
     func,
-    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -22,8 +21,6 @@ from services.audit.db import Base
 
 # Literal SQL, not a bound parameter: PostgreSQL uses a partial index only when it can see
 # the query's condition implies the index's, which a generic plan's $1 never does.
-PENDING = literal_column("'pending'")
-ACTIVE = ("pending", "running")
 ACTIVE_SQL = "status IN ('pending', 'running')"
 
 

@@ -1,9 +1,9 @@
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.audit.models import PENDING, Audit
+from services.audit.audit.models import ACTIVE_SQL, Audit
 from shared.db import Reads, ReadStatement, rows
 from shared.pagination import PagedList, PageParams, Sorts
 
@@ -21,8 +21,14 @@ async def get(session: AsyncSession | Reads, audit_id: uuid.UUID) -> Audit | Non
     return found[0] if found else None
 
 
-async def pending_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> Audit | None:
-    query = select(Audit).where(Audit.creator_id == creator_id, Audit.status == PENDING).limit(1)
+async def pending_for_creator(
+    session: AsyncSession, creator_id: uuid.UUID, *, for_update: bool = False
+) -> Audit | None:
+    """The creator's pending or running audit (at most one: the unique partial index says so)."""
+    # The index's own predicate, as literal SQL, so the planner sees it is implied.
+    query = select(Audit).where(Audit.creator_id == creator_id, text(ACTIVE_SQL))
+    if for_update:
+        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 

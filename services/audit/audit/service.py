@@ -10,10 +10,11 @@ same audit whichever commits first (docs/decisions/0029-audit-runner.md).
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit.audit import repository
 from services.audit.audit.models import ACTIVE_SQL, Audit
 from services.audit.config import get_settings
 from services.audit.db import SERVICE, outbox
@@ -118,11 +119,7 @@ async def request(session: AsyncSession, creator_id: uuid.UUID) -> tuple[Audit, 
         created = await _insert_pending(session, creator_id, trigger="requested", trigger_event_id=None, delay=0)
         if created is not None:
             return created, True
-        active = (
-            await session.execute(
-                select(Audit).where(Audit.creator_id == creator_id, text(ACTIVE_SQL)).with_for_update()
-            )
-        ).scalar_one_or_none()
+        active = await repository.pending_for_creator(session, creator_id, for_update=True)
         if active is None:
             continue  # it finished between the two statements: insert again
         if active.status == "pending":
