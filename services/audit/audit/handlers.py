@@ -13,53 +13,57 @@ from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 
 CREATOR_TOPIC = "discovery.creator.v2"
+DEFAULT_DELAY = 300.0  # AuditSettings.audit_auto_delay_seconds, for a context whose settings lack it
 
 
-async def _schedule(session: AsyncSession, event: Envelope, trigger: str) -> None:
-    await service.schedule_automatic(
-        session, event.payload.creator_id, trigger=trigger, event_id=event.event_id, tenant_id=event.tenant_id
-    )
+class CreatorEvents:
+    """The handlers, bound to the settle delay of the automatic audits they schedule."""
 
+    def __init__(self, delay: float):
+        self.delay = delay
 
-async def on_creator_created(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
-    await projection.apply_creator(session, event)
-    await _schedule(session, event, "creator_created")  # a new creator is always audited
+    async def _schedule(self, session: AsyncSession, event: Envelope, trigger: str) -> None:
+        await service.schedule_automatic(
+            session, event.payload.creator_id, trigger=trigger, event_id=event.event_id, delay=self.delay,
+            tenant_id=event.tenant_id,
+        )
 
+    async def created(self, session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
+        await projection.apply_creator(session, event)
+        await self._schedule(session, event, "creator_created")  # a new creator is always audited
 
-async def on_creator_changed(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
-    await projection.apply_creator(session, event)
-    if event.payload.audit_needed:
-        await _schedule(session, event, "creator_changed")
+    async def changed(self, session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
+        await projection.apply_creator(session, event)
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "creator_changed")
 
+    async def posts(self, session: AsyncSession, event: Envelope[PostsObserved]) -> None:
+        await projection.apply_posts(session, event)
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "posts_observed")
 
-async def on_posts_observed(session: AsyncSession, event: Envelope[PostsObserved]) -> None:
-    await projection.apply_posts(session, event)
-    if event.payload.audit_needed:
-        await _schedule(session, event, "posts_observed")
+    async def follower_counts(self, session: AsyncSession, event: Envelope[FollowerCountsObserved]) -> None:
+        await projection.apply_follower_counts(session, event)
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "follower_counts_observed")
 
-
-async def on_follower_counts(session: AsyncSession, event: Envelope[FollowerCountsObserved]) -> None:
-    await projection.apply_follower_counts(session, event)
-    if event.payload.audit_needed:
-        await _schedule(session, event, "follower_counts_observed")
-
-
-async def on_audience_estimated(session: AsyncSession, event: Envelope[AudienceEstimated]) -> None:
-    # The engine does not read demographics; the event only counts as a material change.
-    if event.payload.audit_needed:
-        await _schedule(session, event, "audience_estimated")
+    async def audience(self, session: AsyncSession, event: Envelope[AudienceEstimated]) -> None:
+        # The engine does not read demographics; the event only counts as a material change.
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "audience_estimated")
 
 
 def creator_consumer(ctx: ServiceContext) -> IdempotentConsumer:
+    handlers = CreatorEvents(getattr(ctx.settings, "audit_auto_delay_seconds", DEFAULT_DELAY))
     return IdempotentConsumer(
         consumer=SERVICE,
         group_id="audit.creator-audits",
         subscriptions=[
-            Subscription(CREATOR_TOPIC, "CreatorCreated", on_creator_created),
-            Subscription(CREATOR_TOPIC, "CreatorChanged", on_creator_changed),
-            Subscription(CREATOR_TOPIC, "PostsObserved", on_posts_observed),
-            Subscription(CREATOR_TOPIC, "FollowerCountsObserved", on_follower_counts),
-            Subscription(CREATOR_TOPIC, "AudienceEstimated", on_audience_estimated),
+            Subscription(CREATOR_TOPIC, "CreatorCreated", handlers.created),
+            Subscription(CREATOR_TOPIC, "CreatorChanged", handlers.changed),
+            Subscription(CREATOR_TOPIC, "PostsObserved", handlers.posts),
+            Subscription(CREATOR_TOPIC, "FollowerCountsObserved", handlers.follower_counts),
+            Subscription(CREATOR_TOPIC, "AudienceEstimated", handlers.audience),
         ],
         sessionmaker=ctx.sessionmaker,
         processed_model=ProcessedEvent,

@@ -143,8 +143,10 @@ class AuditRunner:
             if audit.rerun_requested:
                 # The data changed materially while this audit ran on what was there before.
                 await session.flush()
-                await service.schedule_automatic(session, audit.creator_id, trigger="changed_while_running",
-                                                 event_id=None)
+                await service.schedule_automatic(
+                    session, audit.creator_id, trigger="changed_while_running", event_id=None,
+                    delay=self.settings.audit_auto_delay_seconds,
+                )
         return True
 
     async def _complete(self, session: AsyncSession, audit: Audit, result: AuditResult, sample_id) -> None:

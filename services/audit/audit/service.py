@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit import repository
 from services.audit.audit.models import ACTIVE_SQL, Audit
-from services.audit.config import get_settings
 from services.audit.db import SERVICE, outbox
 from services.audit.projection.models import Creator
 from shared.contracts.audit import AuditPayload
@@ -76,16 +75,17 @@ async def schedule_automatic(
     creator_id: uuid.UUID,
     *,
     trigger: str,
-    event_id: uuid.UUID,
+    event_id: uuid.UUID | None,
+    delay: float,
     tenant_id: uuid.UUID | None = None,
 ) -> Audit | None:
-    """Discovery said the data changed materially: a pending audit, run after the settle delay.
+    """Discovery said the data changed materially: a pending audit, run `delay` seconds later
+    (AUDIT_AUTO_DELAY_SECONDS).
 
     If one is already pending and not yet due, the change pushes it back (debounce); if one is
     running, it read the data before this change, so another runs after it (`rerun_requested`).
     Returns the audit created, if any.
     """
-    delay = get_settings().audit_auto_delay_seconds
     created = await _insert_pending(
         session, creator_id, trigger=trigger, trigger_event_id=event_id, delay=delay, tenant_id=tenant_id
     )

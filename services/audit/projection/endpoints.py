@@ -24,6 +24,10 @@ from shared.pagination import Page
 router = APIRouter()
 
 
+def _count(model, creator_id: uuid.UUID):
+    return select(func.count()).select_from(model).where(model.creator_id == creator_id)
+
+
 async def _known(session, creator_id: uuid.UUID) -> Creator:
     creator = await session.get(Creator, creator_id)
     if creator is None:
@@ -38,7 +42,6 @@ async def get_creator_inputs(creator_id: uuid.UUID, session: ReadSession) -> Res
     """What audit holds about a creator (posts, follower points, comments, the newest follower
     sample): what its next audit will read. 404 until discovery's events have reached audit."""
     creator = await _known(session, creator_id)
-    count = lambda model: select(func.count()).select_from(model).where(model.creator_id == creator_id)  # noqa: E731
     sample = (
         await session.execute(
             select(FollowerSample.id, FollowerSample.size, FollowerSample.created_at)
@@ -50,8 +53,9 @@ async def get_creator_inputs(creator_id: uuid.UUID, session: ReadSession) -> Res
     return model_response(
         CreatorInputs(
             creator_id=creator_id, platform=creator.platform, handle=creator.handle, followers=creator.followers,
-            posts=await session.scalar(count(Post)), series_points=await session.scalar(count(FollowerPoint)),
-            comments=await session.scalar(count(Comment)),
+            posts=await session.scalar(_count(Post, creator_id)),
+            series_points=await session.scalar(_count(FollowerPoint, creator_id)),
+            comments=await session.scalar(_count(Comment, creator_id)),
             follower_sample=SampleRead(id=sample.id, size=sample.size, created_at=sample.created_at) if sample else None,
             updated_at=creator.updated_at,
         )

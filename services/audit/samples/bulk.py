@@ -144,7 +144,7 @@ async def ingest_followers(session: AsyncSession, numbered: list[tuple[int, byte
             ]
             continue
         rows = [profile for _, profile in profiles.values()]
-        print_ = fingerprint(rows)
+        digest = fingerprint(rows)
         newest = (
             await session.execute(
                 select(FollowerSample.id, FollowerSample.fingerprint, FollowerSample.size)
@@ -154,14 +154,14 @@ async def ingest_followers(session: AsyncSession, numbered: list[tuple[int, byte
                 .with_for_update()
             )
         ).first()
-        if newest is not None and newest.fingerprint == print_:
+        if newest is not None and newest.fingerprint == digest:
             unchanged += len(rows)
             samples.append(SampleOutcome(creator_id=creator_id, sample_id=newest.id, size=newest.size, status="unchanged"))
             continue
         sample_id = uuid.uuid4()
         await session.execute(
             insert(FollowerSample).values(
-                id=sample_id, creator_id=creator_id, size=len(rows), fingerprint=print_,
+                id=sample_id, creator_id=creator_id, size=len(rows), fingerprint=digest,
                 # Strictly after the version it replaces, even within one clock tick.
                 created_at=func.clock_timestamp(),
             )
