@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AuditStatus = Literal["pending", "running", "completed", "failed"]
 
@@ -31,8 +31,6 @@ class Window(BaseModel):
 
 
 class AuditRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     creator_id: uuid.UUID
     status: AuditStatus
@@ -56,15 +54,15 @@ class AuditRead(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, value: Any) -> Any:
+        """An `Audit` (or a read path's Row with its columns): the window from its two columns."""
+        if isinstance(value, dict):
+            return value
+        fields = {name: getattr(value, name) for name in cls.model_fields if name != "window"}
+        return {**fields, "window": {"start": value.window_start, "end": value.window_end}}
+
     @classmethod
     def of(cls, audit) -> "AuditRead":
-        return cls(
-            id=audit.id, creator_id=audit.creator_id, status=audit.status, trigger=audit.trigger, score=audit.score,
-            grade=audit.grade, confidence=audit.confidence, audience_quality=audit.audience_quality,
-            flags=audit.flags, signals=audit.signals, versions=audit.versions,
-            window=Window(start=audit.window_start, end=audit.window_end), samples=audit.samples,
-            follower_sample_id=audit.follower_sample_id, model_version=audit.model_version,
-            failure_reason=audit.failure_reason, attempts=audit.attempts, run_after=audit.run_after,
-            started_at=audit.started_at, finished_at=audit.finished_at, created_at=audit.created_at,
-            updated_at=audit.updated_at,
-        )
+        return cls.model_validate(audit)
