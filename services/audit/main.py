@@ -4,8 +4,10 @@ from fastapi import FastAPI
 
 from services.audit import api
 from services.audit.audit.handlers import creator_consumer
+from services.audit.audit.runner import AuditRunner
 from services.audit.config import AuditSettings, get_settings
 from services.audit.db import SERVICE, OutboxMessage
+from services.audit.pods.job import PodsJob
 from shared.app import ServiceContext, create_service_app, outbox_relay
 
 
@@ -13,6 +15,8 @@ def workers(ctx: ServiceContext):
     return [
         outbox_relay(ctx, OutboxMessage),
         creator_consumer(ctx),
+        AuditRunner(ctx.sessionmaker, ctx.settings),
+        PodsJob(ctx.sessionmaker, ctx.settings),
     ]
 
 

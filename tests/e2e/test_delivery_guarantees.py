@@ -46,12 +46,13 @@ async def test_same_event_delivered_twice_has_one_effect(platform, producer, aud
     await publish(producer, TOPIC, marker)
 
     await eventually(lambda: exactly(processed_count(audit_db, [marker.event_id]), 1))
-    # Two distinct CreatorCreated events -> two audits; the replayed copy added nothing.
-    assert await audits_for(audit_db, event.payload.creator_id) == 2
+    # One audit, scheduled by the first event: the replayed copy added nothing, and the distinct
+    # second event found that audit pending (one active audit per creator, ADR 0029).
+    assert await audits_for(audit_db, event.payload.creator_id) == 1
     triggers = await audit_db.fetch(
         "select trigger_event_id from audit.audits where creator_id = $1", event.payload.creator_id
     )
-    assert sorted(str(r["trigger_event_id"]) for r in triggers) == sorted([str(event.event_id), str(marker.event_id)])
+    assert [r["trigger_event_id"] for r in triggers] == [event.event_id]
     # The copy was recognised as a duplicate, not dead-lettered.
     assert await metric(platform, "audit", "consumer_events_total", outcome="duplicate", topic=TOPIC) == duplicates_before + 1
     assert await metric(platform, "audit", "consumer_events_total", outcome="dead_lettered", topic=TOPIC) == dead_before

@@ -43,11 +43,14 @@ def _dates_out_of_order(case) -> bool:
     return isinstance(starts, str) and isinstance(ends, str) and ends < starts
 
 
+_NDJSON_ROUTES = ("/v1/discovery/creators/bulk", "/v1/audit/followers/bulk", "/v1/audit/comments/bulk")
+
+
 def _bulk_body_cannot_be_negative(case) -> bool:
-    """Drop a "wrong type" body for the NDJSON bulk route: its schema is a string, and whatever the
+    """Drop a "wrong type" body for an NDJSON bulk route: its schema is a string, and whatever the
     fuzzer draws is sent as text, i.e. a string again. The API answers it like any file, with a
     200 listing each bad line, which is right."""
-    return case.path == "/v1/discovery/creators/bulk" and bool(
+    return case.path in _NDJSON_ROUTES and bool(
         case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)
     )
 

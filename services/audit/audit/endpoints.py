@@ -1,20 +1,43 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 from starlette.responses import Response
 
-from services.audit.audit import repository
-from services.audit.audit.schemas import AuditRead, AuditStatus
+from services.audit.audit import repository, service
+from services.audit.audit.schemas import AuditCreate, AuditRead, AuditStatus
 from shared.app import model_response
-from shared.db import ReadSession
+from shared.db import ReadSession, Session
 from shared.errors import NotFound
 from shared.identity import requires
-from shared.pagination import Page, PageOut, next_cursor
+from shared.openapi import error_responses
+from shared.pagination import Page, PageOut
 
 router = APIRouter()
 
 AuditPage = PageOut[AuditRead]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=AuditRead,
+    responses={
+        200: {"model": AuditRead, "description": "An audit of the creator was already pending or running: that one."},
+        **error_responses(404),
+    },
+    dependencies=[requires("audits:write")],
+)
+async def request_audit(body: AuditCreate, session: Session) -> Response:
+    """Ask for an audit of a creator: 202 with a new pending audit (it runs in the background; poll
+    GET /audits/{id}), or 200 with the creator's audit already pending or running. 404 when audit
+    holds no such creator (discovery has not announced it yet)."""
+    audit, created = await service.request(session, body.creator_id)
+    read = AuditRead.of(audit)
+    response = model_response(read, status_code=202 if created else 200)
+    # The service's own path: the gateway maps it to its public one (/v1/audit/audits/{id}).
+    response.headers["Location"] = f"/audits/{audit.id}"
+    return response
 
 
 @router.get("", response_model=AuditPage, dependencies=[requires("audits:read")])
@@ -29,15 +52,17 @@ async def list_audits(
     # Serialised here, once (shared.app.model_response); response_model documents it.
     return model_response(
         AuditPage(
-            items=[AuditRead.model_validate(a) for a in rows[: page.limit]], next_cursor=next_cursor(rows, page.limit)
+            items=[AuditRead.of(a) for a in rows[: page.limit]],
+            next_cursor=repository.SORTS.next_cursor(rows, page.limit, "created_at"),
         )
     )
 
 
 @router.get("/{audit_id}", response_model=AuditRead, dependencies=[requires("audits:read")])
 async def get_audit(audit_id: uuid.UUID, session: ReadSession) -> Response:
-    """One audit with its status, score, flags and the model version that produced them."""
+    """One audit: status, score, grade, confidence, each signal with its evidence, the versions,
+    data window and sample sizes it used, or why it failed."""
     audit = await repository.get(session, audit_id)
     if audit is None:
         raise NotFound(f"audit {audit_id} does not exist")
-    return model_response(AuditRead.model_validate(audit))
+    return model_response(AuditRead.of(audit))

@@ -1,32 +1,69 @@
-"""Audit's consumers: creator events from discovery schedule audits."""
+"""Audit's consumer of discovery.creator.v2: each event is projected into audit's tables and,
+when discovery says the change calls for it (`audit_needed`), schedules an audit — in the same
+transaction as the event's processed record, so a redelivery changes nothing."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit import service
 from services.audit.db import SERVICE, ProcessedEvent
+from services.audit.projection import service as projection
 from shared.app import ServiceContext
-from shared.contracts.discovery import CreatorPayload
+from shared.contracts.discovery import AudienceEstimated, CreatorPayload, FollowerCountsObserved, PostsObserved
 from shared.contracts.envelope import Envelope
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 
 CREATOR_TOPIC = "discovery.creator.v2"
+DEFAULT_DELAY = 300.0  # AuditSettings.audit_auto_delay_seconds, for a context whose settings lack it
 
 
-async def on_creator_created(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
-    await service.schedule(session, event, trigger="creator_created")
+class CreatorEvents:
+    """The handlers, bound to the settle delay of the automatic audits they schedule."""
 
+    def __init__(self, delay: float):
+        self.delay = delay
 
-async def on_creator_changed(session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
-    await service.schedule(session, event, trigger="creator_changed")
+    async def _schedule(self, session: AsyncSession, event: Envelope, trigger: str) -> None:
+        await service.schedule_automatic(
+            session, event.payload.creator_id, trigger=trigger, event_id=event.event_id, delay=self.delay,
+            tenant_id=event.tenant_id,
+        )
+
+    async def created(self, session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
+        await projection.apply_creator(session, event)
+        await self._schedule(session, event, "creator_created")  # a new creator is always audited
+
+    async def changed(self, session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
+        await projection.apply_creator(session, event)
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "creator_changed")
+
+    async def posts(self, session: AsyncSession, event: Envelope[PostsObserved]) -> None:
+        await projection.apply_posts(session, event)
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "posts_observed")
+
+    async def follower_counts(self, session: AsyncSession, event: Envelope[FollowerCountsObserved]) -> None:
+        await projection.apply_follower_counts(session, event)
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "follower_counts_observed")
+
+    async def audience(self, session: AsyncSession, event: Envelope[AudienceEstimated]) -> None:
+        # The engine does not read demographics; the event only counts as a material change.
+        if event.payload.audit_needed:
+            await self._schedule(session, event, "audience_estimated")
 
 
 def creator_consumer(ctx: ServiceContext) -> IdempotentConsumer:
+    handlers = CreatorEvents(getattr(ctx.settings, "audit_auto_delay_seconds", DEFAULT_DELAY))
     return IdempotentConsumer(
         consumer=SERVICE,
         group_id="audit.creator-audits",
         subscriptions=[
-            Subscription(CREATOR_TOPIC, "CreatorCreated", on_creator_created),
-            Subscription(CREATOR_TOPIC, "CreatorChanged", on_creator_changed),
+            Subscription(CREATOR_TOPIC, "CreatorCreated", handlers.created),
+            Subscription(CREATOR_TOPIC, "CreatorChanged", handlers.changed),
+            Subscription(CREATOR_TOPIC, "PostsObserved", handlers.posts),
+            Subscription(CREATOR_TOPIC, "FollowerCountsObserved", handlers.follower_counts),
+            Subscription(CREATOR_TOPIC, "AudienceEstimated", handlers.audience),
         ],
         sessionmaker=ctx.sessionmaker,
         processed_model=ProcessedEvent,

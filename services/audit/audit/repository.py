@@ -1,18 +1,18 @@
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.audit.models import PENDING, Audit
+from services.audit.audit.models import ACTIVE_SQL, Audit
 from shared.db import Reads, ReadStatement, rows
 from shared.pagination import PagedList, PageParams, Sorts
 
 # Built and compiled once (shared.db.ReadStatement): the read path runs only the SQL.
 _BY_ID = ReadStatement(select(Audit).where(Audit.id == bindparam("audit_id")))
-# Oldest first, the default order of a list (shared.pagination.keyset, next_cursor).
-_LIST = PagedList(
-    select(Audit), Sorts(Audit.id, created_at=Audit.created_at), creator_id=Audit.creator_id, status=Audit.status
-)
+# Oldest first, the default order of a list (shared.pagination.keyset, next_cursor); a
+# creator's history newest first.
+SORTS = Sorts(Audit.id, created_at=Audit.created_at)
+_LIST = PagedList(select(Audit), SORTS, creator_id=Audit.creator_id, status=Audit.status)
 
 
 async def get(session: AsyncSession | Reads, audit_id: uuid.UUID) -> Audit | None:
@@ -21,13 +21,24 @@ async def get(session: AsyncSession | Reads, audit_id: uuid.UUID) -> Audit | Non
     return found[0] if found else None
 
 
-async def pending_for_creator(session: AsyncSession, creator_id: uuid.UUID) -> Audit | None:
-    query = select(Audit).where(Audit.creator_id == creator_id, Audit.status == PENDING).limit(1)
+async def pending_for_creator(
+    session: AsyncSession, creator_id: uuid.UUID, *, for_update: bool = False
+) -> Audit | None:
+    """The creator's pending or running audit (at most one: the unique partial index says so)."""
+    # The index's own predicate, as literal SQL, so the planner sees it is implied.
+    query = select(Audit).where(Audit.creator_id == creator_id, text(ACTIVE_SQL))
+    if for_update:
+        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 
 async def list_page(
-    session: AsyncSession | Reads, page: PageParams, *, creator_id: uuid.UUID | None = None, status: str | None = None
+    session: AsyncSession | Reads,
+    page: PageParams,
+    *,
+    creator_id: uuid.UUID | None = None,
+    status: str | None = None,
+    sort: str = "created_at",
 ) -> list[Audit]:
-    """Up to page.limit + 1 audits, oldest first (the extra row tells whether a next page exists)."""
-    return await _LIST.fetch(session, page, "created_at", creator_id=creator_id, status=status)
+    """Up to page.limit + 1 audits in `sort` order (the extra row tells whether a next page exists)."""
+    return await _LIST.fetch(session, page, sort, creator_id=creator_id, status=status)

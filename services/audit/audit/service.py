@@ -1,50 +1,134 @@
-"""Audit rules: which creator events call for an audit, and the events an audit publishes."""
+"""Audit rules: when an audit is scheduled, the one-at-a-time rule per creator, and the events
+an audit publishes (audit.audit.v1, keyed by creator).
+
+At most one audit of a creator is pending or running: the partial unique index
+`ix_audit_audits_pending_creator_id` says so, and every insert is `ON CONFLICT DO NOTHING`
+against it, so two concurrent requests (or a request and a discovery event) end up with the
+same audit whichever commits first (docs/decisions/0029-audit-runner.md).
+"""
 
 import uuid
+from datetime import timedelta
 
+from sqlalchemy import func, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit import repository
-from services.audit.audit.models import Audit
+from services.audit.audit.models import ACTIVE_SQL, Audit
 from services.audit.db import SERVICE, outbox
+from services.audit.projection.models import Creator
 from shared.contracts.audit import AuditPayload
-from shared.contracts.discovery import CreatorPayload
-from shared.contracts.envelope import Envelope, new_envelope
+from shared.contracts.envelope import new_envelope
+from shared.errors import NotFound
 
 TOPIC = "audit.audit.v1"
 
 
-async def schedule(session: AsyncSession, event: Envelope[CreatorPayload], *, trigger: str) -> Audit | None:
-    """Record a pending audit for the creator and announce it.
-
-    A new creator always gets an audit. A changed creator gets one only when discovery says
-    the change warrants it and no audit of it is already pending.
-    """
-    creator = event.payload
-    if trigger != "creator_created":
-        if not creator.audit_needed or await repository.pending_for_creator(session, creator.creator_id):
-            return None
-    audit = Audit(
-        id=uuid.uuid4(),
-        creator_id=creator.creator_id,
-        status="pending",
-        trigger=trigger,
-        trigger_event_id=event.event_id,
-        flags=[],
+async def _insert_pending(
+    session: AsyncSession,
+    creator_id: uuid.UUID,
+    *,
+    trigger: str,
+    trigger_event_id: uuid.UUID | None,
+    delay: float,
+    tenant_id: uuid.UUID | None = None,
+) -> Audit | None:
+    """A new pending audit and its AuditScheduled event, or None when one is already active."""
+    audit_id = uuid.uuid4()
+    statement = (
+        insert(Audit)
+        .values(
+            id=audit_id,
+            creator_id=creator_id,
+            status="pending",
+            trigger=trigger,
+            trigger_event_id=trigger_event_id,
+            flags=[],
+            run_after=func.now() + timedelta(seconds=delay),
+        )
+        .on_conflict_do_nothing(index_elements=["creator_id"], index_where=text(ACTIVE_SQL))
+        .returning(Audit.id)
     )
-    session.add(audit)
-    await session.flush()
+    if (await session.execute(statement)).first() is None:
+        return None
     # Keyed by creator, not audit: the creator's audits then share one partition and one
     # sequence, which is what a per-creator projection needs to order them (ADR 0003).
+    await publish(session, "AuditScheduled", AuditPayload(audit_id=audit_id, creator_id=creator_id, status="pending"),
+                  tenant_id=tenant_id)
+    return await session.get(Audit, audit_id)
+
+
+async def publish(session: AsyncSession, event_type: str, payload: AuditPayload, *, tenant_id=None) -> None:
     await outbox.add(
         session,
         TOPIC,
         new_envelope(
-            event_type="AuditScheduled",
-            producer=SERVICE,
-            aggregate_id=str(audit.creator_id),
-            tenant_id=event.tenant_id,
-            payload=AuditPayload(audit_id=audit.id, creator_id=audit.creator_id, status="pending"),
+            event_type=event_type, producer=SERVICE, aggregate_id=str(payload.creator_id), tenant_id=tenant_id,
+            payload=payload,
         ),
     )
-    return audit
+
+
+async def schedule_automatic(
+    session: AsyncSession,
+    creator_id: uuid.UUID,
+    *,
+    trigger: str,
+    event_id: uuid.UUID | None,
+    delay: float,
+    tenant_id: uuid.UUID | None = None,
+) -> Audit | None:
+    """Discovery said the data changed materially: a pending audit, run `delay` seconds later
+    (AUDIT_AUTO_DELAY_SECONDS).
+
+    If one is already pending and not yet due, the change pushes it back (debounce); if one is
+    running, it read the data before this change, so another runs after it (`rerun_requested`).
+    Returns the audit created, if any.
+    """
+    created = await _insert_pending(
+        session, creator_id, trigger=trigger, trigger_event_id=event_id, delay=delay, tenant_id=tenant_id
+    )
+    if created is not None:
+        return created
+    later = func.now() + timedelta(seconds=delay)
+    await session.execute(
+        update(Audit)
+        .where(Audit.creator_id == creator_id, Audit.status == "pending", Audit.run_after > func.now())
+        .values(run_after=func.greatest(Audit.run_after, later))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Audit)
+        .where(Audit.creator_id == creator_id, Audit.status == "running")
+        .values(rerun_requested=True)
+        .execution_options(synchronize_session=False)
+    )
+    return None
+
+
+async def request(session: AsyncSession, creator_id: uuid.UUID) -> tuple[Audit, bool]:
+    """The creator's pending or running audit, or a new one due now; True when it is new.
+
+    A pending audit waiting out its settle delay becomes due now: the client asked."""
+    if await session.get(Creator, creator_id) is None:
+        raise NotFound(
+            f"audit holds no creator {creator_id}: discovery has not announced it (or not yet; retry in a moment)"
+        )
+    for _ in range(5):
+        created = await _insert_pending(session, creator_id, trigger="requested", trigger_event_id=None, delay=0)
+        if created is not None:
+            return created, True
+        active = await repository.pending_for_creator(session, creator_id, for_update=True)
+        if active is None:
+            continue  # it finished between the two statements: insert again
+        if active.status == "pending":
+            await session.execute(
+                update(Audit)
+                .where(Audit.id == active.id, Audit.run_after > func.now())
+                .values(run_after=func.now())
+                .execution_options(synchronize_session=False)
+            )
+            await session.refresh(active)
+        return active, False
+    raise RuntimeError("the creator's active audit kept changing; retry")
