@@ -9,6 +9,7 @@ comments arrived while it ran, the mark stays and it runs again.
 """
 
 import asyncio
+import functools
 import logging
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.audit.config import AuditSettings
 from services.audit.pods.models import Pod, PodsState
+from services.audit.projection.models import Creator
 from services.audit.samples.models import Comment
 from shared.db import utcnow
 from shared.messaging.kafka import sleep_or_stop
@@ -60,7 +62,15 @@ class PodsJob:
                     )
                 )
             ).all()
-            pods = await asyncio.to_thread(find_pods, [tuple(c) for c in comments])
+            # Creators' own accounts, so the reciprocal pattern (creators commenting on each
+            # other's posts) is seen too (engine.pods, docs/guide/audit-pods.md).
+            handles = {
+                handle.lower(): creator_id
+                for creator_id, handle in (await session.execute(select(Creator.creator_id, Creator.handle))).all()
+            }
+            pods = await asyncio.to_thread(
+                functools.partial(find_pods, creator_handles=handles), [tuple(c) for c in comments]
+            )
             await session.execute(delete(Pod))
             if pods:
                 await session.execute(

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.audit.engine.signals.comments import normalise
 from services.audit.pods.models import PodsState
 from services.audit.projection.models import Creator, Post
 from services.audit.samples.models import Comment, FollowerSample, SampleFollower
@@ -179,8 +180,9 @@ async def ingest_followers(session: AsyncSession, numbered: list[tuple[int, byte
 
 
 def normalise_text(value: str) -> str:
-    """A comment's text for comparison across posts and creators: case and spacing ignored."""
-    return " ".join(value.casefold().split())
+    """A comment's text for comparison across posts and creators: the comment signal's own
+    normalisation (engine.signals.comments.normalise), so `texts_elsewhere` matches its keys."""
+    return normalise(value)
 
 
 def comment_key(author: str, text_: str, commented_at) -> str:

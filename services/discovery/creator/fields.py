@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 
-from shared.validation import Label, PlainText
+from shared.validation import CONTROL_CHARACTERS, SPACES, Label, PlainText
 from shared.validation import _no_control_characters as no_control_characters
 
 COUNTRY_CODES = tuple(sorted(c.alpha_2 for c in pycountry.countries))
@@ -104,14 +104,18 @@ def _tag(value: str) -> str:
     return value
 
 
+# Whitespace and control characters, written out: `\s` means one set in the API's validator
+# (Unicode White_Space, with U+0085) and another in JSON Schema's ECMA 262 (with U+FEFF, without
+# U+0085), so a client or fuzzer reading the schema would disagree with the API.
+_WS = CONTROL_CHARACTERS + SPACES + "\\ufeff"
 # A hashtag or mention as given (with or without '#'/'@'); stored lower-cased without them.
 Tag = Annotated[
-    str, Field(min_length=1, max_length=100, pattern=r"^[ ]*[#@]?[^\s#@\x00-\x1f\x7f][^\s\x00-\x1f\x7f]*[ ]*$"),
+    str, Field(min_length=1, max_length=100, pattern=rf"^[ ]*[#@]?[^{_WS}#@][^{_WS}]*[ ]*$"),
     AfterValidator(no_control_characters), AfterValidator(_tag),
 ]
 # One pattern that says it all (PlainText's own pattern would replace this one in the schema).
 Email = Annotated[
-    str, Field(min_length=3, max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$"),
+    str, Field(min_length=3, max_length=320, pattern=rf"^[^@{_WS}]+@[^@{_WS}]+$"),
     AfterValidator(no_control_characters),
 ]
 
