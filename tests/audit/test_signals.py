@@ -413,3 +413,21 @@ def test_comment_order_does_not_change_the_signal():
     shuffled = comments[:]
     random.Random(10).shuffle(shuffled)
     assert comments_signal(comments) == comments_signal(shuffled)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("@anna 😍", "@anna 😍"), ("@john.doe", "@john.doe"), ("@Best_Friend.99 @Ben!", "@best_friend.99 @ben"),
+    ("great @anna.", "great @anna"), ("Nice pic!! 😍", "nice pic 😍"),
+])
+def test_normalise_keeps_mentions_whole_with_any_text_around_them(text, expected):
+    from services.audit.engine.signals.comments import normalise
+
+    assert normalise(text) == expected
+
+
+def test_friends_tagged_with_emoji_are_mention_only():
+    from services.audit.engine.signals.comments import _kinds_of_text, normalise
+
+    assert _kinds_of_text(normalise("@anna @ben 🙌")) == ("mention_only",)
+    assert _kinds_of_text(normalise("@anna.b_99")) == ("mention_only",)
+    assert _kinds_of_text(normalise("@anna look at this recipe")) != ("mention_only",)

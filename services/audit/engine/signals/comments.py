@@ -94,6 +94,18 @@ def normalise(text: str) -> str:
     """The comparable form of a comment: Unicode NFKC, case-folded, punctuation removed and
     whitespace collapsed; emoji and @mentions kept. "Nice pic!! 😍" → "nice pic 😍". The service
     keys `AuditInputs.texts_elsewhere` with it."""
+    if "@" not in text:
+        return _plain(text)
+    # @mentions whole ("@best_friend.99" stays one): punctuation is removed around them only.
+    parts, last = [], 0
+    for mention in _MENTION.finditer(text):
+        parts += [_plain(text[last:mention.start()]), mention.group().casefold().rstrip(".")]
+        last = mention.end()
+    parts.append(_plain(text[last:]))
+    return " ".join(p for p in parts if p)
+
+
+def _plain(text: str) -> str:
     if text.isascii():  # NFKC leaves ASCII alone and casefold is lower(): a byte table suffices
         return " ".join(text.lower().encode().translate(_ASCII_TABLE).decode().split())
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -110,7 +122,8 @@ def _kinds_of_text(norm: str) -> tuple[str, ...]:
     """The kinds a normalised text shows by itself (duplicates are counted over all comments)."""
     if not norm:
         return ("emoji_only",)  # punctuation only ("!!!", "...") is as empty as emoji
-    if "@" in norm and all(_MENTION.fullmatch(w) for w in norm.split()):
+    # Tags of friends and nothing else ("@anna @ben", "@anna 🙌"): mentions, and emoji at most.
+    if "@" in norm and all(_MENTION.fullmatch(w) or all(_is_emoji(c) for c in w) for w in norm.split()):
         return ("mention_only",)
     if norm.isascii():  # already collapsed by normalise, and no emoji to remove
         plain = norm

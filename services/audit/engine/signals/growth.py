@@ -107,7 +107,7 @@ def _cause(start: datetime, end: datetime, posts: Sequence[Post], medians: dict[
             f"{times(best_multiple)} the creator's median"
         )
     if not near:
-        return "unexplained", None, "with no post in the two days before it"
+        return "unexplained", None, f"with no post from {day(window_start)} to {day(end)}"
     posts_near = f"{len(near)} posts around it were" if len(near) > 1 else "post around it was"
     if best is not None:
         return "unexplained", None, (
