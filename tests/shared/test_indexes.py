@@ -121,8 +121,10 @@ async def test_audit_list_reads_the_keyset_index(platform):
 
 
 async def test_audit_list_by_status_reads_the_status_keyset_index(platform):
+    # A rare status: for the common one ("completed", once the runner has run the suite's audits)
+    # walking the created_at index and filtering is the cheaper plan, and the planner knows it.
     nodes = await _plan(
-        platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, cursor=CURSOR), status="completed")
+        platform, "audit", lambda s: audits.list_page(s, PageParams(limit=10, cursor=CURSOR), status="failed")
     )
     _assert_served_by(nodes, "ix_audit_audits_status_created_at_id")
 
