@@ -123,7 +123,7 @@ class GatewaySettings(ServiceSettings):
         "gateway_max_body_bytes.",
     )
     gateway_bulk_routes: list[str] = Field(
-        default_factory=lambda: ["/v1/discovery/creators/bulk"],
+        default_factory=lambda: ["/v1/discovery/creators/bulk", "/v1/audit/followers/bulk", "/v1/audit/comments/bulk"],
         description="Exact paths that take bulk bodies (NDJSON ingest) up to gateway_max_bulk_body_bytes, "
         "with gateway_bulk_timeout_seconds to answer.",
     )

@@ -38,8 +38,9 @@ from shared.errors import LimelightError
 
 MAX_FOLLOWER_LINES = 5_000
 MAX_COMMENT_LINES = 10_000
-# The gateway's body limit on every route but discovery's bulk ingest (gateway_max_body_bytes).
-MAX_BYTES = 1024 * 1024
+# A full request of either kind fits (5,000 followers or 10,000 comments of a few hundred bytes
+# each); the gateway lets bodies this large through on its bulk routes (gateway_bulk_routes).
+MAX_BYTES = 16 * 1024 * 1024
 MAX_ERRORS = 1000
 ROWS_PER_INSERT = 2_000  # under PostgreSQL's 32,767 bind parameters per statement
 MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
