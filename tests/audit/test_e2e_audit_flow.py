@@ -105,6 +105,19 @@ async def test_a_creator_with_no_data_gets_insufficient_data_and_no_made_up_scor
 
 async def test_a_request_while_an_audit_is_pending_returns_that_audit(gateway, audit_db):
     creator = await ingest_creator(gateway, creator_body(posts=1, points=1))
+    # The automatic audit of the new creator waits out its settle delay (AUDIT_AUTO_DELAY_SECONDS):
+    # pending, not yet due, so no runner can take it before the request below.
+    pending = await eventually(lambda: audit_db.fetchval(
+        "select id::text from audit.audits where creator_id = $1::uuid and status = 'pending' and run_after > now()",
+        creator["id"],
+    ))
+    answer = await gateway.post("/v1/audit/audits", json={"creator_id": creator["id"]})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["id"] == pending  # the same audit, now due: the client asked
+
+
+async def test_concurrent_requests_never_make_two_active_audits(gateway, audit_db):
+    creator = await ingest_creator(gateway, creator_body(posts=1, points=1))
     # The automatic audit is set aside, so the requests below race to create one.
     await audit_db.execute(
         "update audit.audits set status = 'failed', failure_reason = 'test' where creator_id = $1::uuid", creator["id"]
@@ -112,8 +125,21 @@ async def test_a_request_while_an_audit_is_pending_returns_that_audit(gateway, a
     answers = await asyncio.gather(
         *[gateway.post("/v1/audit/audits", json={"creator_id": creator["id"]}) for _ in range(6)]
     )
-    assert sorted(a.status_code for a in answers) == [200] * 5 + [202], [a.text for a in answers]
-    assert len({a.json()["id"] for a in answers}) == 1
+    assert all(a.status_code in (200, 202) for a in answers), [a.text for a in answers]
+    created = {a.json()["id"] for a in answers if a.status_code == 202}
+    assert created and {a.json()["id"] for a in answers} == created  # a 200 returns one of them
+    # The runner may finish one between two requests (they are due at once), and the next request
+    # then creates another; but never while another is pending or running (the unique partial
+    # index): of the audits these requests created, at most one is still active.
+    active = await audit_db.fetchval(
+        "select count(*) from audit.audits where id = any($1::uuid[]) and status in ('pending', 'running')",
+        list(created),
+    )
+    assert active <= 1
+    assert await audit_db.fetchval(
+        "select count(*) from audit.audits where creator_id = $1::uuid and status in ('pending', 'running')",
+        creator["id"],
+    ) <= 1
 
 
 async def test_a_request_while_an_audit_is_running_returns_the_running_audit(gateway, audit_db):
