@@ -4,7 +4,8 @@ on a generated index (bench/discovery_index.py), each beside a baseline measured
 `python -m bench.discovery_search --creators 1000000` starts (or reuses) the bench PostgreSQL in
 `.limelight/bench-discovery`, builds the index once if it is not there with that size and seed,
 starts discovery on 127.0.0.1 (`--port`, API-only: no Kafka, no background workers) and calls it
-directly with a minted identity token, one request at a time after a warm-up. The query mix is
+directly with a minted identity token, one request at a time after a warm-up (`--warmup` other
+requests of each search mix). The query mix is
 fixed by `--seed`. An endpoint the service does not offer yet is skipped with a line saying so.
 The index's vectors are SYNTHETIC (clustered by niche): lookalike latency and recall are those
 of the HNSW index over such vectors; the embedding rate is measured with the real model.
@@ -170,9 +171,11 @@ class Bench:
         print(f"  {name}: endpoint not available ({why}), skipped", file=sys.stderr)
         self.rows.append((name, 0, None, None, None, f"skipped: {why}"))
 
-    def timed(self, name: str, requests: list[tuple[str, str, dict]], warmup: int = 5) -> list[float]:
-        """Latencies (ms) of the requests one at a time, after `warmup` of them; stops at --max-seconds."""
-        for method, path, kw in requests[:warmup]:
+    def timed(self, name: str, requests: list[tuple[str, str, dict]], warmup: int = 5, warm: list | None = None) -> list[float]:
+        """Latencies (ms) of the requests one at a time, after a warm-up: the `warm` requests (others
+        of the same mix, each measured request then sent once) or else the first `warmup` of
+        `requests`; stops at --max-seconds."""
+        for method, path, kw in (requests[:warmup] if warm is None else warm):
             _, response = self.client.call(method, path, **kw)
             if response.status_code >= 400:
                 raise Failed(response.status_code, f"{name}: {method} {path} -> {response.status_code} {response.text[:300]}")
@@ -192,10 +195,11 @@ class Bench:
     def record(self, name: str, times: list[float], note: str = "") -> None:
         self.rows.append((name, len(times), statistics.median(times), _pct(times, 95), None, note))
 
-    def measure(self, name: str, requests: list[tuple[str, str, dict]], note: str = "", warmup: int = 5) -> None:
+    def measure(self, name: str, requests: list[tuple[str, str, dict]], note: str = "", warmup: int = 5,
+                warm: list | None = None) -> None:
         """timed() + record(); an error answer is recorded (and the run goes on) instead of a figure."""
         try:
-            self.record(name, self.timed(name, requests, warmup), note)
+            self.record(name, self.timed(name, requests, warmup, warm), note)
         except Failed as exc:
             print(f"  {exc}", file=sys.stderr)
             self.rows.append((name, 0, None, None, None, f"FAILED: {str(exc).split(' -> ', 1)[-1][:110]}"))
@@ -211,20 +215,30 @@ class Bench:
         self.record("baseline: SELECT 1 (asyncpg)", select1)
 
         if self.has("POST", "/search"):
-            reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20}})
-                    for _ in range(n)]
-            self.measure("filtered search", reqs)
-            reqs = []
-            for _ in range(n):
-                q, filters = text_query(rnd)
-                reqs.append(("POST", "/search", {"json": {"q": q, "filters": filters, "limit": 20}}))
-            self.measure("full-text + filters", reqs)
-            reqs = [("POST", "/search", {"json": {"filters": filter_mix(rnd), "sort": "-followers", "limit": 20,
-                                                  "facets": True}}) for _ in range(n // 2)]
-            self.measure("filtered search + facets", reqs, "same mix, facet counts by tier, platform, country, language")
-            reqs = [("POST", "/search", {"json": {"q": brief(rnd)["description"], "mode": "semantic", "limit": 20}})
-                    for _ in range(n // 2)]
-            self.measure("semantic search", reqs, "natural-language q, mode semantic (the query embedded by the real model)")
+            # Each search measurement is warmed up with --warmup other requests of its mix (from
+            # another seed): the latencies of a server that has been answering such searches, not
+            # of its first minutes after a restart, and no measured request is a repeat.
+            wrnd, w = random.Random(self.args.seed + 1), self.args.warmup
+
+            def filtered(r, facets=False):
+                return ("POST", "/search", {"json": {"filters": filter_mix(r), "sort": "-followers", "limit": 20,
+                                                     **({"facets": True} if facets else {})}})
+
+            def full_text(r):
+                q, filters = text_query(r)
+                return ("POST", "/search", {"json": {"q": q, "filters": filters, "limit": 20}})
+
+            def semantic(r):
+                return ("POST", "/search", {"json": {"q": brief(r)["description"], "mode": "semantic", "limit": 20}})
+
+            self.measure("filtered search", [filtered(rnd) for _ in range(n)], warm=[filtered(wrnd) for _ in range(w)])
+            self.measure("full-text + filters", [full_text(rnd) for _ in range(n)], warm=[full_text(wrnd) for _ in range(w)])
+            self.measure("filtered search + facets", [filtered(rnd, True) for _ in range(n // 2)],
+                         "same mix, facet counts by tier, platform, country, language",
+                         warm=[filtered(wrnd, True) for _ in range(w // 2)])
+            self.measure("semantic search", [semantic(rnd) for _ in range(n // 2)],
+                         "natural-language q, mode semantic (the query embedded by the real model)",
+                         warm=[semantic(wrnd) for _ in range(w // 4)])
         else:
             self.skip("filtered search", "POST /search")
             self.skip("full-text + filters", "POST /search")
@@ -467,6 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="index and query mix")
     parser.add_argument("--port", type=int, default=25601)
     parser.add_argument("--queries", type=int, default=200, help="requests per latency measurement")
+    parser.add_argument("--warmup", type=int, default=50, help="other requests of the same mix sent before each search measurement")
     parser.add_argument("--recall-queries", type=int, default=30, help="lookalike queries checked against exact search")
     parser.add_argument("--max-seconds", type=float, default=60, help="cap per latency measurement")
     parser.add_argument("--ingest-batches", type=int, default=5)
@@ -501,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"discovery at scale: {args.creators:,} generated creators ({embedded:,} with SYNTHETIC embeddings, "
               f"clustered by niche), seed {args.seed}; built {built.get('built_at', '?')}; "
               f"{os.cpu_count()} cores, load average {load0:.1f} -> {os.getloadavg()[0]:.1f}; direct calls on loopback, "
-              "one at a time after a warm-up")
+              f"one at a time; each search measurement after {args.warmup} other requests of its mix")
         print("query mix: filtered = 8 shapes (country+tier, country+niche+ER, niche+tiers+audience country, "
               "platform+follower range+language, country+niche+audience gender+age, niche+authenticity+contactable+recent, "
               "micro+country+growth+ER, niche+ER range+audience language+top tiers), sort -followers, limit 20; "
