@@ -63,7 +63,15 @@ class CampaignPayload(BaseModel):
     brand: str
     starts_on: date
     ends_on: date
-    budget: Decimal = Field(ge=0, description="In `currency`, as a decimal string (never a float).")
+    budget: Decimal = Field(
+        ge=0, description="In `currency`, as a decimal string (never a float); the same amount as budget_minor."
+    )
     currency: Currency = Field(pattern=r"^[A-Z]{3}$")
     status: CampaignStatus
     changed_fields: list[str] = Field(default_factory=list, description="Fields changed by this event.")
+    budget_minor: int | None = Field(
+        default=None,
+        ge=0,
+        description="The budget in minor units of `currency` (ISO 4217 exponent: 1250050 EUR is 12500.50). "
+        "Absent only from events published before it was added.",
+    )

@@ -41,9 +41,14 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     campaign = await client.post(
         "/v1/attribution/campaigns",
         json={"name": new_name("matrix"), "brand": "A", "starts_on": "2027-01-01", "ends_on": "2027-01-31",
-              "budget": "10", "currency": "EUR"},
+              "budget": 1000, "currency": "EUR"},
     )
     assert campaign.status_code == 201, campaign.text
+    enrolled = await client.post(
+        f"/v1/attribution/campaigns/{campaign.json()['id']}/creators",
+        json={"creator_id": creator["id"], "deal_type": "paid", "fee": 500},
+    )
+    assert enrolled.status_code == 201, enrolled.text
     key = await client.post("/v1/keys", json={"name": new_name("matrix"), "scopes": ["discovery:read"]})
     assert key.status_code == 201, key.text
     source = await client.post("/v1/webhook-sources", json={"kind": "generic", "name": new_name("matrix")})

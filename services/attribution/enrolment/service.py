@@ -1,0 +1,114 @@
+"""Enrolment rules: a deal that holds together for its type, deliverables due inside the
+campaign, one enrolment per creator per campaign, nothing changed once the campaign has ended,
+and no removal once money has been recorded against the enrolment.
+
+Each change locks the campaign's row first (SELECT ... FOR UPDATE): enrolments of one campaign
+are checked and written one at a time, so two concurrent enrolments of a creator meet the
+"already enrolled" check instead of the unique constraint, and a currency change cannot slip
+between the check of an enrolment's amounts and its write."""
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.attribution.campaign import repository as campaigns
+from services.attribution.campaign.models import Campaign
+from services.attribution.enrolment import repository
+from services.attribution.enrolment.models import Enrolment
+from services.attribution.enrolment.schemas import EnrolmentCreate, EnrolmentUpdate
+from shared.errors import Conflict, Invalid, NotFound
+
+
+async def locked_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
+    campaign = await campaigns.get(session, campaign_id, for_update=True)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist")
+    if campaign.status == "ended":
+        raise Conflict([{"field": "path.campaign_id", "reason": "the campaign has ended; its creators and deals cannot change"}])
+    return campaign
+
+
+def check_deal(deal_type: str, fee: int, product_value: int, currency: str) -> None:
+    """The deal types' rules (docs/guide/attribution-campaigns.md, "Deals")."""
+    if deal_type in ("paid", "hybrid") and fee <= 0:
+        raise Invalid("body.fee", f"a {deal_type} deal needs a fee above 0, in minor units of {currency}")
+    if deal_type == "affiliate" and fee != 0:
+        raise Invalid("body.fee", "an affiliate-only deal has no fee (commission only); make it hybrid to pay a fee as well")
+    if deal_type == "gifted":
+        if fee != 0:
+            raise Invalid("body.fee", "a gifted deal has no fee; make it paid to pay a fee")
+        if product_value <= 0:
+            raise Invalid("body.product_value", f"a gifted deal needs the value of the products given, above 0, in minor units of {currency}")
+
+
+def check_due_dates(campaign: Campaign, deliverables: list[dict]) -> None:
+    for index, deliverable in enumerate(deliverables):
+        due = deliverable["due_on"]
+        if not campaign.starts_on.isoformat() <= due <= campaign.ends_on.isoformat():
+            raise Invalid(
+                f"body.deliverables.{index}.due_on",
+                f"must be inside the campaign, {campaign.starts_on.isoformat()} to {campaign.ends_on.isoformat()}",
+            )
+
+
+def _deal_columns(data: EnrolmentCreate | EnrolmentUpdate) -> dict:
+    """The request's fields as columns (JSON-ready dates for the JSONB ones)."""
+    given = data.model_dump(mode="json", exclude_unset=True, exclude={"creator_id"})
+    names = {"fee": "fee_minor", "product_value": "product_value_minor"}
+    return {names.get(key, key): value for key, value in given.items()}
+
+
+async def enrol(session: AsyncSession, campaign_id: uuid.UUID, data: EnrolmentCreate) -> tuple[Campaign, Enrolment]:
+    campaign = await locked_campaign(session, campaign_id)
+    check_deal(data.deal_type, data.fee, data.product_value, campaign.currency)
+    columns = {"fee_minor": 0, "product_value_minor": 0, "deliverables": [], "whitelisting": None, **_deal_columns(data)}
+    check_due_dates(campaign, columns["deliverables"])
+    if await repository.get(session, campaign_id, data.creator_id) is not None:
+        raise Conflict(
+            [{"field": "body.creator_id", "reason": f"creator {data.creator_id} is already enrolled in this campaign; change the deal with PATCH"}]
+        )
+    enrolment = Enrolment(id=uuid.uuid4(), campaign_id=campaign_id, creator_id=data.creator_id, **columns)
+    session.add(enrolment)  # shared.tenancy stamps the caller's tenant
+    await session.flush()
+    await session.refresh(enrolment)
+    return campaign, enrolment
+
+
+async def _locked(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> tuple[Campaign, Enrolment]:
+    campaign = await locked_campaign(session, campaign_id)
+    enrolment = await repository.get(session, campaign_id, creator_id, for_update=True)
+    if enrolment is None:
+        raise NotFound(f"creator {creator_id} is not enrolled in campaign {campaign_id}")
+    return campaign, enrolment
+
+
+async def update(
+    session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID, data: EnrolmentUpdate
+) -> tuple[Campaign, Enrolment]:
+    """Change the deal; the deal after the change is checked as a whole."""
+    campaign, enrolment = await _locked(session, campaign_id, creator_id)
+    changes = {k: v for k, v in _deal_columns(data).items() if getattr(enrolment, k) != v}
+    if not changes:
+        return campaign, enrolment
+    merged = {k: changes.get(k, getattr(enrolment, k)) for k in ("deal_type", "fee_minor", "product_value_minor")}
+    check_deal(merged["deal_type"], merged["fee_minor"], merged["product_value_minor"], campaign.currency)
+    if "deliverables" in changes:
+        check_due_dates(campaign, changes["deliverables"])
+    for key, value in changes.items():
+        setattr(enrolment, key, value)
+    await session.flush()
+    await session.refresh(enrolment)
+    return campaign, enrolment
+
+
+async def unenrol(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> None:
+    """Remove the creator from the campaign, unless money has been recorded against it: the
+    ledger's entries must keep pointing at the deal they were earned under."""
+    _, enrolment = await _locked(session, campaign_id, creator_id)
+    if enrolment.money_recorded:
+        raise Conflict(
+            [{"field": "path.creator_id", "reason": f"money has been recorded against creator {creator_id} in this campaign; "
+              "an enrolment with money against it cannot be removed"}]
+        )
+    await session.delete(enrolment)
+    await session.flush()
