@@ -4,11 +4,22 @@ longer fit), the campaign's cost, another tenant's 404, and a retried enrolment 
 
 import uuid
 
+import asyncpg
 import pytest
+import pytest_asyncio
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 CAMPAIGNS = "/v1/attribution/campaigns"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def attribution_db(service_dsn):
+    """Attribution's database as its own role: for what no route does yet (the ledger marking
+    an enrolment as having money recorded against it)."""
+    pool = await asyncpg.create_pool(service_dsn("attribution"), min_size=1, max_size=2)
+    yield pool
+    await pool.close()
 
 
 async def campaign(client, **overrides) -> dict:
@@ -96,8 +107,6 @@ def _rights(**overrides) -> dict:
         ({"deliverables": _deliverable(platform="myspace")}, "body.deliverables.0.platform"),
         ({"deliverables": _deliverable(format="hologram")}, "body.deliverables.0.format"),
         ({"deliverables": _deliverable(format="short")}, "body.deliverables.0.format"),  # Instagram has no shorts
-        ({"deliverables": _deliverable(due_on="2027-02-28")}, "body.deliverables.0.due_on"),
-        ({"deliverables": [*_deliverable(), *_deliverable(due_on="2027-04-01")]}, "body.deliverables.1.due_on"),
         ({"deliverables": _deliverable(due_on="2027-03-32")}, "body.deliverables.0.due_on"),
         ({"whitelisting": _rights(ends_on="2027-02-28")}, "body.whitelisting.ends_on"),
         ({"whitelisting": _rights(channels=[])}, "body.whitelisting.channels"),
@@ -112,6 +121,18 @@ async def test_a_deal_that_does_not_hold_together_is_refused_naming_the_field(ga
     assert response.status_code == 422, response.text
     assert fields(response) == [field], response.text
     assert (await gateway.get(f"{CAMPAIGNS}/{made['id']}/creators")).json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("deliverables", "field"),
+    [(_deliverable(due_on="2027-02-28"), "body.deliverables.0.due_on"),
+     ([*_deliverable(), *_deliverable(due_on="2027-04-01")], "body.deliverables.1.due_on")],
+)
+async def test_a_deliverable_due_outside_the_campaign_conflicts_with_its_dates(gateway, deliverables, field):
+    made = await campaign(gateway)
+    response = await gateway.post(f"{CAMPAIGNS}/{made['id']}/creators", json=paid(deliverables=deliverables))
+    assert response.status_code == 409 and fields(response) == [field], response.text
+    assert "2027-03-01 to 2027-03-31" in response.json()["detail"][0]["reason"]
 
 
 async def test_a_fee_as_a_decimal_string_is_refused_saying_it_is_in_minor_units(gateway):
@@ -170,15 +191,20 @@ async def test_an_ended_campaign_takes_no_enrolment_and_its_deals_are_frozen(gat
 async def test_a_deal_change_is_checked_as_a_whole(gateway):
     made = await campaign(gateway)
     url = f"{CAMPAIGNS}/{made['id']}/creators/{(await enrol(gateway, made['id']))['creator_id']}"
-    # affiliate with the paid fee still on it: the fee is what is wrong.
+    # Contradicting itself: an invalid body.
+    invalid = await gateway.patch(url, json={"deal_type": "affiliate", "fee": 100})
+    assert invalid.status_code == 422 and fields(invalid) == ["body.fee"]
+    # affiliate with the stored paid fee still on it: a conflict with the deal, naming the fee to send.
     still_paid = await gateway.patch(url, json={"deal_type": "affiliate"})
-    assert still_paid.status_code == 422 and fields(still_paid) == ["body.fee"]
+    assert still_paid.status_code == 409 and fields(still_paid) == ["body.fee"]
+    unpaid = await gateway.patch(url, json={"fee": 0})
+    assert unpaid.status_code == 409 and fields(unpaid) == ["body.fee"]
     moved = await gateway.patch(url, json={"deal_type": "affiliate", "fee": 0})
     assert moved.status_code == 200 and (moved.json()["deal_type"], moved.json()["fee"]) == ("affiliate", 0)
     no_value = await gateway.patch(url, json={"deal_type": "gifted", "product_value": 0})
     assert no_value.status_code == 422 and fields(no_value) == ["body.product_value"]
     late = await gateway.patch(url, json={"deliverables": _deliverable(due_on="2027-04-02")})
-    assert late.status_code == 422 and fields(late) == ["body.deliverables.0.due_on"]
+    assert late.status_code == 409 and fields(late) == ["body.deliverables.0.due_on"]
     cleared = await gateway.patch(url, json={"deal_type": None})
     assert cleared.status_code == 422 and fields(cleared) == ["body.deal_type"]
     assert (await gateway.get(url)).json() == moved.json()
@@ -227,7 +253,7 @@ async def test_the_currency_cannot_change_under_deals_with_money_in_them(gateway
     affiliate = await enrol(gateway, made["id"], deal_type="affiliate", fee=0, product_value=0)
     # No money in the deals yet: the currency can change, with the budget restated in it.
     unstated = await gateway.patch(url, json={"currency": "JPY"})
-    assert unstated.status_code == 422 and fields(unstated) == ["body.budget"]
+    assert unstated.status_code == 409 and fields(unstated) == ["body.budget"]
     moved = await gateway.patch(url, json={"currency": "JPY", "budget": 1_600_000})
     assert moved.status_code == 200 and (moved.json()["currency"], moved.json()["budget"]) == ("JPY", 1_600_000)
     await gateway.patch(f"{url}/creators/{affiliate['creator_id']}", json={"product_value": 3_000})

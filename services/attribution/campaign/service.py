@@ -69,7 +69,10 @@ async def _check_enrolments_still_fit(session: AsyncSession, campaign: Campaign,
                   f"money in {campaign.currency}; the currency of a campaign with money in it cannot change"}]
             )
         if "budget" not in data.model_fields_set and campaign.budget_minor:
-            raise Invalid("body.budget", f"give the budget in minor units of {changes['currency']} when changing the currency")
+            raise Conflict(
+                [{"field": "body.budget", "reason": f"the budget is {campaign.budget_minor} minor units of {campaign.currency}; "
+                  f"send it in minor units of {changes['currency']} with the new currency"}]
+            )
     starts, ends = changes.get("starts_on", campaign.starts_on).isoformat(), changes.get("ends_on", campaign.ends_on).isoformat()
     for enrolment in enrolled:
         for deliverable in enrolment.deliverables:

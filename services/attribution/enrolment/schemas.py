@@ -44,6 +44,20 @@ ProductValue = Annotated[
 ]
 
 
+def deal_problem(deal_type: str, fee: int, product_value: int) -> tuple[str, str] | None:
+    """(field, reason) when the amounts do not fit the deal type, else None: the rules of
+    docs/guide/attribution-campaigns.md, "Deals"."""
+    if deal_type in ("paid", "hybrid") and fee <= 0:
+        return "fee", f"a {deal_type} deal needs a fee above 0, in minor units of the campaign's currency"
+    if deal_type == "affiliate" and fee != 0:
+        return "fee", "an affiliate-only deal has no fee (commission only); make it hybrid to pay a fee as well"
+    if deal_type == "gifted" and fee != 0:
+        return "fee", "a gifted deal has no fee; make it paid to pay a fee"
+    if deal_type == "gifted" and product_value <= 0:
+        return "product_value", "a gifted deal needs the value of the products given, above 0, in minor units of the campaign's currency"
+    return None
+
+
 class Deliverable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,7 +79,9 @@ class Whitelisting(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    channels: list[Channel] = Field(min_length=1, max_length=10, description="Ad products the rights cover, each once.")
+    channels: list[Channel] = Field(
+        min_length=1, max_length=10, json_schema_extra={"uniqueItems": True}, description="Ad products the rights cover, each once."
+    )
     starts_on: IsoDate
     ends_on: IsoDate = Field(description="On or after starts_on. May run past the campaign's end.")
     status: WhitelistingStatus = Field(default="requested", description="requested, granted, revoked or expired.")
@@ -82,8 +98,22 @@ class Whitelisting(BaseModel):
 Deliverables = Annotated[list[Deliverable], Field(max_length=MAX_DELIVERABLES)]
 
 
+EXAMPLE = {
+    "creator_id": "0b5e3d4c-2f6a-4e8b-9c1d-7a2b3c4d5e6f",
+    "deal_type": "hybrid",
+    "fee": 150000,
+    "product_value": 8900,
+    "deliverables": [
+        {"platform": "instagram", "format": "reel", "count": 2, "due_on": "2027-03-10"},
+        {"platform": "tiktok", "format": "video", "count": 1, "due_on": "2027-03-20"},
+    ],
+    "whitelisting": {"channels": ["meta_ads", "tiktok_spark_ads"], "starts_on": "2027-03-01", "ends_on": "2027-06-30",
+                     "status": "requested"},
+}
+
+
 class EnrolmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
 
     creator_id: uuid.UUID = Field(description="Discovery's creator id. Attribution holds no creator data: any UUID is accepted.")
     deal_type: DealType = Field(description=DEAL_DESCRIPTION)
@@ -91,6 +121,13 @@ class EnrolmentCreate(BaseModel):
     product_value: ProductValue = 0
     deliverables: Deliverables = Field(default_factory=list)
     whitelisting: Whitelisting | None = Field(default=None, description="Ad rights asked or granted; null for none.")
+
+    @model_validator(mode="after")
+    def _amounts_fit_the_deal(self) -> "EnrolmentCreate":
+        problem = deal_problem(self.deal_type, self.fee, self.product_value)
+        if problem is not None:
+            raise FieldError(*problem)
+        return self
 
 
 def _required_fields_have_no_default(schema: dict) -> None:
@@ -116,6 +153,16 @@ class EnrolmentUpdate(BaseModel):
         if value is None:
             raise ValueError("cannot be cleared; omit the field to keep it")
         return value
+
+    @model_validator(mode="after")
+    def _amounts_fit_the_deal(self) -> "EnrolmentUpdate":
+        # Only what the body contradicts by itself (the type and the amount it names, both sent);
+        # a change that contradicts the stored deal is a 409 (enrolment/service.py).
+        if self.deal_type is not None:
+            problem = deal_problem(self.deal_type, self.fee or 0, self.product_value or 0)
+            if problem is not None and problem[0] in self.model_fields_set:
+                raise FieldError(*problem)
+        return self
 
 
 class EnrolmentRead(BaseModel):

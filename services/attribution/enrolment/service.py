@@ -1,4 +1,5 @@
-"""Enrolment rules: a deal that holds together for its type, deliverables due inside the
+"""Enrolment rules: a deal that holds together for its type (the body alone is checked by its
+model, 422; a change that contradicts the stored deal is a 409 here), deliverables due inside the
 campaign, one enrolment per creator per campaign, nothing changed once the campaign has ended,
 and no removal once money has been recorded against the enrolment.
 
@@ -15,8 +16,8 @@ from services.attribution.campaign import repository as campaigns
 from services.attribution.campaign.models import Campaign
 from services.attribution.enrolment import repository
 from services.attribution.enrolment.models import Enrolment
-from services.attribution.enrolment.schemas import EnrolmentCreate, EnrolmentUpdate
-from shared.errors import Conflict, Invalid, NotFound
+from services.attribution.enrolment.schemas import EnrolmentCreate, EnrolmentUpdate, deal_problem
+from shared.errors import Conflict, NotFound
 
 
 async def locked_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
@@ -28,26 +29,14 @@ async def locked_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Camp
     return campaign
 
 
-def check_deal(deal_type: str, fee: int, product_value: int, currency: str) -> None:
-    """The deal types' rules (docs/guide/attribution-campaigns.md, "Deals")."""
-    if deal_type in ("paid", "hybrid") and fee <= 0:
-        raise Invalid("body.fee", f"a {deal_type} deal needs a fee above 0, in minor units of {currency}")
-    if deal_type == "affiliate" and fee != 0:
-        raise Invalid("body.fee", "an affiliate-only deal has no fee (commission only); make it hybrid to pay a fee as well")
-    if deal_type == "gifted":
-        if fee != 0:
-            raise Invalid("body.fee", "a gifted deal has no fee; make it paid to pay a fee")
-        if product_value <= 0:
-            raise Invalid("body.product_value", f"a gifted deal needs the value of the products given, above 0, in minor units of {currency}")
-
-
 def check_due_dates(campaign: Campaign, deliverables: list[dict]) -> None:
+    """A deliverable is due inside the campaign: a date valid alone that contradicts the
+    campaign's stored dates is a conflict with its state (409), as campaign dates are."""
+    starts, ends = campaign.starts_on.isoformat(), campaign.ends_on.isoformat()
     for index, deliverable in enumerate(deliverables):
-        due = deliverable["due_on"]
-        if not campaign.starts_on.isoformat() <= due <= campaign.ends_on.isoformat():
-            raise Invalid(
-                f"body.deliverables.{index}.due_on",
-                f"must be inside the campaign, {campaign.starts_on.isoformat()} to {campaign.ends_on.isoformat()}",
+        if not starts <= deliverable["due_on"] <= ends:
+            raise Conflict(
+                [{"field": f"body.deliverables.{index}.due_on", "reason": f"must be inside the campaign, {starts} to {ends}"}]
             )
 
 
@@ -60,7 +49,6 @@ def _deal_columns(data: EnrolmentCreate | EnrolmentUpdate) -> dict:
 
 async def enrol(session: AsyncSession, campaign_id: uuid.UUID, data: EnrolmentCreate) -> tuple[Campaign, Enrolment]:
     campaign = await locked_campaign(session, campaign_id)
-    check_deal(data.deal_type, data.fee, data.product_value, campaign.currency)
     columns = {"fee_minor": 0, "product_value_minor": 0, "deliverables": [], "whitelisting": None, **_deal_columns(data)}
     check_due_dates(campaign, columns["deliverables"])
     if await repository.get(session, campaign_id, data.creator_id) is not None:
@@ -91,7 +79,13 @@ async def update(
     if not changes:
         return campaign, enrolment
     merged = {k: changes.get(k, getattr(enrolment, k)) for k in ("deal_type", "fee_minor", "product_value_minor")}
-    check_deal(merged["deal_type"], merged["fee_minor"], merged["product_value_minor"], campaign.currency)
+    problem = deal_problem(merged["deal_type"], merged["fee_minor"], merged["product_value_minor"])
+    if problem is not None:
+        # The body is valid alone (EnrolmentUpdate checks what it contradicts by itself): it
+        # contradicts the stored deal, and the field named is the one to send with it.
+        field, reason = problem
+        stored = getattr(enrolment, f"{field}_minor")
+        raise Conflict([{"field": f"body.{field}", "reason": f"{reason}; the deal's {field} is {stored}: send both together"}])
     if "deliverables" in changes:
         check_due_dates(campaign, changes["deliverables"])
     for key, value in changes.items():
