@@ -1,12 +1,16 @@
 """Enrolments and deals through the gateway: each deal rule refused naming its field, the 409s
 (a creator enrolled twice, an ended campaign, money recorded, a currency or dates the deals no
-longer fit), the campaign's cost, another tenant's 404, and a retried enrolment made once."""
+longer fit), the campaign's cost, another tenant's 404, a retried enrolment made once, and each
+change published on attribution.campaign.v1."""
 
+import asyncio
+import json
 import uuid
 
 import asyncpg
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaConsumer
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -303,3 +307,42 @@ async def test_an_unknown_campaign_is_a_404(gateway):
     assert (await gateway.post(f"{nobody}/creators", json=paid())).status_code == 404
     assert (await gateway.get(f"{nobody}/creators")).status_code == 404
     assert (await gateway.get(f"{nobody}/cost")).status_code == 404
+
+
+async def _events_for(platform, campaign_id: str, count: int) -> list[dict]:
+    consumer = AIOKafkaConsumer(
+        "attribution.campaign.v1", bootstrap_servers=platform.s.kafka_bootstrap, auto_offset_reset="earliest",
+        group_id=f"test.deals-{uuid.uuid4().hex[:8]}", enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[dict] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    found += [json.loads(r.value) for r in records if r.key == campaign_id.encode()]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_enrolment_changes_are_published_in_order_with_the_campaign(platform, gateway, tenant):
+    made = await campaign(gateway)
+    url = f"{CAMPAIGNS}/{made['id']}/creators"
+    enrolled = await enrol(gateway, made["id"])
+    refused = await gateway.patch(f"{url}/{enrolled['creator_id']}", json={"fee": 0})  # a 409 publishes nothing
+    assert refused.status_code == 409
+    changed = await gateway.patch(f"{url}/{enrolled['creator_id']}", json={"fee": 175_000, "whitelisting": None})
+    assert changed.status_code == 200
+    assert (await gateway.delete(f"{url}/{enrolled['creator_id']}")).status_code == 204
+    events = await _events_for(platform, made["id"], 4)
+    assert [e["event_type"] for e in events] == ["CampaignCreated", "CreatorEnrolled", "DealChanged", "CreatorUnenrolled"]
+    assert [e["sequence"] for e in events] == [1, 2, 3, 4]
+    assert {e["tenant_id"] for e in events} == {str(tenant.tenant_id)}
+    _, joined, deal, left = (e["payload"] for e in events)
+    assert (joined["creator_id"], joined["fee_minor"], joined["product_value_minor"], joined["currency"]) == (
+        enrolled["creator_id"], 150_000, 8_900, "EUR")
+    assert joined["deliverables"] == enrolled["deliverables"] and joined["whitelisting"] == enrolled["whitelisting"]
+    assert (deal["changed_fields"], deal["fee_minor"], deal["whitelisting"]) == (["fee", "whitelisting"], 175_000, None)
+    assert left["fee_minor"] == 175_000

@@ -1,7 +1,8 @@
 """Enrolment rules: a deal that holds together for its type (the body alone is checked by its
 model, 422; a change that contradicts the stored deal is a 409 here), deliverables due inside the
 campaign, one enrolment per creator per campaign, nothing changed once the campaign has ended,
-and no removal once money has been recorded against the enrolment.
+and no removal once money has been recorded against the enrolment. Every change is published
+(CreatorEnrolled, DealChanged, CreatorUnenrolled on attribution.campaign.v1) through the outbox.
 
 Each change locks the campaign's row first (SELECT ... FOR UPDATE): enrolments of one campaign
 are checked and written one at a time, so two concurrent enrolments of a creator meet the
@@ -14,10 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.campaign import repository as campaigns
 from services.attribution.campaign.models import Campaign
+from services.attribution.campaign.service import TOPIC
+from services.attribution.db import SERVICE, outbox
 from services.attribution.enrolment import repository
 from services.attribution.enrolment.models import Enrolment
 from services.attribution.enrolment.schemas import EnrolmentCreate, EnrolmentUpdate, deal_problem
+from shared.contracts.attribution import EnrolmentPayload
+from shared.contracts.envelope import new_envelope
 from shared.errors import Conflict, NotFound
+
+# Column names as the API and the event name them.
+_FIELD = {"fee_minor": "fee", "product_value_minor": "product_value"}
 
 
 async def locked_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> Campaign:
@@ -40,6 +48,25 @@ def check_due_dates(campaign: Campaign, deliverables: list[dict]) -> None:
             )
 
 
+async def _publish(session: AsyncSession, campaign: Campaign, enrolment: Enrolment, event_type: str, changed: list[str]) -> None:
+    payload = EnrolmentPayload(
+        campaign_id=enrolment.campaign_id,
+        creator_id=enrolment.creator_id,
+        deal_type=enrolment.deal_type,
+        fee_minor=enrolment.fee_minor,
+        product_value_minor=enrolment.product_value_minor,
+        currency=campaign.currency,
+        deliverables=enrolment.deliverables,
+        whitelisting=enrolment.whitelisting,
+        changed_fields=sorted(_FIELD.get(name, name) for name in changed),
+    )
+    # Keyed by the campaign, as its own events are: one ordered stream per campaign.
+    event = new_envelope(
+        event_type=event_type, producer=SERVICE, aggregate_id=str(campaign.id), tenant_id=campaign.tenant_id, payload=payload
+    )
+    await outbox.add(session, TOPIC, event)
+
+
 def _deal_columns(data: EnrolmentCreate | EnrolmentUpdate) -> dict:
     """The request's fields as columns (JSON-ready dates for the JSONB ones)."""
     given = data.model_dump(mode="json", exclude_unset=True, exclude={"creator_id"})
@@ -59,6 +86,7 @@ async def enrol(session: AsyncSession, campaign_id: uuid.UUID, data: EnrolmentCr
     session.add(enrolment)  # shared.tenancy stamps the caller's tenant
     await session.flush()
     await session.refresh(enrolment)
+    await _publish(session, campaign, enrolment, "CreatorEnrolled", [])
     return campaign, enrolment
 
 
@@ -92,17 +120,19 @@ async def update(
         setattr(enrolment, key, value)
     await session.flush()
     await session.refresh(enrolment)
+    await _publish(session, campaign, enrolment, "DealChanged", list(changes))
     return campaign, enrolment
 
 
 async def unenrol(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> None:
     """Remove the creator from the campaign, unless money has been recorded against it: the
     ledger's entries must keep pointing at the deal they were earned under."""
-    _, enrolment = await _locked(session, campaign_id, creator_id)
+    campaign, enrolment = await _locked(session, campaign_id, creator_id)
     if enrolment.money_recorded:
         raise Conflict(
             [{"field": "path.creator_id", "reason": f"money has been recorded against creator {creator_id} in this campaign; "
               "an enrolment with money against it cannot be removed"}]
         )
+    await _publish(session, campaign, enrolment, "CreatorUnenrolled", [])
     await session.delete(enrolment)
     await session.flush()
