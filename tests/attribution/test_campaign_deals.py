@@ -85,6 +85,17 @@ async def test_fee_and_product_value_default_to_nothing_and_rights_to_none(gatew
     }
 
 
+async def test_rights_sent_without_a_status_are_requested(gateway):
+    made = await campaign(gateway)
+    rights = {"channels": ["x_ads"], "starts_on": "2027-03-01", "ends_on": "2027-03-01"}
+    enrolled = await enrol(gateway, made["id"], whitelisting=rights)
+    assert enrolled["whitelisting"] == {**rights, "status": "requested"}
+    url = f"{CAMPAIGNS}/{made['id']}/creators/{enrolled['creator_id']}"
+    changed = await gateway.patch(url, json={"whitelisting": {**rights, "ends_on": "2027-09-30"}})
+    assert changed.status_code == 200 and changed.json()["whitelisting"]["status"] == "requested"
+    assert (await gateway.get(url)).json() == changed.json()
+
+
 def _deliverable(**overrides) -> list[dict]:
     return [{"platform": "instagram", "format": "post", "count": 1, "due_on": "2027-03-15", **overrides}]
 

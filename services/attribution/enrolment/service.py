@@ -68,8 +68,9 @@ async def _publish(session: AsyncSession, campaign: Campaign, enrolment: Enrolme
 
 
 def _deal_columns(data: EnrolmentCreate | EnrolmentUpdate) -> dict:
-    """The request's fields as columns (JSON-ready dates for the JSONB ones)."""
-    given = data.model_dump(mode="json", exclude_unset=True, exclude={"creator_id"})
+    """The request's fields as columns (JSON-ready dates for the JSONB ones). Only the fields
+    sent, but each of them whole: a nested default (the rights' `status`) is stored too."""
+    given = data.model_dump(mode="json", include=data.model_fields_set - {"creator_id"})
     names = {"fee": "fee_minor", "product_value": "product_value_minor"}
     return {names.get(key, key): value for key, value in given.items()}
 
@@ -112,8 +113,8 @@ async def update(
         # The body is valid alone (EnrolmentUpdate checks what it contradicts by itself): it
         # contradicts the stored deal, and the field named is the one to send with it.
         field, reason = problem
-        stored = getattr(enrolment, f"{field}_minor")
-        raise Conflict([{"field": f"body.{field}", "reason": f"{reason}; the deal's {field} is {stored}: send both together"}])
+        after = f"{merged['deal_type']} with {field} {merged[f'{field}_minor']}"
+        raise Conflict([{"field": f"body.{field}", "reason": f"{reason}; the deal would be {after}: send deal_type and {field} together"}])
     if "deliverables" in changes:
         check_due_dates(campaign, changes["deliverables"])
     for key, value in changes.items():
