@@ -178,6 +178,16 @@ async def test_a_creator_is_enrolled_once_per_campaign(gateway):
     assert (await enrol(gateway, elsewhere["id"], creator_id=first["creator_id"]))["campaign_id"] == elsewhere["id"]
 
 
+async def test_concurrent_enrolments_of_a_creator_make_one_and_conflict_the_rest(gateway):
+    # The campaign's row lock puts them in line: each later one meets "already enrolled" (409),
+    # none the unique constraint (a 500).
+    made = await campaign(gateway)
+    sent = paid()
+    answers = await asyncio.gather(*(gateway.post(f"{CAMPAIGNS}/{made['id']}/creators", json=sent) for _ in range(6)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409], [a.text for a in answers]
+    assert len((await gateway.get(f"{CAMPAIGNS}/{made['id']}/creators")).json()["items"]) == 1
+
+
 async def test_a_retried_enrolment_with_an_idempotency_key_enrols_once(gateway):
     made = await campaign(gateway)
     key, sent = {"Idempotency-Key": f"k-{uuid.uuid4()}"}, paid()
