@@ -1,5 +1,5 @@
 """Contracts produced by attribution (topics attribution.click.v1, .conversion.v1, .performance.v1,
-.campaign.v1).
+.campaign.v1: campaigns and their enrolments).
 
 Money is integer minor units, or a decimal string (a campaign budget), with an ISO 4217 currency
 code; never floats.
@@ -63,7 +63,49 @@ class CampaignPayload(BaseModel):
     brand: str
     starts_on: date
     ends_on: date
-    budget: Decimal = Field(ge=0, description="In `currency`, as a decimal string (never a float).")
+    budget: Decimal = Field(
+        ge=0, description="In `currency`, as a decimal string (never a float); the same amount as budget_minor."
+    )
     currency: Currency = Field(pattern=r"^[A-Z]{3}$")
     status: CampaignStatus
+    changed_fields: list[str] = Field(default_factory=list, description="Fields changed by this event.")
+    budget_minor: int | None = Field(
+        default=None,
+        ge=0,
+        description="The budget in minor units of `currency` (ISO 4217 exponent: 1250050 EUR is 12500.50). "
+        "Absent only from events published before it was added.",
+    )
+
+
+DealType = Literal["gifted", "paid", "affiliate", "hybrid"]
+
+
+class DeliverablePayload(BaseModel):
+    platform: str = Field(description="A discovery platform (instagram, tiktok, youtube, ...).")
+    format: str = Field(description="post, carousel, reel, story, video, short, live, pin or article.")
+    count: int = Field(ge=1)
+    due_on: date
+
+
+class WhitelistingPayload(BaseModel):
+    channels: list[str] = Field(description="Ad products the rights cover: meta_ads, tiktok_spark_ads, ...")
+    starts_on: date
+    ends_on: date
+    status: Literal["requested", "granted", "revoked", "expired"]
+
+
+class EnrolmentPayload(BaseModel):
+    """A creator's enrolment in a campaign and its deal, as it stands after the change
+    (CreatorEnrolled, DealChanged) or as it stood when removed (CreatorUnenrolled). Same topic
+    and key (the campaign id) as the campaign's own events, so a consumer sees a campaign and its
+    creators in order. Tenant-private: the envelope's tenant_id names the owner."""
+
+    campaign_id: uuid.UUID
+    creator_id: uuid.UUID = Field(description="Discovery's creator id.")
+    deal_type: DealType
+    fee_minor: int = Field(ge=0, description="In minor units of `currency`.")
+    product_value_minor: int = Field(ge=0, description="Value of the products given, in minor units of `currency`.")
+    currency: Currency = Field(pattern=r"^[A-Z]{3}$", description="The campaign's currency.")
+    deliverables: list[DeliverablePayload] = Field(default_factory=list)
+    whitelisting: WhitelistingPayload | None = None
     changed_fields: list[str] = Field(default_factory=list, description="Fields changed by this event.")

@@ -78,8 +78,17 @@ CATALOG: tuple[Topic, ...] = (
         name="attribution.campaign.v1",
         producer="attribution",
         aggregate="campaign",
-        description="Campaigns created or changed (tenant-private: the envelope's tenant_id is the owner).",
-        events={"CampaignCreated": attribution.CampaignPayload, "CampaignUpdated": attribution.CampaignPayload},
+        description=(
+            "Campaigns created or changed, and the creators enrolled in them with their deals "
+            "(tenant-private: the envelope's tenant_id is the owner)."
+        ),
+        events={
+            "CampaignCreated": attribution.CampaignPayload,
+            "CampaignUpdated": attribution.CampaignPayload,
+            "CreatorEnrolled": attribution.EnrolmentPayload,
+            "DealChanged": attribution.EnrolmentPayload,
+            "CreatorUnenrolled": attribution.EnrolmentPayload,
+        },
         partitions=6,
     ),
     Topic(

@@ -112,6 +112,16 @@ _CROSS_FIELD_MODELS = {
     ("POST", "/v1/discovery/brand-fit"): ("body", "services.discovery.brandfit.schemas:BrandFitRequest"),
     ("POST", "/v1/discovery/briefs"): ("body", "services.discovery.brandfit.schemas:BriefCreate"),
     ("PATCH", "/v1/discovery/briefs/{brief_id}"): ("body", "services.discovery.brandfit.schemas:BriefUpdate"),
+    # A deal's amounts against its type, a deliverable's format against its platform, ad rights
+    # ending before they start.
+    ("POST", "/v1/attribution/campaigns/{campaign_id}/creators"): (
+        "body",
+        "services.attribution.enrolment.schemas:EnrolmentCreate",
+    ),
+    ("PATCH", "/v1/attribution/campaigns/{campaign_id}/creators/{creator_id}"): (
+        "body",
+        "services.attribution.enrolment.schemas:EnrolmentUpdate",
+    ),
 }
 
 

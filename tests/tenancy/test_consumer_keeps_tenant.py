@@ -70,7 +70,7 @@ async def test_a_row_derived_from_a_tenants_event_belongs_to_that_tenant(platfor
         campaign = await gateway.post(
             "/v1/attribution/campaigns",
             json={"name": "derived", "brand": "A", "starts_on": "2027-05-01", "ends_on": "2027-05-02",
-                  "budget": "1", "currency": "GBP"},
+                  "budget": 100, "currency": "GBP"},
         )
         assert campaign.status_code == 201, campaign.text
         name = f"campaign {campaign.json()['id']}"

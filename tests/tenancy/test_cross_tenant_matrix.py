@@ -41,9 +41,14 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     campaign = await client.post(
         "/v1/attribution/campaigns",
         json={"name": new_name("matrix"), "brand": "A", "starts_on": "2027-01-01", "ends_on": "2027-01-31",
-              "budget": "10", "currency": "EUR"},
+              "budget": 1000, "currency": "EUR"},
     )
     assert campaign.status_code == 201, campaign.text
+    enrolled = await client.post(
+        f"/v1/attribution/campaigns/{campaign.json()['id']}/creators",
+        json={"creator_id": creator["id"], "deal_type": "paid", "fee": 500},
+    )
+    assert enrolled.status_code == 201, enrolled.text
     key = await client.post("/v1/keys", json={"name": new_name("matrix"), "scopes": ["discovery:read"]})
     assert key.status_code == 201, key.text
     source = await client.post("/v1/webhook-sources", json={"kind": "generic", "name": new_name("matrix")})
@@ -88,7 +93,8 @@ def hostile_body(document: dict, operation: dict) -> dict | None:
     if "requestBody" not in operation:
         return None
     schema = _resolve(document, operation["requestBody"]["content"]["application/json"]["schema"])
-    body = {}
+    # The documented example, when there is one, is a body the API takes.
+    body = dict((schema.get("examples") or [{}])[0])
     for name, prop in schema.get("properties", {}).items():
         value = "written by another tenant"
         if prop.get("type") != "string" or "format" in prop or "enum" in prop:
@@ -96,6 +102,17 @@ def hostile_body(document: dict, operation: dict) -> dict | None:
         if len(value) > prop.get("maxLength", 10**6) or (prop.get("pattern") and not re.search(prop["pattern"], value)):
             continue
         body[name] = value
+    # A required field the text above cannot fill (an id, a choice): a valid value, so that what
+    # stops the request is the tenant, not the body.
+    for name in schema.get("required", []):
+        if name not in body:
+            prop = _resolve(document, schema["properties"][name])
+            if prop.get("format") == "uuid":
+                body[name] = str(uuid.uuid4())
+            elif "enum" in prop:
+                body[name] = prop["enum"][0]
+            elif prop.get("examples"):
+                body[name] = prop["examples"][0]
     return body
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, status
 from starlette.responses import Response
 
 from services.attribution.campaign import repository, service
-from services.attribution.campaign.schemas import CampaignCreate, CampaignRead, CampaignUpdate, Status
+from services.attribution.campaign.schemas import CampaignCost, CampaignCreate, CampaignRead, CampaignUpdate, Status
 from services.attribution.db import idempotency
 from shared.app import model_response
 from shared.db import ReadSession, Session
@@ -64,3 +64,10 @@ async def get_campaign(campaign_id: uuid.UUID, session: ReadSession) -> Response
 async def update_campaign(campaign_id: uuid.UUID, body: CampaignUpdate, session: Session) -> CampaignRead:
     """Change a campaign, or move it along its lifecycle: draft → active ⇄ paused → ended."""
     return CampaignRead.of(await service.update(session, campaign_id, body))
+
+
+@router.get("/{campaign_id}/cost", response_model=CampaignCost, dependencies=[requires("attribution:read")])
+async def campaign_cost(campaign_id: uuid.UUID, session: ReadSession) -> Response:
+    """What the campaign costs so far, in minor units of its currency: its creators' fees and the
+    value of products given, commission (from the ledger), and what is left of the budget."""
+    return model_response(await service.cost(session, campaign_id))

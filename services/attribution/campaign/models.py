@@ -2,9 +2,7 @@
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
-
-from sqlalchemy import CheckConstraint, Date, DateTime, Index, Numeric, String, func
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Index, String, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,7 +14,7 @@ class Campaign(TenantOwned, Base):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="ends_on_or_after_start"),
-        CheckConstraint("budget >= 0", name="budget_not_negative"),
+        CheckConstraint("budget_minor >= 0", name="budget_minor_not_negative"),
         CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status_known"),
         # The tenant's list, oldest first, alone and by status.
         Index("ix_attribution_campaigns_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
@@ -28,7 +26,7 @@ class Campaign(TenantOwned, Base):
     brand: Mapped[str] = mapped_column(String(200))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    budget: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    budget_minor: Mapped[int] = mapped_column(BigInteger, comment="In minor units of currency (shared.money).")
     currency: Mapped[str] = mapped_column(String(3), comment="ISO 4217 code.")
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,41 +1,37 @@
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
-import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
-from shared.validation import IsoDate, Label, PlainText
+from shared.money import Currency, MinorAmount
+from shared.validation import IsoDate, Label, integral_number
 
 Status = Literal["draft", "active", "paused", "ended"]
 NAME_LENGTH = 200
 
 
-# Every current ISO 4217 code, from pycountry's copy of the standard's list (Debian iso-codes).
-CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
+def _whole_minor_units(value: object) -> object:
+    # A decimal string ("12500.50") is the old budget shape, and a fraction is not a minor unit:
+    # both are refused saying what the field is, rather than pydantic's "not a valid integer".
+    if isinstance(value, str):
+        raise ValueError("an amount in minor units is a JSON integer, not a string: 1250050 for 12500.50 EUR, 1000 for 1000 JPY")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("an amount is a whole number of minor units (cents for EUR, yen for JPY)")
+    return integral_number(value)
 
 
-def _iso_4217(value: str) -> str:
-    if pycountry.currencies.get(alpha_3=value) is None or value != value.upper():
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code (upper case, e.g. EUR)")
-    return value
-
-
-# A string, never a JSON number: money is not a float. Up to 14 digits before the point and 4
-# after (the column is NUMERIC(18, 4)), so a budget in any currency, minor units included.
-BUDGET_PATTERN = "^[0-9]{1,14}([.][0-9]{1,4})?$"
+# Money at the API: an integer of the currency's minor units (shared.money), never a string or a
+# fraction. Strict, so `true` is not 1; the BeforeValidator comes last so the bounds stay published.
+MinorUnits = Annotated[MinorAmount, Strict(), BeforeValidator(_whole_minor_units)]
 
 Name = Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)]
-Currency = Annotated[
-    str,
-    Field(description="ISO 4217 code, e.g. EUR.", json_schema_extra={"enum": CURRENCY_CODES}),
-    AfterValidator(_iso_4217),
-]
 Budget = Annotated[
-    str,
-    Field(pattern=BUDGET_PATTERN, description="A decimal string, at least 0, e.g. \"12500.50\".", examples=["12500.50"]),
-    AfterValidator(Decimal),
+    MinorUnits,
+    Field(
+        description="In minor units of `currency` (ISO 4217 exponent: EUR 2, JPY 0, BHD 3): 1250050 EUR is 12,500.50 EUR.",
+        examples=[1250050],
+    ),
 ]
 
 
@@ -84,7 +80,7 @@ class CampaignRead(BaseModel):
     brand: str
     starts_on: date
     ends_on: date
-    budget: Decimal
+    budget: int = Field(description="In minor units of `currency`: 1250050 EUR is 12,500.50 EUR.", examples=[1250050])
     currency: str
     status: Status
     created_at: datetime
@@ -98,9 +94,27 @@ class CampaignRead(BaseModel):
             brand=campaign.brand,
             starts_on=campaign.starts_on,
             ends_on=campaign.ends_on,
-            budget=campaign.budget,
+            budget=campaign.budget_minor,
             currency=campaign.currency,
             status=campaign.status,
             created_at=campaign.created_at,
             updated_at=campaign.updated_at,
         )
+
+
+class CampaignCost(BaseModel):
+    """What a campaign costs so far, in minor units of its currency (never summed across currencies:
+    every amount of a campaign is in its one currency)."""
+
+    campaign_id: uuid.UUID
+    currency: str
+    enrolments: int = Field(description="Creators enrolled.")
+    fees: int = Field(description="Sum of the enrolments' fees, in minor units.")
+    product_value: int = Field(description="Sum of the value of products given (gifted or as part of a deal), in minor units.")
+    commission: int = Field(
+        description="Commission owed to the campaign's creators, from the commission ledger, in minor units. "
+        "Not counted yet: always 0 until the ledger is connected (docs/decisions/0030)."
+    )
+    total: int = Field(description="fees + product_value + commission, in minor units.")
+    budget: int = Field(description="The campaign's budget, in minor units.")
+    budget_remaining: int = Field(description="budget - total; negative when the campaign is over budget.")

@@ -1,6 +1,7 @@
-"""Campaign rules: dates in order, a budget in a real currency, a status that only moves
-forward along the lifecycle, and every change published (attribution.campaign.v1) through the
-outbox with the owning tenant on the envelope."""
+"""Campaign rules: dates in order, a budget in minor units of a real currency, a status that
+only moves forward along the lifecycle, a currency and dates that its enrolments' deals still
+fit, and every change published (attribution.campaign.v1) through the outbox with the owning
+tenant on the envelope."""
 
 import uuid
 
@@ -8,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.campaign import repository
 from services.attribution.campaign.models import Campaign
-from services.attribution.campaign.schemas import CampaignCreate, CampaignUpdate
+from services.attribution.campaign.schemas import CampaignCost, CampaignCreate, CampaignUpdate
 from services.attribution.db import SERVICE, outbox
+from services.attribution.enrolment import repository as enrolments
 from shared.contracts.attribution import CampaignPayload
 from shared.contracts.envelope import new_envelope
+from shared.db import Reads
 from shared.errors import Conflict, Invalid, NotFound
+from shared.money import from_minor
 
 TOPIC = "attribution.campaign.v1"
 
@@ -47,6 +51,39 @@ def _check_new_dates(campaign: Campaign, data: CampaignUpdate, changes: dict) ->
         )
 
 
+def _columns(fields: dict) -> dict:
+    return {("budget_minor" if key == "budget" else key): value for key, value in fields.items()}
+
+
+async def _check_enrolments_still_fit(session: AsyncSession, campaign: Campaign, data: CampaignUpdate, changes: dict) -> None:
+    """A currency change would re-denominate the deals' amounts, and new dates could leave a
+    deliverable outside the campaign: both are refused while enrolments say otherwise (409)."""
+    if "currency" not in changes and not changes.keys() & {"starts_on", "ends_on"}:
+        return
+    enrolled = await enrolments.of_campaign(session, campaign.id)
+    if "currency" in changes:
+        with_money = [e for e in enrolled if e.fee_minor or e.product_value_minor or e.money_recorded]
+        if with_money:
+            raise Conflict(
+                [{"field": "body.currency", "reason": f"{len(with_money)} enrolment(s) have fees, product value or recorded "
+                  f"money in {campaign.currency}; the currency of a campaign with money in it cannot change"}]
+            )
+        if "budget" not in data.model_fields_set and campaign.budget_minor:
+            raise Conflict(
+                [{"field": "body.budget", "reason": f"the budget is {campaign.budget_minor} minor units of {campaign.currency}; "
+                  f"send it in minor units of {changes['currency']} with the new currency"}]
+            )
+    starts, ends = changes.get("starts_on", campaign.starts_on).isoformat(), changes.get("ends_on", campaign.ends_on).isoformat()
+    for enrolment in enrolled:
+        for deliverable in enrolment.deliverables:
+            if not starts <= deliverable["due_on"] <= ends:
+                field = "body.starts_on" if deliverable["due_on"] < starts else "body.ends_on"
+                raise Conflict(
+                    [{"field": field, "reason": f"a deliverable of creator {enrolment.creator_id} is due on "
+                      f"{deliverable['due_on']}, outside {starts} to {ends}; move it first"}]
+                )
+
+
 async def _publish(session: AsyncSession, campaign: Campaign, event_type: str, changed: list[str]) -> None:
     payload = CampaignPayload(
         campaign_id=campaign.id,
@@ -54,7 +91,8 @@ async def _publish(session: AsyncSession, campaign: Campaign, event_type: str, c
         brand=campaign.brand,
         starts_on=campaign.starts_on,
         ends_on=campaign.ends_on,
-        budget=campaign.budget,
+        budget=from_minor(campaign.budget_minor, campaign.currency),
+        budget_minor=campaign.budget_minor,
         currency=campaign.currency,
         status=campaign.status,
         changed_fields=changed,
@@ -71,7 +109,7 @@ async def _publish(session: AsyncSession, campaign: Campaign, event_type: str, c
 
 async def create(session: AsyncSession, data: CampaignCreate) -> Campaign:
     _check_dates(data.starts_on, data.ends_on)
-    campaign = Campaign(id=uuid.uuid4(), status="draft", **data.model_dump())
+    campaign = Campaign(id=uuid.uuid4(), status="draft", **_columns(data.model_dump()))
     session.add(campaign)  # shared.tenancy stamps the caller's tenant
     await session.flush()
     await session.refresh(campaign)
@@ -83,7 +121,8 @@ async def update(session: AsyncSession, campaign_id: uuid.UUID, data: CampaignUp
     campaign = await repository.get(session, campaign_id, for_update=True)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
-    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(campaign, k) != v}
+    given = _columns(data.model_dump(exclude_unset=True))
+    changes = {k: v for k, v in given.items() if getattr(campaign, k) != v}
     if not changes:
         return campaign
     if campaign.status == "ended":
@@ -94,9 +133,24 @@ async def update(session: AsyncSession, campaign_id: uuid.UUID, data: CampaignUp
             [{"field": "body.status", "reason": f"a {campaign.status} campaign can move to {allowed}, not {changes['status']}"}]
         )
     _check_new_dates(campaign, data, changes)
+    await _check_enrolments_still_fit(session, campaign, data, changes)
     for key, value in changes.items():
         setattr(campaign, key, value)
     await session.flush()
     await session.refresh(campaign)
-    await _publish(session, campaign, "CampaignUpdated", sorted(changes))
+    await _publish(session, campaign, "CampaignUpdated", sorted("budget" if k == "budget_minor" else k for k in changes))
     return campaign
+
+
+async def cost(session: Reads, campaign_id: uuid.UUID) -> CampaignCost:
+    """Fees and product value of the campaign's enrolments. Commission is the ledger's to add."""
+    campaign = await repository.get(session, campaign_id)
+    if campaign is None:
+        raise NotFound(f"campaign {campaign_id} does not exist")
+    count, fees, product_value = await enrolments.totals(session, campaign_id)
+    commission = 0
+    total = fees + product_value + commission
+    return CampaignCost(
+        campaign_id=campaign.id, currency=campaign.currency, enrolments=count, fees=fees, product_value=product_value,
+        commission=commission, total=total, budget=campaign.budget_minor, budget_remaining=campaign.budget_minor - total,
+    )
