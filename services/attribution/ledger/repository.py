@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.ledger.models import LedgerEntry, Payout
@@ -23,7 +23,8 @@ _PAYOUT = ReadStatement(select(Payout).where(Payout.id == bindparam("payout_id")
 
 
 def _state_sum(state: str):
-    return func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.state == state), 0)
+    # The state as SQL text, not a bound constant: a ReadStatement takes only the request's parameters.
+    return func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.state == literal_column(f"'{state}'")), literal_column("0"))
 
 
 # Per creator and currency, in the order of (creator_id, currency): never one sum across currencies.
