@@ -14,6 +14,7 @@ transaction each, as deliveries arrive.
   (pending, approved, paid or owed) depends on when approvals and payouts ran, as it should.
 """
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -78,11 +79,19 @@ async def play(sessions, tenant: uuid.UUID, orders: list[dict], ops: list[tuple]
             elif op[0] == "approve":
                 await service.approve_due(session, EPOCH + timedelta(days=op[1]))
         if op[0] == "payout":
-            try:
-                async with unit_of_work(sessions, tenant) as session:
-                    await service.create_payout(session, op[1], op[2], EPOCH + timedelta(days=2))
-            except Conflict:
-                pass  # nothing to pay, or a balance owed: no batch, nothing changed
+            # Two requests at once, as a double click would send them: at most one batch pays.
+            made = await asyncio.gather(*(pay(sessions, tenant, op[1], op[2]) for _ in range(2)))
+            assert sum(made) <= 1
+
+
+async def pay(sessions, tenant: uuid.UUID, creator_id: uuid.UUID, currency: str) -> int:
+    """1 if a batch was made, 0 if there was nothing to pay or a balance owed (nothing changed)."""
+    try:
+        async with unit_of_work(sessions, tenant) as session:
+            await service.create_payout(session, creator_id, currency, EPOCH + timedelta(days=2))
+    except Conflict:
+        return 0
+    return 1
 
 
 async def ledger_of(sessions, tenant: uuid.UUID):

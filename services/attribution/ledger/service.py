@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
 from shared import tenancy
 from shared.errors import Conflict, Invalid
-from shared.money import MAX_MINOR, MoneyError, exponent, format_amount
+from shared.money import MAX_MINOR, MoneyError, exponent, format_amount, totals_by_currency
 
 COMMISSION, CLAWBACK = "commission", "clawback"
 PENDING, APPROVED, PAID = "pending", "approved", "paid"
@@ -285,7 +285,7 @@ async def create_payout(session: AsyncSession, creator_id: uuid.UUID, currency: 
     entries = list((await session.execute(query)).scalars())
     if not entries:
         raise Conflict([{"field": "body.creator_id", "reason": f"this creator has nothing approved to pay in {currency}"}])
-    net = sum(e.amount for e in entries)
+    net = totals_by_currency((e.amount, e.currency) for e in entries)[currency]
     if net <= 0:
         raise Conflict([{
             "field": "body.creator_id",
