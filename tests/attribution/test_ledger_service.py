@@ -125,6 +125,22 @@ async def test_approve_due_approves_only_entries_past_their_hold(sessions):
     assert [e.state for e in await entries_of(sessions, tenant, late)] == ["pending"]
 
 
+async def test_approve_due_works_in_batches_and_skips_entries_another_transaction_holds(sessions):
+    tenant, held, free = uuid.uuid4(), order_id(), order_id()
+    async with unit_of_work(sessions, tenant) as session:
+        locked = await commission(session, held, 100, hold_until=EPOCH)
+        await commission(session, free, 100, hold_until=EPOCH)
+    async with unit_of_work(sessions, tenant) as holder:
+        # A payout in progress holds this entry: the approval skips it instead of waiting.
+        await holder.execute(select(LedgerEntry).where(LedgerEntry.id == locked.id).with_for_update())
+        async with unit_of_work(sessions, tenant) as session:
+            assert await service.approve_due(session, EPOCH, batch=1) == 1
+            assert await service.approve_due(session, EPOCH, batch=1) == 0
+    async with unit_of_work(sessions, tenant) as session:
+        assert await service.approve_due(session, EPOCH, batch=1) == 1
+    assert [e.state for e in await entries_of(sessions, tenant, held)] == ["approved"]
+
+
 async def test_approve_due_of_one_tenant_leaves_another_tenants_entries_alone(sessions):
     mine, theirs, order = uuid.uuid4(), uuid.uuid4(), order_id()
     async with unit_of_work(sessions, theirs) as session:

@@ -128,8 +128,8 @@ async def record_commission(
     entries = await _order_entries(session, source, order_id)
     same = next((e for e in entries if e.kind == COMMISSION and e.line_key == line_key), None)
     if same is not None:
-        sent = (creator_id, campaign_id, currency, amount)
-        if (same.creator_id, same.campaign_id, same.currency, same.amount) != sent:
+        sent = (creator_id, campaign_id, currency, amount, hold_until)
+        if (same.creator_id, same.campaign_id, same.currency, same.amount, same.hold_until) != sent:
             raise LedgerConflict(
                 "line_key", f"{source} order {order_id} already has commission {line_key!r} with other figures"
             )
@@ -251,22 +251,41 @@ async def _settle(session: AsyncSession, source: str, order_id: str) -> None:
     await session.flush()
 
 
-async def approve_due(session: AsyncSession, now: datetime, *, creator_id: uuid.UUID | None = None,
-                      currency: str | None = None) -> int:
-    """Approve every pending entry whose hold ended at or before `now`; the number approved. The
-    session's binding decides whose: one tenant's, or every tenant's (`across_tenants`, the worker)."""
-    statement = (
-        update(LedgerEntry)
+APPROVAL_BATCH = 5000
+
+
+async def approve_due(session: AsyncSession, now: datetime, *, batch: int = APPROVAL_BATCH) -> int:
+    """Approve up to `batch` pending entries whose hold ended at or before `now`; the number
+    approved (call again while it equals `batch`). The session's binding decides whose: one
+    tenant's, or every tenant's (`across_tenants`, the worker). Entries a payout or another
+    replica has locked are skipped (SKIP LOCKED), never waited on: the next run takes them."""
+    due = (
+        select(LedgerEntry.id)
         .where(LedgerEntry.state == PENDING, LedgerEntry.hold_until <= now)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        update(LedgerEntry)
+        .where(LedgerEntry.id.in_(due))
         .values(state=APPROVED, approved_at=now)
         .execution_options(synchronize_session=False)
     )
-    if creator_id is not None:
-        statement = statement.where(LedgerEntry.creator_id == creator_id)
-    if currency is not None:
-        statement = statement.where(LedgerEntry.currency == currency)
-    result = await session.execute(statement)
     return result.rowcount
+
+
+async def _approve_for(session: AsyncSession, now: datetime, creator_id: uuid.UUID, currency: str) -> None:
+    """A payout's first step: the creator's entries in `currency` whose hold has ended are approved
+    (under the payout's lock, so it never waits for the worker)."""
+    await session.execute(
+        update(LedgerEntry)
+        .where(
+            LedgerEntry.creator_id == creator_id, LedgerEntry.currency == currency, LedgerEntry.state == PENDING,
+            LedgerEntry.hold_until <= now,
+        )
+        .values(state=APPROVED, approved_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def create_payout(session: AsyncSession, creator_id: uuid.UUID, currency: str, now: datetime) -> Payout:
@@ -275,7 +294,7 @@ async def create_payout(session: AsyncSession, creator_id: uuid.UUID, currency: 
     and unpaid, a balance owed that the next batch deducts. Concurrent requests for one creator
     and currency run one after the other, so no entry is ever in two batches."""
     await _lock(session, _tenant(session), "payout", creator_id, currency)
-    await approve_due(session, now, creator_id=creator_id, currency=currency)
+    await _approve_for(session, now, creator_id, currency)
     query = (
         select(LedgerEntry)
         .where(LedgerEntry.creator_id == creator_id, LedgerEntry.currency == currency, LedgerEntry.state == APPROVED)
