@@ -19,6 +19,7 @@ from tests.conftest import eventually
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 LEDGER = "/v1/attribution/ledger"
+CLAIMS = "/v1/attribution/ledger/claims"
 BALANCES = "/v1/attribution/ledger/balances"
 PAYOUTS = "/v1/attribution/payouts"
 PAST = utcnow() - timedelta(days=1)  # a holding period over
@@ -49,7 +50,7 @@ async def pay(client, creator_id, currency: str = "EUR", **headers):
 async def test_entries_page_by_cursor_and_filter(gateway, tenant, sessions):
     creator, campaign = uuid.uuid4(), uuid.uuid4()
     made = []
-    for i in range(3):  # a transaction each: the entries' created_at are their transactions' start
+    for i in range(3):
         async with unit_of_work(sessions, tenant.tenant_id) as session:
             made.append(await commission(session, order_id(), 100 + i, creator_id=creator, hold_until=FUTURE))
     async with unit_of_work(sessions, tenant.tenant_id) as session:
@@ -184,6 +185,22 @@ async def test_the_approval_worker_approves_entries_whose_hold_has_ended(gateway
     assert len(await entries(gateway, creator_id=str(creator), state="pending")) == 1
 
 
+async def test_a_refund_waiting_for_its_commission_is_shown_with_what_is_outstanding(gateway, tenant, sessions):
+    order, creator = order_id(), uuid.uuid4()
+    async with unit_of_work(sessions, tenant.tenant_id) as session:
+        await refund(session, order, "refund-1", 700)
+    [claim] = (await gateway.get(CLAIMS, params={"order_id": order})).json()["items"]
+    assert (claim["refund_id"], claim["amount"], claim["clawed_back"], claim["outstanding"]) == ("refund-1", 700, 0, 700)
+    assert await entries(gateway, order_id=order) == []
+    async with unit_of_work(sessions, tenant.tenant_id) as session:
+        await commission(session, order, 500, creator_id=creator, hold_until=FUTURE)
+    [claim] = (await gateway.get(CLAIMS, params={"order_id": order})).json()["items"]
+    assert (claim["clawed_back"], claim["outstanding"]) == (500, 200)
+    story = await entries(gateway, order_id=order, source="shopify:acme.myshopify.com")
+    assert [(e["kind"], e["amount"]) for e in story] == [("commission", 500), ("clawback", -500)]
+    assert "capped" in story[1]["reason"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -214,6 +231,10 @@ async def test_a_payout_with_nothing_approved_is_a_conflict_naming_the_creator(g
         (LEDGER, {"creator_id": "maya"}, "query.creator_id"),
         (LEDGER, {"cursor": "not-a-cursor"}, "query.cursor"),
         (LEDGER, {"limit": 0}, "query.limit"),
+        (LEDGER, {"order_id": ""}, "query.order_id"),
+        (LEDGER, {"order_id": "a\x00b"}, "query.order_id"),
+        (CLAIMS, {"source": "x" * 101}, "query.source"),
+        (CLAIMS, {"cursor": "x"}, "query.cursor"),
         (BALANCES, {"currency": "EURO"}, "query.currency"),
         (BALANCES, {"cursor": "x"}, "query.cursor"),
         (PAYOUTS, {"creator_id": "1"}, "query.creator_id"),
@@ -241,6 +262,10 @@ async def test_another_tenant_sees_nothing_of_a_tenants_ledger_and_cannot_pay_it
     async with unit_of_work(sessions, tenant.tenant_id) as session:
         await commission(session, order_id(), 300, creator_id=creator, hold_until=PAST)
     assert await entries(other_gateway, creator_id=str(creator)) == []
+    async with unit_of_work(sessions, tenant.tenant_id) as session:
+        await refund(session, order := order_id(), "refund-1", 10)
+    assert (await other_gateway.get(CLAIMS, params={"order_id": order})).json()["items"] == []
+    assert len((await gateway.get(CLAIMS, params={"order_id": order})).json()["items"]) == 1
     assert (await other_gateway.get(BALANCES, params={"creator_id": str(creator)})).json()["items"] == []
     assert (await other_gateway.get(PAYOUTS, params={"creator_id": str(creator)})).json()["items"] == []
     for path in (f"{PAYOUTS}/{payout['id']}", f"{PAYOUTS}/{payout['id']}/export.csv"):

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from services.attribution.db import idempotency
 from services.attribution.ledger import export, repository, service
-from services.attribution.ledger.schemas import BalanceRead, LedgerEntryRead, PayoutCreate, PayoutRead, State
+from services.attribution.ledger.schemas import BalanceRead, ClaimRead, LedgerEntryRead, PayoutCreate, PayoutRead, State
 from shared.app import model_response
 from shared.db import ReadSession, Session, utcnow
 from shared.errors import NotFound
@@ -15,6 +15,7 @@ from shared.identity import requires
 from shared.money import Currency
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
+from shared.validation import NO_CONTROL_CHARACTERS
 
 # Every route here is tenant-private (attribution/api.py marks them: shared.tenancy).
 ledger = APIRouter()
@@ -22,10 +23,18 @@ payouts = APIRouter(route_class=IdempotentRoute)
 
 EntryPage = PageOut[LedgerEntryRead]
 BalancePage = PageOut[BalanceRead]
+ClaimPage = PageOut[ClaimRead]
 PayoutPage = PageOut[PayoutRead]
 
 CreatorFilter = Annotated[uuid.UUID | None, Query(description="Only this creator's.")]
 CurrencyFilter = Annotated[Currency | None, Query(description="Only amounts in this currency (ISO 4217).")]
+SourceFilter = Annotated[
+    str | None, Query(min_length=1, max_length=100, pattern=NO_CONTROL_CHARACTERS, description="Only this order source's.")
+]
+OrderFilter = Annotated[
+    str | None,
+    Query(min_length=1, max_length=255, pattern=NO_CONTROL_CHARACTERS, description="Only this order's (its id at the source)."),
+]
 
 
 @ledger.get("", response_model=EntryPage, dependencies=[requires("attribution:read")])
@@ -37,12 +46,15 @@ async def list_entries(
     state: Annotated[State | None, Query(description="Only entries in this state.")] = None,
     currency: CurrencyFilter = None,
     payout_id: Annotated[uuid.UUID | None, Query(description="Only the entries a payout paid.")] = None,
+    source: SourceFilter = None,
+    order_id: OrderFilter = None,
 ) -> Response:
     """Your commission ledger, oldest entry first, one cursor page at a time: commissions (positive)
-    and clawbacks (negative) in minor units, each with its order, reason and state."""
+    and clawbacks (negative) in minor units, each with its order, reason and state. `source` with
+    `order_id` gives one order's whole story."""
     found = await repository.entries_page(
         session, page, creator_id=creator_id, campaign_id=campaign_id, state=state, currency=currency,
-        payout_id=payout_id,
+        payout_id=payout_id, source=source, order_id=order_id,
     )
     return model_response(
         EntryPage(
@@ -63,6 +75,21 @@ async def list_balances(
         BalancePage(
             items=[BalanceRead.of(row) for row in found[: page.limit]],
             next_cursor=repository.BALANCE_SORTS.next_cursor(found, page.limit, repository.BALANCE_SORT),
+        )
+    )
+
+
+@ledger.get("/claims", response_model=ClaimPage, dependencies=[requires("attribution:read")])
+async def list_claims(session: ReadSession, page: Page, source: SourceFilter = None, order_id: OrderFilter = None) -> Response:
+    """The refunds and cancellations received, oldest first, with what each has clawed back and what is
+    still outstanding (its commission not recorded yet, or capped at what was left)."""
+    found = (await repository.claims_page(session, page, source=source, order_id=order_id))
+    shown = found[: page.limit]
+    taken = await repository.clawed_back(session, [c.id for c in shown])
+    return model_response(
+        ClaimPage(
+            items=[ClaimRead.of(c, taken.get(c.id, 0)) for c in shown],
+            next_cursor=repository.CLAIM_SORTS.next_cursor(found, page.limit, repository.DEFAULT_SORT),
         )
     )
 

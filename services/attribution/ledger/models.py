@@ -115,7 +115,9 @@ class LedgerEntry(TenantOwned, Base):
     claim_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clawback_claims.id"))
     reverses_entry_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_entries.id"))
     reason: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # clock_timestamp(), not now() (the transaction's start): a commission and the clawbacks it
+    # settles in the same transaction list in the order they were written.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
     hold_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(20), server_default="pending")
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -5,7 +5,7 @@ import uuid
 from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.attribution.ledger.models import LedgerEntry, Payout
+from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
 from shared.db import Reads, ReadStatement, rows
 from shared.pagination import PagedList, PageParams, Sorts
 
@@ -15,7 +15,11 @@ ENTRY_SORTS = Sorts(LedgerEntry.id, created_at=LedgerEntry.created_at)
 _ENTRIES = PagedList(
     select(LedgerEntry), ENTRY_SORTS, creator_id=LedgerEntry.creator_id, campaign_id=LedgerEntry.campaign_id,
     state=LedgerEntry.state, currency=LedgerEntry.currency, payout_id=LedgerEntry.payout_id,
+    source=LedgerEntry.source, order_id=LedgerEntry.order_id,
 )
+
+CLAIM_SORTS = Sorts(ClawbackClaim.id, created_at=ClawbackClaim.created_at)
+_CLAIMS = PagedList(select(ClawbackClaim), CLAIM_SORTS, source=ClawbackClaim.source, order_id=ClawbackClaim.order_id)
 
 PAYOUT_SORTS = Sorts(Payout.id, created_at=Payout.created_at)
 _PAYOUTS = PagedList(select(Payout), PAYOUT_SORTS, creator_id=Payout.creator_id, currency=Payout.currency)
@@ -59,3 +63,20 @@ async def payout(session: AsyncSession | Reads, payout_id: uuid.UUID):
 async def balances_page(session: AsyncSession | Reads, page: PageParams, **filters) -> list:
     """Up to page.limit + 1 (creator, currency) balances, by creator id then currency."""
     return await _BALANCES.fetch(session, page, BALANCE_SORT, **filters)
+
+
+async def claims_page(session: AsyncSession | Reads, page: PageParams, **filters) -> list:
+    """Up to page.limit + 1 refunds and cancellations received, oldest first."""
+    return await _CLAIMS.fetch(session, page, DEFAULT_SORT, **filters)
+
+
+async def clawed_back(session: AsyncSession | Reads, claim_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How much each claim has clawed back so far (a positive amount), by claim id."""
+    if not claim_ids:
+        return {}
+    query = (
+        select(LedgerEntry.claim_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.claim_id.in_(claim_ids))
+        .group_by(LedgerEntry.claim_id)
+    )
+    return {claim_id: -int(total) for claim_id, total in (await session.execute(query)).all()}

@@ -85,3 +85,32 @@ class BalanceRead(BaseModel):
             creator_id=row.creator_id, currency=row.currency, pending=int(row.pending), approved=max(approved, 0),
             owed=max(-approved, 0), paid=int(row.paid), entry_count=row.entry_count,
         )
+
+
+class ClaimRead(BaseModel):
+    """A refund or cancellation as received, and how much of it the ledger has applied."""
+
+    id: uuid.UUID
+    source: str
+    order_id: str
+    refund_id: str = Field(description="The refund's or cancellation's id at the source.")
+    currency: str = Field(description="ISO 4217 code.")
+    amount: int | None = Field(
+        description="Commission asked back, minor units; null for a cancellation (all of the order's commission)."
+    )
+    clawed_back: int = Field(description="What its clawback entries have taken so far, minor units (>= 0).")
+    outstanding: int | None = Field(
+        description="Asked but not taken (its commission has not arrived, or the cap): applied if more commission "
+        "for the order is recorded; null for a cancellation."
+    )
+    reason: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, claim, clawed_back: int) -> "ClaimRead":
+        return cls(
+            id=claim.id, source=claim.source, order_id=claim.order_id, refund_id=claim.refund_id,
+            currency=claim.currency, amount=claim.amount, clawed_back=clawed_back,
+            outstanding=None if claim.amount is None else claim.amount - clawed_back, reason=claim.reason,
+            created_at=claim.created_at,
+        )

@@ -116,7 +116,7 @@ def upgrade() -> None:
         sa.Column('claim_id', sa.UUID(), nullable=True),
         sa.Column('reverses_entry_id', sa.UUID(), nullable=True),
         sa.Column('reason', sa.Text(), nullable=False),
-        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('clock_timestamp()'), nullable=False),
         sa.Column('hold_until', sa.DateTime(timezone=True), nullable=False),
         sa.Column('state', sa.String(length=20), server_default='pending', nullable=False),
         sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
