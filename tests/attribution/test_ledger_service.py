@@ -235,3 +235,17 @@ async def test_the_database_refuses_to_change_a_payout_or_a_claim(attribution_en
         with pytest.raises(DBAPIError, match="append-only"):
             async with attribution_engine.begin() as connection:
                 await connection.execute(text(change), {"id": payout.id, "order": order})
+
+
+async def test_a_key_with_nul_is_refused_and_a_nul_in_a_reason_is_dropped(sessions):
+    tenant = uuid.uuid4()
+    with pytest.raises(Invalid) as refused:
+        async with unit_of_work(sessions, tenant) as session:
+            await commission(session, "order\x00", 100)
+    assert refused.value.detail[0]["field"] == "order_id"
+    async with unit_of_work(sessions, tenant) as session:
+        made = await service.record_commission(
+            session, source="generic", order_id=order_id(), line_key="order", creator_id=CREATOR,
+            campaign_id=uuid.uuid4(), currency="EUR", amount=1, hold_until=EPOCH, reason=" a partner's\x00 note ",
+        )
+    assert made.reason == "a partner's note"

@@ -52,8 +52,15 @@ def _money(field: str, amount: int, currency: str) -> None:
 
 
 def _key(field: str, value: str, length: int = KEY_LENGTH) -> None:
-    if not isinstance(value, str) or not value or len(value) > length:
-        raise Invalid(field, f"a non-empty string of at most {length} characters")
+    if not isinstance(value, str) or not value or len(value) > length or "\x00" in value:
+        raise Invalid(field, f"a non-empty string of at most {length} characters, without NUL")
+
+
+def _reason(value: str, what: str) -> str:
+    """The reason, trimmed; PostgreSQL text cannot hold NUL, which a partner's note might carry."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid("reason", f"say in plain language why {what}")
+    return value.strip().replace("\x00", "")
 
 
 def _shown(amount: int, currency: str) -> str:
@@ -122,8 +129,7 @@ async def record_commission(
     _money("amount", amount, currency)
     if hold_until.tzinfo is None:
         raise Invalid("hold_until", "a timezone-aware timestamp")
-    if not reason or not reason.strip():
-        raise Invalid("reason", "say in plain language why this commission is owed")
+    reason = _reason(reason, "this commission is owed")
     await _lock(session, _tenant(session), source, order_id)
     entries = await _order_entries(session, source, order_id)
     same = next((e for e in entries if e.kind == COMMISSION and e.line_key == line_key), None)
@@ -137,7 +143,7 @@ async def record_commission(
     _same_currency(currency, entries, await _order_claims(session, source, order_id))
     entry = LedgerEntry(
         id=uuid.uuid4(), kind=COMMISSION, creator_id=creator_id, campaign_id=campaign_id, currency=currency,
-        amount=amount, source=source, order_id=order_id, line_key=line_key, reason=reason.strip(),
+        amount=amount, source=source, order_id=order_id, line_key=line_key, reason=reason,
         hold_until=hold_until, state=PENDING,
     )
     session.add(entry)
@@ -168,8 +174,7 @@ async def claw_back(
         _money("amount", 1, currency)
     else:
         _money("amount", amount, currency)
-    if not reason or not reason.strip():
-        raise Invalid("reason", "say in plain language why this commission is clawed back")
+    reason = _reason(reason, "this commission is clawed back")
     await _lock(session, _tenant(session), source, order_id)
     claims = await _order_claims(session, source, order_id)
     claim = next((c for c in claims if c.refund_id == refund_id), None)
@@ -182,7 +187,7 @@ async def claw_back(
         _same_currency(currency, await _order_entries(session, source, order_id), claims)
         claim = ClawbackClaim(
             id=uuid.uuid4(), source=source, order_id=order_id, refund_id=refund_id, currency=currency,
-            amount=amount, reason=reason.strip(),
+            amount=amount, reason=reason,
         )
         session.add(claim)
         await session.flush()
