@@ -44,6 +44,8 @@ TEST_STATE = ROOT / ".limelight" / "test"
 # raised out of their way; tests/gateway/traffic/ runs gateways with small limits of their own.
 SERVICE_ENV = {
     "OUTBOX_POLL_INTERVAL_MS": "50",
+    # The ledger's approval worker (attribution): a second, so tests of it need not wait a minute.
+    "LEDGER_APPROVAL_INTERVAL_SECONDS": "1",
     "LOG_LEVEL": "INFO",
     "GATEWAY_RATE_LIMITS": '{"standard": {"rate": 100000, "burst": 100000}}',
     "GATEWAY_ADDRESS_RATE_LIMIT": '{"rate": 100000, "burst": 100000}',

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.enrolment.endpoints import router as enrolments
+from services.attribution.ledger.endpoints import ledger, payouts
 from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
@@ -12,3 +13,5 @@ router = APIRouter()
 # OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
 router.include_router(mark_tenant_private(campaigns), prefix="/campaigns", tags=["campaigns"])
 router.include_router(mark_tenant_private(enrolments), prefix="/campaigns", tags=["campaigns"])
+router.include_router(mark_tenant_private(ledger), prefix="/ledger", tags=["ledger"])
+router.include_router(mark_tenant_private(payouts), prefix="/payouts", tags=["ledger"])

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.attribution import api
 from services.attribution.config import AttributionSettings, get_settings
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
+from services.attribution.ledger.worker import ApprovalWorker
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
 
@@ -13,6 +14,7 @@ def workers(ctx: ServiceContext):
     return [
         outbox_relay(ctx, OutboxMessage),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
+        ApprovalWorker(ctx.sessionmaker, interval=ctx.settings.ledger_approval_interval_seconds),
     ]
 
 

@@ -14,9 +14,12 @@ import uuid
 from importlib import import_module
 
 import pytest
+import pytest_asyncio
 from fastapi.routing import APIRoute
 
+from services.attribution.ledger import service as ledger
 from shared import tenancy
+from shared.db import make_engine, make_sessionmaker, utcnow
 from tests.tenancy.conftest import new_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -59,6 +62,25 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
     }
+
+
+@pytest_asyncio.fixture
+async def ledger_ids(platform, tenant) -> dict[str, str]:
+    """A payout of the suite tenant's. Orders are not consumed yet, so its commission is written by
+    the ledger's service function, as the order path will write it."""
+    engine = make_engine(platform.service_env("attribution")["DATABASE_URL"], pool_size=1)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            tenancy.bind_tenant(session, tenant.tenant_id)
+            creator = uuid.uuid4()
+            await ledger.record_commission(
+                session, source="matrix", order_id=new_name("order"), line_key="order", creator_id=creator,
+                campaign_id=uuid.uuid4(), currency="EUR", amount=100, hold_until=utcnow(), reason="matrix",
+            )
+            payout = await ledger.create_payout(session, creator, "EUR", utcnow())
+    finally:
+        await engine.dispose()
+    return {"payout_id": str(payout.id)}
 
 
 async def every_page(client, path: str) -> str:
@@ -135,14 +157,15 @@ async def state_of(client, document: dict, ids: dict[str, str]) -> dict[str, obj
     return seen
 
 
-async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gateway, other, creator):
+async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gateway, other, creator, ledger_ids):
     document = (await gateway.get("/openapi.json")).json()
     operations = private_operations(document)
     assert {path for _, path, _ in operations} >= {
         "/v1/discovery/shortlists/{shortlist_id}", "/v1/attribution/campaigns/{campaign_id}",
         "/v1/keys/{key_id}", "/v1/webhook-sources/{source_id}", "/v1/discovery/briefs/{brief_id}",
+        "/v1/attribution/payouts/{payout_id}", "/v1/attribution/payouts/{payout_id}/export.csv",
     }
-    ids = await objects_of(gateway, creator)
+    ids = {**await objects_of(gateway, creator), **ledger_ids}
     before = await state_of(gateway, document, ids)
     walked = []
     for method, path, operation in operations:
@@ -172,10 +195,10 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
     assert len(walked) == len([o for o in operations if o[0] != "POST" or PARAMETER.search(o[1])])
 
 
-async def test_the_matrix_would_see_a_leak(gateway, creator):
+async def test_the_matrix_would_see_a_leak(gateway, creator, ledger_ids):
     """The owner itself gets 2xx where the other tenant got 404: the matrix can fail."""
     document = (await gateway.get("/openapi.json")).json()
-    ids = await objects_of(gateway, creator)
+    ids = {**await objects_of(gateway, creator), **ledger_ids}
     for method, path, _ in private_operations(document):
         if method == "GET" and PARAMETER.search(path):
             assert (await gateway.get(path.format(**ids))).status_code == 200
