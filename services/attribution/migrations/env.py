@@ -1,4 +1,5 @@
 from services.attribution.campaign import models  # noqa: F401  (registers the tables)
+from services.attribution.orders import models as order_models  # noqa: F401
 from services.attribution.db import Base
 from shared.migrations import run_env
 
