@@ -95,11 +95,13 @@ def migrate(service: str = typer.Argument(help=f"One of: {', '.join(SERVICES)}."
 def keys(
     public_dir: str = typer.Argument(help="Where the services' volume is mounted: gets identity_public_key."),
     gateway_dir: str = typer.Argument(help="Where the gateway's volume is mounted: gets its private keys."),
+    attribution_dir: str | None = typer.Argument(
+        None, help="Where attribution's volume is mounted: gets the public key and its hash key."),
 ) -> None:
     """Generate the installation's keys once (the gateway's Ed25519 identity pair and the key that
-    encrypts webhook secrets), one file per setting, readable by the services' user only.
+    encrypts webhook secrets, attribution's hash key), one file per setting, readable by the services' user only.
     Existing keys are kept: rerunning never invalidates tokens or stored secrets."""
-    written = write_key_files(Path(public_dir), Path(gateway_dir))
+    written = write_key_files(Path(public_dir), Path(gateway_dir), Path(attribution_dir) if attribution_dir else None)
     typer.echo(f"keys: wrote {', '.join(written)}" if written else "keys: every key exists")
 
 

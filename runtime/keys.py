@@ -2,10 +2,12 @@
 
 - the gateway's Ed25519 identity key pair: the gateway signs the identity token it sends each
   service with the private half; every service verifies with the public half (docs/decisions/0012);
-- the key that encrypts partner webhook secrets at rest in the gateway's schema.
+- the key that encrypts partner webhook secrets at rest in the gateway's schema;
+- attribution's hash key: the key of the keyed hashes that stand for a customer or a visitor's
+  address (an HMAC key, so a list of e-mails cannot be matched against the hashes without it).
 
 A production deployment sets the same variables from its secret store instead
-(IDENTITY_PUBLIC_KEY, GATEWAY_IDENTITY_PRIVATE_KEY, GATEWAY_SECRETS_KEY); these files are for
+(IDENTITY_PUBLIC_KEY, GATEWAY_IDENTITY_PRIVATE_KEY, GATEWAY_SECRETS_KEY, ATTRIBUTION_HASH_KEY); these files are for
 the local runtime and the test suite only, and never enter the repository (.limelight/ is ignored).
 """
 
@@ -23,12 +25,15 @@ class InstallationKeys:
     identity_private_pem: str
     identity_public_pem: str
     secrets_key: str
+    attribution_hash_key: str
 
     def service_env(self, service: str) -> dict[str, str]:
         env = {"IDENTITY_PUBLIC_KEY": self.identity_public_pem}
         if service == "gateway":
             env["GATEWAY_IDENTITY_PRIVATE_KEY"] = self.identity_private_pem
             env["GATEWAY_SECRETS_KEY"] = self.secrets_key
+        if service == "attribution":
+            env["ATTRIBUTION_HASH_KEY"] = self.attribution_hash_key
         return env
 
 
@@ -42,6 +47,7 @@ def _write_private(path: Path, content: str) -> None:
 def installation_keys(state_dir: Path) -> InstallationKeys:
     folder = state_dir / "keys"
     private, public, secret = folder / "identity.key", folder / "identity.pub", folder / "secrets.key"
+    hash_key = folder / "attribution-hash.key"
     if not (private.exists() and public.exists()):
         private_pem, public_pem = generate_keypair()
         _write_private(private, private_pem)
@@ -49,12 +55,15 @@ def installation_keys(state_dir: Path) -> InstallationKeys:
     if not secret.exists():
         # A Fernet key: 32 random bytes, URL-safe base64.
         _write_private(secret, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
-    return InstallationKeys(private.read_text(), public.read_text(), secret.read_text().strip())
+    if not hash_key.exists():
+        _write_private(hash_key, secrets.token_urlsafe(32))
+    return InstallationKeys(private.read_text(), public.read_text(), secret.read_text().strip(), hash_key.read_text().strip())
 
 
-def write_key_files(public_dir: Path, gateway_dir: Path) -> list[str]:
+def write_key_files(public_dir: Path, gateway_dir: Path, attribution_dir: Path | None = None) -> list[str]:
     """The keys as Docker-style secret files (one per setting) for a container deployment: the
-    services' folder gets only the public key, the gateway's its private keys. Returns what it wrote."""
+    services' folder gets only the public key, the gateway's its private keys, attribution's the
+    public key and its hash key. Returns what it wrote."""
     written = []
     public_file = public_dir / "identity_public_key"
     private_file = gateway_dir / "gateway_identity_private_key"
@@ -67,6 +76,14 @@ def write_key_files(public_dir: Path, gateway_dir: Path) -> list[str]:
     if not secrets_file.exists():
         _write_private(secrets_file, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
         written.append(str(secrets_file))
+    if attribution_dir is not None:
+        hash_file, its_public = attribution_dir / "attribution_hash_key", attribution_dir / "identity_public_key"
+        if not hash_file.exists():
+            _write_private(hash_file, secrets.token_urlsafe(32))
+            written.append(str(hash_file))
+        if not its_public.exists() or its_public.read_text() != public_file.read_text():
+            _write_readable(its_public, public_file.read_text())
+            written.append(str(its_public))
     return written
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.ledger.endpoints import ledger, payouts
+from services.attribution.orders.endpoints import router as orders
 from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
@@ -15,3 +16,4 @@ router.include_router(mark_tenant_private(campaigns), prefix="/campaigns", tags=
 router.include_router(mark_tenant_private(enrolments), prefix="/campaigns", tags=["campaigns"])
 router.include_router(mark_tenant_private(ledger), prefix="/ledger", tags=["ledger"])
 router.include_router(mark_tenant_private(payouts), prefix="/payouts", tags=["ledger"])
+router.include_router(mark_tenant_private(orders), prefix="/orders", tags=["orders"])

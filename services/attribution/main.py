@@ -6,15 +6,18 @@ from services.attribution import api
 from services.attribution.config import AttributionSettings, get_settings
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
 from services.attribution.ledger.worker import ApprovalWorker
+from services.attribution.orders.handlers import order_consumer
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
 
 
 def workers(ctx: ServiceContext):
+    orders = order_consumer(ctx)
     return [
         outbox_relay(ctx, OutboxMessage),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
         ApprovalWorker(ctx.sessionmaker, interval=ctx.settings.ledger_approval_interval_seconds),
+        *([orders] if orders is not None else []),
     ]
 
 

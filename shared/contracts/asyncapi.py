@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from shared.contracts.catalog import CATALOG
 from shared.contracts.envelope import Envelope
+from shared.contracts.partner_orders import GENERIC_MESSAGES
 
 SCHEMAS = "#/components/schemas/"
 
@@ -33,6 +34,9 @@ def asyncapi_document(version: str) -> dict[str, Any]:
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
     payloads, schemas = _contract_components()
+    # The generic partner format, which a generic source's `body` carries (gateway.webhook.v1).
+    _, partner = models_json_schema([(m, "validation") for m in GENERIC_MESSAGES], ref_template=SCHEMAS + "{model}")
+    schemas = {**schemas, **partner.get("$defs", {})}
     for topic in CATALOG:
         channel_messages = {}
         for event_type in sorted(topic.events):

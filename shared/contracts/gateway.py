@@ -26,5 +26,7 @@ class WebhookReceived(BaseModel):
     topic: str | None = Field(default=None, description="Partner's event name, e.g. orders/create.")
     received_at: AwareDatetime
     content_type: str
-    body: str = Field(description="Raw request body as received (UTF-8), after signature verification.")
+    body: str = Field(description="Raw request body as received (UTF-8), after signature verification. A generic "
+                      "source's orders, refunds and cancellations are JSON in the generic partner format: "
+                      "GenericOrder, GenericRefund and GenericCancellation in components/schemas.")
     headers: dict[str, str] = Field(default_factory=dict, description="Partner headers kept for audit.")

@@ -9,6 +9,7 @@ service includes such a router without marking it, and the matrix fails if it me
 parameter it has no object for: a new tenant-private route cannot be left out.
 """
 
+import json
 import re
 import uuid
 from importlib import import_module
@@ -20,6 +21,8 @@ from fastapi.routing import APIRoute
 from services.attribution.ledger import service as ledger
 from shared import tenancy
 from shared.db import make_engine, make_sessionmaker, utcnow
+from tests.conftest import eventually
+from tests.gateway.webhooks.conftest import generic_headers
 from tests.tenancy.conftest import new_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -58,9 +61,11 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     assert source.status_code == 201, source.text
     brief = await client.post("/v1/discovery/briefs", json={"name": new_name("matrix"), "brief": {"keywords": ["matrix"]}})
     assert brief.status_code == 201, brief.text
+    order = await _partner_order(client, source.json())
     return {
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
+        "order_id": order["id"],
     }
 
 
@@ -81,6 +86,20 @@ async def ledger_ids(platform, tenant) -> dict[str, str]:
     finally:
         await engine.dispose()
     return {"payout_id": str(payout.id)}
+async def _partner_order(client, source: dict) -> dict:
+    """An order of the tenant's, as its partner sends it: signed to the generic webhook, consumed."""
+    order_id = new_name("matrix-order")
+    body = json.dumps({"type": "order", "order_id": order_id, "placed_at": "2026-11-20T10:00:00Z", "currency": "EUR",
+                       "line_items": [{"id": "1", "quantity": 1, "unit_price": "10.00"}]}).encode()
+    response = await client.post(f"/webhooks/generic/{source['id']}", content=body,
+                                 headers=generic_headers(source["secret"], body, event="order"))
+    assert response.status_code == 200, response.text
+
+    async def consumed():
+        listed = await client.get("/v1/attribution/orders", params={"source": "generic", "limit": 200})
+        return next((item for item in listed.json()["items"] if item["partner_order_id"] == order_id), None)
+
+    return await eventually(consumed, timeout=60)
 
 
 async def every_page(client, path: str) -> str:

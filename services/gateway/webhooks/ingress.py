@@ -21,6 +21,7 @@ from services.gateway.webhooks.repository import source_for_delivery
 from services.gateway.webhooks.schemas import DeliveryAccepted
 from services.gateway.webhooks.signatures import BadSignature, check_shopify_shape, verify_generic, verify_shopify
 from services.gateway.webhooks.vault import app_vault
+from shared.contracts.partner_orders import generic_body_schema, generic_examples
 from shared.db import utcnow
 from shared.errors import Invalid, NotFound
 from shared.identity import public
@@ -66,6 +67,12 @@ RESPONSES: dict[int | str, dict] = {
     },
 }
 RAW_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {}}, "*/*": {"schema": {}}}}}
+# The generic route documents the format attribution reads (shared/contracts/partner_orders.py);
+# the gateway itself forwards any signed body as it came.
+GENERIC_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": generic_body_schema(), "examples": generic_examples()},
+    "*/*": {"schema": {}},
+}}}
 
 SHOPIFY_DOC = """Receives a Shopify webhook for a Shopify source. Point the app's webhook subscriptions at
 this URL. No API key: Shopify's signature is checked instead.
@@ -216,7 +223,7 @@ async def receive_shopify(
 
 
 @router.post(
-    "/generic/{source_id}", response_model=DeliveryAccepted, responses=RESPONSES, openapi_extra=RAW_BODY,
+    "/generic/{source_id}", response_model=DeliveryAccepted, responses=RESPONSES, openapi_extra=GENERIC_BODY,
     summary="Receive a generic partner webhook", description=GENERIC_DOC,
 )
 async def receive_generic(

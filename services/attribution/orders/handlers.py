@@ -1,0 +1,52 @@
+"""Attribution's consumer of `gateway.webhook.v1`: each verified partner delivery becomes orders,
+refunds and cancellations (orders/service.py) in the same transaction as its processed-event
+record, so a redelivery changes nothing. A delivery that cannot be read is dead-lettered with
+the field and the reason (`runtime dlq` shows them)."""
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.attribution.db import SERVICE, ProcessedEvent
+from services.attribution.orders import service
+from services.attribution.orders.model import CustomerKey, PayloadError, customer_hash
+from shared.app import ServiceContext
+from shared.contracts.envelope import Envelope
+from shared.contracts.gateway import WebhookReceived
+from shared.messaging.consumer import IdempotentConsumer, PoisonMessage, Subscription
+
+log = logging.getLogger(__name__)
+WEBHOOK_TOPIC = "gateway.webhook.v1"
+
+
+class Deliveries:
+    def __init__(self, customer_key: CustomerKey):
+        self.customer_key = customer_key
+
+    async def received(self, session: AsyncSession, event: Envelope[WebhookReceived]) -> None:
+        try:
+            await service.apply_delivery(session, event.tenant_id, event.payload, self.customer_key)
+        except PayloadError as exc:
+            delivery = event.payload
+            raise PoisonMessage(
+                f"{delivery.source} delivery {delivery.delivery_id} ({delivery.topic or 'no topic'}): {exc.field}: {exc.reason}"
+            ) from None
+
+
+def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
+    """The consumer, or None (logged as an error) when ATTRIBUTION_HASH_KEY is not set."""
+    key = getattr(ctx.settings, "attribution_hash_key", None)
+    if key is None or len(key.get_secret_value()) < 16:
+        log.error("ATTRIBUTION_HASH_KEY is not set (or shorter than 16 characters): partner orders are not consumed")
+        return None
+    handlers = Deliveries(customer_hash(key.get_secret_value().encode()))
+    return IdempotentConsumer(
+        consumer=SERVICE,
+        group_id="attribution.orders",
+        subscriptions=[Subscription(WEBHOOK_TOPIC, "WebhookReceived", handlers.received)],
+        sessionmaker=ctx.sessionmaker,
+        processed_model=ProcessedEvent,
+        bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
+        dead_letters=ctx.kafka,
+        max_attempts=ctx.settings.consumer_max_attempts,
+    )

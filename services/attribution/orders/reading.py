@@ -1,0 +1,135 @@
+"""Small readers shared by the partner parsers: each names the field it failed on."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from services.attribution.orders.model import CLICK_ID_ATTRIBUTES, CLICK_ID_PARAM, PayloadError
+from shared.money import MoneyError, exponent, parse_amount
+
+MAX_TEXT = 2048
+
+
+def load(body: str) -> dict:
+    """The JSON object of a body, numbers with a point read as Decimal (never float)."""
+    try:
+        value = json.loads(body, parse_float=Decimal)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError("body", f"not JSON: {str(exc)[:120]}") from None
+    if not isinstance(value, dict):
+        raise PayloadError("body", "not a JSON object")
+    return value
+
+
+def need(obj: dict, key: str, path: str) -> Any:
+    if obj.get(key) is None:
+        raise PayloadError(f"{path}{key}", "missing")
+    return obj[key]
+
+
+def ident(value: Any, path: str) -> str:
+    """An identifier sent as a string or an integer (Shopify's ids are integers)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise PayloadError(path, "not a string or integer id")
+    text = str(value).strip()
+    if not text or len(text) > 255:
+        raise PayloadError(path, "empty or longer than 255 characters")
+    return text
+
+
+def optional_ident(value: Any, path: str) -> str | None:
+    return None if value is None or value == "" else ident(value, path)
+
+
+def text(value: Any, path: str, limit: int = MAX_TEXT) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PayloadError(path, "not a string")
+    return value[:limit]
+
+
+def timestamp(value: Any, path: str) -> datetime:
+    """An ISO 8601 time with its offset (a time without one is read as UTC)."""
+    if not isinstance(value, str):
+        raise PayloadError(path, "not an ISO 8601 time")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise PayloadError(path, f"{value[:40]!r} is not an ISO 8601 time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def optional_timestamp(value: Any, path: str) -> datetime | None:
+    return None if value in (None, "") else timestamp(value, path)
+
+
+def currency(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise PayloadError(path, "not an ISO 4217 currency code")
+    try:
+        exponent(value)
+    except MoneyError as exc:
+        raise PayloadError(path, str(exc)) from None
+    return value
+
+
+def amount(value: Any, code: str, path: str, signed: bool = False) -> int:
+    """A decimal amount (a string such as "19.99", or a JSON number) in minor units of `code`;
+    negative only where `signed`."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise PayloadError(path, "not a decimal amount")
+    try:
+        minor = parse_amount(value, code)
+    except MoneyError as exc:
+        raise PayloadError(path, str(exc)) from None
+    if minor < 0 and not signed:
+        raise PayloadError(path, "negative")
+    return minor
+
+
+def optional_amount(value: Any, code: str, path: str, signed: bool = False) -> int | None:
+    return None if value is None or value == "" else amount(value, code, path, signed)
+
+
+def quantity(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+        raise PayloadError(path, "not a whole number from 0 to 1,000,000")
+    return value
+
+
+def objects(value: Any, path: str) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise PayloadError(path, "not a list of objects")
+    return value
+
+
+def click_ids_in_url(url: str | None) -> list[str]:
+    """The click ids in a landing URL's query string ("/p?utm_source=x&ll_click=abc" or a full URL)."""
+    if not url:
+        return []
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return []
+    return [value for name, value in parse_qsl(query) if name == CLICK_ID_PARAM and value]
+
+
+def click_ids_in_attributes(attributes: list[dict]) -> list[str]:
+    """Click ids passed back as note or cart attributes ({"name": "ll_click", "value": "..."})."""
+    found = []
+    for attribute in attributes:
+        name, value = attribute.get("name") or attribute.get("key"), attribute.get("value")
+        if isinstance(name, str) and name.strip().lower() in CLICK_ID_ATTRIBUTES and isinstance(value, str) and value.strip():
+            found.append(value.strip())
+    return found
+
+
+def distinct(values) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))

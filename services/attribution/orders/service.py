@@ -1,0 +1,194 @@
+"""Verified partner deliveries (`gateway.webhook.v1`) into orders, refunds and cancellations.
+
+Each message is stored once, keyed by what the partner calls it: an order by (source, webhook
+source, order id), a refund by its refund id, a cancellation by its order id. A delivery seen
+again (the consumer's processed-event record already stops the same Kafka event; this stops the
+same message delivered twice by the partner) changes nothing; an order update older than the one
+kept (`updated_at`) does not overwrite it; a refund or cancellation that arrives before its order
+is kept and counted when the order arrives. After every message the order's commission basis is
+computed again from the order and everything that has arrived for it (orders/basis.py), so the
+end state does not depend on the order of arrival.
+
+A message attribution cannot read is refused whole (PayloadError → the consumer dead-letters it
+with the field and the reason); nothing of it is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.attribution.orders import generic, shopify
+from services.attribution.orders.basis import commission_basis
+from services.attribution.orders.model import (
+    Cancellation, CustomerKey, LineItem, Order, PayloadError, Refund, RefundLine,
+)
+from services.attribution.orders.models import NO_SOURCE, PartnerCancellation, PartnerOrder, PartnerRefund
+from shared.contracts.gateway import WebhookReceived
+from shared.money import format_amount
+from shared.tenancy import acting_for
+
+
+@dataclasses.dataclass(frozen=True)
+class Applied:
+    """What a delivery did: `kind` order/refund/cancellation/ignored, and the order it concerns."""
+
+    kind: str
+    order_id: str | None = None
+
+
+def parse(delivery: WebhookReceived, customer_key: CustomerKey):
+    """The parsed message of a delivery, None for a topic that is not about orders; raises PayloadError."""
+    if delivery.source == "shopify":
+        return shopify.parse(delivery.topic, delivery.body, customer_key)
+    return generic.parse(delivery.body, customer_key)
+
+
+async def apply_delivery(
+    session: AsyncSession, tenant_id: uuid.UUID | None, delivery: WebhookReceived, customer_key: CustomerKey
+) -> Applied:
+    if tenant_id is None:
+        raise PayloadError("tenant_id", "the delivery names no tenant")
+    parsed = parse(delivery, customer_key)
+    if parsed is None:
+        return Applied("ignored")
+    source_id = delivery.source_id or NO_SOURCE
+    message = parsed.message
+    with acting_for(session, tenant_id):
+        if isinstance(message, Order):
+            await _store_order(session, tenant_id, source_id, message, list(parsed.notes), delivery.delivery_id)
+            for refund in message.refunds:
+                await _store_refund(session, tenant_id, source_id, refund, delivery.delivery_id)
+            kind = "order"
+        elif isinstance(message, Refund):
+            await _store_refund(session, tenant_id, source_id, message, delivery.delivery_id)
+            kind = "refund"
+        else:
+            await _store_cancellation(session, tenant_id, source_id, message, delivery.delivery_id)
+            kind = "cancellation"
+        await recompute(session, message.source, source_id, message.order_id)
+    return Applied(kind, message.order_id)
+
+
+def _line_json(line: LineItem) -> dict:
+    return dataclasses.asdict(line) | {"collections": list(line.collections)}
+
+
+def _order_values(order: Order, notes: list[str], delivery_id: str) -> dict:
+    return {
+        "placed_at": order.placed_at, "currency": order.currency, "lines": [_line_json(line) for line in order.lines],
+        "subtotal_minor": order.subtotal_minor, "discounts_minor": order.discounts_minor, "tax_minor": order.tax_minor,
+        "shipping_minor": order.shipping_minor, "total_minor": order.total_minor, "taxes_included": order.taxes_included,
+        "customer_key": order.customer_key, "codes": list(order.codes), "click_ids": list(order.click_ids),
+        "landing_site": order.landing_site, "referring_site": order.referring_site,
+        "financial_status": order.financial_status, "test": order.test, "notes": notes,
+        "partner_updated_at": order.updated_at, "last_delivery_id": delivery_id,
+    }
+
+
+async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, order: Order,
+                       notes: list[str], delivery_id: str) -> None:
+    values = _order_values(order, notes, delivery_id)
+    row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
+           "order_id": order.order_id, "cancelled_at": order.cancelled_at, "state": "open", "basis_minor": 0,
+           "basis_before_refunds_minor": 0, "basis_explanation": "", **values}
+    inserted = await session.execute(
+        insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder.id), [row])
+    if inserted.first() is not None:
+        return
+    existing = (await session.execute(
+        select(PartnerOrder).where(PartnerOrder.source == order.source, PartnerOrder.source_id == source_id,
+                                   PartnerOrder.order_id == order.order_id).with_for_update())).scalar_one()
+    # Once cancelled, an order stays cancelled, at its first cancellation time.
+    if order.cancelled_at is not None and (existing.cancelled_at is None or order.cancelled_at < existing.cancelled_at):
+        existing.cancelled_at = order.cancelled_at
+    if _older(order.updated_at, existing.partner_updated_at):
+        return  # an update older than the one kept (out of order): its data is not newer
+    if order.currency != existing.currency:
+        raise PayloadError("currency", f"the order was {existing.currency} and is now {order.currency}")
+    for name, value in values.items():
+        setattr(existing, name, value)
+
+
+def _older(incoming: datetime | None, kept: datetime | None) -> bool:
+    return incoming is not None and kept is not None and incoming < kept
+
+
+async def _store_refund(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, refund: Refund,
+                        delivery_id: str) -> None:
+    await session.execute(insert(PartnerRefund).on_conflict_do_nothing(constraint="uq_order_refunds_partner_refund"), [{
+        "id": uuid.uuid4(), "tenant_id": tenant_id, "source": refund.source, "source_id": source_id,
+        "order_id": refund.order_id, "refund_id": refund.refund_id, "refunded_at": refund.created_at,
+        "currency": refund.currency, "lines": [dataclasses.asdict(line) for line in refund.lines],
+        "shipping_minor": refund.shipping_minor, "adjustment_minor": refund.adjustment_minor, "note": refund.note,
+        "delivery_id": delivery_id,
+    }])
+
+
+async def _store_cancellation(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID,
+                              cancellation: Cancellation, delivery_id: str) -> None:
+    await session.execute(
+        insert(PartnerCancellation).on_conflict_do_nothing(constraint="uq_order_cancellations_partner_order"), [{
+            "id": uuid.uuid4(), "tenant_id": tenant_id, "source": cancellation.source, "source_id": source_id,
+            "order_id": cancellation.order_id, "cancelled_at": cancellation.cancelled_at, "reason": cancellation.reason,
+            "delivery_id": delivery_id,
+        }])
+
+
+def order_of(row: PartnerOrder) -> Order:
+    """The stored order as the model basis.py reads."""
+    lines = tuple(LineItem(**{**line, "collections": tuple(line.get("collections") or ())}) for line in row.lines)
+    return Order(source=row.source, order_id=row.order_id, placed_at=row.placed_at, currency=row.currency, lines=lines,
+                 subtotal_minor=row.subtotal_minor, discounts_minor=row.discounts_minor, tax_minor=row.tax_minor,
+                 shipping_minor=row.shipping_minor, total_minor=row.total_minor, taxes_included=row.taxes_included)
+
+
+def refund_of(row: PartnerRefund) -> Refund:
+    return Refund(source=row.source, order_id=row.order_id, refund_id=row.refund_id, created_at=row.refunded_at,
+                  currency=row.currency, lines=tuple(RefundLine(**line) for line in row.lines),
+                  shipping_minor=row.shipping_minor, adjustment_minor=row.adjustment_minor, note=row.note)
+
+
+async def refunds_for(session, source: str, source_id: uuid.UUID, order_id: str) -> list[PartnerRefund]:
+    return list((await session.execute(
+        select(PartnerRefund).where(PartnerRefund.source == source, PartnerRefund.source_id == source_id,
+                                    PartnerRefund.order_id == order_id)
+        .order_by(PartnerRefund.refunded_at, PartnerRefund.refund_id))).scalars())
+
+
+async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str) -> None:
+    """The order's state and commission basis from the order and everything kept for it."""
+    row = (await session.execute(
+        select(PartnerOrder).where(PartnerOrder.source == source, PartnerOrder.source_id == source_id,
+                                   PartnerOrder.order_id == order_id).with_for_update())).scalar_one_or_none()
+    if row is None:
+        return  # a refund or cancellation ahead of its order: counted when the order arrives
+    refunds = await refunds_for(session, source, source_id, order_id)
+    usable = [refund_of(r) for r in refunds if r.currency == row.currency]
+    cancellation = (await session.execute(
+        select(PartnerCancellation).where(PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
+                                          PartnerCancellation.order_id == order_id))).scalar_one_or_none()
+    cancelled_at = min((t for t in (row.cancelled_at, cancellation.cancelled_at if cancellation else None) if t),
+                       default=None)
+    basis = commission_basis(order_of(row), usable)
+    explanation = basis.explanation
+    skipped = [r.refund_id for r in refunds if r.currency != row.currency]
+    if skipped:
+        explanation += f" Refunds in another currency than the order's were not counted: {', '.join(skipped)}."
+    row.cancelled_at = cancelled_at
+    if cancelled_at is not None:
+        row.state, row.basis_minor = "cancelled", 0
+        explanation += f" Cancelled on {cancelled_at.date().isoformat()}: basis 0 {row.currency}."
+    else:
+        row.state, row.basis_minor = "open", basis.amount_minor
+    row.basis_before_refunds_minor = basis.before_refunds_minor
+    row.basis_explanation = explanation
+
+
+def amount_text(minor: int | None, currency: str) -> str | None:
+    return None if minor is None else format_amount(minor, currency)
