@@ -12,6 +12,7 @@ from services.attribution.campaign.models import Campaign
 from services.attribution.campaign.schemas import CampaignCost, CampaignCreate, CampaignUpdate
 from services.attribution.db import SERVICE, outbox
 from services.attribution.enrolment import repository as enrolments
+from services.attribution.ledger import repository as ledger
 from shared.contracts.attribution import CampaignPayload
 from shared.contracts.envelope import new_envelope
 from shared.db import Reads
@@ -143,12 +144,13 @@ async def update(session: AsyncSession, campaign_id: uuid.UUID, data: CampaignUp
 
 
 async def cost(session: Reads, campaign_id: uuid.UUID) -> CampaignCost:
-    """Fees and product value of the campaign's enrolments. Commission is the ledger's to add."""
+    """Fees and product value of the campaign's enrolments, and its net commission in the ledger
+    (commissions less clawbacks, in the campaign's currency)."""
     campaign = await repository.get(session, campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
     count, fees, product_value = await enrolments.totals(session, campaign_id)
-    commission = 0
+    commission = await ledger.campaign_commission(session, campaign_id, campaign.currency)
     total = fees + product_value + commission
     return CampaignCost(
         campaign_id=campaign.id, currency=campaign.currency, enrolments=count, fees=fees, product_value=product_value,

@@ -80,3 +80,17 @@ async def clawed_back(session: AsyncSession | Reads, claim_ids: list[uuid.UUID])
         .group_by(LedgerEntry.claim_id)
     )
     return {claim_id: -int(total) for claim_id, total in (await session.execute(query)).all()}
+
+
+_CAMPAIGN_COMMISSION = ReadStatement(
+    select(func.sum(LedgerEntry.amount).label("net")).where(
+        LedgerEntry.campaign_id == bindparam("campaign_id"), LedgerEntry.currency == bindparam("currency")
+    )
+)
+
+
+async def campaign_commission(session: AsyncSession | Reads, campaign_id: uuid.UUID, currency: str) -> int:
+    """The campaign's commission in `currency` (its own), in minor units: every commission entry
+    less every clawback, whatever their state. Entries in another currency are never added."""
+    [row] = await rows(session, _CAMPAIGN_COMMISSION, campaign_id=campaign_id, currency=currency)
+    return int(row.net or 0)

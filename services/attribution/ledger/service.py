@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.attribution.enrolment.models import Enrolment
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
 from shared import tenancy
 from shared.errors import Conflict, Invalid
@@ -148,6 +149,13 @@ async def record_commission(
     )
     session.add(entry)
     await session.flush()
+    # The creator's enrolment now has money against it: it can no longer be removed, and the
+    # campaign's currency is fixed (ADR 0030).
+    await session.execute(
+        update(Enrolment)
+        .where(Enrolment.campaign_id == campaign_id, Enrolment.creator_id == creator_id, Enrolment.money_recorded.is_(False))
+        .values(money_recorded=True)
+    )
     await _settle(session, source, order_id)
     await session.refresh(entry)
     return entry
