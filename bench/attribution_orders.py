@@ -1,0 +1,219 @@
+"""Partner orders end to end: signed Shopify webhooks posted to the gateway, on Kafka, consumed by
+attribution, stored as orders with their commission basis — throughput and latency.
+
+Run on purpose, never from pytest: `.venv/bin/python bench/attribution_orders.py [--orders 5000]`.
+Starts its own platform in .limelight/bench-orders on 127.0.0.1 ports from --port-base (as the
+test suite lays them out), makes a tenant, its API key and a Shopify webhook source, and stops
+everything on the way out. Figures go to stdout, progress to stderr.
+
+Measured, in the same run:
+- **baseline: the gateway's acceptance**: the time for every signed delivery to be answered 200
+  (verified, on Kafka with acks=all), `--concurrency` requests at a time. Attribution cannot
+  store orders faster than they are accepted, so this is the ceiling of the next figure;
+- **sustained**: from the first delivery sent until the last order is stored (its row committed
+  in attribution's schema), the same deliveries (seen by the poller below); orders/s, and the ratio to the baseline;
+- **latency at a fixed rate** (`--rate`, 300/s by default, for `--seconds`): each delivery sent
+  on a fixed schedule, its latency the time from sending to its order's committed row being
+  seen by a poller that asks every 20 ms (so a figure is up to 20 ms late, never early); p50, p99.
+
+The end point is the stored order with its basis (orders/service.py). When crediting writes
+ledger entries from orders, the end point moves to the ledger entry.
+
+The gateway's per-address limit on /webhooks/ (GATEWAY_ADDRESS_RATE_LIMIT, 20/s by default,
+since a partner's deliveries come from many addresses) is raised for the bench: every delivery
+here comes from 127.0.0.1.
+"""
+
+import argparse
+import asyncio
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import shutil
+import statistics
+import sys
+import time
+import uuid
+
+import asyncpg
+import httpx
+
+from runtime.admin import gateway_database_url, new_tenant
+from runtime.config import ROOT, RuntimeSettings
+from runtime.platform import Platform
+
+BENCH_PLANS = '{"standard": {"rate": 50, "burst": 100}, "bench": {"rate": 1000000, "burst": 1000000}}'
+OPEN_ADDRESS_LIMIT = '{"rate": 1000000, "burst": 1000000}'
+SHOP = "bench-shop.myshopify.com"
+SECRET = "shpss_" + "b" * 32
+
+# A Shopify order in the shape of tests/attribution/data/shopify/orders-create-usd-code-and-click.json:
+# two lines, a code, a click id in the landing URL, tax and shipping.
+ORDER = {
+    "id": 0, "name": "#0", "email": "buyer@example.com", "created_at": "2026-11-20T10:15:00-05:00",
+    "updated_at": "2026-11-20T10:15:02-05:00", "currency": "USD", "financial_status": "paid", "taxes_included": False,
+    "landing_site": "/products/black-tee?utm_source=instagram&ll_click=c_bench", "referring_site": "https://l.instagram.com/",
+    "note_attributes": [], "discount_codes": [{"code": "MAYA15", "amount": "10.50", "type": "percentage"}],
+    "subtotal_price": "59.50", "total_discounts": "10.50", "total_tax": "4.76", "total_price": "69.26",
+    "total_shipping_price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},
+    "customer": {"id": 7200000000001, "email": "buyer@example.com"},
+    "line_items": [
+        {"id": 1, "product_id": 81, "variant_id": 44, "sku": "TEE-BLK-M", "title": "Black tee", "quantity": 2, "price": "25.00",
+         "discount_allocations": [{"amount": "7.50"}], "tax_lines": [{"price": "3.40", "rate": 0.08, "title": "State tax"}]},
+        {"id": 2, "product_id": 82, "variant_id": 45, "sku": "CAP-RED", "title": "Red cap", "quantity": 1, "price": "20.00",
+         "discount_allocations": [{"amount": "3.00"}], "tax_lines": [{"price": "1.36", "rate": 0.08, "title": "State tax"}]},
+    ],
+    "refunds": [],
+}
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def delivery(order_id: int) -> tuple[bytes, dict[str, str]]:
+    order = copy.deepcopy(ORDER)
+    order["id"], order["name"] = order_id, f"#{order_id}"
+    body = json.dumps(order).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Shopify-Hmac-Sha256": base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode(),
+        "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2025-10",
+    }
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+async def wait_all(conn, ids: list[str], timeout: float, interval: float = 0.02) -> dict[str, float]:
+    """order id -> the time (epoch seconds, this clock) its committed row was first seen, polling
+    every `interval` for the ids not seen yet; stops when all are seen or at `timeout`."""
+    seen: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(seen) < len(ids) and time.monotonic() < deadline:
+        missing = [i for i in ids if i not in seen]
+        rows = await conn.fetch("SELECT order_id FROM attribution.orders WHERE order_id = ANY($1)", missing)
+        now = time.time()
+        for row in rows:
+            seen[row["order_id"]] = now
+        if len(seen) < len(ids):
+            await asyncio.sleep(interval)
+    return seen
+
+
+async def post_all(client: httpx.AsyncClient, url: str, bodies: list, concurrency: int) -> float:
+    queue = list(bodies)
+    started = time.time()
+
+    async def worker():
+        while queue:
+            body, headers = queue.pop()
+            response = await client.post(url, content=body, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"delivery refused: {response.status_code} {response.text[:200]}")
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.time() - started
+
+
+async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
+    gateway = settings.url("gateway")
+    async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)) as client:
+        made = await client.post("/v1/webhook-sources", headers={"Authorization": f"Bearer {key}"},
+                                 json={"kind": "shopify", "name": "bench", "shop_domain": SHOP, "secret": SECRET})
+        made.raise_for_status()
+        url = f"/webhooks/shopify/{made.json()['id']}"
+        conn = await asyncpg.connect(dsn)
+        try:
+            base = 7_000_000_000_000 + int(time.time()) * 10_000
+            warm = [delivery(base + i) for i in range(args.warmup)]
+            await post_all(client, url, warm, args.concurrency)
+            await wait_all(conn, [str(base + i) for i in range(args.warmup)], 120)
+
+            # Throughput: every delivery as fast as the gateway takes them.
+            first = base + args.warmup
+            bodies = [delivery(first + i) for i in range(args.orders)]
+            ids = [str(first + i) for i in range(args.orders)]
+            t0 = time.time()
+            accepted = await post_all(client, url, bodies, args.concurrency)
+            found = await wait_all(conn, ids, args.timeout)
+            if len(found) < len(ids):
+                raise SystemExit(f"only {len(found)} of {len(ids)} orders stored within {args.timeout} s")
+            end_to_end = max(found.values()) - t0
+            accept_rate, sustained = args.orders / accepted, args.orders / end_to_end
+
+            # Latency at a fixed rate.
+            first = first + args.orders
+            n = int(args.rate * args.seconds)
+            sent_at: dict[str, float] = {}
+            interval = 1 / args.rate
+            pending: set[asyncio.Task] = set()
+            start = time.time()
+            for i in range(n):
+                due = start + i * interval
+                delay = due - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                body, headers = delivery(first + i)
+                sent_at[str(first + i)] = time.time()
+                task = asyncio.create_task(client.post(url, content=body, headers=headers))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+            results = await asyncio.gather(*pending)
+            refused = [r for r in results if r.status_code != 200]
+            found = await wait_all(conn, list(sent_at), args.timeout)
+            latencies = [(found[k] - sent_at[k]) * 1000 for k in sent_at if k in found]
+            achieved = n / (max(sent_at.values()) - start) if n > 1 else float(n)
+        finally:
+            await conn.close()
+
+    print(f"partner orders end to end: signed Shopify orders/create → gateway → gateway.webhook.v1 → attribution "
+          f"→ stored order with its basis; {args.orders:,} orders, {args.concurrency} concurrent senders, after "
+          f"{args.warmup} warm-up orders")
+    print(f"{'measure':48} {'value':>12}  target")
+    print(f"{'baseline: gateway acceptance (orders/s)':48} {accept_rate:12,.0f}  (ceiling of the next line)")
+    print(f"{'sustained, sent → stored (orders/s)':48} {sustained:12,.0f}  >= 1,000  ({sustained / accept_rate:.0%} of the baseline)")
+    print(f"{'fixed rate sent (orders/s)':48} {achieved:12,.0f}  {args.rate:g} asked, {len(refused)} refused")
+    if latencies:
+        print(f"{'latency at that rate, p50 (ms)':48} {statistics.median(latencies):12,.0f}")
+        print(f"{'latency at that rate, p99 (ms)':48} {pct(latencies, 99):12,.0f}  < 1,000")
+    print(f"stored {len(latencies):,} of {n:,} fixed-rate orders")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=5000, help="orders of the throughput measurement")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders for the throughput")
+    parser.add_argument("--rate", type=float, default=300, help="orders/s of the latency measurement")
+    parser.add_argument("--seconds", type=float, default=20, help="length of the latency measurement")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the last order")
+    parser.add_argument("--port-base", type=int, default=29200)
+    args = parser.parse_args()
+    base = args.port_base
+    settings = RuntimeSettings(
+        state_dir=ROOT / ".limelight" / "bench-orders",
+        kafka_port=base + 1092, kafka_controller_port=base + 1093,
+        gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
+        gateway_operator_port=base + 4,
+    )
+    for folder in ("kafka", "postgres", "run", "logs"):
+        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    platform = Platform(settings, say=say)
+    try:
+        platform.start_infrastructure()
+        platform.start_services({"GATEWAY_RATE_LIMITS": BENCH_PLANS, "GATEWAY_ADDRESS_RATE_LIMIT": OPEN_ADDRESS_LIMIT})
+        tenant = asyncio.run(new_tenant(gateway_database_url(settings), "bench", plan="bench"))
+        dsn = platform.service_env("attribution")["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
+        asyncio.run(run(args, settings, tenant.key, dsn))
+    finally:
+        platform.down()
+
+
+if __name__ == "__main__":
+    main()
