@@ -41,7 +41,7 @@ def test_flat_per_order():
     c = run(Rule("EUR", flat_minor=200), TEES)
     assert c.amount_minor == 200
     assert [p.key for p in c.parts if p.amount_minor] == ["flat"]
-    assert "plus the flat 2.00 EUR per order" in c.explanation
+    assert "Plus the flat 2.00 EUR per order" in c.explanation
 
 
 def test_percent_and_flat_together():
@@ -112,7 +112,7 @@ def test_a_product_rates_only_rule_pays_nothing_on_other_lines():
     rule = Rule("EUR", product_rates=(ProductRate("sku", "S-1", Decimal("10")),))
     c = run(rule, order(line("a", sku="S-1"), line("b", sku="S-2")))
     assert c.amount_minor == 100
-    assert "line b (SKU S-2): no rate applies" in c.explanation
+    assert "Line b (SKU S-2): no rate applies" in c.explanation
 
 
 def test_cap_per_order():
@@ -176,7 +176,7 @@ def test_a_fully_refunded_order_earns_no_flat_amount():
                     lines=(RefundLine("1", 2, 4500),))
     c = run(Rule("EUR", percent=Decimal("10"), flat_minor=200), TEES, [refund])
     assert c.amount_minor == 0
-    assert "no flat 2.00 EUR: the order has no basis left" in c.explanation
+    assert "No flat 2.00 EUR: the order has no basis left" in c.explanation
 
 
 def test_a_cancelled_order_earns_nothing():

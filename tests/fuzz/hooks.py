@@ -122,6 +122,12 @@ _CROSS_FIELD_MODELS = {
         "body",
         "services.attribution.enrolment.schemas:EnrolmentUpdate",
     ),
+    # A commission rule's tiers in increasing order, a base percent under tiers, a rate per product once.
+    ("POST", "/v1/attribution/campaigns/{campaign_id}/rules"): ("body", "services.attribution.rules.schemas:RuleCreate"),
+    ("POST", "/v1/attribution/campaigns/{campaign_id}/creators/{creator_id}/rules"): (
+        "body",
+        "services.attribution.rules.schemas:RuleCreate",
+    ),
 }
 
 

@@ -138,7 +138,7 @@ def compute(rule: Rule, order: Order, refunds: tuple[Refund, ...] | list[Refund]
         line_rate, why = ((matched.percent, f"{_MATCH_NAME[matched.match]} {matched.value} rate") if matched else (rate, rate_why))
         amount = round_minor(Decimal(lb.basis_minor) * line_rate / 100, c) if line_rate is not None else 0
         parts.append((lb.line_id, lb.basis_minor, line_rate, why, amount))
-        name = f"line {lb.line_id}" + (f" (SKU {line.sku})" if line.sku else "")
+        name = f"Line {lb.line_id}" + (f" (SKU {line.sku})" if line.sku else "")
         if line_rate is None:
             steps.append(f"{name}: no rate applies to its basis {_money(lb.basis_minor, c)}, 0.")
         else:
@@ -147,15 +147,15 @@ def compute(rule: Rule, order: Order, refunds: tuple[Refund, ...] | list[Refund]
         amount = round_minor(Decimal(basis.shipping_minor) * rate / 100, c) if rate is not None else 0
         parts.append(("shipping", basis.shipping_minor, rate, rate_why, amount))
         if rate is None:
-            steps.append(f"shipping: no rate applies to {_money(basis.shipping_minor, c)}, 0.")
+            steps.append(f"Shipping: no rate applies to {_money(basis.shipping_minor, c)}, 0.")
         else:
-            steps.append(f"shipping: {pct(rate)} % of {_money(basis.shipping_minor, c)} ({rate_why}) = {_money(amount, c)}.")
+            steps.append(f"Shipping: {pct(rate)} % of {_money(basis.shipping_minor, c)} ({rate_why}) = {_money(amount, c)}.")
     if rule.flat_minor:
         if basis.amount_minor > 0:
             parts.append(("flat", rule.flat_minor, None, "flat amount per order", rule.flat_minor))
-            steps.append(f"plus the flat {_money(rule.flat_minor, c)} per order.")
+            steps.append(f"Plus the flat {_money(rule.flat_minor, c)} per order.")
         else:
-            steps.append(f"no flat {_money(rule.flat_minor, c)}: the order has no basis left.")
+            steps.append(f"No flat {_money(rule.flat_minor, c)}: the order has no basis left.")
 
     before = sum(p[4] for p in parts)
     limit, limits = None, []
