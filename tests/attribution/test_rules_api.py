@@ -254,3 +254,11 @@ async def test_an_order_is_paid_under_the_version_in_force_when_it_was_placed(ga
     # Another tenant's session finds none of it.
     async with unit_of_work(sessions, uuid.uuid4()) as session:
         assert await rule_in_force(session, campaign_id, maya, mar + timedelta(days=14)) is None
+
+
+async def test_a_campaign_with_rules_keeps_its_currency(gateway):
+    made = await campaign(gateway)
+    await new_rule(gateway, made["id"], flat=200)
+    refused = await gateway.patch(f"{CAMPAIGNS}/{made['id']}", json={"currency": "JPY", "budget": 100_000})
+    assert refused.status_code == 409 and fields(refused) == ["body.currency"], refused.text
+    assert (await gateway.get(f"{CAMPAIGNS}/{made['id']}")).json()["currency"] == "EUR"

@@ -6,7 +6,7 @@ override; each query has a statement per scope, since `= NULL` matches nothing."
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.rules.models import CommissionRule
@@ -57,6 +57,12 @@ async def in_force(session: AsyncSession | Reads, campaign_id: uuid.UUID, creato
         params["creator_id"] = creator_id
     found = await rows(session, _IN_FORCE[creator_id is not None], **params)
     return found[0] if found else None
+
+
+async def count_of_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> int:
+    """How many versions the campaign's rule and its overrides have, all scopes together."""
+    return (await session.execute(select(func.count()).select_from(CommissionRule).where(
+        CommissionRule.campaign_id == campaign_id))).scalar_one()
 
 
 async def latest(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID | None) -> CommissionRule | None:
