@@ -1,7 +1,7 @@
 """The commission computation (services/attribution/rules/compute.py), a pure function: crafted
 orders with answers worked out by hand, then hypothesis properties over any rule and order."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from services.attribution.orders.model import LineItem, Order, Refund, RefundLine
 from services.attribution.rules.compute import compute, share_out
-from services.attribution.rules.terms import ProductRate, Rule, Tier
+from services.attribution.rules.terms import ProductRate, Rule, Tier, period_of, window_of
 
 PLACED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -213,6 +213,17 @@ def test_held_for_the_holding_period_from_the_order():
     assert run(Rule("EUR", percent=Decimal("10")), TEES).hold_until == PLACED + timedelta(days=30)
     assert run(Rule("EUR", percent=Decimal("10"), holding_days=0), TEES).hold_until == PLACED
     assert run(Rule("EUR", percent=Decimal("10"), holding_days=14), order(line(), currency="USD")).hold_until == PLACED + timedelta(days=14)
+
+
+def test_the_cap_period_is_the_calendar_month_in_utc():
+    assert period_of(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    # 00:30 on 1 February in Berlin is still January in UTC.
+    berlin = datetime(2026, 2, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert period_of(berlin) == (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
+
+
+def test_the_tier_window_is_the_days_before_the_order():
+    assert window_of(Rule("EUR", window_days=7), PLACED) == (PLACED - timedelta(days=7), PLACED)
 
 
 def test_share_out_is_exact():

@@ -17,6 +17,8 @@ The steps, each written into the explanation with its amounts:
    capped total is shared over the parts in proportion (largest remainder), so the parts always
    add up to the total and none grows.
 6. `hold_until` = placed_at + the holding period: the ledger approves the commission after it.
+
+`terms.window_of` and `terms.period_of` give the caller the spans to measure the two figures over.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ campaign's currency (shared/money.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 # Most specific first: the order in which a line item's product-level rates are tried (ADR 0034).
@@ -49,3 +50,18 @@ class Rule:
     cap_per_period_minor: int | None = None  # per creator per calendar month (UTC)
     holding_days: int = DEFAULT_HOLDING_DAYS
     label: str = "the rule"  # how the explanation names it: "campaign rule version 3"
+
+
+def period_of(placed_at: datetime) -> tuple[datetime, datetime]:
+    """The cap period an order placed at `placed_at` counts in: its calendar month in UTC, as
+    [start, end). The caller sums what the creator earned in it for `earned_in_period`."""
+    at = placed_at.astimezone(UTC)
+    start = datetime(at.year, at.month, 1, tzinfo=UTC)
+    end = datetime(at.year + at.month // 12, at.month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def window_of(rule: Rule, placed_at: datetime) -> tuple[datetime, datetime]:
+    """The rolling window the tiers measure the creator's attributed revenue over, as [start,
+    end): the `window_days` before the order (the order itself not counted)."""
+    return placed_at - timedelta(days=rule.window_days), placed_at
