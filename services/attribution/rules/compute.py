@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from services.attribution.orders.basis import commission_basis
 from services.attribution.orders.model import LineItem, Order, Refund
-from services.attribution.rules.terms import MATCH_ORDER, Rule
+from services.attribution.rules.terms import MATCH_ORDER, ProductRate, Rule
 from shared.money import format_amount, round_minor
 
 _MATCH_NAME = {"variant": "variant", "product": "product", "sku": "SKU", "collection": "collection"}
@@ -67,7 +67,7 @@ def _money(minor: int, currency: str) -> str:
     return f"{format_amount(minor, currency)} {currency}"
 
 
-def product_rate(rule: Rule, line: LineItem):
+def product_rate(rule: Rule, line: LineItem) -> ProductRate | None:
     """The line's product-level rate, most specific match first; within one kind, the first the
     rule lists. None when no product-level rate matches."""
     for kind in MATCH_ORDER:
