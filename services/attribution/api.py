@@ -7,6 +7,7 @@ from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.orders.endpoints import router as orders
+from services.attribution.rules.endpoints import router as rules
 from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
@@ -17,3 +18,4 @@ router.include_router(mark_tenant_private(enrolments), prefix="/campaigns", tags
 router.include_router(mark_tenant_private(ledger), prefix="/ledger", tags=["ledger"])
 router.include_router(mark_tenant_private(payouts), prefix="/payouts", tags=["ledger"])
 router.include_router(mark_tenant_private(orders), prefix="/orders", tags=["orders"])
+router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["commission rules"])

@@ -55,6 +55,10 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         json={"creator_id": creator["id"], "deal_type": "paid", "fee": 500},
     )
     assert enrolled.status_code == 201, enrolled.text
+    rules = f"/v1/attribution/campaigns/{campaign.json()['id']}"
+    for url in (f"{rules}/rules", f"{rules}/creators/{creator['id']}/rules"):
+        rule = await client.post(url, json={"percent": "10", "cap_per_order": 500})
+        assert rule.status_code == 201, rule.text
     key = await client.post("/v1/keys", json={"name": new_name("matrix"), "scopes": ["discovery:read"]})
     assert key.status_code == 201, key.text
     source = await client.post("/v1/webhook-sources", json={"kind": "generic", "name": new_name("matrix")})

@@ -13,6 +13,7 @@ from services.attribution.campaign.schemas import CampaignCost, CampaignCreate, 
 from services.attribution.db import SERVICE, outbox
 from services.attribution.enrolment import repository as enrolments
 from services.attribution.ledger import repository as ledger
+from services.attribution.rules import repository as rules
 from shared.contracts.attribution import CampaignPayload
 from shared.contracts.envelope import new_envelope
 from shared.db import Reads
@@ -63,6 +64,12 @@ async def _check_enrolments_still_fit(session: AsyncSession, campaign: Campaign,
         return
     enrolled = await enrolments.of_campaign(session, campaign.id)
     if "currency" in changes:
+        versions = await rules.count_of_campaign(session, campaign.id)
+        if versions:
+            raise Conflict(
+                [{"field": "body.currency", "reason": f"{versions} commission rule version(s) hold flat amounts and caps in "
+                  f"{campaign.currency} and are never edited; the currency of a campaign with rules cannot change"}]
+            )
         with_money = [e for e in enrolled if e.fee_minor or e.product_value_minor or e.money_recorded]
         if with_money:
             raise Conflict(
