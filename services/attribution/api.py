@@ -4,7 +4,9 @@ with the attribution issue."""
 from fastapi import APIRouter
 
 from services.attribution.campaign.endpoints import router as campaigns
+from services.attribution.codes.endpoints import router as codes
 from services.attribution.enrolment.endpoints import router as enrolments
+from services.attribution.links.endpoints import router as links
 from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
@@ -12,3 +14,5 @@ router = APIRouter()
 # OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
 router.include_router(mark_tenant_private(campaigns), prefix="/campaigns", tags=["campaigns"])
 router.include_router(mark_tenant_private(enrolments), prefix="/campaigns", tags=["campaigns"])
+router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
+router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
