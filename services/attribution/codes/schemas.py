@@ -64,7 +64,6 @@ class CodeCreate(BaseModel):
         description="Generate the code: literal letters, digits, - and _, and placeholders "
         + "; ".join(f"{{{k}}}: {v}" for k, v in PLACEHOLDERS.items())
         + ". When the result is taken, random characters of the unambiguous alphabet are added.",
-        examples=["{HANDLE}{PERCENT}"],
     )
     values: dict[str, Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$")]] = Field(
         default_factory=dict, max_length=5, description="The pattern's placeholder values by name (HANDLE, NAME, PERCENT, CAMPAIGN)."
