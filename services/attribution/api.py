@@ -4,6 +4,7 @@ with the attribution issue."""
 from fastapi import APIRouter
 
 from services.attribution.campaign.endpoints import router as campaigns
+from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.links.endpoints import router as links
@@ -16,3 +17,5 @@ router.include_router(mark_tenant_private(campaigns), prefix="/campaigns", tags=
 router.include_router(mark_tenant_private(enrolments), prefix="/campaigns", tags=["campaigns"])
 router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
+# Public: the click redirect the gateway forwards without an identity (no tenant, no scope).
+router.include_router(clicks)

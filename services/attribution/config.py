@@ -1,10 +1,17 @@
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
+
 from shared.settings import ServiceSettings
 
 
 class AttributionSettings(ServiceSettings):
-    """Attribution reads only the common service settings for now."""
+    attribution_hash_key: SecretStr | None = Field(
+        default=None,
+        description="Per-installation secret for the keyed hashes attribution stores instead of client addresses "
+        "and customer identifiers (HMAC-SHA256). Unset: a random key per process (hashes then differ across "
+        "restarts and replicas).",
+    )
 
 
 @lru_cache

@@ -48,8 +48,10 @@ READINESS_CACHE_SECONDS = 1.0
 router = APIRouter(tags=["public"])
 
 
-@router.get(
+# HEAD too: a link checker or preview fetcher may HEAD a link; attribution records it, flagged.
+@router.api_route(
     "/r/{slug}",
+    methods=["GET", "HEAD"],
     dependencies=[public()],
     response_class=Response,
     summary="Follow a tracked link",

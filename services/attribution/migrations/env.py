@@ -1,5 +1,6 @@
 from services.attribution.campaign import models  # noqa: F401  (registers the tables)
 from services.attribution.enrolment import models as enrolment_models  # noqa: F401
+from services.attribution.clicks import models as click_models  # noqa: F401
 from services.attribution.codes import models as code_models  # noqa: F401
 from services.attribution.links import models as link_models  # noqa: F401
 from services.attribution.db import Base

@@ -1,7 +1,8 @@
-"""affiliate codes and tracked links
+"""affiliate codes, tracked links and their clicks
 
 Codes are unique per tenant whatever their case: a unique index on (tenant_id, upper(code)).
-Link slugs are unique installation-wide: /r/{slug} carries no tenant.
+Link slugs are unique installation-wide: /r/{slug} carries no tenant. A click keeps a keyed hash
+of the client address, never the address.
 
 Revision ID: 0010
 Revises: 0007
@@ -83,7 +84,39 @@ def upgrade() -> None:
     op.create_index('ix_attribution_links_tenant_id_created_at_id', 'links', ['tenant_id', 'created_at', 'id'], schema='attribution')
     op.create_index('ix_attribution_links_campaign_id_creator_id', 'links', ['campaign_id', 'creator_id'], schema='attribution')
 
+    op.create_table(
+        'clicks',
+        sa.Column('id', sa.UUID(), nullable=False, comment='The click id the redirect appends as ll_click.'),
+        sa.Column('link_id', sa.UUID(), nullable=False),
+        sa.Column('campaign_id', sa.UUID(), nullable=False),
+        sa.Column('creator_id', sa.UUID(), nullable=False),
+        sa.Column('clicked_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+        sa.Column(
+            'visitor_hash', sa.String(length=64), nullable=True,
+            comment='HMAC-SHA256 of the client address under ATTRIBUTION_HASH_KEY; never the address.',
+        ),
+        sa.Column('user_agent', sa.String(length=512), nullable=True),
+        sa.Column('referrer', sa.String(length=2048), nullable=True),
+        sa.Column('country', sa.String(length=2), nullable=True, comment="ISO 3166-1 alpha-2, from a CDN's header."),
+        sa.Column('method', sa.String(length=8), nullable=False),
+        sa.Column('flagged', sa.Boolean(), nullable=False, comment='A bot, a link-preview fetcher or a HEAD: never credited.'),
+        sa.Column('flag_reason', sa.String(length=100), nullable=True),
+        sa.Column(
+            'is_unique', sa.Boolean(), nullable=False,
+            comment='False for a flagged click and for a repeat by the same visitor on the same link within 30 minutes.',
+        ),
+        sa.Column('tenant_id', sa.UUID(), nullable=False, comment=TENANT),
+        sa.ForeignKeyConstraint(['link_id'], ['attribution.links.id'], name=op.f('fk_clicks_link_id_links')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_clicks')),
+        schema='attribution',
+    )
+    op.create_index(
+        'ix_attribution_clicks_link_id_visitor_hash_clicked_at', 'clicks', ['link_id', 'visitor_hash', 'clicked_at'],
+        schema='attribution',
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('clicks', schema='attribution')
     op.drop_table('links', schema='attribution')
     op.drop_table('codes', schema='attribution')
