@@ -48,9 +48,10 @@ router = APIRouter(tags=["public"])
 
 
 # HEAD too: a link checker or preview fetcher may HEAD a link; attribution records it, flagged.
-@router.api_route(
+# Its own route, out of the document: one operation per method would share an operation id.
+@router.head("/r/{slug}", dependencies=[public()], response_class=Response, include_in_schema=False)
+@router.get(
     "/r/{slug}",
-    methods=["GET", "HEAD"],
     dependencies=[public()],
     response_class=Response,
     summary="Follow a tracked link",

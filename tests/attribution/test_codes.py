@@ -153,12 +153,13 @@ async def test_bad_codes_are_refused_naming_the_field(gateway, body, field):
     assert field in fields(response), response.text
 
 
-async def test_a_pattern_too_long_for_its_suffix_is_a_409_naming_pattern(gateway):
-    campaign_id, creator_id = await enrolled(gateway)
+@pytest.mark.parametrize(("pattern", "values"), [("{HANDLE}", {"HANDLE": "A" * 29}), ("X{PERCENT}", {"PERCENT": "5"})])
+async def test_a_pattern_whose_code_is_too_long_or_short_is_refused_naming_pattern(gateway, pattern, values):
+    # 29 + up to 4 added characters would pass 32; "X5" is under 3.
     response = await gateway.post(
-        CODES, json={"campaign_id": campaign_id, "creator_id": creator_id, "pattern": "{HANDLE}", "values": {"HANDLE": "A" * 30}}
+        CODES, json={"campaign_id": str(uuid.uuid4()), "creator_id": str(uuid.uuid4()), "pattern": pattern, "values": values}
     )
-    assert response.status_code == 409 and fields(response) == ["body.pattern"], response.text
+    assert response.status_code == 422 and fields(response) == ["body.pattern"], response.text
 
 
 async def test_limit_and_expiry_change_the_state_and_null_clears_them(gateway):

@@ -27,6 +27,9 @@ PLACEHOLDERS = {
     "CAMPAIGN": "a short campaign word, letters and digits only, upper-cased (given in `values`)",
     "RANDOM": "4 random characters of the unambiguous alphabet (generated)",
 }
+# What {RANDOM} draws, and the most random characters added to a taken result (codes/service.py).
+RANDOM_LENGTH = 4
+MAX_SUFFIX = 4
 _PLACEHOLDER = re.compile(r"\{([A-Z]+)\}")
 _PATTERN_TEXT = re.compile(r"^(?:[A-Za-z0-9_-]|\{[A-Z]+\})+$")
 UsageLimit = Annotated[int, Strict(), Field(ge=1, le=10**9), BeforeValidator(integral_number)]
@@ -94,6 +97,16 @@ class CodeCreate(BaseModel):
                     raise FieldError(f"values.{name}", f"the pattern has no {{{name}}}")
             if "PERCENT" in self.values and not (self.values["PERCENT"].isdigit() and 1 <= int(self.values["PERCENT"]) <= 100):
                 raise FieldError("values.PERCENT", "a whole percent from 1 to 100")
+            length = len(_PLACEHOLDER.sub("", self.pattern)) + sum(
+                RANDOM_LENGTH if name == "RANDOM" else len(self.values[name]) for name in used
+            )
+            longest = CODE_LENGTH[1] - MAX_SUFFIX
+            if not CODE_LENGTH[0] <= length <= longest:
+                raise FieldError(
+                    "pattern",
+                    f"gives a code of {length} characters; a generated code needs {CODE_LENGTH[0]} to {longest}, "
+                    f"to leave room for the {MAX_SUFFIX} random ones added when it is taken",
+                )
         return self
 
 

@@ -14,7 +14,7 @@ from services.attribution.campaign import repository as campaigns
 from services.attribution.campaign.models import Campaign
 from services.attribution.codes import repository
 from services.attribution.codes.models import Code
-from services.attribution.codes.schemas import ALPHABET, CODE_LENGTH, CodeCreate, CodeUpdate
+from services.attribution.codes.schemas import ALPHABET, MAX_SUFFIX, RANDOM_LENGTH, CodeCreate, CodeUpdate
 from services.attribution.enrolment import repository as enrolments
 from shared.db import utcnow
 from shared.errors import Conflict, NotFound
@@ -22,7 +22,7 @@ from shared.errors import Conflict, NotFound
 # Random characters a generated code may gain before we give up (409): at 31 characters each,
 # 2 give 961 variants, 3 give 29,791, 4 give 923,521. Tried in that order, a few draws each.
 SUFFIX_LENGTHS = (2, 2, 2, 3, 3, 3, 4, 4, 4, 4)
-RANDOM_LENGTH = 4
+assert max(SUFFIX_LENGTHS) == MAX_SUFFIX
 _PLACEHOLDER = re.compile(r"\{([A-Z]+)\}")
 
 
@@ -84,12 +84,8 @@ async def create(session: AsyncSession, data: CodeCreate) -> Code:
 
 
 async def _generate(session: AsyncSession, data: CodeCreate, columns: dict) -> Code:
+    # CodeCreate has checked the result's length, room for the longest suffix included.
     base = expand(data.pattern, data.values)
-    if len(base) > CODE_LENGTH[1] - SUFFIX_LENGTHS[-1] or len(base) < CODE_LENGTH[0]:
-        raise Conflict(
-            [{"field": "body.pattern", "reason": f"the pattern gives {base!r}: a generated code needs {CODE_LENGTH[0]} to "
-              f"{CODE_LENGTH[1] - SUFFIX_LENGTHS[-1]} characters, to leave room for the random ones added when it is taken"}]
-        )
     # The pattern's own result first, then with random characters added ({RANDOM} drawn afresh).
     candidates = [base] + [expand(data.pattern, data.values) + _random(length) for length in SUFFIX_LENGTHS]
     taken = await repository.taken(session, candidates)
