@@ -157,3 +157,13 @@ async def test_a_click_is_published_on_attribution_click_v1(platform, gateway, a
     assert event["event_type"] == "ClickRecorded" and payload["click_id"] == click_id(response)
     assert payload["slug"] == made["slug"] and payload["flagged"] is True and payload["unique"] is False
     assert "127.0.0.1" not in json.dumps(event)
+
+
+async def test_clicks_of_one_visitor_racing_make_exactly_one_unique(gateway, anonymous, attribution_db):
+    made = await link(gateway)
+    answers = await asyncio.gather(*(click(anonymous, made["slug"]) for _ in range(8)))
+    assert {r.status_code for r in answers} == {302}
+    uniques = await attribution_db.fetchval(
+        "SELECT count(*) FILTER (WHERE is_unique) FROM attribution.clicks WHERE link_id = $1", uuid.UUID(made["id"])
+    )
+    assert uniques == 1

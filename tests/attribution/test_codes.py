@@ -3,6 +3,7 @@ uniqueness per tenant whatever the case (409 naming the code), enrolment and cam
 (409 naming the field), usage limit and expiry, revocation that keeps the code reserved, the
 list's filters, and another tenant's 404."""
 
+import asyncio
 import re
 import uuid
 
@@ -205,3 +206,14 @@ async def test_a_retried_create_makes_one_code(gateway):
     second = await gateway.post(CODES, json=body, headers=key)
     assert first.status_code == second.status_code == 201 and first.json() == second.json()
     assert len((await gateway.get(CODES, params={"creator_id": creator_id})).json()["items"]) == 1
+
+
+async def test_two_creates_racing_for_one_code_make_one_and_a_409(gateway):
+    a, b = await enrolled(gateway), await enrolled(gateway)
+    code = unique_code()
+    answers = await asyncio.gather(
+        *(gateway.post(CODES, json={"campaign_id": c, "creator_id": p, "code": v}) for (c, p), v in ((a, code), (b, code.lower())))
+    )
+    assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    [refused] = [r for r in answers if r.status_code == 409]
+    assert fields(refused) == ["body.code"]
