@@ -4,10 +4,13 @@ with the attribution issue."""
 from fastapi import APIRouter
 
 from services.attribution.campaign.endpoints import router as campaigns
+from services.attribution.clicks.endpoints import router as clicks
+from services.attribution.codes.endpoints import router as codes
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.orders.endpoints import router as orders
 from services.attribution.rules.endpoints import router as rules
+from services.attribution.links.endpoints import router as links
 from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
@@ -19,3 +22,7 @@ router.include_router(mark_tenant_private(ledger), prefix="/ledger", tags=["ledg
 router.include_router(mark_tenant_private(payouts), prefix="/payouts", tags=["ledger"])
 router.include_router(mark_tenant_private(orders), prefix="/orders", tags=["orders"])
 router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["commission rules"])
+router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
+router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
+# Public: the click redirect the gateway forwards without an identity (no tenant, no scope).
+router.include_router(clicks)

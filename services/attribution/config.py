@@ -15,8 +15,10 @@ class AttributionSettings(ServiceSettings):
     )
     attribution_hash_key: SecretStr | None = Field(
         default=None,
-        description="Key of the keyed hashes (HMAC-SHA256) kept instead of a customer's e-mail or id: at least 16 "
-        "characters. `./limelight up` and the Docker keys job generate one; without it, orders are not consumed.",
+        description="Key of the keyed hashes (HMAC-SHA256) kept instead of a customer's e-mail or id and a visitor's "
+        "address: at least 16 characters. `./limelight up` and the Docker keys job generate one. Without it, orders "
+        "are not consumed and clicks are hashed under a random key per process (a visitor then counts as new after "
+        "a restart or on another replica).",
     )
 
 

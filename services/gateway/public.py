@@ -34,7 +34,6 @@ from shared.app import VERSION
 from shared.db import database_ready
 from shared.errors import error_body
 from shared.identity import public
-from shared.openapi import error_responses
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,9 @@ READINESS_CACHE_SECONDS = 1.0
 router = APIRouter(tags=["public"])
 
 
+# HEAD too: a link checker or preview fetcher may HEAD a link; attribution records it, flagged.
+# Its own route, out of the document: one operation per method would share an operation id.
+@router.head("/r/{slug}", dependencies=[public()], response_class=Response, include_in_schema=False)
 @router.get(
     "/r/{slug}",
     dependencies=[public()],
@@ -55,7 +57,10 @@ router = APIRouter(tags=["public"])
     summary="Follow a tracked link",
     responses={
         302: {"description": "To the campaign's destination, the click recorded."},
-        **error_responses(404),
+        404: {
+            "description": "Unknown, revoked or expired link: a small HTML page (nothing recorded).",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
     },
 )
 async def click_redirect(request: Request, slug: str = Path(min_length=1, max_length=200)) -> Response:

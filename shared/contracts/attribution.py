@@ -26,6 +26,10 @@ class ClickRecorded(BaseModel):
     referrer: str | None = None
     user_agent: str | None = None
     ip_hash: str | None = Field(default=None, description="Salted hash of the client IP; never the IP itself.")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, when a CDN in front said it.")
+    flagged: bool = Field(default=False, description="A bot, a link-preview fetcher or a HEAD request: never credited.")
+    flag_reason: str | None = None
+    unique: bool = Field(default=True, description="False for a flagged click and for a repeat by the same visitor within 30 minutes.")
 
 
 class ConversionPayload(BaseModel):

@@ -139,6 +139,10 @@ _CROSS_FIELD_MODELS = {
         "body",
         "services.attribution.rules.schemas:RuleCreate",
     ),
+    # A code chosen or generated (not both), a pattern's placeholders against its values; a link's
+    # destination (no private address, no credentials...: rules beyond a JSON Schema pattern).
+    ("POST", "/v1/attribution/codes"): ("body", "services.attribution.codes.schemas:CodeCreate"),
+    ("POST", "/v1/attribution/links"): ("body", "services.attribution.links.schemas:LinkCreate"),
 }
 
 

@@ -66,10 +66,15 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     brief = await client.post("/v1/discovery/briefs", json={"name": new_name("matrix"), "brief": {"keywords": ["matrix"]}})
     assert brief.status_code == 201, brief.text
     order = await _partner_order(client, source.json())
+    owner = {"campaign_id": campaign.json()["id"], "creator_id": creator["id"]}
+    code = await client.post("/v1/attribution/codes", json={**owner, "pattern": "MX{RANDOM}"})
+    assert code.status_code == 201, code.text
+    link = await client.post("/v1/attribution/links", json={**owner, "destination": "https://shop.example/matrix"})
+    assert link.status_code == 201, link.text
     return {
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
-        "order_id": order["id"],
+        "code_id": code.json()["id"], "link_id": link.json()["id"], "order_id": order["id"],
     }
 
 

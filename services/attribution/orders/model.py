@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.attribution.links.url import CLICK_ID_PARAM
+
 CustomerKey = Callable[[str], str]
-# The query parameter a tracked link adds to its destination (and partners pass back, in the
-# landing URL or as a note/cart attribute), carrying the click's id.
-CLICK_ID_PARAM = "ll_click"
+# Partners pass a tracked link's click id (CLICK_ID_PARAM, links/url.py) back in the landing URL
+# or as a note/cart attribute under one of these names.
 CLICK_ID_ATTRIBUTES = frozenset({CLICK_ID_PARAM, "limelight_click_id", "_ll_click"})
 
 

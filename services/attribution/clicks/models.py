@@ -1,0 +1,39 @@
+"""Clicks on tracked links: recorded by the public redirect, private to the link's tenant."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.attribution.db import Base
+from shared.tenancy import TenantOwned
+
+
+class Click(TenantOwned, Base):
+    __tablename__ = "clicks"
+    __table_args__ = (
+        # The repeat-click check: this visitor's clicks on this link, latest first.
+        Index("ix_attribution_clicks_link_id_visitor_hash_clicked_at", "link_id", "visitor_hash", "clicked_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, comment="The click id the redirect appends as ll_click."
+    )
+    link_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("links.id"))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    clicked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    visitor_hash: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, comment="HMAC-SHA256 of the client address under ATTRIBUTION_HASH_KEY; never the address."
+    )
+    user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    referrer: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True, comment="ISO 3166-1 alpha-2, from a CDN's header.")
+    method: Mapped[str] = mapped_column(String(8))
+    flagged: Mapped[bool] = mapped_column(Boolean, comment="A bot, a link-preview fetcher or a HEAD: never credited.")
+    flag_reason: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    is_unique: Mapped[bool] = mapped_column(
+        Boolean, comment="False for a flagged click and for a repeat by the same visitor on the same link within 30 minutes."
+    )
