@@ -2,6 +2,7 @@ from services.attribution.campaign import models  # noqa: F401  (registers the t
 from services.attribution.enrolment import models as enrolment_models  # noqa: F401
 from services.attribution.ledger import models as ledger_models  # noqa: F401
 from services.attribution.orders import models as order_models  # noqa: F401
+from services.attribution.crediting import models as credit_models  # noqa: F401
 from services.attribution.rules import models as rule_models  # noqa: F401
 from services.attribution.clicks import models as click_models  # noqa: F401
 from services.attribution.codes import models as code_models  # noqa: F401

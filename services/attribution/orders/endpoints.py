@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import bindparam, select
 from starlette.responses import Response
 
+from services.attribution.crediting.models import OrderCredit
 from services.attribution.orders.models import PartnerOrder
 from services.attribution.orders.schemas import OrderRead, OrderSummary, State
 from services.attribution.orders.service import refunds_for
@@ -21,6 +22,7 @@ OrderPage = PageOut[OrderSummary]
 SORTS = Sorts(PartnerOrder.id, placed_at=PartnerOrder.placed_at)
 DEFAULT_SORT = "placed_at"
 _BY_ID = ReadStatement(select(PartnerOrder).where(PartnerOrder.id == bindparam("order_id")))
+_CREDIT = ReadStatement(select(OrderCredit).where(OrderCredit.order_ref == bindparam("order_ref")))
 _LIST = PagedList(select(PartnerOrder), SORTS, state=PartnerOrder.state, source=PartnerOrder.source)
 
 
@@ -45,4 +47,5 @@ async def get_order(order_id: uuid.UUID, session: ReadSession) -> Response:
         raise NotFound(f"order {order_id} does not exist")
     order = found[0]
     refunds = await refunds_for(session, order.source, order.source_id, order.order_id)
-    return model_response(OrderRead.of_with(order, refunds))
+    credits = await rows(session, _CREDIT, order_ref=order.id)
+    return model_response(OrderRead.of_with(order, refunds, credits[0] if credits else None))

@@ -38,6 +38,24 @@ class RefundRead(BaseModel):
                    shipping_minor=row.shipping_minor, adjustment_minor=row.adjustment_minor, note=row.note)
 
 
+class CreditRead(BaseModel):
+    outcome: Literal["credited", "unattributed"]
+    creator_id: uuid.UUID | None
+    campaign_id: uuid.UUID | None
+    touch: str | None = Field(description="What earned it: `code MAYA15` or `link <slug>`.")
+    explanation: str = Field(description="Every candidate touch and why it won or lost.")
+    commission_minor: int = Field(description="The commission before refunds, in the campaign currency's minor units.")
+    currency: str | None
+    commission_explanation: str = Field(description="How the rule in force computed it, step by step.")
+
+    @classmethod
+    def of(cls, row) -> "CreditRead":
+        touch = None if row.touch_kind is None else f"{'code' if row.touch_kind == 'code' else 'link'} {row.touch_label}"
+        return cls(outcome=row.outcome, creator_id=row.creator_id, campaign_id=row.campaign_id, touch=touch,
+                   explanation=row.explanation, commission_minor=row.commission_minor, currency=row.currency,
+                   commission_explanation=row.commission_explanation)
+
+
 class OrderSummary(BaseModel):
     id: uuid.UUID
     source: Literal["shopify", "generic"]
@@ -79,16 +97,18 @@ class OrderRead(OrderSummary):
     basis_explanation: str = Field(description="How the basis was computed, in words, amounts included.")
     notes: list[str] = Field(description="Where the partner's totals did not add up (kept as sent).")
     refunds: list[RefundRead]
+    credit: CreditRead | None = Field(description="Who earned the order and its commission (null: not decided yet).")
     received_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of_with(cls, row: PartnerOrder, refunds: list[PartnerRefund]) -> "OrderRead":
+    def of_with(cls, row: PartnerOrder, refunds: list[PartnerRefund], credit=None) -> "OrderRead":
         return cls(**cls.fields_of(row), customer_key=row.customer_key, lines=[OrderLineRead(**line) for line in row.lines],
                    subtotal_minor=row.subtotal_minor, discounts_minor=row.discounts_minor, tax_minor=row.tax_minor,
                    shipping_minor=row.shipping_minor, taxes_included=row.taxes_included,
                    financial_status=row.financial_status, landing_site=row.landing_site,
                    referring_site=row.referring_site, cancelled_at=row.cancelled_at,
                    basis_before_refunds_minor=row.basis_before_refunds_minor, basis_explanation=row.basis_explanation,
-                   notes=row.notes, refunds=[RefundRead.of(r) for r in refunds], received_at=row.received_at,
+                   notes=row.notes, refunds=[RefundRead.of(r) for r in refunds],
+                   credit=CreditRead.of(credit) if credit is not None else None, received_at=row.received_at,
                    updated_at=row.updated_at)

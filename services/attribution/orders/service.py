@@ -188,6 +188,11 @@ async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, or
         row.state, row.basis_minor = "open", basis.amount_minor
     row.basis_before_refunds_minor = basis.before_refunds_minor
     row.basis_explanation = explanation
+    # Who earned it and what the ledger owes (crediting/service.py): decided once, then settled
+    # again from that decision after every message.
+    from services.attribution.crediting import service as crediting
+
+    await crediting.settle(session, row, order_of(row), usable)
 
 
 def amount_text(minor: int | None, currency: str) -> str | None:
