@@ -19,7 +19,9 @@ Measured, in the same run:
 
 The end point is the order's commission entry in the ledger: each order uses the code of a
 creator enrolled in a USD campaign with a 10 % rule, so it is stored, credited and settled
-(orders/service.py, crediting/service.py) before it counts.
+(orders/service.py, crediting/service.py) before it counts. `--creators N` spreads the orders
+over N creators' codes in turn; the default, 1, is the worst case: every order credits one busy
+creator, whose decisions are serialised (docs/decisions/0039) and whose history grows.
 
 The gateway's per-address limit on /webhooks/ (GATEWAY_ADDRESS_RATE_LIMIT, 20/s by default,
 since a partner's deliveries come from many addresses) is raised for the bench: every delivery
@@ -75,9 +77,10 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def delivery(order_id: int) -> tuple[bytes, dict[str, str]]:
+def delivery(order_id: int, codes: list[str]) -> tuple[bytes, dict[str, str]]:
     order = copy.deepcopy(ORDER)
     order["id"], order["name"] = order_id, f"#{order_id}"
+    order["discount_codes"][0]["code"] = codes[order_id % len(codes)]
     # Placed now: after the commission rule took effect.
     order["created_at"] = order["updated_at"] = datetime.now(UTC).isoformat()
     body = json.dumps(order).encode()
@@ -133,27 +136,30 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
         made = await client.post("/v1/webhook-sources", headers=auth,
                                  json={"kind": "shopify", "name": "bench", "shop_domain": SHOP, "secret": SECRET})
         made.raise_for_status()
-        # The creator whose code every order uses: enrolled in a USD campaign with a 10 % rule.
+        # The creators whose codes the orders use in turn: enrolled in a USD campaign with a 10 % rule.
         campaign = await client.post("/v1/attribution/campaigns", headers=auth, json={
             "name": "bench", "brand": "Bench", "starts_on": "2026-01-01", "ends_on": "2030-12-31", "budget": 10**12,
             "currency": "USD"})
         campaign.raise_for_status()
-        campaign_id, creator_id = campaign.json()["id"], str(uuid.uuid4())
-        for path, body in ((f"/v1/attribution/campaigns/{campaign_id}/creators", {"creator_id": creator_id, "deal_type": "affiliate"}),
-                           (f"/v1/attribution/campaigns/{campaign_id}/rules", {"percent": "10"}),
-                           ("/v1/attribution/codes", {"campaign_id": campaign_id, "creator_id": creator_id, "code": "MAYA15"})):
-            (await client.post(path, headers=auth, json=body)).raise_for_status()
+        campaign_id = campaign.json()["id"]
+        (await client.post(f"/v1/attribution/campaigns/{campaign_id}/rules", headers=auth, json={"percent": "10"})).raise_for_status()
+        codes = [f"MAYA{i}" for i in range(args.creators)]
+        for code in codes:
+            creator_id = str(uuid.uuid4())
+            for path, body in ((f"/v1/attribution/campaigns/{campaign_id}/creators", {"creator_id": creator_id, "deal_type": "affiliate"}),
+                               ("/v1/attribution/codes", {"campaign_id": campaign_id, "creator_id": creator_id, "code": code})):
+                (await client.post(path, headers=auth, json=body)).raise_for_status()
         url = f"/webhooks/shopify/{made.json()['id']}"
         conn = await asyncpg.connect(dsn)
         try:
             base = 7_000_000_000_000 + int(time.time()) * 10_000
-            warm = [delivery(base + i) for i in range(args.warmup)]
+            warm = [delivery(base + i, codes) for i in range(args.warmup)]
             await post_all(client, url, warm, args.concurrency)
             await wait_all(conn, [str(base + i) for i in range(args.warmup)], 120)
 
             # Throughput: every delivery as fast as the gateway takes them.
             first = base + args.warmup
-            bodies = [delivery(first + i) for i in range(args.orders)]
+            bodies = [delivery(first + i, codes) for i in range(args.orders)]
             ids = [str(first + i) for i in range(args.orders)]
             t0 = time.time()
             accepted = await post_all(client, url, bodies, args.concurrency)
@@ -175,7 +181,7 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
                 delay = due - time.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                body, headers = delivery(first + i)
+                body, headers = delivery(first + i, codes)
                 sent_at[str(first + i)] = time.time()
                 task = asyncio.create_task(client.post(url, content=body, headers=headers))
                 pending.add(task)
@@ -189,7 +195,8 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
             await conn.close()
 
     print(f"partner orders end to end: signed Shopify orders/create → gateway → gateway.webhook.v1 → attribution "
-          f"→ credited → commission in the ledger; {args.orders:,} orders, {args.concurrency} concurrent senders, after "
+          f"→ credited → commission in the ledger; {args.orders:,} orders over {args.creators} creator(s), "
+          f"{args.concurrency} concurrent senders, after "
           f"{args.warmup} warm-up orders")
     print(f"{'measure':48} {'value':>12}  target")
     print(f"{'baseline: gateway acceptance (orders/s)':48} {accept_rate:12,.0f}  (ceiling of the next line)")
@@ -205,6 +212,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=5000, help="orders of the throughput measurement")
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--creators", type=int, default=1,
+                        help="creators whose codes the orders use, in turn (1: every order credits one busy creator)")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders for the throughput")
     parser.add_argument("--rate", type=float, default=300, help="orders/s of the latency measurement")
     parser.add_argument("--seconds", type=float, default=20, help="length of the latency measurement")

@@ -6,12 +6,17 @@ from shared.settings import ServiceSettings
 
 
 class AttributionSettings(ServiceSettings):
-    """The common service settings, the commission ledger's approval interval and the key of the customer hashes."""
+    """The common service settings, the ledger's approval and the sales records' publishing intervals, and the key of the hashes."""
 
     ledger_approval_interval_seconds: float = Field(
         default=60.0, gt=0, le=86_400,
         description="How often pending commission entries whose holding period has ended are approved. "
         "Holding periods are days long; a minute late is nothing, and the query reads a partial index.",
+    )
+    performance_interval_seconds: float = Field(
+        default=2.0, gt=0, le=3_600,
+        description="How often creators' changed sales records are published to discovery (attribution.performance.v1): "
+        "one event per creator and round, however many orders moved it.",
     )
     attribution_hash_key: SecretStr | None = Field(
         default=None,

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.attribution import api
 from services.attribution.config import AttributionSettings, get_settings
+from services.attribution.crediting.performance import PerformanceWorker
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
 from services.attribution.ledger.worker import ApprovalWorker
 from services.attribution.orders.handlers import order_consumer
@@ -17,6 +18,7 @@ def workers(ctx: ServiceContext):
         outbox_relay(ctx, OutboxMessage),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
         ApprovalWorker(ctx.sessionmaker, interval=ctx.settings.ledger_approval_interval_seconds),
+        PerformanceWorker(ctx.sessionmaker, interval=ctx.settings.performance_interval_seconds),
         *([orders] if orders is not None else []),
     ]
 

@@ -1,7 +1,7 @@
 """The commission computation (services/attribution/rules/compute.py), a pure function: crafted
 orders with answers worked out by hand, then hypothesis properties over any rule and order."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -222,8 +222,12 @@ def test_the_cap_period_is_the_calendar_month_in_utc():
     assert period_of(berlin) == (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 
 
-def test_the_tier_window_is_the_days_before_the_order():
-    assert window_of(Rule("EUR", window_days=7), PLACED) == (PLACED - timedelta(days=7), PLACED)
+def test_the_tier_window_is_the_whole_utc_days_before_the_orders_day():
+    day = PLACED.astimezone(UTC).date()
+    assert window_of(Rule("EUR", window_days=7), PLACED) == (day - timedelta(days=7), day)
+    # An order late on the 20th in New York is placed on the 21st in UTC: its window ends there.
+    late = datetime(2026, 11, 20, 22, 30, tzinfo=timezone(timedelta(hours=-5)))
+    assert window_of(Rule("EUR", window_days=1), late) == (date(2026, 11, 20), date(2026, 11, 21))
 
 
 def test_share_out_is_exact():

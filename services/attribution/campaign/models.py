@@ -16,6 +16,8 @@ class Campaign(TenantOwned, Base):
         CheckConstraint("ends_on >= starts_on", name="ends_on_or_after_start"),
         CheckConstraint("budget_minor >= 0", name="budget_minor_not_negative"),
         CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status_known"),
+        CheckConstraint("attribution_precedence IN ('code', 'link', 'recency')", name="attribution_precedence_known"),
+        CheckConstraint("attribution_model IN ('last_touch', 'first_touch')", name="attribution_model_known"),
         # The tenant's list, oldest first, alone and by status.
         Index("ix_attribution_campaigns_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_attribution_campaigns_tenant_id_status_created_at_id", "tenant_id", "status", "created_at", "id"),
@@ -29,6 +31,10 @@ class Campaign(TenantOwned, Base):
     budget_minor: Mapped[int] = mapped_column(BigInteger, comment="In minor units of currency (shared.money).")
     currency: Mapped[str] = mapped_column(String(3), comment="ISO 4217 code.")
     status: Mapped[str] = mapped_column(String(20), server_default="draft")
+    attribution_precedence: Mapped[str] = mapped_column(
+        String(10), server_default="code", comment="code, link or recency: which kind of touch wins (crediting/credit.py).")
+    attribution_model: Mapped[str] = mapped_column(
+        String(20), server_default="last_touch", comment="last_touch or first_touch among the touches that remain.")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

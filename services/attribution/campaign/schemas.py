@@ -8,6 +8,18 @@ from shared.money import Currency, MinorAmount
 from shared.validation import IsoDate, Label, integral_number
 
 Status = Literal["draft", "active", "paused", "ended"]
+Precedence = Literal["code", "link", "recency"]
+AttributionModel = Literal["last_touch", "first_touch"]
+PRECEDENCE_TEXT = (
+    "Which touch an order is credited to when it carries both: `code` (default) — an affiliate code used at checkout "
+    "beats any link click; `link` — a click beats any code (for brands whose codes leak to coupon sites); `recency` — "
+    "neither kind wins by itself, `attribution_model` decides. Applies to orders credited after the change; orders "
+    "already credited keep their decision."
+)
+MODEL_TEXT = (
+    "Among the touches precedence leaves: `last_touch` (default, the most recent) or `first_touch` (the earliest). "
+    "Applies to orders credited after the change."
+)
 NAME_LENGTH = 200
 
 
@@ -44,6 +56,8 @@ class CampaignCreate(BaseModel):
     ends_on: IsoDate = Field(description="On or after starts_on.")
     budget: Budget
     currency: Currency
+    attribution_precedence: Precedence = Field(default="code", description=PRECEDENCE_TEXT)
+    attribution_model: AttributionModel = Field(default="last_touch", description=MODEL_TEXT)
 
 
 def _required_fields_have_no_default(schema: dict) -> None:
@@ -65,6 +79,8 @@ class CampaignUpdate(BaseModel):
     status: Status = Field(
         default=None, description="draft → active; active ⇄ paused; active or paused → ended. Others are 409."
     )
+    attribution_precedence: Precedence = Field(default=None, description=PRECEDENCE_TEXT)
+    attribution_model: AttributionModel = Field(default=None, description=MODEL_TEXT)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -83,6 +99,8 @@ class CampaignRead(BaseModel):
     budget: int = Field(description="In minor units of `currency`: 1250050 EUR is 12,500.50 EUR.", examples=[1250050])
     currency: str
     status: Status
+    attribution_precedence: Precedence = Field(description=PRECEDENCE_TEXT)
+    attribution_model: AttributionModel = Field(description=MODEL_TEXT)
     created_at: datetime
     updated_at: datetime
 
@@ -97,6 +115,8 @@ class CampaignRead(BaseModel):
             budget=campaign.budget_minor,
             currency=campaign.currency,
             status=campaign.status,
+            attribution_precedence=campaign.attribution_precedence,
+            attribution_model=campaign.attribution_model,
             created_at=campaign.created_at,
             updated_at=campaign.updated_at,
         )
@@ -113,7 +133,7 @@ class CampaignCost(BaseModel):
     product_value: int = Field(description="Sum of the value of products given (gifted or as part of a deal), in minor units.")
     commission: int = Field(
         description="Commission owed to the campaign's creators, from the commission ledger, in minor units. "
-        "Not counted yet: always 0 until the ledger is connected (docs/decisions/0030)."
+        "Commissions less clawbacks, whatever their state (pending, approved or paid)."
     )
     total: int = Field(description="fees + product_value + commission, in minor units.")
     budget: int = Field(description="The campaign's budget, in minor units.")

@@ -16,6 +16,8 @@ class Click(TenantOwned, Base):
     __table_args__ = (
         # The repeat-click check: this visitor's clicks on this link, latest first.
         Index("ix_attribution_clicks_link_id_visitor_hash_clicked_at", "link_id", "visitor_hash", "clicked_at"),
+        # A creator's sales record (crediting/performance.py): their credited-able clicks, across tenants.
+        Index("ix_attribution_clicks_creator_id_unflagged", "creator_id", postgresql_where="NOT flagged"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(

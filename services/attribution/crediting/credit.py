@@ -110,6 +110,11 @@ def _disqualified(touch: Touch, placed_at: datetime) -> str | None:
     return None
 
 
+def qualifying(placed_at: datetime, touches: list[Touch] | tuple[Touch, ...]) -> list[Touch]:
+    """The touches that may be credited, before precedence and the model choose among them."""
+    return [t for t in touches if _disqualified(t, placed_at) is None]
+
+
 def credit(placed_at: datetime, touches: list[Touch] | tuple[Touch, ...], policy: Policy = Policy()) -> Credit:
     """The credited touch (or None) and a verdict with its reason for every touch."""
     qualifying: list[Touch] = []

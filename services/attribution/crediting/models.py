@@ -3,9 +3,9 @@ earned it, under which rule version, with which inputs, and why — so recomputi
 uses the same decision and the ledger sees the same figures on every replay."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -36,4 +36,38 @@ class OrderCredit(TenantOwned, Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     commission_minor: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Before refunds.")
     commission_explanation: Mapped[str] = mapped_column(Text, server_default="")
+    revenue_counted_minor: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="What the order adds to its creator's day total now (creator_day_totals).")
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CreatorDayTotal(TenantOwned, Base):
+    """A creator's credited orders per UTC day, campaign and currency, kept as each order is
+    credited (and its basis moves with refunds and cancellation): what the commission rules'
+    inputs are read from, so crediting an order costs the days of a window, not the creator's
+    whole history."""
+
+    __tablename__ = "creator_day_totals"
+
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, comment="The UTC day the orders were placed.")
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
+    revenue_minor: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="Their commission basis now (after refunds; 0 once cancelled).")
+    commission_minor: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="Their commission as credited (before refunds): the cap's measure.")
+
+
+class PerformanceDue(Base):
+    """Creators whose sales record changed since it was last published: the performance worker
+    publishes one `attribution.performance.v1` per row and deletes it in the same transaction.
+    Installation-wide (the record is), so not tenant-owned; it holds no tenant data."""
+
+    __tablename__ = "performance_due"
+
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default="1", comment="Bumped by each change noted.")
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

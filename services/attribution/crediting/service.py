@@ -8,20 +8,31 @@ needs (the creator's attributed revenue in the rule's window, whether the custom
 what the creator earned this month). Everything after — a refund, an update, a replay — is
 computed again from that decision, so the ledger sees the same figures every time (its natural
 keys then make a replay change nothing).
+
+The rule's inputs are read from running totals (`creator_day_totals`: a creator's credited
+orders, their basis now and their commission, per UTC day, campaign and currency), kept in the
+same transaction as each decision and refund, so crediting an order reads the days of a window,
+not the creator's whole history. The creator's decisions are serialised (a transaction-scoped
+advisory lock per tenant and creator), so two orders of one creator never read the same totals.
+The creator's sales record for discovery is published by the performance worker
+(crediting/performance.py), once per creator and interval however many orders moved it
+(docs/decisions/0039).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks.models import Click
 from services.attribution.codes.models import Code
-from services.attribution.crediting.credit import Credit, Policy, Touch, credit
-from services.attribution.crediting.models import OrderCredit
+from services.attribution.campaign.models import Campaign
+from services.attribution.crediting.credit import Credit, Policy, Touch, credit, qualifying
+from services.attribution.crediting.models import CreatorDayTotal, OrderCredit, PerformanceDue
 from services.attribution.db import SERVICE, outbox
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
@@ -32,8 +43,7 @@ from services.attribution.rules import service as rules
 from services.attribution.rules.compute import compute
 from services.attribution.rules.models import CommissionRule
 from services.attribution.rules.terms import period_of, window_of
-from shared import tenancy
-from shared.contracts.attribution import ConversionPayload, CreatorPerformanceUpdated
+from shared.contracts.attribution import ConversionPayload
 from shared.contracts.envelope import new_envelope
 from shared.db import utcnow
 
@@ -101,25 +111,63 @@ async def touches_of(session: AsyncSession, row: PartnerOrder) -> tuple[list[Tou
     return touches, code_ids
 
 
-async def _revenue_in_window(session: AsyncSession, creator_id: uuid.UUID, start: datetime, end: datetime,
+async def policy_for(session: AsyncSession, placed_at: datetime, touches: list[Touch]) -> tuple[Policy, str | None]:
+    """The attribution settings that decide among the order's touches: those of the campaign its
+    qualifying touches belong to. Touches of campaigns set differently are decided by the default
+    (codes take precedence, last touch), and the explanation says so."""
+    campaign_ids = {uuid.UUID(t.campaign_id) for t in qualifying(placed_at, touches) if t.campaign_id}
+    if not campaign_ids:
+        return Policy(), None
+    settings = set((await session.execute(
+        select(Campaign.attribution_precedence, Campaign.attribution_model).where(Campaign.id.in_(campaign_ids)))).all())
+    if len(settings) == 1:
+        [(precedence, model)] = settings
+        return Policy(precedence=precedence, model=model), None
+    return Policy(), ("The touches belong to campaigns with different attribution settings, so the default decided: "
+                      "codes take precedence, then the last touch.")
+
+
+async def _lock_creator(session: AsyncSession, tenant_id: uuid.UUID, creator_id: uuid.UUID) -> None:
+    """One decision at a time per tenant and creator, until the transaction ends: the totals the
+    rule reads then include every order decided before."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"credit:{tenant_id}:{creator_id}", 0))))
+
+
+async def _revenue_in_window(session: AsyncSession, creator_id: uuid.UUID, start: date, end: date,
                              currency: str) -> int:
-    """The creator's attributed revenue (credited orders' basis) placed in [start, end)."""
+    """The creator's attributed revenue (credited orders' basis now) placed on the UTC days [start, end)."""
     value = (await session.execute(
-        select(func.coalesce(func.sum(PartnerOrder.basis_minor), 0))
-        .join(OrderCredit, OrderCredit.order_ref == PartnerOrder.id)
-        .where(OrderCredit.creator_id == creator_id, OrderCredit.outcome == "credited", PartnerOrder.currency == currency,
-               PartnerOrder.placed_at >= start, PartnerOrder.placed_at < end))).scalar_one()
+        select(func.coalesce(func.sum(CreatorDayTotal.revenue_minor), 0))
+        .where(CreatorDayTotal.creator_id == creator_id, CreatorDayTotal.currency == currency,
+               CreatorDayTotal.day >= start, CreatorDayTotal.day < end))).scalar_one()
     return int(value)
 
 
 async def _earned_in_period(session: AsyncSession, creator_id: uuid.UUID, campaign_id: uuid.UUID, start: datetime,
                             end: datetime, currency: str) -> int:
+    """What the creator was credited (before refunds) in the campaign for orders placed in [start, end)."""
     value = (await session.execute(
-        select(func.coalesce(func.sum(OrderCredit.commission_minor), 0))
-        .join(PartnerOrder, OrderCredit.order_ref == PartnerOrder.id)
-        .where(OrderCredit.creator_id == creator_id, OrderCredit.campaign_id == campaign_id, OrderCredit.currency == currency,
-               PartnerOrder.placed_at >= start, PartnerOrder.placed_at < end))).scalar_one()
+        select(func.coalesce(func.sum(CreatorDayTotal.commission_minor), 0))
+        .where(CreatorDayTotal.creator_id == creator_id, CreatorDayTotal.currency == currency,
+               CreatorDayTotal.day >= start.date(), CreatorDayTotal.day < end.date(),
+               CreatorDayTotal.campaign_id == campaign_id))).scalar_one()
     return int(value)
+
+
+async def _add_to_totals(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, *, orders: int,
+                         revenue: int, commission: int) -> None:
+    """Add to the day total of the order's creator, campaign, currency and UTC day."""
+    key = {"tenant_id": row.tenant_id, "creator_id": decision.creator_id, "currency": row.currency,
+           "day": row.placed_at.astimezone(UTC).date(), "campaign_id": decision.campaign_id}
+    statement = insert(CreatorDayTotal)
+    excluded = statement.excluded
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[CreatorDayTotal.creator_id, CreatorDayTotal.currency, CreatorDayTotal.day,
+                        CreatorDayTotal.campaign_id],
+        set_={"orders": CreatorDayTotal.orders + excluded.orders,
+              "revenue_minor": CreatorDayTotal.revenue_minor + excluded.revenue_minor,
+              "commission_minor": CreatorDayTotal.commission_minor + excluded.commission_minor}),
+        [{**key, "orders": orders, "revenue_minor": revenue, "commission_minor": commission}])
 
 
 async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
@@ -138,13 +186,16 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     if kept is not None:
         return kept
     touches, code_ids = await touches_of(session, row)
-    result: Credit = credit(row.placed_at, touches, Policy())
-    decision = OrderCredit(id=uuid.uuid4(), order_ref=row.id, outcome="unattributed", explanation=result.explanation,
+    policy, note = await policy_for(session, row.placed_at, touches)
+    result: Credit = credit(row.placed_at, touches, policy)
+    explanation = result.explanation + (f" {note}" if note else "")
+    decision = OrderCredit(id=uuid.uuid4(), order_ref=row.id, outcome="unattributed", explanation=explanation,
                            revenue_in_window_minor=0, new_customer=True, earned_in_period_minor=0, commission_minor=0,
                            commission_explanation="")
     winner = result.winner
     if winner is not None:
         creator_id, campaign_id = uuid.UUID(winner.creator_id), uuid.UUID(winner.campaign_id or "")
+        await _lock_creator(session, row.tenant_id, creator_id)
         decision.outcome, decision.creator_id, decision.campaign_id = "credited", creator_id, campaign_id
         decision.touch_kind, decision.touch_label = winner.kind, winner.label
         decision.code_id = code_ids.get(winner.label) if winner.kind == "code" else None
@@ -167,17 +218,35 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
             decision.commission_explanation = commission.explanation
         if decision.code_id is not None:
             await session.execute(update(Code).where(Code.id == decision.code_id).values(uses=Code.uses + 1))
+    if decision.outcome == "credited":
+        decision.revenue_counted_minor = row.basis_minor
+        await _add_to_totals(session, row, decision, orders=1, revenue=row.basis_minor,
+                             commission=decision.commission_minor)
     session.add(decision)
     await session.flush()
     if decision.outcome == "credited":
         await _conversion(session, row, decision, "ConversionAttributed", decision.commission_minor)
-        await publish_performance(session, decision.creator_id, row.currency)
+        await performance_due(session, decision.creator_id, row.currency)
     return decision
+
+
+async def _follow_basis(session: AsyncSession, row: PartnerOrder, decision: OrderCredit) -> None:
+    """Keep the creator's day total on the order's basis now (a refund lowers it, a cancellation
+    takes it to 0): only the difference from what it already counts, so a replay adds nothing."""
+    delta = row.basis_minor - decision.revenue_counted_minor
+    if delta == 0:
+        return
+    await _lock_creator(session, row.tenant_id, decision.creator_id)
+    await _add_to_totals(session, row, decision, orders=0, revenue=delta, commission=0)
+    decision.revenue_counted_minor = row.basis_minor
+    await performance_due(session, decision.creator_id, row.currency)
 
 
 async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds: list[Refund]) -> None:
     """The order's ledger entries from its credit decision, its refunds and its cancellation."""
     decision = await decide(session, row, order)
+    if decision.outcome == "credited":
+        await _follow_basis(session, row, decision)
     if decision.outcome != "credited" or decision.commission_minor <= 0 or decision.rule_id is None:
         return
     source = ledger_source(row)
@@ -207,7 +276,7 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         await _conversion(session, row, decision, "ConversionReversed", -before)
         changed = True
     if changed:
-        await publish_performance(session, decision.creator_id, row.currency)
+        await performance_due(session, decision.creator_id, row.currency)
 
 
 async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
@@ -229,25 +298,13 @@ async def _conversion(session: AsyncSession, row: PartnerOrder, decision: OrderC
         event_type=event_type, producer=SERVICE, aggregate_id=str(row.id), tenant_id=row.tenant_id, payload=payload))
 
 
-async def publish_performance(session: AsyncSession, creator_id: uuid.UUID, currency: str) -> None:
-    """`attribution.performance.v1`: the creator's sales record in `currency` over every workspace
-    (discovery's catalogue is installation-wide): unflagged clicks, credited orders, their revenue
-    (the orders' basis now) and the net commission in the ledger."""
-    with tenancy.acting_for(session, tenancy.AcrossTenants("a creator's installation-wide sales record for discovery")):
-        clicks = (await session.execute(select(func.count()).select_from(Click).where(
-            Click.creator_id == creator_id, Click.flagged.is_(False)))).scalar_one()
-        orders, revenue = (await session.execute(
-            select(func.count(), func.coalesce(func.sum(PartnerOrder.basis_minor), 0))
-            .select_from(OrderCredit).join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
-            .where(OrderCredit.creator_id == creator_id, OrderCredit.outcome == "credited",
-                   PartnerOrder.currency == currency))).one()
-        commission = (await session.execute(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.creator_id == creator_id, LedgerEntry.currency == currency))).scalar_one()
-    payload = CreatorPerformanceUpdated(creator_id=creator_id, clicks=int(clicks), orders=int(orders),
-                                        revenue_minor=int(revenue), commission_minor=int(commission), currency=currency,
-                                        as_of=utcnow())
-    await outbox.add(session, PERFORMANCE, new_envelope(
-        event_type="CreatorPerformanceUpdated", producer=SERVICE, aggregate_id=str(creator_id), payload=payload))
+async def performance_due(session: AsyncSession, creator_id: uuid.UUID, currency: str) -> None:
+    """Note that the creator's sales record in `currency` changed: the performance worker publishes
+    it (crediting/performance.py). Bumping `version` tells a worker that read the record before
+    this transaction commits to leave the note for its next round."""
+    await session.execute(insert(PerformanceDue).on_conflict_do_update(
+        index_elements=[PerformanceDue.creator_id, PerformanceDue.currency],
+        set_={"version": PerformanceDue.version + 1}), [{"creator_id": creator_id, "currency": currency, "version": 1}])
 
 
 async def ledger_entries(session, row: PartnerOrder) -> list[LedgerEntry]:

@@ -25,6 +25,9 @@ class PartnerOrder(TenantOwned, Base):
         CheckConstraint("source IN ('shopify', 'generic')", name="source_known"),
         CheckConstraint("state IN ('open', 'cancelled')", name="state_known"),
         Index("ix_attribution_orders_tenant_id_placed_at_id", "tenant_id", "placed_at", "id"),
+        # Crediting's "is this the customer's first order?" (a first-purchase rate).
+        Index("ix_attribution_orders_tenant_id_customer_key_placed_at", "tenant_id", "customer_key", "placed_at",
+              postgresql_where="customer_key IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -47,13 +47,21 @@ class CreditRead(BaseModel):
     commission_minor: int = Field(description="The commission before refunds, in the campaign currency's minor units.")
     currency: str | None
     commission_explanation: str = Field(description="How the rule in force computed it, step by step.")
+    revenue_in_window_minor: int = Field(
+        description="The rule's input for tiers: the creator's attributed revenue (credited orders' basis) over the "
+        "rule's window — its `window_days` whole UTC days before this order's day — when the order was credited.")
+    new_customer: bool = Field(description="The rule's input for first/repeat rates: no earlier order by this customer.")
+    earned_in_period_minor: int = Field(
+        description="The rule's input for the monthly cap: what the creator was credited in the campaign for orders "
+        "placed in the order's calendar month (UTC), before this one was credited.")
 
     @classmethod
     def of(cls, row) -> "CreditRead":
         touch = None if row.touch_kind is None else f"{'code' if row.touch_kind == 'code' else 'link'} {row.touch_label}"
         return cls(outcome=row.outcome, creator_id=row.creator_id, campaign_id=row.campaign_id, touch=touch,
                    explanation=row.explanation, commission_minor=row.commission_minor, currency=row.currency,
-                   commission_explanation=row.commission_explanation)
+                   commission_explanation=row.commission_explanation, revenue_in_window_minor=row.revenue_in_window_minor,
+                   new_customer=row.new_customer, earned_in_period_minor=row.earned_in_period_minor)
 
 
 class OrderSummary(BaseModel):

@@ -80,7 +80,10 @@ class RuleCreate(BaseModel):
     include_shipping: bool = Field(default=False, description="Shipping in the commission basis (default: not).")
     tiers: list[Tier] = Field(default_factory=list, max_length=MAX_TIERS,
                               description="Rates by the creator's attributed revenue in the window; `above` strictly increasing.")
-    window_days: WindowDays = Field(default=DEFAULT_WINDOW_DAYS, description="The rolling window tiers measure revenue over.")
+    window_days: WindowDays = Field(
+        default=DEFAULT_WINDOW_DAYS,
+        description="The rolling window tiers measure revenue over: this many whole UTC days before the order's day "
+        "(the order's own day not counted).")
     new_customer_percent: Percent | None = Field(default=None, description="The rate of a customer's first purchase.")
     repeat_customer_percent: Percent | None = Field(default=None, description="The rate of a returning customer's purchases.")
     product_rates: list[ProductRate] = Field(default_factory=list, max_length=MAX_PRODUCT_RATES,

@@ -8,7 +8,7 @@ campaign's currency (shared/money.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 # Most specific first: the order in which a line item's product-level rates are tried (ADR 0034).
@@ -61,7 +61,10 @@ def period_of(placed_at: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def window_of(rule: Rule, placed_at: datetime) -> tuple[datetime, datetime]:
-    """The rolling window the tiers measure the creator's attributed revenue over, as [start,
-    end): the `window_days` before the order (the order itself not counted)."""
-    return placed_at - timedelta(days=rule.window_days), placed_at
+def window_of(rule: Rule, placed_at: datetime) -> tuple[date, date]:
+    """The rolling window the tiers measure the creator's attributed revenue over, as UTC days
+    [start, end): the `window_days` whole days before the order's day. The order's own day is not
+    counted, so orders placed the same day earn the same tier whatever order they arrive in
+    (docs/decisions/0039)."""
+    day = placed_at.astimezone(UTC).date()
+    return day - timedelta(days=rule.window_days), day
