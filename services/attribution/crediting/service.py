@@ -173,11 +173,12 @@ async def _add_to_totals(session: AsyncSession, row: PartnerOrder, decision: Ord
 async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
     if row.customer_key is None:
         return True
+    # Whether one earlier order exists, not how many: a regular's history is not counted per order.
     earlier = (await session.execute(
-        select(func.count()).select_from(PartnerOrder)
+        select(PartnerOrder.id)
         .where(PartnerOrder.customer_key == row.customer_key, PartnerOrder.id != row.id,
-               PartnerOrder.placed_at < row.placed_at))).scalar_one()
-    return earlier == 0
+               PartnerOrder.placed_at < row.placed_at).limit(1))).first()
+    return earlier is None
 
 
 async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> OrderCredit:
