@@ -96,6 +96,8 @@ class LedgerEntry(TenantOwned, Base):
         Index("ix_attribution_ledger_entries_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_attribution_ledger_entries_tenant_id_source_order_id", "tenant_id", "source", "order_id"),
         Index("ix_attribution_ledger_entries_creator_currency_state", "tenant_id", "creator_id", "currency", "state"),
+        # The campaign report (reports/repository.py): a campaign's entries by creator.
+        Index("ix_attribution_ledger_entries_campaign_creator_currency", "tenant_id", "campaign_id", "creator_id", "currency"),
         # approve_due: the pending entries whose hold has ended, across tenants.
         Index(
             "ix_attribution_ledger_entries_pending_hold_until", "hold_until", postgresql_where="state = 'pending'"
