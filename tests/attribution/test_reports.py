@@ -291,6 +291,8 @@ async def test_from_and_to_limit_orders_by_placed_at_and_clicks_by_clicked_at(ga
     ({"from": "2026-10-01T00:00:00Z", "to": "2026-10-01T00:00:00Z"}, "query.to"),
     ({"from": "2026-10-01"}, "query.from"),
     ({"to": "yesterday"}, "query.to"),
+    ({"to": "1700000000"}, "query.to"),
+    ({"from": "2026-10-01T00:00:00Z", "sort": "revenue"}, "query.sort"),
     ({"from": "0001-01-01T00:00:00+05:00"}, "query.from"),
 ])
 async def test_a_period_that_is_not_one_is_refused_naming_the_field(gateway, world, params, field):

@@ -1,12 +1,48 @@
 """The reports' API models. Money is integer minor units of the row's `currency`, one row per
 currency: amounts in different currencies are never added together."""
 
+import re
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from services.attribution.campaign.schemas import CampaignCost
+from shared.validation import FieldError
+
+_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]+\s*")
+
+
+def _date_time_text(value: object) -> object:
+    # Pydantic would read 0.5 or "1700000000" as seconds since 1970: a report's period is written out.
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be a date-time with its offset, written like 2026-11-01T00:00:00Z")
+    return value
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
+
+
+class Period(BaseModel):
+    """The query of both reports: an optional half-open period [from, to)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: Instant | None = Field(default=None, alias="from", description="Only orders placed and clicks made at or after this time.")
+    to: Instant | None = Field(default=None, description="Only orders placed and clicks made before this time; after `from`.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Period":
+        for name, field in (("from_", "from"), ("to", "to")):
+            value = getattr(self, name)
+            try:
+                setattr(self, name, None if value is None else value.astimezone(UTC))
+            except OverflowError:  # 0001-01-01T00:00:00+05:00 is a date-time, but not one in UTC
+                raise FieldError(field, "is outside the years 1 to 9999 once in UTC") from None
+        if self.from_ is not None and self.to is not None and self.to <= self.from_:
+            raise FieldError("to", f"must be after from ({self.from_.isoformat()})")
+        return self
 
 
 class Clicks(BaseModel):
