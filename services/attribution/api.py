@@ -1,5 +1,5 @@
-"""The whole attribution URL map. Campaigns first; links, codes, webhooks and reports arrive
-with the attribution issue."""
+"""The whole attribution URL map: campaigns and their creators, the ledger and payouts, orders,
+commission rules, codes, links, reports, and the public click redirect."""
 
 from fastapi import APIRouter
 
@@ -9,9 +9,10 @@ from services.attribution.codes.endpoints import router as codes
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.orders.endpoints import router as orders
+from services.attribution.reports.endpoints import router as reports
 from services.attribution.rules.endpoints import router as rules
 from services.attribution.links.endpoints import router as links
-from shared.tenancy import mark_tenant_private
+from shared.tenancy import declare_tenant_private, mark_tenant_private
 
 router = APIRouter()
 # mark_tenant_private: every route of a package that owns tenant-private tables is marked in
@@ -24,5 +25,7 @@ router.include_router(mark_tenant_private(orders), prefix="/orders", tags=["orde
 router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["commission rules"])
 router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
+# Reports read other packages' tenant-owned tables: declared private by hand.
+router.include_router(declare_tenant_private(reports), tags=["reports"])
 # Public: the click redirect the gateway forwards without an identity (no tenant, no scope).
 router.include_router(clicks)

@@ -192,6 +192,7 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
         "/v1/discovery/shortlists/{shortlist_id}", "/v1/attribution/campaigns/{campaign_id}",
         "/v1/keys/{key_id}", "/v1/webhook-sources/{source_id}", "/v1/discovery/briefs/{brief_id}",
         "/v1/attribution/payouts/{payout_id}", "/v1/attribution/payouts/{payout_id}/export.csv",
+        "/v1/attribution/campaigns/{campaign_id}/report", "/v1/attribution/creators/{creator_id}/report",
     }
     ids = {**await objects_of(gateway, creator), **ledger_ids}
     before = await state_of(gateway, document, ids)

@@ -18,6 +18,16 @@ class Click(TenantOwned, Base):
         Index("ix_attribution_clicks_link_id_visitor_hash_clicked_at", "link_id", "visitor_hash", "clicked_at"),
         # A creator's sales record (crediting/performance.py): their credited-able clicks, across tenants.
         Index("ix_attribution_clicks_creator_id_unflagged", "creator_id", postgresql_where="NOT flagged"),
+        # The reports (reports/repository.py): a campaign's clicks and a creator's, in a period,
+        # counted from the index alone (index-only scans: what they count is included).
+        Index(
+            "ix_attribution_clicks_tenant_id_campaign_id_clicked_at", "tenant_id", "campaign_id", "clicked_at",
+            postgresql_include=["creator_id", "is_unique", "flagged"],
+        ),
+        Index(
+            "ix_attribution_clicks_tenant_id_creator_id_clicked_at", "tenant_id", "creator_id", "clicked_at",
+            postgresql_include=["campaign_id", "is_unique", "flagged"],
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(

@@ -5,7 +5,20 @@ uses the same decision and the ledger sees the same figures on every replay."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +31,15 @@ class OrderCredit(TenantOwned, Base):
     __table_args__ = (
         UniqueConstraint("order_ref", name="uq_order_credits_order_ref"),
         CheckConstraint("outcome IN ('credited', 'unattributed')", name="outcome_known"),
+        # The reports (reports/repository.py): a campaign's credited orders by creator, a creator's by campaign.
+        Index(
+            "ix_attribution_order_credits_tenant_id_campaign_id_creator_id", "tenant_id", "campaign_id", "creator_id",
+            postgresql_include=["order_ref"], postgresql_where=text("outcome = 'credited'"),
+        ),
+        Index(
+            "ix_attribution_order_credits_tenant_id_creator_id_campaign_id", "tenant_id", "creator_id", "campaign_id",
+            postgresql_include=["order_ref"], postgresql_where=text("outcome = 'credited'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -21,6 +21,8 @@ class Enrolment(TenantOwned, Base):
         CheckConstraint("product_value_minor >= 0", name="product_value_minor_not_negative"),
         # A campaign's creators, oldest first (the list's keyset).
         Index("ix_attribution_enrolments_campaign_id_created_at_id", "campaign_id", "created_at", "id"),
+        # The creator report (reports/repository.py): the campaigns a creator is enrolled in.
+        Index("ix_attribution_enrolments_tenant_id_creator_id", "tenant_id", "creator_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -98,6 +98,8 @@ class LedgerEntry(TenantOwned, Base):
         Index("ix_attribution_ledger_entries_creator_currency_state", "tenant_id", "creator_id", "currency", "state"),
         # A creator's net commission over every tenant, for their sales record (crediting/performance.py).
         Index("ix_attribution_ledger_entries_creator_id_currency", "creator_id", "currency"),
+        # The campaign report (reports/repository.py): a campaign's entries by creator.
+        Index("ix_attribution_ledger_entries_campaign_creator_currency", "tenant_id", "campaign_id", "creator_id", "currency"),
         # approve_due: the pending entries whose hold has ended, across tenants.
         Index(
             "ix_attribution_ledger_entries_pending_hold_until", "hold_until", postgresql_where="state = 'pending'"
