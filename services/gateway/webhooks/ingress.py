@@ -1,9 +1,11 @@
 """The public receivers: `POST /webhooks/shopify/{source_id}` and `POST /webhooks/generic/{source_id}`.
 
 No API key: the signature proves the sender. The order of checks costs an attacker the most and
-the gateway the least: the declared size (413) before anything, the source (404), the body read
-with a cap (413), the signature (401), the headers a signed delivery must carry (422), then the
-claim-and-publish (`delivery.accept`; 503 when the broker is away).
+the gateway the least: the declared size (413) before anything, the source (404; from the
+receivers' cache, `cache.py`), the body read with a cap (413), the signature (401), the headers
+a signed delivery must carry (422), then the claim-and-publish (`delivery.Acceptor`, in batches;
+503 when the broker is away). Limits per address and per source run before all of this
+(`traffic/ratelimit.py`).
 """
 
 import hashlib
