@@ -148,9 +148,9 @@ class _Pending:
 class Acceptor:
     """Claims and publishes deliveries in batches (ADR 0038). A delivery that arrives while fewer
     than `flushes` batches are under way starts one at once; one that arrives while all are
-    busy joins the next (at most `batch` deliveries each), so an idle gateway answers as fast as with a transaction per delivery
-    and a busy one pays one transaction (one commit, one connection) and one Kafka round trip
-    per batch instead of per delivery.
+    busy joins the next (at most `batch` deliveries each). So an idle gateway answers as fast as
+    with a transaction per delivery, and a busy one pays one transaction (one commit, one
+    connection) and one Kafka round trip per batch instead of per delivery.
 
     Per batch, in one transaction: one INSERT of every delivery's keys, sorted (two batches lock
     shared keys in the same order, so they never deadlock); a delivery with any key already
@@ -219,8 +219,9 @@ class Acceptor:
             async with self.ctx.engine.begin() as connection:
                 claimed = await claim_deliveries(connection, sorted(owners))
                 fresh = [p for p in mine if all(key in claimed for key in p.keys)]
-                released = [key for p in mine if p not in fresh for key in p.keys if key in claimed]
-                outcomes.update((p, "duplicate") for p in mine if p not in fresh)
+                duplicates = [p for p in mine if not all(key in claimed for key in p.keys)]
+                released = [key for p in duplicates for key in p.keys if key in claimed]
+                outcomes.update((p, "duplicate") for p in duplicates)
                 results = await asyncio.gather(
                     *(publish(self.ctx.kafka, str(p.keys[0][0]).encode(), p.value, p.headers, self.timeout)
                       for p in fresh),
