@@ -248,7 +248,9 @@ def requires(scope: str):
     return Security(_check_scopes, scopes=[scope])
 
 
-def _public_marker() -> None:
+async def _public_marker() -> None:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request
+    # of every public route (the webhook receivers, the click redirect) for a no-op.
     return None
 
 

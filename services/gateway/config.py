@@ -66,6 +66,12 @@ class GatewaySettings(ServiceSettings):
         default=300, ge=30, le=3600,
         description="A generic webhook whose signed timestamp is further than this from now is refused.",
     )
+    gateway_webhook_source_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300,
+        description="A webhook source and its decrypted secrets are reused this long by the receivers of one "
+        "gateway process; a change made through this process applies at once, one made on another replica "
+        "within this bound. 0: read the source on every delivery.",
+    )
     gateway_webhook_publish_timeout_seconds: float = Field(
         default=5.0, gt=0, le=60,
         description="Time to get a webhook acknowledged by Kafka (acks=all) before answering 503.",
@@ -112,7 +118,18 @@ class GatewaySettings(ServiceSettings):
     )
     gateway_address_rate_limit: PlanLimit = Field(
         default_factory=lambda: PlanLimit(rate=20, burst=100),
-        description="Per client address, per replica: requests to /r/ and /webhooks/, and failed authentications.",
+        description="Per client address, per replica: requests to /r/, failed authentications, and failed "
+        "webhook deliveries (unknown source, bad signature: any 4xx).",
+    )
+    gateway_webhook_address_rate_limit: PlanLimit = Field(
+        default_factory=lambda: PlanLimit(rate=1000, burst=5000),
+        description="Per client address, per replica: requests to /webhooks/. Sized for a partner that sends "
+        "every delivery, for every source it serves, from one host.",
+    )
+    gateway_webhook_source_rate_limit: PlanLimit = Field(
+        default_factory=lambda: PlanLimit(rate=500, burst=5000),
+        description="Per webhook source, per replica: accepted deliveries (only a verified delivery spends a "
+        "token, so nobody without the secret can use up a partner's). The burst absorbs a flash sale.",
     )
     gateway_max_body_bytes: int = Field(
         default=1024 * 1024, ge=0, le=1024**3, description="Largest request body on API routes (413 past it)."

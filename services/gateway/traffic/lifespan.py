@@ -63,6 +63,8 @@ async def traffic_policy(app: FastAPI, settings: GatewaySettings):
         cors_origins=tuple(settings.gateway_cors_origins),
         cors_max_age=settings.gateway_cors_max_age_seconds,
         tenant_multiplier=settings.gateway_tenant_rate_multiplier,
+        webhook_address_limit=settings.gateway_webhook_address_rate_limit,
+        webhook_source_limit=settings.gateway_webhook_source_rate_limit,
     )
     stop = asyncio.Event()
     pruner = asyncio.create_task(prune_buckets(app, idle_horizon(settings.gateway_rate_limits), stop))

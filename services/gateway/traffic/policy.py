@@ -31,6 +31,9 @@ class TrafficPolicy:
     # Routes that take a bulk body, and how much of one (gateway_max_bulk_body_bytes).
     bulk_routes: frozenset[str] = frozenset()
     max_bulk_body_bytes: int = 0
+    # /webhooks/: every request per address, accepted deliveries per source (ratelimit.py).
+    webhook_address_limit: PlanLimit = PlanLimit(rate=1000, burst=5000)
+    webhook_source_limit: PlanLimit = PlanLimit(rate=500, burst=5000)
 
     def plan_limit(self, plan: str) -> PlanLimit:
         return self.plans.get(plan) or self.plans[FALLBACK_PLAN]

@@ -13,7 +13,9 @@ from shared.identity import identity_of
 
 # Public routes that cost a token per request. /healthz and the reference are left to the load
 # balancer: they are cheap and cached, and throttling probes would take replicas out of rotation.
-ADDRESS_LIMITED_PREFIXES = ("/r/", "/webhooks/")
+# /webhooks/ has limits of its own (`_webhook`).
+ADDRESS_LIMITED_PREFIXES = ("/r/",)
+WEBHOOKS = "/webhooks/"
 
 
 def client_address(scope: Scope) -> str:
@@ -50,6 +52,9 @@ class AddressRateLimit:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        if path.startswith(WEBHOOKS):
+            await self._webhook(scope, receive, send)
+            return
         if path.startswith(ADDRESS_LIMITED_PREFIXES):
             policy = self.policy or self._bind(scope)
             decision = policy.addresses.take(client_address(scope), policy.address_limit)
@@ -76,6 +81,44 @@ class AddressRateLimit:
             await send(message)
 
         await self.app(scope, receive, charge_failures)
+
+    async def _webhook(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Partner webhooks (ADR 0038). A partner may send everything from one host, in bursts: the
+        address's bucket is the partner-sized `webhook_address_limit`. What bounds abuse is what
+        only abuse does: failing. Every 4xx but 429 (unknown source, bad signature, oversized or
+        malformed delivery) takes a token from the address's failure bucket, the one failed
+        authentications use (GATEWAY_ADDRESS_RATE_LIMIT), and an address whose failure bucket is
+        empty is refused before its source is even looked up. Each source's accepted deliveries
+        (200) take from the source's bucket after the fact, so only the holder of its secret can
+        spend it; a source whose bucket is empty is refused (429: partners retry)."""
+        policy = self.policy or self._bind(scope)
+        addresses = policy.addresses
+        address = client_address(scope)
+        failed = "failed:" + address
+        if addresses.peek(failed, policy.address_limit) < 1:
+            decision = addresses.take(failed, policy.address_limit)
+            await too_many_requests(decision, "too many failed webhook deliveries from this address")(scope, receive, send)
+            return
+        source = "webhook-source:" + scope["path"].rstrip("/").rsplit("/", 1)[-1][:64]
+        if addresses.peek(source, policy.webhook_source_limit) < 1:
+            decision = addresses.take(source, policy.webhook_source_limit)
+            await too_many_requests(decision, "this webhook source's rate limit is exceeded")(scope, receive, send)
+            return
+        decision = addresses.take("webhook:" + address, policy.webhook_address_limit)
+        if not decision.allowed:
+            await too_many_requests(decision, "too many requests from this address")(scope, receive, send)
+            return
+
+        async def charge(message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if status == 200:
+                    addresses.take(source, policy.webhook_source_limit)
+                elif 400 <= status < 500 and status != 429:
+                    addresses.take(failed, policy.address_limit)
+            await send(message)
+
+        await self.app(scope, receive, adding_headers(charge, decision.headers()))
 
     def _bind(self, scope: Scope) -> TrafficPolicy:
         self.policy = scope["app"].state.traffic

@@ -7,8 +7,10 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request, Response
+from sqlalchemy import event
 
 from services.gateway.webhooks import service
+from services.gateway.webhooks.cache import app_source_cache
 from services.gateway.webhooks.repository import Sources
 from services.gateway.webhooks.schemas import (
     SecretRotation,
@@ -29,7 +31,13 @@ from shared.tenancy import declare_tenant_private
 router = APIRouter(prefix="/v1/webhook-sources", tags=["webhook sources"], dependencies=[requires("webhooks:manage")])
 
 
-async def _sources(session: Session, principal: Principal) -> Sources:
+async def _sources(request: Request, session: Session, principal: Principal) -> Sources:
+    if request.method != "GET":
+        # The receivers' cached sources (cache.py) are dropped once this change has committed:
+        # from then on every delivery to this process sees it. Before the commit would be too
+        # early: a delivery in between would cache the state being replaced.
+        cache = app_source_cache(request)
+        event.listen(session.sync_session, "after_commit", lambda _session: cache.forget_all(), once=True)
     return Sources(session, principal.tenant_id)
 
 

@@ -1,9 +1,11 @@
 """The public receivers: `POST /webhooks/shopify/{source_id}` and `POST /webhooks/generic/{source_id}`.
 
 No API key: the signature proves the sender. The order of checks costs an attacker the most and
-the gateway the least: the declared size (413) before anything, the source (404), the body read
-with a cap (413), the signature (401), the headers a signed delivery must carry (422), then the
-claim-and-publish (`delivery.accept`; 503 when the broker is away).
+the gateway the least: the declared size (413) before anything, the source (404; from the
+receivers' cache, `cache.py`), the body read with a cap (413), the signature (401), the headers
+a signed delivery must carry (422), then the claim-and-publish (`delivery.Acceptor`, in batches;
+503 when the broker is away). Limits per address and per source run before all of this
+(`traffic/ratelimit.py`).
 """
 
 import hashlib
@@ -14,10 +16,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
-from services.gateway.webhooks import service
-from services.gateway.webhooks.delivery import DELIVERIES, Delivery, PayloadTooLarge, accept
-from services.gateway.webhooks.models import WebhookSource
-from services.gateway.webhooks.repository import source_for_delivery
+from services.gateway.webhooks.cache import ReceivingSource, app_source_cache
+from services.gateway.webhooks.delivery import DELIVERIES, Delivery, PayloadTooLarge, app_acceptor
 from services.gateway.webhooks.schemas import DeliveryAccepted
 from services.gateway.webhooks.signatures import BadSignature, check_shopify_shape, verify_generic, verify_shopify
 from services.gateway.webhooks.vault import app_vault
@@ -146,12 +146,13 @@ def _check_declared_size(request: Request) -> None:
         raise PayloadTooLarge(f"the body is larger than {limit} bytes")
 
 
-async def _source(request: Request, source_id: str, kind: str) -> WebhookSource:
+async def _source(request: Request, source_id: str, kind: str) -> ReceivingSource:
     try:
         wanted = uuid.UUID(source_id)
     except ValueError:
         raise NotFound(f"no {kind} webhook source {source_id}") from None
-    source = await source_for_delivery(request.app.state.reads, wanted, kind)
+    vault = await app_vault(request)
+    source = await app_source_cache(request).get(request.app.state.reads, vault, wanted, kind)
     if source is None:
         raise NotFound(f"no {kind} webhook source {source_id}")
     return source
@@ -197,8 +198,7 @@ async def receive_shopify(
     body = await _read_body(request, _settings(request).gateway_max_webhook_body_bytes)
     if (x_shopify_shop_domain or "").strip().lower() != source.shop_domain:
         raise BadSignature("X-Shopify-Shop-Domain is missing or is not this source's shop")
-    vault = await app_vault(request)
-    verify_shopify(service.accepted_secrets(source, vault, utcnow()), body, x_shopify_hmac_sha256)
+    verify_shopify(source.accepted_secrets(utcnow()), body, x_shopify_hmac_sha256)
     delivery_id = _delivery_id(x_shopify_webhook_id, "X-Shopify-Webhook-Id")
     if not x_shopify_topic:
         raise Invalid("header.X-Shopify-Topic", "required")
@@ -219,7 +219,7 @@ async def receive_shopify(
         content_type=request.headers.get("content-type", ""),
         headers=_kept(request, SHOPIFY_KEPT_HEADERS),
     )
-    return _answer(await accept(request.app.state.ctx, delivery, _settings(request).gateway_webhook_publish_timeout_seconds))
+    return _answer(await app_acceptor(request).accept(delivery))
 
 
 @router.post(
@@ -237,10 +237,9 @@ async def receive_generic(
     source = await _source(request, source_id, "generic")
     settings = _settings(request)
     body = await _read_body(request, settings.gateway_max_webhook_body_bytes)
-    vault = await app_vault(request)
     now = utcnow()
     timestamp = verify_generic(
-        service.accepted_secrets(source, vault, now),
+        source.accepted_secrets(now),
         body,
         limelight_signature,
         now=now.timestamp(),
@@ -263,4 +262,4 @@ async def receive_generic(
         content_type=request.headers.get("content-type", ""),
         headers=_kept(request, GENERIC_KEPT_HEADERS) | {"limelight-timestamp": str(timestamp)},
     )
-    return _answer(await accept(request.app.state.ctx, delivery, settings.gateway_webhook_publish_timeout_seconds))
+    return _answer(await app_acceptor(request).accept(delivery))

@@ -10,9 +10,9 @@ the tenant, and the signature is what proves the sender.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from services.gateway.identity.models import Tenant
 from services.gateway.webhooks.models import WebhookDelivery, WebhookSource
@@ -68,17 +68,28 @@ async def source_for_delivery(reads: Reads, source_id: uuid.UUID, kind: str) -> 
     return (await reads.scalars(query)).one_or_none()
 
 
-async def claim_delivery(session: AsyncSession, source_id: uuid.UUID, delivery_id: str) -> bool:
-    """Record `delivery_id` as accepted in the caller's (still open) transaction; False when it
-    already was. A concurrent claim of the same id waits on this row's uniqueness check until this
-    transaction ends, then finds it (commit) or takes it (rollback)."""
+async def claim_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
+    """Record each (source id, delivery id) of `keys` as accepted in the caller's still open
+    transaction, with one statement; returns those that were not already. A key that a
+    concurrent transaction has claimed but not committed waits for it, then is found (commit) or
+    taken (rollback). Pass the keys sorted: rows are locked in that order."""
+    if not keys:
+        return set()
     statement = (
         insert(WebhookDelivery)
-        .values(source_id=source_id, delivery_id=delivery_id)
+        .values([{"source_id": source_id, "delivery_id": delivery_id} for source_id, delivery_id in keys])
         .on_conflict_do_nothing()
-        .returning(WebhookDelivery.delivery_id)
+        .returning(WebhookDelivery.source_id, WebhookDelivery.delivery_id)
     )
-    return (await session.execute(statement)).first() is not None
+    return {(row.source_id, row.delivery_id) for row in await connection.execute(statement)}
+
+
+async def release_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UUID, str]]) -> None:
+    """Undo `claim_deliveries` for `keys`, in the same transaction (a duplicate's other key, a
+    delivery whose publish failed)."""
+    await connection.execute(
+        delete(WebhookDelivery).where(tuple_(WebhookDelivery.source_id, WebhookDelivery.delivery_id).in_(keys))
+    )
 
 
 async def prune_deliveries(sessionmaker: async_sessionmaker[AsyncSession], older_than: datetime) -> int:

@@ -4,12 +4,12 @@ made, rotated and kept, and which secrets a delivery may be signed with right no
 Rotation keeps the replaced secret valid for a grace period (`GATEWAY_WEBHOOK_SECRET_GRACE_SECONDS`,
 24 h by default), long enough to change it at the partner and for the partner's retries of
 deliveries signed before the change. A second rotation within the grace period replaces the
-previous secret: only the two newest are ever accepted.
+previous secret: only the two newest are ever accepted (`cache.ReceivingSource.accepted_secrets`).
 """
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from services.gateway.webhooks.models import WebhookSource
 from services.gateway.webhooks.repository import Sources
@@ -149,12 +149,3 @@ async def rotate(
 async def remove(sources: Sources, source_id: uuid.UUID) -> None:
     await sources.remove(await _owned(sources, source_id))
 
-
-def accepted_secrets(source: WebhookSource, vault: Vault, now: datetime) -> list[str]:
-    """The secrets a delivery may be signed with now: the current one, and the previous one
-    until its grace period ends."""
-    accepted = [vault.decrypt(source.secret_encrypted)]
-    expires = source.previous_secret_expires_at
-    if source.previous_secret_encrypted is not None and expires is not None and now < expires:
-        accepted.append(vault.decrypt(source.previous_secret_encrypted))
-    return accepted

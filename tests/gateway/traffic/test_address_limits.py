@@ -30,7 +30,7 @@ async def test_a_public_route_refuses_an_address_past_its_limit_and_not_another(
     assert refused.json() == {"error": "rate_limited", "detail": "too many requests from this address"}
     assert refused.headers["RateLimit-Limit"] == "3"
     assert 1 <= int(refused.headers["Retry-After"]) <= 5
-    assert webhook.status_code == 429
+    assert webhook.status_code != 429  # /webhooks/ has limits of its own (test_webhook_limits.py)
     assert elsewhere.status_code != 429
 
 

@@ -1,0 +1,83 @@
+"""/webhooks/ limits (ADR 0038): a partner may burst from one address far past the public
+routes' per-address limit; an address whose deliveries fail is refused before its source is
+looked up; a source's own limit is spent only by deliveries signed with its secret."""
+
+import pytest
+
+from services.gateway.traffic.limits import PlanLimit
+from tests.conftest import bearer
+from tests.gateway.traffic.helpers import fresh_address, replica, settings_for, tenant_on_plan
+from tests.gateway.webhooks.conftest import generic_headers
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+# The public routes' per-address limit, and so the failure bucket's: 3 at once, then 1 per 5 s.
+SMALL = PlanLimit(rate=0.2, burst=3)
+BODY = b'{"event":"order.created","order_id":"1001","total":"49.90","currency":"EUR"}'
+
+
+async def _generic_source(client, key: str) -> tuple[str, str]:
+    made = await client.post("/v1/webhook-sources", headers=bearer(key), json={"kind": "generic", "name": "Partner"})
+    assert made.status_code == 201, made.text
+    return made.json()["url"], made.json()["secret"]
+
+
+async def test_a_partner_bursting_from_one_address_is_not_refused(platform):
+    tenant = await tenant_on_plan(platform, "standard")
+    settings = settings_for(platform, platform.s.url("discovery"), gateway_address_rate_limit=SMALL)
+    async with replica(settings, address=fresh_address()) as client:
+        url, secret = await _generic_source(client, tenant.key)
+        # Ten times the public routes' burst, as fast as one client sends them; each its own order
+        # (the same signed body twice would be one delivery).
+        bodies = [b'{"event":"order.created","order_id":"%d"}' % n for n in range(30)]
+        answers = [(await client.post(url, content=body, headers=generic_headers(secret, body))) for body in bodies]
+        click = await client.get("/r/some-link")
+        clicks = [(await client.get("/r/some-link")).status_code for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200] * 30
+    assert {a.json()["status"] for a in answers} == {"accepted"}
+    assert answers[-1].headers["RateLimit-Limit"] == "5000"
+    # The public routes keep their own limit, untouched by the deliveries.
+    assert click.headers["RateLimit-Remaining"] == "2"
+    assert clicks[-1] == 429
+
+
+async def test_an_address_whose_deliveries_fail_is_refused_before_its_source_is_read(platform):
+    tenant = await tenant_on_plan(platform, "standard")
+    settings = settings_for(platform, platform.s.url("discovery"), gateway_address_rate_limit=SMALL)
+    forging = fresh_address()
+    async with replica(settings, address=forging) as client:
+        url, secret = await _generic_source(client, tenant.key)
+        forged = [
+            (await client.post(url, content=BODY, headers=generic_headers("whsec_guessed", BODY))).status_code
+            for _ in range(4)
+        ]
+        unknown = await client.post("/webhooks/generic/0b7e5d1c-55d4-4d35-9a43-7d2a4c1c0d11", content=BODY)
+        signed = await client.post(url, content=BODY, headers=generic_headers(secret, BODY))
+        client._transport.client = (fresh_address(), 40_000)
+        elsewhere = await client.post(url, content=BODY, headers=generic_headers(secret, BODY))
+
+    assert forged == [401, 401, 401, 429]
+    assert unknown.status_code == 429
+    assert unknown.json() == {"error": "rate_limited", "detail": "too many failed webhook deliveries from this address"}
+    assert 1 <= int(unknown.headers["Retry-After"]) <= 5
+    # Bounded per address: this address's signed deliveries wait too, another address's do not.
+    assert signed.status_code == 429
+    assert elsewhere.status_code == 200
+
+
+async def test_a_source_limit_is_spent_only_by_deliveries_signed_with_its_secret(platform):
+    tenant = await tenant_on_plan(platform, "standard")
+    settings = settings_for(platform, platform.s.url("discovery"), gateway_webhook_source_rate_limit=PlanLimit(rate=0.2, burst=2))
+    async with replica(settings, address=fresh_address()) as client:
+        url, secret = await _generic_source(client, tenant.key)
+        forged = []
+        for _ in range(3):
+            client._transport.client = (fresh_address(), 40_000)
+            forged.append((await client.post(url, content=BODY, headers=generic_headers("whsec_guessed", BODY))).status_code)
+        bodies = [b'{"event":"order.created","order_id":"%d"}' % n for n in range(3)]
+        signed = [(await client.post(url, content=body, headers=generic_headers(secret, body))) for body in bodies]
+
+    assert forged == [401, 401, 401]
+    assert [a.status_code for a in signed] == [200, 200, 429]
+    assert signed[-1].json()["detail"] == "this webhook source's rate limit is exceeded"

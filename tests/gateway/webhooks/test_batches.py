@@ -1,0 +1,49 @@
+"""Deliveries are claimed and published in batches (services/gateway/webhooks/delivery.py,
+ADR 0038): whatever arrives together, each delivery is published once, a duplicate leaves
+nothing claimed, and a 200 still means the delivery is on Kafka."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from tests.gateway.webhooks.conftest import create_generic_source, generic_headers, published
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+
+async def test_a_burst_of_deliveries_and_their_retries_is_published_once_each(platform, gateway, anonymous):
+    source = await create_generic_source(gateway)
+    deliveries = []
+    for n in range(40):
+        body = b'{"event":"order.created","order_id":"burst-%d"}' % n
+        deliveries.append((body, generic_headers(source.secret, body, delivery_id=f"burst-{n}")))
+
+    # Every delivery twice, all at once: first attempts and retries land in the same batches.
+    answers = await asyncio.gather(
+        *(anonymous.post(source.url, content=body, headers=headers) for body, headers in deliveries * 2)
+    )
+
+    assert {a.status_code for a in answers} == {200}
+    statuses = [a.json()["status"] for a in answers]
+    assert statuses.count("accepted") == statuses.count("duplicate") == 40
+    on_kafka = [envelope["payload"]["delivery_id"] for envelope in await published(platform, source.id)]
+    assert sorted(on_kafka) == sorted(f"burst-{n}" for n in range(40))
+
+
+async def test_a_duplicate_under_a_new_id_leaves_that_id_unclaimed(platform, gateway, anonymous, gateway_db):
+    source = await create_generic_source(gateway)
+    body = b'{"event":"order.created","order_id":"X-1"}'
+    headers = generic_headers(source.secret, body, delivery_id="first-id")
+    first = await anonymous.post(source.url, content=body, headers=headers)
+    # The same signed delivery under another id: a duplicate, and "second-id" is not kept.
+    replay = await anonymous.post(source.url, content=body, headers=headers | {"Limelight-Delivery-Id": "second-id"})
+    claimed = await gateway_db.fetch(
+        "select delivery_id from gateway.webhook_deliveries where source_id = $1", uuid.UUID(source.id)
+    )
+    other = b'{"event":"order.created","order_id":"X-2"}'
+    later = await anonymous.post(source.url, content=other, headers=generic_headers(source.secret, other, delivery_id="second-id"))
+
+    assert (first.json()["status"], replay.json()["status"], later.json()["status"]) == ("accepted", "duplicate", "accepted")
+    assert "second-id" not in {row["delivery_id"] for row in claimed}
+    assert [e["payload"]["delivery_id"] for e in await published(platform, source.id)] == ["first-id", "second-id"]
