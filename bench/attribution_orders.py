@@ -23,9 +23,9 @@ creator enrolled in a USD campaign with a 10 % rule, so it is stored, credited a
 over N creators' codes in turn; the default, 1, is the worst case: every order credits one busy
 creator, whose decisions are serialised (docs/decisions/0039) and whose history grows.
 
-The gateway's per-address limit on /webhooks/ (GATEWAY_ADDRESS_RATE_LIMIT, 20/s by default,
-since a partner's deliveries come from many addresses) is raised for the bench: every delivery
-here comes from 127.0.0.1.
+The gateway's limits on /webhooks/ (GATEWAY_WEBHOOK_ADDRESS_RATE_LIMIT, 1,000/s per address, and
+GATEWAY_WEBHOOK_SOURCE_RATE_LIMIT, 500/s per source: ADR 0038) are opened for the bench: every
+delivery here comes from 127.0.0.1 through one source.
 """
 
 import argparse
@@ -232,7 +232,9 @@ def main() -> None:
     platform = Platform(settings, say=say)
     try:
         platform.start_infrastructure()
-        platform.start_services({"GATEWAY_RATE_LIMITS": BENCH_PLANS, "GATEWAY_ADDRESS_RATE_LIMIT": OPEN_ADDRESS_LIMIT})
+        platform.start_services({"GATEWAY_RATE_LIMITS": BENCH_PLANS, "GATEWAY_ADDRESS_RATE_LIMIT": OPEN_ADDRESS_LIMIT,
+                                 "GATEWAY_WEBHOOK_ADDRESS_RATE_LIMIT": OPEN_ADDRESS_LIMIT,
+                                 "GATEWAY_WEBHOOK_SOURCE_RATE_LIMIT": OPEN_ADDRESS_LIMIT})
         tenant = asyncio.run(new_tenant(gateway_database_url(settings), "bench", plan="bench"))
         dsn = platform.service_env("attribution")["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
         asyncio.run(run(args, settings, tenant.key, dsn))
