@@ -129,6 +129,14 @@ async def post_all(client: httpx.AsyncClient, url: str, bodies: list, concurrenc
     return time.time() - started
 
 
+async def send(client: httpx.AsyncClient, url: str, body: bytes, headers: dict) -> int | str:
+    """The status of one delivery, or the name of the error that stopped it (counted as refused)."""
+    try:
+        return (await client.post(url, content=body, headers=headers)).status_code
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
 async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
     gateway = settings.url("gateway")
     async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)) as client:
@@ -168,13 +176,16 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
                 raise SystemExit(f"only {len(found)} of {len(ids)} orders in the ledger within {args.timeout} s")
             end_to_end = max(found.values()) - t0
             accept_rate, sustained = args.orders / accepted, args.orders / end_to_end
+            say(f"throughput: accepted {accept_rate:,.0f}/s, in the ledger {sustained:,.0f}/s")
 
-            # Latency at a fixed rate.
+            # Latency at a fixed rate: an open loop (a delivery is sent on schedule whatever the
+            # earlier ones are doing), so its client is not capped at --concurrency connections.
+            open_loop = httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=1000))
             first = first + args.orders
             n = int(args.rate * args.seconds)
             sent_at: dict[str, float] = {}
             interval = 1 / args.rate
-            pending: set[asyncio.Task] = set()
+            tasks: list[asyncio.Task] = []
             start = time.time()
             for i in range(n):
                 due = start + i * interval
@@ -183,11 +194,10 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
                     await asyncio.sleep(delay)
                 body, headers = delivery(first + i, codes)
                 sent_at[str(first + i)] = time.time()
-                task = asyncio.create_task(client.post(url, content=body, headers=headers))
-                pending.add(task)
-                task.add_done_callback(pending.discard)
-            results = await asyncio.gather(*pending)
-            refused = [r for r in results if r.status_code != 200]
+                tasks.append(asyncio.create_task(send(open_loop, url, body, headers)))
+            results = await asyncio.gather(*tasks)
+            await open_loop.aclose()
+            refused = [r for r in results if r != 200]
             found = await wait_all(conn, list(sent_at), args.timeout)
             latencies = [(found[k] - sent_at[k]) * 1000 for k in sent_at if k in found]
             achieved = n / (max(sent_at.values()) - start) if n > 1 else float(n)
