@@ -248,7 +248,8 @@ def requires(scope: str):
     return Security(_check_scopes, scopes=[scope])
 
 
-def _public_marker() -> None:
+async def _public_marker() -> None:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per click.
     return None
 
 
