@@ -14,7 +14,9 @@ them alike:
 - `404`: `GET /r/<unknown slug>` through the gateway: the proxy hop and the slug's lookup, no
   click recorded; the redirect without recording, as near as the platform has one;
 - `one link`: `GET /r/<slug>` through the gateway, every request on one link (a hot link);
-- `many links`: the same over --links links, one after the other (a wrk Lua script).
+- `many links`: the same over --links links, one after the other (a wrk Lua script);
+- `direct`: the many-links requests sent to attribution itself, not through the gateway (with an
+  `X-Forwarded-For`, as the gateway would send): what the gateway's hop costs.
 Every click side sends a browser's User-Agent, so clicks are not flagged and take the unique-
 visitor check (all from 127.0.0.1: one visitor; on one link every click after the first is a
 repeat, which is the check's most contended case).
@@ -57,6 +59,7 @@ OPEN_ADDRESS_LIMIT = '{"rate": 1000000, "burst": 1000000}'
 BROWSER = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) "
            "Version/17.0 Safari/605.1.15")
 UNKNOWN_SLUG = "NoSuchSlug000000"
+CLICK_SIDES = ("one link", "many links", "direct")
 TARGETS = {"throughput ratio": 0.60, "p99 ms": 15.0}
 
 
@@ -82,7 +85,10 @@ def _latency(out: str, percentile: str) -> float:
 
 
 def wrk(url: str, duration: int, connections: int, script: Path | None, expect: int) -> Run:
-    argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"User-Agent: {BROWSER}"]
+    argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"User-Agent: {BROWSER}",
+            # What the gateway sends attribution (it replaces any a client sent); ignored by the
+            # gateway itself and by the bare app.
+            "-H", "X-Forwarded-For: 127.0.0.1"]
     if script is not None:
         argv += ["-s", str(script)]
     out = subprocess.run(argv + [url], capture_output=True, text=True, check=True, timeout=duration + 30).stdout
@@ -210,7 +216,7 @@ def measure(args, sides: dict[str, tuple[str, Path | None, int]], processes: dic
 
 def report(args, result: dict, clicks: int, answered: int, runs_with_clicks: int, unsent: int, publish_s: float) -> None:
     runs, cpu = result["runs"], result["cpu"]
-    sides = sorted({name for name, _ in runs}, key=["bare", "404", "one link", "many links"].index)
+    sides = sorted({name for name, _ in runs}, key=["bare", "404", "one link", "many links", "direct"].index)
 
     def med(name: str, c: int, field: str) -> float:
         return statistics.median(getattr(r, field) for r in runs[(name, c)])
@@ -227,9 +233,9 @@ def report(args, result: dict, clicks: int, answered: int, runs_with_clicks: int
             ratio = med(name, c, "rate") / med("bare", c, "rate")
             print(f"  {name:10} {med(name, c, 'rate'):8.0f} req/s  p50 {med(name, c, 'p50_ms'):6.2f} ms  "
                   f"p99 {med(name, c, 'p99_ms'):6.2f} ms  ({ratio:.2f} of bare)")
-    print(f"cpu ms/request (-c{args.connections})   gateway  attribution  postgres")
+    print(f"cpu ms/request (-c{args.connections})   gateway  attribution  postgres      bare")
     for name in sides:
-        figures = "  ".join(f"{statistics.median(cpu[(name, p)]):8.3f}" for p in ("gateway", "attribution", "postgres"))
+        figures = "  ".join(f"{statistics.median(cpu[(name, p)]):8.3f}" for p in ("gateway", "attribution", "postgres", "bare"))
         print(f"  {name:10}            {figures}")
     # The per-click recording cost: a click's 302 beside the 404 that only looks the slug up.
     print(f"recording a click, -c1: p50 +{med('many links', 1, 'p50_ms') - med('404', 1, 'p50_ms'):.2f} ms "
@@ -306,6 +312,7 @@ def main() -> None:
         if not all(ps[0] for ps in processes.values()):
             raise SystemExit("attribution or the gateway is not running")
         processes["postgres"] = postgres_processes(platform.postgres.pgdata)
+        processes["bare"] = [psutil.Process(bare.pid)]
         gateway = settings.url("gateway")
         with tempfile.TemporaryDirectory() as folder:
             script = slugs_script(Path(folder), [link["slug"] for link in links])
@@ -314,14 +321,15 @@ def main() -> None:
                 "404": (f"{gateway}/r/{UNKNOWN_SLUG}", None, 404),
                 "one link": (f"{gateway}/r/{links[0]['slug']}", None, 302),
                 "many links": (gateway, script, 302),
+                "direct": (settings.url("attribution"), script, 302),
             }
             check(f"{gateway}/r/{links[1]['slug']}", 302)
             before = asyncio.run(count_clicks(dsn, [link["id"] for link in links]))
             result = measure(args, sides, processes)
         after = asyncio.run(count_clicks(dsn, [link["id"] for link in links]))
         unsent, waited = asyncio.run(wait_published(dsn, 120))
-        click_runs = [r for (name, _), rs in result["runs"].items() if name in ("one link", "many links") for r in rs]
-        click_runs += [r for name, r in result["warm"] if name in ("one link", "many links")]
+        click_runs = [r for (name, _), rs in result["runs"].items() if name in CLICK_SIDES for r in rs]
+        click_runs += [r for name, r in result["warm"] if name in CLICK_SIDES]
         answered = sum(r.done for r in click_runs)
         report(args, result, after - before, answered, len(click_runs), unsent, waited)
     finally:
