@@ -124,11 +124,16 @@ class Outbox:
         per aggregate, so writers of different aggregates never wait for each other and a hot
         stream of such events leaves no counter row each. A second event of the same aggregate
         would also be 1, so `add` is the way for any aggregate that can change."""
-        self._check_contract(topic, envelope)
-        sequenced = envelope.model_copy(update={"sequence": 1})
+        row = self.sole_row(topic, envelope)
         connection = await session.connection()
-        await connection.execute(insert(self.model.__table__), [self._row(topic, sequenced)])
-        return sequenced
+        await connection.execute(insert(self.model.__table__), [row])
+        return envelope.model_copy(update={"sequence": 1})
+
+    def sole_row(self, topic: str, envelope: Envelope[BaseModel]) -> dict[str, Any]:
+        """The outbox row `add_sole` writes (contract checked, serialised, size checked), for a
+        writer that inserts it inside a statement of its own (the click redirect's)."""
+        self._check_contract(topic, envelope)
+        return self._row(topic, envelope.model_copy(update={"sequence": 1}))
 
     async def add_all(
         self, session: AsyncSession, topic: str, envelopes: list[Envelope[BaseModel]]

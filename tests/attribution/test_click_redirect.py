@@ -211,3 +211,18 @@ async def test_each_click_of_a_link_is_its_own_aggregate_with_no_sequence_counte
         [*ids, made["id"]],
     )
     assert counters == 0
+
+
+async def test_the_event_says_what_the_click_row_says_about_uniqueness(gateway, anonymous, attribution_db):
+    # The click and its event are written by one statement that decides uniqueness on the way:
+    # the event must carry that decision, for the unique first click and for the repeat.
+    made = await link(gateway)
+    ids = [click_id(await click(anonymous, made["slug"])) for _ in range(2)]
+    for clicked, expected in zip(ids, (True, False)):
+        row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", uuid.UUID(clicked))
+        value = await attribution_db.fetchval(
+            "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", clicked
+        )
+        event = json.loads(value)
+        assert row["is_unique"] is expected and event["payload"]["unique"] is expected
+        assert event["payload"]["click_id"] == clicked and event["event_id"]

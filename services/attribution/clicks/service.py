@@ -20,7 +20,7 @@ import uuid
 from datetime import timedelta
 
 from crawlerdetect import CrawlerDetect
-from sqlalchemy import bindparam, exists, insert, text
+from sqlalchemy import Boolean, LargeBinary, and_, bindparam, case, exists, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks.models import Click
@@ -78,13 +78,13 @@ async def record(
     session: AsyncSession, link: CachedLink, *, method: str, address: str | None, user_agent: str | None,
     referrer: str | None, country: str | None, hasher: VisitorHasher,
 ) -> uuid.UUID:
-    """Write the click (and its event, through the outbox) in the caller's transaction; its id.
+    """Write the click and its event (an outbox row) in the caller's transaction; its id.
 
-    Three statements at most before the commit: the (link, visitor) lock, the click (its
-    uniqueness decided inside the INSERT), its event. Core statements on the session's
-    connection, not the ORM's unit of work: the click is written once and never read back
-    here, and the ORM's flush costs more CPU than the round trip. The session is working across
-    tenants (the redirect's), and the row carries its link's tenant."""
+    Two statements at most before the commit: the (link, visitor) lock, then one statement that
+    inserts the click, deciding its uniqueness, and its event. Core on the session's connection,
+    not the ORM's unit of work: the click is written once and never read back, and each round
+    trip and flush costs more CPU than the work (docs/decisions/0033). The session works across
+    tenants (the redirect's); the rows carry the link's tenant."""
     reason = flag(method, user_agent)
     visitor = hasher(address) if address else None
     # The time is taken here, not by the database's default: no read back after the insert, and
@@ -98,36 +98,60 @@ async def record(
         "creator_id": link.creator_id, "visitor_hash": visitor, "user_agent": user_agent, "referrer": referrer,
         "country": country, "method": method, "flagged": reason is not None, "flag_reason": reason,
     }
-    connection = await session.connection()
-    if reason is None and visitor is not None:
-        await connection.execute(_LOCK, {"key": f"click:{link.id}:{visitor}"})
-        # A statement after the lock's, so its snapshot sees a racing click of this visitor that
-        # committed while this one waited.
-        unique = await connection.scalar(
-            _INSERT_UNIQUE, {**row, "prior_link": link.id, "prior_visitor": visitor, "since": now - REPEAT_WINDOW}
-        )
-    else:
-        unique = reason is None
-        await connection.execute(_INSERT, {**row, "is_unique": unique})
     payload = ClickRecorded(
         click_id=click_id, slug=link.slug, link_id=link.id, campaign_id=link.campaign_id, creator_id=link.creator_id,
         clicked_at=now, landing_url=link.target, referrer=referrer, user_agent=user_agent,
-        ip_hash=visitor, country=country, flagged=reason is not None, flag_reason=reason, unique=unique,
+        ip_hash=visitor, country=country, flagged=reason is not None, flag_reason=reason, unique=False,
     )
     # Keyed by the click: a click has this one event, so it needs no sequence counter, and
     # concurrent clicks on one hot link never wait for each other's counter row (docs/decisions/0033).
     event = new_envelope(event_type="ClickRecorded", producer=SERVICE, aggregate_id=str(click_id), tenant_id=link.tenant_id, payload=payload)
-    await outbox.add_sole(session, TOPIC, event)
+    # Both versions of the event, serialised here: the INSERT decides uniqueness and the same
+    # statement writes the matching one.
+    repeat = outbox.sole_row(TOPIC, event)
+    unique = outbox.sole_row(TOPIC, event.model_copy(update={"payload": payload.model_copy(update={"unique": True})}))
+    connection = await session.connection()
+    may_be_unique = reason is None
+    if may_be_unique and visitor is not None:
+        # Before the INSERT, in a statement of its own: the INSERT's snapshot then sees a racing
+        # click of this visitor that committed while this one waited for the lock.
+        await connection.execute(_LOCK, {"key": f"click:{link.id}:{visitor}"})
+    await connection.execute(_RECORD, {
+        **{f"c_{k}": v for k, v in row.items()}, "may_be_unique": may_be_unique, "since": now - REPEAT_WINDOW,
+        **{f"o_{k}": v for k, v in repeat.items() if k != "value"}, "o_repeat": repeat["value"], "o_unique": unique["value"],
+    })
     return click_id
 
 
 _CLICKS = Click.__table__
 _LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-_INSERT = insert(_CLICKS)
-# Unique unless an unflagged click of this visitor on this link falls in the repeat window.
-_INSERT_UNIQUE = insert(_CLICKS).values(
-    is_unique=~exists().where(
-        _CLICKS.c.link_id == bindparam("prior_link"), _CLICKS.c.visitor_hash == bindparam("prior_visitor"),
-        _CLICKS.c.flagged.is_(False), _CLICKS.c.clicked_at > bindparam("since"),
-    )
-).returning(_CLICKS.c.is_unique)
+_OUTBOX = outbox.model.__table__
+# One statement: the click, unique unless an unflagged click of this visitor on this link falls
+# in the repeat window (a visitor-less click is unique unless flagged), and its event, the
+# version that says what the INSERT decided.
+_CLICK = (
+    insert(_CLICKS)
+    .values({
+        **{name: bindparam(f"c_{name}", type_=_CLICKS.c[name].type) for name in (
+            "id", "tenant_id", "clicked_at", "link_id", "campaign_id", "creator_id", "visitor_hash", "user_agent",
+            "referrer", "country", "method", "flagged", "flag_reason")},
+        "is_unique": and_(
+            bindparam("may_be_unique", type_=Boolean),
+            ~exists().where(
+                _CLICKS.c.link_id == bindparam("c_link_id"), _CLICKS.c.visitor_hash == bindparam("c_visitor_hash"),
+                _CLICKS.c.flagged.is_(False), _CLICKS.c.clicked_at > bindparam("since", type_=_CLICKS.c.clicked_at.type),
+            ),
+        ),
+    })
+    .returning(_CLICKS.c.is_unique)
+    .cte("click")
+)
+_EVENT_COLUMNS = ("event_id", "topic", "key", "event_type", "sequence", "correlation_id")
+_EVENT = insert(_OUTBOX).from_select(
+    [*_EVENT_COLUMNS, "value"],
+    select(
+        *(bindparam(f"o_{name}", type_=_OUTBOX.c[name].type) for name in _EVENT_COLUMNS),
+        case((_CLICK.c.is_unique, bindparam("o_unique", type_=LargeBinary)), else_=bindparam("o_repeat", type_=LargeBinary)),
+    ).select_from(_CLICK),
+).cte("event")
+_RECORD = select(_CLICK.c.is_unique).add_cte(_EVENT)
