@@ -94,7 +94,7 @@ CATALOG: tuple[Topic, ...] = (
     Topic(
         name="attribution.click.v1",
         producer="attribution",
-        aggregate="tracked link",
+        aggregate="click",
         description="Clicks on tracked links served by the public redirect.",
         events={"ClickRecorded": attribution.ClickRecorded},
         consumers=("attribution",),

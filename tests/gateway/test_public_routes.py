@@ -48,3 +48,15 @@ async def test_a_slug_longer_than_any_link_is_refused_before_attribution(anonymo
     response = await anonymous.get("/r/" + "a" * 201)
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "path.slug"
+
+
+@pytest.mark.parametrize("path", ["/r/a/b", "/r/a%2Fb", "/r/"])
+async def test_what_is_no_slug_is_not_forwarded(platform, path):
+    # The edge's fast path (public.ClickRedirect) takes only what the route would; the rest is
+    # FastAPI's, which knows no such route.
+    async with FakeUpstream() as attribution:
+        app = create_app(gateway_settings(platform, attribution_url=attribution.url))
+        async with app.router.lifespan_context(app), _client(app) as client:
+            response = await client.get(path)
+    assert response.status_code == 404, response.text
+    assert attribution.received == []

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.discovery.db import OutboxMessage, outbox
 from shared.contracts.discovery import CreatorPayload
@@ -104,3 +104,17 @@ async def test_a_concurrent_writer_of_the_same_aggregate_waits_and_gets_the_next
     assert (early.sequence, late.sequence) == (1, 2)
     ids = await rows_of(sessions, creator_id)
     assert [seq for _, seq in ids] == [1, 2]
+
+
+async def test_a_sole_event_is_number_one_and_leaves_no_counter(sessions):
+    creator_id = uuid.uuid4()
+    async with sessions() as session, session.begin():
+        added = await outbox.add_sole(session, TOPIC, event(creator_id, "CreatorCreated"))
+    assert added.sequence == 1
+    assert [seq for _, seq in await rows_of(sessions, creator_id)] == [1]
+    async with sessions() as session:
+        counters = await session.scalar(
+            select(func.count()).select_from(OutboxMessage.sequences).where(OutboxMessage.sequences.key == str(creator_id))
+        )
+    assert counters == 0
+

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Path, Request
 from sqlalchemy import select
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from services.attribution.clicks import service
+from services.attribution.clicks import cache, service
+from services.attribution.clicks.cache import CachedLink
 from services.attribution.links.models import Link
 from services.attribution.links.url import CLICK_ID_PARAM, with_parameters
 from shared.db import Session, utcnow
@@ -37,21 +38,25 @@ def _hasher(request: Request) -> service.VisitorHasher:
 async def follow_link(request: Request, session: Session, slug: str = Path(min_length=1, max_length=200)) -> Response:
     """302 to the link's destination with `ll_click=<click id>`, the click written first (the
     session commits before the response is sent); a small 404 page for an unknown, revoked or
-    expired slug."""
+    expired slug (a link is kept up to a second per process: clicks/cache.py)."""
     across_tenants(session, "the click redirect finds a link by its slug, which carries no tenant")
-    link = (await session.execute(select(Link).where(Link.slug == slug))).scalar_one_or_none()
-    now = utcnow()
-    if link is None or link.revoked_at is not None or (link.expires_at is not None and link.expires_at <= now):
+    link = cache.links.get(slug)
+    if link is None:
+        found = (await session.execute(select(Link).where(Link.slug == slug))).scalar_one_or_none()
+        if found is not None:
+            link = CachedLink.of(found)
+            cache.links.put(link)
+    if link is None or not link.live(utcnow()):
         return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers={"Cache-Control": "no-store"})
     headers = request.headers
     # The gateway replaces any X-Forwarded-For a client sends with the address it saw
     # (services/gateway/proxy/headers.py): one value, the client's.
     address = (headers.get("x-forwarded-for") or "").split(",")[0].strip() or None
-    click = await service.record(
+    click_id = await service.record(
         session, link, method=request.method, address=address, user_agent=headers.get("user-agent"),
         referrer=headers.get("referer"), country=service.country_of(headers), hasher=_hasher(request),
     )
     # no-store: a browser or proxy that cached the 302 would replay an old click id.
     return RedirectResponse(
-        with_parameters(link.target, {CLICK_ID_PARAM: str(click.id)}), status_code=302, headers={"Cache-Control": "no-store"}
+        with_parameters(link.target, {CLICK_ID_PARAM: str(click_id)}), status_code=302, headers={"Cache-Control": "no-store"}
     )

@@ -74,6 +74,6 @@ async def update_code(link_id: uuid.UUID, body: LinkUpdate, session: Session) ->
 
 @router.post("/{link_id}/revoke", response_model=LinkRead, dependencies=[requires("attribution:write")])
 async def revoke_code(link_id: uuid.UUID, session: Session) -> LinkRead:
-    """Revoke a link: `/r/{slug}` answers 404 from now on, and its slug is never given out again.
-    Revoking it again changes nothing."""
+    """Revoke a link: `/r/{slug}` answers 404 from now on (on every replica within a second), and
+    its slug is never given out again. Revoking it again changes nothing."""
     return LinkRead.of(await service.revoke(session, link_id), utcnow())

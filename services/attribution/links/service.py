@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.attribution.clicks import cache
 from services.attribution.codes.service import enrolled_in_open_campaign
 from services.attribution.links import repository
 from services.attribution.links.models import Link
@@ -66,6 +67,8 @@ async def update(session: AsyncSession, link_id: uuid.UUID, data: LinkUpdate) ->
         raise Conflict([{"field": "path.link_id", "reason": f"link {link.slug} is revoked; a revoked link cannot change"}])
     for key, value in changes.items():
         setattr(link, key, value)
+    # The redirect's copy of the link (its expiry) is stale once this commits.
+    cache.links.forget_after_commit(session, link.slug)
     await session.flush()
     await session.refresh(link)
     return link
@@ -76,6 +79,7 @@ async def revoke(session: AsyncSession, link_id: uuid.UUID) -> Link:
     link = await owned(session, link_id)
     if link.revoked_at is None:
         link.revoked_at = utcnow()
+        cache.links.forget_after_commit(session, link.slug)
         await session.flush()
         await session.refresh(link)
     return link
