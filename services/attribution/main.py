@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from services.attribution import api
+from services.attribution.clicks.datacentre import DataCentreRanges
 from services.attribution.config import AttributionSettings, get_settings
 from services.attribution.crediting.performance import PerformanceWorker
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
@@ -19,6 +20,7 @@ def workers(ctx: ServiceContext):
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
         ApprovalWorker(ctx.sessionmaker, interval=ctx.settings.ledger_approval_interval_seconds),
         PerformanceWorker(ctx.sessionmaker, interval=ctx.settings.performance_interval_seconds),
+        DataCentreRanges(),
         *([orders] if orders is not None else []),
     ]
 

@@ -226,3 +226,21 @@ async def test_the_event_says_what_the_click_row_says_about_uniqueness(gateway, 
         event = json.loads(value)
         assert row["is_unique"] is expected and event["payload"]["unique"] is expected
         assert event["payload"]["click_id"] == clicked and event["event_id"]
+
+
+async def test_a_click_from_a_data_centre_is_recorded_flagged_and_never_credited(gateway, platform, attribution_db):
+    """As the gateway forwards it: the client's address in X-Forwarded-For (the gateway sets it to
+    the address it saw, replacing whatever the client sent). Sent straight to attribution, since
+    the suite's own clients all come from 127.0.0.1."""
+    import httpx
+
+    made = await link(gateway)
+    async with httpx.AsyncClient(base_url=platform.s.url("attribution")) as direct:
+        cloud = await direct.get(f"/r/{made['slug']}", headers={"User-Agent": BROWSER, "X-Forwarded-For": "52.94.76.1"})
+        home = await direct.get(f"/r/{made['slug']}", headers={"User-Agent": BROWSER, "X-Forwarded-For": "81.2.69.142"})
+    assert cloud.status_code == home.status_code == 302, cloud.text
+    rows = {str(r["id"]): r for r in await attribution_db.fetch(
+        "SELECT id, flagged, flag_reason, is_unique FROM attribution.clicks WHERE link_id = $1", uuid.UUID(made["id"]))}
+    flagged, person = rows[click_id(cloud)], rows[click_id(home)]
+    assert flagged["flagged"] and flagged["flag_reason"].startswith("data centre: aws") and not flagged["is_unique"]
+    assert not person["flagged"] and person["flag_reason"] is None and person["is_unique"]

@@ -5,8 +5,8 @@ Flagged, recorded and never credited: a user agent the Crawler-Detect list knows
 `crawlerdetect` package, a maintained Python port of JayBizzle/Crawler-Detect: Slackbot,
 Twitterbot, LinkedInBot, facebookexternalhit (also iMessage's previews), WhatsApp, Discordbot,
 TelegramBot, curl...), a missing user agent, and a HEAD request (no browser follows a link with
-HEAD). Data-centre address ranges are not checked: we found no maintained, licensable list to
-pin (docs/decisions/0033).
+HEAD), and an address in a cloud provider's published ranges (AWS, Google Cloud, Azure, Cloudflare,
+DigitalOcean, Oracle: clicks/datacentre.py, docs/decisions/0033).
 
 A repeat click by the same visitor on the same link within REPEAT_WINDOW is recorded, and not
 unique. Two clicks of one visitor racing each other are ordered by a transaction-scoped
@@ -23,6 +23,7 @@ from crawlerdetect import CrawlerDetect
 from sqlalchemy import Boolean, LargeBinary, and_, bindparam, case, exists, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.attribution.clicks import datacentre
 from services.attribution.clicks.models import Click
 from services.attribution.db import SERVICE, outbox
 from services.attribution.clicks.cache import CachedLink
@@ -55,7 +56,7 @@ class VisitorHasher:
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def flag(method: str, user_agent: str | None) -> str | None:
+def flag(method: str, user_agent: str | None, address: str | None = None) -> str | None:
     """Why the click is never credited, or None."""
     if method == "HEAD":
         return "head request"
@@ -63,6 +64,9 @@ def flag(method: str, user_agent: str | None) -> str | None:
         return "no user agent"
     if _DETECTOR.isCrawler(user_agent):
         return f"bot: {_DETECTOR.getMatches()}"[:100]
+    provider = datacentre.provider_of(address)
+    if provider:
+        return f"data centre: {provider}"[:100]
     return None
 
 
@@ -85,7 +89,7 @@ async def record(
     not the ORM's unit of work: the click is written once and never read back, and each round
     trip and flush costs more CPU than the work (docs/decisions/0033). The session works across
     tenants (the redirect's); the rows carry the link's tenant."""
-    reason = flag(method, user_agent)
+    reason = flag(method, user_agent, address)
     visitor = hasher(address) if address else None
     # The time is taken here, not by the database's default: no read back after the insert, and
     # the repeat window is measured on the same clock.
