@@ -158,3 +158,30 @@ async def test_an_unknown_attribution_setting_is_refused_naming_the_field(gatewa
         "attribution_model": "linear"})
     assert response.status_code == 422, response.text
     assert [p["field"] for p in response.json()["detail"]] == ["body.attribution_model"], response.text
+
+
+async def test_an_order_moved_to_another_day_stays_counted_on_the_day_it_was_credited(gateway, anonymous):
+    _, _, code = await campaign_with_creator(
+        gateway, {"percent": "4", "tiers": [{"above": 5000, "percent": "8"}], "window_days": 30})
+    source = await create_shopify_source(gateway)
+    moved, order = order_on(1, code)
+    await deliver_shopify(anonymous, source, "orders/create", order)
+    await credited(gateway, moved)
+    # The partner corrects its time to two days later, then cancels it: what was added to the
+    # first day is taken from the first day.
+    later = (datetime.fromisoformat(order["created_at"]) + timedelta(days=2)).isoformat()
+    updated = dict(order, created_at=later, updated_at=(datetime.fromisoformat(later) + timedelta(minutes=1)).isoformat())
+    await deliver_shopify(anonymous, source, "orders/updated", updated)
+    cancelled = dict(updated, cancelled_at=later, financial_status="voided",
+                     updated_at=(datetime.fromisoformat(later) + timedelta(minutes=5)).isoformat())
+    await deliver_shopify(anonymous, source, "orders/cancelled", cancelled)
+
+    async def clawed_back():
+        listed = await entries(gateway, str(moved))
+        return listed if len(listed) == 2 else None
+
+    await eventually(clawed_back)
+    # An order on the day between reads the first day only: nothing is left there.
+    between, order = order_on(2, code)
+    await deliver_shopify(anonymous, source, "orders/create", order)
+    assert (await credited(gateway, between))["revenue_in_window_minor"] == 0

@@ -10,8 +10,9 @@ written at run time, and a release of the package is how the list is updated (it
 `RANGES_VERSION`). Data centres that publish no list (Hetzner, OVH, residential proxies...) are
 not caught by this check (docs/decisions/0033).
 
-Building the lookup takes a few seconds and some 60 MB, once per process: `warm()` does it at
-start-up (in a thread), and the first lookup waits for it if it has not finished.
+Building the lookup takes a few seconds and some 60 MB, once per process: `DataCentreRanges`
+does it at start-up in a thread, and a click that arrives before it has finished awaits `ready()`
+(the same load, in a thread) so the event loop is never blocked.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ def _loaded() -> cloudip.Detector:
                 _detector = cloudip.new_detector(offline=True, data_dir=None).ready()
                 log.info("data-centre ranges loaded", extra={"ranges_version": RANGES_VERSION})
     return _detector
+
+
+async def ready() -> None:
+    """Wait, off the event loop, until the ranges are loaded (at once once they are): a click
+    that arrives while they load waits alone, instead of blocking every request of the process."""
+    if _detector is None:
+        await asyncio.to_thread(_loaded)
 
 
 def provider_of(address: str | None) -> str | None:

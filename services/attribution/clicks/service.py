@@ -89,6 +89,7 @@ async def record(
     not the ORM's unit of work: the click is written once and never read back, and each round
     trip and flush costs more CPU than the work (docs/decisions/0033). The session works across
     tenants (the redirect's); the rows carry the link's tenant."""
+    await datacentre.ready()
     reason = flag(method, user_agent, address)
     visitor = hasher(address) if address else None
     # The time is taken here, not by the database's default: no read back after the insert, and

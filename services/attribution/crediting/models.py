@@ -60,6 +60,12 @@ class OrderCredit(TenantOwned, Base):
     commission_explanation: Mapped[str] = mapped_column(Text, server_default="")
     revenue_counted_minor: Mapped[int] = mapped_column(
         BigInteger, server_default="0", comment="What the order adds to its creator's day total now (creator_day_totals).")
+    placed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="The order's time when it was credited: its rule, window and hold are from it.")
+    counted_on: Mapped[date | None] = mapped_column(
+        Date, comment="The UTC day whose total counts the order (its day when credited); null: not counted yet.")
+    attribution_model: Mapped[str] = mapped_column(
+        String(20), server_default="last_touch", comment="The model that chose the touch (the campaign's setting then).")
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -33,7 +33,9 @@ from shared.tenancy import across_tenants
 log = logging.getLogger(__name__)
 
 PERFORMANCE = "attribution.performance.v1"
-BATCH = 200
+# Notes locked per transaction: small, since a crediting transaction of one of these creators
+# waits on its note until the round's transaction ends.
+BATCH = 20
 
 
 async def sales_record(session: AsyncSession, creator_id: uuid.UUID, currency: str) -> CreatorPerformanceUpdated:

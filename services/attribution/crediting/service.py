@@ -120,8 +120,8 @@ async def policy_for(session: AsyncSession, placed_at: datetime, touches: list[T
         return Policy(), None
     settings = set((await session.execute(
         select(Campaign.attribution_precedence, Campaign.attribution_model).where(Campaign.id.in_(campaign_ids)))).all())
-    if len(settings) == 1:
-        [(precedence, model)] = settings
+    if len(settings) <= 1:
+        [(precedence, model)] = settings or [("code", "last_touch")]
         return Policy(precedence=precedence, model=model), None
     return Policy(), ("The touches belong to campaigns with different attribution settings, so the default decided: "
                       "codes take precedence, then the last touch.")
@@ -156,9 +156,11 @@ async def _earned_in_period(session: AsyncSession, creator_id: uuid.UUID, campai
 
 async def _add_to_totals(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, *, orders: int,
                          revenue: int, commission: int) -> None:
-    """Add to the day total of the order's creator, campaign, currency and UTC day."""
+    """Add to the day total of the order's creator, campaign and currency on the day that counts
+    it (`counted_on`: its UTC day when credited, kept even if a later update moves `placed_at`,
+    so what was added to one day is never taken from another)."""
     key = {"tenant_id": row.tenant_id, "creator_id": decision.creator_id, "currency": row.currency,
-           "day": row.placed_at.astimezone(UTC).date(), "campaign_id": decision.campaign_id}
+           "day": decision.counted_on, "campaign_id": decision.campaign_id}
     statement = insert(CreatorDayTotal)
     excluded = statement.excluded
     await session.execute(statement.on_conflict_do_update(
@@ -190,7 +192,8 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     policy, note = await policy_for(session, row.placed_at, touches)
     result: Credit = credit(row.placed_at, touches, policy)
     explanation = result.explanation + (f" {note}" if note else "")
-    decision = OrderCredit(id=uuid.uuid4(), order_ref=row.id, outcome="unattributed", explanation=explanation,
+    decision = OrderCredit(id=uuid.uuid4(), order_ref=row.id, placed_at=row.placed_at, outcome="unattributed",
+                           explanation=explanation,
                            revenue_in_window_minor=0, new_customer=True, earned_in_period_minor=0, commission_minor=0,
                            commission_explanation="")
     winner = result.winner
@@ -219,10 +222,9 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
             decision.commission_explanation = commission.explanation
         if decision.code_id is not None:
             await session.execute(update(Code).where(Code.id == decision.code_id).values(uses=Code.uses + 1))
+    decision.attribution_model = policy.model
     if decision.outcome == "credited":
-        decision.revenue_counted_minor = row.basis_minor
-        await _add_to_totals(session, row, decision, orders=1, revenue=row.basis_minor,
-                             commission=decision.commission_minor)
+        await _count(session, row, decision)
     session.add(decision)
     await session.flush()
     if decision.outcome == "credited":
@@ -231,15 +233,28 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     return decision
 
 
+async def _count(session: AsyncSession, row: PartnerOrder, decision: OrderCredit) -> None:
+    """Count a credited order in its creator's day total: the order, its basis now, its commission."""
+    decision.counted_on = (decision.placed_at or row.placed_at).astimezone(UTC).date()
+    decision.revenue_counted_minor = row.basis_minor
+    await _add_to_totals(session, row, decision, orders=1, revenue=row.basis_minor, commission=decision.commission_minor)
+
+
 async def _follow_basis(session: AsyncSession, row: PartnerOrder, decision: OrderCredit) -> None:
     """Keep the creator's day total on the order's basis now (a refund lowers it, a cancellation
-    takes it to 0): only the difference from what it already counts, so a replay adds nothing."""
-    delta = row.basis_minor - decision.revenue_counted_minor
-    if delta == 0:
-        return
-    await _lock_creator(session, row.tenant_id, decision.creator_id)
-    await _add_to_totals(session, row, decision, orders=0, revenue=delta, commission=0)
-    decision.revenue_counted_minor = row.basis_minor
+    takes it to 0): only the difference from what it already counts, so a replay adds nothing. A
+    credit not counted yet (decided by a service older than the totals, after migration 0014's
+    backfill) is counted whole the first time."""
+    if decision.counted_on is None:
+        await _lock_creator(session, row.tenant_id, decision.creator_id)
+        await _count(session, row, decision)
+    else:
+        delta = row.basis_minor - decision.revenue_counted_minor
+        if delta == 0:
+            return
+        await _lock_creator(session, row.tenant_id, decision.creator_id)
+        await _add_to_totals(session, row, decision, orders=0, revenue=delta, commission=0)
+        decision.revenue_counted_minor = row.basis_minor
     await performance_due(session, decision.creator_id, row.currency)
 
 
@@ -256,7 +271,7 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     await ledger.record_commission(
         session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
         campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
-        hold_until=row.placed_at + timedelta(days=terms.holding_days),
+        hold_until=(decision.placed_at or row.placed_at) + timedelta(days=terms.holding_days),
         reason=f"{decision.explanation} {decision.commission_explanation}".strip()[:2000])
     inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
                   earned_in_period=decision.earned_in_period_minor)
@@ -292,7 +307,7 @@ async def _conversion(session: AsyncSession, row: PartnerOrder, decision: OrderC
     all of it (negative), keyed by the order."""
     payload = ConversionPayload(
         order_id=row.order_id, partner_id=ledger_source(row), campaign_id=decision.campaign_id,
-        creator_id=decision.creator_id, attribution_model="last_touch", credit_share="1",
+        creator_id=decision.creator_id, attribution_model=decision.attribution_model, credit_share="1",
         order_total_minor=row.total_minor if row.total_minor is not None else row.basis_before_refunds_minor,
         commission_minor=commission_minor, currency=decision.currency or row.currency, occurred_at=utcnow())
     await outbox.add(session, CONVERSIONS, new_envelope(

@@ -47,6 +47,15 @@ def upgrade() -> None:
     op.add_column('order_credits', sa.Column(
         'revenue_counted_minor', sa.BigInteger(), server_default='0', nullable=False,
         comment="What the order adds to its creator's day total now (creator_day_totals)."), schema=S)
+    op.add_column('order_credits', sa.Column(
+        'placed_at', sa.DateTime(timezone=True), nullable=True,
+        comment="The order's time when it was credited: its rule, window and hold are from it."), schema=S)
+    op.add_column('order_credits', sa.Column(
+        'counted_on', sa.Date(), nullable=True,
+        comment="The UTC day whose total counts the order (its day when credited); null: not counted yet."), schema=S)
+    op.add_column('order_credits', sa.Column(
+        'attribution_model', sa.String(length=20), server_default='last_touch', nullable=False,
+        comment='The model that chose the touch (the campaign\'s setting then).'), schema=S)
     op.add_column('campaigns', sa.Column(
         'attribution_precedence', sa.String(length=10), server_default='code', nullable=False,
         comment='code, link or recency: which kind of touch wins (crediting/credit.py).'), schema=S)
@@ -75,8 +84,13 @@ def upgrade() -> None:
         GROUP BY c.tenant_id, c.creator_id, o.currency, (o.placed_at AT TIME ZONE 'UTC')::date, c.campaign_id
     """)
     op.execute("""
-        UPDATE attribution.order_credits c SET revenue_counted_minor = o.basis_minor
+        UPDATE attribution.order_credits c
+        SET revenue_counted_minor = o.basis_minor, counted_on = (o.placed_at AT TIME ZONE 'UTC')::date
         FROM attribution.orders o WHERE o.id = c.order_ref AND c.outcome = 'credited'
+    """)
+    op.execute("""
+        UPDATE attribution.order_credits c SET placed_at = o.placed_at
+        FROM attribution.orders o WHERE o.id = c.order_ref
     """)
 
 
@@ -90,6 +104,9 @@ def downgrade() -> None:
     op.drop_constraint(op.f('ck_campaigns_attribution_precedence_known'), 'campaigns', schema=S, type_='check')
     op.drop_column('campaigns', 'attribution_model', schema=S)
     op.drop_column('campaigns', 'attribution_precedence', schema=S)
+    op.drop_column('order_credits', 'attribution_model', schema=S)
+    op.drop_column('order_credits', 'counted_on', schema=S)
+    op.drop_column('order_credits', 'placed_at', schema=S)
     op.drop_column('order_credits', 'revenue_counted_minor', schema=S)
     op.drop_table('performance_due', schema=S)
     op.drop_table('creator_day_totals', schema=S)
