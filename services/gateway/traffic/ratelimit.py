@@ -86,20 +86,28 @@ class AddressRateLimit:
         """Partner webhooks (ADR 0038). A partner may send everything from one host, in bursts: the
         address's bucket is the partner-sized `webhook_address_limit`. What bounds abuse is what
         only abuse does: failing. Every 4xx but 429 (unknown source, bad signature, oversized or
-        malformed delivery) takes a token from the address's failure bucket, the one failed
-        authentications use (GATEWAY_ADDRESS_RATE_LIMIT), and an address whose failure bucket is
-        empty is refused before its source is even looked up. Each source's accepted deliveries
-        (200) take from the source's bucket after the fact, so only the holder of its secret can
-        spend it; a source whose bucket is empty is refused (429: partners retry)."""
+        malformed delivery) takes a token from the failure bucket of the address and the source
+        named in the path (GATEWAY_ADDRESS_RATE_LIMIT's size), and an address whose bucket for that
+        source is empty is refused before the source is even looked up. Each source's accepted deliveries
+        (200 `accepted`, not a replayed `duplicate` nor an `ignored` topic: the receiver says which
+        in the scope's state) take from the source's bucket after the fact, so only the holder of
+        its secret sending new deliveries can spend it; a source whose bucket is empty is refused
+        (429: partners retry)."""
         policy = self.policy or self._bind(scope)
         addresses = policy.addresses
         address = client_address(scope)
-        failed = "failed:" + address
+        source_id = scope["path"].rstrip("/").rsplit("/", 1)[-1][:64]
+        # Failures are counted per address *and* source: a partner's shared egress addresses
+        # (Shopify sends every shop's webhooks from a few) carry many tenants' sources, and one
+        # tenant's stale secret or deleted source must not get the others' deliveries refused.
+        # Probing many source ids from one address is bounded by the webhook address limit.
+        failed = f"failed:{address}:{source_id}"
         if addresses.peek(failed, policy.address_limit) < 1:
             decision = addresses.take(failed, policy.address_limit)
-            await too_many_requests(decision, "too many failed webhook deliveries from this address")(scope, receive, send)
+            await too_many_requests(decision, "too many failed deliveries from this address to this webhook source")(
+                scope, receive, send)
             return
-        source = "webhook-source:" + scope["path"].rstrip("/").rsplit("/", 1)[-1][:64]
+        source = "webhook-source:" + source_id
         if addresses.peek(source, policy.webhook_source_limit) < 1:
             decision = addresses.take(source, policy.webhook_source_limit)
             await too_many_requests(decision, "this webhook source's rate limit is exceeded")(scope, receive, send)
@@ -112,7 +120,7 @@ class AddressRateLimit:
         async def charge(message) -> None:
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if status == 200:
+                if status == 200 and scope.get("state", {}).get("webhook_outcome") == "accepted":
                     addresses.take(source, policy.webhook_source_limit)
                 elif 400 <= status < 500 and status != 429:
                     addresses.take(failed, policy.address_limit)

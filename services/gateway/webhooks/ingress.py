@@ -177,7 +177,13 @@ def _kept(request: Request, names: tuple[str, ...]) -> dict[str, str]:
     return {name: request.headers[name] for name in names if name in request.headers}
 
 
-def _answer(result: DeliveryAccepted) -> JSONResponse:
+# Where the receiver leaves its outcome for the webhook limits (traffic/ratelimit.py): only an
+# accepted delivery spends its source's allowance, never a replayed duplicate or an ignored topic.
+OUTCOME_STATE = "webhook_outcome"
+
+
+def _answer(request: Request, result: DeliveryAccepted) -> JSONResponse:
+    request.scope.setdefault("state", {})[OUTCOME_STATE] = result.status
     return JSONResponse(result.model_dump(mode="json"))
 
 
@@ -204,7 +210,7 @@ async def receive_shopify(
         raise Invalid("header.X-Shopify-Topic", "required")
     if x_shopify_topic not in SHOPIFY_TOPICS:
         DELIVERIES.labels("shopify", "ignored").inc()
-        return _answer(DeliveryAccepted(status="ignored", delivery_id=delivery_id, event_id=None))
+        return _answer(request, DeliveryAccepted(status="ignored", delivery_id=delivery_id, event_id=None))
     # Shopify signs the body only: the topic and the webhook id are unsigned headers. A body must
     # look like its topic's payload, and one body is published once per topic whatever id it
     # comes with, so a captured delivery cannot be replayed as a new one or as another topic.
@@ -219,7 +225,7 @@ async def receive_shopify(
         content_type=request.headers.get("content-type", ""),
         headers=_kept(request, SHOPIFY_KEPT_HEADERS),
     )
-    return _answer(await app_acceptor(request).accept(delivery))
+    return _answer(request, await app_acceptor(request).accept(delivery))
 
 
 @router.post(
@@ -262,4 +268,4 @@ async def receive_generic(
         content_type=request.headers.get("content-type", ""),
         headers=_kept(request, GENERIC_KEPT_HEADERS) | {"limelight-timestamp": str(timestamp)},
     )
-    return _answer(await app_acceptor(request).accept(delivery))
+    return _answer(request, await app_acceptor(request).accept(delivery))
