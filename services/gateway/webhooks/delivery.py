@@ -24,13 +24,13 @@ from prometheus_client import Counter
 
 from services.gateway.db import SERVICE
 from services.gateway.webhooks.cache import ReceivingSource
-from services.gateway.webhooks.repository import claim_deliveries, release_deliveries
+from services.gateway.webhooks.repository import claim_deliveries, missing_sources, release_deliveries
 from services.gateway.webhooks.schemas import DeliveryAccepted
 from shared.app import ServiceContext
 from shared.contracts.envelope import Envelope
 from shared.contracts.gateway import SCHEMA_VERSION, WebhookReceived
 from shared.db import utcnow
-from shared.errors import LimelightError, Unavailable
+from shared.errors import LimelightError, NotFound, Unavailable
 from shared.messaging.kafka import KafkaProducerHandle
 from shared.observability import current_correlation_id
 
@@ -218,8 +218,13 @@ class Acceptor:
         try:
             async with self.ctx.engine.begin() as connection:
                 claimed = await claim_deliveries(connection, sorted(owners))
+                unclaimed = {key[0] for key in owners if key not in claimed}
+                gone = await missing_sources(connection, unclaimed) if unclaimed else set()
+                for p in mine:
+                    if p.keys[0][0] in gone:
+                        outcomes[p] = NotFound(f"no {p.delivery.source.kind} webhook source {p.keys[0][0]}")
                 fresh = [p for p in mine if all(key in claimed for key in p.keys)]
-                duplicates = [p for p in mine if not all(key in claimed for key in p.keys)]
+                duplicates = [p for p in mine if p not in outcomes and not all(key in claimed for key in p.keys)]
                 released = [key for p in duplicates for key in p.keys if key in claimed]
                 outcomes.update((p, "duplicate") for p in duplicates)
                 results = await asyncio.gather(

@@ -10,7 +10,8 @@ the tenant, and the signature is what proves the sender.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, delete, select, tuple_
+from sqlalchemy import Select, String, column, delete, select, tuple_, values
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -75,13 +76,28 @@ async def claim_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UU
     taken (rollback). Pass the keys sorted: rows are locked in that order."""
     if not keys:
         return set()
+    # Only keys whose source still exists (its row key-share locked, so a concurrent delete waits
+    # or has happened): a delivery for a source deleted a moment ago (another replica's cache still
+    # had it) is not claimed, instead of failing the whole batch's INSERT on the foreign key.
+    wanted = values(column("source_id", PG_UUID(as_uuid=True)), column("delivery_id", String), name="wanted").data(keys)
+    existing = (
+        select(wanted.c.source_id, wanted.c.delivery_id)
+        .select_from(wanted.join(WebhookSource, WebhookSource.id == wanted.c.source_id))
+        .with_for_update(key_share=True, of=WebhookSource)
+    )
     statement = (
         insert(WebhookDelivery)
-        .values([{"source_id": source_id, "delivery_id": delivery_id} for source_id, delivery_id in keys])
+        .from_select(["source_id", "delivery_id"], existing)
         .on_conflict_do_nothing()
         .returning(WebhookDelivery.source_id, WebhookDelivery.delivery_id)
     )
     return {(row.source_id, row.delivery_id) for row in await connection.execute(statement)}
+
+
+async def missing_sources(connection: AsyncConnection, source_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of `source_ids` that no longer exist (deleted since the delivery's source was read)."""
+    found = await connection.execute(select(WebhookSource.id).where(WebhookSource.id.in_(source_ids)))
+    return source_ids - {row.id for row in found}
 
 
 async def release_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UUID, str]]) -> None:

@@ -47,3 +47,27 @@ async def test_a_duplicate_under_a_new_id_leaves_that_id_unclaimed(platform, gat
     assert (first.json()["status"], replay.json()["status"], later.json()["status"]) == ("accepted", "duplicate", "accepted")
     assert "second-id" not in {row["delivery_id"] for row in claimed}
     assert [e["payload"]["delivery_id"] for e in await published(platform, source.id)] == ["first-id", "second-id"]
+
+
+async def test_a_claim_for_a_source_deleted_meanwhile_claims_nothing_and_fails_nothing(platform, gateway):
+    """Another replica's cache may still hold a source deleted a moment ago: its delivery's keys
+    are not claimed (no foreign-key failure taking the whole batch down), the rest of the batch
+    is, and the deleted source is named so its delivery can be answered 404."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from services.gateway.webhooks.repository import claim_deliveries, missing_sources
+
+    live = await create_generic_source(gateway)
+    deleted = uuid.uuid4()
+    keys = sorted([(uuid.UUID(live.id), f"claim-{uuid.uuid4().hex}"), (deleted, "claim-gone")])
+    engine = create_async_engine(platform.service_env("gateway")["DATABASE_URL"])
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            claimed = await claim_deliveries(connection, keys)
+            gone = await missing_sources(connection, {deleted, uuid.UUID(live.id)})
+            await transaction.rollback()
+    finally:
+        await engine.dispose()
+    assert claimed == {key for key in keys if key[0] != deleted}
+    assert gone == {deleted}
