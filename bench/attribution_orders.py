@@ -30,14 +30,11 @@ delivery here comes from 127.0.0.1 through one source.
 
 import argparse
 import asyncio
-import base64
 import copy
-import hashlib
-import hmac
 import json
-import shutil
 import statistics
 import sys
+from pathlib import Path
 import time
 import uuid
 from datetime import UTC, datetime
@@ -46,39 +43,20 @@ import asyncpg
 import httpx
 
 from runtime.admin import gateway_database_url, new_tenant
-from runtime.config import ROOT, RuntimeSettings
+from runtime.config import RuntimeSettings
 from runtime.platform import Platform
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import SHOPIFY_ORDER, bench_settings, say, shopify_hmac  # noqa: E402
 
 BENCH_PLANS = '{"standard": {"rate": 50, "burst": 100}, "bench": {"rate": 1000000, "burst": 1000000}}'
 OPEN_ADDRESS_LIMIT = '{"rate": 1000000, "burst": 1000000}'
 SHOP = "bench-shop.myshopify.com"
 SECRET = "shpss_" + "b" * 32
 
-# A Shopify order in the shape of tests/attribution/data/shopify/orders-create-usd-code-and-click.json:
-# two lines, a code, a click id in the landing URL, tax and shipping.
-ORDER = {
-    "id": 0, "name": "#0", "email": "buyer@example.com", "created_at": "", "updated_at": "", "currency": "USD", "financial_status": "paid", "taxes_included": False,
-    "landing_site": "/products/black-tee?utm_source=instagram&ll_click=c_bench", "referring_site": "https://l.instagram.com/",
-    "note_attributes": [], "discount_codes": [{"code": "MAYA15", "amount": "10.50", "type": "percentage"}],
-    "subtotal_price": "59.50", "total_discounts": "10.50", "total_tax": "4.76", "total_price": "69.26",
-    "total_shipping_price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},
-    "customer": {"id": 7200000000001, "email": "buyer@example.com"},
-    "line_items": [
-        {"id": 1, "product_id": 81, "variant_id": 44, "sku": "TEE-BLK-M", "title": "Black tee", "quantity": 2, "price": "25.00",
-         "discount_allocations": [{"amount": "7.50"}], "tax_lines": [{"price": "3.40", "rate": 0.08, "title": "State tax"}]},
-        {"id": 2, "product_id": 82, "variant_id": 45, "sku": "CAP-RED", "title": "Red cap", "quantity": 1, "price": "20.00",
-         "discount_allocations": [{"amount": "3.00"}], "tax_lines": [{"price": "1.36", "rate": 0.08, "title": "State tax"}]},
-    ],
-    "refunds": [],
-}
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def delivery(order_id: int, codes: list[str]) -> tuple[bytes, dict[str, str]]:
-    order = copy.deepcopy(ORDER)
+    order = copy.deepcopy(SHOPIFY_ORDER)
     order["id"], order["name"] = order_id, f"#{order_id}"
     order["discount_codes"][0]["code"] = codes[order_id % len(codes)]
     # Placed now: after the commission rule took effect.
@@ -86,7 +64,7 @@ def delivery(order_id: int, codes: list[str]) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(order).encode()
     return body, {
         "Content-Type": "application/json",
-        "X-Shopify-Hmac-Sha256": base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode(),
+        "X-Shopify-Hmac-Sha256": shopify_hmac(SECRET, body),
         "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-API-Version": "2025-10",
     }
@@ -234,15 +212,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for the last order")
     parser.add_argument("--port-base", type=int, default=29200)
     args = parser.parse_args()
-    base = args.port_base
-    settings = RuntimeSettings(
-        state_dir=ROOT / ".limelight" / "bench-orders",
-        kafka_port=base + 1092, kafka_controller_port=base + 1093,
-        gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
-        gateway_operator_port=base + 4,
-    )
-    for folder in ("kafka", "postgres", "run", "logs"):
-        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    settings = bench_settings("bench-orders", args.port_base)
     platform = Platform(settings, say=say)
     try:
         platform.start_infrastructure()

@@ -32,7 +32,6 @@ against the 302s wrk received, and the relay is given time to publish them all.
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -40,7 +39,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -51,6 +49,11 @@ from runtime import procs
 from runtime.admin import gateway_database_url, new_tenant
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import harness  # noqa: E402
+from bench.harness import Run, bench_settings, cpu_seconds, say  # noqa: E402
 
 BENCH_PLANS = '{"standard": {"rate": 50, "burst": 100}, "bench": {"rate": 1000000, "burst": 1000000}}'
 # Every request here comes from 127.0.0.1; the gateway's per-address limit on /r/ would refuse
@@ -63,27 +66,6 @@ CLICK_SIDES = ("one link", "many links", "direct")
 TARGETS = {"throughput ratio": 0.60, "p99 ms": 15.0}
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-@dataclass
-class Run:
-    rate: float
-    done: int
-    bad: int
-    p50_ms: float
-    p99_ms: float
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _latency(out: str, percentile: str) -> float:
-    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-    return float(value) * _UNITS[unit]
-
-
 def wrk(url: str, duration: int, connections: int, script: Path | None, expect: int) -> Run:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"User-Agent: {BROWSER}",
             # What the gateway sends attribution (it replaces any a client sent); ignored by the
@@ -91,21 +73,9 @@ def wrk(url: str, duration: int, connections: int, script: Path | None, expect: 
             "-H", "X-Forwarded-For: 127.0.0.1"]
     if script is not None:
         argv += ["-s", str(script)]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True, timeout=duration + 30).stdout
-    # wrk counts only statuses above 399 as bad: a 302 side answering 200 would pass unnoticed,
-    # which is why every side is checked once with httpx before it is measured.
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    done = int(re.search(r"(\d+) requests in", out).group(1))
-    non_3xx = int(bad.group(1)) if bad else 0
-    return Run(
-        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        done=done,
-        # The 404 side is meant to answer 404: only its socket errors count against it.
-        bad=(0 if expect == 404 else non_3xx) + (sum(map(int, errors.groups())) if errors else 0),
-        p50_ms=_latency(out, "50"),
-        p99_ms=_latency(out, "99"),
-    )
+    # Every side is checked once with httpx before it is measured (wrk cannot tell a 302 from a
+    # 200); the 404 side is meant to answer 404: only its socket errors count against it.
+    return harness.wrk(argv + [url], timeout=duration + 30, count_statuses=expect != 404)
 
 
 def slugs_script(folder: Path, slugs: list[str]) -> Path:
@@ -121,17 +91,6 @@ def slugs_script(folder: Path, slugs: list[str]) -> Path:
         "end\n"
     )
     return script
-
-
-def cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def postgres_processes(pgdata: Path) -> list[psutil.Process]:
@@ -203,12 +162,12 @@ def measure(args, sides: dict[str, tuple[str, Path | None, int]], processes: dic
     for n in range(args.rounds):
         for c in (args.connections, 1):
             for name, (url, script, status) in sides.items():
-                before = {p: cpu_seconds(ps) for p, ps in processes.items()}
+                before = {p: cpu_seconds(*ps) for p, ps in processes.items()}
                 run = wrk(url, args.duration, c, script, status)
                 runs.setdefault((name, c), []).append(run)
                 if c == args.connections:
                     for p, ps in processes.items():
-                        cpu.setdefault((name, p), []).append(1000 * (cpu_seconds(ps) - before[p]) / max(run.done, 1))
+                        cpu.setdefault((name, p), []).append(1000 * (cpu_seconds(*ps) - before[p]) / max(run.done, 1))
                 say(f"  round {n + 1}: {name:10} -c{c:<3} {run.rate:8.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
                     f"p99 {run.p99_ms:6.2f} ms  ({run.done} answered, {run.bad} bad)")
     return {"runs": runs, "cpu": cpu, "warm": warm}
@@ -291,14 +250,7 @@ def main() -> None:
     if not 1 <= args.duration <= 60:
         raise SystemExit("--duration must be 1..60")
     base = args.port_base
-    settings = RuntimeSettings(
-        state_dir=ROOT / ".limelight" / "bench-redirect",
-        kafka_port=base + 1092, kafka_controller_port=base + 1093,
-        gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
-        gateway_operator_port=base + 4,
-    )
-    for folder in ("kafka", "postgres", "run", "logs"):
-        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    settings = bench_settings("bench-redirect", base)
     platform = Platform(settings, say=say)
     bare: subprocess.Popen | None = None
     try:

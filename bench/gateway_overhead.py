@@ -26,22 +26,24 @@ overhead, whatever the machine is doing.
 
 import argparse
 import asyncio
-import re
 import shutil
 import statistics
-import subprocess
 import sys
-from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import psutil
 
 from runtime import procs
 from runtime.admin import gateway_database_url, new_tenant
-from runtime.config import ROOT, RuntimeSettings
 from runtime.keys import installation_keys
 from runtime.platform import Platform
 from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import harness  # noqa: E402
+from bench.harness import Run, bench_settings, cpu_seconds, say  # noqa: E402
 
 PATH = "/creators?limit=10"
 SEED_CREATORS = 50
@@ -50,48 +52,11 @@ SEED_CREATORS = 50
 MAX_DURATION = 45
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-@dataclass
-class Run:
-    rate: float
-    done: int
-    bad: int
-    p50_ms: float
-    p99_ms: float
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _latency(out: str, percentile: str) -> float:
-    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-    return float(value) * _UNITS[unit]
-
-
 def wrk(url: str, headers: dict[str, str], duration: int, connections: int) -> Run:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency"]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True, timeout=duration + 30).stdout
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return Run(
-        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        done=int(re.search(r"(\d+) requests in", out).group(1)),
-        bad=(int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0),
-        p50_ms=_latency(out, "50"),
-        p99_ms=_latency(out, "99"),
-    )
-
-
-def cpu_seconds(process: psutil.Process | None) -> float:
-    if process is None:
-        return 0.0
-    times = process.cpu_times()
-    return times.user + times.system
+    return harness.wrk(argv + [url], timeout=duration + 30)
 
 
 class Sides:
@@ -187,15 +152,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     if not 1 <= args.duration <= MAX_DURATION:
         raise SystemExit(f"--duration must be 1..{MAX_DURATION}: the direct side's identity token lives 60 s")
-    base = args.port_base
-    settings = RuntimeSettings(
-        state_dir=ROOT / ".limelight" / "bench-gateway",
-        kafka_port=base + 1092, kafka_controller_port=base + 1093,
-        gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
-        gateway_operator_port=base + 4,
-    )
-    for folder in ("kafka", "postgres", "run", "logs"):
-        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    settings = bench_settings("bench-gateway", args.port_base)
     platform = Platform(settings, say=say)
     try:
         platform.start_infrastructure()

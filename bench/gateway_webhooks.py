@@ -29,11 +29,7 @@ source, past 500/s): the bench measures the path, not the policy. Any refusal is
 
 import argparse
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
-import re
 import shutil
 import statistics
 import subprocess
@@ -41,7 +37,6 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,6 +48,11 @@ from runtime.admin import gateway_database_url, new_tenant
 from runtime.config import ROOT, RuntimeSettings
 from runtime.platform import Platform
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import harness  # noqa: E402
+from bench.harness import SHOPIFY_ORDER, Run, bench_settings, cpu_seconds, say, shopify_hmac  # noqa: E402
+
 SHOP = "bench-shop.myshopify.com"
 SECRET = "shpss_" + "w" * 32
 OPEN_LIMIT = '{"rate": 1000000, "burst": 1000000}'
@@ -60,23 +60,6 @@ OPEN_LIMIT = '{"rate": 1000000, "burst": 1000000}'
 # verify-only stages may run past the end of their file (they store nothing, so a repeated
 # delivery costs them what a new one does); the accepted stage may not.
 MAX_RATE = 3000
-
-ORDER = {
-    "id": 0, "name": "#0", "email": "buyer@example.com", "created_at": "", "updated_at": "", "currency": "USD",
-    "financial_status": "paid", "taxes_included": False,
-    "landing_site": "/products/black-tee?utm_source=instagram&ll_click=c_bench", "referring_site": "https://l.instagram.com/",
-    "note_attributes": [], "discount_codes": [{"code": "MAYA15", "amount": "10.50", "type": "percentage"}],
-    "subtotal_price": "59.50", "total_discounts": "10.50", "total_tax": "4.76", "total_price": "69.26",
-    "total_shipping_price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},
-    "customer": {"id": 7200000000001, "email": "buyer@example.com"},
-    "line_items": [
-        {"id": 1, "product_id": 81, "variant_id": 44, "sku": "TEE-BLK-M", "title": "Black tee", "quantity": 2, "price": "25.00",
-         "discount_allocations": [{"amount": "7.50"}], "tax_lines": [{"price": "3.40", "rate": 0.08, "title": "State tax"}]},
-        {"id": 2, "product_id": 82, "variant_id": 45, "sku": "CAP-RED", "title": "Red cap", "quantity": 1, "price": "20.00",
-         "discount_allocations": [{"amount": "3.00"}], "tax_lines": [{"price": "1.36", "rate": 0.08, "title": "State tax"}]},
-    ],
-    "refunds": [],
-}
 
 # Sends the file's deliveries in order, one each; past the end it keeps sending the last one (the
 # bench refuses a run that got there: its figures would mix in duplicates).
@@ -106,58 +89,20 @@ end
 """
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def write_deliveries(path: Path, count: int, first_order: int) -> None:
     now = datetime.now(UTC).isoformat()
     with path.open("w") as out:
         for n in range(count):
-            order = dict(ORDER, id=first_order + n, name=f"#{first_order + n}", created_at=now, updated_at=now)
+            order = dict(SHOPIFY_ORDER, id=first_order + n, name=f"#{first_order + n}", created_at=now, updated_at=now)
             body = json.dumps(order).encode()
-            signature = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+            signature = shopify_hmac(SECRET, body)
             out.write(f"{uuid.uuid4()}\t{signature}\t{body.decode()}\n")
-
-
-@dataclass
-class Run:
-    rate: float
-    done: int
-    bad: int
-    p50_ms: float
-    p99_ms: float
-    gateway_cpu_ms: float = 0.0
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _latency(out: str, percentile: str) -> float:
-    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-    return float(value) * _UNITS[unit]
 
 
 def wrk(base: str, path: str, topic: str, deliveries: Path, script: Path, duration: int, connections: int) -> Run:
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base,
             "--", str(deliveries), path, topic]
-    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=duration + 60).stdout
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return Run(
-        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        done=int(re.search(r"(\d+) requests in", out).group(1)),
-        bad=(int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0),
-        p50_ms=_latency(out, "50"),
-        p99_ms=_latency(out, "99"),
-    )
-
-
-def cpu_seconds(process: psutil.Process | None) -> float:
-    if process is None:
-        return 0.0
-    times = process.cpu_times()
-    return times.user + times.system
+    return harness.wrk(argv, timeout=duration + 60)
 
 
 def serve_bare(port: int) -> None:
@@ -279,17 +224,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     base = args.port_base
-    settings = RuntimeSettings(
-        state_dir=ROOT / ".limelight" / "bench-webhooks",
-        kafka_port=base + 1092, kafka_controller_port=base + 1093,
-        gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
-        gateway_operator_port=base + 4,
-    )
-    # Before deleting any state: a run of this bench still going owns it.
-    if any(procs.port_in_use(port) for port in (base, base + 10, base + 1092)):
-        raise SystemExit(f"ports from {base} are in use (another run of this bench?); choose another --port-base")
-    for folder in ("kafka", "postgres", "run", "logs"):
-        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    settings = bench_settings("bench-webhooks", base)
     env = {
         "GATEWAY_WEBHOOK_ADDRESS_RATE_LIMIT": OPEN_LIMIT,
         "GATEWAY_WEBHOOK_SOURCE_RATE_LIMIT": OPEN_LIMIT,

@@ -51,12 +51,9 @@ def _money(orders: Iterable, ledger: Iterable) -> list[Money]:
 
 
 def _add_money(lines: Iterable[list[Money]]) -> list[Money]:
-    rows: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ORDER_FIELDS + LEDGER_FIELDS, 0))
-    for money in lines:
-        for row in money:
-            for field in ORDER_FIELDS + LEDGER_FIELDS:
-                rows[row.currency][field] += getattr(row, field)
-    return [Money(currency=currency, **figures) for currency, figures in sorted(rows.items())]
+    """The lines' money added up per currency (a Money row carries both groups of fields)."""
+    rows = [row for money in lines for row in money]
+    return _money(rows, rows)
 
 
 def _cost(currency: str, enrolment, ledger_ever: Iterable) -> CreatorCost:

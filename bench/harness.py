@@ -1,0 +1,118 @@
+"""What the HTTP benchmarks share: a platform of their own on a port base, wrk runs and their
+figures, process CPU, and the signed Shopify order the partner-webhook benches send. Imported by
+bench/gateway_overhead.py, attribution_redirect.py, gateway_webhooks.py and attribution_orders.py."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import psutil
+
+from runtime import procs
+from runtime.config import ROOT, RuntimeSettings
+
+# A Shopify orders/create body in the shape of tests/attribution/data/shopify/orders-create-usd-code-and-click.json:
+# two lines, a code, a click id in the landing URL, tax and shipping. Copy it before changing it.
+SHOPIFY_ORDER = {
+    "id": 0, "name": "#0", "email": "buyer@example.com", "created_at": "", "updated_at": "", "currency": "USD",
+    "financial_status": "paid", "taxes_included": False,
+    "landing_site": "/products/black-tee?utm_source=instagram&ll_click=c_bench", "referring_site": "https://l.instagram.com/",
+    "note_attributes": [], "discount_codes": [{"code": "MAYA15", "amount": "10.50", "type": "percentage"}],
+    "subtotal_price": "59.50", "total_discounts": "10.50", "total_tax": "4.76", "total_price": "69.26",
+    "total_shipping_price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},
+    "customer": {"id": 7200000000001, "email": "buyer@example.com"},
+    "line_items": [
+        {"id": 1, "product_id": 81, "variant_id": 44, "sku": "TEE-BLK-M", "title": "Black tee", "quantity": 2, "price": "25.00",
+         "discount_allocations": [{"amount": "7.50"}], "tax_lines": [{"price": "3.40", "rate": 0.08, "title": "State tax"}]},
+        {"id": 2, "product_id": 82, "variant_id": 45, "sku": "CAP-RED", "title": "Red cap", "quantity": 1, "price": "20.00",
+         "discount_allocations": [{"amount": "3.00"}], "tax_lines": [{"price": "1.36", "rate": 0.08, "title": "State tax"}]},
+    ],
+    "refunds": [],
+}
+
+
+def say(message: str) -> None:
+    """Progress, on stderr (the figures go to stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def shopify_hmac(secret: str, body: bytes) -> str:
+    """`X-Shopify-Hmac-Sha256`: base64 of the body's HMAC-SHA256 under the app's secret."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def bench_settings(state: str, base: int) -> RuntimeSettings:
+    """A platform of the bench's own in .limelight/<state>, on ports from `base` (laid out as the
+    test suite's; a bare baseline app, if any, on base + 10), its Kafka, PostgreSQL, run and log
+    folders emptied first — refused while those ports are in use (another run of a bench still
+    going owns that state)."""
+    if any(procs.port_in_use(port) for port in (base, base + 10, base + 1092)):
+        raise SystemExit(f"ports from {base} are in use (another run of this bench?); choose another --port-base")
+    settings = RuntimeSettings(
+        state_dir=ROOT / ".limelight" / state,
+        kafka_port=base + 1092, kafka_controller_port=base + 1093,
+        gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
+        gateway_operator_port=base + 4,
+    )
+    for folder in ("kafka", "postgres", "run", "logs"):
+        shutil.rmtree(settings.state_dir / folder, ignore_errors=True)
+    return settings
+
+
+@dataclass
+class Run:
+    """One wrk run: requests/s, requests done, bad answers and socket errors, latency percentiles."""
+
+    rate: float
+    done: int
+    bad: int
+    p50_ms: float
+    p99_ms: float
+    gateway_cpu_ms: float = 0.0
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency(out: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+    return float(value) * _UNITS[unit]
+
+
+def wrk(argv: list[str], timeout: float, *, count_statuses: bool = True) -> Run:
+    """Run wrk (`argv` with `--latency`) and read its figures. `count_statuses=False`: answers of
+    400 and above are expected (a 404 side) and only socket errors are bad. wrk counts only
+    statuses above 399 as bad, so a side meant to answer 302 that answers 200 must be checked
+    once beforehand by the caller."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=timeout).stdout
+    statuses = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    bad = (int(statuses.group(1)) if statuses and count_statuses else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    return Run(
+        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        done=int(re.search(r"(\d+) requests in", out).group(1)),
+        bad=bad,
+        p50_ms=_latency(out, "50"),
+        p99_ms=_latency(out, "99"),
+    )
+
+
+def cpu_seconds(*processes: psutil.Process | None) -> float:
+    """User + system CPU seconds of the processes so far (None: not running, 0)."""
+    total = 0.0
+    for process in processes:
+        if process is None:
+            continue
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:  # a PostgreSQL backend that ended meanwhile
+            continue
+        total += times.user + times.system
+    return total
