@@ -28,9 +28,9 @@ def event(event_type: str, creator_id: uuid.UUID, payload, sequence: int):
     return envelope.model_copy(update={"sequence": sequence})
 
 
-def creator(creator_id, account_id, handle: str, followers: int, *, audit_needed=False) -> CreatorPayload:
+def creator(creator_id, account_id, handle: str, followers: int, *, audit_needed=False, **more) -> CreatorPayload:
     return CreatorPayload(
-        creator_id=creator_id, platform="instagram", handle=handle, follower_count=followers,
+        creator_id=creator_id, platform="instagram", handle=handle, follower_count=followers, **more,
         accounts=[AccountSnapshot(account_id=account_id, platform="instagram", handle=handle, followers=followers,
                                   following=120)],
         audit_needed=audit_needed,
@@ -59,6 +59,16 @@ async def test_an_older_creator_event_arriving_late_changes_nothing(producer, au
     await applied(audit_db, created, newest, stale)
     row = await audit_db.fetchrow("select handle, followers, sequence from audit.creators where creator_id = $1", creator_id)
     assert (row["handle"], row["followers"], row["sequence"]) == ("third", 300, 3)
+
+
+async def test_bio_country_and_languages_are_kept_for_brand_safety_and_disclosure_rules(producer, audit_db):
+    creator_id, account_id = uuid.uuid4(), uuid.uuid4()
+    created = event("CreatorCreated", creator_id, creator(
+        creator_id, account_id, "bio", 100, bio="Baking and bikes", country="gb", languages=["en", "cy"]), 1)
+    await publish(producer, TOPIC, created)
+    await applied(audit_db, created)
+    row = await audit_db.fetchrow("select bio, country, languages from audit.creators where creator_id = $1", creator_id)
+    assert (row["bio"], row["country"], row["languages"]) == ("Baking and bikes", "GB", ["en", "cy"])
 
 
 async def test_a_duplicate_delivery_is_applied_once(producer, audit_db):

@@ -29,6 +29,9 @@ class Creator(Base):
     following: Mapped[int | None] = mapped_column(BigInteger)
     posts_count: Mapped[int | None] = mapped_column(BigInteger)
     accounts: Mapped[list] = mapped_column(JSONB, server_default="[]", comment="discovery's AccountSnapshot list.")
+    bio: Mapped[str | None] = mapped_column(Text, comment="Brand safety reads it.")
+    country: Mapped[str | None] = mapped_column(String(2), comment="ISO 3166-1 alpha-2: picks the disclosure rules.")
+    languages: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default="{}", comment="ISO 639-1 codes.")
     sequence: Mapped[int | None] = mapped_column(
         BigInteger, comment="Sequence of the CreatorCreated/CreatorChanged event applied last (ADR 0003)."
     )

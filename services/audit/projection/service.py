@@ -49,6 +49,9 @@ async def apply_creator(session: AsyncSession, event: Envelope[CreatorPayload]) 
         "following": primary.following if primary else None,
         "posts_count": primary.posts_count if primary else None,
         "accounts": [a.model_dump(mode="json") for a in creator.accounts],
+        "bio": creator.bio,
+        "country": creator.country.upper() if creator.country else None,
+        "languages": list(creator.languages),
         "sequence": event.sequence,
         "updated_at": utcnow(),
     }
