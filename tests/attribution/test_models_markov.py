@@ -1,0 +1,119 @@
+"""The Markov removal-effect model against removal effects worked out by hand on small path sets.
+
+Notation in the comments: x_S is the probability of eventually converting from state S; the
+chain's conversion probability is x_start.
+"""
+
+from fractions import Fraction
+
+import pytest
+
+from services.attribution.models import InsufficientData, credit_order, fit, shares
+from services.attribution.models import markov
+from tests.attribution.models_helpers import path, touches
+
+
+def test_the_classic_two_creator_example():
+    # Paths: A → B → conversion, A → null, B → conversion.
+    # Transitions: start→A 2/3, start→B 1/3; A→B 1/2, A→null 1/2; B→conversion 2/2 = 1.
+    # Full chain: x_B = 1, x_A = 1/2·x_B = 1/2, x_start = 2/3·1/2 + 1/3·1 = 2/3 (2 orders in 3 paths).
+    # Without A (start→A goes to null): x_start = 1/3·1 = 1/3 → removal effect 1 − (1/3)/(2/3) = 1/2.
+    # Without B: A→B goes to null, x_A = 0, x_start = 0 → removal effect 1.
+    # Shares: A = (1/2)/(3/2) = 1/3, B = 1/(3/2) = 2/3.
+    result = markov.fit([path("AB", True), path("A", False), path("B", True)])
+    assert result.conversion_probability == pytest.approx(2 / 3)
+    assert result.removal_effects == pytest.approx({"A": 0.5, "B": 1.0})
+    assert result.shares == {"A": Fraction(1, 3), "B": Fraction(2, 3)}
+
+
+def test_a_return_visit_is_solved_as_a_linear_system():
+    # Paths: A → B → A → conversion, B → null, C → conversion.
+    # Transitions: start→A, start→B, start→C 1/3 each; A→B 1/2, A→conversion 1/2;
+    # B→A 1/2, B→null 1/2; C→conversion 1.
+    # x_A = 1/2 + 1/2·x_B and x_B = 1/2·x_A → x_A = 2/3, x_B = 1/3, x_C = 1;
+    # x_start = 1/3·(2/3 + 1/3 + 1) = 2/3.
+    # Without A: x_B = 0 → x_start = 1/3 → effect 1/2.
+    # Without B: x_A = 1/2 → x_start = 1/3·(1/2 + 1) = 1/2 → effect 1 − (1/2)/(2/3) = 1/4.
+    # Without C: x_start = 1/3·(2/3 + 1/3) = 1/3 → effect 1/2.
+    # Sum 5/4: shares A 2/5, B 1/5, C 2/5.
+    result = markov.fit([path("ABA", True), path("B", False), path("C", True)])
+    assert result.removal_effects == pytest.approx({"A": 0.5, "B": 0.25, "C": 0.5})
+    assert result.shares == {"A": Fraction(2, 5), "B": Fraction(1, 5), "C": Fraction(2, 5)}
+
+
+def test_second_order_tells_apart_which_creator_came_first():
+    # Paths: A → B → conversion, B → A → null.
+    # First order: start→A 1/2, start→B 1/2; A→B 1/2, A→null 1/2; B→conversion 1/2, B→A 1/2.
+    # x_A = 1/2·x_B, x_B = 1/2 + 1/2·x_A → x_B = 2/3, x_A = 1/3, x_start = 1/2.
+    # Without A: x_B = 1/2, x_start = 1/4 → effect 1/2. Without B: x_start = 0 → effect 1.
+    # Shares 1/3 and 2/3: B looks twice as useful, because first order forgets that B converted
+    # only after A.
+    paths = [path("AB", True), path("BA", False)]
+    assert markov.fit(paths, 1).shares == {"A": Fraction(1, 3), "B": Fraction(2, 3)}
+    # Second order: states (A), (B), (A,B), (B,A). start→(A) 1/2 → (A,B) → conversion;
+    # start→(B) 1/2 → (B,A) → null. x_start = 1/2.
+    # Without A: (A), (A,B), (B,A) go; (B) leads only to null → x_start = 0 → effect 1.
+    # Without B: (B), (A,B), (B,A) go; (A) leads only to null → effect 1. Shares 1/2 each.
+    second = markov.fit(paths, 2)
+    assert second.states == 4
+    assert second.shares == {"A": Fraction(1, 2), "B": Fraction(1, 2)}
+
+
+def test_first_order_removal_effects_ignore_repeated_touches_in_a_row():
+    once = markov.fit([path("AB", True), path("A", False), path("B", True)])
+    repeated = markov.fit([path("AAB", True), path("AA", False), path("BBB", True)])
+    assert repeated.shares == once.shares
+
+
+def test_a_creator_that_never_leads_toward_an_order_has_no_removal_effect():
+    result = markov.fit([path("AB", True), path("C", False), path("CD", False)])
+    assert result.removal_effects["C"] == 0 and result.removal_effects["D"] == 0
+    assert set(result.shares) == {"A", "B"}
+
+
+def test_a_creator_on_non_converting_paths_that_lead_to_converting_creators_has_an_effect():
+    # Paths: A → conversion, C → A → null. start→A 1/2, start→C 1/2; A→conversion 1/2,
+    # A→null 1/2; C→A 1. x_A = 1/2, x_C = 1/2, x_start = 1/2.
+    # Without C: x_start = 1/2·1/2 = 1/4 → effect 1/2. Without A: 0 → effect 1.
+    # C never ended in an order itself, yet removing it loses the conversions that pass through it.
+    result = markov.fit([path("A", True), path("CA", False)])
+    assert result.removal_effects == pytest.approx({"A": 1.0, "C": 0.5})
+    assert result.shares == {"A": Fraction(2, 3), "C": Fraction(1, 3)}
+
+
+def test_an_orders_markov_credit_is_the_tenant_shares_of_its_creators_renormalised():
+    # Shares A 2/5, B 1/5, C 2/5 (the return-visit example): an order touched by A and B gets
+    # A (2/5)/(3/5) = 2/3 and B 1/3; C, which did not touch it, gets nothing.
+    fitted = fit([path("ABA", True), path("B", False), path("C", True)], "markov")
+    credit = credit_order(touches("BA"), "markov", fitted=fitted)
+    assert credit.shares == {"A": Fraction(2, 3), "B": Fraction(1, 3)}
+    assert (credit.version, credit.params) == ("markov-v1", {"order": 1})
+
+
+def test_an_order_whose_creators_have_no_credit_in_the_fit_is_insufficient_data():
+    fitted = fit([path("AB", True), path("C", False)], "markov")
+    with pytest.raises(InsufficientData, match="C"):
+        shares(touches("C"), "markov", fitted=fitted)
+
+
+def test_an_order_is_credited_by_markov_only_from_a_markov_fit():
+    with pytest.raises(ValueError, match="fitted"):
+        shares(touches("A"), "markov")
+    with pytest.raises(ValueError, match="fitted"):
+        shares(touches("A"), "markov", fitted=fit([path("A", True)], "shapley"))
+
+
+def test_a_fit_with_other_parameters_is_refused():
+    fitted = fit([path("AB", True), path("B", False)], "markov", {"order": 2})
+    assert credit_order(touches("AB"), "markov", fitted=fitted).params == {"order": 2}
+    with pytest.raises(ValueError, match="order"):
+        credit_order(touches("AB"), "markov", {"order": 1}, fitted=fitted)
+
+
+def test_no_paths_or_no_conversion_is_insufficient_data():
+    with pytest.raises(InsufficientData, match="no paths"):
+        markov.fit([])
+    with pytest.raises(InsufficientData, match="no converting path among 2 paths"):
+        markov.fit([path("A", False), path("B", False)])
+    with pytest.raises(InsufficientData, match="no converting path"):
+        fit([path("A", False)], "markov")
