@@ -117,3 +117,16 @@ def test_no_paths_or_no_conversion_is_insufficient_data():
         markov.fit([path("A", False), path("B", False)])
     with pytest.raises(InsufficientData, match="no converting path"):
         fit([path("A", False)], "markov")
+
+
+def test_the_bounded_series_gives_the_lu_solution_on_a_chain_with_loops():
+    # Many return visits (A B A B …) make long walks; the series must still agree with the LU
+    # to far below the 12 decimal places the shares keep.
+    raw = ["ABAB", "BA", "ABC", "CAB", "BCBCA", "A", "CC", "ABCABC", "BAB", "CBA", "AC"]
+    paths = [path(cs, i % 3 != 1) for i, cs in enumerate(raw)]
+    for order in (1, 2, 3):
+        lu = markov.fit(paths, order, direct_max=10_000)
+        series = markov.fit(paths, order, direct_max=0)
+        assert series.conversion_probability == pytest.approx(lu.conversion_probability, abs=1e-14)
+        assert series.removal_effects == pytest.approx(lu.removal_effects, abs=1e-13)
+        assert series.shares == lu.shares

@@ -11,10 +11,12 @@ out — every transition into it goes to `null` instead:
 
 and its share of the credit is its removal effect over the sum of all removal effects.
 
-The conversion probability is the absorption probability in `conversion` from `start`, solved
-exactly as the sparse linear system (I − Q) x = r (Q: transitions among the transient states, r:
-each state's probability of converting next; Kemeny & Snell's fundamental matrix), once for the
-full chain and once per creator — no random walks are simulated.
+The conversion probability is the absorption probability in `conversion` from `start`, the
+solution of the sparse linear system (I − Q) x = r (Q: transitions among the transient states,
+r: each state's probability of converting next; Kemeny & Snell's fundamental matrix), once for
+the full chain and once per creator — no random walks are simulated. A first-order chain (one
+state per creator) is solved by sparse LU; a large higher-order chain by its series with a
+proven error bound below 1e-15 (`absorption` says why).
 
 At **order k** a state is the tuple of the last k creators (fewer at the start of a path), so
 the chain remembers where a visitor came from; removing a creator removes every state that
@@ -41,6 +43,9 @@ from services.attribution.models.paths import Path
 # Removal effects are rounded to 12 decimal places before they become exact fractions: the linear
 # solver's last bits may differ between machines (BLAS, SuperLU builds), the shares must not.
 _QUANTUM = Decimal("1e-12")
+DIRECT_MAX = 500  # states solved by sparse LU; larger chains by the bounded series (see `absorption`)
+TOLERANCE = 1e-15
+MAX_STEPS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,38 @@ def _states(creators: tuple[str, ...], order: int) -> list[tuple[str, ...]]:
     return [creators[max(0, i - order + 1): i + 1] for i in range(len(creators))]
 
 
-def fit(paths: Sequence[Path], order: int = 1) -> MarkovFit:
+def absorption(q: sp.csr_matrix, r: np.ndarray, keep: np.ndarray, direct_max: int = DIRECT_MAX) -> np.ndarray:
+    """P(conversion) from `start` (state 0) for each column of `keep` (1: the state stays, 0: it is
+    removed, every transition into it goes to `null`).
+
+    Up to `direct_max` states: (I − Q') x = r' solved by sparse LU (SuperLU), per column. Beyond,
+    the LU of a higher-order chain fills in (every state reaches most others) and costs seconds
+    per creator, so x is summed as its series r' + Q'r' + Q'²r' + … until the probability of
+    being still on the way after n steps, (Q^n 1)_i — which bounds what the remaining terms can
+    add, for every column, since Q' ≤ Q — is below `TOLERANCE` in every state: the same solution
+    to 1e-15, with a proven bound rather than a stopping heuristic. A chain whose walks are too
+    long to get there in `MAX_STEPS` is solved by LU after all."""
+    n, columns = keep.shape
+    if n <= direct_max:
+        eye = sp.identity(n, format="csr")
+        out = np.empty(columns)
+        for j in range(columns):
+            d = sp.diags(keep[:, j])
+            out[j] = spsolve((eye - d @ q @ d).tocsc(), keep[:, j] * r)[0]
+        return out
+    x = keep * r[:, None]
+    term = x.copy()
+    alive = np.ones(n)
+    for _ in range(MAX_STEPS):
+        alive = q @ alive
+        if alive.max() <= TOLERANCE:
+            return x[0]
+        term = keep * (q @ term)
+        x += term
+    return absorption(q, r, keep, direct_max=n)
+
+
+def fit(paths: Sequence[Path], order: int = 1, *, direct_max: int = DIRECT_MAX) -> MarkovFit:
     """The chain of `paths` at `order`, its conversion probability and every creator's removal
     effect and share. No path, or no converting path, is `InsufficientData`."""
     if not paths:
@@ -89,26 +125,20 @@ def fit(paths: Sequence[Path], order: int = 1) -> MarkovFit:
     n = len(conv)
     out = np.asarray(exits, dtype=float)
     q = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))  # duplicates add up: counts
-    q = sp.diags(1.0 / out) @ q
+    q = (sp.diags(1.0 / out) @ q).tocsr()
     r = np.asarray(conv, dtype=float) / out
-    eye = sp.identity(n, format="csr")
-
-    def p_conversion(keep: np.ndarray | None) -> float:
-        if keep is None:
-            return float(spsolve((eye - q).tocsc(), r)[0])
-        d = sp.diags(keep)
-        return float(spsolve((eye - d @ q @ d).tocsc(), keep * r)[0])
-
-    p_full = p_conversion(None)
     holding: dict[str, list[int]] = {}
     for state, i in index.items():
         for creator in set(state):
             holding.setdefault(creator, []).append(i)
-    effects: dict[str, float] = {}
-    for creator in sorted(holding):
-        keep = np.ones(n)
-        keep[holding[creator]] = 0.0
-        effects[creator] = max(0.0, 1.0 - p_conversion(keep) / p_full)
+    creators = sorted(holding)
+    # Column 0: the full chain; column j: creator j−1 removed (its states kept at 0).
+    keep = np.ones((n, len(creators) + 1))
+    for j, creator in enumerate(creators, start=1):
+        keep[holding[creator], j] = 0.0
+    p = absorption(q, r, keep, direct_max)
+    p_full = float(p[0])
+    effects = {c: max(0.0, 1.0 - float(p[j]) / p_full) for j, c in enumerate(creators, start=1)}
     rounded = {c: Fraction(Decimal(e).quantize(_QUANTUM)) for c, e in effects.items()}
     total = sum(rounded.values(), Fraction(0))
     if not total:
