@@ -136,3 +136,18 @@ def test_no_paths_no_conversion_or_no_value_is_insufficient_data():
         shapley.fit([path("AB", False)])
     with pytest.raises(InsufficientData, match="carry no value"):
         shapley.fit([path("AB", True, 0)], ShapleyParams(value="value"))
+
+
+def test_exact_values_stay_exact_past_64_bit_sums():
+    # 12 creators, order values near 10^15 minor units: 2^11 coalition gains of ~10^15 each pass
+    # int64 when summed per size; the enumeration switches to Python integers.
+    names = "ABCDEFGHIJKL"
+    paths = [path(names[i] + names[(i * 5 + 1) % 12], True, 10**15 - i) for i in range(12)]
+    paths += [path(names[i], True, 999_999_999_999_989 + i) for i in range(12)]
+    groups = shapley.coalitions(paths, by_value=True)
+    players = sorted({c for g in groups for c in g})
+    expected: dict[str, Fraction] = defaultdict(Fraction)
+    for members, w in groups.items():
+        for c in members:
+            expected[c] += Fraction(w, len(members))
+    assert shapley.exact(groups, players) == expected

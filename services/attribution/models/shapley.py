@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from math import factorial, sqrt
+from math import factorial
 from typing import Literal
 
 import numpy as np
@@ -86,7 +86,11 @@ def exact(groups: dict[frozenset[str], int], players: list[str]) -> dict[str, Fr
     """Every creator's exact Shapley value, by coalition counting over all 2^N coalitions."""
     n = len(players)
     bit = {c: 1 << i for i, c in enumerate(players)}
-    v = np.zeros(1 << n, dtype=np.int64)
+    # A size's sum adds up to 2^(N−1) gains of at most v(all) each: Python integers past int64.
+    wide = sum(groups.values()) << max(n - 1, 0) >= 2**62
+    v = np.zeros(1 << n, dtype=object if wide else np.int64)
+    if wide:
+        v[:] = 0
     for members, w in groups.items():
         v[sum(bit[c] for c in members)] += w
     for i in range(n):  # zeta transform: v[S] = Σ_{T ⊆ S} w(T)
@@ -99,12 +103,10 @@ def exact(groups: dict[frozenset[str], int], players: list[str]) -> dict[str, Fr
         view = v.reshape(-1, 2, 1 << i)
         gain = (view[:, 1, :] - view[:, 0, :]).ravel()
         sizes = size.reshape(-1, 2, 1 << i)[:, 0, :].ravel()
+        # The coalitions without c have every size from 0 to N−1, so each size's run is non-empty.
         by_size = np.argsort(sizes, kind="stable")
-        starts = np.searchsorted(sizes[by_size], np.arange(n))
-        sums = np.add.reduceat(gain[by_size], starts) if len(gain) else np.zeros(n, dtype=np.int64)
-        # reduceat gives a size with no coalition the next size's first element: mask it out.
-        present = np.bincount(sizes, minlength=n)[:n] > 0
-        out[c] = sum((weights[s] * int(sums[s]) for s in range(n) if present[s]), Fraction(0))
+        sums = np.add.reduceat(gain[by_size], np.searchsorted(sizes[by_size], np.arange(n)))
+        out[c] = sum((weights[s] * int(sums[s]) for s in range(n)), Fraction(0))
     return out
 
 
