@@ -7,6 +7,8 @@ chain's conversion probability is x_start.
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.attribution.models import InsufficientData, credit_order, fit, shares
 from services.attribution.models import markov
@@ -130,3 +132,63 @@ def test_the_bounded_series_gives_the_lu_solution_on_a_chain_with_loops():
         assert series.conversion_probability == pytest.approx(lu.conversion_probability, abs=1e-14)
         assert series.removal_effects == pytest.approx(lu.removal_effects, abs=1e-13)
         assert series.shares == lu.shares
+
+
+def exact_removal_effects(raw: list[tuple[str, bool]], order: int) -> dict[str, Fraction]:
+    """An independent exact computation: the chain in fractions, each absorption probability by
+    Gauss–Jordan elimination, with no numpy, no repeats collapsed by the model's code."""
+    walks = []
+    for cs, conv in raw:
+        seq = [c for i, c in enumerate(cs) if i == 0 or cs[i - 1] != c]
+        states = [tuple(seq[max(0, i - order + 1): i + 1]) for i in range(len(seq))]
+        walks.append((["start", *states], "conversion" if conv else "null"))
+    moves: dict[object, dict[object, int]] = {}
+    for states, end in walks:
+        for a, b in zip(states, [*states[1:], end]):
+            moves.setdefault(a, {}).setdefault(b, 0)
+            moves[a][b] += 1
+
+    def p_conversion(removed: str | None) -> Fraction:
+        alive = [s for s in moves if s == "start" or removed not in s]
+        at = {s: i for i, s in enumerate(alive)}
+        # x_s − Σ P(s→t) x_t = P(s→conversion), over the states that remain.
+        rows = []
+        for s in alive:
+            out = sum(moves[s].values())
+            row = [Fraction(0)] * (len(alive) + 1)
+            row[at[s]] += 1
+            for t, n in moves[s].items():
+                if t == "conversion":
+                    row[-1] += Fraction(n, out)
+                elif t in at:
+                    row[at[t]] -= Fraction(n, out)
+            rows.append(row)
+        for col in range(len(alive)):
+            pivot = next(r for r in range(col, len(rows)) if rows[r][col] != 0)
+            rows[col], rows[pivot] = rows[pivot], rows[col]
+            rows[col] = [v / rows[col][col] for v in rows[col]]
+            for r in range(len(rows)):
+                if r != col and rows[r][col] != 0:
+                    f = rows[r][col]
+                    rows[r] = [a - f * b for a, b in zip(rows[r], rows[col])]
+        return rows[at["start"]][-1]
+
+    full = p_conversion(None)
+    creators = sorted({c for cs, _ in raw for c in cs})
+    return {c: 1 - p_conversion(c) / full for c in creators}
+
+
+small_path_sets = st.lists(
+    st.tuples(st.text(alphabet="ABCD", min_size=1, max_size=4), st.booleans()), min_size=1, max_size=12,
+).filter(lambda ps: any(conv for _, conv in ps))
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_path_sets, st.integers(min_value=1, max_value=3), st.booleans())
+def test_removal_effects_match_an_exact_rational_computation(raw, order, series):
+    result = markov.fit([path(cs, conv) for cs, conv in raw], order, direct_max=0 if series else 10_000)
+    exact = exact_removal_effects(raw, order)
+    assert result.removal_effects == pytest.approx({c: float(e) for c, e in exact.items()}, abs=1e-12)
+    total = sum(exact.values())
+    for c, e in exact.items():
+        assert float(result.shares.get(c, 0)) == pytest.approx(float(e / total), abs=1e-9)
