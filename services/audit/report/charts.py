@@ -17,7 +17,7 @@ import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 from markupsafe import Markup, escape
 
 # Read by savefig from the process-wide rcParams: set once, when the module loads, never per
@@ -89,9 +89,14 @@ def _svg(figure: Figure, chart_id: str, title: str, description: str) -> Chart:
 
 
 def _plain_axes(figure: Figure, rect: Sequence[float]):
+    """Axes without the top and right frame, and without minor ticks: ticks are most of what
+    matplotlib spends on a chart (each is two lines and two labels), and a log axis has dozens
+    (bench/audit_report.py)."""
     axes = figure.add_axes(rect)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
+    axes.xaxis.set_minor_locator(NullLocator())
+    axes.yaxis.set_minor_locator(NullLocator())
     return axes
 
 
@@ -139,8 +144,9 @@ def growth_chart(series: Sequence[Sequence], anomalies: Sequence[Mapping]) -> Ch
                 color="#222", arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 1},
                 bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour, "linewidth": 0.8},
             )
+        axes.yaxis.set_major_locator(MaxNLocator(5))
         axes.yaxis.set_major_formatter(FuncFormatter(_count))
-        locator = AutoDateLocator(maxticks=8)
+        locator = AutoDateLocator(maxticks=7)
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         first, last = times[0].date().isoformat(), times[-1].date().isoformat()
@@ -173,6 +179,7 @@ def audience_chart(types: Mapping[str, int]) -> Chart | None:
         positions = list(range(len(order)))[::-1]
         axes.barh(positions, counts, color=[AUDIENCE_COLOUR[t] for t in order], height=0.62)
         axes.set_yticks(positions, [AUDIENCE_LABEL[t] for t in order])
+        axes.tick_params(axis="y", length=0)
         axes.set_xlim(0, max(counts) * 1.28)
         axes.xaxis.set_major_locator(NullLocator())
         axes.spines["bottom"].set_visible(False)
@@ -182,6 +189,9 @@ def audience_chart(types: Mapping[str, int]) -> Chart | None:
             f"{AUDIENCE_LABEL[t].lower()} {n / total:.0%} ({n:,})" for t, n in zip(order, counts)
         ) + "."
         return _svg(figure, "audience", "Audience types", description)
+
+
+DECADES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # engagement axis ticks, 0.01 % to 100 %
 
 
 def _percent(value: float, _position=None) -> str:
@@ -205,6 +215,7 @@ def engagement_chart(details: Mapping) -> Chart | None:
         figure = Figure(figsize=(8.0, 1.9))
         axes = _plain_axes(figure, (0.04, 0.3, 0.92, 0.55))
         axes.set_xscale("log")
+        axes.xaxis.set_minor_locator(NullLocator())  # the log scale brings its own back
         axes.set_xlim(left, right)
         axes.set_ylim(0, 1)
         axes.yaxis.set_major_locator(NullLocator())
@@ -220,8 +231,8 @@ def engagement_chart(details: Mapping) -> Chart | None:
         axes.plot([shown], [0.4], marker="D", markersize=9, color=INK, markeredgecolor="white")
         axes.annotate(f"this creator {_percent(er)}", xy=(shown, 0.4), xytext=(0, -14), textcoords="offset points",
                       ha="center", va="top", fontsize=9, color=INK, fontweight="bold")
+        axes.xaxis.set_major_locator(FixedLocator([t for t in DECADES if left <= t <= right]))
         axes.xaxis.set_major_formatter(FuncFormatter(_percent))
-        axes.xaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
         peers = f"{details.get('platform', '')} {details.get('tier', '')}".strip()
         description = (
             f"Engagement rate {_percent(er)} against {peers} peers: published range {_percent(low)} to "
