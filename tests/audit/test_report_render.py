@@ -201,3 +201,14 @@ def test_chromium_prints_the_report_to_pdf(audit):
     printed = pdf.html_to_pdf(render_html(audit), chromium, timeout=60)
     assert printed.startswith(b"%PDF-")
     assert b"%%EOF" in printed[-1024:]
+
+
+def test_an_audit_stored_before_the_series_was_kept_shows_its_anomalies_without_a_chart(audit):
+    old = {**audit, "signals": [
+        {**s, "details": {k: v for k, v in s["details"].items() if k != "series"}} if s["name"] == "growth" else s
+        for s in audit["signals"]
+    ]}
+    growth = section(render_html(old), "growth")
+    assert "<svg" not in growth and "Insufficient data" not in growth
+    assert "stored before audits kept the follower series" in growth
+    assert "Unexplained (likely bought)" in growth and "Giveaway" in growth

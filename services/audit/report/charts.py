@@ -15,9 +15,9 @@ from datetime import datetime
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
 from markupsafe import Markup, escape
 
 # Read by savefig from the process-wide rcParams: set once, when the module loads, never per
@@ -40,6 +40,7 @@ _LOCK = threading.Lock()
 
 INK = "#1f3a93"
 GRID = "#e3e6eb"
+TICK = "#4a4f58"
 # Colour-blind-safe (Okabe & Ito 2008); each cause also has its word on the chart.
 CAUSE_COLOUR = {
     "unexplained": "#d55e00",
@@ -89,15 +90,29 @@ def _svg(figure: Figure, chart_id: str, title: str, description: str) -> Chart:
 
 
 def _plain_axes(figure: Figure, rect: Sequence[float]):
-    """Axes without the top and right frame, and without minor ticks: ticks are most of what
-    matplotlib spends on a chart (each is two lines and two labels), and a log axis has dozens
-    (bench/audit_report.py)."""
+    """Axes without the top and right frame and without matplotlib's ticks: a tick is two lines
+    with markers and two labels, and ticks were ~70 % of a chart's time (bench/audit_report.py).
+    The labels and grid lines are drawn by `_labels`, a few texts and one line collection."""
     axes = figure.add_axes(rect)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.xaxis.set_minor_locator(NullLocator())
-    axes.yaxis.set_minor_locator(NullLocator())
+    for axis in (axes.xaxis, axes.yaxis):
+        axis.set_major_locator(NullLocator())
+        axis.set_minor_locator(NullLocator())
     return axes
+
+
+def _labels(axes, *, x: Sequence[tuple[float, str]] = (), y: Sequence[tuple[float, str]] = (),
+            grid_y: bool = False) -> None:
+    """Tick labels under the x axis and left of the y axis (in data units along the axis), and
+    optionally horizontal grid lines at the y labels (set the limits first)."""
+    for value, text in x:
+        axes.text(value, -0.03, text, transform=axes.get_xaxis_transform(), ha="center", va="top", color=TICK)
+    for value, text in y:
+        axes.text(-0.012, value, text, transform=axes.get_yaxis_transform(), ha="right", va="center", color=TICK)
+    if grid_y and y:
+        left, right = axes.get_xlim()
+        axes.hlines([v for v, _ in y], left, right, colors=GRID, linewidth=0.8, zorder=0)
 
 
 def _count(value: float, _position=None) -> str:
@@ -106,6 +121,20 @@ def _count(value: float, _position=None) -> str:
 
 def _signed(value: float) -> str:
     return f"{round(value):+,}"
+
+
+def _date_ticks(first: datetime, last: datetime) -> list[tuple[float, str]]:
+    """Up to seven dates between first and last (matplotlib's AutoDateLocator), labelled "Mar"
+    on month starts, else "14 Mar"; the year is added to the first label and to January."""
+    locator = AutoDateLocator(maxticks=7)
+    locator.create_dummy_axis()
+    ticks = [num2date(v) for v in locator.tick_values(first, last)]
+    ticks = [t for t in ticks if first <= t <= last]
+    labels = []
+    for i, t in enumerate(ticks):
+        label = t.strftime("%b") if t.day == 1 else f"{t.day} {t.strftime('%b')}"
+        labels.append(f"{label} {t.year}" if i == 0 or (t.day == 1 and t.month == 1) else label)
+    return [(date2num(t), label) for t, label in zip(ticks, labels)]
 
 
 def growth_chart(series: Sequence[Sequence], anomalies: Sequence[Mapping]) -> Chart | None:
@@ -119,13 +148,16 @@ def growth_chart(series: Sequence[Sequence], anomalies: Sequence[Mapping]) -> Ch
     with _LOCK:
         figure = Figure(figsize=(8.0, 3.3))
         axes = _plain_axes(figure, (0.1, 0.12, 0.87, 0.8))
-        axes.grid(axis="y", color=GRID, linewidth=0.8)
-        axes.set_axisbelow(True)
         axes.plot(times, values, color=INK, linewidth=1.6, solid_joinstyle="round")
         low, high = min(values), max(values)
         pad = max((high - low) * 0.25, high * 0.01, 1)
         axes.set_ylim(low - pad * 0.4, high + pad)
         axes.set_xlim(times[0], times[-1])
+        bottom, top = axes.get_ylim()
+        _labels(
+            axes, x=_date_ticks(times[0], times[-1]),
+            y=[(v, _count(v)) for v in MaxNLocator(5).tick_values(bottom, top) if bottom <= v <= top], grid_y=True,
+        )
         middle = times[0] + (times[-1] - times[0]) / 2
         for number, anomaly in enumerate(anomalies, 1):
             start, end = datetime.fromisoformat(anomaly["start"]), datetime.fromisoformat(anomaly["end"])
@@ -144,11 +176,6 @@ def growth_chart(series: Sequence[Sequence], anomalies: Sequence[Mapping]) -> Ch
                 color="#222", arrowprops={"arrowstyle": "-", "color": colour, "linewidth": 1},
                 bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour, "linewidth": 0.8},
             )
-        axes.yaxis.set_major_locator(MaxNLocator(5))
-        axes.yaxis.set_major_formatter(FuncFormatter(_count))
-        locator = AutoDateLocator(maxticks=7)
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         first, last = times[0].date().isoformat(), times[-1].date().isoformat()
         if anomalies:
             said = "; ".join(
@@ -178,10 +205,9 @@ def audience_chart(types: Mapping[str, int]) -> Chart | None:
         axes = _plain_axes(figure, (0.17, 0.08, 0.7, 0.88))
         positions = list(range(len(order)))[::-1]
         axes.barh(positions, counts, color=[AUDIENCE_COLOUR[t] for t in order], height=0.62)
-        axes.set_yticks(positions, [AUDIENCE_LABEL[t] for t in order])
-        axes.tick_params(axis="y", length=0)
         axes.set_xlim(0, max(counts) * 1.28)
-        axes.xaxis.set_major_locator(NullLocator())
+        axes.set_ylim(-0.5, len(order) - 0.5)
+        _labels(axes, y=[(y, AUDIENCE_LABEL[t]) for y, t in zip(positions, order)])
         axes.spines["bottom"].set_visible(False)
         for y, n in zip(positions, counts):
             axes.text(n + max(counts) * 0.015, y, f"{n / total:.0%}  ({n:,})", va="center", fontsize=9, color="#222")
@@ -215,10 +241,12 @@ def engagement_chart(details: Mapping) -> Chart | None:
         figure = Figure(figsize=(8.0, 1.9))
         axes = _plain_axes(figure, (0.04, 0.3, 0.92, 0.55))
         axes.set_xscale("log")
-        axes.xaxis.set_minor_locator(NullLocator())  # the log scale brings its own back
+        for axis in (axes.xaxis, axes.yaxis):  # the log scale brings its locators back
+            axis.set_major_locator(NullLocator())
+            axis.set_minor_locator(NullLocator())
         axes.set_xlim(left, right)
         axes.set_ylim(0, 1)
-        axes.yaxis.set_major_locator(NullLocator())
+        _labels(axes, x=[(t, _percent(t)) for t in DECADES if left <= t <= right])
         axes.spines["left"].set_visible(False)
         axes.axvspan(left, below, facecolor="#d55e00", alpha=0.15, linewidth=0)
         axes.axvspan(above, right, facecolor="#d55e00", alpha=0.15, linewidth=0)
@@ -231,8 +259,6 @@ def engagement_chart(details: Mapping) -> Chart | None:
         axes.plot([shown], [0.4], marker="D", markersize=9, color=INK, markeredgecolor="white")
         axes.annotate(f"this creator {_percent(er)}", xy=(shown, 0.4), xytext=(0, -14), textcoords="offset points",
                       ha="center", va="top", fontsize=9, color=INK, fontweight="bold")
-        axes.xaxis.set_major_locator(FixedLocator([t for t in DECADES if left <= t <= right]))
-        axes.xaxis.set_major_formatter(FuncFormatter(_percent))
         peers = f"{details.get('platform', '')} {details.get('tier', '')}".strip()
         description = (
             f"Engagement rate {_percent(er)} against {peers} peers: published range {_percent(low)} to "
