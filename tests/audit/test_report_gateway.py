@@ -88,6 +88,9 @@ async def test_the_report_of_a_completed_audit_is_a_self_contained_page(gateway,
     assert response.headers["content-type"].startswith("text/html")
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "style-src 'unsafe-inline'" in policy and "script" not in policy
+    # The JSON routes keep the API's policy: only the page's path gets styles.
+    json_policy = (await gateway.get(f"/v1/audit/audits/{audit['id']}")).headers["content-security-policy"]
+    assert json_policy.startswith("default-src 'none'") and "style-src" not in json_policy
     html = response.text
     assert f"@{report_audit['creator']['accounts'][0]['handle']}" in html
     assert len(re.findall(r'<svg[^>]* role="img"', html)) == 3

@@ -35,7 +35,13 @@ def _when(value: str | datetime | None) -> str:
     """An ISO time as "2026-03-10 14:05 UTC" (the audit stores aware UTC times)."""
     if value is None:
         return "–"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:  # a section another part fills may hold a bare date or free text: shown as given
+            return value
+    else:
+        moment = value
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
