@@ -17,6 +17,7 @@ from runtime.platform import Platform
 from services.audit.engine.classifier import report
 from services.audit.engine.classifier.dataset import DataError, read_csv
 from services.audit.engine.classifier.model import SHIPPED, ModelFileError, load_model, save_model
+from services.audit.report.pdf import CANDIDATES as CHROMIUM_NAMES, find_chromium
 
 # Connection-refused noise while waiting for the broker is expected; the steps report outcomes.
 logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -138,6 +139,12 @@ def test(ctx: typer.Context) -> None:
     Extra arguments go to pytest, e.g. `./limelight test -k outbox -x`.
     """
     Platform(RuntimeSettings(), say).install()
+    # The audit report's tests drive the system's Chromium (headless, through Playwright): say
+    # how to get it rather than let them fail one by one.
+    if find_chromium(os.environ.get("AUDIT_REPORT_CHROMIUM")) is None:
+        say(f"error: the tests need Chromium and none is on PATH ({', '.join(CHROMIUM_NAMES)}). "
+            "Install it: sudo apt-get install chromium (Debian/Ubuntu), or set AUDIT_REPORT_CHROMIUM to its path.")
+        raise typer.Exit(2)
     command = [sys.executable, "-m", "pytest", *ctx.args]
     raise typer.Exit(subprocess.call(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}))
 

@@ -5,10 +5,12 @@ from fastapi import APIRouter
 from services.audit.audit.endpoints import router as audits
 from services.audit.pods.endpoints import router as pods
 from services.audit.projection.endpoints import router as creators
+from services.audit.report.endpoints import router as reports
 from services.audit.samples.endpoints import router as samples
 
 router = APIRouter()
 router.include_router(audits, prefix="/audits", tags=["audits"])
+router.include_router(reports, prefix="/audits", tags=["audits"])
 router.include_router(creators, prefix="/creators", tags=["creators"])
 router.include_router(pods, prefix="/pods", tags=["pods"])
 router.include_router(samples, tags=["inputs"])

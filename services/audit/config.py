@@ -25,6 +25,18 @@ class AuditSettings(ServiceSettings):
     pods_quiet_seconds: float = Field(
         default=5.0, ge=0, le=3600, description="Pods are recomputed once no comments arrived for this long..."
     )
+    audit_report_chromium: str | None = Field(
+        default=None, max_length=1000,
+        description="Chromium for the report's PDF (?format=pdf): a path or a command name; unset, the first of "
+        "chromium, chromium-browser, google-chrome on PATH. Without one the PDF is answered 503 and the HTML "
+        "report still prints from a browser.",
+    )
+    audit_report_pdf_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="A PDF that Chromium has not printed by then is answered 503."
+    )
+    audit_report_pdf_concurrency: int = Field(
+        default=2, ge=1, le=32, description="Chromium processes printing PDFs at once (each takes ~150 MB)."
+    )
     pods_max_wait_seconds: float = Field(
         default=60.0, ge=0, le=86_400, description="...or once comments have waited this long, whichever comes first."
     )

@@ -5,10 +5,13 @@
 JSON API: nothing may sniff, frame, refer or run it) and `X-Request-ID`, the correlation id under
 the name many clients and proxies look for. `/docs` and `/redoc` are HTML pages that load the
 Swagger UI and ReDoc from their CDN; their policy allows exactly what FastAPI's pages load,
-read from the pages themselves, and their inline script by hash.
+read from the pages themselves, and their inline script by hash. The pages a service renders
+itself for people (the audit report) are self-contained: they may use their inline styles (the
+report's stylesheet and its SVG charts' style attributes) and nothing else, no script at all.
 """
 
 import base64
+import re
 import hashlib
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -24,6 +27,10 @@ from shared.observability import CORRELATION_HEADER, REQUEST_ID_HEADER
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 REFERENCE_PAGES = frozenset({"/docs", "/redoc"})
+# Inline styles only: CSS cannot run script, and with every fetch refused it cannot send anything
+# anywhere either (no url() loads).
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+SERVICE_PAGES = re.compile(r"/v1/audit/audits/[^/]+/report")
 # Loaded by the stylesheet of ReDoc's font, not named in the page.
 FONT_ORIGINS = ("https://fonts.gstatic.com",)
 
@@ -114,12 +121,19 @@ class ResponseHeaders:
             common.append((b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode()))
         self.api_headers = [*common, (b"content-security-policy", API_POLICY.encode())]
         self.reference_headers = [*common, (b"content-security-policy", reference_policy().encode())]
+        self.page_headers = [*common, (b"content-security-policy", PAGE_POLICY.encode())]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.reference_headers if scope["path"] in REFERENCE_PAGES else self.api_headers
+        path = scope["path"]
+        if path in REFERENCE_PAGES:
+            extra = self.reference_headers
+        elif SERVICE_PAGES.fullmatch(path):
+            extra = self.page_headers
+        else:
+            extra = self.api_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

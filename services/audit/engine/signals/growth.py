@@ -16,6 +16,9 @@ or hashtags), `collaboration` (a paid-partnership label, or another account ment
 collaboration word), `viral_post` (likes or views at least VIRAL x the creator's median), else
 `unexplained` (likely bought). Unexplained spikes and giveaways are flagged; a viral post or a
 collaboration is how real audiences grow and is not.
+
+The details keep the series read (`series`: [observed_at, followers] pairs, at most SERIES_SHOWN,
+every anomaly's ends among them) so the audit report can draw it from the stored audit alone.
 """
 
 import re
@@ -37,6 +40,7 @@ MATERIAL = 0.005  # excess change of at least 0.5 % of the followers before
 FLOOR_SHARE = 0.001  # floor of the robust spread: 0.1 % of the median follower count a day
 VIRAL = 3.0  # a post with likes or views at least 3x the creator's median
 FULL_INTERVALS = 30  # confidence reaches 1 at 30 intervals (a month of daily points)
+SERIES_SHOWN = 400  # points of the series kept in the details, for the report's chart
 LOOKBACK = timedelta(days=2)
 UNEXPLAINED_PENALTY = 40.0  # plus up to 20 more as the excess reaches 10 % of followers
 GIVEAWAY_PENALTY = 15.0  # giveaway followers are often low quality (HypeAuditor counts them suspicious)
@@ -67,6 +71,19 @@ def _points(series: Sequence[FollowerPoint]) -> list[FollowerPoint]:
     for p in series:
         by_time[p.observed_at] = max(p.followers, by_time.get(p.observed_at, p.followers))
     return [FollowerPoint(t, f) for t, f in sorted(by_time.items())]
+
+
+def _shown(points: list[FollowerPoint], anomalies: list[dict]) -> list[list]:
+    """The series the audit read, as [observed_at ISO, followers] pairs, at most SERIES_SHOWN: a
+    longer series keeps evenly spaced points plus both ends of every anomaly, so a chart drawn
+    from the details still shows each spike where it was found."""
+    keep = range(len(points))
+    if len(points) > SERIES_SHOWN:
+        ends = {a[k] for a in anomalies for k in ("start", "end")}
+        pinned = {i for i, p in enumerate(points) if p.observed_at.isoformat() in ends} | {0, len(points) - 1}
+        step = (len(points) - 1) / max(1, SERIES_SHOWN - len(pinned) - 1)
+        keep = sorted({round(k * step) for k in range(SERIES_SHOWN - len(pinned))} | pinned)[:SERIES_SHOWN]
+    return [[points[i].observed_at.isoformat(), points[i].followers] for i in keep]
 
 
 def _is_giveaway(post: Post) -> bool:
@@ -202,6 +219,7 @@ def growth_signal(series: Sequence[FollowerPoint], posts: Sequence[Post] = (), h
         details={
             "points": len(points), "intervals": len(intervals), "median_daily_change": round(centre, 2),
             "robust_spread": round(robust, 2), "spread_used": round(scale, 2), "anomalies": anomalies,
+            "series": _shown(points, anomalies),
             "thresholds": {"robust_z": Z_ANOMALY, "material_share": MATERIAL, "floor_share": FLOOR_SHARE,
                            "viral_multiple": VIRAL},
         },

@@ -1,0 +1,106 @@
+"""The audit report: one page to look at instead of JSON to read (docs/guide/audit-report.md)."""
+
+import asyncio
+import uuid
+from functools import cache
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import HTMLResponse, Response
+
+from services.audit.audit import repository
+from services.audit.audit.schemas import AuditRead
+from services.audit.config import get_settings
+from services.audit.projection.models import Creator, Post
+from services.audit.report.pdf import find_chromium, html_to_pdf
+from services.audit.report.render import render_html
+from services.audit.report.view import CreatorHeader, PostRef
+from shared.db import Reads, ReadSession
+from shared.errors import Conflict, NotFound
+from shared.identity import requires
+from shared.openapi import DESCRIPTIONS, SCHEMAS
+
+router = APIRouter()
+
+ReportFormat = Literal["html", "pdf"]
+# Errors are JSON like every other route's, though the page itself is HTML.
+_ERROR = {"application/json": {"schema": {"$ref": SCHEMAS + "ErrorBody"}}}
+
+
+@cache
+def _printing() -> asyncio.Semaphore:
+    """Chromium processes printing at once (each takes ~150 MB and a core for a second); made on
+    first use, when the settings are there."""
+    return asyncio.Semaphore(get_settings().audit_report_pdf_concurrency)
+
+
+async def _creator(session: Reads, creator_id: uuid.UUID) -> CreatorHeader | None:
+    creator = await session.get(Creator, creator_id)
+    if creator is None:
+        return None
+    return CreatorHeader(creator.platform, creator.handle, creator.display_name, creator.followers)
+
+
+async def _posts(session: Reads, audit: dict) -> dict[str, PostRef]:
+    """The posts the growth anomalies name (a cause's post), as the projection holds them."""
+    ids = {
+        uuid.UUID(a["post_id"])
+        for s in audit["signals"] if s["name"] == "growth"
+        for a in s["details"].get("anomalies", []) if a.get("post_id")
+    }
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Post.post_id, Post.external_id, Post.posted_at, Post.caption).where(Post.post_id.in_(ids))
+    )
+    return {str(r.post_id): PostRef(r.external_id, r.posted_at.isoformat(), r.caption) for r in rows}
+
+
+@router.get(
+    "/{audit_id}/report",
+    response_class=HTMLResponse,
+    responses={
+        200: {
+            "description": "The report: a self-contained HTML page (no script, nothing loaded from elsewhere), "
+            "or with ?format=pdf the same page printed to PDF.",
+            "content": {"text/html": {"schema": {"type": "string"}},
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        409: {"description": "The audit is still pending or running: " + DESCRIPTIONS[409], "content": _ERROR},
+        503: {"description": "No PDF can be printed here (no Chromium, or it failed; `detail` says which) — the "
+              "HTML report prints from a browser — or the database is unavailable.", "content": _ERROR},
+    },
+    dependencies=[requires("audits:read")],
+)
+async def audit_report(
+    audit_id: uuid.UUID,
+    session: ReadSession,
+    report_format: Annotated[ReportFormat, Query(alias="format", description="html (default) or pdf.")] = "html",
+) -> Response:
+    """The audit as a page for people: score, grade, each signal with its evidence, follower-growth,
+    audience and engagement charts, comment examples, pods, disclosure compliance, versions and
+    data window (or why it failed). 409 while the audit is pending or running."""
+    row = await repository.get(session, audit_id)
+    if row is None:
+        raise NotFound(f"audit {audit_id} does not exist")
+    if row.status in ("pending", "running"):
+        raise Conflict(f"audit {audit_id} is {row.status}: its report exists once it has completed or failed")
+    audit = AuditRead.of(row).model_dump(mode="json")
+    creator = await _creator(session, row.creator_id)
+    posts = await _posts(session, audit)
+    # matplotlib and Jinja2 are CPU work: off the event loop.
+    html = await run_in_threadpool(render_html, audit, creator=creator, posts=posts)
+    if report_format == "html":
+        return HTMLResponse(html)
+    settings = get_settings()
+    async with _printing():
+        pdf = await run_in_threadpool(
+            html_to_pdf, html, find_chromium(settings.audit_report_chromium),
+            timeout=settings.audit_report_pdf_timeout_seconds,
+        )
+    return Response(
+        pdf, media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="audit-{audit_id}.pdf"'},
+    )
