@@ -1,0 +1,222 @@
+"""One pass over a caption: every label term of every rule set, hashtag, mention, link and
+discount code, with its position.
+
+Matching is case-, accent- and word-boundary-aware: the caption is folded once with one
+`str.translate` (upper case and accented Latin letters to their lower-case base letter, one
+character for one, so positions in the folded text are positions in the caption), then one
+compiled regular expression, an alternation of every term the rulebook knows, walks it. "#AD",
+"#ad" and "#Ad" are one term; "#adventure" is not "#ad"; "PUBLICITÉ" is "publicité".
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from services.audit.engine.disclosure.rulebook import Rule, Rulebook
+
+
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0x0250):
+        char = chr(code)
+        base = unicodedata.normalize("NFKD", char)[:1]
+        if base.isascii() and base.isalpha():
+            lowered = base.lower()
+            if lowered != char:
+                table[code] = lowered
+    for char, plain in {"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "’": "'", "‘": "'",
+                        "\u00a0": " ", "＃": "#", "＠": "@"}.items():
+        table[ord(char)] = plain
+    return table
+
+
+FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, the same length (a position in it is a position in `text`)."""
+    return text.translate(FOLD)
+
+
+def _term_pattern(term: str) -> str:
+    """A folded term as a regular expression: words joined by any run of spaces, {mention} any
+    @account, bounded so "ad" is not found in "bad" or "#ad", and "#ad" not in "#adventure"."""
+    parts = []
+    for word in fold(term).split():
+        parts.append(r"@[\w.]+" if word == "{mention}" else re.escape(word))
+    return r"(?<![\w#@])" + r"\s+".join(parts) + r"(?!\w)"
+
+
+def _key(term: str) -> str:
+    return " ".join(fold(term).split())
+
+
+_WORD = re.compile(r"\w")
+# A label just after one of these says the opposite ("not sponsored", "kein Werbung"...).
+_NEGATION = re.compile(r"(?:\bnot|\bnon|\bnicht|\bkeine?|\bpas|\bno|\bsin)[\s-]+$")
+NEGATION_WINDOW = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """What a term means to one jurisdiction: a label rule it belongs to."""
+
+    jurisdiction: str
+    rule: Rule
+    start_only: bool  # counts only as the caption's first word
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str  # folded
+    hashtag: bool
+    roles: tuple[Role, ...]
+    gifted: bool
+    affiliate: bool
+    link: bool
+    admission: bool  # says on its own that the post is sponsored (some role of it does)
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    term: Term
+    label: str  # as written in the caption
+    start: int  # 0-based character offset
+    end: int
+    at_start: bool  # nothing but spaces and punctuation before it
+    tag_index: int  # its index among the caption's hashtags, -1 when not a hashtag
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    text: str  # the folded caption
+    occurrences: tuple[Occurrence, ...]
+    tags: int  # hashtags in the caption
+    cluster_start: int  # index of the first hashtag of the trailing group; == tags when none
+    mentions: tuple[str, ...]  # folded, without '@'
+    hashtags: tuple[str, ...]  # folded, without '#'
+    codes: tuple[tuple[str, int], ...]  # (code as written, offset)
+    links: tuple[tuple[str, int, bool], ...]  # (text, offset, affiliate host)
+
+    @property
+    def cluster(self) -> int:
+        return self.tags - self.cluster_start
+
+
+class Scanner:
+    """Every term of a rulebook compiled into one expression, once per rulebook."""
+
+    def __init__(self, rulebook: Rulebook):
+        roles: dict[str, list[Role]] = {}
+        originals: dict[str, str] = {}
+        for code, rule_set in rulebook.sets.items():
+            for rule in rule_set.rules:
+                for term, start_only in [(t, False) for t in rule.terms] + [(t, True) for t in rule.start_terms]:
+                    roles.setdefault(_key(term), []).append(Role(code, rule, start_only))
+                    originals.setdefault(_key(term), term)
+        common = rulebook.common
+        gifted = {_key(t) for t in common.gifted_terms}
+        affiliate = {_key(t) for t in common.affiliate_terms}
+        links = {_key(t) for t in common.link_phrases}
+        keys = set(roles) | gifted | affiliate | links
+        # A longer term found is also each shorter term it contains ("sponsored by" is
+        # "sponsored" to a set that names only that): one match, every set's reading.
+        terms: list[Term] = []
+        for key in keys:
+            words = key.split()
+            found = list(roles.get(key, ()))
+            for other, other_roles in roles.items():
+                inner = other.split()
+                if other != key and len(inner) < len(words) and any(
+                    words[i:i + len(inner)] == inner for i in range(len(words) - len(inner) + 1)
+                ):
+                    found.extend(r for r in other_roles if not r.start_only)
+            terms.append(Term(
+                text=key, hashtag=key.startswith("#"), roles=tuple(found), gifted=key in gifted,
+                affiliate=key in affiliate, link=key in links,
+                admission=key in gifted or key in affiliate or any(r.rule.admission for r in found),
+            ))
+        terms.sort(key=lambda t: (-len(t.text), t.text))  # longest first: the alternation takes the first
+        self.terms = tuple(terms)
+        code_words = sorted({_key(w) for w in common.code_words}, key=len, reverse=True)
+        hosts = sorted(common.affiliate_hosts, key=len, reverse=True)
+        alternatives = [
+            r"(?P<url>(?:https?://|www\.)\S+)",
+            r"(?P<host>(?<![\w.@/])(?:" + "|".join(re.escape(h.lower()) for h in hosts) + r")/\S*)" if hosts else None,
+            r"(?P<code>(?<![\w#@])(?P<codeword>" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in code_words)
+            + r")\s*[:\-]?\s*(?P<codeval>[a-z0-9][\w-]{2,24})(?!\w))",
+            r"(?P<discount>(?<![\w.])\d{1,2}\s?%\s?(?:off|rabatt|de descuento|de reduction|de remise)(?!\w))",
+            *(f"(?P<t{i}>{_term_pattern(originals.get(t.text, t.text))})" for i, t in enumerate(terms)),
+            r"(?P<tag>#\w+)",
+            r"(?P<mention>@[\w.]*\w)",
+        ]
+        self.pattern = re.compile("|".join(a for a in alternatives if a))
+        self.term_of_group = {f"t{i}": t for i, t in enumerate(terms)}
+        self._single_code_words = {w for w in code_words if " " not in w}
+
+    def scan(self, caption: str) -> Scan:
+        text = fold(caption)
+        occurrences: list[tuple[Term, int, int]] = []
+        tag_spans: list[int] = []  # start offset of each hashtag, in order
+        tag_ends: list[int] = []
+        hashtags: list[str] = []
+        mentions: list[str] = []
+        codes: list[tuple[str, int]] = []
+        links: list[tuple[str, int, bool]] = []
+        term_of_group = self.term_of_group
+        for match in self.pattern.finditer(text):
+            group = match.lastgroup
+            start, end = match.span()
+            if group == "tag":
+                tag_spans.append(start)
+                tag_ends.append(end)
+                hashtags.append(text[start + 1:end])
+            elif group == "mention":
+                mentions.append(text[start + 1:end])
+            elif group == "url" or group == "host":
+                links.append((caption[start:end], start, group == "host"))
+            elif group == "code":
+                value_start, value_end = match.span("codeval")
+                value = caption[value_start:value_end]
+                # A bare "code"/"coupon" takes only what looks like a code (upper case or digits),
+                # so "the code is easy" is no code; "promo code summer" is one.
+                if match.group("codeword") in self._single_code_words and not (
+                    value.isupper() or any(ch.isdigit() for ch in value)
+                ):
+                    continue
+                codes.append((value, start))
+            elif group == "discount":
+                codes.append((caption[start:end], start))
+            elif group is not None:
+                term = term_of_group[group]
+                if not term.hashtag and _NEGATION.search(text, max(0, start - NEGATION_WINDOW), start):
+                    continue
+                if term.hashtag:
+                    tag_spans.append(start)
+                    tag_ends.append(end)
+                    hashtags.append(text[start + 1:end])
+                if "{mention}" in term.text:
+                    at = match.group().rfind("@")
+                    mentions.append(text[start + at + 1:end])
+                occurrences.append((term, start, end))
+        # The trailing group: hashtags at the very end, with nothing but spaces, punctuation or
+        # emoji between them and after the last.
+        tags = len(tag_spans)
+        cluster_start = tags
+        if tags and not _WORD.search(text, tag_ends[-1]):
+            cluster_start = tags - 1
+            while cluster_start > 0 and not _WORD.search(text, tag_ends[cluster_start - 1], tag_spans[cluster_start]):
+                cluster_start -= 1
+        index_of = {s: i for i, s in enumerate(tag_spans)}
+        found = tuple(
+            Occurrence(
+                term=term, label=caption[start:end], start=start, end=end,
+                at_start=_WORD.search(text, 0, start) is None,
+                tag_index=index_of.get(start, -1) if term.hashtag else -1,
+            )
+            for term, start, end in occurrences
+        )
+        return Scan(
+            text=text, occurrences=found, tags=tags, cluster_start=cluster_start,
+            mentions=tuple(mentions), hashtags=tuple(hashtags), codes=tuple(codes), links=tuple(links),
+        )
