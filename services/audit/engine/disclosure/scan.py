@@ -38,13 +38,34 @@ def fold(text: str) -> str:
     return text.translate(FOLD)
 
 
-def _term_pattern(term: str) -> str:
-    """A folded term as a regular expression: words joined by any run of spaces, {mention} any
-    @account, bounded so "ad" is not found in "bad" or "#ad", and "#ad" not in "#adventure"."""
-    parts = []
-    for word in fold(term).split():
-        parts.append(r"@[\w.]+" if word == "{mention}" else re.escape(word))
-    return r"(?<![\w#@])" + r"\s+".join(parts) + r"(?!\w)"
+MENTION = "\x01"  # "{mention}" inside the trie
+
+
+def _trie_pattern(keys) -> str:
+    """Folded terms as one regular expression shaped like a trie ("ad(?:vert(?:ising)?)?"...), so
+    at each place the engine follows one branch instead of trying every term in turn; greedy, so
+    the longest term is tried first. A space is any run of spaces, {mention} any @account."""
+    root: dict = {}
+    for key in keys:
+        node = root
+        for char in key.replace("{mention}", MENTION):
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = []
+        for char in sorted(c for c in node if c):
+            symbol = r"\s+" if char == " " else r"@[\w.]*\w" if char == MENTION else re.escape(char)
+            branches.append(symbol + emit(node[char]))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root)
+
+
+_MENTION_IN_TERM = re.compile(r"@[\w.]*\w")
 
 
 def _key(term: str) -> str:
@@ -136,22 +157,23 @@ class Scanner:
                 affiliate=key in affiliate, link=key in links,
                 admission=key in gifted or key in affiliate or any(r.rule.admission for r in found),
             ))
-        terms.sort(key=lambda t: (-len(t.text), t.text))  # longest first: the alternation takes the first
-        self.terms = tuple(terms)
-        code_words = sorted({_key(w) for w in common.code_words}, key=len, reverse=True)
-        hosts = sorted(common.affiliate_hosts, key=len, reverse=True)
+        self.terms = tuple(sorted(terms, key=lambda t: t.text))
+        self.by_key = {t.text: t for t in terms}
+        code_words = {_key(w) for w in common.code_words}
+        hosts = [h.lower() for h in common.affiliate_hosts]
+        # Everything starts where a token starts (not after a letter, '#' or '@'): one check
+        # rejects every other place, and at a token start each branch fails on its first letter.
         alternatives = [
             r"(?P<url>(?:https?://|www\.)\S+)",
-            r"(?P<host>(?<![\w.@/])(?:" + "|".join(re.escape(h.lower()) for h in hosts) + r")/\S*)" if hosts else None,
-            r"(?P<code>(?<![\w#@])(?P<codeword>" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in code_words)
+            (r"(?P<host>(?:" + _trie_pattern(hosts) + r")/\S*)") if hosts else None,
+            r"(?P<code>(?P<codeword>" + _trie_pattern(code_words)
             + r")\s*[:\-]?\s*(?P<codeval>[a-z0-9][\w-]{2,24})(?!\w))",
-            r"(?P<discount>(?<![\w.])\d{1,2}\s?%\s?(?:off|rabatt|de descuento|de reduction|de remise)(?!\w))",
-            *(f"(?P<t{i}>{_term_pattern(originals.get(t.text, t.text))})" for i, t in enumerate(terms)),
+            r"(?P<discount>\d{1,2}\s?%\s?(?:off|rabatt|de descuento|de reduction|de remise)(?!\w))",
+            r"(?P<term>" + _trie_pattern(self.by_key) + r")(?!\w)",
             r"(?P<tag>#\w+)",
             r"(?P<mention>@[\w.]*\w)",
         ]
-        self.pattern = re.compile("|".join(a for a in alternatives if a))
-        self.term_of_group = {f"t{i}": t for i, t in enumerate(terms)}
+        self.pattern = re.compile(r"(?<![\w#@])(?:" + "|".join(a for a in alternatives if a) + ")")
         self._single_code_words = {w for w in code_words if " " not in w}
 
     def scan(self, caption: str) -> Scan:
@@ -163,7 +185,7 @@ class Scanner:
         mentions: list[str] = []
         codes: list[tuple[str, int]] = []
         links: list[tuple[str, int, bool]] = []
-        term_of_group = self.term_of_group
+        by_key = self.by_key
         for match in self.pattern.finditer(text):
             group = match.lastgroup
             start, end = match.span()
@@ -187,8 +209,12 @@ class Scanner:
                 codes.append((value, start))
             elif group == "discount":
                 codes.append((caption[start:end], start))
-            elif group is not None:
-                term = term_of_group[group]
+            elif group == "term":
+                matched = match.group()
+                key = " ".join(matched.split())
+                if "@" in key:
+                    key = _MENTION_IN_TERM.sub("{mention}", key)
+                term = by_key[key]
                 if not term.hashtag and _NEGATION.search(text, max(0, start - NEGATION_WINDOW), start):
                     continue
                 if term.hashtag:
