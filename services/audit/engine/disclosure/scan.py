@@ -73,6 +73,7 @@ def _key(term: str) -> str:
 
 
 _WORD = re.compile(r"\w")
+_SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?")
 # A label just after one of these says the opposite ("not sponsored", "kein Werbung"...).
 _NEGATION = re.compile(r"(?:\bnot|\bnon|\bnicht|\bkeine?|\bpas|\bno|\bsin)[\s-]+$")
 NEGATION_WINDOW = 8
@@ -175,6 +176,11 @@ class Scanner:
         ]
         self.pattern = re.compile(r"(?<![\w#@])(?:" + "|".join(a for a in alternatives if a) + ")")
         self._single_code_words = {w for w in code_words if " " not in w}
+        self._hosts = tuple(hosts)
+
+    def _affiliate_url(self, url: str) -> bool:
+        host = _SCHEME.sub("", url).split("/", 1)[0]
+        return any(host == h or host.endswith("." + h) for h in self._hosts)
 
     def scan(self, caption: str) -> Scan:
         text = fold(caption)
@@ -195,8 +201,10 @@ class Scanner:
                 hashtags.append(text[start + 1:end])
             elif group == "mention":
                 mentions.append(text[start + 1:end])
-            elif group == "url" or group == "host":
-                links.append((caption[start:end], start, group == "host"))
+            elif group == "url":
+                links.append((caption[start:end], start, self._affiliate_url(text[start:end])))
+            elif group == "host":
+                links.append((caption[start:end], start, True))
             elif group == "code":
                 value_start, value_end = match.span("codeval")
                 value = caption[value_start:value_end]
@@ -206,7 +214,7 @@ class Scanner:
                     value.isupper() or any(ch.isdigit() for ch in value)
                 ):
                     continue
-                codes.append((value, start))
+                codes.append((value, value_start))
             elif group == "discount":
                 codes.append((caption[start:end], start))
             elif group == "term":
