@@ -44,8 +44,8 @@ def test_thanks_to_a_brand_alone_is_not_evidence_of_sponsorship():
 @pytest.mark.parametrize(("post", "basis"), [
     (dict(caption="Morning run", paid=True), "the platform's paid-partnership label"),
     (dict(caption="Morning run", sponsored=True), "marked sponsored by the data source"),
-    (dict(caption="Morning run with @acmeshoes", sponsors=("Acme Shoes",)), "names the sponsor @acmeshoes"),
-    (dict(caption="Morning run #AcmeShoes", sponsors=("@acmeshoes",)), "names the sponsor #acmeshoes"),
+    (dict(caption="Morning run with @acmeshoes", sponsors=("Acme Shoes",)), "names the sponsor '@acmeshoes'"),
+    (dict(caption="Morning run #AcmeShoes", sponsors=("@acmeshoes",)), "names the sponsor '#AcmeShoes'"),
     (dict(caption="Morning run in my CAFÉ NOIR hoodie", sponsors=("Café Noir",)), "names the sponsor 'CAFÉ NOIR'"),
     (dict(caption="Morning run, use code RUN15 at checkout"), "the discount code 'RUN15' (character 23)"),
     (dict(caption="My shoes: https://amzn.to/3xYz"), "the affiliate link 'https://amzn.to/3xYz'"),

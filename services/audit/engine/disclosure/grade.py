@@ -75,10 +75,6 @@ def scanner_for(rulebook: Rulebook) -> Scanner:
     return Scanner(rulebook)
 
 
-def _compact(name: str) -> str:
-    return "".join(fold(name).strip().lstrip("@#").split())
-
-
 class Grader:
     """Grades posts against chosen jurisdictions and named sponsors; build once per audit or
     request (the sponsors' expression is compiled here), then `grade` each post."""
@@ -91,12 +87,14 @@ class Grader:
         self.rulebook = rulebook
         self.sets: tuple[RuleSet, ...] = tuple(rulebook.sets[c] for c in dict.fromkeys(jurisdictions))
         self.scanner = scanner_for(rulebook)
-        names = [n for n in (" ".join(fold(s).strip().lstrip("@#").split()) for s in sponsors) if n]
-        self.sponsors = {_compact(n): n for n in names}
+        names = {n for n in (" ".join(fold(s).strip().lstrip("@#").split()) for s in sponsors) if n}
+        # One expression finds a sponsor as a name ("acme coffee"), an @account or a #hashtag
+        # ("@acmecoffee", "#acmecoffee": the name without its spaces).
+        forms = names | {n.replace(" ", "") for n in names}
         self._sponsor_pattern = (
-            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            re.compile(r"(?<![\w.])[@#]?(?:" + "|".join(re.escape(n) for n in sorted(forms, key=len, reverse=True))
                        + r")(?!\w)")
-            if names else None
+            if forms else None
         )
 
     def grade(self, post: PostText) -> Assessment:
@@ -116,7 +114,7 @@ class Grader:
             basis.append("the platform's paid-partnership label")
         if post.sponsored:
             basis.append("marked sponsored by the data source")
-        if self.sponsors:
+        if self._sponsor_pattern is not None:
             named = self._sponsor_named(post, scan)
             if named:
                 basis.append(f"names the sponsor {named}")
@@ -142,16 +140,12 @@ class Grader:
         return basis
 
     def _sponsor_named(self, post: PostText, scan: Scan) -> str | None:
-        for handle in list(scan.mentions) + [m for m in post.mentions]:
-            name = self.sponsors.get(_compact(handle))
-            if name:
-                return f"@{handle.lstrip('@')}"
-        for tag in list(scan.hashtags) + [h for h in post.hashtags]:
-            name = self.sponsors.get(_compact(tag))
-            if name:
-                return f"#{tag.lstrip('#')}"
-        found = self._sponsor_pattern.search(scan.text) if self._sponsor_pattern else None
-        return f"'{(post.caption or '')[found.start():found.end()]}'" if found else None
+        found = self._sponsor_pattern.search(scan.text)
+        if found:
+            return f"'{(post.caption or '')[found.start():found.end()]}'"
+        listed = " ".join([*(f"@{m.lstrip('@')}" for m in post.mentions), *(f"#{h.lstrip('#')}" for h in post.hashtags)])
+        found = self._sponsor_pattern.search(fold(listed)) if listed else None
+        return f"'{listed[found.start():found.end()]}'" if found else None
 
     def _judge(self, rule_set: RuleSet, post: PostText, scan: Scan, evidence: str, fold_at: int,
                platform: str) -> Verdict:

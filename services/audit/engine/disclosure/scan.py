@@ -116,7 +116,6 @@ class Scan:
     tags: int  # hashtags in the caption
     cluster_start: int  # index of the first hashtag of the trailing group; == tags when none
     mentions: tuple[str, ...]  # folded, without '@'
-    hashtags: tuple[str, ...]  # folded, without '#'
     codes: tuple[tuple[str, int], ...]  # (code as written, offset)
     links: tuple[tuple[str, int, bool], ...]  # (text, offset, affiliate host)
 
@@ -187,7 +186,6 @@ class Scanner:
         occurrences: list[tuple[Term, int, int]] = []
         tag_spans: list[int] = []  # start offset of each hashtag, in order
         tag_ends: list[int] = []
-        hashtags: list[str] = []
         mentions: list[str] = []
         codes: list[tuple[str, int]] = []
         links: list[tuple[str, int, bool]] = []
@@ -198,7 +196,6 @@ class Scanner:
             if group == "tag":
                 tag_spans.append(start)
                 tag_ends.append(end)
-                hashtags.append(text[start + 1:end])
             elif group == "mention":
                 mentions.append(text[start + 1:end])
             elif group == "url":
@@ -228,7 +225,6 @@ class Scanner:
                 if term.hashtag:
                     tag_spans.append(start)
                     tag_ends.append(end)
-                    hashtags.append(text[start + 1:end])
                 if "{mention}" in term.text:
                     at = match.group().rfind("@")
                     mentions.append(text[start + at + 1:end])
@@ -252,5 +248,5 @@ class Scanner:
         )
         return Scan(
             text=text, occurrences=found, tags=tags, cluster_start=cluster_start,
-            mentions=tuple(mentions), hashtags=tuple(hashtags), codes=tuple(codes), links=tuple(links),
+            mentions=tuple(mentions), codes=tuple(codes), links=tuple(links),
         )
