@@ -2,6 +2,8 @@
 captions before they go out, and an audit whose disclosure signal grades a creator's sponsored
 posts (discovery ingests the creator -> audit projects it -> the runner grades it)."""
 
+import uuid
+
 import pytest
 
 from tests.audit.flow import creator_body, finished, ingest_creator
@@ -86,8 +88,10 @@ async def test_an_audit_grades_the_creators_sponsored_posts_per_jurisdiction(gat
         ("Sunset over the bay " + " ".join(f"#tag{i}" for i in range(14)) + " #ad", False),
         ("sunset over the bay", False),
     ]
-    for post, (caption, paid) in zip(body["posts"], captions):
-        post["caption"], post["paid_partnership"] = caption, paid
+    # External ids of this test's own: another test names instagram's "p2" to find its post.
+    prefix = uuid.uuid4().hex[:8]
+    for i, (post, (caption, paid)) in enumerate(zip(body["posts"], captions)):
+        post["caption"], post["paid_partnership"], post["external_id"] = caption, paid, f"{prefix}-p{i}"
     creator = await ingest_creator(gateway, body)
 
     # The creator's automatic audit is pending (settle delay): the request makes it due now, and it
@@ -108,15 +112,15 @@ async def test_an_audit_grades_the_creators_sponsored_posts_per_jurisdiction(gat
     assert details["compliance_rate"] == 0.0 and signal["score"] == 0.0
     rows = details["posts"]
     assert len(rows) == 4 * 3 and all(set(r) >= ROW_KEYS for r in rows)
-    by = {(r["external_id"], r["jurisdiction"]): r for r in rows}
+    by = {(r["external_id"].removeprefix(f"{prefix}-"), r["jurisdiction"]): r for r in rows}
     assert by[("p0", "US")]["verdict"] == "pass" and by[("p0", "FR")]["rule_id"] == "fr.other-label"
     assert by[("p1", "UK")]["rule_id"] == "uk.platform-label-only"
     assert by[("p2", "US")]["rule_id"] == "us.affiliate-undisclosed" and "'ANNA20'" in by[("p2", "US")]["reason"]
     assert by[("p3", "US")]["rule_id"] == "us.buried-in-hashtags"
     assert "after 14 other hashtags" in by[("p3", "US")]["reason"]
-    assert "p4" not in {r["external_id"] for r in rows}
+    assert f"{prefix}-p4" not in {r["external_id"] for r in rows}
     assert {"disclosure_failures", "disclosure_needs_review"} <= set(done["flags"])
-    assert any(e.startswith("Post p") for e in signal["evidence"])
+    assert any(e.startswith(f"Post {prefix}-p") for e in signal["evidence"])
 
     # An audit asked for other jurisdictions grades those; an unknown one is refused by name.
     refused = await gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "jurisdictions": ["DE", "XX"]})
