@@ -31,11 +31,24 @@ def _fold_table() -> dict[int, str]:
 
 
 FOLD = _fold_table()
+# After str.lower(), only these non-ASCII characters still need mapping; one scan for them is far
+# cheaper than str.translate with a dict, which looks every character up in Python's dict.
+_LOWER_FOLD = {chr(code): plain for code, plain in FOLD.items() if code > 127 and chr(code) == chr(code).lower()}
+_ACCENTED = re.compile("[" + "".join(re.escape(c) for c in _LOWER_FOLD) + "]")
+
+
+def _plain(match: re.Match) -> str:
+    return _LOWER_FOLD[match.group()]
 
 
 def fold(text: str) -> str:
     """Lower case, accents off, the same length (a position in it is a position in `text`)."""
-    return text.translate(FOLD)
+    if text.isascii():
+        return text.lower()
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer ("İ"): the table, one for one
+        return text.translate(FOLD)
+    return _ACCENTED.sub(_plain, lowered)
 
 
 MENTION = "\x01"  # "{mention}" inside the trie
@@ -73,6 +86,7 @@ def _key(term: str) -> str:
 
 
 _WORD = re.compile(r"\w")
+_TAG = re.compile(r"(?<![\w#@])#\w+")
 _SCHEME = re.compile(r"^(?:https?://)?(?:www\.)?")
 # A label just after one of these says the opposite ("not sponsored", "kein Werbung"...).
 _NEGATION = re.compile(r"(?:\bnot|\bnon|\bnicht|\bkeine?|\bpas|\bno|\bsin)[\s-]+$")
@@ -113,8 +127,10 @@ class Occurrence:
 class Scan:
     text: str  # the folded caption
     occurrences: tuple[Occurrence, ...]
-    tags: int  # hashtags in the caption
-    cluster_start: int  # index of the first hashtag of the trailing group; == tags when none
+    # Counted only when the caption has a hashtag label (0 otherwise): hashtags in the caption, and
+    # the index of the first of the trailing group (== tags when there is none).
+    tags: int
+    cluster_start: int
     mentions: tuple[str, ...]  # folded, without '@'
     codes: tuple[tuple[str, int], ...]  # (code as written, offset)
     links: tuple[tuple[str, int, bool], ...]  # (text, offset, affiliate host)
@@ -161,8 +177,11 @@ class Scanner:
         self.by_key = {t.text: t for t in terms}
         code_words = {_key(w) for w in common.code_words}
         hosts = [h.lower() for h in common.affiliate_hosts]
-        # Everything starts where a token starts (not after a letter, '#' or '@'): one check
-        # rejects every other place, and at a token start each branch fails on its first letter.
+        # Everything starts where a token starts: after a character that is not a letter, '#' or
+        # '@'. The expression consumes that character (scan() puts a space before the caption, and
+        # takes one off every offset) rather than looking behind for it, because an expression
+        # that starts with a character class lets the engine skip to candidate places in C; at a
+        # token start each branch then fails on its first letter.
         alternatives = [
             r"(?P<url>(?:https?://|www\.)\S+)",
             (r"(?P<host>(?:" + _trie_pattern(hosts) + r")/\S*)") if hosts else None,
@@ -170,10 +189,12 @@ class Scanner:
             + r")\s*[:\-]?\s*(?P<codeval>[a-z0-9][\w-]{2,24})(?!\w))",
             r"(?P<discount>\d{1,2}\s?%\s?(?:off|rabatt|de descuento|de reduction|de remise)(?!\w))",
             r"(?P<term>" + _trie_pattern(self.by_key) + r")(?!\w)",
-            r"(?P<tag>#\w+)",
+            # Any other hashtag is not matched here: most captions carry several, and only one
+            # with a hashtag label needs their positions (found then by _TAG). A hashtag's inner
+            # letters fail the leading look-behind, so "#adventure" never reads as "ad".
             r"(?P<mention>@[\w.]*\w)",
         ]
-        self.pattern = re.compile(r"(?<![\w#@])(?:" + "|".join(a for a in alternatives if a) + ")")
+        self.pattern = re.compile(r"[^\w#@](?:" + "|".join(a for a in alternatives if a) + ")")
         self._single_code_words = {w for w in code_words if " " not in w}
         self._hosts = tuple(hosts)
 
@@ -184,26 +205,42 @@ class Scanner:
     def scan(self, caption: str) -> Scan:
         text = fold(caption)
         occurrences: list[tuple[Term, int, int]] = []
-        tag_spans: list[int] = []  # start offset of each hashtag, in order
-        tag_ends: list[int] = []
         mentions: list[str] = []
         codes: list[tuple[str, int]] = []
         links: list[tuple[str, int, bool]] = []
         by_key = self.by_key
-        for match in self.pattern.finditer(text):
+        # Offsets in " " + text: a match starts at the character before its token, so a match's
+        # (start, end) there is (token start, token end + 1) here.
+        for match in self.pattern.finditer(" " + text):
             group = match.lastgroup
-            start, end = match.span()
-            if group == "tag":
-                tag_spans.append(start)
-                tag_ends.append(end)
+            if group == "term":
+                start, end = match.span()
+                end -= 1
+                matched = text[start:end]
+                key = " ".join(matched.split())
+                if "@" in key:
+                    key = _MENTION_IN_TERM.sub("{mention}", key)
+                    mentions.append(text[start + matched.rfind("@") + 1:end])
+                term = by_key[key]
+                if not term.hashtag and _NEGATION.search(text, max(0, start - NEGATION_WINDOW), start):
+                    continue
+                occurrences.append((term, start, end))
             elif group == "mention":
+                start, end = match.span()
+                end -= 1
                 mentions.append(text[start + 1:end])
             elif group == "url":
+                start, end = match.span()
+                end -= 1
                 links.append((caption[start:end], start, self._affiliate_url(text[start:end])))
             elif group == "host":
+                start, end = match.span()
+                end -= 1
                 links.append((caption[start:end], start, True))
             elif group == "code":
                 value_start, value_end = match.span("codeval")
+                value_start -= 1
+                value_end -= 1
                 value = caption[value_start:value_end]
                 # A bare "code"/"coupon" takes only what looks like a code (upper case or digits),
                 # so "the code is easy" is no code; "promo code summer" is one.
@@ -212,32 +249,22 @@ class Scanner:
                 ):
                     continue
                 codes.append((value, value_start))
-            elif group == "discount":
+            else:  # discount
+                start, end = match.span()
+                end -= 1
                 codes.append((caption[start:end], start))
-            elif group == "term":
-                matched = match.group()
-                key = " ".join(matched.split())
-                if "@" in key:
-                    key = _MENTION_IN_TERM.sub("{mention}", key)
-                term = by_key[key]
-                if not term.hashtag and _NEGATION.search(text, max(0, start - NEGATION_WINDOW), start):
-                    continue
-                if term.hashtag:
-                    tag_spans.append(start)
-                    tag_ends.append(end)
-                if "{mention}" in term.text:
-                    at = match.group().rfind("@")
-                    mentions.append(text[start + at + 1:end])
-                occurrences.append((term, start, end))
-        # The trailing group: hashtags at the very end, with nothing but spaces, punctuation or
-        # emoji between them and after the last.
-        tags = len(tag_spans)
-        cluster_start = tags
-        if tags and not _WORD.search(text, tag_ends[-1]):
-            cluster_start = tags - 1
-            while cluster_start > 0 and not _WORD.search(text, tag_ends[cluster_start - 1], tag_spans[cluster_start]):
-                cluster_start -= 1
-        index_of = {s: i for i, s in enumerate(tag_spans)}
+        tags = cluster_start = 0
+        index_of: dict[int, int] = {}
+        if any(term.hashtag for term, _, _ in occurrences):
+            # The trailing group: hashtags at the very end, with nothing but spaces, punctuation
+            # or emoji between them and after the last.
+            spans = [m.span() for m in _TAG.finditer(text)]
+            tags = cluster_start = len(spans)
+            if tags and not _WORD.search(text, spans[-1][1]):
+                cluster_start = tags - 1
+                while cluster_start > 0 and not _WORD.search(text, spans[cluster_start - 1][1], spans[cluster_start][0]):
+                    cluster_start -= 1
+            index_of = {s: i for i, (s, _) in enumerate(spans)}
         found = tuple(
             Occurrence(
                 term=term, label=caption[start:end], start=start, end=end,
