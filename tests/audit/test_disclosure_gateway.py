@@ -58,6 +58,7 @@ async def test_a_brand_checks_captions_before_they_go_out(gateway):
 
 @pytest.mark.parametrize(("body", "field", "reason"), [
     ({"jurisdictions": ["US", "XX"], "posts": [{"caption": "#ad"}]}, "body.jurisdictions.1", "'XX'"),
+    ({"jurisdictions": ["GERMANY"], "posts": [{"caption": "#ad"}]}, "body.jurisdictions.0", "'GERMANY'"),
     ({"jurisdictions": [], "posts": [{"caption": "#ad"}]}, "body.jurisdictions", "at least 1"),
     ({"jurisdictions": ["US"], "posts": []}, "body.posts", "at least 1"),
     ({"jurisdictions": ["US"], "posts": [{"caption": "x"}] * 501}, "body.posts", "at most 500"),

@@ -157,3 +157,12 @@ def test_disclosure_is_shown_but_does_not_move_the_authenticity_total():
     assert "disclosure_failures" in after.flags
     assert (after.score, after.grade, after.confidence) == (before.score, before.grade, before.confidence)
     assert after.versions["disclosure.US"] == "us-ftc-2026-11"
+
+
+def test_jurisdictions_whose_rule_file_was_removed_are_left_out_and_said():
+    posts = [post(0, "#ad trainers @acme")]
+    signal = disclosure_signal(profile(), posts, jurisdictions=["US", "IT"])
+    assert signal.details["jurisdictions"] == ["US"] and signal.status == "judged"
+    assert signal.evidence[-1] == "No rule set any more for IT: not graded there."
+    nothing = disclosure_signal(profile(), posts, jurisdictions=["IT"])
+    assert (nothing.status, nothing.missing) == ("insufficient_data", ("rule sets",))

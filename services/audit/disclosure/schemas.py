@@ -20,14 +20,15 @@ KNOWN_JURISDICTIONS = tuple(default_rulebook().sets)
 
 def _known_jurisdiction(code: str) -> str:
     if code not in KNOWN_JURISDICTIONS:
-        raise ValueError(f"no rule set for jurisdiction {code!r}; known: {', '.join(KNOWN_JURISDICTIONS)}")
+        shown = code if len(code) <= 20 else code[:20] + "…"
+        raise ValueError(f"no rule set for jurisdiction {shown!r}; known: {', '.join(KNOWN_JURISDICTIONS)}")
     return code
 
 
-Jurisdiction = Annotated[
-    str, Field(max_length=3, json_schema_extra={"enum": list(KNOWN_JURISDICTIONS)}),
-    AfterValidator(_known_jurisdiction),
-]
+# Checked here rather than as a Literal so the 422 names the code that was sent; the schema still
+# lists the codes (enum) for clients and fuzzers.
+Jurisdiction = Annotated[str, Field(json_schema_extra={"enum": list(KNOWN_JURISDICTIONS)}),
+                         AfterValidator(_known_jurisdiction)]
 Sponsor = Annotated[Label, Field(max_length=100, description="A brand: its @account, #hashtag or name.")]
 Jurisdictions = Annotated[list[Jurisdiction], Field(min_length=1, max_length=MAX_JURISDICTIONS)]
 Sponsors = Annotated[list[Sponsor], Field(max_length=MAX_SPONSORS)]

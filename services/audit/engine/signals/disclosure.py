@@ -54,6 +54,11 @@ def disclosure_signal(
     # and said, rather than failing the whole audit.
     codes = tuple(c for c in wanted if c in rulebook.sets)
     dropped = tuple(c for c in wanted if c not in rulebook.sets)
+    if not codes:
+        return insufficient(NAME, WEIGHTS[NAME], ("rule sets",), (
+            f"Insufficient data: no rule set any more for {', '.join(dropped)}, so nothing was graded.",
+        ), jurisdictions=[], rule_versions={}, sponsored_posts=0, passed=0, failed=0, needs_review=0,
+            compliance_rate=None, posts=[])
     grader = Grader(rulebook, codes, sponsors)
     rows: list[dict] = []
     tally = {"pass": 0, "fail": 0, "needs_review": 0}
