@@ -145,12 +145,10 @@ class Scanner:
 
     def __init__(self, rulebook: Rulebook):
         roles: dict[str, list[Role]] = {}
-        originals: dict[str, str] = {}
         for code, rule_set in rulebook.sets.items():
             for rule in rule_set.rules:
                 for term, start_only in [(t, False) for t in rule.terms] + [(t, True) for t in rule.start_terms]:
                     roles.setdefault(_key(term), []).append(Role(code, rule, start_only))
-                    originals.setdefault(_key(term), term)
         common = rulebook.common
         gifted = {_key(t) for t in common.gifted_terms}
         affiliate = {_key(t) for t in common.affiliate_terms}
@@ -190,8 +188,9 @@ class Scanner:
             r"(?P<discount>\d{1,2}\s?%\s?(?:off|rabatt|de descuento|de reduction|de remise)(?!\w))",
             r"(?P<term>" + _trie_pattern(self.by_key) + r")(?!\w)",
             # Any other hashtag is not matched here: most captions carry several, and only one
-            # with a hashtag label needs their positions (found then by _TAG). A hashtag's inner
-            # letters fail the leading look-behind, so "#adventure" never reads as "ad".
+            # with a hashtag label needs their positions (found then by _TAG). Inside a hashtag
+            # nothing starts (the character before is a letter or '#'), so "#adventure" never
+            # reads as "ad".
             r"(?P<mention>@[\w.]*\w)",
         ]
         self.pattern = re.compile(r"[^\w#@](?:" + "|".join(a for a in alternatives if a) + ")")
