@@ -132,3 +132,26 @@ async def test_an_audit_grades_the_creators_sponsored_posts_per_jurisdiction(gat
     details = next(s for s in regraded["signals"] if s["name"] == "disclosure")["details"]
     assert details["jurisdictions"] == ["DE"] and regraded["jurisdictions"] == ["DE"] and regraded["sponsors"] == []
     assert {r["jurisdiction"] for r in details["posts"]} == {"DE"}
+
+
+async def test_a_running_audit_asked_for_other_disclosure_settings_is_a_conflict(gateway, audit_db):
+    creator = await ingest_creator(gateway, creator_body(posts=1, points=1))
+    # The creator's automatic audit, held running under a lease of this test (the service's runner
+    # leaves it alone): it has read its posts, so it cannot take other settings.
+    audit_id = await audit_db.fetchval(
+        "update audit.audits set status = 'running', lease_token = gen_random_uuid(), attempts = 1, "
+        "started_at = now(), lease_expires_at = now() + interval '1 hour' "
+        "where creator_id = $1::uuid and status = 'pending' returning id",
+        creator["id"],
+    )
+    assert audit_id is not None
+    try:
+        conflict = await gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "jurisdictions": ["DE"]})
+        assert conflict.status_code == 409, conflict.text
+        assert "running with other disclosure settings" in conflict.json()["detail"]
+        same = await gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": []})
+        assert same.status_code == 200 and same.json()["id"] == str(audit_id)
+        held = (await gateway.get(f"/v1/audit/audits/{audit_id}")).json()
+        assert (held["status"], held["jurisdictions"], held["sponsors"]) == ("running", None, [])
+    finally:
+        await audit_db.execute("update audit.audits set status = 'failed', lease_token = null where id = $1", audit_id)
