@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from services.audit.audit.endpoints import router as audits
+from services.audit.disclosure.endpoints import router as disclosure
 from services.audit.pods.endpoints import router as pods
 from services.audit.projection.endpoints import router as creators
 from services.audit.report.endpoints import router as reports
@@ -14,3 +15,4 @@ router.include_router(reports, prefix="/audits", tags=["audits"])
 router.include_router(creators, prefix="/creators", tags=["creators"])
 router.include_router(pods, prefix="/pods", tags=["pods"])
 router.include_router(samples, tags=["inputs"])
+router.include_router(disclosure, prefix="/disclosure", tags=["disclosure"])

@@ -7,6 +7,7 @@ from services.audit.audit.handlers import creator_consumer
 from services.audit.audit.runner import AuditRunner
 from services.audit.config import AuditSettings, get_settings
 from services.audit.db import SERVICE, OutboxMessage
+from services.audit.engine.disclosure.rulebook import default_rulebook
 from services.audit.pods.job import PodsJob
 from shared.app import ServiceContext, create_service_app, outbox_relay
 
@@ -21,6 +22,9 @@ def workers(ctx: ServiceContext):
 
 
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
+    # The disclosure rule files, read and validated once: a broken file stops the service here,
+    # naming the file and the field (engine.disclosure.rulebook.RuleFileError).
+    default_rulebook()
     return create_service_app(
         name=SERVICE,
         settings=settings or get_settings(),

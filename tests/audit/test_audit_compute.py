@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from services.audit.engine import scoring
 from services.audit.engine.audit import compute
+from services.audit.engine.disclosure.rulebook import default_rulebook
 from services.audit.engine.scoring import GRADE_BANDS, SIGNAL_ORDER, WEIGHTS, grade, total
 from services.audit.engine.types import AuditInputs, Comment, FollowerPoint, FollowerProfile, Pod, Post, Profile, Signal
 from tests.audit.follower_double import RulesFollowerModel
@@ -34,7 +35,9 @@ def test_a_clean_creator_is_not_flagged_and_grades_a_or_b():
     assert result.flags == ()
     assert result.grade in ("A", "B")
     assert [s.name for s in result.signals] == list(SIGNAL_ORDER)
-    assert all(s.status == "judged" for s in result.signals)
+    # Its posts carry no sponsorship, so disclosure has nothing to grade; every other signal judges.
+    assert all(s.status == "judged" for s in result.signals if s.name != "disclosure")
+    assert result.signals[-1].name == "disclosure" and result.signals[-1].missing == ("sponsored posts",)
     assert result.audience_quality == 1.0
 
 
@@ -60,8 +63,11 @@ def test_a_creator_with_bought_followers_is_flagged_and_graded_down():
 def test_result_carries_versions_window_and_sample_sizes():
     inputs = clean_inputs(sample=120, posts=20, points=45, comments=150)
     result = compute(inputs, MODEL)
+    rule_sets = default_rulebook().sets
     assert result.versions == {"model": MODEL.version, "rules": scoring.RULES_VERSION,
-                               "benchmarks": scoring.BENCHMARKS_VERSION}
+                               "benchmarks": scoring.BENCHMARKS_VERSION,
+                               "disclosure.US": rule_sets["US"].version, "disclosure.UK": rule_sets["UK"].version,
+                               "disclosure.common": default_rulebook().common.version}
     assert result.samples == {"followers": 120, "posts": 20, "series_points": 45, "comments": 150}
     moments = [p.posted_at for p in inputs.posts] + [p.observed_at for p in inputs.series] + [
         c.commented_at for c in inputs.comments]
@@ -119,7 +125,7 @@ def test_a_pod_involving_the_creator_is_flagged():
     pod = Pod(members=("a", "b", "c", "d", "e"), creators=(CREATOR, uuid.uuid4(), uuid.uuid4()), co_comments=40,
               posts=12, evidence="5 accounts commented within 3 minutes of each other on 12 posts.")
     result = compute(dataclasses.replace(clean_inputs(), pods=(pod,)), MODEL)
-    pods = result.signals[-1]
+    pods = next(s for s in result.signals if s.name == "pods")
     assert pods.name == "pods" and pods.flags == ("engagement_pod",)
     assert pods.score < 100
     assert "engagement_pod" in result.flags

@@ -24,15 +24,18 @@ AuditPage = PageOut[AuditRead]
     response_model=AuditRead,
     responses={
         200: {"model": AuditRead, "description": "An audit of the creator was already pending or running: that one."},
-        **error_responses(404),
+        **error_responses(404, 409),
     },
     dependencies=[requires("audits:write")],
 )
 async def request_audit(body: AuditCreate, session: Session) -> Response:
     """Ask for an audit of a creator: 202 with a new pending audit (it runs in the background; poll
-    GET /audits/{id}), or 200 with the creator's audit already pending or running. 404 when audit
-    holds no such creator (discovery has not announced it yet)."""
-    audit, created = await service.request(session, body.creator_id)
+    GET /audits/{id}), or 200 with the creator's audit already pending or running (a pending one
+    takes the disclosure jurisdictions and sponsors named). 404 when audit holds no such creator;
+    409 when its running audit was asked for other jurisdictions or sponsors."""
+    audit, created = await service.request(
+        session, body.creator_id, jurisdictions=body.jurisdictions, sponsors=body.sponsors
+    )
     read = AuditRead.of(audit)
     response = model_response(read, status_code=202 if created else 200)
     # The service's own path: the gateway maps it to its public one (/v1/audit/audits/{id}).

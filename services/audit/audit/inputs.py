@@ -34,14 +34,22 @@ class Loaded:
     follower_sample_id: uuid.UUID | None
 
 
-async def load(session: AsyncSession, creator_id: uuid.UUID, now: datetime) -> Loaded | None:
-    """The creator's inputs as of `now`, or None when audit holds no such creator."""
+async def load(
+    session: AsyncSession,
+    creator_id: uuid.UUID,
+    now: datetime,
+    *,
+    jurisdictions: tuple[str, ...] | None = None,
+    sponsors: tuple[str, ...] = (),
+) -> Loaded | None:
+    """The creator's inputs as of `now`, or None when audit holds no such creator; the audit's
+    disclosure settings ride along (jurisdictions None: the creator's country's plus US and UK)."""
     creator = await session.get(Creator, creator_id)
     if creator is None:
         return None
     profile = Profile(
         creator_id=creator_id, platform=creator.platform, handle=creator.handle, followers=creator.followers,
-        following=creator.following, posts_count=creator.posts_count,
+        following=creator.following, posts_count=creator.posts_count, country=creator.country,
     )
     account_id = creator.primary_account_id
     if account_id is None:  # no accounts listed: the account of the newest point, if any
@@ -59,7 +67,7 @@ async def load(session: AsyncSession, creator_id: uuid.UUID, now: datetime) -> L
         Post(
             post_id=p.post_id, posted_at=p.posted_at, type=p.type, caption=p.caption, hashtags=tuple(p.hashtags),
             mentions=tuple(p.mentions), likes=p.likes, comments=p.comments, views=p.views,
-            paid_partnership=p.paid_partnership, sponsored=p.sponsored,
+            paid_partnership=p.paid_partnership, sponsored=p.sponsored, external_id=p.external_id,
         )
         for p in post_rows
     ]
@@ -117,5 +125,6 @@ async def load(session: AsyncSession, creator_id: uuid.UUID, now: datetime) -> L
     inputs = AuditInputs(
         profile=profile, posts=tuple(posts), series=tuple(series), followers=tuple(followers),
         comments=tuple(comments), texts_elsewhere=texts_elsewhere, pods=tuple(pods), now=now,
+        jurisdictions=jurisdictions, sponsors=tuple(sponsors),
     )
     return Loaded(inputs, sample_id)

@@ -13,7 +13,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.audit.db import Base
@@ -52,6 +52,13 @@ class Audit(Base):
     signals: Mapped[list] = mapped_column(JSONB, server_default="[]", comment="Every signal, judged or not.")
     versions: Mapped[dict] = mapped_column(JSONB, server_default="{}", comment="model, rules and benchmark versions.")
     samples: Mapped[dict] = mapped_column(JSONB, server_default="{}", comment="Sizes of what the audit read.")
+    jurisdictions: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text),
+        comment="Disclosure rule sets asked for (US, UK, DE, FR, ES); null: the creator's country's plus US and UK.",
+    )
+    sponsors: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default="{}", comment="Brands named as sponsors: a post naming one is sponsored."
+    )
     window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     follower_sample_id: Mapped[uuid.UUID | None] = mapped_column(

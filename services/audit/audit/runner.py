@@ -44,6 +44,8 @@ class Claim:
     audit_id: uuid.UUID
     creator_id: uuid.UUID
     token: uuid.UUID
+    jurisdictions: tuple[str, ...] | None = None  # disclosure rule sets asked for; None: the default
+    sponsors: tuple[str, ...] = ()
 
 
 class AuditRunner:
@@ -93,7 +95,11 @@ class AuditRunner:
                 audit.lease_expires_at = utcnow() + timedelta(seconds=self.settings.audit_lease_seconds)
                 audit.attempts += 1
                 audit.started_at = utcnow()
-                return Claim(audit.id, audit.creator_id, token)
+                return Claim(
+                    audit.id, audit.creator_id, token,
+                    jurisdictions=tuple(audit.jurisdictions) if audit.jurisdictions is not None else None,
+                    sponsors=tuple(audit.sponsors or ()),
+                )
         return None
 
     async def execute(self, claim: Claim) -> None:
@@ -102,7 +108,9 @@ class AuditRunner:
             async with self.sessionmaker() as session, session.begin():
                 # One snapshot: posts, series, sample and comments as of one instant.
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-                loaded = await load(session, claim.creator_id, now)
+                loaded = await load(
+                    session, claim.creator_id, now, jurisdictions=claim.jurisdictions, sponsors=claim.sponsors
+                )
             if loaded is None:
                 await self.finish(claim, failure="audit holds no such creator (discovery never announced it)")
                 return

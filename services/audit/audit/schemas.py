@@ -4,6 +4,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.audit.disclosure.schemas import Jurisdictions, Sponsors
+
 AuditStatus = Literal["pending", "running", "completed", "failed"]
 
 
@@ -11,10 +13,16 @@ class AuditCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     creator_id: uuid.UUID = Field(description="Discovery's creator id.")
+    jurisdictions: Jurisdictions | None = Field(
+        None, description="Disclosure rule sets to grade sponsored posts against (GET /disclosure/rules); "
+                          "default: the creator's country's set plus US and UK.")
+    sponsors: Sponsors | None = Field(
+        None, description="Brands known to sponsor the creator: a post naming one is sponsored. Stored on the "
+                          "audit, which every tenant can read.")
 
 
 class SignalRead(BaseModel):
-    name: str = Field(description="audience_quality, engagement_rate, likes_comments, growth, comments or pods.")
+    name: str = Field(description="audience_quality, engagement_rate, likes_comments, growth, comments, pods or disclosure.")
     status: Literal["judged", "insufficient_data"]
     score: float | None = Field(description="0-100, higher is more authentic; null unless judged.")
     weight: float = Field(description="Its weight in the total (the judged signals' weights are renormalised).")
@@ -44,6 +52,9 @@ class AuditRead(BaseModel):
     versions: dict[str, str] = Field(description="The model, rule and benchmark versions that produced the result.")
     window: Window
     samples: dict[str, int] = Field(description="Sizes of what the audit read: followers, posts, series_points, comments.")
+    jurisdictions: list[str] | None = Field(
+        description="Disclosure rule sets asked for; null: the default (the disclosure signal's details list those graded).")
+    sponsors: list[str] = Field(description="Brands named as sponsors when the audit was requested.")
     follower_sample_id: uuid.UUID | None = Field(description="The follower sample version the audit read.")
     model_version: str | None
     failure_reason: str | None

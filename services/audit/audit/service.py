@@ -20,7 +20,7 @@ from services.audit.db import SERVICE, outbox
 from services.audit.projection.models import Creator
 from shared.contracts.audit import AuditPayload
 from shared.contracts.envelope import new_envelope
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 
 TOPIC = "audit.audit.v1"
 
@@ -33,6 +33,8 @@ async def _insert_pending(
     trigger_event_id: uuid.UUID | None,
     delay: float,
     tenant_id: uuid.UUID | None = None,
+    jurisdictions: list[str] | None = None,
+    sponsors: list[str] | None = None,
 ) -> Audit | None:
     """A new pending audit and its AuditScheduled event, or None when one is already active."""
     audit_id = uuid.uuid4()
@@ -45,6 +47,8 @@ async def _insert_pending(
             trigger=trigger,
             trigger_event_id=trigger_event_id,
             flags=[],
+            jurisdictions=jurisdictions,
+            sponsors=sponsors or [],
             run_after=func.now() + timedelta(seconds=delay),
         )
         .on_conflict_do_nothing(index_elements=["creator_id"], index_where=text(ACTIVE_SQL))
@@ -107,22 +111,61 @@ async def schedule_automatic(
     return None
 
 
-async def request(session: AsyncSession, creator_id: uuid.UUID) -> tuple[Audit, bool]:
+def _disclosure_changes(
+    audit: Audit, jurisdictions: list[str] | None, sponsors: list[str] | None
+) -> dict[str, list[str]]:
+    """The disclosure settings a request names that differ from the audit's (a setting the
+    request leaves out is no change)."""
+    changes = {}
+    if jurisdictions is not None and list(audit.jurisdictions or []) != jurisdictions:
+        changes["jurisdictions"] = jurisdictions
+    if sponsors is not None and list(audit.sponsors or []) != sponsors:
+        changes["sponsors"] = sponsors
+    return changes
+
+
+async def request(
+    session: AsyncSession,
+    creator_id: uuid.UUID,
+    *,
+    jurisdictions: list[str] | None = None,
+    sponsors: list[str] | None = None,
+) -> tuple[Audit, bool]:
     """The creator's pending or running audit, or a new one due now; True when it is new.
 
-    A pending audit waiting out its settle delay becomes due now: the client asked."""
+    A pending audit waiting out its settle delay becomes due now: the client asked. It has read
+    nothing yet, so it takes the disclosure jurisdictions and sponsors the request names; a running
+    one read its posts already, so other settings are a Conflict (ask again once it finishes)."""
     if await session.get(Creator, creator_id) is None:
         raise NotFound(
             f"audit holds no creator {creator_id}: discovery has not announced it (or not yet; retry in a moment)"
         )
+    jurisdictions = list(dict.fromkeys(jurisdictions)) if jurisdictions is not None else None
+    sponsors = list(dict.fromkeys(sponsors)) if sponsors is not None else None
     for _ in range(5):
-        created = await _insert_pending(session, creator_id, trigger="requested", trigger_event_id=None, delay=0)
+        created = await _insert_pending(
+            session, creator_id, trigger="requested", trigger_event_id=None, delay=0,
+            jurisdictions=jurisdictions, sponsors=sponsors,
+        )
         if created is not None:
             return created, True
         active = await repository.pending_for_creator(session, creator_id, for_update=True)
         if active is None:
             continue  # it finished between the two statements: insert again
+        changes = _disclosure_changes(active, jurisdictions, sponsors)
+        if changes and active.status == "running":
+            raise Conflict(
+                f"audit {active.id} of creator {creator_id} is running with other disclosure settings "
+                f"(jurisdictions {active.jurisdictions or 'default'}, sponsors {active.sponsors or 'none'}); "
+                "request again once it finishes"
+            )
         if active.status == "pending":
+            if changes:
+                # Row locked above (FOR UPDATE): no runner claims it meanwhile (claims skip locked rows).
+                await session.execute(
+                    update(Audit).where(Audit.id == active.id).values(**changes)
+                    .execution_options(synchronize_session=False)
+                )
             await session.execute(
                 update(Audit)
                 .where(Audit.id == active.id, Audit.run_after > func.now())

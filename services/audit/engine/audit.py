@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 from services.audit.engine.scoring import BENCHMARKS_VERSION, RULES_VERSION, SIGNAL_ORDER, WEIGHTS, grade, total
 from services.audit.engine.signals.audience import audience_signal
+from services.audit.engine.disclosure.rulebook import Rulebook, default_rulebook
 from services.audit.engine.signals.comments import comments_signal
+from services.audit.engine.signals.disclosure import disclosure_signal
 from services.audit.engine.signals.common import insufficient
 from services.audit.engine.signals.engagement import engagement_signal
 from services.audit.engine.signals.growth import growth_signal
@@ -72,8 +74,17 @@ def _window(inputs: AuditInputs) -> tuple[datetime | None, datetime | None]:
     return min(moments), max(moments)
 
 
-def compute(inputs: AuditInputs, model: FollowerModel) -> AuditResult:
+def _disclosure_versions(signal: Signal) -> dict[str, str]:
+    """The rule-set versions the disclosure signal graded with: disclosure.US, ..., disclosure.common."""
+    versions = {f"disclosure.{code}": v for code, v in signal.details.get("rule_versions", {}).items()}
+    if "common_version" in signal.details:
+        versions["disclosure.common"] = signal.details["common_version"]
+    return versions
+
+
+def compute(inputs: AuditInputs, model: FollowerModel, rulebook: Rulebook | None = None) -> AuditResult:
     inputs = _prepared(inputs)
+    rulebook = rulebook or default_rulebook()
     signals = {
         "audience_quality": audience_signal(inputs.followers, model),
         "engagement_rate": engagement_signal(inputs.profile, inputs.posts, inputs.series),
@@ -81,6 +92,10 @@ def compute(inputs: AuditInputs, model: FollowerModel) -> AuditResult:
         "growth": growth_signal(inputs.series, inputs.posts, inputs.profile.handle),
         "comments": comments_signal(inputs.comments, inputs.texts_elsewhere),
         "pods": _pods(inputs),
+        "disclosure": disclosure_signal(
+            inputs.profile, inputs.posts, jurisdictions=inputs.jurisdictions, sponsors=inputs.sponsors,
+            rulebook=rulebook,
+        ),
     }
     # The weights are scoring's, whatever a signal module says, so the total has one source.
     ordered = tuple(dataclasses.replace(signals[name], weight=WEIGHTS[name]) for name in SIGNAL_ORDER)
@@ -93,7 +108,10 @@ def compute(inputs: AuditInputs, model: FollowerModel) -> AuditResult:
         audience_quality=audience.details.get("quality_share") if audience.status == "judged" else None,
         signals=ordered,
         flags=tuple(flag for s in ordered for flag in s.flags),
-        versions={"model": model.version, "rules": RULES_VERSION, "benchmarks": BENCHMARKS_VERSION},
+        versions={
+            "model": model.version, "rules": RULES_VERSION, "benchmarks": BENCHMARKS_VERSION,
+            **_disclosure_versions(signals["disclosure"]),
+        },
         window=_window(inputs),
         samples={
             "followers": len(inputs.followers), "posts": len(inputs.posts),

@@ -17,11 +17,11 @@ from services.audit.engine.types import Signal
 
 # Bump when a threshold, weight, word list or formula of any signal changes: an audit is
 # reproducible from its inputs and these versions.
-RULES_VERSION = "rules-v1"
+RULES_VERSION = "rules-v2"  # v2: the disclosure signal (its rule files carry their own versions)
 # The engagement benchmark table: services/audit/engine/benchmarks/<BENCHMARKS_VERSION>.csv.
 BENCHMARKS_VERSION = "engagement-v1"
 
-SIGNAL_ORDER = ("audience_quality", "engagement_rate", "likes_comments", "growth", "comments", "pods")
+SIGNAL_ORDER = ("audience_quality", "engagement_rate", "likes_comments", "growth", "comments", "pods", "disclosure")
 
 # Rationale (ADR 0027): the audience sample measures directly what a brand pays for, so it
 # weighs most; engagement against peers is the industry's first check but its benchmarks differ
@@ -34,6 +34,10 @@ WEIGHTS: dict[str, float] = {
     "growth": 0.15,
     "comments": 0.15,
     "pods": 0.10,
+    # Disclosure compliance is shown beside the total, not in it (ADR 0040): the total answers
+    # "is this audience real", and a creator who labels ads badly is not thereby less authentic.
+    # Its score, evidence and flags stand on their own; weight 0 keeps every other figure as it was.
+    "disclosure": 0.0,
 }
 
 WEAKEST_LINK_MARGIN = 30.0

@@ -59,6 +59,7 @@ class Post:
     views: int | None = None
     paid_partnership: bool = False
     sponsored: bool = False
+    external_id: str | None = None  # the platform's id of the post
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class Profile:
     followers: int | None = None
     following: int | None = None
     posts_count: int | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2: picks the creator's own disclosure rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +117,15 @@ class AuditInputs:
     texts_elsewhere: Mapping[str, int] = field(default_factory=dict)
     pods: Sequence[Pod] = ()  # the pods whose `creators` include this creator
     now: datetime | None = None  # the audit's clock (the data window ends here)
+    # Disclosure: the jurisdictions to grade sponsored posts in (None: the creator's country's
+    # set plus US and UK) and the brands the requester names as sponsors.
+    jurisdictions: tuple[str, ...] | None = None
+    sponsors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Signal:
-    name: str  # audience_quality, engagement_rate, likes_comments, growth, comments, pods
+    name: str  # audience_quality, engagement_rate, likes_comments, growth, comments, pods, disclosure
     status: SignalStatus
     score: float | None  # 0-100, higher is more authentic; None unless judged
     weight: float  # its weight in the total (the weights of the judged signals are renormalised)
