@@ -149,6 +149,16 @@ class GatewaySettings(ServiceSettings):
         description="Upstream timeout on the bulk routes (gateway_bulk_routes), in place of the service's: a "
         "10,000-line ingest commits in seconds, minutes on a busy host, and a 504 would hide that it did.",
     )
+    gateway_slow_routes: list[str] = Field(
+        default_factory=lambda: ["/v1/audit/audits/{audit_id}/report"],
+        description="Path templates ({name} is one segment) of routes whose answer takes longer than the "
+        "service's timeout allows (the audit report printed to PDF by a browser), each given "
+        "gateway_slow_timeout_seconds instead.",
+    )
+    gateway_slow_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=3600,
+        description="Upstream timeout on gateway_slow_routes, never shorter than the service's own.",
+    )
     gateway_cors_origins: list[str] = Field(
         default_factory=list,
         description='Frontend origins allowed to call the API from a browser, JSON list, e.g. ["https://app.example.com"].',

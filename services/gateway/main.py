@@ -19,7 +19,7 @@ from services.gateway.proxy.edge import Proxy
 from services.gateway.proxy.upstream import UpstreamPool, make_client
 from services.gateway.public import ClickRedirect, PublicProbes
 from services.gateway.reference.service import MergedSpecCache
-from services.gateway.routes import bulk_timeouts, route_table
+from services.gateway.routes import bulk_timeouts, route_table, slow_routes
 from services.gateway.scopes import ScopeTable
 from services.gateway.webhooks.pruning import DeliveryPruner
 from services.gateway.traffic.body import BodyLimit
@@ -73,6 +73,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             app.state.upstreams = upstreams
             app.state.routes = route_table(settings)
             app.state.bulk_timeouts = bulk_timeouts(settings)
+            app.state.slow_routes = slow_routes(settings)
+            app.state.slow_timeout = settings.gateway_slow_timeout_seconds
             # Each operation's scope, from the services' own documents (fetched now, refreshed).
             app.state.scopes = ScopeTable()
             app.state.reference = MergedSpecCache(

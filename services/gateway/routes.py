@@ -4,6 +4,7 @@ Kept as data, like a Kong service/route or an Envoy cluster, so that adding a se
 row here and one setting.
 """
 
+import re
 from dataclasses import dataclass
 
 from services.gateway.config import GatewaySettings
@@ -41,6 +42,18 @@ def route_table(settings: GatewaySettings) -> dict[str, Route]:
         row("attribution", settings.attribution_url, settings.attribution_timeout_seconds),
     ]
     return {r.service: r for r in routes}
+
+
+def slow_routes(settings: GatewaySettings) -> re.Pattern[str] | None:
+    """One pattern matching every public path of `gateway_slow_routes` (a `{name}` segment stands
+    for any one segment), or None when there are none."""
+    if not settings.gateway_slow_routes:
+        return None
+    templates = (
+        "/".join("[^/]+" if part.startswith("{") and part.endswith("}") else re.escape(part) for part in t.split("/"))
+        for t in settings.gateway_slow_routes
+    )
+    return re.compile("(?:" + "|".join(templates) + ")")
 
 
 def bulk_timeouts(settings: GatewaySettings) -> dict[str, float]:

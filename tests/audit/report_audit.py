@@ -43,7 +43,9 @@ def stored_audit(inputs: AuditInputs | None = None, **signals_extra) -> dict:
     `signals_extra`: further signals by name (as stored dicts), e.g. a disclosure signal."""
     inputs = inputs or spiked_inputs()
     result = compute(inputs, RulesFollowerModel())
-    stored = [_signal(s) for s in result.signals] + [{"name": n, **s} for n, s in signals_extra.items()]
+    # An extra signal replaces the engine's of the same name (e.g. a crafted disclosure table).
+    stored = [_signal(s) for s in result.signals if s.name not in signals_extra]
+    stored += [{"name": n, **s} for n, s in signals_extra.items()]
     audit_id = uuid.uuid5(uuid.NAMESPACE_URL, f"audit-report-{inputs.profile.creator_id}")
     return AuditRead.model_validate({
         "id": audit_id, "creator_id": inputs.profile.creator_id, "status": "completed", "trigger": "requested",
@@ -51,6 +53,7 @@ def stored_audit(inputs: AuditInputs | None = None, **signals_extra) -> dict:
         "audience_quality": result.audience_quality, "flags": list(result.flags), "signals": stored,
         "versions": dict(result.versions), "window": {"start": result.window[0], "end": result.window[1]},
         "samples": dict(result.samples), "follower_sample_id": None, "model_version": result.versions.get("model"),
+        "jurisdictions": None if inputs.jurisdictions is None else list(inputs.jurisdictions), "sponsors": list(inputs.sponsors or ()),
         "failure_reason": None, "attempts": 1, "run_after": NOW, "started_at": NOW, "finished_at": NOW,
         "created_at": NOW, "updated_at": NOW,
     }).model_dump(mode="json")

@@ -146,8 +146,14 @@ def test_insufficient_data_is_shown_as_such_and_not_drawn():
 
 
 def test_a_disclosure_signal_is_a_table_per_post_and_its_absence_says_not_assessed(audit):
-    absent = section(render_html(audit), "compliance")
+    # An audit stored before the disclosure signal existed has none: not assessed.
+    legacy = {**audit, "signals": [s for s in audit["signals"] if s["name"] != "disclosure"]}
+    absent = section(render_html(legacy), "compliance")
     assert "Not assessed" in absent and "<table" not in absent
+    # Assessed, and no post was sponsored: the signal's own words, no table.
+    unsponsored = section(render_html(audit), "compliance")
+    assert "Not assessed" not in unsponsored and "<table" not in unsponsored
+    assert "sponsored" in unsponsored.lower()
     present = section(render_html(stored_audit(disclosure=disclosure_signal())), "compliance")
     assert "Not assessed" not in present
     rows = re.findall(r"<tr><td>(p\d)</td>.*?status-(\w+)", present, re.S)

@@ -77,6 +77,8 @@ class Proxy:
         bulk_timeout = state.bulk_timeouts.get(scope["path"])
         if bulk_timeout is not None and bulk_timeout > route.timeout:  # a bulk body takes longer to answer
             route = dataclasses.replace(route, timeout=bulk_timeout)
+        elif state.slow_routes is not None and state.slow_timeout > route.timeout and state.slow_routes.fullmatch(scope["path"]):
+            route = dataclasses.replace(route, timeout=state.slow_timeout)  # e.g. a report printed to PDF
         token = state.signer.token(dataclasses.replace(identity, request_id=current_correlation_id()), audience=route.service)
         return await forward(
             state.upstreams, route, state.routes, scope, receive, path=path, identity_token=token
