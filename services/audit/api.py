@@ -3,12 +3,16 @@
 from fastapi import APIRouter
 
 from services.audit.audit.endpoints import router as audits
+from services.audit.brandsafety.endpoints import router as brandsafety
 from services.audit.pods.endpoints import router as pods
 from services.audit.projection.endpoints import router as creators
 from services.audit.samples.endpoints import router as samples
+from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
 router.include_router(audits, prefix="/audits", tags=["audits"])
 router.include_router(creators, prefix="/creators", tags=["creators"])
 router.include_router(pods, prefix="/pods", tags=["pods"])
 router.include_router(samples, tags=["inputs"])
+# Tenant-private: your keyword lists, and the check of a creator that applies them.
+router.include_router(mark_tenant_private(brandsafety), tags=["brand safety"])

@@ -151,3 +151,9 @@ def test_folding_keeps_the_way_back_to_the_original():
     assert folded == "strasse #gun control"
     assert origin[4:6] == [4, 4]  # "ss", both from "ß"
     assert origin[folded.index(" control"):][:2] == [11, 11]  # the space put before "C", and "C"
+
+
+def test_a_term_of_symbols_only_matches_wherever_it_stands():
+    assert matched("party🔫🔫 tonight", "🔫") == ["🔫", "🔫"]
+    assert matched("bank 💰", "$$$") == []
+    assert matched("only US$$$", "$$$") == ["$$$"]

@@ -13,6 +13,7 @@ How a term matches (docs/guide/audit-brand-safety.md has the table):
 - Simple leetspeak: 4 and @ for a, 3 for e, 1 for i, 0 for o, 5 and $ for s, 7 for t. A match
   that used such digits must have more letters than digits ("455 likes" is not "ass").
 - Where two terms start at one place the longer wins ("gun control" over "gun").
+- A term without letters or digits (an emoji: "🔫") matches its symbols wherever they stand.
 
 The expression is a trie of the terms (one alternative per distinct next token), so each
 position costs a few character tests whatever the list's length; each term ends in an empty
@@ -44,13 +45,19 @@ def _run_token(char: str, count: int) -> str:
 
 
 def tokens(term: str) -> tuple[str, ...]:
-    """The term's pattern as a sequence of tokens (one per run of a letter, and the separators
-    between words); empty when the term has no letter or digit."""
-    out: list[str] = []
-    for k, word in enumerate(_WORD.findall(fold_term(term))):
+    """The term's pattern as a sequence of tokens: the word boundaries, one token per run of a
+    letter, the separators between words. A term with no letter or digit ("🔫", "💊") is its
+    symbols, matched as written wherever they stand; empty only for a term that folds to nothing."""
+    folded = fold_term(term)
+    words = _WORD.findall(folded)
+    if not words:
+        return tuple(re.escape(char) for char in folded if not char.isspace())
+    out: list[str] = [START]
+    for k, word in enumerate(words):
         if k:
             out.append(SEPARATOR)
         out.extend(_run_token(char, len(list(run))) for char, run in groupby(word))
+    out.append(END)
     return tuple(out)
 
 
@@ -71,12 +78,14 @@ def _trie_pattern(paths: list[tuple[str, ...]]) -> str:
         node.terminal = index
 
     def emit(node: _Node) -> str:
-        alternatives = [token + emit(child) for token, child in node.children.items()]
+        # A word's end last: a longer phrase sharing the prefix is tried first.
+        ordered = sorted(node.children.items(), key=lambda item: item[0] == END)
+        alternatives = [token + emit(child) for token, child in ordered]
         if node.terminal is not None:
             alternatives.append(f"(?P<t{node.terminal}>)")
         return alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
 
-    return START + emit(root) + END
+    return emit(root)
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ class Matcher:
         paths: list[tuple[str, ...]] = []
         self._terms: list[list[Term]] = []
         self._has_digits: list[bool] = []
+        self._of_words: list[bool] = []
         index_of: dict[tuple[str, ...], int] = {}
         exception_paths: list[tuple[str, ...]] = []
         self._protects: list[set[int]] = []
@@ -108,6 +118,7 @@ class Matcher:
                 paths.append(path)
                 self._terms.append([])
                 self._has_digits.append(any(c.isdigit() for c in fold_term(term.text)))
+                self._of_words.append(path[0] == START)
             index = index_of[path]
             # One hit per category where words fold alike ("cocaine", French "cocaïne"): the first listed.
             if all(t.category != term.category for t in self._terms[index]):
@@ -140,7 +151,8 @@ class Matcher:
         for m in self._pattern.finditer(folded):
             index = int(m.lastgroup[1:])
             start, end = m.span()
-            while end - start > 1 and folded[end - 1] in _TRAILING_SIGNS:
+            # "guns$$$": the last letter's leetspeak class took the signs after the word.
+            while self._of_words[index] and end - start > 1 and folded[end - 1] in _TRAILING_SIGNS:
                 end -= 1
             if self._plausible(index, folded[start:end]):
                 found.append((index, start, end))

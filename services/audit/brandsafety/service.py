@@ -1,0 +1,172 @@
+"""Brand safety: a tenant's keyword lists (one name per tenant, at most MAX_LISTS), and the check
+of a creator against the default list and the tenant's lists.
+
+The check reads what an audit reads (audit.inputs): the creator's bio, the captions of the
+primary account's newest RECENT_POSTS posts and up to MAX_COMMENTS comments on them. The tenant
+is never a parameter: the session carries it, and with it the lists applied.
+"""
+
+import uuid
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.audit.audit.inputs import MAX_COMMENTS, RECENT_POSTS
+from services.audit.brandsafety import repository
+from services.audit.brandsafety.models import BrandSafetyList
+from services.audit.brandsafety.schemas import (
+    BrandSafetyListCreate,
+    BrandSafetyListUpdate,
+    BrandSafetyRead,
+    CategorySummary,
+    Checked,
+    DefaultCategory,
+    DefaultListRead,
+    HitRead,
+    ListVersion,
+)
+from services.audit.engine.brandsafety.lists import Term, TermList, default_list
+from services.audit.engine.brandsafety.matcher import compile_list
+from services.audit.engine.brandsafety.scan import Found, scan
+from services.audit.projection.models import Creator, Post
+from services.audit.samples.models import Comment
+from shared.db import Reads, utcnow
+from shared.errors import Conflict, NotFound
+
+MAX_LISTS = 50
+MAX_HITS = 500
+
+
+def not_found(list_id: uuid.UUID) -> NotFound:
+    return NotFound(f"brand-safety list {list_id} does not exist")
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict([{"field": "body.name", "reason": f"you already have a brand-safety list named {name!r}"}])
+
+
+async def create(session: AsyncSession, data: BrandSafetyListCreate) -> BrandSafetyList:
+    if await repository.find_by_name(session, data.name):
+        raise _name_taken(data.name)
+    if await repository.count(session) >= MAX_LISTS:
+        raise Conflict([{"field": "body", "reason": f"you have {MAX_LISTS} lists already; add terms to one of them"}])
+    row = BrandSafetyList(id=uuid.uuid4(), **data.model_dump())
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent create took the name
+        raise _name_taken(data.name) from exc
+    await session.refresh(row)
+    return row
+
+
+async def owned(session: AsyncSession, list_id: uuid.UUID) -> BrandSafetyList:
+    """The caller's list, locked for the rest of the transaction, or 404."""
+    row = await repository.get(session, list_id, for_update=True)
+    if row is None:
+        raise not_found(list_id)
+    return row
+
+
+async def update(session: AsyncSession, list_id: uuid.UUID, data: BrandSafetyListUpdate) -> BrandSafetyList:
+    row = await owned(session, list_id)
+    changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(row, k) != v}
+    if not changes:  # the same request again changes nothing, not even the revision
+        return row
+    if "name" in changes and await repository.find_by_name(session, changes["name"]):
+        raise _name_taken(changes["name"])
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.revision += 1
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _name_taken(changes["name"]) from exc
+    await session.refresh(row)
+    return row
+
+
+async def delete(session: AsyncSession, list_id: uuid.UUID) -> None:
+    await session.delete(await owned(session, list_id))
+
+
+def default_read() -> DefaultListRead:
+    default = default_list()
+    categories = []
+    for category in default.categories:
+        terms = [t for t in default.terms.terms if t.category == category]
+        categories.append(DefaultCategory(
+            category=category, garm=list(default.garm[category]), terms=[t.text for t in terms],
+            exceptions={t.text: list(t.exceptions) for t in terms if t.exceptions},
+        ))
+    return DefaultListRead(version=default.terms.version, source=default.source, categories=categories)
+
+
+def term_list(row) -> TermList:
+    """A tenant list as the engine takes it; its revision is in it, so the compiled matcher of an
+    edited list is not the cached one of its previous revision."""
+    return TermList(
+        label=row.name, version=f"r{row.revision}", list_id=row.id,
+        terms=tuple(Term(text, row.category) for text in row.terms),
+    )
+
+
+def _hit(found: Found, where: str, post=None, author: str | None = None) -> HitRead:
+    return HitRead(
+        category=found.category, term=found.term, matched=found.matched, list=found.list, list_id=found.list_id,
+        where=where, post_id=post.post_id if post else None, external_id=post.external_id if post else None,
+        posted_at=post.posted_at if post else None, comment_author=author, excerpt=found.excerpt,
+    )
+
+
+async def check(session: AsyncSession | Reads, creator_id: uuid.UUID) -> BrandSafetyRead:
+    """Every hit of the default list and the session tenant's lists in the creator's bio, recent
+    captions and the comments on them; NotFound when audit holds no such creator."""
+    creator = await session.get(Creator, creator_id)
+    if creator is None:
+        raise NotFound(f"audit holds no creator {creator_id}")
+    default = default_list()
+    own = await repository.all_lists(session)
+    lists = [default.terms, *(term_list(row) for row in own)]
+    matchers = [compile_list(t) for t in lists]
+
+    # The posts an audit reads (audit.inputs.load), as of now.
+    posts_query = select(Post).where(Post.creator_id == creator_id, Post.posted_at <= utcnow())
+    if creator.primary_account_id is not None:
+        posts_query = posts_query.where(Post.account_id == creator.primary_account_id)
+    posts = list(
+        (await session.scalars(posts_query.order_by(Post.posted_at.desc(), Post.post_id).limit(RECENT_POSTS))).all()
+    )
+    comments_by_post: dict[uuid.UUID, list] = {}
+    comment_count = 0
+    if posts:
+        result = await session.execute(
+            select(Comment.post_id, Comment.author, Comment.text)
+            .where(Comment.post_id.in_([p.post_id for p in posts]))
+            .order_by(Comment.commented_at.desc().nulls_last(), Comment.post_id, Comment.key)
+            .limit(MAX_COMMENTS)
+        )
+        for post_id, author, text in result:
+            comments_by_post.setdefault(post_id, []).append((author, text))
+            comment_count += 1
+
+    hits = [_hit(f, "bio") for f in scan(creator.bio, matchers)]
+    for post in posts:
+        hits += [_hit(f, "caption", post) for f in scan(post.caption, matchers)]
+        for author, text in comments_by_post.get(post.post_id, ()):
+            hits += [_hit(f, "comment", post, author) for f in scan(text, matchers)]
+
+    counts = Counter(h.category for h in hits)
+    categories = list(default.categories)
+    categories += sorted({row.category for row in own} - set(categories))
+    return BrandSafetyRead(
+        creator_id=creator_id,
+        checked=Checked(bio=bool(creator.bio), posts=len(posts), comments=comment_count),
+        versions=[ListVersion(list=t.label, list_id=t.list_id, version=t.version, terms=len(t.terms)) for t in lists],
+        summary=[CategorySummary(category=c, hits=counts[c]) for c in categories],
+        hits_total=len(hits),
+        truncated=len(hits) > MAX_HITS,
+        hits=hits[:MAX_HITS],
+    )
