@@ -3,10 +3,12 @@
 import uuid
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from services.audit.engine.brandsafety.lists import DEFAULT_VERSION, Term, TermList, default_list
 from services.audit.engine.brandsafety.matcher import compile_list
-from services.audit.engine.brandsafety.normalise import fold
+from services.audit.engine.brandsafety.normalise import fold, fold_term
 from services.audit.engine.brandsafety.scan import excerpt, scan
 
 
@@ -157,3 +159,26 @@ def test_a_term_of_symbols_only_matches_wherever_it_stands():
     assert matched("party🔫🔫 tonight", "🔫") == ["🔫", "🔫"]
     assert matched("bank 💰", "$$$") == []
     assert matched("only US$$$", "$$$") == ["$$$"]
+
+
+@given(st.text(max_size=200))
+def test_folding_maps_every_folded_character_to_one_of_the_text_in_order(text):
+    folded, origin = fold(text)
+    origin = list(range(len(text))) if origin is None else origin
+    assert len(origin) == len(folded)
+    assert origin == sorted(origin) and all(0 <= i < len(text) for i in origin)
+
+
+@given(
+    st.sampled_from([t.text for t in default_list().terms.terms]),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüéß", min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_a_listed_term_glued_to_letters_is_not_found_and_set_apart_is(term, letters, before):
+    # Letters equal to the term's own edge letter would only stretch it ("vodka" + "aa").
+    edge = fold_term(term)[0] if before else fold_term(term)[-1]
+    assume(edge not in fold_term(letters))
+    glued = letters + term if before else term + letters
+    apart = letters + " " + term if before else term + ", " + letters
+    assert term not in [m.term.text for m in DEFAULT.find(glued)]
+    assert [m.matched for m in DEFAULT.find(apart) if m.term.text == term or m.matched == term] == [term]

@@ -142,11 +142,12 @@ class Matcher:
         digits = sum(c.isdigit() for c in folded)
         return digits == 0 or sum(c.isalpha() for c in folded) > digits
 
-    def find(self, text: str) -> list[Match]:
-        """Every match in `text`, in order; spans and `matched` refer to `text` as written."""
+    def find(self, text: str, folded: tuple[str, list[int] | None] | None = None) -> list[Match]:
+        """Every match in `text`, in order; spans and `matched` refer to `text` as written.
+        `folded`: normalise.fold(text), when the caller has it already (several lists, one text)."""
         if self._pattern is None or not text:
             return []
-        folded, origin = fold(text)
+        folded, origin = folded or fold(text)
         found = []
         for m in self._pattern.finditer(folded):
             index = int(m.lastgroup[1:])

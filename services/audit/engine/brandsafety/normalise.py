@@ -20,6 +20,7 @@ from functools import lru_cache
 _LETTERS = {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ı": "i", "ð": "d", "þ": "th"}
 # A hashtag's body: word characters after '#'.
 _HASHTAG = re.compile(r"#(\w+)")
+_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
 
 
 @lru_cache(maxsize=4096)
@@ -52,13 +53,20 @@ def fold(text: str) -> tuple[str, list[int] | None]:
         return text.lower(), None
     out: list[str] = []
     origin: list[int] = []
-    for i, char in enumerate(text):
-        if i in splits:
-            out.append(" ")
-            origin.append(i)
-        folded = char.lower() if char.isascii() else fold_char(char)
-        out.append(folded)
-        origin.extend([i] * len(folded))
+    # Runs of ASCII in one str.lower() each; the rest character by character (cached).
+    for run in _RUNS.finditer(text):
+        start, end = run.span()
+        if run.group().isascii() and not any(start <= i < end for i in splits):
+            out.append(run.group().lower())
+            origin.extend(range(start, end))
+            continue
+        for i in range(start, end):
+            if i in splits:
+                out.append(" ")
+                origin.append(i)
+            folded = fold_char(text[i])
+            out.append(folded)
+            origin.extend([i] * len(folded))
     return "".join(out), origin
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.audit.engine.brandsafety.matcher import Matcher
+from services.audit.engine.brandsafety.normalise import fold
 
 EXCERPT_CONTEXT = 40  # characters of the text on each side of the match
 _SPACES = re.compile(r"\s+")
@@ -41,11 +42,12 @@ def scan(text: str | None, matchers: Sequence[Matcher]) -> list[Found]:
     """Every hit of every list in `text`, in the order of the lists, then of the text."""
     if not text:
         return []
+    folded = fold(text)
     return [
         Found(
             category=m.term.category, term=m.term.text, matched=m.matched, list=matcher.list.label,
             list_id=matcher.list.list_id, start=m.start, end=m.end, excerpt=excerpt(text, m.start, m.end),
         )
         for matcher in matchers
-        for m in matcher.find(text)
+        for m in matcher.find(text, folded)
     ]
