@@ -32,14 +32,17 @@ async def new_list(gateway, terms: list[str], category: str = "competitor_brands
 
 
 async def flagged_creator(gateway, brand: str) -> tuple[dict, dict[str, dict]]:
-    """A creator whose bio, captions and a comment hold terms; its posts by external id."""
+    """A creator whose bio, captions and a comment hold terms; its posts by their position (p0
+    newest). Its posts' platform ids are its own: other tests find posts by `p<i>` on instagram."""
     body = creator_body(posts=3)
+    for i, post in enumerate(body["posts"]):
+        post["external_id"] = f"{brand}-p{i}"
     body["bio"] = "Coffee, vodka and good vibes. Berlin."
     body["posts"][0]["caption"] = f"New drop with {brand.upper()} today, so good"
     body["posts"][1]["caption"] = "Out at the #GunControl march with friends"
     creator = await ingest_creator(gateway, body)
     posts = (await gateway.get(f"/v1/discovery/creators/{creator['id']}/posts")).json()["items"]
-    by_external = {p["external_id"]: p for p in posts}
+    by_external = {p["external_id"].rpartition("-")[2]: p for p in posts}
     comments = await post_comments(gateway, [
         {"post_id": by_external["p1"]["id"], "author": "fan_1", "text": "what the fuuuck is this",
          "commented_at": "2026-11-20T10:15:00Z"},
@@ -73,15 +76,15 @@ async def test_a_check_reports_the_default_lists_and_the_tenants_hits_with_their
     assert set(captions) == {"politics", "competitor_brands"}
     politics = captions["politics"]
     assert (politics["term"], politics["matched"], politics["list"]) == ("gun control", "GunControl", "brand-safety-v1")
-    assert (politics["post_id"], politics["external_id"]) == (posts["p1"]["id"], "p1")
+    assert (politics["post_id"], politics["external_id"]) == (posts["p1"]["id"], posts["p1"]["external_id"])
     assert politics["posted_at"].startswith(posts["p1"]["posted_at"][:19])
     mine = captions["competitor_brands"]
     assert (mine["term"], mine["matched"], mine["list"], mine["list_id"]) == (brand, brand.upper(), own["name"], own["id"])
-    assert mine["external_id"] == "p0"
+    assert mine["external_id"] == f"{brand}-p0"
     # "class" and "begun" hold no term: only the stretched profanity is a comment's hit.
     [comment] = by_where(result["hits"], "comment")
     assert (comment["category"], comment["term"], comment["matched"], comment["comment_author"], comment["external_id"]) == (
-        "profanity", "fuck", "fuuuck", "fan_1", "p1")
+        "profanity", "fuck", "fuuuck", "fan_1", posts["p1"]["external_id"])
     assert comment["excerpt"] == "what the fuuuck is this"
     summary = {s["category"]: s["hits"] for s in result["summary"]}
     assert {c: n for c, n in summary.items() if n} == {"alcohol": 1, "politics": 1, "competitor_brands": 1, "profanity": 1}
