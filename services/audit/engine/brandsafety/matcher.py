@@ -34,14 +34,17 @@ SEPARATOR = r"[\W_]*"
 START = r"(?<![^\W_])"
 END = r"(?![^\W_])"
 _WORD = re.compile(r"[^\W_]+")
-_TRAILING_SIGNS = "@$"
 
 
 def _run_token(char: str, count: int) -> str:
-    cls = f"[{re.escape(char)}{re.escape(LEET[char])}]" if char in LEET else re.escape(char)
+    # Stretching repeats the letter itself, never a leetspeak sign: a class that repeats "$" or
+    # "@" would let a comment of 5,000 "@" cost seconds (each sign a word start, each start a
+    # scan to the end of the run).
+    letter = re.escape(char)
+    cls = f"[{letter}{re.escape(LEET[char])}]" if char in LEET else letter
     if count == 1:
-        return f"{cls}(?:{cls}{cls}+)?"
-    return f"{cls}{{{count},}}"
+        return f"{cls}(?:{letter}{letter}+)?"
+    return f"{cls}{{{count}}}{letter}*"
 
 
 def tokens(term: str) -> tuple[str, ...]:
@@ -104,7 +107,6 @@ class Matcher:
         paths: list[tuple[str, ...]] = []
         self._terms: list[list[Term]] = []
         self._has_digits: list[bool] = []
-        self._of_words: list[bool] = []
         index_of: dict[tuple[str, ...], int] = {}
         exception_paths: list[tuple[str, ...]] = []
         self._protects: list[set[int]] = []
@@ -118,7 +120,6 @@ class Matcher:
                 paths.append(path)
                 self._terms.append([])
                 self._has_digits.append(any(c.isdigit() for c in fold_term(term.text)))
-                self._of_words.append(path[0] == START)
             index = index_of[path]
             # One hit per category where words fold alike ("cocaine", French "cocaïne"): the first listed.
             if all(t.category != term.category for t in self._terms[index]):
@@ -152,9 +153,6 @@ class Matcher:
         for m in self._pattern.finditer(folded):
             index = int(m.lastgroup[1:])
             start, end = m.span()
-            # "guns$$$": the last letter's leetspeak class took the signs after the word.
-            while self._of_words[index] and end - start > 1 and folded[end - 1] in _TRAILING_SIGNS:
-                end -= 1
             if self._plausible(index, folded[start:end]):
                 found.append((index, start, end))
         if found and self._exceptions is not None:
