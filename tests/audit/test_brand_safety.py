@@ -130,6 +130,30 @@ async def test_a_changed_list_applies_to_the_next_check_under_its_new_revision(g
     assert (await gateway.delete(f"{LISTS}/{own['id']}")).status_code == 204
 
 
+async def test_a_list_can_exclude_default_categories_from_its_tenants_checks(gateway, other_gateway):
+    creator, _ = await flagged_creator(gateway, unique_word())
+    response = await gateway.post(LISTS, json={
+        "name": unique_word("spirits"), "category": "alcohol", "terms": ["good vibes"],
+        "exclude_default_categories": ["alcohol", "politics", "alcohol"]})
+    assert response.status_code == 201, response.text
+    own = response.json()
+    try:
+        assert own["exclude_default_categories"] == ["alcohol", "politics"]
+        result = (await gateway.get(check_url(creator["id"]))).json()
+        theirs = (await other_gateway.get(check_url(creator["id"]))).json()
+    finally:  # the suite's tenant keeps its lists: this one would change the other tests' checks
+        assert (await gateway.delete(f"{LISTS}/{own['id']}")).status_code == 204
+    assert result["excluded_default_categories"] == ["alcohol", "politics"]
+    # No default hit of either category (vodka, #GunControl); the list's own alcohol term still hits.
+    assert [(h["category"], h["term"], h["list"]) for h in result["hits"] if h["category"] in ("alcohol", "politics")] == [
+        ("alcohol", "good vibes", own["name"])]
+    summary = {s["category"]: s["hits"] for s in result["summary"]}
+    assert summary["alcohol"] == 1 and "politics" not in summary
+    # Another tenant's checks are not affected.
+    assert theirs["excluded_default_categories"] == []
+    assert {(h["category"], h["term"]) for h in theirs["hits"]} >= {("alcohol", "vodka"), ("politics", "gun control")}
+
+
 async def test_a_deleted_list_is_gone_and_no_longer_applied(gateway):
     brand = unique_word()
     own = await new_list(gateway, [brand])
@@ -176,6 +200,8 @@ async def test_a_second_list_of_the_same_name_is_a_conflict(gateway):
         ({"name": "n", "category": "drugs", "terms": ["ok", "y" * 101]}, "body.terms.1"),
         ({"name": "n", "category": "drugs", "terms": ["ok", " "]}, "body.terms.1"),
         ({"name": "n", "category": "drugs", "terms": ["x"], "exclude": True}, "body.exclude"),
+        ({"name": "n", "category": "drugs", "terms": ["x"], "exclude_default_categories": ["beer"]},
+         "body.exclude_default_categories.0"),
     ],
 )
 async def test_a_bad_list_is_refused_naming_the_field(gateway, body, field):
@@ -185,7 +211,8 @@ async def test_a_bad_list_is_refused_naming_the_field(gateway, body, field):
 
 async def test_a_list_cannot_be_changed_to_nothing(gateway):
     own = await new_list(gateway, [unique_word()])
-    for body, field in (({"terms": None}, "body.terms"), ({"name": None}, "body.name"), ({"terms": []}, "body.terms")):
+    for body, field in (({"terms": None}, "body.terms"), ({"name": None}, "body.name"), ({"terms": []}, "body.terms"),
+                        ({"exclude_default_categories": None}, "body.exclude_default_categories")):
         response = await gateway.patch(f"{LISTS}/{own['id']}", json=body)
         assert response.status_code == 422 and field in fields(response), response.text
 

@@ -25,6 +25,10 @@ class BrandSafetyList(TenantOwned, Base):
     name: Mapped[str] = mapped_column(String(100))
     category: Mapped[str] = mapped_column(String(40), comment="A default category or the tenant's own.")
     terms: Mapped[list[str]] = mapped_column(ARRAY(Text), comment="As the tenant wrote them.")
+    exclude_default_categories: Mapped[list[str]] = mapped_column(
+        ARRAY(String(40)), server_default="{}",
+        comment="Default-list categories the tenant's checks skip while this list exists.",
+    )
     revision: Mapped[int] = mapped_column(
         Integer, server_default="1", comment="Raised by each change: a check names the revision it applied."
     )

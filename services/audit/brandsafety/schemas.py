@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from services.audit.engine.brandsafety.lists import default_list
 from services.audit.engine.brandsafety.matcher import tokens
 from shared.validation import Label
 
@@ -24,6 +25,13 @@ def _distinct(terms: list[str]) -> list[str]:
     return kept
 
 
+DefaultCategoryName = Literal[tuple(default_list().categories)]
+Exclusions = Annotated[
+    list[DefaultCategoryName],
+    Field(max_length=len(default_list().categories), description="Categories of the default list that your checks "
+          "skip while this list exists (a spirits brand skips `alcohol`); its own terms still apply."),
+    AfterValidator(lambda values: list(dict.fromkeys(values))),
+]
 Name = Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)]
 Category = Annotated[
     str,
@@ -53,10 +61,11 @@ class BrandSafetyListCreate(BaseModel):
     name: Name = Field(description="Unique among your lists; each hit names the list it came from.")
     category: Category
     terms: Terms
+    exclude_default_categories: Exclusions = Field(default_factory=list)
 
 
 def _no_null(schema: dict) -> None:
-    for name in ("name", "category", "terms"):
+    for name in ("name", "category", "terms", "exclude_default_categories"):
         schema["properties"][name].pop("default", None)
 
 
@@ -68,8 +77,9 @@ class BrandSafetyListUpdate(BaseModel):
     name: Name = Field(default=None, description="Omit to keep the current name.")
     category: Category = Field(default=None)
     terms: Terms = Field(default=None, description="Replaces the terms.")
+    exclude_default_categories: Exclusions = Field(default=None, description="Replaces the exclusions; [] clears them.")
 
-    @field_validator("name", "category", "terms", mode="before")
+    @field_validator("name", "category", "terms", "exclude_default_categories", mode="before")
     @classmethod
     def _cannot_be_null(cls, value):
         if value is None:
@@ -82,13 +92,15 @@ class BrandSafetyListRead(BaseModel):
     name: str
     category: str
     terms: list[str]
+    exclude_default_categories: list[str]
     revision: int = Field(description="Raised by each change; a check names the revision it applied.")
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def of(cls, row) -> "BrandSafetyListRead":
-        return cls(id=row.id, name=row.name, category=row.category, terms=list(row.terms), revision=row.revision,
+        return cls(id=row.id, name=row.name, category=row.category, terms=list(row.terms),
+                   exclude_default_categories=list(row.exclude_default_categories), revision=row.revision,
                    created_at=row.created_at, updated_at=row.updated_at)
 
 
@@ -143,6 +155,9 @@ class BrandSafetyRead(BaseModel):
     creator_id: uuid.UUID
     checked: Checked
     versions: list[ListVersion] = Field(description="The lists applied: the default first, then yours, oldest first.")
+    excluded_default_categories: list[str] = Field(
+        description="Default-list categories skipped because one of your lists excludes them."
+    )
     summary: list[CategorySummary] = Field(
         description="Hits per category: every category of the lists applied, in their order, zero included."
     )

@@ -9,6 +9,7 @@ is never a parameter: the session carries it, and with it the lists applied.
 import asyncio
 import uuid
 from collections import Counter
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -114,6 +115,14 @@ def term_list(row) -> TermList:
     )
 
 
+def _without(default: TermList, excluded: set[str]) -> TermList:
+    """The default list less the categories the tenant excludes (same label and version: the hits
+    it gives are the default's; the answer names what was skipped)."""
+    if not excluded:
+        return default
+    return replace(default, terms=tuple(t for t in default.terms if t.category not in excluded))
+
+
 def _hit(found: Found, where: str, post, author: str | None) -> HitRead:
     return HitRead(
         category=found.category, term=found.term, matched=found.matched, list=found.list, list_id=found.list_id,
@@ -134,7 +143,8 @@ async def check(session: AsyncSession | Reads, creator_id: uuid.UUID) -> BrandSa
         raise NotFound(f"audit holds no creator {creator_id}")
     default = default_list()
     own = await repository.all_lists(session)
-    lists = [default.terms, *(term_list(row) for row in own)]
+    excluded = {c for row in own for c in row.exclude_default_categories}
+    lists = [_without(default.terms, excluded), *(term_list(row) for row in own)]
     matchers = [compile_list(t) for t in lists]
 
     # The posts an audit reads (audit.inputs.load), as of now.
@@ -165,11 +175,13 @@ async def check(session: AsyncSession | Reads, creator_id: uuid.UUID) -> BrandSa
     hits = await asyncio.to_thread(_hits, texts, matchers)
 
     counts = Counter(h.category for h in hits)
-    categories = list(default.categories)
-    categories += sorted({row.category for row in own} - set(categories))
+    own_categories = {row.category for row in own}
+    categories = [c for c in default.categories if c not in excluded or c in own_categories]
+    categories += sorted(own_categories - set(default.categories))
     return BrandSafetyRead(
         creator_id=creator_id,
         checked=Checked(bio=bool(creator.bio), posts=len(posts), comments=comment_count),
+        excluded_default_categories=[c for c in default.categories if c in excluded],
         versions=[ListVersion(list=t.label, list_id=t.list_id, version=t.version, terms=len(t.terms)) for t in lists],
         summary=[CategorySummary(category=c, hits=counts[c]) for c in categories],
         hits_total=len(hits),

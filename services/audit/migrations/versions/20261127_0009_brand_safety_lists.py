@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column('name', sa.String(length=100), nullable=False),
         sa.Column('category', sa.String(length=40), nullable=False, comment='A default category or the tenant\'s own.'),
         sa.Column('terms', postgresql.ARRAY(sa.Text()), nullable=False, comment='As the tenant wrote them.'),
+        sa.Column('exclude_default_categories', postgresql.ARRAY(sa.String(length=40)), server_default='{}',
+                  nullable=False, comment="Default-list categories the tenant's checks skip while this list exists."),
         sa.Column('revision', sa.Integer(), server_default='1', nullable=False,
                   comment='Raised by each change: a check names the revision it applied.'),
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
