@@ -231,3 +231,23 @@ async def test_the_default_list_is_published_with_its_version_and_framework(gate
     assert categories["competitor_brands"]["terms"] == []
     assert "vodka" in categories["alcohol"]["terms"] and categories["gambling"]["exceptions"] == {"poker": ["poker face"]}
 
+
+
+async def test_a_tenants_terms_are_bounded_in_characters_across_its_lists(other_gateway):
+    # The other tenant: this test fills its budget, and the suite's tenant keeps making lists.
+    listed = (await other_gateway.get(LISTS, params={"limit": 200})).json()["items"]
+    used = sum(len(t) for item in listed for t in item["terms"])
+    words = [f"w{i:03d}{'x' * 90}" for i in range((10_000 - used) // 94)]  # 94 characters each
+    first = await other_gateway.post(LISTS, json={"name": unique_word("big"), "category": "rivals", "terms": words})
+    assert first.status_code == 201, first.text
+    try:
+        over = await other_gateway.post(
+            LISTS, json={"name": unique_word("big"), "category": "rivals", "terms": ["y" * 95]})
+        assert over.status_code == 409 and over.json()["detail"][0]["field"] == "body.terms", over.text
+        grown = await other_gateway.patch(f"{LISTS}/{first.json()['id']}", json={"terms": [*words, "z" * 95]})
+        assert grown.status_code == 409 and grown.json()["detail"][0]["field"] == "body.terms", grown.text
+        # Replacing the list's own terms counts them once, not twice.
+        same_size = await other_gateway.patch(f"{LISTS}/{first.json()['id']}", json={"terms": [*words[1:], "v" * 94]})
+        assert same_size.status_code == 200, same_size.text
+    finally:
+        assert (await other_gateway.delete(f"{LISTS}/{first.json()['id']}")).status_code == 204

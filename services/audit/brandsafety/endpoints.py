@@ -38,7 +38,8 @@ ListPage = PageOut[BrandSafetyListRead]
 )
 async def create_list(body: BrandSafetyListCreate, session: Session) -> BrandSafetyListRead:
     """Add a keyword list that every brand-safety check of yours applies on top of the default list.
-    409: the name is taken, or you have 50 lists already. Only your workspace sees it."""
+    409: the name is taken, you have 50 lists already, or your lists' terms would pass 10,000
+    characters in all. Only your workspace sees it."""
     return BrandSafetyListRead.of(await service.create(session, body))
 
 
@@ -80,7 +81,7 @@ async def get_list(list_id: uuid.UUID, session: ReadSession) -> Response:
 )
 async def update_list(list_id: uuid.UUID, body: BrandSafetyListUpdate, session: Session) -> BrandSafetyListRead:
     """Rename a list, change its category or replace its terms; the revision goes up when
-    something changed. 409: the new name is taken."""
+    something changed. 409: the new name is taken, or the terms would pass the 10,000 characters."""
     return BrandSafetyListRead.of(await service.update(session, list_id, body))
 
 
