@@ -378,6 +378,10 @@ def raw_tenant(binding: Binding) -> uuid.UUID:
 # OpenAPI extension on every operation that reads or changes tenant-private resources: the
 # cross-tenant test matrix (tests/tenancy) walks exactly these.
 TENANT_PRIVATE = "x-tenant-private"
+# With TENANT_PRIVATE, on a route that reads an object of the shared catalogue (a creator) through
+# the caller's private data (its lists): another tenant gets its own answer (200), which must hold
+# nothing of the first tenant's. The matrix checks that instead of a 404.
+TENANT_VIEW = "x-tenant-view"
 
 
 def _owns_tenant_tables(module_name: str) -> bool:

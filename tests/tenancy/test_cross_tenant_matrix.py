@@ -28,6 +28,7 @@ from tests.tenancy.conftest import new_name
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 PRIVATE = tenancy.TENANT_PRIVATE
+VIEW = tenancy.TENANT_VIEW
 PARAMETER = re.compile(r"{(\w+)}")
 SERVICES = ("discovery", "audit", "attribution")
 
@@ -71,11 +72,22 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     assert code.status_code == 201, code.text
     link = await client.post("/v1/attribution/links", json={**owner, "destination": "https://shop.example/matrix"})
     assert link.status_code == 201, link.text
+    terms = [new_name("matrix")]  # a word no text holds: the list changes no other test's checks
+    safety = await client.post("/v1/audit/brand-safety/lists",
+                               json={"name": new_name("matrix"), "category": "competitor_brands", "terms": terms})
+    assert safety.status_code == 201, safety.text
+    # The brand-safety check reads audit's copy of the creator: wait for discovery's event.
+    await eventually(lambda: _held_by_audit(client, creator["id"]), timeout=60)
     return {
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
         "code_id": code.json()["id"], "link_id": link.json()["id"], "order_id": order["id"],
+        "list_id": safety.json()["id"],
     }
+
+
+async def _held_by_audit(client, creator_id: str) -> bool:
+    return (await client.get(f"/v1/audit/creators/{creator_id}")).status_code == 200
 
 
 @pytest_asyncio.fixture
@@ -193,6 +205,7 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
         "/v1/keys/{key_id}", "/v1/webhook-sources/{source_id}", "/v1/discovery/briefs/{brief_id}",
         "/v1/attribution/payouts/{payout_id}", "/v1/attribution/payouts/{payout_id}/export.csv",
         "/v1/attribution/campaigns/{campaign_id}/report", "/v1/attribution/creators/{creator_id}/report",
+        "/v1/audit/brand-safety/lists/{list_id}", "/v1/audit/creators/{creator_id}/brand-safety",
     }
     ids = {**await objects_of(gateway, creator), **ledger_ids}
     before = await state_of(gateway, document, ids)
@@ -211,6 +224,10 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
             continue  # a create makes the caller's own object
         missing = [name for name in names if name not in ids]
         assert not missing, f"{method} {path}: add an object for {missing} to objects_of()"
+        if operation.get(VIEW):  # a shared object through the caller's private data: its own answer
+            await _sees_only_its_own(gateway, other, path, ids, names)
+            walked.append((method, path))
+            continue
         body = hostile_body(document, operation)
         guesses = {name: str(uuid.uuid4()) for name in names}
         leaked = await other.request(method, path.format(**ids), json=body)
@@ -222,6 +239,19 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
     assert await state_of(gateway, document, ids) == before
     # Every marked operation except creates was walked.
     assert len(walked) == len([o for o in operations if o[0] != "POST" or PARAMETER.search(o[1])])
+
+
+async def _sees_only_its_own(owner, other, path: str, ids: dict[str, str], names: list[str]) -> None:
+    """A shared object read through each tenant's private data (x-tenant-view): the other tenant
+    is answered, and nothing of the owner's objects is in its answer, while the owner's answer
+    shows some (or the check could not fail)."""
+    private = [value for name, value in ids.items() if name not in names]
+    mine = await owner.get(path.format(**ids))
+    theirs = await other.get(path.format(**ids))
+    assert theirs.status_code == 200, f"GET {path} answered {theirs.status_code} to another tenant: {theirs.text}"
+    assert any(value in mine.text for value in private), f"GET {path}: the owner's answer shows none of its objects"
+    leaked = [value for value in private if value in theirs.text]
+    assert not leaked, f"GET {path} shows another tenant's objects {leaked}: {theirs.text}"
 
 
 async def test_the_matrix_would_see_a_leak(gateway, creator, ledger_ids):

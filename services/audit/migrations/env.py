@@ -1,4 +1,5 @@
 from services.audit.audit import models  # noqa: F401  (registers the tables)
+from services.audit.brandsafety import models as brand_safety_models  # noqa: F401
 from services.audit.pods import models as pod_models  # noqa: F401
 from services.audit.projection import models as projection_models  # noqa: F401
 from services.audit.samples import models as sample_models  # noqa: F401
