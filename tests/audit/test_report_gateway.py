@@ -40,7 +40,7 @@ def spiked_creator(handle: str) -> dict:
                       "followers": counts[-1] + 40, "following": 300, "posts_count": 400}],
         "posts": [
             {"external_id": f"p{i}", "posted_at": (now - (i + 1) * DAY + timedelta(hours=2)).isoformat(), "type": "photo",
-             "caption": f"Sourdough day {i}", "likes": 500 + 37 * i, "comments": 20 + i}
+             "caption": f"Sourdough day {i}" + (" then casino night" if i == 3 else ""), "likes": 500 + 37 * i, "comments": 20 + i}
             for i in range(8)
         ],
         "follower_points": [
@@ -101,7 +101,9 @@ async def test_the_report_of_a_completed_audit_is_a_self_contained_page(gateway,
     assert anomaly["cause"] == "unexplained" and anomaly["change"] >= SPIKE
     assert f"{anomaly['change']:+,}" in html and "Unexplained (likely bought)" in html
     assert audit["grade"] in html and audit["versions"]["model"] in html
-    assert "Not assessed" in html  # no disclosure signal yet
+    # Disclosure assessed (no post sponsored), brand safety checked: both sections say so.
+    assert "Not assessed" not in html
+    assert "recent captions" in _section(html, "brand-safety")
 
 
 async def test_the_report_prints_to_pdf(gateway, report_audit):
@@ -171,3 +173,29 @@ async def test_the_report_renders_in_headless_chromium_with_visible_charts_and_n
         finally:
             await browser.close()
     assert problems == []
+
+
+def _section(html: str, name: str) -> str:
+    match = re.search(rf'<section id="{name}"[^>]*>(.*?)</section>', html, re.S)
+    assert match, f"no section {name}"
+    return match.group(1)
+
+
+async def test_the_report_shows_brand_safety_hits_of_the_default_list_and_only_the_callers_own_lists(
+    gateway, other_gateway, report_audit
+):
+    word = f"crumbco{uuid.uuid4().hex[:8]}"
+    made = await gateway.post("/v1/audit/brand-safety/lists", json={
+        "name": f"rivals {word}", "category": "competitor_brands", "terms": [word]})
+    assert made.status_code == 201, made.text
+    comment = {"post_id": (await gateway.get(f"/v1/discovery/creators/{report_audit['creator']['id']}/posts")).json()["items"][0]["id"],
+               "author": "rival_fan", "text": f"try {word} instead", "commented_at": datetime.now(UTC).isoformat()}
+    await post_comments(gateway, [comment])
+    audit_id = report_audit["audit"]["id"]
+
+    mine = _section((await gateway.get(f"/v1/audit/audits/{audit_id}/report")).text, "brand-safety")
+    assert "casino" in mine and "gambling" in mine  # the default list, in a caption
+    assert word in mine and "competitor_brands" in mine  # this tenant's own list, in a comment
+    theirs = _section((await other_gateway.get(f"/v1/audit/audits/{audit_id}/report")).text, "brand-safety")
+    assert "casino" in theirs
+    assert word not in theirs and "competitor_brands" not in theirs

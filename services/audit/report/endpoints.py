@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from services.audit.audit import repository
 from services.audit.audit.schemas import AuditRead
+from services.audit.brandsafety import service as brand_safety
 from services.audit.config import get_settings
 from services.audit.projection.models import Creator, Post
 from services.audit.report.pdf import find_chromium, html_to_pdf
@@ -41,6 +42,23 @@ async def _creator(session: Reads, creator_id: uuid.UUID) -> CreatorHeader | Non
     if creator is None:
         return None
     return CreatorHeader(creator.platform, creator.handle, creator.display_name, creator.followers)
+
+
+async def _brand_safety(session: Reads, creator_id: uuid.UUID) -> dict | None:
+    """The creator's brand-safety hits now, with the default list and the caller's own lists
+    (services/audit/brandsafety), as the report shows them; None when audit holds no creator."""
+    try:
+        found = await brand_safety.check(session, creator_id)
+    except NotFound:
+        return None
+    return {
+        "hits": [hit.model_dump(mode="json") for hit in found.hits],
+        "counts": {s.category: s.hits for s in found.summary if s.hits},
+        "checked": found.checked.model_dump(mode="json"),
+        "lists": [f"{v.list} {v.version}" for v in found.versions],
+        "truncated": found.truncated,
+        "hits_total": found.hits_total,
+    }
 
 
 async def _posts(session: Reads, audit: dict) -> dict[str, PostRef]:
@@ -80,8 +98,9 @@ async def audit_report(
     report_format: Annotated[ReportFormat, Query(alias="format", description="html (default) or pdf.")] = "html",
 ) -> Response:
     """The audit as a page for people: score, grade, each signal with its evidence, follower-growth,
-    audience and engagement charts, comment examples, pods, disclosure compliance, versions and
-    data window (or why it failed). 409 while the audit is pending or running."""
+    audience and engagement charts, comment examples, pods, disclosure compliance, brand safety (as of
+    now, with your keyword lists), versions and data window (or why it failed). 409 while the audit
+    is pending or running."""
     row = await repository.get(session, audit_id)
     if row is None:
         raise NotFound(f"audit {audit_id} does not exist")
@@ -90,8 +109,9 @@ async def audit_report(
     audit = AuditRead.of(row).model_dump(mode="json")
     creator = await _creator(session, row.creator_id)
     posts = await _posts(session, audit)
+    safety = await _brand_safety(session, row.creator_id)
     # matplotlib and Jinja2 are CPU work: off the event loop.
-    html = await run_in_threadpool(render_html, audit, creator=creator, posts=posts)
+    html = await run_in_threadpool(render_html, audit, creator=creator, posts=posts, brand_safety=safety)
     if report_format == "html":
         return HTMLResponse(html)
     settings = get_settings()

@@ -147,7 +147,11 @@ def _brand_safety(given: Mapping[str, Any] | None, signal: Mapping[str, Any] | N
         counts = {}
         for hit in hits:
             counts[hit.get("category")] = counts.get(hit.get("category"), 0) + 1
-    return {"hits": hits, "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0]))))}
+    return {
+        "hits": hits, "counts": dict(sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))),
+        "checked": source.get("checked"), "lists": list(source.get("lists") or ()),
+        "truncated": bool(source.get("truncated")), "hits_total": source.get("hits_total", len(hits)),
+    }
 
 
 def build(
