@@ -1,14 +1,25 @@
-"""The whole audit URL map."""
+"""The whole audit URL map: audits, creators, pods, inputs, share links and appeals, and the
+public shared view."""
 
 from fastapi import APIRouter
 
+from services.audit.appeals.endpoints import router as appeals
 from services.audit.audit.endpoints import router as audits
 from services.audit.pods.endpoints import router as pods
 from services.audit.projection.endpoints import router as creators
+from services.audit.public.endpoints import router as shared_views
 from services.audit.samples.endpoints import router as samples
+from services.audit.sharing.endpoints import router as share_links
+from shared.tenancy import mark_tenant_private
 
 router = APIRouter()
 router.include_router(audits, prefix="/audits", tags=["audits"])
 router.include_router(creators, prefix="/creators", tags=["creators"])
 router.include_router(pods, prefix="/pods", tags=["pods"])
 router.include_router(samples, tags=["inputs"])
+# mark_tenant_private: every route of a package that owns tenant-private tables is marked in
+# OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
+router.include_router(mark_tenant_private(share_links), tags=["share links"])
+router.include_router(mark_tenant_private(appeals), prefix="/appeals", tags=["appeals"])
+# Public: the creator's shared view, which the gateway forwards without an identity (/shared/...).
+router.include_router(shared_views, tags=["shared audits"])
