@@ -8,7 +8,7 @@
   audit through a share link, and its appeals (docs/decisions/0043). No credentials (the token is
   the credential); forwarded as they are to audit, which serves them at the same path and
   declares them `public()`, with no identity token, like the click redirect. The merged reference
-  lists them at these paths (reference/service.py: `PUBLIC_FORWARDS`).
+  lists them at these paths (routes.py `PUBLIC_FORWARDS`).
 - `GET /readyz`: ready when the gateway's database and every upstream are; one up/down per
   name, nothing more. Computed at most once a second, whatever the number of probes.
 - `GET /metrics`: only to client addresses in `gateway_metrics_allow` (loopback and private
@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.proxy.service import forward, upstream_path
-from services.gateway.routes import Route
+from services.gateway.routes import PUBLIC_FORWARDS, Route
 from shared.app import VERSION
 from shared.db import database_ready
 from shared.errors import LimelightError, error_body
@@ -142,9 +142,6 @@ class ClickRedirect:
         return slug
 
 
-# Public prefixes forwarded, path unchanged and with no identity token, to the service that serves
-# them: the creators' shared audit views (docs/decisions/0043).
-PUBLIC_FORWARDS = {"/shared/": "audit"}
 PUBLIC_FORWARD_METHODS = frozenset({"GET", "POST"})
 # The metrics label of every forwarded public request: one template, never the token.
 _PUBLIC_FORWARD_ROUTE = SimpleNamespace(path="/shared/{path}")

@@ -64,10 +64,11 @@ async def test_unknown_expired_and_revoked_links_get_one_and_the_same_404(gatewa
     await audit_db.execute(
         "update audit.share_links set expires_at = now() - interval '1 second' where id = $1::uuid", expired["id"]
     )
-    gone = await gateway.delete(f"/v1/audit/share-links/{revoked['id']}")
-    assert gone.status_code == 200 and gone.json()["state"] == "revoked"
-    again = await gateway.delete(f"/v1/audit/share-links/{revoked['id']}")
-    assert again.json() == gone.json()  # revoking again changes nothing
+    assert (await gateway.delete(f"/v1/audit/share-links/{revoked['id']}")).status_code == 204
+    listed = (await gateway.get(f"/v1/audit/share-links/{revoked['id']}")).json()
+    assert listed["state"] == "revoked"
+    assert (await gateway.delete(f"/v1/audit/share-links/{revoked['id']}")).status_code == 204
+    assert (await gateway.get(f"/v1/audit/share-links/{revoked['id']}")).json() == listed  # again: no change
     states = {i["id"]: i["state"] for i in (await gateway.get("/v1/audit/share-links", params={"limit": 200})).json()["items"]}
     assert (states[expired["id"]], states[revoked["id"]]) == ("expired", "revoked")
 

@@ -40,6 +40,15 @@ async def test_a_shared_view_reaches_audit_as_it_is_without_credentials_or_ident
     assert sneaky.status_code == 422 and len(audit.received) == 2  # dot segments never reach audit
 
 
+async def test_the_shared_view_has_one_door_not_also_one_under_v1(platform, tenant):
+    async with FakeUpstream() as audit:
+        app = create_app(gateway_settings(platform, audit_url=audit.url))
+        async with app.router.lifespan_context(app), _client(app) as client:
+            proxied = await client.get("/v1/audit/shared/audits/tok-en_1", headers=bearer(tenant.key))
+    assert proxied.status_code == 404 and "gateway's root" in proxied.json()["detail"]
+    assert audit.received == []
+
+
 async def test_the_shared_view_costs_the_client_address_a_token_like_a_click(platform):
     async with FakeUpstream() as audit:
         settings = settings_for(platform, audit.url, audit_url=audit.url,

@@ -60,9 +60,13 @@ async def get_share_link(share_link_id: uuid.UUID, session: ReadSession) -> Resp
     return model_response(ShareLinkRead.of(link, utcnow()))
 
 
-@router.delete("/share-links/{share_link_id}", response_model=ShareLinkRead, dependencies=[requires("audits:write")])
+@router.delete(
+    "/share-links/{share_link_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+    dependencies=[requires("audits:write")],
+)
 async def revoke_share_link(share_link_id: uuid.UUID, session: Session) -> Response:
-    """Revoke a link: its public view and appeals answer 404 from now on. Revoking it again
-    changes nothing. Appeals filed through it stay, with their resolutions."""
-    link = await service.revoke(session, share_link_id)
-    return model_response(ShareLinkRead.of(link, utcnow()))
+    """Revoke a link: its public view and appeals answer 404 from now on; it stays listed as
+    revoked. Revoking it again changes nothing. Appeals filed through it stay, with their
+    resolutions."""
+    await service.revoke(session, share_link_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

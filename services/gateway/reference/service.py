@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from services.gateway.public import PUBLIC_FORWARDS, document_probes
+from services.gateway.public import document_probes
 from services.gateway.reference.security import public_security
-from services.gateway.routes import Route
+from services.gateway.routes import PUBLIC_FORWARDS, Route
 from services.gateway.scopes import ScopeTable
 from shared.messaging.kafka import sleep_or_stop
 from shared.openapi import operations, with_error_responses
