@@ -79,6 +79,8 @@ async def test_unknown_expired_and_revoked_links_get_one_and_the_same_404(gatewa
         filed = await anonymous.post(f"/shared/audits/{token}/appeals", json=appeal)
         answers.append((view.status_code, view.text, filed.status_code, filed.text))
     assert answers[0][0] == 404 and answers[0][2] == 404
+    malformed = await anonymous.get("/shared/audits/not!a~token")
+    assert malformed.status_code == 422 and malformed.json()["detail"][0]["field"] == "path.token"
     assert answers[0] == answers[1] == answers[2]  # word for word: which of the three is never said
     assert await audit_db.fetchval("select count(*) from audit.appeals where audit_id = $1::uuid", audit["id"]) == 0
 

@@ -27,7 +27,11 @@ from shared.tenancy import acting_for
 
 router = APIRouter()
 
-Token = Annotated[str, Path(min_length=1, max_length=200, description="The token of the share link.")]
+# secrets.token_urlsafe's alphabet: anything else is not a token (422 naming path.token, which says
+# nothing about which tokens exist).
+Token = Annotated[
+    str, Path(min_length=1, max_length=200, pattern="^[A-Za-z0-9_-]+$", description="The token of the share link.")
+]
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 UNKNOWN_LINK = {404: {"description": "Unknown, expired or revoked link (one answer for all three)."}}
 
