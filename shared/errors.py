@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.messaging.failures import UNAVAILABLE, failure_kind
-from shared.observability import current_correlation_id
+from shared.observability import current_correlation_id, loggable_path
 from shared.validation import FieldError
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ async def _limelight_error(request: Request, exc: LimelightError) -> JSONRespons
         cause = exc.__cause__ or exc.__context__
         log.warning(
             "request failed: %s", exc.error,
-            extra={"path": request.url.path, "cause": type(cause).__name__ if cause else None},
+            extra={"path": loggable_path(request.url.path), "cause": type(cause).__name__ if cause else None},
         )
     return _error_response(exc)
 
@@ -143,7 +143,7 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         return _internal_error(exc)
     # The driver's message can name the server, the role or the DSN: only its type is logged.
     log.warning(
-        "request failed: database unavailable", extra={"path": request.url.path, "cause": type(exc).__name__}
+        "request failed: database unavailable", extra={"path": loggable_path(request.url.path), "cause": type(exc).__name__}
     )
     return _error_response(Unavailable("the database is unavailable; retry shortly"))
 
@@ -193,7 +193,7 @@ class UnhandledErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except ClientDisconnect:
-            log.info("client disconnected before its request was read", extra={"path": scope.get("path")})
+            log.info("client disconnected before its request was read", extra={"path": loggable_path(scope.get("path"))})
         except Exception as exc:
             if response_started:
                 # Too late for an error body: the status line is on the wire. The server

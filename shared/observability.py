@@ -6,6 +6,7 @@ services in the logs.
 """
 
 import logging
+import re
 import sys
 import threading
 import time
@@ -50,6 +51,27 @@ def reset_correlation_id(token) -> None:
 
 def new_correlation_id() -> str:
     return uuid.uuid4().hex
+
+
+# Paths that carry a secret (a share link's token: docs/decisions/0043), as the gateway sees them
+# and as the audit service does. Whatever logs a request path logs `loggable_path(path)`.
+_SECRET_PATHS = re.compile(r"^((?:/v1/audit)?/shared/audits/)[^/?#]+")
+
+
+def loggable_path(path: str | None) -> str | None:
+    """`path` with any secret segment replaced by `{token}`: safe to write to a log."""
+    return path if path is None else _SECRET_PATHS.sub(r"\1{token}", path)
+
+
+class _RedactAccessPaths(logging.Filter):
+    """uvicorn's access log line (when an operator turns it on) with secret path segments
+    redacted: its arguments are (client, method, path with query, HTTP version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], loggable_path(args[2]), *args[3:])
+        return True
 
 
 class _CorrelationFilter(logging.Filter):
@@ -150,6 +172,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     settings = LoggingSettings()
     handler = _handler(settings)
     handler.addFilter(_CorrelationFilter(service))
+    handler.addFilter(_RedactAccessPaths())
     handler.addFilter(RepeatFilter(settings.log_repeat_interval_seconds))
     handler.setFormatter(
         JsonFormatter(

@@ -118,7 +118,7 @@ class GatewaySettings(ServiceSettings):
     )
     gateway_address_rate_limit: PlanLimit = Field(
         default_factory=lambda: PlanLimit(rate=20, burst=100),
-        description="Per client address, per replica: requests to /r/, failed authentications, and failed "
+        description="Per client address, per replica: requests to /r/ and /shared/, failed authentications, and failed "
         "webhook deliveries (unknown source, bad signature: any 4xx).",
     )
     gateway_webhook_address_rate_limit: PlanLimit = Field(

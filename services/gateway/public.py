@@ -4,6 +4,11 @@
   attribution's `/r/{slug}` with no identity token: there is no caller to vouch for, and an
   "anonymous" token would be one more thing a service could mistake for a tenant. Attribution
   declares the route `public()`.
+- `GET /shared/audits/{token}` and `POST /shared/audits/{token}/appeals`: a creator's view of its
+  audit through a share link, and its appeals (docs/decisions/0043). No credentials (the token is
+  the credential); forwarded as they are to audit, which serves them at the same path and
+  declares them `public()`, with no identity token, like the click redirect. The merged reference
+  lists them at these paths (routes.py `PUBLIC_FORWARDS`).
 - `GET /readyz`: ready when the gateway's database and every upstream are; one up/down per
   name, nothing more. Computed at most once a second, whatever the number of probes.
 - `GET /metrics`: only to client addresses in `gateway_metrics_allow` (loopback and private
@@ -29,8 +34,8 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.proxy.service import forward
-from services.gateway.routes import Route
+from services.gateway.proxy.service import forward, upstream_path
+from services.gateway.routes import PUBLIC_FORWARDS, Route
 from shared.app import VERSION
 from shared.db import database_ready
 from shared.errors import LimelightError, error_body
@@ -135,6 +140,47 @@ class ClickRedirect:
         if not 1 <= len(slug) <= SLUG_MAX_LENGTH or "/" in slug:
             return None
         return slug
+
+
+PUBLIC_FORWARD_METHODS = frozenset({"GET", "POST"})
+# The metrics label of every forwarded public request: one template, never the token.
+_PUBLIC_FORWARD_ROUTE = SimpleNamespace(path="/shared/{path}")
+
+
+class PublicForward:
+    """`/shared/...` forwarded to audit from the edge, like `ClickRedirect`: behind the address
+    rate limit, the body limit and the rest of the edge; the client's end-to-end headers and the
+    gateway's X-Forwarded-For go along, never an identity. The path is made canonical as the
+    proxy's is (`upstream_path`): dot segments and encoded slashes are refused."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        service = self._service(scope)
+        if service is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _PUBLIC_FORWARD_ROUTE
+        state = scope["app"].state
+        try:
+            path = upstream_path(scope.get("raw_path") or scope["path"].encode(), skip=1)
+            answer = await forward(
+                state.upstreams, state.routes[service], state.routes, scope, receive, path=path, identity_token=None
+            )
+        except LimelightError as exc:  # rendered as the app's handler would have
+            answer = JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers)
+        await answer(scope, receive, send)
+
+    @staticmethod
+    def _service(scope: Scope) -> str | None:
+        if scope["type"] != "http" or scope["method"] not in PUBLIC_FORWARD_METHODS:
+            return None
+        path: str = scope["path"]
+        for prefix, service in PUBLIC_FORWARDS.items():
+            if path.startswith(prefix):
+                return service
+        return None
 
 
 # --- probes -----------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ from services.gateway.config import GatewaySettings
 
 # Upstream paths that are for operators and probes, never for the public door.
 INTERNAL_PATHS = frozenset({"healthz", "readyz", "metrics", "openapi.json", "docs", "redoc"})
+# Public prefixes forwarded, path unchanged, without credentials and with no identity token, to the
+# service that serves them (services/gateway/public.py `PublicForward`): the creators' shared audit
+# views (docs/decisions/0043). Reached only there, never under /v1/<service>/.
+PUBLIC_FORWARDS = {"/shared/": "audit"}
 
 
 # The scope family of each service's routes (shared.identity.SCOPES).

@@ -4,11 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from starlette.responses import Response
 
+from services.audit.appeals import repository as appeals
 from services.audit.audit import repository, service
-from services.audit.audit.schemas import AuditCreate, AuditRead, AuditStatus
+from services.audit.audit.compare import compare
+from services.audit.audit.schemas import AuditComparison, AuditCreate, AuditDetail, AuditRead, AuditStatus
 from shared.app import model_response
 from shared.db import ReadSession, Session
-from shared.errors import NotFound
+from shared.errors import Conflict, Invalid, NotFound
 from shared.identity import requires
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
@@ -61,11 +63,41 @@ async def list_audits(
     )
 
 
-@router.get("/{audit_id}", response_model=AuditRead, dependencies=[requires("audits:read")])
+@router.get("/{audit_id}", response_model=AuditDetail, dependencies=[requires("audits:read")])
 async def get_audit(audit_id: uuid.UUID, session: ReadSession) -> Response:
     """One audit: status, score, grade, confidence, each signal with its evidence, the versions,
-    data window and sample sizes it used, or why it failed."""
+    data window and sample sizes it used, or why it failed; and your appeals against it."""
     audit = await repository.get(session, audit_id)
     if audit is None:
         raise NotFound(f"audit {audit_id} does not exist")
-    return model_response(AuditRead.of(audit))
+    return model_response(AuditDetail.with_appeals(audit, await appeals.of_audit(session, audit_id)))
+
+
+@router.get(
+    "/{audit_id}/compare/{other_audit_id}",
+    response_model=AuditComparison,
+    responses=error_responses(409),
+    dependencies=[requires("audits:read")],
+)
+async def compare_audits(audit_id: uuid.UUID, other_audit_id: uuid.UUID, session: ReadSession) -> Response:
+    """What changed from audit `audit_id` (before) to `other_audit_id` (after), whatever their
+    dates: score, grade, confidence, flags, each signal, and the causes where known (model, rules,
+    benchmarks, new data). 404 naming the audit that does not exist, 422 when they are of two
+    creators, 409 naming one that is not completed."""
+    found = []
+    for which, wanted in (("audit_id", audit_id), ("other_audit_id", other_audit_id)):
+        audit = await repository.get(session, wanted)
+        if audit is None:
+            raise NotFound(f"audit {wanted} ({which}) does not exist")
+        found.append(audit)
+    before, after = found
+    if before.creator_id != after.creator_id:
+        raise Invalid(
+            "path.other_audit_id",
+            f"audit {after.id} is of creator {after.creator_id}, audit {before.id} of creator {before.creator_id}: "
+            "only audits of one creator compare",
+        )
+    for which, audit in (("audit_id", before), ("other_audit_id", after)):
+        if audit.status != "completed":
+            raise Conflict(f"audit {audit.id} ({which}) is {audit.status}: only completed audits compare")
+    return model_response(compare(before, after))

@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.audit.appeals.schemas import AppealRead
 from services.audit.disclosure.schemas import Jurisdictions, Sponsors
 
 AuditStatus = Literal["pending", "running", "completed", "failed"]
@@ -77,3 +78,93 @@ class AuditRead(BaseModel):
     @classmethod
     def of(cls, audit) -> "AuditRead":
         return cls.model_validate(audit)
+
+
+class AuditDetail(AuditRead):
+    appeals: list[AppealRead] = Field(
+        description="Your workspace's appeals against this audit (filed through your share links), newest first, "
+        "each with its resolution once resolved. Another workspace's appeals are never shown."
+    )
+
+    @classmethod
+    def with_appeals(cls, audit, appeals: list) -> "AuditDetail":
+        read = AuditRead.of(audit)
+        return cls.model_construct(**dict(read), appeals=[AppealRead.of(a) for a in appeals])
+
+
+# --- comparison ---------------------------------------------------------------------------------
+
+Cause = Literal["model_version", "rules", "benchmarks", "new_data"]
+Attribution = Literal["model_version", "rules", "benchmarks", "new_data", "several", "undetermined"]
+
+
+class NumberChange(BaseModel):
+    before: float | None
+    after: float | None
+    delta: float | None = Field(description="after - before; null when either is null.")
+
+
+class TextChange(BaseModel):
+    before: str | None
+    after: str | None
+
+
+class VersionChange(BaseModel):
+    name: str = Field(description="model, rules, benchmarks, or another rule set's version.")
+    before: str | None
+    after: str | None
+
+
+class DataChange(BaseModel):
+    changed: bool = Field(description="Any of the below differs: the audits read different data.")
+    samples: dict[str, NumberChange] = Field(
+        description="Each sample size (followers, posts, series_points, comments) before, after and delta."
+    )
+    follower_sample: TextChange = Field(description="The follower sample versions read (a new one: new followers).")
+    window_start: TextChange = Field(description="The oldest data point read, before and after (ISO 8601).")
+    window_end: TextChange = Field(description="The newest data point read, before and after (ISO 8601).")
+    summary: list[str] = Field(description="The differences in words, e.g. '+3 posts', 'a new follower sample'.")
+
+
+class SignalChange(BaseModel):
+    name: str
+    changed: bool = Field(description="Status, score, confidence, evidence or flags differ.")
+    status: TextChange = Field(description="judged or insufficient_data; null where the audit has no such signal.")
+    score: NumberChange
+    confidence: NumberChange
+    evidence_added: list[str] = Field(description="Evidence sentences of the after audit that the before one lacks.")
+    evidence_removed: list[str] = Field(description="Evidence sentences of the before audit gone from the after one.")
+    flags_added: list[str]
+    flags_removed: list[str]
+    causes: list[Cause] = Field(description="What differs between the audits that this signal depends on.")
+    attribution: Attribution | None = Field(
+        description="The best explanation of the change: the one cause, `several` when more than one could have "
+        "caused it, `undetermined` when nothing it depends on differs; null when the signal did not change."
+    )
+    explanation: str | None = Field(description="The attribution in words; null when the signal did not change.")
+
+
+class AuditSide(BaseModel):
+    id: uuid.UUID
+    status: AuditStatus
+    finished_at: datetime | None
+    created_at: datetime
+
+
+class AuditComparison(BaseModel):
+    creator_id: uuid.UUID
+    before: AuditSide = Field(description="The first audit in the path, whatever its date.")
+    after: AuditSide = Field(description="The second audit in the path.")
+    chronological: bool = Field(description="False when `before` was created after `after`: the deltas run backwards.")
+    score: NumberChange
+    grade: TextChange
+    confidence: NumberChange
+    flags_added: list[str]
+    flags_removed: list[str]
+    causes: list[Cause] = Field(
+        description="What differs between the audits: model_version (versions.model), rules (versions.rules or "
+        "another rule set's version), benchmarks (versions.benchmarks), new_data (samples, follower sample or window)."
+    )
+    versions: list[VersionChange] = Field(description="The versions that differ.")
+    data: DataChange
+    signals: list[SignalChange] = Field(description="Every signal either audit has, in the engine's order.")

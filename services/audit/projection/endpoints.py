@@ -1,14 +1,15 @@
 """A creator as audit sees it: the data held, its audit history, the pods involving it."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 from starlette.responses import Response
 
 from services.audit.audit import repository as audits
 from services.audit.audit.endpoints import AuditPage
-from services.audit.audit.schemas import AuditRead
+from services.audit.audit.schemas import AuditRead, AuditStatus
 from services.audit.pods import repository as pods
 from services.audit.pods.endpoints import PodPage
 from services.audit.projection.models import Creator, FollowerPoint, Post
@@ -62,11 +63,18 @@ async def get_creator_inputs(creator_id: uuid.UUID, session: ReadSession) -> Res
     )
 
 
-@router.get("/{creator_id}/audits", response_model=AuditPage, dependencies=[requires("audits:read")])
-async def creator_audits(creator_id: uuid.UUID, session: ReadSession, page: Page) -> Response:
-    """The creator's audit history, newest first, one cursor page at a time (empty for a creator
-    never audited)."""
-    rows = await audits.list_page(session, page, creator_id=creator_id, sort="-created_at")
+@router.get(
+    "/{creator_id}/audits", response_model=AuditPage, responses=error_responses(404),
+    dependencies=[requires("audits:read")],
+)
+async def creator_audits(
+    creator_id: uuid.UUID, session: ReadSession, page: Page, status: Annotated[AuditStatus | None, Query()] = None
+) -> Response:
+    """The creator's audit history, newest first, one cursor page at a time, optionally in one
+    status (empty for a creator never audited). Compare two with GET /audits/{a}/compare/{b}.
+    404 when audit holds no such creator."""
+    await _known(session, creator_id)
+    rows = await audits.list_page(session, page, creator_id=creator_id, status=status, sort="-created_at")
     return model_response(
         AuditPage(
             items=[AuditRead.of(a) for a in rows[: page.limit]],

@@ -13,12 +13,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from shared.errors import LimelightError, Unavailable, database_unavailable, error_body
 from shared.identity import set_identity
 
-# Open without credentials: probes, the reference, the click redirect and partner webhooks
-# (which carry their own signatures).
+# Open without credentials: probes, the reference, the click redirect, the creators' shared audit
+# views (their token is the credential) and partner webhooks (which carry their own signatures).
 PUBLIC_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/asyncapi.json"}
 )
-PUBLIC_PREFIXES = ("/r/", "/webhooks/")
+PUBLIC_PREFIXES = ("/r/", "/shared/", "/webhooks/")
 
 
 def is_public(path: str) -> bool:

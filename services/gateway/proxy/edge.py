@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.proxy.endpoints import METHODS, PROXY_ROUTE
 from services.gateway.proxy.service import forward, upstream_path
-from services.gateway.routes import Route
-from shared.errors import Forbidden, LimelightError, Unauthorized, error_body
+from services.gateway.routes import PUBLIC_FORWARDS, Route
+from shared.errors import Forbidden, LimelightError, NotFound, Unauthorized, error_body
 from shared.identity import identity_of
 from shared.observability import current_correlation_id
 
@@ -24,6 +24,9 @@ _METHODS = frozenset(METHODS)
 # What the correlation middleware reads to label the request's metrics (`scope["route"].path`),
 # as FastAPI's route object would for the same template.
 _ROUTE = SimpleNamespace(path=PROXY_ROUTE)
+# The public paths a service serves for the gateway's root (`/shared/...`): one door for them, the
+# public one, so a token-carrying path is never also a credentialed one. Upstream-relative.
+_FORWARDED_PUBLICLY = {service: prefix.lstrip("/") for prefix, service in PUBLIC_FORWARDS.items()}
 
 
 def scope_needed(state, route: Route, method: str, path: str) -> str | None:
@@ -71,6 +74,8 @@ class Proxy:
         if identity is None:  # the edge lets no unauthenticated request this far; fail closed anyway
             raise Unauthorized("missing credentials")
         path = upstream_path(scope.get("raw_path") or scope["path"].encode())
+        if route.service in _FORWARDED_PUBLICLY and path.startswith(_FORWARDED_PUBLICLY[route.service]):
+            raise NotFound(f"/{path.split('/', 1)[0]}/ is served at the gateway's root, not under {route.prefix}")
         needed = scope_needed(state, route, scope["method"], path)
         if needed is not None and not identity.has(needed):
             raise Forbidden(f"this credential lacks the '{needed}' scope")

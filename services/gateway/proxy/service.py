@@ -34,14 +34,16 @@ BUFFERED_RESPONSE_BYTES = 64 * 1024
 CLIENT_CLOSED = 499
 
 
-def upstream_path(raw_path: bytes) -> str:
-    """The path to request upstream, from the raw request path `/v1/<service>/<rest>`.
+def upstream_path(raw_path: bytes, *, skip: int = 3) -> str:
+    """The path to request upstream, from the raw request path `/v1/<service>/<rest>` (`skip`:
+    the segments before `<rest>`, counting the empty one before the first slash; 1 for a public
+    path forwarded as it is, like `/shared/...`).
 
     Works on the still-encoded path and re-encodes each segment canonically, so an encoded
     '?', '#' or '/' can never change what the upstream sees. Dot segments, encoded slashes and
     control characters are refused rather than normalised: no legitimate client sends them.
     """
-    segments = raw_path.decode("latin-1").split("/")[3:]
+    segments = raw_path.decode("latin-1").split("/")[skip:]
     clean = []
     for segment in segments:
         try:

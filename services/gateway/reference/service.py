@@ -21,7 +21,7 @@ import httpx
 
 from services.gateway.public import document_probes
 from services.gateway.reference.security import public_security
-from services.gateway.routes import Route
+from services.gateway.routes import PUBLIC_FORWARDS, Route
 from services.gateway.scopes import ScopeTable
 from shared.messaging.kafka import sleep_or_stop
 from shared.openapi import operations, with_error_responses
@@ -84,7 +84,10 @@ def merge(base: dict[str, Any], specs: dict[str, dict[str, Any] | None], routes:
             for operation in item.values():
                 if isinstance(operation, dict) and "operationId" in operation:
                     operation["operationId"] = f"{service}_{operation['operationId']}"
-            merged["paths"][prefix + path] = item
+            # A public path the gateway forwards as it is (the shared audit views) is listed where
+            # clients call it, not under the service's prefix.
+            forwarded = any(path.startswith(p) and owner == service for p, owner in PUBLIC_FORWARDS.items())
+            merged["paths"][path if forwarded else prefix + path] = item
         for tag in spec.get("tags", []):
             tags.setdefault(tag["name"], tag)
     if tags:

@@ -11,10 +11,11 @@ from services.gateway.traffic.policy import TrafficPolicy, bucket_key, tenant_bu
 from services.gateway.traffic.responses import adding_headers, too_many_requests
 from shared.identity import identity_of
 
-# Public routes that cost a token per request. /healthz and the reference are left to the load
+# Public routes that cost a token per request: a click, a look at a shared audit (a guessed
+# share-link token costs one like any). /healthz and the reference are left to the load
 # balancer: they are cheap and cached, and throttling probes would take replicas out of rotation.
 # /webhooks/ has limits of its own (`_webhook`).
-ADDRESS_LIMITED_PREFIXES = ("/r/",)
+ADDRESS_LIMITED_PREFIXES = ("/r/", "/shared/")
 WEBHOOKS = "/webhooks/"
 
 
