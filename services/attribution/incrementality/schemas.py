@@ -34,9 +34,10 @@ class Period(BaseModel):
 
 
 class HoldoutTestCreate(BaseModel):
+    # The example names no campaign: an id that is not one of the caller's is a 422, and the fuzz
+    # run sends every example as it is (the optional `campaign_id` is in the guide's).
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "name": "Maya in California, Oregon held out", "campaign_id": "0b9f4c1e-8f43-4f56-9a56-6f0e1c0f2d11",
-        "unit": "region", "treatment": ["US-CA", "US-WA", "US-NV"], "control": ["US-OR", "US-AZ", "US-UT"],
+        "name": "West, Oregon and the Southwest held out", "unit": "region", "treatment": ["US-CA", "US-WA", "US-NV"], "control": ["US-OR", "US-AZ", "US-UT"],
         "pre_period": {"start": "2026-10-01", "end": "2026-10-28"},
         "test_period": {"start": "2026-10-29", "end": "2026-11-25"},
     }]})
@@ -119,7 +120,16 @@ class LiftRead(BaseModel):
 
 
 class RevenueLiftRead(LiftRead):
+    """The same in money: whole minor units of `currency` (estimates, rounded to the minor unit)."""
+
     currency: str = Field(description="ISO 4217; amounts are minor units of it.")
+    lift: int | None = Field(description="Extra revenue over the test period in the whole treatment group.")
+    interval: tuple[int, int] | None = Field(description="95 % confidence interval of `lift`.")
+    lift_per_day: int | None = Field(description="Extra revenue per day in the whole treatment group.")
+    lift_per_day_interval: tuple[int, int] | None
+    observed: int | None = Field(description="The treatment group's revenue over the test period.")
+    counterfactual: int | None = Field(description="observed − lift: what it would have had without the creators.")
+    group_totals: dict[str, int] | None = Field(description="treatment_pre, treatment_test, control_pre, control_test.")
 
 
 class AttributedRead(BaseModel):

@@ -49,8 +49,8 @@ def _read(result: Estimate | Insufficient, digits: int | None, **extra) -> dict:
                     significant=None, observed=None, counterfactual=None, standard_error=None,
                     degrees_of_freedom=None, group_totals=None, per_day=[], **extra)
 
-    def r(x: float) -> float:
-        return float(round(x)) if digits is None else round(x, digits)
+    def r(x: float) -> float | int:
+        return int(round(x)) if digits is None else round(x, digits)
 
     def pair(p: tuple[float, float] | None, n: int | None = None) -> tuple[float, float] | None:
         return None if p is None else ((round(p[0], n), round(p[1], n)) if n else (r(p[0]), r(p[1])))
