@@ -12,7 +12,7 @@ the pre-period. With every unit observed on every day (a unit with no order on a
 δ̂ is exactly (treatment test mean − treatment pre mean) − (control test mean − control pre
 mean), per unit and day. Its standard error is cluster-robust by unit (the sandwich estimator
 with the CR1 small-sample factor G/(G−1)·(N−1)/(N−K), Cameron & Miller 2015, "A Practitioner's
-Guide to Cluster-Robust Inference", section II.C), so a unit's days are not taken as independent
+Guide to Cluster-Robust Inference"), so a unit's days are not taken as independent
 draws; the 95 % interval uses Student's t with G−1 degrees of freedom (G the number of units),
 as Stata's `regress, vce(cluster)` does, which widens it when units are few.
 
