@@ -1,5 +1,5 @@
 """The whole attribution URL map: campaigns and their creators, the ledger and payouts, orders,
-commission rules, codes, links, reports, and the public click redirect."""
+commission rules, codes, links, reports, holdout tests, and the public click redirect."""
 
 from fastapi import APIRouter
 
@@ -7,6 +7,7 @@ from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
 from services.attribution.enrolment.endpoints import router as enrolments
+from services.attribution.incrementality.endpoints import router as holdout_tests
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.orders.endpoints import router as orders
 from services.attribution.reports.endpoints import router as reports
@@ -25,6 +26,7 @@ router.include_router(mark_tenant_private(orders), prefix="/orders", tags=["orde
 router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["commission rules"])
 router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
+router.include_router(mark_tenant_private(holdout_tests), prefix="/holdout-tests", tags=["holdout tests"])
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])
 # Public: the click redirect the gateway forwards without an identity (no tenant, no scope).

@@ -46,6 +46,17 @@ class GenericTotals(BaseModel):
     total: str | None = None
 
 
+class GenericShippingAddress(BaseModel):
+    """Where the order ships. Only these two codes are read; anything else sent in it (a street,
+    a name) is ignored and never stored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    country_code: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2: `DE`.")
+    province_code: str | None = Field(default=None, pattern=r"^([A-Za-z]{2}-)?[A-Za-z0-9]{1,3}$",
+                                      description="ISO 3166-2 subdivision, bare (`BY`) or whole (`DE-BY`).")
+
+
 class GenericOrder(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
         "type": "order", "order_id": "A-1001", "placed_at": "2026-11-20T10:00:00Z", "currency": "EUR",
@@ -54,6 +65,7 @@ class GenericOrder(BaseModel):
         "line_items": [{"id": "1", "product_id": "p-1", "variant_id": "v-1", "sku": "TEE-M", "collections": ["summer"],
                         "quantity": 2, "unit_price": "25.00", "discount": "5.00", "tax": "9.00"}],
         "totals": {"subtotal": "45.00", "discount": "5.00", "tax": "9.00", "shipping": "4.90", "total": "58.90"},
+        "shipping_address": {"country_code": "DE", "province_code": "BY"},
     }]})
 
     type: Literal["order"]
@@ -71,6 +83,8 @@ class GenericOrder(BaseModel):
     totals: GenericTotals | None = None
     status: str | None = Field(default=None, description="Your payment status, kept for display.")
     test: bool = Field(default=False, description="A test order.")
+    shipping_address: GenericShippingAddress | None = Field(
+        default=None, description="Where it ships, for holdout tests by region: country and province codes only.")
 
 
 class GenericRefundLine(BaseModel):

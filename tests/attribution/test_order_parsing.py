@@ -241,3 +241,52 @@ def test_the_documented_generic_format_is_what_attribution_reads():
     source = Path(generic.__file__).read_text()
     read = set(re.findall(r'\.get\("(\w+)"\)', source)) | set(re.findall(r'need\(\w+, "(\w+)"', source))
     assert read and read <= documented, read - documented
+
+
+ADDRESS = {"first_name": "Ann", "last_name": "Buyer", "address1": "1 Market St", "city": "San Francisco", "zip": "94105",
+           "province": "California", "country": "United States", "country_code": "US", "province_code": "CA",
+           "phone": "+1 555 0100", "name": "Ann Buyer"}
+
+
+def test_a_shopify_order_keeps_where_it_ships_and_nothing_else_of_the_address():
+    data = json.loads(body("orders-create-usd-code-and-click.json"))
+    data["shipping_address"] = ADDRESS
+    parsed = shopify.parse("orders/create", json.dumps(data), KEY)
+    order = parsed.message
+    assert (order.shipping_country, order.shipping_region) == ("US", "US-CA")
+    assert parsed.notes == ()
+    kept = repr(order)
+    assert all(part not in kept for part in ("Market", "Francisco", "94105", "Ann", "555"))
+
+
+def test_an_order_without_a_shipping_address_ships_nowhere_known():
+    order = order_of("orders-create-usd-code-and-click.json").message
+    assert (order.shipping_country, order.shipping_region) == (None, None)
+
+
+@pytest.mark.parametrize(("address", "kept", "note"), [
+    ({"country_code": "us", "province_code": "ca"}, ("US", "US-CA"), None),
+    ({"country_code": "DE", "province_code": "DE-BY"}, ("DE", "DE-BY"), None),
+    ({"country_code": "GB"}, ("GB", None), None),
+    ({"country_code": "USA", "province_code": "CA"}, (None, None), "shipping_address.country_code 'USA' is not an ISO 3166-1"),
+    ({"country_code": "US", "province_code": "California"}, ("US", None), "shipping_address.province_code 'California' is not"),
+    ({"country_code": "US", "province_code": "FR-IDF"}, ("US", None), "is not a subdivision code of US"),
+    ({"country_code": 840}, (None, None), "shipping_address.country_code 840 is not"),
+    ("1 Market St", (None, None), "shipping_address is not an object"),
+])
+def test_an_odd_shipping_address_costs_its_place_never_the_order(address, kept, note):
+    data = json.loads(body("orders-create-usd-code-and-click.json"))
+    data["shipping_address"] = address
+    parsed = shopify.parse("orders/create", json.dumps(data), KEY)
+    assert (parsed.message.shipping_country, parsed.message.shipping_region) == kept
+    about = [n for n in parsed.notes if n.startswith("shipping_address")]
+    assert (about == []) if note is None else (len(about) == 1 and note in about[0])
+
+
+def test_the_generic_format_reads_the_shipping_country_and_region():
+    parsed = generic.parse(json.dumps({**GENERIC_ORDER, "shipping_address": {
+        "country_code": "DE", "province_code": "BY", "street": "Marienplatz 1", "name": "Ann"}}), KEY)
+    assert (parsed.message.shipping_country, parsed.message.shipping_region) == ("DE", "DE-BY")
+    assert "Marienplatz" not in repr(parsed) and parsed.notes == ()
+    odd = generic.parse(json.dumps({**GENERIC_ORDER, "shipping_address": {"country_code": "Germany"}}), KEY)
+    assert odd.message.shipping_country is None and odd.notes[0].startswith("shipping_address.country_code 'Germany'")

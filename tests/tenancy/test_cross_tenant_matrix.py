@@ -87,12 +87,18 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     # The brand-safety check reads audit's copy of the creator: wait for discovery's event.
     await eventually(lambda: _held_by_audit(client, creator["id"]), timeout=60)
     share_link, appeal = await _share_link_and_appeal(client, creator)
+    holdout = await client.post("/v1/attribution/holdout-tests", json={
+        "name": new_name("matrix"), "campaign_id": campaign.json()["id"], "unit": "country",
+        "treatment": ["DE", "AT"], "control": ["FR", "BE"], "pre_period": {"start": "2026-10-01", "end": "2026-10-07"},
+        "test_period": {"start": "2026-10-08", "end": "2026-10-14"}})
+    assert holdout.status_code == 201, holdout.text
     return {
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
         "code_id": code.json()["id"], "link_id": link.json()["id"], "order_id": order["id"],
         "list_id": safety.json()["id"],
         "share_link_id": share_link["id"], "appeal_id": appeal["id"],
+        "holdout_test_id": holdout.json()["id"],
     }
 
 

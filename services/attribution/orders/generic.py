@@ -5,7 +5,7 @@ its `Limelight-Signature` before it reaches attribution.
     {"type": "order", "order_id": "A-1001", "placed_at": "2026-11-20T10:00:00Z", "currency": "EUR",
      "customer": "any stable customer identifier (hashed on arrival)", "codes": ["MAYA15"],
      "click_id": "the ll_click value the landing URL carried", "landing_url": "https://...",
-     "prices_include_tax": false,
+     "prices_include_tax": false, "shipping_address": {"country_code": "DE", "province_code": "BY"},
      "line_items": [{"id": "1", "product_id": "p-1", "variant_id": "v-1", "sku": "TEE-M",
                      "collections": ["summer"], "quantity": 2, "unit_price": "25.00",
                      "discount": "5.00", "tax": "9.00"}],
@@ -18,7 +18,8 @@ its `Limelight-Signature` before it reaches attribution.
 
 Amounts are decimal strings (or JSON numbers) in major units, read exactly; more decimals than
 the currency has is an error, never a rounding. Keys the format does not know are ignored, so
-partners may send more.
+partners may send more. Of `shipping_address` only `country_code` (ISO 3166-1 alpha-2) and
+`province_code` (`BY` or `DE-BY`) are read; a street or a name sent in it is never kept.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def parse(body: str, customer_key: CustomerKey) -> Parsed:
     data = r.load(body)
     kind = data.get("type")
     if kind == "order":
-        return Parsed(parse_order(data, customer_key))
+        return parse_order(data, customer_key)
     if kind == "refund":
         return Parsed(parse_refund(data))
     if kind == "cancellation":
@@ -46,7 +47,7 @@ def parse(body: str, customer_key: CustomerKey) -> Parsed:
     raise PayloadError("type", f"must be one of {', '.join(TYPES)}")
 
 
-def parse_order(data: dict, customer_key: CustomerKey) -> Order:
+def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
     code = r.currency(r.need(data, "currency", ""), "currency")
     includes_tax = data.get("prices_include_tax") is True
     lines = []
@@ -79,7 +80,8 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Order:
         raise PayloadError("codes", "not a list of strings")
     landing = r.text(data.get("landing_url"), "landing_url")
     click = r.text(data.get("click_id"), "click_id", 255)
-    return Order(
+    country, region, notes = r.shipping_place(data.get("shipping_address"), "shipping_address")
+    return Parsed(Order(
         source="generic",
         order_id=r.ident(r.need(data, "order_id", ""), "order_id"),
         placed_at=r.timestamp(r.need(data, "placed_at", ""), "placed_at"),
@@ -98,7 +100,9 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Order:
         referring_site=r.text(data.get("referring_url"), "referring_url"),
         financial_status=r.text(data.get("status"), "status", 64),
         test=data.get("test") is True,
-    )
+        shipping_country=country,
+        shipping_region=region,
+    ), tuple(notes))
 
 
 def parse_refund(data: dict) -> Refund:

@@ -94,6 +94,10 @@ class Order:
     cancelled_at: datetime | None = None
     updated_at: datetime | None = None
     test: bool = False
+    # Where it ships (the shipping address's country and ISO 3166-2 region, `US-CA`), for holdout
+    # tests by region; nothing else of the address is read.
+    shipping_country: str | None = None
+    shipping_region: str | None = None
     refunds: tuple[Refund, ...] = ()  # refunds the order message itself carries (Shopify does)
 
 

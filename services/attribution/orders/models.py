@@ -28,6 +28,9 @@ class PartnerOrder(TenantOwned, Base):
         # Crediting's "is this the customer's first order?" (a first-purchase rate).
         Index("ix_attribution_orders_tenant_id_customer_key_placed_at", "tenant_id", "customer_key", "placed_at",
               postgresql_where="customer_key IS NOT NULL"),
+        # Holdout tests (incrementality/): a tenant's orders shipped to some countries over a period.
+        Index("ix_attribution_orders_tenant_id_shipping_country_placed_at", "tenant_id", "shipping_country", "placed_at",
+              postgresql_where="shipping_country IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -51,6 +54,10 @@ class PartnerOrder(TenantOwned, Base):
     financial_status: Mapped[str | None] = mapped_column(String(64))
     test: Mapped[bool] = mapped_column(Boolean)
     notes: Mapped[list[str]] = mapped_column(ARRAY(Text), comment="What did not add up in the partner's totals.")
+    shipping_country: Mapped[str | None] = mapped_column(
+        String(2), comment="ISO 3166-1 alpha-2 country of the shipping address; nothing else of it is kept.")
+    shipping_region: Mapped[str | None] = mapped_column(
+        String(6), comment="ISO 3166-2 region of the shipping address (US-CA): its country and province code.")
     partner_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(20))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -133,3 +134,39 @@ def click_ids_in_attributes(attributes: list[dict]) -> list[str]:
 
 def distinct(values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
+
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_SUBDIVISION = re.compile(r"^[A-Z0-9]{1,3}$")
+
+
+def shipping_place(address: Any, path: str) -> tuple[str | None, str | None, list[str]]:
+    """Where an order ships, from its shipping address: (ISO 3166-1 alpha-2 country, ISO 3166-2
+    region such as `US-CA`, notes). Only `country_code` and `province_code` are read — never the
+    street, the city, the postcode or the name. A province code is taken bare (`CA`, as Shopify
+    sends it) or whole (`US-CA`); a value that is neither is not kept, and a note says so, so an
+    odd address never costs the order itself."""
+    if address is None:
+        return None, None, []
+    if not isinstance(address, dict):
+        return None, None, [f"{path} is not an object; no shipping country or region kept"]
+    notes: list[str] = []
+    sent = address.get("country_code")
+    country = sent.strip().upper() if isinstance(sent, str) else sent
+    if country in (None, ""):
+        country = None
+    elif not isinstance(country, str) or not _COUNTRY.match(country):
+        notes.append(f"{path}.country_code {sent!r} is not an ISO 3166-1 alpha-2 code; no shipping country or region kept")
+        country = None
+    province = address.get("province_code")
+    province = province.strip().upper() if isinstance(province, str) else province
+    region = None
+    if province not in (None, "") and country is not None:
+        if isinstance(province, str) and province.startswith(f"{country}-"):
+            province = province[len(country) + 1:]
+        if isinstance(province, str) and _SUBDIVISION.match(province):
+            region = f"{country}-{province}"
+        else:
+            notes.append(f"{path}.province_code {address.get('province_code')!r} is not a subdivision code of {country}; "
+                         "no shipping region kept")
+    return country, region, notes

@@ -77,12 +77,15 @@ class OrderSummary(BaseModel):
     codes: list[str]
     click_ids: list[str]
     test: bool
+    shipping_country: str | None = Field(description="ISO 3166-1 alpha-2 country it ships to (null: not sent).")
+    shipping_region: str | None = Field(description="ISO 3166-2 region it ships to, `US-CA` (null: not sent).")
 
     @classmethod
     def fields_of(cls, row: PartnerOrder) -> dict:
         return dict(id=row.id, source=row.source, source_id=None if row.source_id == NO_SOURCE else row.source_id,
                     partner_order_id=row.order_id, placed_at=row.placed_at, currency=row.currency, total_minor=row.total_minor,
-                    basis_minor=row.basis_minor, state=row.state, codes=row.codes, click_ids=row.click_ids, test=row.test)
+                    basis_minor=row.basis_minor, state=row.state, codes=row.codes, click_ids=row.click_ids, test=row.test,
+                    shipping_country=row.shipping_country, shipping_region=row.shipping_region)
 
     @classmethod
     def of(cls, row: PartnerOrder) -> "OrderSummary":

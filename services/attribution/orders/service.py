@@ -87,6 +87,7 @@ def _order_values(order: Order, notes: list[str], delivery_id: str) -> dict:
         "customer_key": order.customer_key, "codes": list(order.codes), "click_ids": list(order.click_ids),
         "landing_site": order.landing_site, "referring_site": order.referring_site,
         "financial_status": order.financial_status, "test": order.test, "notes": notes,
+        "shipping_country": order.shipping_country, "shipping_region": order.shipping_region,
         "partner_updated_at": order.updated_at, "last_delivery_id": delivery_id,
     }
 

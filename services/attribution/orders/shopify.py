@@ -13,7 +13,8 @@ kept as sent; where they disagree with the lines, a note says so (Shopify's own 
 always add up: REFERENCE.md) and the commission basis is computed from the lines.
 
 The customer is keyed by e-mail when the order has one (the same person across stores and
-partners), else by Shopify's customer id; only the keyed hash is kept.
+partners), else by Shopify's customer id; only the keyed hash is kept. Of the shipping address
+only `country_code` and `province_code` are read (reading.shipping_place).
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
                   else f"shopify-customer:{r.ident(customer['id'], 'customer.id')}" if customer.get("id") is not None else None)
     attributes = r.objects(data.get("note_attributes"), "note_attributes")
     landing = r.text(data.get("landing_site"), "landing_site")
+    country, region, place_notes = r.shipping_place(data.get("shipping_address"), "shipping_address")
     order = Order(
         source="shopify",
         order_id=order_id,
@@ -108,10 +110,12 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
         cancelled_at=r.optional_timestamp(data.get("cancelled_at"), "cancelled_at"),
         updated_at=r.optional_timestamp(data.get("updated_at"), "updated_at"),
         test=data.get("test") is True,
+        shipping_country=country,
+        shipping_region=region,
         refunds=tuple(parse_refund(refund, code, f"refunds[{i}].", order_id)
                       for i, refund in enumerate(r.objects(data.get("refunds"), "refunds"))),
     )
-    return Parsed(order, tuple(_disagreements(order)))
+    return Parsed(order, tuple(_disagreements(order) + place_notes))
 
 
 def _required_money(obj: dict, key: str, code: str, path: str) -> int:

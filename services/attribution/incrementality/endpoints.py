@@ -1,0 +1,59 @@
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from starlette.responses import Response
+
+from services.attribution.db import idempotency
+from services.attribution.incrementality import repository, service
+from services.attribution.incrementality.schemas import HoldoutResultRead, HoldoutTestCreate, HoldoutTestRead
+from shared.app import model_response
+from shared.db import ReadSession, Session, utcnow
+from shared.errors import NotFound
+from shared.idempotency import IdempotentRoute
+from shared.identity import requires
+from shared.pagination import Page, PageOut
+
+# Every route here is tenant-private (attribution/api.py marks them: shared.tenancy).
+router = APIRouter(route_class=IdempotentRoute)
+
+HoldoutTestPage = PageOut[HoldoutTestRead]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=HoldoutTestRead,
+             dependencies=[requires("attribution:write"), idempotency.depends])
+async def create_holdout_test(body: HoldoutTestCreate, session: Session) -> HoldoutTestRead:
+    """Set up a holdout test: treatment and control regions (or countries) and a pre-period before
+    a test period. 422 naming the field for a unit in both groups, an empty group, a code of the
+    wrong shape, a reversed or overlapping period, or an unknown campaign."""
+    return HoldoutTestRead.of(await service.create(session, body))
+
+
+@router.get("", response_model=HoldoutTestPage, dependencies=[requires("attribution:read")])
+async def list_holdout_tests(
+    session: ReadSession, page: Page, campaign_id: Annotated[uuid.UUID | None, Query()] = None,
+) -> Response:
+    """Your holdout tests, oldest first, one cursor page at a time; optionally of one campaign."""
+    found = await repository.list_page(session, page, campaign_id=campaign_id)
+    return model_response(HoldoutTestPage(
+        items=[HoldoutTestRead.of(t) for t in found[: page.limit]],
+        next_cursor=repository.SORTS.next_cursor(found, page.limit, repository.DEFAULT_SORT)))
+
+
+@router.get("/{holdout_test_id}", response_model=HoldoutTestRead, dependencies=[requires("attribution:read")])
+async def get_holdout_test(holdout_test_id: uuid.UUID, session: ReadSession) -> Response:
+    """One of your holdout tests, as designed."""
+    test = await repository.get(session, holdout_test_id)
+    if test is None:
+        raise NotFound(f"holdout test {holdout_test_id} does not exist")
+    return model_response(HoldoutTestRead.of(test))
+
+
+@router.get("/{holdout_test_id}/result", response_model=HoldoutResultRead, dependencies=[requires("attribution:read")])
+async def holdout_test_result(holdout_test_id: uuid.UUID, session: ReadSession) -> Response:
+    """The lift in orders and in revenue (per currency) with its 95 % interval and significance,
+    computed now from your orders by difference-in-differences, beside the revenue attributed in
+    the treatment group; `insufficient_data` says what is missing instead of a figure."""
+    async with session.transaction() as reads:
+        found = await service.result(reads, holdout_test_id, utcnow().date())
+    return model_response(found)

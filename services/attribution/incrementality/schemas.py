@@ -1,0 +1,154 @@
+"""Holdout test API models: the design a brand sends, and the result computed from its orders.
+Money is integer minor units of the row's `currency`, one row per currency: amounts in different
+currencies are never added together. Estimates are statistical: orders to two decimals, money
+rounded to the minor unit."""
+
+import re
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.validation import FieldError, IsoDate, Label
+
+Unit = Literal["region", "country"]
+# Codes are compared upper-cased; the pattern takes either case so a brand can paste `us-ca`.
+CODE_PATTERN = r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$"
+_REGION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+MAX_UNITS = 500  # per group: ISO 3166-2 has about 5,000 subdivisions in all
+MAX_PERIOD_DAYS = 366
+Code = Annotated[str, Field(pattern=CODE_PATTERN, description="ISO 3166-2 (`US-CA`) for region, ISO 3166-1 alpha-2 (`US`) for country.")]
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: IsoDate = Field(description="First UTC day, included.")
+    end: IsoDate = Field(description="Last UTC day, included; on or after start.")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class HoldoutTestCreate(BaseModel):
+    # The example names no campaign: an id that is not one of the caller's is a 422, and the fuzz
+    # run sends every example as it is (the optional `campaign_id` is in the guide's).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "West, Oregon and the Southwest held out", "unit": "region", "treatment": ["US-CA", "US-WA", "US-NV"], "control": ["US-OR", "US-AZ", "US-UT"],
+        "pre_period": {"start": "2026-10-01", "end": "2026-10-28"},
+        "test_period": {"start": "2026-10-29", "end": "2026-11-25"},
+    }]})
+
+    name: Annotated[Label, Field(max_length=200)]
+    campaign_id: uuid.UUID | None = Field(
+        default=None, description="The campaign whose attributed revenue is shown beside the lift; omit for every campaign's.")
+    unit: Unit = Field(description="region: the shipping address's ISO 3166-2 region; country: its ISO 3166-1 country.")
+    treatment: list[Code] = Field(min_length=1, max_length=MAX_UNITS, description="Units where the creators ran.")
+    control: list[Code] = Field(min_length=1, max_length=MAX_UNITS, description="Units held out: no creator content aimed there.")
+    pre_period: Period = Field(description="Before the creators ran: the groups' baseline.")
+    test_period: Period = Field(description="While they ran; starts after the pre-period ends.")
+
+    @model_validator(mode="after")
+    def _design(self) -> "HoldoutTestCreate":
+        shape, example = (_REGION, "US-CA") if self.unit == "region" else (_COUNTRY, "US")
+        for group in ("treatment", "control"):
+            codes = [c.upper() for c in getattr(self, group)]
+            for i, code in enumerate(codes):
+                if not shape.match(code):
+                    raise FieldError(f"{group}.{i}", f"{code} is not a {self.unit} code like {example}")
+            setattr(self, group, list(dict.fromkeys(codes)))
+        both = sorted(set(self.treatment) & set(self.control))
+        if both:
+            raise FieldError("control", f"{', '.join(both)} also in treatment: a unit belongs to one group only")
+        for name in ("pre_period", "test_period"):
+            period: Period = getattr(self, name)
+            if period.end < period.start:
+                raise FieldError(f"{name}.end", f"{period.end} is before start {period.start}")
+            if period.days > MAX_PERIOD_DAYS:
+                raise FieldError(f"{name}.end", f"the period has {period.days} days; at most {MAX_PERIOD_DAYS}")
+        if self.test_period.start <= self.pre_period.end:
+            raise FieldError("test_period.start", f"{self.test_period.start} is not after the pre-period's end "
+                             f"{self.pre_period.end}: the periods must not overlap, the pre-period first")
+        return self
+
+
+class HoldoutTestRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    campaign_id: uuid.UUID | None
+    unit: Unit
+    treatment: list[str]
+    control: list[str]
+    pre_period: Period
+    test_period: Period
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row) -> "HoldoutTestRead":
+        return cls(id=row.id, name=row.name, campaign_id=row.campaign_id, unit=row.unit, treatment=row.treatment,
+                   control=row.control, pre_period=Period(start=row.pre_start, end=row.pre_end),
+                   test_period=Period(start=row.test_start, end=row.test_end), created_at=row.created_at)
+
+
+class DayLiftRead(BaseModel):
+    day: date
+    lift: float = Field(description="The treatment group's extra that day, against its pre-period level and the control's change.")
+
+
+class LiftRead(BaseModel):
+    """The difference-in-differences estimate of one measure, or why there is none."""
+
+    status: Literal["estimated", "insufficient_data"]
+    missing: list[str] = Field(description="What is missing for an estimate (insufficient_data); empty otherwise.")
+    lift: float | None = Field(description="Extra over the test period in the whole treatment group.")
+    interval: tuple[float, float] | None = Field(description="95 % confidence interval of `lift`.")
+    lift_per_day: float | None = Field(description="Extra per day in the whole treatment group.")
+    lift_per_day_interval: tuple[float, float] | None
+    relative: float | None = Field(description="lift / counterfactual (0.12: +12 %); null when the counterfactual is not positive.")
+    relative_interval: tuple[float, float] | None = Field(
+        description="The interval's bounds over the same counterfactual (taken as known: an approximation).")
+    significant: bool | None = Field(description="Whether the interval excludes 0; false: no evidence of a lift.")
+    observed: float | None = Field(description="What the treatment group had over the test period.")
+    counterfactual: float | None = Field(description="observed − lift: what it would have had without the creators.")
+    standard_error: float | None = Field(description="Of the lift per unit and day, clustered by unit.")
+    degrees_of_freedom: int | None = Field(description="Of the t distribution the interval is read from: units − 1.")
+    group_totals: dict[str, float] | None = Field(description="treatment_pre, treatment_test, control_pre, control_test.")
+    per_day: list[DayLiftRead] = Field(description="The lift on each test day counted (no interval per day).")
+
+
+class RevenueLiftRead(LiftRead):
+    """The same in money: whole minor units of `currency` (estimates, rounded to the minor unit)."""
+
+    currency: str = Field(description="ISO 4217; amounts are minor units of it.")
+    lift: int | None = Field(description="Extra revenue over the test period in the whole treatment group.")
+    interval: tuple[int, int] | None = Field(description="95 % confidence interval of `lift`.")
+    lift_per_day: int | None = Field(description="Extra revenue per day in the whole treatment group.")
+    lift_per_day_interval: tuple[int, int] | None
+    observed: int | None = Field(description="The treatment group's revenue over the test period.")
+    counterfactual: int | None = Field(description="observed − lift: what it would have had without the creators.")
+    group_totals: dict[str, int] | None = Field(description="treatment_pre, treatment_test, control_pre, control_test.")
+
+
+class AttributedRead(BaseModel):
+    currency: str
+    orders: int = Field(description="Credited orders shipped to the treatment group, placed in the test period, not cancelled.")
+    revenue: int = Field(description="Their commission basis now (after refunds), in minor units.")
+
+
+class HoldoutResultRead(BaseModel):
+    test: HoldoutTestRead
+    method: str = Field(description="The estimator, named: OLS difference-in-differences with unit-clustered errors.")
+    confidence: float
+    units: dict[str, list[str]] = Field(description="treatment and control as counted.")
+    days: dict[str, int] = Field(description="Days counted: pre_period and test_period (complete UTC days only).")
+    counted_through: date | None = Field(
+        description="Last day counted: the test period's end, or yesterday (UTC) while the test still runs.")
+    orders: LiftRead = Field(description="The lift in orders (not cancelled, not test orders) of every currency.")
+    revenue: list[RevenueLiftRead] = Field(description="The lift in revenue (commission basis now), one per currency.")
+    attributed: list[AttributedRead] = Field(
+        description="Beside the lift: what crediting attributed to the campaign (or to any campaign) in the treatment "
+        "group over the test period — what creators touched, where the lift is what they added.")
+    unplaced_orders: int = Field(description="Orders in the two periods with no shipping country (or region): not counted.")
