@@ -6,6 +6,7 @@ resolution shows on the audit and on the creator's view — for that tenant only
 import hashlib
 import secrets
 import uuid
+from markupsafe import escape  # as Jinja2 escapes the page
 
 import pytest
 
@@ -77,8 +78,9 @@ async def test_unknown_expired_and_revoked_links_get_one_and_the_same_404(gatewa
     for token in (expired["token"], revoked["token"], secrets.token_urlsafe(32)):
         view = await anonymous.get(f"/shared/audits/{token}")
         filed = await anonymous.post(f"/shared/audits/{token}/appeals", json=appeal)
-        answers.append((view.status_code, view.text, filed.status_code, filed.text))
-    assert answers[0][0] == 404 and answers[0][2] == 404
+        page = await anonymous.get(f"/shared/audits/{token}/report")
+        answers.append((view.status_code, view.text, filed.status_code, filed.text, page.status_code, page.text))
+    assert answers[0][0] == 404 and answers[0][2] == 404 and answers[0][4] == 404
     malformed = await anonymous.get("/shared/audits/not!a~token")
     assert malformed.status_code == 422 and malformed.json()["detail"][0]["field"] == "path.token"
     assert answers[0] == answers[1] == answers[2]  # word for word: which of the three is never said
@@ -124,6 +126,19 @@ async def test_appeals_are_filed_by_the_creator_resolved_by_the_tenant_and_shown
     assert [(a["id"], a["decision"], a["resolution_note"]) for a in shown] == [
         (appeal["id"], "upheld", resolution["note"])]
     assert "resolved_by" not in shown[0] and "share_link_id" not in shown[0]
+
+    # The report pages: the tenant's and the creator's (no credentials) both show the resolution;
+    # the creator's has no brand-safety section (the workspace's own keyword lists stay private).
+    tenant_page = (await gateway.get(f"/v1/audit/audits/{audit['id']}/report")).text
+    assert 'id="appeals"' in tenant_page and 'id="brand-safety"' in tenant_page
+    assert str(escape(resolution["note"])) in tenant_page
+    creator_page = await anonymous.get(f"{link['url']}/report")
+    assert creator_page.status_code == 200, creator_page.text
+    assert creator_page.headers["content-type"].startswith("text/html")
+    assert creator_page.headers["cache-control"] == "no-store"
+    assert "style-src 'unsafe-inline'" in creator_page.headers["content-security-policy"]
+    assert str(escape(resolution["note"])) in creator_page.text and str(escape(body["comment"])) in creator_page.text
+    assert 'id="brand-safety"' not in creator_page.text and audit["grade"] in creator_page.text
 
     # Another tenant sees the shared audit, none of the appeals, and cannot touch them.
     theirs = await other_gateway.get(f"/v1/audit/audits/{audit['id']}")

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 from sqlalchemy import select
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from services.audit.appeals import repository as appeals
 from services.audit.appeals import service as appeal_service
@@ -18,11 +18,13 @@ from services.audit.appeals.schemas import AppealCreate, PublicAppealRead
 from services.audit.audit.models import Audit
 from services.audit.projection.models import Creator
 from services.audit.public.schemas import SharedAudit, SharedAuditView
+from services.audit.report import endpoints as report
 from services.audit.sharing import service as sharing
 from shared.app import model_response
 from shared.db import Session
 from shared.identity import public
 from shared.openapi import error_responses
+from shared.errors import NotFound
 from shared.tenancy import acting_for
 
 router = APIRouter()
@@ -51,12 +53,7 @@ async def shared_audit(token: Token, session: Session) -> Response:
     unknown, expired or revoked link."""
     link = await sharing.resolve(session, token)
     creator = await session.get(Creator, link.creator_id)
-    latest = (
-        await session.scalars(
-            select(Audit).where(Audit.creator_id == link.creator_id, Audit.status == "completed")
-            .order_by(Audit.created_at.desc(), Audit.id.desc()).limit(1)
-        )
-    ).first()
+    latest = await _latest(session, link.creator_id)
     with acting_for(session, link.tenant_id):
         filed = await appeals.of_creator(session, link.creator_id)
     view = SharedAuditView(
@@ -65,6 +62,43 @@ async def shared_audit(token: Token, session: Session) -> Response:
         appeals=[PublicAppealRead.of(a) for a in filed], expires_at=link.expires_at,
     )
     return _private(model_response(view))
+
+
+async def _latest(session, creator_id) -> Audit | None:
+    """The creator's latest completed audit."""
+    return (
+        await session.scalars(
+            select(Audit).where(Audit.creator_id == creator_id, Audit.status == "completed")
+            .order_by(Audit.created_at.desc(), Audit.id.desc()).limit(1)
+        )
+    ).first()
+
+
+@router.get(
+    "/shared/audits/{token}/report",
+    response_class=HTMLResponse,
+    responses={
+        200: {"description": "The report page (no script, nothing loaded from elsewhere).",
+              "content": {"text/html": {"schema": {"type": "string"}}}},
+        404: {"description": "Unknown, expired or revoked link (one answer for all three), or no completed "
+              "audit of the creator yet."},
+    },
+    dependencies=[public()],
+    summary="A creator's audit report, shared",
+)
+async def shared_report(token: Token, session: Session) -> Response:
+    """No credentials: the creator's latest completed audit as the report page (charts, evidence,
+    disclosure table) with the appeals filed through this workspace and their resolutions. Print
+    it from the browser to keep a PDF. 404 for an unknown, expired or revoked link, or when the
+    creator has no completed audit yet."""
+    link = await sharing.resolve(session, token)
+    latest = await _latest(session, link.creator_id)
+    if latest is None:
+        raise NotFound("no completed audit of this creator yet")
+    with acting_for(session, link.tenant_id):
+        filed = [a for a in await appeals.of_creator(session, link.creator_id) if a.audit_id == latest.id]
+    html = await report.page(session, latest, appealed=filed, for_creator=True)
+    return _private(HTMLResponse(html))
 
 
 @router.post(

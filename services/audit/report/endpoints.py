@@ -10,7 +10,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
+from services.audit.appeals import repository as appeals
+from services.audit.appeals.schemas import PublicAppealRead
 from services.audit.audit import repository
+from services.audit.audit.models import Audit
 from services.audit.audit.schemas import AuditRead
 from services.audit.brandsafety import service as brand_safety
 from services.audit.config import get_settings
@@ -76,6 +79,33 @@ async def _posts(session: Reads, audit: dict) -> dict[str, PostRef]:
     return {str(r.post_id): PostRef(r.external_id, r.posted_at.isoformat(), r.caption) for r in rows}
 
 
+def appeal_rows(filed) -> list[dict]:
+    """Appeals as the report's appeals section shows them."""
+    return [PublicAppealRead.of(a).model_dump(mode="json") for a in filed]
+
+
+async def page(session: Reads, row: Audit, *, appealed=(), safety: dict | None = None, for_creator: bool = False) -> str:
+    """The report page of a completed or failed audit; `for_creator`: the creator's shared view
+    (no brand-safety section: it would show the workspace's own keyword lists)."""
+    audit = AuditRead.of(row).model_dump(mode="json")
+    creator = await _creator(session, row.creator_id)
+    posts = await _posts(session, audit)
+    # matplotlib and Jinja2 are CPU work: off the event loop.
+    return await run_in_threadpool(
+        render_html, audit, creator=creator, posts=posts, brand_safety=safety, appeals=appeal_rows(appealed),
+        hide_brand_safety=for_creator,
+    )
+
+
+async def pdf_of(html: str) -> bytes:
+    settings = get_settings()
+    async with _printing():
+        return await run_in_threadpool(
+            html_to_pdf, html, find_chromium(settings.audit_report_chromium),
+            timeout=settings.audit_report_pdf_timeout_seconds,
+        )
+
+
 @router.get(
     "/{audit_id}/report",
     response_class=HTMLResponse,
@@ -98,28 +128,19 @@ async def audit_report(
     report_format: Annotated[ReportFormat, Query(alias="format", description="html (default) or pdf.")] = "html",
 ) -> Response:
     """The audit as a page for people: score, grade, each signal with its evidence, follower-growth,
-    audience and engagement charts, comment examples, pods, disclosure compliance, brand safety (as of
-    now, with your keyword lists), versions and data window (or why it failed). 409 while the audit
-    is pending or running."""
+    audience and engagement charts, comment examples, pods, disclosure compliance, brand safety (as
+    of now, with your keyword lists), your appeals against it, versions and data window (or why it
+    failed). 409 while the audit is pending or running."""
     row = await repository.get(session, audit_id)
     if row is None:
         raise NotFound(f"audit {audit_id} does not exist")
     if row.status in ("pending", "running"):
         raise Conflict(f"audit {audit_id} is {row.status}: its report exists once it has completed or failed")
-    audit = AuditRead.of(row).model_dump(mode="json")
-    creator = await _creator(session, row.creator_id)
-    posts = await _posts(session, audit)
-    safety = await _brand_safety(session, row.creator_id)
-    # matplotlib and Jinja2 are CPU work: off the event loop.
-    html = await run_in_threadpool(render_html, audit, creator=creator, posts=posts, brand_safety=safety)
+    html = await page(session, row, appealed=await appeals.of_audit(session, audit_id),
+                      safety=await _brand_safety(session, row.creator_id))
     if report_format == "html":
         return HTMLResponse(html)
-    settings = get_settings()
-    async with _printing():
-        pdf = await run_in_threadpool(
-            html_to_pdf, html, find_chromium(settings.audit_report_chromium),
-            timeout=settings.audit_report_pdf_timeout_seconds,
-        )
+    pdf = await pdf_of(html)
     return Response(
         pdf, media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="audit-{audit_id}.pdf"'},

@@ -30,7 +30,7 @@ REFERENCE_PAGES = frozenset({"/docs", "/redoc"})
 # Inline styles only: CSS cannot run script, and with every fetch refused it cannot send anything
 # anywhere either (no url() loads).
 PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-SERVICE_PAGES = re.compile(r"/v1/audit/audits/[^/]+/report")
+SERVICE_PAGES = re.compile(r"/v1/audit/audits/[^/]+/report|/shared/audits/[^/]+/report")
 # Loaded by the stylesheet of ReDoc's font, not named in the page.
 FONT_ORIGINS = ("https://fonts.gstatic.com",)
 
