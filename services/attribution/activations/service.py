@@ -141,6 +141,7 @@ async def _import_row(session: AsyncSession, campaign_id: uuid.UUID, row: csvfil
 async def import_csv(session: AsyncSession, campaign_id: uuid.UUID, data: bytes) -> ImportResult:
     await campaign_of(session, campaign_id)
     rows, errors = csvfile.parse(data)
+    read = len(rows) + len(errors)
     enrolled = set((await session.scalars(select(Enrolment.creator_id).where(Enrolment.campaign_id == campaign_id))).all())
     activations = snapshots = unchanged = 0
     for row in rows:
@@ -153,7 +154,7 @@ async def import_csv(session: AsyncSession, campaign_id: uuid.UUID, data: bytes)
         activations, snapshots = activations + created, snapshots + added
         unchanged += int(not created and not added)
     errors.sort(key=lambda e: e.line)
-    return ImportResult(rows=len(rows) + len(errors), activations_created=activations, snapshots_created=snapshots,
+    return ImportResult(rows=read, activations_created=activations, snapshots_created=snapshots,
                         unchanged=unchanged, errors=errors)
 
 
