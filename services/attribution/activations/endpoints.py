@@ -106,6 +106,7 @@ async def list_snapshots(campaign_id: uuid.UUID, activation_id: uuid.UUID, sessi
 async def import_activations(campaign_id: uuid.UUID, request: Request, session: Session) -> ImportResult:
     """Record activations and snapshots from a CSV file. Each bad row is reported with its line and
     reason, every other row is committed; a file imported again changes nothing."""
+    await service.campaign_of(session, campaign_id)  # 404 before anything is said about the body
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "text/csv":
         raise Invalid("header.content-type", "must be text/csv")
     return await service.import_csv(session, campaign_id, await request.body())

@@ -40,7 +40,8 @@ class ActivationCreate(BaseModel):
     creator_id: uuid.UUID = Field(description="Must be enrolled in the campaign.")
     platform: Platform
     format: Format = Field(description="One the platform publishes, as in the deliverables (a reel on Instagram, a short on YouTube).")
-    url: str = Field(min_length=1, max_length=urls.MAX_URL_LENGTH, description="The post's http(s) URL; unique in the campaign.")
+    url: str = Field(min_length=1, max_length=urls.MAX_URL_LENGTH, json_schema_extra={"format": "uri"},
+                     description="The post's http(s) URL; unique in the campaign.")
     posted_at: Instant
 
     @field_validator("url")
@@ -64,7 +65,7 @@ class ActivationUpdate(BaseModel):
 
     platform: Platform = None
     format: Format = None
-    url: str = Field(default=None, min_length=1, max_length=urls.MAX_URL_LENGTH)
+    url: str = Field(default=None, min_length=1, max_length=urls.MAX_URL_LENGTH, json_schema_extra={"format": "uri"})
     posted_at: Instant = None
 
     @field_validator("*", mode="before")
