@@ -25,7 +25,7 @@ async def list_rate_cards(session: ReadSession, page: Page) -> Response:
 
 
 @router.get("/default", response_model=RateCardRead, dependencies=[requires("attribution:read")])
-async def default_rate_card(session: ReadSession) -> Response:
+async def default_rate_card() -> Response:
     """The built-in rate card, with its source and assumptions: used until you create your own."""
     return model_response(service.default())
 
