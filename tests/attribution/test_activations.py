@@ -137,7 +137,7 @@ async def test_the_csv_import_keeps_good_rows_reports_bad_ones_by_line_and_a_rep
         f"{maya},tiktok,video,https://tiktok.example/v/csv4,2026-03-01T10:00:00Z,2026-03-02T10:00:00Z,,900,,",
     ]
     data = ("\n".join(lines) + "\n").encode()
-    url = f"{A}/campaigns/{campaign_id}/activations/import"
+    url = f"{A}/campaigns/{campaign_id}/activation-imports"
     first = await ok(await client.post(url, content=data, headers={"content-type": "text/csv"}))
     assert (first["rows"], first["activations_created"], first["snapshots_created"], first["unchanged"]) == (5, 2, 3, 0)
     assert [(e["line"], e["field"]) for e in first["errors"]] == [(4, "format"), (5, "creator_id")]

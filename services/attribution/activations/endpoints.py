@@ -100,7 +100,7 @@ async def list_snapshots(campaign_id: uuid.UUID, activation_id: uuid.UUID, sessi
         next_cursor=repository.SNAPSHOT_SORTS.next_cursor(found, page.limit, "observed_at")))
 
 
-@router.post("/{campaign_id}/activations/import", response_model=ImportResult, dependencies=[requires("attribution:write")],
+@router.post("/{campaign_id}/activation-imports", response_model=ImportResult, dependencies=[requires("attribution:write")],
              openapi_extra={"requestBody": {"required": True, "description": CSV_TEXT,
                                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def import_activations(campaign_id: uuid.UUID, request: Request, session: Session) -> ImportResult:

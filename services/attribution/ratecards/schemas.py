@@ -4,7 +4,7 @@ engagement type, as decimal text ("0.6" US cents per impression is a 6 USD CPM).
 import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +19,8 @@ METRIC_OF = {"impression": "impressions", "view": "views", "like": "likes", "com
              "save": "saves"}
 MAX_RATE = Decimal(10**9)
 MAX_PLACES = 6
+# Decimal text below MAX_RATE with at most MAX_PLACES places: the rule parse_rate applies, published.
+RATE_PATTERN = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
 RATE_TEXT = "Minor units of `currency` per one unit, as decimal text with at most 6 places: \"0.6\" cents per impression."
 
 
@@ -36,6 +38,11 @@ def parse_rate(value: object) -> Decimal:
     return rate
 
 
+Rate = Annotated[str, Field(pattern=RATE_PATTERN, examples=["0.6"])]
+# At least one engagement type per platform named: leave a platform out rather than list it empty.
+PlatformRates = Annotated[dict[Engagement, Rate], Field(min_length=1)]
+
+
 class RateCardCreate(BaseModel):
     """A new version of your rate card; earlier versions stay as they were. An engagement type a
     platform's rates leave out is not priced (an EMV lists what it could not price)."""
@@ -46,14 +53,12 @@ class RateCardCreate(BaseModel):
 
     currency: Currency
     source: Label = Field(min_length=1, max_length=2000, description="Where the rates come from: stated beside every EMV made with them.")
-    rates: dict[Platform, dict[Engagement, str]] = Field(min_length=1, description=RATE_TEXT)
+    rates: dict[Platform, PlatformRates] = Field(min_length=1, description=RATE_TEXT)
 
     @field_validator("rates")
     @classmethod
     def _rates(cls, value: dict) -> dict:
         for platform, rates in value.items():
-            if not rates:
-                raise ValueError(f"{platform.value}: name at least one engagement type, or leave the platform out")
             for engagement, rate in rates.items():
                 try:
                     parse_rate(rate)
