@@ -156,6 +156,11 @@ _CROSS_FIELD_MODELS = {
     ("POST", "/v1/attribution/links"): ("body", "services.attribution.links.schemas:LinkCreate"),
     # A holdout test's groups apart, its periods in order, its codes of the unit's shape.
     ("POST", "/v1/attribution/holdout-tests"): ("body", "services.attribution.incrementality.schemas:HoldoutTestCreate"),
+    # An activation's format against its platform.
+    ("POST", "/v1/attribution/campaigns/{campaign_id}/activations"): (
+        "body",
+        "services.attribution.activations.schemas:ActivationCreate",
+    ),
     # A report's period: `to` after `from` (and each one a time that exists in UTC).
     ("GET", "/v1/attribution/campaigns/{campaign_id}/report"): ("query", "services.attribution.reports.schemas:Period"),
     ("GET", "/v1/attribution/creators/{creator_id}/report"): ("query", "services.attribution.reports.schemas:Period"),

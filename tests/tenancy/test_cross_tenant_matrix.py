@@ -92,6 +92,13 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         "treatment": ["DE", "AT"], "control": ["FR", "BE"], "pre_period": {"start": "2026-10-01", "end": "2026-10-07"},
         "test_period": {"start": "2026-10-08", "end": "2026-10-14"}})
     assert holdout.status_code == 201, holdout.text
+    activation = await client.post(f"{rules}/activations", json={
+        "creator_id": creator["id"], "platform": "instagram", "format": "reel",
+        "url": f"https://instagram.example/p/{new_name('matrix')}", "posted_at": "2027-01-05T10:00:00Z"})
+    assert activation.status_code == 201, activation.text
+    observed = await client.post(f"{rules}/activations/{activation.json()['id']}/snapshots",
+                                 json={"observed_at": "2027-01-06T10:00:00Z", "impressions": 100})
+    assert observed.status_code == 201, observed.text
     return {
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
@@ -99,6 +106,7 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         "list_id": safety.json()["id"],
         "share_link_id": share_link["id"], "appeal_id": appeal["id"],
         "holdout_test_id": holdout.json()["id"],
+        "activation_id": activation.json()["id"],
     }
 
 
@@ -187,8 +195,8 @@ def _resolve(document: dict, schema: dict) -> dict:
 
 def hostile_body(document: dict, operation: dict) -> dict | None:
     """A body that would change something if it got through: every free-text field set."""
-    if "requestBody" not in operation:
-        return None
+    if "application/json" not in operation.get("requestBody", {}).get("content", {}):
+        return None  # no body, or not JSON (a CSV import): the tenant must stop it either way
     schema = _resolve(document, operation["requestBody"]["content"]["application/json"]["schema"])
     # The documented example, when there is one, is a body the API takes.
     body = dict((schema.get("examples") or [{}])[0])

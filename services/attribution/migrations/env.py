@@ -8,6 +8,8 @@ from services.attribution.clicks import models as click_models  # noqa: F401
 from services.attribution.codes import models as code_models  # noqa: F401
 from services.attribution.links import models as link_models  # noqa: F401
 from services.attribution.incrementality import models as holdout_models  # noqa: F401
+from services.attribution.activations import models as activation_models  # noqa: F401
+from services.attribution.ratecards import models as rate_card_models  # noqa: F401
 from services.attribution.db import Base
 from shared.migrations import run_env
 
