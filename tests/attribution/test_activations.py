@@ -59,13 +59,13 @@ async def snapshot(client, campaign_id: str, activation_id: str, status: int = 2
     return await ok(await client.post(f"{A}/campaigns/{campaign_id}/activations/{activation_id}/snapshots", json=figures), status)
 
 
-async def test_an_activation_of_a_creator_not_enrolled_is_a_422_naming_creator_id(client):
+async def test_an_activation_of_a_creator_not_enrolled_is_a_409_naming_creator_id(client):
     campaign_id = await campaign(client)
     response = await client.post(f"{A}/campaigns/{campaign_id}/activations", json={
         "creator_id": str(uuid.uuid4()), "platform": "instagram", "format": "reel",
         "url": "https://instagram.example/p/x", "posted_at": "2026-03-01T10:00:00Z"})
-    assert response.status_code == 422, response.text
-    assert response.json()["detail"][0]["field"] == "creator_id"
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"][0]["field"] == "body.creator_id"
 
 
 @pytest.mark.parametrize(("change", "field"), [

@@ -83,7 +83,10 @@ async def test_a_planted_lift_is_measured_beside_the_revenue_attributed_to_the_c
         assert response.status_code == 200, response.text
         found = response.json()
         totals = found["orders"]["group_totals"] or {}
-        return found if sum(totals.values()) == len(sent) and found["attributed"] else None
+        credited = sum(a["orders"] for a in found["attributed"])
+        # Every order stored, every code order credited (crediting follows storing), the unplaced one too.
+        complete = sum(totals.values()) == len(sent) and credited == len(TEST) * len(treatment)
+        return found if complete and found["unplaced_orders"] == 1 else None
 
     result = await eventually(counted, timeout=60)
 
@@ -143,7 +146,6 @@ async def test_a_test_without_orders_or_complete_days_says_what_is_missing(gatew
     ({"control": ["US"]}, "body.control.0", "US is not a region code like US-CA"),
     ({"pre_period": {"start": "2025-03-09", "end": "2025-03-03"}}, "body.pre_period.end", "is before start"),
     ({"test_period": {"start": "2025-03-09", "end": "2025-03-16"}}, "body.test_period.start", "must not overlap"),
-    ({"campaign_id": "00000000-0000-4000-8000-000000000000"}, "body.campaign_id", "does not exist"),
     ({"unit": "city"}, "body.unit", "region"),
 ])
 async def test_a_bad_design_is_a_422_naming_the_field(gateway, change, field, reason):
@@ -153,7 +155,10 @@ async def test_a_bad_design_is_a_422_naming_the_field(gateway, change, field, re
     assert detail["field"] == field and reason in detail["reason"], detail
 
 
-async def test_another_workspaces_campaign_is_unknown(gateway, other_gateway):
+async def test_an_unknown_or_another_workspaces_campaign_is_a_409_naming_it(gateway, other_gateway):
     campaign_id, _, _ = await brand_setup(other_gateway)
-    response = await gateway.post(TESTS, json=design(["US-CA", "US-WA"], ["US-OR", "US-NV"], campaign_id=campaign_id))
-    assert response.status_code == 422 and response.json()["detail"][0]["field"] == "body.campaign_id"
+    for named in (campaign_id, "00000000-0000-4000-8000-000000000000"):
+        response = await gateway.post(TESTS, json=design(["US-CA", "US-WA"], ["US-OR", "US-NV"], campaign_id=named))
+        assert response.status_code == 409, response.text
+        [detail] = response.json()["detail"]
+        assert detail["field"] == "body.campaign_id" and "does not exist" in detail["reason"]

@@ -33,8 +33,8 @@ CSV_TEXT = (f"text/csv, UTF-8, header on line 1: {','.join(COLUMNS[:5])} (requir
 @router.post("/{campaign_id}/activations", status_code=status.HTTP_201_CREATED, response_model=ActivationRead,
              responses=error_responses(409), dependencies=[requires("attribution:write")])
 async def create_activation(campaign_id: uuid.UUID, body: ActivationCreate, session: Session) -> ActivationRead:
-    """Record a post that delivers the campaign's content. 422 naming creator_id when the creator is
-    not enrolled; 409 when the URL is already an activation of the campaign."""
+    """Record a post that delivers the campaign's content. 409 naming body.creator_id when the
+    creator is not enrolled, body.url when the URL is already an activation of the campaign."""
     activation = await service.create(session, campaign_id, body)
     return ActivationRead.of(activation)
 
@@ -102,7 +102,7 @@ async def list_snapshots(campaign_id: uuid.UUID, activation_id: uuid.UUID, sessi
 
 @router.post("/{campaign_id}/activation-imports", response_model=ImportResult, dependencies=[requires("attribution:write")],
              openapi_extra={"requestBody": {"required": True, "description": CSV_TEXT,
-                                            "content": {"text/csv": {"schema": {"type": "string"}}}}})
+                                            "content": {"text/csv": {"schema": {"type": "string", "minLength": 1}}}}})
 async def import_activations(campaign_id: uuid.UUID, request: Request, session: Session) -> ImportResult:
     """Record activations and snapshots from a CSV file. Each bad row is reported with its line and
     reason, every other row is committed; a file imported again changes nothing."""

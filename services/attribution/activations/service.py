@@ -51,7 +51,9 @@ def _url_taken(url: str) -> Conflict:
 async def create(session: AsyncSession, campaign_id: uuid.UUID, data: ActivationCreate) -> Activation:
     await campaign_of(session, campaign_id)
     if await enrolments.get(session, campaign_id, data.creator_id) is None:
-        raise Invalid("creator_id", f"creator {data.creator_id} is not enrolled in campaign {campaign_id}")
+        # As commission overrides answer it: the campaign's state, not a malformed body.
+        raise Conflict([{"field": "body.creator_id",
+                         "reason": f"creator {data.creator_id} is not enrolled in campaign {campaign_id}"}])
     if await repository.by_url(session, campaign_id, data.url) is not None:
         raise _url_taken(data.url)
     activation = Activation(campaign_id=campaign_id, creator_id=data.creator_id, platform=data.platform.value,

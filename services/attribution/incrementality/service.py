@@ -21,12 +21,13 @@ from services.attribution.incrementality.models import HoldoutTest
 from services.attribution.incrementality.schemas import (
     AttributedRead, DayLiftRead, HoldoutResultRead, HoldoutTestCreate, HoldoutTestRead, LiftRead, RevenueLiftRead,
 )
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 
 
 async def create(session: AsyncSession, data: HoldoutTestCreate) -> HoldoutTest:
     if data.campaign_id is not None and await campaigns.get(session, data.campaign_id) is None:
-        raise Invalid("body.campaign_id", f"campaign {data.campaign_id} does not exist")
+        # As codes and links answer a campaign that is not the caller's (a state, not a malformed body).
+        raise Conflict([{"field": "body.campaign_id", "reason": f"campaign {data.campaign_id} does not exist"}])
     test = HoldoutTest(
         id=uuid.uuid4(), name=data.name, campaign_id=data.campaign_id, unit=data.unit, treatment=data.treatment,
         control=data.control, pre_start=data.pre_period.start, pre_end=data.pre_period.end,
