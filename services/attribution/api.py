@@ -6,6 +6,8 @@ from fastapi import APIRouter
 from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
+from services.attribution.fraud.endpoints import creators as creator_keys
+from services.attribution.fraud.endpoints import fraud
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.orders.endpoints import router as orders
@@ -25,6 +27,8 @@ router.include_router(mark_tenant_private(orders), prefix="/orders", tags=["orde
 router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["commission rules"])
 router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
+router.include_router(mark_tenant_private(fraud), prefix="/fraud", tags=["fraud"])
+router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tags=["fraud"])
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])
 # Public: the click redirect the gateway forwards without an identity (no tenant, no scope).

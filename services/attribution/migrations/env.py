@@ -7,6 +7,7 @@ from services.attribution.rules import models as rule_models  # noqa: F401
 from services.attribution.clicks import models as click_models  # noqa: F401
 from services.attribution.codes import models as code_models  # noqa: F401
 from services.attribution.links import models as link_models  # noqa: F401
+from services.attribution.fraud import models as fraud_models  # noqa: F401
 from services.attribution.db import Base
 from shared.migrations import run_env
 
