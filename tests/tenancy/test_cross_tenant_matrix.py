@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from fastapi.routing import APIRoute
 
+from services.attribution.fraud.models import FraudReview
 from services.attribution.ledger import service as ledger
 from shared import tenancy
 from shared.db import make_engine, make_sessionmaker, utcnow
@@ -92,9 +93,13 @@ async def ledger_ids(platform, tenant) -> dict[str, str]:
                 campaign_id=uuid.uuid4(), currency="EUR", amount=100, hold_until=utcnow(), reason="matrix",
             )
             payout = await ledger.create_payout(session, creator, "EUR", utcnow())
+            # A held order, as the fraud rules leave one (fraud/service.py `screen`).
+            review = FraudReview(id=uuid.uuid4(), order_ref=uuid.uuid4(), source="matrix", order_id=new_name("held"),
+                                 creator_id=creator, campaign_id=uuid.uuid4(), findings=[], thresholds={}, status="held")
+            session.add(review)
     finally:
         await engine.dispose()
-    return {"payout_id": str(payout.id)}
+    return {"payout_id": str(payout.id), "review_id": str(review.id)}
 async def _partner_order(client, source: dict) -> dict:
     """An order of the tenant's, as its partner sends it: signed to the generic webhook, consumed."""
     order_id = new_name("matrix-order")

@@ -82,10 +82,11 @@ async def decide_review(review_id: uuid.UUID, body: DecisionBody, session: Sessi
 
 
 @creators.post("/{creator_id}/customer-keys", status_code=status.HTTP_201_CREATED, response_model=CustomerKeyRead,
-               responses=error_responses(422, 503), dependencies=[requires("attribution:write")])
+               responses=error_responses(404, 422, 503), dependencies=[requires("attribution:write")])
 async def add_customer_key(creator_id: uuid.UUID, body: CustomerKeyCreate, request: Request, session: Session) -> CustomerKeyRead:
     """Register the creator's own e-mail or customer id (hashed as orders are; never kept in clear):
-    an order by it credited to the creator is held as a self-referral."""
+    an order by it credited to the creator is held as a self-referral. 404 for a creator on none of
+    your campaigns."""
     key = request.app.state.ctx.settings.attribution_hash_key
     if key is None or len(key.get_secret_value()) < 16:
         raise Unavailable("ATTRIBUTION_HASH_KEY is not set: customers cannot be hashed as orders are")

@@ -27,11 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks.models import Click
 from services.attribution.crediting.models import OrderCredit
+from services.attribution.enrolment.models import Enrolment
 from services.attribution.fraud.models import HELD, CreatorCustomerKey, FraudReview, FraudSettings
 from services.attribution.fraud.rules import Facts, Thresholds, evaluate
 from services.attribution.orders.models import PartnerOrder
 from shared import tenancy
 from shared.db import Reads
+from shared.errors import NotFound
 
 def thresholds_from(stored: dict | None) -> Thresholds:
     """The tenant's thresholds: what it set over the defaults (a field unknown to this version is ignored)."""
@@ -56,7 +58,10 @@ async def save_thresholds(session: AsyncSession, changes: dict) -> Thresholds:
 
 
 async def register_customer_key(session: AsyncSession, creator_id: uuid.UUID, customer_key: str) -> bool:
-    """Record `customer_key` as the creator's own; False when it already was."""
+    """Record `customer_key` as the creator's own; False when it already was. NotFound for a
+    creator on none of the tenant's campaigns (whose orders it never credits)."""
+    if not (await session.execute(select(exists().where(Enrolment.creator_id == creator_id)))).scalar():
+        raise NotFound(f"creator {creator_id} is on none of your campaigns")
     result = await session.execute(
         insert(CreatorCustomerKey).on_conflict_do_nothing(
             index_elements=[CreatorCustomerKey.tenant_id, CreatorCustomerKey.creator_id, CreatorCustomerKey.customer_key])
