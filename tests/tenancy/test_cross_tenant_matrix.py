@@ -213,6 +213,12 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
                     assert ids[key] in mine, f"{path}: the owner's {key} is not in its own list"
                     assert ids[key] not in theirs, f"{path} shows another tenant's {key}"
                 walked.append((method, path))
+            elif method in ("PUT", "PATCH"):  # a tenant's own singleton (its settings): the other's write is its own
+                mine = (await gateway.get(path)).json()
+                written = await other.request(method, path, json=hostile_body(document, operation))
+                assert written.status_code == 200, (path, written.text)
+                assert (await gateway.get(path)).json() == mine, f"{method} {path} by another tenant changed the owner's"
+                walked.append((method, path))
             continue  # a create makes the caller's own object
         missing = [name for name in names if name not in ids]
         assert not missing, f"{method} {path}: add an object for {missing} to objects_of()"

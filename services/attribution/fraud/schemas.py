@@ -11,7 +11,7 @@ from shared.validation import NO_CONTROL_CHARACTERS
 class FraudSettingsBody(BaseModel):
     """Thresholds to set; those left out keep their value. Defaults in docs/guide/attribution-fraud.md."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"burst_clicks": 8, "injection_seconds": 5}]})
 
     self_referral: bool | None = Field(None, description="Hold orders by a customer the creator registered.")
     burst_clicks: int | None = Field(None, ge=1, le=100_000, description="Click burst: more than this many clicks ...")
@@ -43,7 +43,7 @@ class FraudSettingsRead(BaseModel):
 class CustomerKeyCreate(BaseModel):
     """Exactly one of `email` (as the shop records it) or `customer_id` (the shop's customer id)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"email": "maya@example.com"}]})
 
     email: str | None = Field(None, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     customer_id: str | None = Field(None, min_length=1, max_length=255, pattern=NO_CONTROL_CHARACTERS)
@@ -99,7 +99,8 @@ class ReviewRead(BaseModel):
 
 
 class DecisionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"decision": "reject", "note": "clicks injected by an app on the buyer's phone"}]})
 
     decision: Literal["approve", "reject"]
     note: str = Field(min_length=1, max_length=2000, description="Why, in plain language; kept with the decision.")
