@@ -170,3 +170,49 @@ async def test_a_customer_key_takes_exactly_one_of_email_or_customer_id(gateway)
     # A creator on none of the tenant's campaigns: its orders are never credited here.
     stranger = await gateway.post(f"{A}/creators/{uuid.uuid4()}/customer-keys", json={"customer_id": "7"})
     assert stranger.status_code == 404 and "none of your campaigns" in stranger.text
+
+
+async def order_with_click(gateway, anonymous, the_click: str) -> dict:
+    """A signed order carrying `the_click`, placed a minute from now: its review, once held."""
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    order = placed_now(with_order_id(fixture(ORDER), order_id), None)
+    order["note_attributes"] = [{"name": "ll_click", "value": the_click}]
+    await deliver_shopify(anonymous, source, "orders/create", order)
+    return await eventually(lambda: review_of(gateway, str(order_id)))
+
+
+async def test_a_burst_of_clicks_from_one_address_is_held(gateway, anonymous):
+    campaign_id, creator_id, _, _ = await setup(gateway)
+    link = await make(gateway, campaign_id, creator_id)
+    for _ in range(6):  # every test click comes through the gateway from one address
+        last = await click(anonymous, link["slug"])
+    review = await order_with_click(gateway, anonymous, click_id(last))
+    [finding] = review["findings"]
+    assert finding["rule"] == "click_burst" and finding["evidence"]["scope"] == "address"
+    assert finding["evidence"]["clicks"] == 6
+
+
+async def test_a_visitor_that_also_sent_bot_clicks_is_held(gateway, anonymous):
+    campaign_id, creator_id, _, _ = await setup(gateway)
+    link = await make(gateway, campaign_id, creator_id)
+    await click(anonymous, link["slug"], **{"User-Agent": "curl/8.5.0"})
+    human = await click(anonymous, link["slug"])
+    review = await order_with_click(gateway, anonymous, click_id(human))
+    [finding] = review["findings"]
+    assert finding["rule"] == "bot_traffic" and finding["evidence"]["flagged_clicks"] == 1
+    assert finding["evidence"]["reasons"][0].startswith("bot")
+
+
+async def test_a_code_redeemed_far_faster_than_usual_is_held_as_leaked(gateway, anonymous):
+    _, creator_id, code, _ = await setup(gateway)
+    source = await create_shopify_source(gateway)
+    order_ids = [new_order_id() for _ in range(5)]
+    for order_id in order_ids:
+        await deliver_shopify(anonymous, source, "orders/create", placed_now(with_order_id(fixture(ORDER), order_id), code))
+    # The first four are under the minimum of 5 an hour; the fifth, on a code with no history, is not.
+    review = await eventually(lambda: review_of(gateway, str(order_ids[-1])))
+    assert [(f["rule"], f["evidence"]["signal"]) for f in review["findings"]] == [("leaked_code", "velocity")]
+    assert review["findings"][0]["evidence"]["last_hour"] == 5
+    held = (await gateway.get(f"{A}/fraud/reviews", params={"creator_id": creator_id})).json()["items"]
+    assert [r["order_id"] for r in held] == [str(order_ids[-1])]
