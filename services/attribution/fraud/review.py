@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.attribution.crediting.models import OrderCredit
 from services.attribution.crediting.service import performance_due
 from services.attribution.fraud.models import APPROVED, HELD, REJECTED, FraudReview
 from services.attribution.ledger import service as ledger
+from services.attribution.ledger.models import LedgerEntry
 from shared.errors import Conflict, NotFound
 
 DECISIONS = {"approve": APPROVED, "reject": REJECTED}
@@ -37,13 +37,15 @@ async def decide(session: AsyncSession, review_id: uuid.UUID, decision: str, not
                          f"{review.decided_by} on {review.decided_at.isoformat()}; a decision is final"}])
     review.status, review.decided_by, review.decided_at, review.note = status, who, now, note
     if status == REJECTED:
-        credit = (await session.execute(
-            select(OrderCredit).where(OrderCredit.order_ref == review.order_ref))).scalar_one()
-        if credit.currency is not None:
+        # The currency of the order's commission as the ledger holds it: what a clawback must be in.
+        currency = (await session.execute(
+            select(LedgerEntry.currency).where(LedgerEntry.source == review.source, LedgerEntry.order_id == review.order_id,
+                                               LedgerEntry.kind == "commission").limit(1))).scalar_one_or_none()
+        if currency is not None:
             await ledger.claw_back(session, source=review.source, order_id=review.order_id,
-                                   refund_id=f"fraud-review:{review.id}", currency=credit.currency, amount=None,
+                                   refund_id=f"fraud-review:{review.id}", currency=currency, amount=None,
                                    reason=f"fraud review {review.id} rejected by {who} on {now.date().isoformat()}: "
                                    f"{note}")
-            await performance_due(session, review.creator_id, credit.currency)
+            await performance_due(session, review.creator_id, currency)
     await session.flush()
     return review

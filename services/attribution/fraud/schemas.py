@@ -1,38 +1,37 @@
 """The fraud API's models: thresholds, creators' customer keys, reviews and decisions."""
 
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, model_validator
 
-from shared.validation import NO_CONTROL_CHARACTERS
+from shared.validation import NO_CONTROL_CHARACTERS, FieldError, integral_number
+
+# Strict: `false` is not 0 and "5" is not 5; 5.0 is 5 (JSON Schema counts it an integer).
+Count = Annotated[int, Strict(), BeforeValidator(integral_number)]
+Ratio = Annotated[float, Strict()]
+
+# Something besides spaces, and no NUL (PostgreSQL text cannot hold it); line breaks are fine.
+NOTE = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class FraudSettingsBody(BaseModel):
     """Thresholds to set; those left out keep their value. Defaults in docs/guide/attribution-fraud.md."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"burst_clicks": 8, "injection_seconds": 5}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"burst_clicks": 8, "injection_seconds": 5}]})
 
-    self_referral: bool | None = Field(None, description="Hold orders by a customer the creator registered.")
-    burst_clicks: int | None = Field(None, ge=1, le=100_000, description="Click burst: more than this many clicks ...")
-    burst_minutes: int | None = Field(None, ge=1, le=1440, description="... this many minutes around the click.")
-    injection_seconds: int | None = Field(None, ge=0, le=3600, description="Click injection: click to order below this.")
-    leaked_lookback_days: int | None = Field(None, ge=1, le=365, description="Leaked code: the code's history read.")
-    leaked_min_orders: int | None = Field(None, ge=1, le=1_000_000, description="No-click share from this many orders.")
-    leaked_no_click_share: float | None = Field(None, ge=0, le=1, description="Orders with no creator click, 0-1.")
-    velocity_factor: float | None = Field(None, gt=0, le=10_000, description="Last hour over the normal hourly rate.")
-    velocity_min_orders: int | None = Field(None, ge=1, le=1_000_000, description="Velocity from this many an hour.")
-    bot_clicks: int | None = Field(None, ge=1, le=100_000, description="Flagged clicks of the visitor or network.")
-    bot_lookback_hours: int | None = Field(None, ge=1, le=720, description="Bot traffic: hours before the order.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data):
-        if isinstance(data, dict):
-            for name, value in data.items():
-                if value is None and name in cls.model_fields:
-                    raise ValueError(f"{name}: give a value, or leave the field out to keep the current one")
-        return data
+    self_referral: StrictBool = Field(None, description="Hold orders by a customer the creator registered.")
+    burst_clicks: Count = Field(None, ge=1, le=100_000, description="Click burst: more than this many clicks ...")
+    burst_minutes: Count = Field(None, ge=1, le=1440, description="... this many minutes around the click.")
+    injection_seconds: Count = Field(None, ge=0, le=3600, description="Click injection: click to order below this.")
+    leaked_lookback_days: Count = Field(None, ge=1, le=365, description="Leaked code: the code's history read.")
+    leaked_min_orders: Count = Field(None, ge=1, le=1_000_000, description="No-click share from this many orders.")
+    leaked_no_click_share: Ratio = Field(None, ge=0, le=1, description="Orders with no creator click, 0-1.")
+    velocity_factor: Ratio = Field(None, gt=0, le=10_000, description="Last hour over the normal hourly rate.")
+    velocity_min_orders: Count = Field(None, ge=1, le=1_000_000, description="Velocity from this many an hour.")
+    bot_clicks: Count = Field(None, ge=1, le=100_000, description="Flagged clicks of the visitor or network.")
+    bot_lookback_hours: Count = Field(None, ge=1, le=720, description="Bot traffic: hours before the order.")
 
 
 class FraudSettingsRead(BaseModel):
@@ -52,7 +51,7 @@ class CustomerKeyCreate(BaseModel):
     @model_validator(mode="after")
     def _one(self):
         if (self.email is None) == (self.customer_id is None):
-            raise ValueError("give exactly one of email or customer_id")
+            raise FieldError("email", "give exactly one of email or customer_id")
         return self
 
     def identifier(self) -> str:
@@ -103,10 +102,5 @@ class DecisionBody(BaseModel):
         "examples": [{"decision": "reject", "note": "clicks injected by an app on the buyer's phone"}]})
 
     decision: Literal["approve", "reject"]
-    note: str = Field(min_length=1, max_length=2000, description="Why, in plain language; kept with the decision.")
-
-    @model_validator(mode="after")
-    def _note(self):
-        if not self.note.strip() or "\x00" in self.note:
-            raise ValueError("note: say in plain language why (no NUL)")
-        return self
+    note: str = Field(min_length=1, max_length=2000, pattern=NOTE,
+                      description="Why, in plain language; kept with the decision.")
