@@ -8,6 +8,8 @@ from services.attribution.activations.endpoints import router as activations
 from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
+from services.attribution.fraud.endpoints import creators as creator_keys
+from services.attribution.fraud.endpoints import fraud
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.incrementality.endpoints import router as holdout_tests
 from services.attribution.ledger.endpoints import ledger, payouts
@@ -33,6 +35,8 @@ router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["co
 router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
 router.include_router(mark_tenant_private(holdout_tests), prefix="/holdout-tests", tags=["holdout tests"])
+router.include_router(mark_tenant_private(fraud), prefix="/fraud", tags=["fraud"])
+router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tags=["fraud"])
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])
 router.include_router(declare_tenant_private(media), tags=["reports"])

@@ -150,6 +150,11 @@ _CROSS_FIELD_MODELS = {
         "body",
         "services.attribution.activations.schemas:ActivationCreate",
     ),
+    # A creator's customer key: exactly one of `email` or `customer_id`.
+    ("POST", "/v1/attribution/creators/{creator_id}/customer-keys"): (
+        "body",
+        "services.attribution.fraud.schemas:CustomerKeyCreate",
+    ),
     # A report's period: `to` after `from` (and each one a time that exists in UTC).
     ("GET", "/v1/attribution/campaigns/{campaign_id}/report"): ("query", "services.attribution.reports.schemas:Period"),
     ("GET", "/v1/attribution/creators/{creator_id}/report"): ("query", "services.attribution.reports.schemas:Period"),

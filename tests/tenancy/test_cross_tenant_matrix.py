@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from fastapi.routing import APIRoute
 
+from services.attribution.fraud.models import FraudReview
 from services.attribution.ledger import service as ledger
 from shared import tenancy
 from shared.db import make_engine, make_sessionmaker, utcnow
@@ -147,9 +148,13 @@ async def ledger_ids(platform, tenant) -> dict[str, str]:
                 campaign_id=uuid.uuid4(), currency="EUR", amount=100, hold_until=utcnow(), reason="matrix",
             )
             payout = await ledger.create_payout(session, creator, "EUR", utcnow())
+            # A held order, as the fraud rules leave one (fraud/service.py `screen`).
+            review = FraudReview(id=uuid.uuid4(), order_ref=uuid.uuid4(), source="matrix", order_id=new_name("held"),
+                                 creator_id=creator, campaign_id=uuid.uuid4(), findings=[], thresholds={}, status="held")
+            session.add(review)
     finally:
         await engine.dispose()
-    return {"payout_id": str(payout.id)}
+    return {"payout_id": str(payout.id), "review_id": str(review.id)}
 async def _partner_order(client, source: dict) -> dict:
     """An order of the tenant's, as its partner sends it: signed to the generic webhook, consumed."""
     order_id = new_name("matrix-order")
@@ -267,6 +272,12 @@ async def test_another_tenant_can_neither_see_nor_change_a_tenants_objects(gatew
                 for key in item_keys:
                     assert ids[key] in mine, f"{path}: the owner's {key} is not in its own list"
                     assert ids[key] not in theirs, f"{path} shows another tenant's {key}"
+                walked.append((method, path))
+            elif method in ("PUT", "PATCH"):  # a tenant's own singleton (its settings): the other's write is its own
+                mine = (await gateway.get(path)).json()
+                written = await other.request(method, path, json=hostile_body(document, operation))
+                assert written.status_code == 200, (path, written.text)
+                assert (await gateway.get(path)).json() == mine, f"{method} {path} by another tenant changed the owner's"
                 walked.append((method, path))
             continue  # a create makes the caller's own object
         missing = [name for name in names if name not in ids]

@@ -24,6 +24,10 @@ class Click(TenantOwned, Base):
             "ix_attribution_clicks_tenant_id_campaign_id_clicked_at", "tenant_id", "campaign_id", "clicked_at",
             postgresql_include=["creator_id", "is_unique", "flagged"],
         ),
+        # The fraud rules (fraud/service.py): a creator's clicks from one visitor or one network around a time.
+        Index("ix_attribution_clicks_creator_id_visitor_hash_clicked_at", "creator_id", "visitor_hash", "clicked_at"),
+        Index("ix_attribution_clicks_creator_id_network_hash_clicked_at", "creator_id", "network_hash", "clicked_at",
+              postgresql_where="network_hash IS NOT NULL"),
         Index(
             "ix_attribution_clicks_tenant_id_creator_id_clicked_at", "tenant_id", "creator_id", "clicked_at",
             postgresql_include=["campaign_id", "is_unique", "flagged"],
@@ -40,6 +44,9 @@ class Click(TenantOwned, Base):
     visitor_hash: Mapped[str | None] = mapped_column(
         String(64), nullable=True, comment="HMAC-SHA256 of the client address under ATTRIBUTION_HASH_KEY; never the address."
     )
+    network_hash: Mapped[str | None] = mapped_column(
+        String(64), nullable=True,
+        comment="HMAC-SHA256 of the address's /24 (IPv4) or /48 (IPv6) network; never the network.")
     user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
     referrer: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True, comment="ISO 3166-1 alpha-2, from a CDN's header.")

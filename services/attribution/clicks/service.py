@@ -15,6 +15,7 @@ advisory lock on (link, visitor), so exactly one of them is unique.
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import uuid
 from datetime import timedelta
@@ -56,6 +57,21 @@ class VisitorHasher:
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()
 
 
+def network_of(address: str | None) -> str | None:
+    """The address's /24 (IPv4) or /48 (IPv6) network, as text; None for no or no valid address.
+    Hashed before it is stored (`network_hash`): the click-burst rule counts clicks per network."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
 def flag(method: str, user_agent: str | None, address: str | None = None) -> str | None:
     """Why the click is never credited, or None."""
     if method == "HEAD":
@@ -92,6 +108,8 @@ async def record(
     await datacentre.ready()
     reason = flag(method, user_agent, address)
     visitor = hasher(address) if address else None
+    network = network_of(address)
+    network = hasher(f"network:{network}") if network else None
     # The time is taken here, not by the database's default: no read back after the insert, and
     # the repeat window is measured on the same clock.
     now = utcnow()
@@ -100,8 +118,8 @@ async def record(
     referrer = (referrer or None) and referrer[:REFERRER_LENGTH]
     row = {
         "id": click_id, "tenant_id": link.tenant_id, "clicked_at": now, "link_id": link.id, "campaign_id": link.campaign_id,
-        "creator_id": link.creator_id, "visitor_hash": visitor, "user_agent": user_agent, "referrer": referrer,
-        "country": country, "method": method, "flagged": reason is not None, "flag_reason": reason,
+        "creator_id": link.creator_id, "visitor_hash": visitor, "network_hash": network, "user_agent": user_agent,
+        "referrer": referrer, "country": country, "method": method, "flagged": reason is not None, "flag_reason": reason,
     }
     payload = ClickRecorded(
         click_id=click_id, slug=link.slug, link_id=link.id, campaign_id=link.campaign_id, creator_id=link.creator_id,
@@ -138,8 +156,8 @@ _CLICK = (
     insert(_CLICKS)
     .values({
         **{name: bindparam(f"c_{name}", type_=_CLICKS.c[name].type) for name in (
-            "id", "tenant_id", "clicked_at", "link_id", "campaign_id", "creator_id", "visitor_hash", "user_agent",
-            "referrer", "country", "method", "flagged", "flag_reason")},
+            "id", "tenant_id", "clicked_at", "link_id", "campaign_id", "creator_id", "visitor_hash", "network_hash",
+            "user_agent", "referrer", "country", "method", "flagged", "flag_reason")},
         "is_unique": and_(
             bindparam("may_be_unique", type_=Boolean),
             ~exists().where(

@@ -40,6 +40,9 @@ class OrderCredit(TenantOwned, Base):
             "ix_attribution_order_credits_tenant_id_creator_id_campaign_id", "tenant_id", "creator_id", "campaign_id",
             postgresql_include=["order_ref"], postgresql_where=text("outcome = 'credited'"),
         ),
+        # The leaked-code rule (fraud/service.py): a code's credited orders in a period.
+        Index("ix_attribution_order_credits_code_id_placed_at", "code_id", "placed_at",
+              postgresql_where=text("code_id IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

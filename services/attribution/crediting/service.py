@@ -34,6 +34,7 @@ from services.attribution.campaign.models import Campaign
 from services.attribution.crediting.credit import Credit, Policy, Touch, credit, qualifying
 from services.attribution.crediting.models import CreatorDayTotal, OrderCredit, PerformanceDue
 from services.attribution.db import SERVICE, outbox
+from services.attribution.fraud import service as fraud
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
 from services.attribution.links.models import Link
@@ -228,6 +229,9 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     session.add(decision)
     await session.flush()
     if decision.outcome == "credited":
+        if decision.commission_minor > 0:
+            # Before its commission is written (settle): a held order's commission is never approvable.
+            await fraud.screen(session, row, decision, ledger_source(row))
         await _conversion(session, row, decision, "ConversionAttributed", decision.commission_minor)
         await performance_due(session, decision.creator_id, row.currency)
     return decision

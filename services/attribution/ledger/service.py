@@ -20,10 +20,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.enrolment.models import Enrolment
+from services.attribution.fraud.models import HELD, FraudReview
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
 from shared import tenancy
 from shared.errors import Conflict, Invalid
@@ -266,15 +267,23 @@ async def _settle(session: AsyncSession, source: str, order_id: str) -> None:
 
 APPROVAL_BATCH = 5000
 
+# An entry whose order is held for a fraud review (fraud/service.py) is never approved, so never
+# paid, until an operator decides: it stays pending.
+_NOT_HELD = ~exists().where(
+    FraudReview.tenant_id == LedgerEntry.tenant_id, FraudReview.source == LedgerEntry.source,
+    FraudReview.order_id == LedgerEntry.order_id, FraudReview.status == HELD,
+)
+
 
 async def approve_due(session: AsyncSession, now: datetime, *, batch: int = APPROVAL_BATCH) -> int:
     """Approve up to `batch` pending entries whose hold ended at or before `now`; the number
     approved (call again while it equals `batch`). The session's binding decides whose: one
-    tenant's, or every tenant's (`across_tenants`, the worker). Entries a payout or another
-    replica has locked are skipped (SKIP LOCKED), never waited on: the next run takes them."""
+    tenant's, or every tenant's (`across_tenants`, the worker); never those of an order held for a
+    fraud review. Entries a payout or another replica has locked are skipped (SKIP LOCKED), never
+    waited on: the next run takes them."""
     due = (
         select(LedgerEntry.id)
-        .where(LedgerEntry.state == PENDING, LedgerEntry.hold_until <= now)
+        .where(LedgerEntry.state == PENDING, LedgerEntry.hold_until <= now, _NOT_HELD)
         .limit(batch)
         .with_for_update(skip_locked=True)
     )
@@ -294,7 +303,7 @@ async def _approve_for(session: AsyncSession, now: datetime, creator_id: uuid.UU
         update(LedgerEntry)
         .where(
             LedgerEntry.creator_id == creator_id, LedgerEntry.currency == currency, LedgerEntry.state == PENDING,
-            LedgerEntry.hold_until <= now,
+            LedgerEntry.hold_until <= now, _NOT_HELD,
         )
         .values(state=APPROVED, approved_at=now)
         .execution_options(synchronize_session=False)
