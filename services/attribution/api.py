@@ -1,11 +1,12 @@
 """The whole attribution URL map: campaigns and their creators, the ledger and payouts, orders,
-commission rules, codes, links, reports, and the public click redirect."""
+commission rules, codes, links, reports, the attribution models' comparison, and the public click redirect."""
 
 from fastapi import APIRouter
 
 from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
+from services.attribution.comparison.endpoints import router as comparison
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.orders.endpoints import router as orders
@@ -27,5 +28,6 @@ router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])
+router.include_router(declare_tenant_private(comparison), tags=["reports"])
 # Public: the click redirect the gateway forwards without an identity (no tenant, no scope).
 router.include_router(clicks)

@@ -1,0 +1,84 @@
+"""The model comparison's API models. Orders are fractions of orders as decimal strings (6 places,
+adding up exactly to the converting paths); revenue and commission are integer minor units of
+the group's `currency`, split per order with `split_minor`, so they add up to the cent."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.attribution.reports.schemas import Period
+
+ORDERS_PLACES = 6
+
+
+class ComparisonQuery(Period):
+    """`models`, the period, and the models' parameters, each named for its model."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    models: str | None = Field(default=None, description="Comma-separated model names; all of them when not given.")
+    half_life_days: str | None = Field(default=None, description="time_decay: the half-life in days (default 7).")
+    position_first: str | None = Field(default=None, description="position_based: the first touch's share (default 0.4).")
+    position_last: str | None = Field(default=None, description="position_based: the last touch's share (default 0.4).")
+    markov_order: str | None = Field(default=None, description="markov: the chain's order, 1 (default) to 4.")
+    shapley_value: str | None = Field(default=None, description="shapley: a group's worth, `conversions` (default) or `value`.")
+    shapley_exact_max: str | None = Field(default=None, description="shapley: exact up to this many creators (default 15).")
+    shapley_samples: str | None = Field(default=None, description="shapley: permutations sampled beyond that (default 2000).")
+    shapley_seed: str | None = Field(default=None, description="shapley: the sampling seed (default 0).")
+
+
+class Credit(BaseModel):
+    """What one model gives one creator."""
+
+    orders: str = Field(description="Credited orders: the sum of the creator's shares of each order (6 decimal places).")
+    revenue: int = Field(description="Each order's commission basis (after refunds) split by the model's shares, in minor units.")
+    commission: int = Field(description="Each order's net commission in the ledger split by the model's shares, in minor units.")
+    detail: dict[str, Any] = Field(default_factory=dict, description="The model's own figures: removal effect (markov), "
+                                   "Shapley value, standard error and 95 % interval (shapley).")
+
+
+class CreatorLine(BaseModel):
+    creator_id: uuid.UUID
+    credit: dict[str, Credit] = Field(description="By model name: the credit each model gives the creator, side by side.")
+
+
+class ModelLine(BaseModel):
+    """One model over the group's paths: what it was computed from and its totals."""
+
+    model: str
+    version: str = Field(description="The model's arithmetic version, e.g. `markov-v1`.")
+    params: dict[str, Any] = Field(description="Its parameters, defaults filled in.")
+    paths: int = Field(description="Paths it was computed from (converting and not).")
+    converting_paths: int
+    insufficient_data: str | None = Field(default=None, description="Why it gives no figure: what is missing. Null when it does.")
+    method: str | None = Field(default=None, description="shapley: `exact`, or `sampled` (each value then has a standard error).")
+    samples: int | None = Field(default=None, description="shapley: the permutations sampled (0 when exact).")
+    orders: str = Field(description="Credited orders in all: the converting paths.")
+    revenue: int
+    commission: int
+
+
+class PathCounts(BaseModel):
+    total: int
+    converting: int = Field(description="Orders credited to the campaign with at least one touch of it.")
+    non_converting: int = Field(description="Visitors whose clicks no order took up (shared by every currency).")
+    orders_without_touch: int = Field(description="Orders credited to the campaign with no qualifying touch left to make a path.")
+
+
+class CurrencyComparison(BaseModel):
+    currency: str = Field(description="ISO 4217: the orders of this group, and their money.")
+    paths: PathCounts
+    models: list[ModelLine]
+    creators: list[CreatorLine] = Field(description="Every creator some model credits, by creator id.")
+
+
+class CampaignAttribution(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    campaign_id: uuid.UUID
+    from_: datetime | None = Field(serialization_alias="from", description="The period asked for (orders placed, clicks made).")
+    to: datetime | None = Field(description="The period's end: earlier than asked when `truncated` says so.")
+    truncated: str | None = Field(default=None, description="Why the period was cut short (too many orders or clicks); null when it was not.")
+    currencies: list[CurrencyComparison] = Field(description="One group per currency: the campaign's, and any its orders were placed in.")
