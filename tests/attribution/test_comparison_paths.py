@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from services.attribution.comparison.paths import build
+from services.attribution.comparison.service import cut
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 START, END = T0, T0 + timedelta(days=30)
@@ -97,3 +98,12 @@ def test_each_currency_has_its_own_orders_and_shares_the_non_converting_paths():
     assert sorted(found.conversions) == ["EUR", "USD"]
     assert len(found.paths("USD")) == len(found.paths("EUR")) == 3
     assert sum(1 for p in found.paths("USD") if p.converted) == 1
+
+
+def test_past_the_cap_the_period_ends_at_the_first_row_left_out():
+    rows = [SimpleNamespace(placed_at=T0 + timedelta(hours=h)) for h in (1, 2, 3, 3, 4)]
+    assert cut(rows, 5, "placed_at", END, "orders") == (rows, END, None)
+    kept, end, note = cut(rows, 3, "placed_at", END, "orders")
+    # The fourth order is at 3 h, like the third: both are left out, so the period is whole.
+    assert kept == rows[:2] and end == T0 + timedelta(hours=3)
+    assert note.startswith("more than 3 orders: the period ends at the first one left out (2026-10-01T03:00:00+00:00)")

@@ -11,6 +11,7 @@ period is cut at the first order or click left out, and `truncated` says so.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -29,8 +30,10 @@ from services.attribution.reports.repository import EVER_END, EVER_START
 from shared.db import Reads
 from shared.errors import Invalid, NotFound
 
-MAX_ORDERS = 50_000
-MAX_CLICKS = 250_000
+# The gateway gives attribution 10 s: at these caps the paths and all seven models take about
+# 2.5 s of CPU (bench/attribution_comparison.py), run off the event loop.
+MAX_ORDERS = 10_000
+MAX_CLICKS = 100_000
 LONGEST_WINDOW = timedelta(days=365)  # links.window_days is at most 365 (a check constraint)
 
 # Query parameter → (model, parameter): one flat query string, each name saying its model.
@@ -138,23 +141,40 @@ async def compare_campaign(session: Reads, campaign_id: uuid.UUID, query: Compar
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
     start, end = query.from_ or EVER_START, query.to or EVER_END
-    truncated = None
     order_rows = await repository.orders(session, campaign_id, start, end, MAX_ORDERS + 1)
-    if len(order_rows) > MAX_ORDERS:
-        end = order_rows[MAX_ORDERS].placed_at
-        truncated = (f"more than {MAX_ORDERS} orders: the period ends at the first order left out "
-                     f"({end.isoformat()}); ask for a shorter period for the rest")
+    order_rows, end, truncated = cut(order_rows, MAX_ORDERS, "placed_at", end, "orders")
     lookback = start - LONGEST_WINDOW if start - EVER_START > LONGEST_WINDOW else EVER_START
     click_rows = await repository.clicks(session, campaign_id, lookback, start, end, MAX_CLICKS + 1)
-    if len(click_rows) > MAX_CLICKS:
-        end = min(end, click_rows[MAX_CLICKS].clicked_at)
-        truncated = (f"more than {MAX_CLICKS} clicks: the period ends at the first click left out "
-                     f"({end.isoformat()}); ask for a shorter period for the rest")
-    order_rows = [o for o in order_rows if o.placed_at < end]
-    click_rows = [c for c in click_rows if c.clicked_at < end]
-    found = building.build(order_rows, await repository.commissions(session, campaign_id, start, end), click_rows,
-                           await repository.codes(session, campaign_id), start, end)
-    currencies = sorted({campaign.currency} | set(found.conversions) | set(found.orders_without_touch))
+    click_rows, end, clicks_cut = cut(click_rows, MAX_CLICKS, "clicked_at", end, "clicks")
+    if clicks_cut:
+        truncated = clicks_cut
+        order_rows = [o for o in order_rows if o.placed_at < end]
+    commission_rows = await repository.commissions(session, campaign_id, start, end)
+    code_rows = await repository.codes(session, campaign_id)
+    # Seconds of CPU at the caps: in a worker thread, so the service's event loop (the click
+    # redirect among others) keeps answering meanwhile.
+    groups = await asyncio.to_thread(_compute, campaign.currency, order_rows, commission_rows, click_rows, code_rows,
+                                     start, end, chosen_models)
     return CampaignAttribution(
         campaign_id=campaign_id, from_=query.from_, to=end if truncated else query.to, truncated=truncated,
-        currencies=[_currency(c, found, chosen_models) for c in currencies])
+        currencies=groups)
+
+
+def cut(found: list, cap: int, at: str, end: datetime, what: str) -> tuple[list, datetime, str | None]:
+    """`found` (oldest first, at most cap + 1 rows) within `cap`: past it, the period ends at the
+    first row left out, and every row from that instant on is left out too (rows of one instant
+    are all in or all out), with a note saying so."""
+    if len(found) <= cap:
+        return found, end, None
+    end = getattr(found[cap], at)
+    note = (f"more than {cap} {what}: the period ends at the first one left out ({end.isoformat()}); "
+            "ask for the rest with a later from")
+    return [r for r in found[:cap] if getattr(r, at) < end], end, note
+
+
+def _compute(campaign_currency: str, order_rows: list, commission_rows: list, click_rows: list, code_rows: list,
+             start: datetime, end: datetime, chosen_models: dict[str, Any]) -> list[CurrencyComparison]:
+    """The paths from the rows, and each currency group's comparison."""
+    found = building.build(order_rows, commission_rows, click_rows, code_rows, start, end)
+    currencies = sorted({campaign_currency} | set(found.conversions) | set(found.orders_without_touch))
+    return [_currency(c, found, chosen_models) for c in currencies]
