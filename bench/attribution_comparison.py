@@ -8,7 +8,7 @@ with a creator's code too, plus code-only orders (a fifth as many). Pure code, n
 statements' own time is the reports' (ADR 0036).
 
 `python bench/attribution_comparison.py [--visitors 47000] [--creators 50] [--buy-rate 0.032] [--timeout 600]`;
-`--buy-rate 0.155` reaches the order cap (10,000 orders).
+`--buy-rate 0.075` reaches the order cap (5,000 orders).
 """
 
 import os

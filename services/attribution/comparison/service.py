@@ -15,7 +15,7 @@ import asyncio
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from services.attribution import models
@@ -30,9 +30,9 @@ from services.attribution.reports.repository import EVER_END, EVER_START
 from shared.db import Reads
 from shared.errors import Invalid, NotFound
 
-# The gateway gives attribution 10 s: at these caps the paths and all seven models take about
-# 2.5 s of CPU (bench/attribution_comparison.py), run off the event loop.
-MAX_ORDERS = 10_000
+# The gateway gives attribution 10 s: at these caps the paths and all seven models take a few
+# seconds of CPU (bench/attribution_comparison.py, figures in bench/README.md), off the event loop.
+MAX_ORDERS = 5_000
 MAX_CLICKS = 100_000
 LONGEST_WINDOW = timedelta(days=365)  # links.window_days is at most 365 (a check constraint)
 
@@ -48,6 +48,7 @@ QUERY_PARAMS: dict[str, tuple[str, str]] = {
     "shapley_seed": ("shapley", "seed"),
 }
 _UNIT = Decimal(10) ** ORDERS_PLACES
+_SUMS = Context(prec=40)
 
 
 def chosen(query: ComparisonQuery) -> dict[str, Any]:
@@ -101,31 +102,38 @@ def _currency(currency: str, found: building.PathSet, chosen_models: dict[str, A
     for model, params in chosen_models.items():
         spec = models.spec(model)
         try:
-            result = models.fit(path_set, model, params)
+            # The data-driven models need their fit over the paths; a rule-based one is computed
+            # once per order below (fit would compute every order's shares a second time), and
+            # fit is asked only to say what is missing when there is no order.
+            result = models.fit(path_set, model, params) if spec.data_driven or not conversions else None
         except InsufficientData as exc:
             lines.append(ModelLine(model=model, version=spec.version, params=as_dict(params),
                                    paths=len(path_set), converting_paths=len(conversions), insufficient_data=exc.missing,
                                    orders=_places(0), revenue=0, commission=0))
             continue
+        credited: dict[str, Decimal] = defaultdict(Decimal)
         revenue: dict[str, int] = defaultdict(int)
         commission: dict[str, int] = defaultdict(int)
-        fitted = result if spec.data_driven else None
         for conversion in conversions:
             p = conversion.path
-            shares = models.shares(p.touches, model, params, placed_at=p.order_time, fitted=fitted)
+            shares = models.shares(p.touches, model, params, placed_at=p.order_time, fitted=result)
+            for c, share in shares.items():
+                # 40 digits, as the engine sums them: thousands of orders' fractions would grow without bound.
+                credited[c] = _SUMS.add(credited[c], _SUMS.divide(share.numerator, share.denominator))
             for c, part in models.split_minor(conversion.revenue_minor, shares).items():
                 revenue[c] += part
             for c, part in models.split_minor(conversion.commission_minor, shares).items():
                 commission[c] += part
-        orders = _orders(result.orders, result.converting_paths)
-        shapley = result.fitted if isinstance(result.fitted, models.ShapleyFit) else None
+        orders = _orders(dict(credited), len(conversions))
+        shapley = result.fitted if result is not None and isinstance(result.fitted, models.ShapleyFit) else None
         lines.append(ModelLine(
-            model=model, version=result.version, params=result.params, paths=result.paths,
-            converting_paths=result.converting_paths, method=shapley.method if shapley else None,
-            samples=shapley.samples if shapley else None, orders=_places(result.converting_paths),
+            model=model, version=spec.version, params=as_dict(params), paths=len(path_set),
+            converting_paths=len(conversions), method=shapley.method if shapley else None,
+            samples=shapley.samples if shapley else None, orders=_places(len(conversions)),
             revenue=sum(revenue.values()), commission=sum(commission.values())))
+        details = result.detail if result is not None else {}
         for c in set(orders) | set(revenue) | set(commission):
-            detail = {k: _plain(v) for k, v in result.detail.get(c, {}).items()}
+            detail = {k: _plain(v) for k, v in details.get(c, {}).items()}
             credit[c][model] = Credit(orders=orders.get(c, _places(0)), revenue=revenue.get(c, 0),
                                       commission=commission.get(c, 0), detail=detail)
     counts = PathCounts(total=len(path_set), converting=len(conversions), non_converting=len(found.non_converting),
