@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.attribution.reports.schemas import Period
 
 ORDERS_PLACES = 6
+# Whole numbers written in ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+_INTEGER = r"^\s*-?[0-9]+\s*$"
 
 
 class ComparisonQuery(Period):
@@ -22,11 +24,11 @@ class ComparisonQuery(Period):
     half_life_days: str | None = Field(default=None, description="time_decay: the half-life in days (default 7).")
     position_first: str | None = Field(default=None, description="position_based: the first touch's share (default 0.4).")
     position_last: str | None = Field(default=None, description="position_based: the last touch's share (default 0.4).")
-    markov_order: str | None = Field(default=None, description="markov: the chain's order, 1 (default) to 4.")
+    markov_order: str | None = Field(default=None, pattern=_INTEGER, description="markov: the chain's order, 1 (default) to 4.")
     shapley_value: str | None = Field(default=None, description="shapley: a group's worth, `conversions` (default) or `value`.")
-    shapley_exact_max: str | None = Field(default=None, description="shapley: exact up to this many creators (default 15).")
-    shapley_samples: str | None = Field(default=None, description="shapley: permutations sampled beyond that (default 2000).")
-    shapley_seed: str | None = Field(default=None, description="shapley: the sampling seed (default 0).")
+    shapley_exact_max: str | None = Field(default=None, pattern=_INTEGER, description="shapley: exact up to this many creators (default 15).")
+    shapley_samples: str | None = Field(default=None, pattern=_INTEGER, description="shapley: permutations sampled beyond that (default 2000).")
+    shapley_seed: str | None = Field(default=None, pattern=_INTEGER, description="shapley: the sampling seed (default 0).")
 
 
 class Credit(BaseModel):
