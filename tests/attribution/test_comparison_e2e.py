@@ -327,11 +327,14 @@ async def test_a_period_of_clicks_without_orders_has_no_conversion_to_credit(gat
 @pytest.mark.parametrize(("params", "field", "says"), [
     ({"models": "last_touch,bogus"}, "query.models", "valid models: last_touch, first_touch"),
     ({"models": ","}, "query.models", "valid models"),
-    ({"markov_order": "7"}, "query.markov_order", "an integer from 1 to 4"),
-    ({"markov_order": "²"}, "query.markov_order", "pattern"),
-    ({"half_life_days": "0"}, "query.half_life_days", "positive"),
+    ({"models": ""}, "query.models", "valid models"),
+    ({"markov_order": "7"}, "query.markov_order", "4"),
+    ({"markov_order": "²"}, "query.markov_order", ""),
+    ({"half_life_days": "0"}, "query.half_life_days", "0"),
+    ({"half_life_days": "NaN"}, "query.half_life_days", ""),
     ({"position_first": "0.7", "position_last": "0.5"}, "query.position_first", "more than 1"),
-    ({"shapley_value": "revenue"}, "query.shapley_value", "conversions or value"),
+    ({"position_first": "0.7"}, "query.position_first", "more than 1"),  # with the default last 0.4
+    ({"shapley_value": "revenue"}, "query.shapley_value", "conversions"),
     ({"shapley_samples": "5"}, "query.shapley_samples", "100"),
     ({"lookback": "7"}, "query.lookback", ""),
     ({"from": "2026-10-01"}, "query.from", ""),

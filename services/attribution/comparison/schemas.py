@@ -4,31 +4,61 @@ the group's `currency`, split per order with `split_minor`, so they add up to th
 
 import uuid
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.attribution.models import MODEL_NAMES, UnknownModel, parse_models
+from services.attribution.models.params import MARKOV_MAX_ORDER, SHAPLEY_EXACT_LIMIT
 from services.attribution.reports.schemas import Period
+from shared.validation import FieldError
 
 ORDERS_PLACES = 6
-# Whole numbers written in ASCII digits: str.isdigit() also accepts "²", which int() refuses.
-_INTEGER = r"^\s*-?[0-9]+\s*$"
+_NAME = "(" + "|".join(MODEL_NAMES) + ")"
+_MODELS = rf"^\s*{_NAME}\s*(,\s*{_NAME}\s*)*$"
 
 
 class ComparisonQuery(Period):
-    """`models`, the period, and the models' parameters, each named for its model."""
+    """`models`, the period, and the models' parameters, each named for its model. The schema
+    states every range; the engine (services.attribution.models.parameters) checks them again."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    models: str | None = Field(default=None, description="Comma-separated model names; all of them when not given.")
-    half_life_days: str | None = Field(default=None, description="time_decay: the half-life in days (default 7).")
-    position_first: str | None = Field(default=None, description="position_based: the first touch's share (default 0.4).")
-    position_last: str | None = Field(default=None, description="position_based: the last touch's share (default 0.4).")
-    markov_order: str | None = Field(default=None, pattern=_INTEGER, description="markov: the chain's order, 1 (default) to 4.")
-    shapley_value: str | None = Field(default=None, description="shapley: a group's worth, `conversions` (default) or `value`.")
-    shapley_exact_max: str | None = Field(default=None, pattern=_INTEGER, description="shapley: exact up to this many creators (default 15).")
-    shapley_samples: str | None = Field(default=None, pattern=_INTEGER, description="shapley: permutations sampled beyond that (default 2000).")
-    shapley_seed: str | None = Field(default=None, pattern=_INTEGER, description="shapley: the sampling seed (default 0).")
+    models: str | None = Field(default=None, json_schema_extra={"pattern": _MODELS},
+                               description="Comma-separated model names; all of them when not given.")
+    half_life_days: Decimal | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
+                                           description="time_decay: the half-life in days (default 7).")
+    position_first: Decimal | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
+                                           description="position_based: the first touch's share (default 0.4).")
+    position_last: Decimal | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
+                                          description="position_based: the last touch's share (default 0.4); with the first's, at most 1.")
+    markov_order: int | None = Field(default=None, ge=1, le=MARKOV_MAX_ORDER, description="markov: the chain's order, 1 (default) to 4.")
+    shapley_value: Literal["conversions", "value"] | None = Field(
+        default=None, description="shapley: a group's worth, `conversions` (default) or `value`.")
+    shapley_exact_max: int | None = Field(default=None, ge=1, le=SHAPLEY_EXACT_LIMIT,
+                                          description="shapley: exact up to this many creators (default 15).")
+    shapley_samples: int | None = Field(default=None, ge=100, le=1_000_000,
+                                        description="shapley: permutations sampled beyond that (default 2000).")
+    shapley_seed: int | None = Field(default=None, ge=0, le=2**63 - 1, description="shapley: the sampling seed (default 0).")
+
+    @field_validator("models")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_models(value)
+            except UnknownModel as exc:
+                raise ValueError(f"unknown model {exc.name!r}; valid models: {', '.join(exc.valid)}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ends_fit(self) -> "ComparisonQuery":
+        first = self.position_first if self.position_first is not None else Decimal("0.4")
+        last = self.position_last if self.position_last is not None else Decimal("0.4")
+        if first + last > 1:
+            raise FieldError("position_first", f"the first ({first}) and last ({last}) shares add up to more than 1")
+        return self
 
 
 class Credit(BaseModel):
