@@ -43,7 +43,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 A_ = "/v1/attribution"
 ALL = ("last_touch", "first_touch", "linear", "time_decay", "position_based", "markov", "shapley")
-HALF_LIFE_DAYS = Decimal("0.001")  # 86.4 seconds: the clicks' seconds apart move the shares visibly
+HALF_LIFE_DAYS = Decimal("0.01")  # 864 seconds: the clicks' seconds apart move the shares visibly
 
 
 @dataclass
@@ -332,6 +332,7 @@ async def test_a_period_of_clicks_without_orders_has_no_conversion_to_credit(gat
     ({"markov_order": "²"}, "query.markov_order", ""),
     ({"half_life_days": "0"}, "query.half_life_days", "0"),
     ({"half_life_days": "NaN"}, "query.half_life_days", ""),
+    ({"half_life_days": "0.001"}, "query.half_life_days", "0.01"),
     ({"position_first": "0.7", "position_last": "0.5"}, "query.position_first", "more than 1"),
     ({"position_first": "0.7"}, "query.position_first", "more than 1"),  # with the default last 0.4
     ({"shapley_value": "revenue"}, "query.shapley_value", "conversions"),

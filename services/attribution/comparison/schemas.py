@@ -27,8 +27,10 @@ class ComparisonQuery(Period):
 
     models: str | None = Field(default=None, json_schema_extra={"pattern": _MODELS},
                                description="Comma-separated model names; all of them when not given.")
-    half_life_days: Decimal | None = Field(default=None, gt=0, le=3650, allow_inf_nan=False,
-                                           description="time_decay: the half-life in days (default 7).")
+    # At least 0.01 day: far shorter, a year-old touch's weight 2^(-Δt/h) underflows the
+    # engine's decimals to 0, and so can every weight of an order.
+    half_life_days: Decimal | None = Field(default=None, ge=Decimal("0.01"), le=3650, allow_inf_nan=False,
+                                           description="time_decay: the half-life in days, 0.01 to 3650 (default 7).")
     position_first: Decimal | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
                                            description="position_based: the first touch's share (default 0.4).")
     position_last: Decimal | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
