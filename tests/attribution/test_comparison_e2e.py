@@ -328,6 +328,7 @@ async def test_a_period_of_clicks_without_orders_has_no_conversion_to_credit(gat
     ({"models": "last_touch,bogus"}, "query.models", "valid models: last_touch, first_touch"),
     ({"models": ","}, "query.models", "valid models"),
     ({"models": ""}, "query.models", "valid models"),
+    ({"markov_order": "0", "position_last": ""}, "query.markov_order", "1"),  # an empty parameter is not given
     ({"markov_order": "7"}, "query.markov_order", "4"),
     ({"markov_order": "²"}, "query.markov_order", ""),
     ({"half_life_days": "0"}, "query.half_life_days", "0"),

@@ -44,6 +44,13 @@ class ComparisonQuery(Period):
                                         description="shapley: permutations sampled beyond that (default 2000).")
     shapley_seed: int | None = Field(default=None, ge=0, le=2**63 - 1, description="shapley: the sampling seed (default 0).")
 
+    @field_validator("half_life_days", "position_first", "position_last", "markov_order", "shapley_exact_max",
+                     "shapley_samples", "shapley_seed", mode="before")
+    @classmethod
+    def _blank_is_not_given(cls, value: object) -> object:
+        # `?position_last=` is how a form sends a parameter left empty: the default, as when absent.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("models")
     @classmethod
     def _known(cls, value: str | None) -> str | None:
