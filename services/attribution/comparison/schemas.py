@@ -5,9 +5,9 @@ the group's `currency`, split per order with `split_minor`, so they add up to th
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from services.attribution.models import MODEL_NAMES, UnknownModel, parse_models
 from services.attribution.models.params import MARKOV_MAX_ORDER, SHAPLEY_EXACT_LIMIT
@@ -15,6 +15,9 @@ from services.attribution.reports.schemas import Period
 from shared.validation import FieldError
 
 ORDERS_PLACES = 6
+# Numbers in the schema (pydantic would also offer any string for a Decimal, which the fuzzer
+# then sends as valid).
+_Share = Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})]
 _NAME = "(" + "|".join(MODEL_NAMES) + ")"
 _MODELS = rf"^\s*{_NAME}\s*(,\s*{_NAME}\s*)*$"
 
@@ -29,11 +32,11 @@ class ComparisonQuery(Period):
                                description="Comma-separated model names; all of them when not given.")
     # At least 0.01 day: far shorter, a year-old touch's weight 2^(-Δt/h) underflows the
     # engine's decimals to 0, and so can every weight of an order.
-    half_life_days: Decimal | None = Field(default=None, ge=Decimal("0.01"), le=3650, allow_inf_nan=False,
+    half_life_days: Annotated[Decimal, WithJsonSchema({"type": "number", "minimum": 0.01, "maximum": 3650})] | None = Field(default=None, ge=Decimal("0.01"), le=3650, allow_inf_nan=False,
                                            description="time_decay: the half-life in days, 0.01 to 3650 (default 7).")
-    position_first: Decimal | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
+    position_first: _Share | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
                                            description="position_based: the first touch's share (default 0.4).")
-    position_last: Decimal | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
+    position_last: _Share | None = Field(default=None, ge=0, le=1, allow_inf_nan=False,
                                           description="position_based: the last touch's share (default 0.4); with the first's, at most 1.")
     markov_order: int | None = Field(default=None, ge=1, le=MARKOV_MAX_ORDER, description="markov: the chain's order, 1 (default) to 4.")
     shapley_value: Literal["conversions", "value"] | None = Field(
