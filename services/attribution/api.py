@@ -1,6 +1,6 @@
 """The whole attribution URL map: campaigns and their creators, the ledger and payouts, orders,
-commission rules, codes, links, activations and rate cards, reports, holdout tests, and the public
-click redirect."""
+commission rules, codes, links, activations and rate cards, reports, the attribution models'
+comparison, holdout tests, fraud reviews, and the public click redirect."""
 
 from fastapi import APIRouter
 
@@ -10,6 +10,7 @@ from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
 from services.attribution.fraud.endpoints import creators as creator_keys
 from services.attribution.fraud.endpoints import fraud
+from services.attribution.comparison.endpoints import router as comparison
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.incrementality.endpoints import router as holdout_tests
 from services.attribution.ledger.endpoints import ledger, payouts
@@ -40,5 +41,6 @@ router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tag
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])
 router.include_router(declare_tenant_private(media), tags=["reports"])
+router.include_router(declare_tenant_private(comparison), tags=["reports"])
 # Public: the click redirect the gateway forwards without an identity (no tenant, no scope).
 router.include_router(clicks)

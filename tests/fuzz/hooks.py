@@ -158,6 +158,9 @@ _CROSS_FIELD_MODELS = {
     # A report's period: `to` after `from` (and each one a time that exists in UTC).
     ("GET", "/v1/attribution/campaigns/{campaign_id}/report"): ("query", "services.attribution.reports.schemas:Period"),
     ("GET", "/v1/attribution/creators/{creator_id}/report"): ("query", "services.attribution.reports.schemas:Period"),
+    # The model comparison: position_based's first and last shares together at most 1.
+    ("GET", "/v1/attribution/campaigns/{campaign_id}/attribution"): (
+        "query", "services.attribution.comparison.schemas:ComparisonQuery"),
 }
 
 

@@ -1,0 +1,1 @@
+"""The attribution models side by side over a campaign's customer paths: GET /v1/attribution/campaigns/{id}/attribution."""
