@@ -8,18 +8,18 @@ from services.attribution.activations.endpoints import router as activations
 from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
-from services.attribution.fraud.endpoints import creators as creator_keys
-from services.attribution.fraud.endpoints import fraud
 from services.attribution.comparison.endpoints import router as comparison
 from services.attribution.enrolment.endpoints import router as enrolments
+from services.attribution.fraud.endpoints import creators as creator_keys
+from services.attribution.fraud.endpoints import fraud
 from services.attribution.incrementality.endpoints import router as holdout_tests
 from services.attribution.ledger.endpoints import ledger, payouts
+from services.attribution.links.endpoints import router as links
 from services.attribution.media.endpoints import router as media
 from services.attribution.orders.endpoints import router as orders
 from services.attribution.ratecards.endpoints import router as rate_cards
 from services.attribution.reports.endpoints import router as reports
 from services.attribution.rules.endpoints import router as rules
-from services.attribution.links.endpoints import router as links
 from shared.tenancy import declare_tenant_private, mark_tenant_private
 
 router = APIRouter()
