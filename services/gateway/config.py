@@ -150,9 +150,12 @@ class GatewaySettings(ServiceSettings):
         "10,000-line ingest commits in seconds, minutes on a busy host, and a 504 would hide that it did.",
     )
     gateway_slow_routes: list[str] = Field(
-        default_factory=lambda: ["/v1/audit/audits/{audit_id}/report"],
+        default_factory=lambda: [
+            "/v1/audit/audits/{audit_id}/report", "/v1/attribution/campaigns/{campaign_id}/attribution",
+        ],
         description="Path templates ({name} is one segment) of routes whose answer takes longer than the "
-        "service's timeout allows (the audit report printed to PDF by a browser), each given "
+        "service's timeout allows (the audit report printed to PDF by a browser; the attribution models "
+        "fitted side by side over a campaign's paths, seconds of CPU at their caps), each given "
         "gateway_slow_timeout_seconds instead.",
     )
     gateway_slow_timeout_seconds: float = Field(

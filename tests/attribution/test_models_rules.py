@@ -61,6 +61,17 @@ def test_time_decay_of_an_irrational_weight_still_sums_to_exactly_one():
     assert abs(float(got["A"]) - 0.568790) < 1e-6
 
 
+def test_time_decay_with_every_weight_below_the_digits_kept_still_gives_the_same_ratios():
+    # Half-life 1e-9 days: touches 1 and 2 days old weigh 2^-1e9 and 2^-2e9, both 0 in 40 digits.
+    # Counted from the youngest, the older weighs 2^-1e9 relative to it: all to the youngest.
+    ts = (Touch("A", "click", ORDER_AT - timedelta(days=2)), Touch("B", "click", ORDER_AT - timedelta(days=1)))
+    assert shares(ts, "time_decay", {"half_life_days": "1e-9"}, placed_at=ORDER_AT) == {"B": 1}
+    # Ages of many half-lives, but close together: 1,000 and 1,001 half-lives keep the 2:1 ratio.
+    far = (Touch("A", "click", ORDER_AT - timedelta(days=1001)), Touch("B", "click", ORDER_AT - timedelta(days=1000)))
+    got = shares(far, "time_decay", {"half_life_days": "1"}, placed_at=ORDER_AT)
+    assert sum(got.values()) == 1 and abs(got["A"] - Fraction(1, 3)) < Fraction(1, 10**30)
+
+
 def test_time_decay_needs_the_order_time_and_refuses_a_touch_after_it():
     with pytest.raises(ValueError, match="placed_at"):
         shares(touches("AB"), "time_decay")
@@ -125,6 +136,8 @@ def test_a_models_list_is_checked_name_by_name():
     ("time_decay", {"half_life_days": 0}, "params.half_life_days"),
     ("time_decay", {"half_life_days": "soon"}, "params.half_life_days"),
     ("markov", {"order": 0}, "params.order"),
+    ("markov", {"order": "²"}, "params.order"),  # a digit to str.isdigit(), not to int()
+    ("markov", {"order": "١"}, "params.order"),
     ("markov", {"order": 5}, "params.order"),
     ("shapley", {"value": "revenue"}, "params.value"),
     ("shapley", {"exact_max": 21}, "params.exact_max"),

@@ -15,6 +15,8 @@ def test_a_template_matches_any_one_segment_and_nothing_more():
     assert not pattern.fullmatch("/v1/audit/audits/a/b/report")
     assert not pattern.fullmatch("/v1/audit/audits//report")
     assert not pattern.fullmatch("/v1/audit/audits/x/report/extra")
+    assert pattern.fullmatch("/v1/attribution/campaigns/6f1c0e8e-0d1b-4c55-9d6e-2f3f4d9a8b71/attribution")
+    assert not pattern.fullmatch("/v1/attribution/campaigns/6f1c0e8e-0d1b-4c55-9d6e-2f3f4d9a8b71/report")
 
 
 def test_literal_segments_are_not_patterns():

@@ -100,7 +100,8 @@ def _decimal(field: str, value: object) -> Decimal:
 def _int(field: str, value: object, low: int, high: int) -> int:
     if isinstance(value, bool):
         raise InvalidParams(field, f"an integer from {low} to {high}, not a boolean")
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() also says yes to "²", which int() then refuses.
+    if isinstance(value, str) and value.strip().lstrip("-").isascii() and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not low <= value <= high:
         raise InvalidParams(field, f"an integer from {low} to {high}, not {value!r}")

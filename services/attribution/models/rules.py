@@ -72,6 +72,13 @@ def time_decay(touches: Sequence[Touch], placed_at: datetime, params: TimeDecayP
             raise ValueError(f"a touch by {t.creator_id} at {t.at.isoformat()} came after the order ({placed_at.isoformat()})")
     weights = [(t, decay_weight(placed_at - t.at, params.half_life_days)) for t in touches]
     total = sum((w for _, w in weights), Fraction(0))
+    if total == 0:
+        # Every weight underflowed the 40 digits (ages of many half-lives: a tiny half-life, or
+        # touches long before the order): the same ratios, 2^(-(age - youngest)/half-life),
+        # from ages counted from the youngest touch, whose weight is then exactly 1.
+        youngest = min(placed_at - t.at for t in touches)
+        weights = [(t, decay_weight(placed_at - t.at - youngest, params.half_life_days)) for t in touches]
+        total = sum((w for _, w in weights), Fraction(0))
     return _add([(t, w / total) for t, w in weights])
 
 
