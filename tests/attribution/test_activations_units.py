@@ -51,10 +51,20 @@ def test_figures_without_an_observed_at_are_refused():
     ("creator_id,platform,format,url,posted_at,clicks", "unknown column 'clicks'"),
     ("", "missing column"),
 ])
-def test_a_wrong_header_refuses_the_file(header, reason):
+def test_a_wrong_header_reads_no_row_and_says_why_at_line_1(header, reason):
+    rows, [error] = csvfile.parse(f"{header}\n{CREATOR},tiktok,video,https://t.example/1,2027-03-01T10:00:00Z\n".encode())
+    assert rows == [] and (error.line, error.field) == (1, "header") and reason in error.reason
+
+
+def test_a_file_that_is_not_utf8_reads_no_row_and_names_the_line_of_the_bad_byte():
+    rows, [error] = csvfile.parse(f"{HEADER}\n".encode() + b"\xff\xfe,x\n")
+    assert rows == [] and error.line == 2 and "not UTF-8" in error.reason
+
+
+def test_an_empty_body_is_refused_naming_it():
     with pytest.raises(Invalid) as raised:
-        csvfile.parse(f"{header}\n".encode())
-    assert raised.value.detail[0]["field"] == "body" and reason in raised.value.detail[0]["reason"]
+        csvfile.parse(b"")
+    assert raised.value.detail[0]["field"] == "body"
 
 
 def test_deliverables_fill_in_due_order_and_count_each_post_once():

@@ -45,6 +45,8 @@ def _dates_out_of_order(case) -> bool:
 
 
 _NDJSON_ROUTES = ("/v1/discovery/creators/bulk", "/v1/audit/followers/bulk", "/v1/audit/comments/bulk")
+# Text bodies read line by line like them (a bad file is a 200 listing its bad lines).
+_TEXT_FILE_ROUTES = (*_NDJSON_ROUTES, "/v1/attribution/campaigns/{campaign_id}/activation-imports")
 
 
 def _states_a_rule_currency(case) -> bool:
@@ -58,10 +60,10 @@ def _states_a_rule_currency(case) -> bool:
 
 
 def _bulk_body_cannot_be_negative(case) -> bool:
-    """Drop a "wrong type" body for an NDJSON bulk route: its schema is a string, and whatever the
-    fuzzer draws is sent as text, i.e. a string again. The API answers it like any file, with a
-    200 listing each bad line, which is right."""
-    return case.path in _NDJSON_ROUTES and bool(
+    """Drop a "wrong type" body for an NDJSON bulk route or the activations' CSV import: its schema
+    is a string, and whatever the fuzzer draws is sent as text, i.e. a string again. The API
+    answers it like any file, with a 200 listing each bad line, which is right."""
+    return case.path in _TEXT_FILE_ROUTES and bool(
         case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)
     )
 

@@ -43,27 +43,32 @@ def _error(line: int, exc: ValidationError, columns: tuple[str, ...]) -> RowErro
 
 def parse(data: bytes) -> tuple[list[Row], list[RowError]]:
     """The file's valid rows and its refused ones, each refused row with its line (the header is
-    line 1). A file that cannot be read as a whole (not UTF-8, no or a wrong header, too large) is
-    a 422 naming `body`."""
+    line 1). A file whose rows cannot be read at all (not UTF-8, no or a wrong header) has no row
+    and one error saying why, as the NDJSON bulk routes answer a bad file; an empty body or one
+    too large is a 422 naming `body` (the request itself is wrong, not a file's content)."""
+    if not data:
+        raise Invalid("body", f"empty; the first line is the header: {','.join(COLUMNS)}")
     if len(data) > MAX_BYTES:
         raise Invalid("body", f"at most {MAX_BYTES} bytes; split the file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Invalid("body", f"not UTF-8 text: byte {exc.start}") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        return [], [RowError(line=line, field=None, reason=f"not UTF-8 text: byte {exc.start}; nothing was read")]
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
-        raise Invalid("body", f"empty; the first line is the header: {','.join(COLUMNS)}") from None
+        header = []
     except csv.Error as exc:
-        raise Invalid("body", f"line 1 is not CSV: {exc}") from None
+        return [], [RowError(line=1, field="header", reason=f"line 1 is not CSV: {exc}; nothing was read")]
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED if name not in header]
     if unknown or missing or len(set(header)) != len(header):
         why = (f"unknown column {unknown[0]!r}" if unknown else f"missing column {missing[0]!r}" if missing
                else "a column is named twice")
-        raise Invalid("body", f"{why}; the header is {','.join(REQUIRED)} and any of {','.join(OPTIONAL)}")
+        return [], [RowError(line=1, field="header", reason=(
+            f"{why}; the header is {','.join(REQUIRED)} and any of {','.join(OPTIONAL)}; nothing was read"))]
     rows: list[Row] = []
     errors: list[RowError] = []
     line = 1

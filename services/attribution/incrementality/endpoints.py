@@ -12,6 +12,7 @@ from shared.db import ReadSession, Session, utcnow
 from shared.errors import NotFound
 from shared.idempotency import IdempotentRoute
 from shared.identity import requires
+from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
 
 # Every route here is tenant-private (attribution/api.py marks them: shared.tenancy).
@@ -21,11 +22,12 @@ HoldoutTestPage = PageOut[HoldoutTestRead]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=HoldoutTestRead,
-             dependencies=[requires("attribution:write"), idempotency.depends])
+             responses=error_responses(409), dependencies=[requires("attribution:write"), idempotency.depends])
 async def create_holdout_test(body: HoldoutTestCreate, session: Session) -> HoldoutTestRead:
     """Set up a holdout test: treatment and control regions (or countries) and a pre-period before
     a test period. 422 naming the field for a unit in both groups, an empty group, a code of the
-    wrong shape, a reversed or overlapping period, or an unknown campaign."""
+    wrong shape, a reversed or overlapping period; 409 naming body.campaign_id for a campaign that
+    is not yours."""
     return HoldoutTestRead.of(await service.create(session, body))
 
 
