@@ -9,6 +9,7 @@ from services.attribution.campaign.endpoints import router as campaigns
 from services.attribution.clicks.endpoints import router as clicks
 from services.attribution.codes.endpoints import router as codes
 from services.attribution.comparison.endpoints import router as comparison
+from services.attribution.crediting.endpoints import router as recompute
 from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.fraud.endpoints import creators as creator_keys
 from services.attribution.fraud.endpoints import fraud
@@ -42,5 +43,6 @@ router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tag
 router.include_router(declare_tenant_private(reports), tags=["reports"])
 router.include_router(declare_tenant_private(media), tags=["reports"])
 router.include_router(declare_tenant_private(comparison), tags=["reports"])
+router.include_router(declare_tenant_private(recompute), tags=["reports"])
 # Public: the click redirect the gateway forwards without an identity (no tenant, no scope).
 router.include_router(clicks)

@@ -155,7 +155,7 @@ async def test_a_campaign_where_links_take_precedence_credits_the_click_over_the
 async def test_an_unknown_attribution_setting_is_refused_naming_the_field(gateway):
     response = await gateway.post(f"{A}/campaigns", json={
         "name": "bad", "brand": "Acme", "starts_on": "2026-11-01", "ends_on": "2027-12-31", "budget": 0, "currency": "USD",
-        "attribution_model": "linear"})
+        "attribution_model": "u_shaped"})
     assert response.status_code == 422, response.text
     assert [p["field"] for p in response.json()["detail"]] == ["body.attribution_model"], response.text
 

@@ -2,8 +2,8 @@
 
 import uuid
 from datetime import date, datetime
-from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Index, String, func
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Index, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.attribution.db import Base
@@ -17,7 +17,10 @@ class Campaign(TenantOwned, Base):
         CheckConstraint("budget_minor >= 0", name="budget_minor_not_negative"),
         CheckConstraint("status IN ('draft', 'active', 'paused', 'ended')", name="status_known"),
         CheckConstraint("attribution_precedence IN ('code', 'link', 'recency')", name="attribution_precedence_known"),
-        CheckConstraint("attribution_model IN ('last_touch', 'first_touch')", name="attribution_model_known"),
+        CheckConstraint(
+            "attribution_model IN ('last_touch', 'first_touch', 'linear', 'time_decay', 'position_based', 'markov', 'shapley')",
+            name="attribution_model_known",
+        ),
         # The tenant's list, oldest first, alone and by status.
         Index("ix_attribution_campaigns_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
         Index("ix_attribution_campaigns_tenant_id_status_created_at_id", "tenant_id", "status", "created_at", "id"),
@@ -34,7 +37,11 @@ class Campaign(TenantOwned, Base):
     attribution_precedence: Mapped[str] = mapped_column(
         String(10), server_default="code", comment="code, link or recency: which kind of touch wins (crediting/credit.py).")
     attribution_model: Mapped[str] = mapped_column(
-        String(20), server_default="last_touch", comment="last_touch or first_touch among the touches that remain.")
+        String(20), server_default="last_touch",
+        comment="The model that credits orders (services/attribution/models): one of MODEL_NAMES.")
+    attribution_params: Mapped[dict] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb"),
+        comment="The model's parameters as set (half-life, position weights, Markov order...).")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -9,7 +9,7 @@ from shared.validation import IsoDate, Label, integral_number
 
 Status = Literal["draft", "active", "paused", "ended"]
 Precedence = Literal["code", "link", "recency"]
-AttributionModel = Literal["last_touch", "first_touch"]
+AttributionModel = Literal["last_touch", "first_touch", "linear", "time_decay", "position_based", "markov", "shapley"]
 PRECEDENCE_TEXT = (
     "Which touch an order is credited to when it carries both: `code` (default) — an affiliate code used at checkout "
     "beats any link click; `link` — a click beats any code (for brands whose codes leak to coupon sites); `recency` — "
@@ -17,9 +17,20 @@ PRECEDENCE_TEXT = (
     "already credited keep their decision."
 )
 MODEL_TEXT = (
-    "Among the touches precedence leaves: `last_touch` (default, the most recent) or `first_touch` (the earliest). "
-    "Applies to orders credited after the change."
+    "How an order's credit and commission are shared among the touches precedence leaves (those of the campaign "
+    "of the touch last touch would pick): `last_touch` (default, the most recent takes all) or `first_touch` (the "
+    "earliest takes all); or split among the creators on the path by `linear`, `time_decay`, `position_based`, or "
+    "the data-driven `markov` (removal effect) and `shapley`, fitted over the campaign's paths of the last 90 days "
+    "(docs/guide/attribution-models.md). A split commission sums to the order's commission to the minor unit. "
+    "Applies to orders credited after the change; `POST /campaigns/{id}/attribution/recompute` re-credits earlier "
+    "ones with adjustments in the ledger."
 )
+PARAMS_TEXT = (
+    "The model's parameters, as `GET /campaigns/{id}/attribution` takes them: `time_decay` {half_life_days}, "
+    "`position_based` {first, last}, `markov` {order}, `shapley` {value, exact_max, samples, seed}; the others take "
+    "none. Omitted: the model's defaults. Changing `attribution_model` without them resets them to its defaults."
+)
+Params = Annotated[dict[str, str | int | float], Field(max_length=8, description=PARAMS_TEXT)]
 NAME_LENGTH = 200
 
 
@@ -58,6 +69,7 @@ class CampaignCreate(BaseModel):
     currency: Currency
     attribution_precedence: Precedence = Field(default="code", description=PRECEDENCE_TEXT)
     attribution_model: AttributionModel = Field(default="last_touch", description=MODEL_TEXT)
+    attribution_params: Params = Field(default_factory=dict)
 
 
 def _required_fields_have_no_default(schema: dict) -> None:
@@ -81,6 +93,7 @@ class CampaignUpdate(BaseModel):
     )
     attribution_precedence: Precedence = Field(default=None, description=PRECEDENCE_TEXT)
     attribution_model: AttributionModel = Field(default=None, description=MODEL_TEXT)
+    attribution_params: Params = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -101,6 +114,7 @@ class CampaignRead(BaseModel):
     status: Status
     attribution_precedence: Precedence = Field(description=PRECEDENCE_TEXT)
     attribution_model: AttributionModel = Field(description=MODEL_TEXT)
+    attribution_params: dict = Field(description="The model's parameters, its defaults filled in.")
     created_at: datetime
     updated_at: datetime
 
@@ -117,6 +131,7 @@ class CampaignRead(BaseModel):
             status=campaign.status,
             attribution_precedence=campaign.attribution_precedence,
             attribution_model=campaign.attribution_model,
+            attribution_params=campaign.attribution_params or {},
             created_at=campaign.created_at,
             updated_at=campaign.updated_at,
         )

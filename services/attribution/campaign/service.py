@@ -18,6 +18,7 @@ from shared.contracts.attribution import CampaignPayload
 from shared.contracts.envelope import new_envelope
 from shared.db import Reads
 from shared.errors import Conflict, Invalid, NotFound
+from services.attribution.models import InvalidParams, as_dict, parameters
 from shared.money import from_minor
 
 TOPIC = "attribution.campaign.v1"
@@ -51,6 +52,15 @@ def _check_new_dates(campaign: Campaign, data: CampaignUpdate, changes: dict) ->
             [{"field": f"body.{field}", "reason": f"the campaign's {other} is {getattr(campaign, other).isoformat()}; "
               "change both dates together"}]
         )
+
+
+def _model_params(model: str, raw: dict | None) -> dict:
+    """The model's parameters validated (422 naming `body.attribution_params.<name>`), defaults filled in."""
+    try:
+        return as_dict(parameters(model, raw or {}))
+    except InvalidParams as exc:
+        field = exc.field if exc.field.startswith("params") else f"params.{exc.field}"
+        raise Invalid(f"body.attribution_{field}", exc.reason) from None
 
 
 def _columns(fields: dict) -> dict:
@@ -117,7 +127,9 @@ async def _publish(session: AsyncSession, campaign: Campaign, event_type: str, c
 
 async def create(session: AsyncSession, data: CampaignCreate) -> Campaign:
     _check_dates(data.starts_on, data.ends_on)
-    campaign = Campaign(id=uuid.uuid4(), status="draft", **_columns(data.model_dump()))
+    columns = _columns(data.model_dump())
+    columns["attribution_params"] = _model_params(data.attribution_model, data.attribution_params)
+    campaign = Campaign(id=uuid.uuid4(), status="draft", **columns)
     session.add(campaign)  # shared.tenancy stamps the caller's tenant
     await session.flush()
     await session.refresh(campaign)
@@ -130,6 +142,10 @@ async def update(session: AsyncSession, campaign_id: uuid.UUID, data: CampaignUp
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
     given = _columns(data.model_dump(exclude_unset=True))
+    if given.keys() & {"attribution_model", "attribution_params"}:
+        model = given.get("attribution_model", campaign.attribution_model)
+        kept = campaign.attribution_params if model == campaign.attribution_model else {}
+        given["attribution_params"] = _model_params(model, given.get("attribution_params", kept))
     changes = {k: v for k, v in given.items() if getattr(campaign, k) != v}
     if not changes:
         return campaign

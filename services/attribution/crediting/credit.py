@@ -28,7 +28,9 @@ from typing import Literal
 
 Kind = Literal["code", "click"]
 Precedence = Literal["code", "link", "recency"]
-Model = Literal["last_touch", "first_touch"]
+# The models that give one touch the whole order; the others split it (crediting/service.py),
+# and their lead touch (the order's explanation, its rule) is the one last touch would pick.
+WHOLE_ORDER_MODELS = ("last_touch", "first_touch")
 DEFAULT_WINDOW_DAYS = 30
 
 
@@ -49,7 +51,12 @@ class Touch:
 @dataclass(frozen=True, slots=True)
 class Policy:
     precedence: Precedence = "code"
-    model: Model = "last_touch"
+    model: str = "last_touch"  # one of services.attribution.models.MODEL_NAMES
+
+    @property
+    def lead_model(self) -> str:
+        """How the lead touch is chosen: first touch for `first_touch`, last touch for every other model."""
+        return "first_touch" if self.model == "first_touch" else "last_touch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,24 +122,34 @@ def qualifying(placed_at: datetime, touches: list[Touch] | tuple[Touch, ...]) ->
     return [t for t in touches if _disqualified(t, placed_at) is None]
 
 
+def _preferred(policy: Policy) -> Kind | None:
+    return {"code": "code", "link": "click", "recency": None}[policy.precedence]  # type: ignore[return-value]
+
+
+def candidates(placed_at: datetime, touches: list[Touch] | tuple[Touch, ...], policy: Policy = Policy()) -> list[Touch]:
+    """The touches precedence leaves among the qualifying ones: what the model chooses among (a
+    whole-order model) or splits the order over (the others)."""
+    pool = qualifying(placed_at, touches)
+    preferred = _preferred(policy)
+    if preferred and any(t.kind == preferred for t in pool):
+        pool = [t for t in pool if t.kind == preferred]
+    return pool
+
+
 def credit(placed_at: datetime, touches: list[Touch] | tuple[Touch, ...], policy: Policy = Policy()) -> Credit:
-    """The credited touch (or None) and a verdict with its reason for every touch."""
-    qualifying: list[Touch] = []
+    """The credited (lead) touch, or None, and a verdict with its reason for every touch."""
     verdicts: dict[int, Verdict] = {}
     for i, touch in enumerate(touches):
         reason = _disqualified(touch, placed_at)
         if reason:
             verdicts[i] = Verdict(touch, False, f"{_describe(touch, placed_at)} by {touch.creator} was not credited: {reason}")
-        else:
-            qualifying.append(touch)
-    pool = qualifying
-    preferred: Kind | None = {"code": "code", "link": "click", "recency": None}[policy.precedence]  # type: ignore[assignment]
-    if preferred and any(t.kind == preferred for t in qualifying):
-        pool = [t for t in qualifying if t.kind == preferred]
+    pool = candidates(placed_at, touches, policy)
+    preferred = _preferred(policy)
+    lead_model = policy.lead_model
     winner = None
     if pool:
         ranked = sorted(pool, key=lambda t: (t.at, -t.position))
-        winner = ranked[-1] if policy.model == "last_touch" else min(pool, key=lambda t: (t.at, t.position))
+        winner = ranked[-1] if lead_model == "last_touch" else min(pool, key=lambda t: (t.at, t.position))
     for i, touch in enumerate(touches):
         if i in verdicts:
             continue
@@ -142,8 +159,8 @@ def credit(placed_at: datetime, touches: list[Touch] | tuple[Touch, ...], policy
             why = "codes take precedence" if preferred == "code" else "links take precedence"
             verdicts[i] = Verdict(touch, False, f"{_describe(touch, placed_at)} by {touch.creator} was not credited because {why}")
         else:
-            order = "later" if policy.model == "last_touch" else "earlier"
+            order = "later" if lead_model == "last_touch" else "earlier"
             verdicts[i] = Verdict(touch, False, f"{_describe(touch, placed_at)} by {touch.creator} was not credited: "
                                                 f"{winner.creator if winner else 'another touch'}'s {winner.kind if winner else 'touch'} "
-                                                f"was {order} ({policy.model.replace('_', ' ')})")
+                                                f"was {order} ({lead_model.replace('_', ' ')})")
     return Credit(winner, tuple(verdicts[i] for i in range(len(touches))))

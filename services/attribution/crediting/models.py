@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     Boolean,
     CheckConstraint,
     Date,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.attribution.db import Base
@@ -70,6 +71,34 @@ class OrderCredit(TenantOwned, Base):
     attribution_model: Mapped[str] = mapped_column(
         String(20), server_default="last_touch", comment="The model that chose the touch (the campaign's setting then).")
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CreditShare(TenantOwned, Base):
+    """One creator's share of a credited order under a multi-touch model, and its part of the
+    order's commission: revision 1 when the order was credited, and one more revision per
+    re-computation (the earlier ones are kept: the ledger's adjustments point back to them).
+    Orders credited whole by last or first touch have no rows here (their share is 1)."""
+
+    __tablename__ = "credit_shares"
+    __table_args__ = (
+        UniqueConstraint("order_ref", "revision", "creator_id"),
+        Index("ix_attribution_credit_shares_tenant_id_campaign_id", "tenant_id", "campaign_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    order_ref: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("orders.id"), comment="attribution.orders.id")
+    revision: Mapped[int] = mapped_column(Integer, comment="1 when the order was credited; each re-computation adds the next.")
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    share: Mapped[str] = mapped_column(String(80), comment='The exact fraction, "1/3".')
+    commission_minor: Mapped[int] = mapped_column(
+        BigInteger, comment="The creator's part of the order's commission before refunds, minor units.")
+    line_key: Mapped[str] = mapped_column(String(255), comment="The creator's commission line in the ledger.")
+    model: Mapped[str] = mapped_column(String(20))
+    model_version: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSONB)
+    basis: Mapped[str] = mapped_column(Text, comment="How the shares were computed (the fit, or the rule).")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class CreatorDayTotal(TenantOwned, Base):

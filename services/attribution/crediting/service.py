@@ -21,8 +21,11 @@ The creator's sales record for discovery is published by the performance worker
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -31,12 +34,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.attribution.clicks.models import Click
 from services.attribution.codes.models import Code
 from services.attribution.campaign.models import Campaign
-from services.attribution.crediting.credit import Credit, Policy, Touch, credit, qualifying
-from services.attribution.crediting.models import CreatorDayTotal, OrderCredit, PerformanceDue
+from services.attribution.crediting import split as splitting
+from services.attribution.crediting.credit import (
+    WHOLE_ORDER_MODELS, Credit, Policy, Touch, candidates, credit, qualifying,
+)
+from services.attribution.crediting.credit import _describe as describe
+from services.attribution.crediting.models import CreatorDayTotal, CreditShare, OrderCredit, PerformanceDue
 from services.attribution.db import SERVICE, outbox
 from services.attribution.fraud import service as fraud
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
+from services.attribution.models import split_minor
 from services.attribution.links.models import Link
 from services.attribution.orders.model import Order, Refund
 from services.attribution.orders.models import PartnerOrder
@@ -71,8 +79,11 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
-async def touches_of(session: AsyncSession, row: PartnerOrder) -> tuple[list[Touch], dict[str, uuid.UUID]]:
-    """The order's candidate touches: its codes (matched whatever the case) and its click ids."""
+async def touches_of(session: AsyncSession, row: PartnerOrder, *,
+                     admitted: bool = False) -> tuple[list[Touch], dict[str, uuid.UUID]]:
+    """The order's candidate touches: its codes (matched whatever the case) and its click ids.
+    `admitted`: the order was credited already, so a code's usage limit, which it counts towards
+    itself, is not held against it (a re-computation)."""
     touches: list[Touch] = []
     code_ids: dict[str, uuid.UUID] = {}
     placed = row.placed_at
@@ -88,7 +99,7 @@ async def touches_of(session: AsyncSession, row: PartnerOrder) -> tuple[list[Tou
                 dead = f"code revoked on {code.revoked_at.date().isoformat()}"
             elif code.expires_at is not None and code.expires_at <= placed:
                 dead = f"code expired on {code.expires_at.date().isoformat()}"
-            elif code.usage_limit is not None and code.uses >= code.usage_limit:
+            elif not admitted and code.usage_limit is not None and code.uses >= code.usage_limit:
                 dead = f"its usage limit of {code.usage_limit} orders was reached"
             touches.append(Touch("code", str(code.creator_id), _creator_name(code.creator_id), str(code.campaign_id),
                                  placed, typed, dead=dead, position=position))
@@ -112,20 +123,24 @@ async def touches_of(session: AsyncSession, row: PartnerOrder) -> tuple[list[Tou
     return touches, code_ids
 
 
-async def policy_for(session: AsyncSession, placed_at: datetime, touches: list[Touch]) -> tuple[Policy, str | None]:
-    """The attribution settings that decide among the order's touches: those of the campaign its
-    qualifying touches belong to. Touches of campaigns set differently are decided by the default
-    (codes take precedence, last touch), and the explanation says so."""
+async def policy_for(session: AsyncSession, placed_at: datetime,
+                     touches: list[Touch]) -> tuple[Policy, dict, str | None]:
+    """The attribution settings that decide among the order's touches — precedence, model and the
+    model's parameters: those of the campaign its qualifying touches belong to. Touches of
+    campaigns set differently are decided by the default (codes take precedence, last touch), and
+    the explanation says so."""
     campaign_ids = {uuid.UUID(t.campaign_id) for t in qualifying(placed_at, touches) if t.campaign_id}
     if not campaign_ids:
-        return Policy(), None
-    settings = set((await session.execute(
-        select(Campaign.attribution_precedence, Campaign.attribution_model).where(Campaign.id.in_(campaign_ids)))).all())
+        return Policy(), {}, None
+    found = (await session.execute(
+        select(Campaign.attribution_precedence, Campaign.attribution_model, Campaign.attribution_params)
+        .where(Campaign.id.in_(campaign_ids)))).all()
+    settings = {(p, m, json.dumps(a or {}, sort_keys=True)) for p, m, a in found}
     if len(settings) <= 1:
-        [(precedence, model)] = settings or [("code", "last_touch")]
-        return Policy(precedence=precedence, model=model), None
-    return Policy(), ("The touches belong to campaigns with different attribution settings, so the default decided: "
-                      "codes take precedence, then the last touch.")
+        [(precedence, model, params)] = settings or [("code", "last_touch", "{}")]
+        return Policy(precedence=precedence, model=model), json.loads(params), None
+    return Policy(), {}, ("The touches belong to campaigns with different attribution settings, so the default "
+                          "decided: codes take precedence, then the last touch.")
 
 
 async def _lock_creator(session: AsyncSession, tenant_id: uuid.UUID, creator_id: uuid.UUID) -> None:
@@ -190,7 +205,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     if kept is not None:
         return kept
     touches, code_ids = await touches_of(session, row)
-    policy, note = await policy_for(session, row.placed_at, touches)
+    policy, params, note = await policy_for(session, row.placed_at, touches)
     result: Credit = credit(row.placed_at, touches, policy)
     explanation = result.explanation + (f" {note}" if note else "")
     decision = OrderCredit(id=uuid.uuid4(), order_ref=row.id, placed_at=row.placed_at, outcome="unattributed",
@@ -198,12 +213,22 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
                            revenue_in_window_minor=0, new_customer=True, earned_in_period_minor=0, commission_minor=0,
                            commission_explanation="")
     winner = result.winner
-    if winner is not None:
-        creator_id, campaign_id = uuid.UUID(winner.creator_id), uuid.UUID(winner.campaign_id or "")
+    shared: splitting.Split | None = None
+    lead_touch = winner
+    if winner is not None and policy.model not in WHOLE_ORDER_MODELS:
+        path = [t for t in candidates(row.placed_at, touches, policy) if t.campaign_id == winner.campaign_id]
+        shared = await splitting.split(
+            session, tenant_id=row.tenant_id, campaign_id=uuid.UUID(winner.campaign_id or ""), currency=row.currency,
+            model=policy.model, params=params, path=path, placed_at=row.placed_at)
+        lead = splitting.lead_of(shared.shares, winner)
+        lead_touch = max((t for t in path if t.creator_id == lead), key=lambda t: (t.at, -t.position))
+        decision.explanation = _split_explanation(result, shared, path, row.placed_at) + (f" {note}" if note else "")
+    if lead_touch is not None:
+        creator_id, campaign_id = uuid.UUID(lead_touch.creator_id), uuid.UUID(lead_touch.campaign_id or "")
         await _lock_creator(session, row.tenant_id, creator_id)
         decision.outcome, decision.creator_id, decision.campaign_id = "credited", creator_id, campaign_id
-        decision.touch_kind, decision.touch_label = winner.kind, winner.label
-        decision.code_id = code_ids.get(winner.label) if winner.kind == "code" else None
+        decision.touch_kind, decision.touch_label = lead_touch.kind, lead_touch.label
+        decision.code_id = code_ids.get(lead_touch.label) if lead_touch.kind == "code" else None
         version = await rules.rule_in_force(session, campaign_id, creator_id, row.placed_at)
         if version is None:
             decision.commission_explanation = "No commission rule was in force for this campaign when the order was placed."
@@ -228,13 +253,49 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
         await _count(session, row, decision)
     session.add(decision)
     await session.flush()
+    if decision.outcome == "credited" and shared is not None:
+        parts = split_minor(decision.commission_minor, shared.shares)
+        session.add_all([CreditShare(
+            id=uuid.uuid4(), order_ref=row.id, revision=1, creator_id=uuid.UUID(c), campaign_id=decision.campaign_id,
+            share=str(shared.shares[c]), commission_minor=parts[c], line_key=splitting.line_key(c, decision.creator_id),
+            model=shared.model, model_version=shared.version, params=shared.params, basis=shared.basis,
+        ) for c in sorted(shared.shares)])
+        await session.flush()
     if decision.outcome == "credited":
         if decision.commission_minor > 0:
             # Before its commission is written (settle): a held order's commission is never approvable.
             await fraud.screen(session, row, decision, ledger_source(row))
-        await _conversion(session, row, decision, "ConversionAttributed", decision.commission_minor)
+        if shared is None:
+            await _conversion(session, row, decision, "ConversionAttributed", decision.commission_minor)
+        else:
+            parts = split_minor(decision.commission_minor, shared.shares)
+            for c in sorted(shared.shares):
+                await _conversion(session, row, decision, "ConversionAttributed", parts[c], creator_id=uuid.UUID(c),
+                                  share=shared.shares[c])
         await performance_due(session, decision.creator_id, row.currency)
     return decision
+
+
+def _percent(share: Fraction) -> str:
+    value = float(share) * 100
+    return f"{value:.0f} %" if abs(value - round(value)) < 0.05 else f"{value:.1f} %"
+
+
+def _split_explanation(result: Credit, shared: splitting.Split, path: list[Touch], placed_at: datetime) -> str:
+    """"credited under linear to 2 creators: creator A 50 % (code X used at checkout), creator B 50 % (...)",
+    then why each other touch was left out."""
+    by_creator: dict[str, list[Touch]] = {}
+    for t in path:
+        by_creator.setdefault(t.creator_id, []).append(t)
+    parts = []
+    for c in sorted(shared.shares, key=lambda c: (-shared.shares[c], c)):
+        touched = "; ".join(describe(t, placed_at) for t in by_creator.get(c, []))
+        parts.append(f"{by_creator[c][0].creator if c in by_creator else c} {_percent(shared.shares[c])} ({touched})")
+    on_path = {id(t) for t in path}
+    left_out = [v.why for v in result.verdicts if id(v.touch) not in on_path]
+    head = (f"credited under {shared.version} to {len(shared.shares)} creator{'s' if len(shared.shares) != 1 else ''}: "
+            + ", ".join(parts) + f" [{shared.basis}]")
+    return head + ("; " + "; ".join(left_out) if left_out else "") + "."
 
 
 async def _count(session: AsyncSession, row: PartnerOrder, decision: OrderCredit) -> None:
@@ -272,31 +333,89 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     source = ledger_source(row)
     version = await session.get(CommissionRule, decision.rule_id)
     terms = version.terms()
-    await ledger.record_commission(
-        session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
-        campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
-        hold_until=(decision.placed_at or row.placed_at) + timedelta(days=terms.holding_days),
-        reason=f"{decision.explanation} {decision.commission_explanation}".strip()[:2000])
+    hold_until = (decision.placed_at or row.placed_at) + timedelta(days=terms.holding_days)
+    reason = f"{decision.explanation} {decision.commission_explanation}".strip()[:2000]
+    first, latest = await _shares(session, row)
+    if not first:
+        await ledger.record_commission(
+            session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
+            campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
+            hold_until=hold_until, reason=reason)
+    for part in first:
+        if part.commission_minor > 0:
+            share_text = f"{_percent(Fraction(part.share))} of the order's commission under {part.model_version}. "
+            await ledger.record_commission(
+                session, source=source, order_id=row.order_id, line_key=part.line_key, creator_id=part.creator_id,
+                campaign_id=part.campaign_id, currency=decision.currency, amount=part.commission_minor,
+                hold_until=hold_until, reason=(share_text + reason)[:2000])
     inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
                   earned_in_period=decision.earned_in_period_minor)
     before = decision.commission_minor
     changed = False
     for i, refund in enumerate(refunds):
         after = compute(terms, order, refunds[: i + 1], **inputs).amount_minor
-        if before - after > 0 and not await _claimed(session, source, row.order_id, refund.refund_id):
-            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
-                                   currency=decision.currency, amount=before - after,
-                                   reason=f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units")
-            await _conversion(session, row, decision, "ConversionReversed", -(before - after))
+        if before - after > 0 and not await _refund_claimed(session, source, row.order_id, refund.refund_id):
+            text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
+            if not latest:
+                await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
+                                       currency=decision.currency, amount=before - after, reason=text)
+                await _conversion(session, row, decision, "ConversionReversed", -(before - after))
+            else:
+                # Each creator gives back the difference of its part before and after, split by the
+                # shares in force now, so every creator keeps exactly its share of what is left.
+                shares = {str(p.creator_id): Fraction(p.share) for p in latest}
+                was, now = split_minor(before, shares), split_minor(after, shares)
+                for c in sorted(shares):
+                    if was[c] - now[c] > 0:
+                        creator = uuid.UUID(c)
+                        await ledger.claw_back(
+                            session, source=source, order_id=row.order_id,
+                            refund_id=_part_id(refund.refund_id, creator, decision.creator_id),
+                            currency=decision.currency, amount=was[c] - now[c], creator_id=creator,
+                            reason=f"{text}; this creator's {_percent(shares[c])} part falls from {was[c]} to {now[c]}")
+                        await _conversion(session, row, decision, "ConversionReversed", -(was[c] - now[c]),
+                                          creator_id=creator, share=shares[c])
             changed = True
         before = after
     if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
         await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=CANCELLED, currency=decision.currency,
                                amount=None, reason=f"order {row.order_id} cancelled")
-        await _conversion(session, row, decision, "ConversionReversed", -before)
+        if not latest:
+            await _conversion(session, row, decision, "ConversionReversed", -before)
+        else:
+            shares = {str(p.creator_id): Fraction(p.share) for p in latest}
+            for c, left in split_minor(before, shares).items():
+                await _conversion(session, row, decision, "ConversionReversed", -left, creator_id=uuid.UUID(c),
+                                  share=shares[c])
         changed = True
     if changed:
         await performance_due(session, decision.creator_id, row.currency)
+
+
+def _part_id(refund_id: str, creator_id: uuid.UUID, lead: uuid.UUID | None) -> str:
+    """A refund's claim on one creator's part: the refund's own id for the lead (as a whole order's)."""
+    return refund_id if creator_id == lead else f"{refund_id}|{creator_id}"
+
+
+async def _shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[CreditShare], list[CreditShare]]:
+    """The order's split when it was credited (revision 1) and the one in force now (its latest
+    revision); both empty for an order credited whole."""
+    found = list((await session.execute(
+        select(CreditShare).where(CreditShare.order_ref == row.id)
+        .order_by(CreditShare.revision, CreditShare.creator_id))).scalars())
+    if not found:
+        return [], []
+    top = found[-1].revision
+    return [s for s in found if s.revision == 1], [s for s in found if s.revision == top]
+
+
+async def _refund_claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
+    """Whether the refund was already claimed, whole or in creators' parts (each refund is split
+    once, by the shares in force when it arrived)."""
+    found = await session.execute(select(ClawbackClaim.id).where(
+        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id,
+        (ClawbackClaim.refund_id == refund_id) | ClawbackClaim.refund_id.startswith(f"{refund_id}|", autoescape=True)))
+    return found.first() is not None
 
 
 async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
@@ -306,16 +425,22 @@ async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id:
 
 
 async def _conversion(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, event_type: str,
-                      commission_minor: int) -> None:
+                      commission_minor: int, *, creator_id: uuid.UUID | None = None, share: Fraction | None = None) -> None:
     """`attribution.conversion.v1`: an order credited (its commission), or a reversal of part or
-    all of it (negative), keyed by the order."""
+    all of it (negative), keyed by the order; one per creator of a split order, with its share."""
     payload = ConversionPayload(
         order_id=row.order_id, partner_id=ledger_source(row), campaign_id=decision.campaign_id,
-        creator_id=decision.creator_id, attribution_model=decision.attribution_model, credit_share="1",
+        creator_id=creator_id or decision.creator_id, attribution_model=decision.attribution_model,
+        credit_share="1" if share is None else _share_text(share),
         order_total_minor=row.total_minor if row.total_minor is not None else row.basis_before_refunds_minor,
         commission_minor=commission_minor, currency=decision.currency or row.currency, occurred_at=utcnow())
     await outbox.add(session, CONVERSIONS, new_envelope(
         event_type=event_type, producer=SERVICE, aggregate_id=str(row.id), tenant_id=row.tenant_id, payload=payload))
+
+
+def _share_text(share: Fraction) -> str:
+    """The share as a decimal string (the contract's `credit_share`), to 6 places."""
+    return format(Decimal(share.numerator) / Decimal(share.denominator), ".6f").rstrip("0").rstrip(".") or "0"
 
 
 async def performance_due(session: AsyncSession, creator_id: uuid.UUID, currency: str) -> None:

@@ -69,6 +69,9 @@ class ClawbackClaim(TenantOwned, Base):
     amount: Mapped[int | None] = mapped_column(
         BigInteger, comment="Commission to claw back, minor units; NULL: all of the order's (a cancellation)."
     )
+    creator_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True),
+        comment="Only this creator's commission lines of the order (a split order); NULL: any, in line-key order.")
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -171,10 +171,12 @@ async def claw_back(
     currency: str,
     amount: int | None,
     reason: str,
+    creator_id: uuid.UUID | None = None,
 ) -> list[LedgerEntry]:
     """Claw back `amount` minor units of the order's commission for a refund (`amount=None`: all of
     it, for a cancellation), once per `refund_id`. Capped at what is left of the order's
-    commission; kept and applied later if the commission has not arrived. The clawback entries
+    commission (of `creator_id`'s commission lines only, when given: one creator's part of a
+    split order); kept and applied later if the commission has not arrived. The clawback entries
     written for this refund so far (none while its commission is missing)."""
     _key("source", source, SOURCE_LENGTH)
     _key("order_id", order_id)
@@ -188,7 +190,7 @@ async def claw_back(
     claims = await _order_claims(session, source, order_id)
     claim = next((c for c in claims if c.refund_id == refund_id), None)
     if claim is not None:
-        if (claim.currency, claim.amount) != (currency, amount):
+        if (claim.currency, claim.amount, claim.creator_id) != (currency, amount, creator_id):
             raise LedgerConflict(
                 "refund_id", f"{source} order {order_id} already has refund {refund_id!r} with another amount"
             )
@@ -196,7 +198,7 @@ async def claw_back(
         _same_currency(currency, await _order_entries(session, source, order_id), claims)
         claim = ClawbackClaim(
             id=uuid.uuid4(), source=source, order_id=order_id, refund_id=refund_id, currency=currency,
-            amount=amount, reason=reason,
+            amount=amount, reason=reason, creator_id=creator_id,
         )
         session.add(claim)
         await session.flush()
@@ -241,6 +243,8 @@ async def _settle(session: AsyncSession, source: str, order_id: str) -> None:
         for commission in commissions:
             if wanted is not None and wanted <= 0:
                 break
+            if claim.creator_id is not None and commission.creator_id != claim.creator_id:
+                continue
             take = left[commission.id] if wanted is None else min(wanted, left[commission.id])
             if take <= 0 or (claim.id, commission.id) in done:
                 continue

@@ -8,7 +8,7 @@ calls `fit` / `compare` over a tenant's paths; splitting a commission by the sha
 from services.attribution.models.errors import InsufficientData, InvalidParams, ModelError, UnknownModel
 from services.attribution.models.markov import MarkovFit
 from services.attribution.models.params import (
-    MarkovParams, NoParams, PositionBasedParams, ShapleyParams, TimeDecayParams,
+    MarkovParams, as_dict, NoParams, PositionBasedParams, ShapleyParams, TimeDecayParams,
 )
 from services.attribution.models.paths import Path, Touch
 from services.attribution.models.registry import (
@@ -21,6 +21,6 @@ from services.attribution.models.split import split_minor
 __all__ = [
     "DEFAULT_MODEL", "MODELS", "MODEL_NAMES", "InsufficientData", "InvalidParams", "MarkovFit", "MarkovParams",
     "ModelError", "ModelResult", "ModelSpec", "NoParams", "OrderShares", "Path", "PositionBasedParams",
-    "ShapleyFit", "ShapleyParams", "TimeDecayParams", "Touch", "UnknownModel", "compare", "credit_order", "fit",
+    "ShapleyFit", "ShapleyParams", "TimeDecayParams", "Touch", "UnknownModel", "as_dict", "compare", "credit_order", "fit",
     "parameters", "parse_models", "restrict", "shares", "spec", "split_minor",
 ]
