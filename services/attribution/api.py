@@ -11,6 +11,7 @@ from services.attribution.codes.endpoints import router as codes
 from services.attribution.comparison.endpoints import router as comparison
 from services.attribution.crediting.endpoints import router as recompute
 from services.attribution.enrolment.endpoints import router as enrolments
+from services.attribution.fx.endpoints import router as fx_rates
 from services.attribution.fraud.endpoints import creators as creator_keys
 from services.attribution.fraud.endpoints import fraud
 from services.attribution.incrementality.endpoints import router as holdout_tests
@@ -38,6 +39,7 @@ router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
 router.include_router(mark_tenant_private(holdout_tests), prefix="/holdout-tests", tags=["holdout tests"])
 router.include_router(mark_tenant_private(fraud), prefix="/fraud", tags=["fraud"])
+router.include_router(mark_tenant_private(fx_rates), prefix="/fx-rates", tags=["reports"])
 router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tags=["fraud"])
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])

@@ -30,6 +30,7 @@ class Code(TenantOwned, Base):
     pattern: Mapped[str | None] = mapped_column(String(64), nullable=True, comment="The pattern a generated code came from.")
     usage_limit: Mapped[int | None] = mapped_column(BigInteger, nullable=True, comment="Orders it may be credited on; null: no limit.")
     uses: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Orders credited through it so far.")
+    platform: Mapped[str | None] = mapped_column(String(20), nullable=True, comment="Where the creator shares it (instagram, tiktok...): the reports' platform; null: not said.")
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

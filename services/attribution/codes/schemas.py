@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
+from shared.contracts.types import Platform
 from shared.validation import FieldError, integral_number
 
 State = Literal["active", "expired", "exhausted", "revoked"]
@@ -56,6 +57,9 @@ class CodeCreate(BaseModel):
 
     campaign_id: uuid.UUID
     creator_id: uuid.UUID = Field(description="Discovery's creator id; the creator must be enrolled in the campaign.")
+    platform: Platform | None = Field(
+        default=None, description="Where the creator shares it (instagram, tiktok, youtube...): the platform its clicks "
+        "and orders are reported under (GET /campaigns/{id}/report/lines?by=platform); omitted: `unspecified`.")
     code: str | None = Field(
         default=None, pattern=CODE_PATTERN, description="A chosen (vanity) code: 3 to 32 letters, digits, - or _."
     )
@@ -131,6 +135,7 @@ class CodeRead(BaseModel):
     code: str = Field(description="Matched case-insensitively at checkout.")
     origin: Literal["chosen", "generated"]
     pattern: str | None
+    platform: str | None = Field(description="Where the creator shares it; null: not said (reported as `unspecified`).")
     usage_limit: int | None
     uses: int = Field(description="Orders credited through the code so far.")
     expires_at: datetime | None
@@ -145,7 +150,7 @@ class CodeRead(BaseModel):
     def of(cls, code, now: datetime) -> "CodeRead":
         return cls(
             id=code.id, campaign_id=code.campaign_id, creator_id=code.creator_id, code=code.code, origin=code.origin,
-            pattern=code.pattern, usage_limit=code.usage_limit, uses=code.uses, expires_at=code.expires_at,
+            pattern=code.pattern, platform=code.platform, usage_limit=code.usage_limit, uses=code.uses, expires_at=code.expires_at,
             revoked_at=code.revoked_at, state=state_of(code, now), created_at=code.created_at, updated_at=code.updated_at,
         )
 

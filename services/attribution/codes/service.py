@@ -69,7 +69,8 @@ async def _insert(session: AsyncSession, code: Code) -> bool:
 async def create(session: AsyncSession, data: CodeCreate) -> Code:
     await enrolled_in_open_campaign(session, data.campaign_id, data.creator_id)
     columns = dict(
-        campaign_id=data.campaign_id, creator_id=data.creator_id, usage_limit=data.usage_limit, expires_at=data.expires_at
+        campaign_id=data.campaign_id, creator_id=data.creator_id, usage_limit=data.usage_limit, expires_at=data.expires_at,
+        platform=data.platform.value if data.platform else None,
     )
     if data.code is not None:
         if await repository.taken(session, [data.code]):

@@ -32,6 +32,7 @@ class Link(TenantOwned, Base):
         Text, comment="destination with the UTM parameters it did not already have; the redirect adds ll_click."
     )
     window_days: Mapped[int] = mapped_column(Integer, comment="Days after a click an order may be credited to it.")
+    platform: Mapped[str | None] = mapped_column(String(20), nullable=True, comment="Where the creator shares it (instagram, tiktok...): the reports' platform; null: not said.")
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

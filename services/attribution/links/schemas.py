@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, fiel
 
 from services.attribution.codes.schemas import with_time_zone
 from services.attribution.links.url import CLICK_ID_PARAM, MAX_URL_LENGTH, problem, query_names
+from shared.contracts.types import Platform
 from shared.validation import CONTROL_CHARACTERS, SPACES, FieldError, PlainText, integral_number
 
 DEFAULT_WINDOW_DAYS = 30
@@ -79,6 +80,9 @@ class LinkCreate(BaseModel):
     campaign_id: uuid.UUID
     creator_id: uuid.UUID = Field(description="Discovery's creator id; the creator must be enrolled in the campaign.")
     destination: Destination
+    platform: Platform | None = Field(
+        default=None, description="Where the creator shares it (instagram, tiktok, youtube...): the platform its clicks "
+        "and orders are reported under (GET /campaigns/{id}/report/lines?by=platform); omitted: `unspecified`.")
     utm: Utm = Field(default_factory=Utm)
     window_days: WindowDays = DEFAULT_WINDOW_DAYS
     expires_at: datetime | None = Field(default=None, description="After this instant the link answers 404.")
@@ -126,6 +130,7 @@ class LinkRead(BaseModel):
     creator_id: uuid.UUID
     slug: str = Field(description="The short link is /r/{slug} on the gateway's public address.")
     destination: str
+    platform: str | None = Field(description="Where the creator shares it; null: not said (reported as `unspecified`).")
     utm: dict[str, str]
     target: str = Field(description=f"Where the redirect sends a shopper, before it appends {CLICK_ID_PARAM}=<click id>.")
     window_days: int
@@ -142,7 +147,7 @@ class LinkRead(BaseModel):
             utm = json.loads(utm)
         return cls(
             id=link.id, campaign_id=link.campaign_id, creator_id=link.creator_id, slug=link.slug,
-            destination=link.destination, utm=utm, target=link.target, window_days=link.window_days,
+            destination=link.destination, platform=link.platform, utm=utm, target=link.target, window_days=link.window_days,
             expires_at=link.expires_at, revoked_at=link.revoked_at,
             active=link.revoked_at is None and (link.expires_at is None or link.expires_at > now),
             created_at=link.created_at, updated_at=link.updated_at,

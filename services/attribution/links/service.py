@@ -37,6 +37,7 @@ async def create(session: AsyncSession, data: LinkCreate) -> Link:
     columns = dict(
         campaign_id=data.campaign_id, creator_id=data.creator_id, destination=data.destination, utm=utm,
         target=with_parameters(data.destination, utm), window_days=data.window_days, expires_at=data.expires_at,
+        platform=data.platform.value if data.platform else None,
     )
     for _ in range(SLUG_TRIES):
         link = Link(id=uuid.uuid4(), slug=new_slug(), **columns)

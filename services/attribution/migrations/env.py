@@ -5,6 +5,7 @@ from services.attribution.codes import models as code_models  # noqa: F401
 from services.attribution.crediting import models as credit_models  # noqa: F401
 from services.attribution.enrolment import models as enrolment_models  # noqa: F401
 from services.attribution.fraud import models as fraud_models  # noqa: F401
+from services.attribution.fx import models as fx_models  # noqa: F401
 from services.attribution.incrementality import models as holdout_models  # noqa: F401
 from services.attribution.ledger import models as ledger_models  # noqa: F401
 from services.attribution.links import models as link_models  # noqa: F401

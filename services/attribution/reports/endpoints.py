@@ -1,11 +1,13 @@
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 from starlette.responses import Response
 
-from services.attribution.reports import service
-from services.attribution.reports.schemas import CampaignReport, CreatorReport, Period
+from services.attribution.reports import lines, service
+from services.attribution.reports.schemas import CampaignReport, CreatorReport, LinesReport, Period
+from shared.money import Currency
 from shared.db import ReadSession
 from shared.identity import requires
 
@@ -31,3 +33,30 @@ async def creator_report(creator_id: uuid.UUID, session: ReadSession, period: An
     campaign report counts them. 404: the creator has nothing in any campaign of yours; 422: `to`
     not after `from`."""
     return _json(await service.creator_report(session, creator_id, period.from_, period.to))
+
+
+class LinesQuery(Period):
+    by: Literal["creator", "platform", "day"] = Field(description="One line per creator, per platform or per UTC day.")
+    currency: Currency | None = Field(
+        default=None, description="Every amount in this currency with your dated FX rates (POST /v1/attribution/fx-rates); "
+        "omitted: a row per currency, never added together.")
+    format: Literal["json", "csv"] = Field(default="json", description="csv: every line at once, as a spreadsheet file.")
+    limit: int = Field(default=100, ge=1, le=1000, description="Lines per page (json).")
+    cursor: str | None = Field(default=None, max_length=400, description="The previous page's next_cursor.")
+
+
+@router.get("/campaigns/{campaign_id}/report/lines", response_model=LinesReport,
+            responses={200: {"content": {"text/csv": {}}}}, dependencies=[requires("attribution:read")])
+async def campaign_report_lines(campaign_id: uuid.UUID, session: ReadSession, query: Annotated[LinesQuery, Query()]) -> Response:
+    """The campaign per creator, platform or day: clicks, orders, revenue, AOV, conversion rate,
+    commission by state, cost, CPA, ROAS and ROI, a row per currency (or all in `currency` with
+    your FX rates, the rates used listed). Cursor-paginated JSON, or every line as CSV
+    (`format=csv`). A period with nothing in it answers an empty report that says so. 404: no such
+    campaign of yours; 422: a bad query, or an FX rate missing for an amount, named."""
+    result = await lines.report(session, campaign_id, query.by, query.from_, query.to, query.currency)
+    if query.format == "csv":
+        name = f"campaign-{campaign_id}-by-{query.by}.csv"
+        return Response(lines.as_csv(result), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(LinesReport.model_validate(lines.page(result, query.limit, query.cursor)).model_dump_json(by_alias=True),
+                    media_type="application/json")

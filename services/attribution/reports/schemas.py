@@ -129,3 +129,58 @@ class CreatorReport(BaseModel):
     campaigns: list[CampaignLine] = Field(description="Every campaign the creator is enrolled in or has figures in, by campaign id.")
 
     model_config = {"populate_by_name": True}
+
+
+class LineMoney(BaseModel):
+    """One currency of one line. Money in minor units; ratios as decimal strings (4 places)."""
+
+    currency: str
+    orders: int = Field(description="Orders credited (led by the line's creator, shared on its platform, placed on its day), cancelled ones included.")
+    cancelled_orders: int
+    orders_from_clicks: int = Field(description="Of `orders`, those a link click led (the others came by code).")
+    revenue: int = Field(description="Their commission basis now (after refunds; 0 once cancelled).")
+    revenue_before_refunds: int
+    aov: int | None = Field(description="Average order value: revenue / orders not cancelled, minor units.")
+    conversion_rate: str | None = Field(description="orders_from_clicks / unique clicks of the line.")
+    commission_pending: int
+    commission_approved: int
+    commission_paid: int
+    clawbacks: int
+    net_commission: int
+    cost_fees: int | None = Field(description="Fees (by platform: spread over the deals' deliverables by count); 0 by day.")
+    cost_product_value: int | None = Field(description="Products given, spread as the fees are.")
+    cost_commission: int | None = Field(description="The line's net commission.")
+    cost_total: int | None
+    cpa: int | None = Field(description="Cost per acquisition: cost_total / orders not cancelled, minor units.")
+    roas: str | None = Field(description="Return on ad spend: revenue / cost_total.")
+    roi: str | None = Field(description="(revenue - cost_total) / cost_total.")
+    unavailable: dict[str, str] = Field(description="Why a figure is null (or how it is limited), by figure.")
+
+
+class Line(BaseModel):
+    key: str = Field(description="The creator id, the platform (`unspecified` when the code or link did not say), or the UTC day.")
+    clicks: Clicks
+    money: list[LineMoney]
+
+
+class FxRateUsed(BaseModel):
+    base: str
+    quote: str
+    on: str
+    rate: str
+    inverted: bool = Field(description="The rate was given the other way round (quote/base) and used as 1/rate.")
+
+
+class LinesReport(BaseModel):
+    campaign_id: uuid.UUID
+    by: str
+    campaign_currency: str = Field(description="The currency of the campaign's cost.")
+    currency: str | None = Field(description="The currency every amount was converted to; null: a row per currency.")
+    from_: datetime | None = Field(alias="from")
+    to: datetime | None
+    fx_rates_used: list[FxRateUsed]
+    notes: list[str] = Field(description="What the report could not show, and why (a period with no data says so).")
+    lines: list[Line]
+    next_cursor: str | None
+
+    model_config = {"populate_by_name": True}

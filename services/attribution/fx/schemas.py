@@ -1,0 +1,70 @@
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.money import Currency
+from shared.validation import FieldError, IsoDate, Label
+
+MAX_RATES = 1000
+
+
+class FxRateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: IsoDate = Field(description="The day the rate is for (it holds until a later day's rate).")
+    base: Currency
+    quote: Currency
+    rate: Annotated[str, Field(max_length=40, description="One unit of `base` in `quote`, a decimal string: \"1.0832\".",
+                               examples=["1.0832"])]
+    source: Annotated[Label, Field(min_length=1, max_length=200, description="Where the rate comes from.")] = "tenant"
+
+    @field_validator("rate")
+    @classmethod
+    def _positive_decimal(cls, value: str) -> str:
+        try:
+            number = Decimal(value.strip())
+        except Exception:
+            raise ValueError("a positive decimal number written as a string, like \"1.0832\"") from None
+        if not number.is_finite() or number <= 0 or number >= Decimal(10) ** 17:
+            raise ValueError("a positive decimal number below 10^17, like \"1.0832\"")
+        if number != number.quantize(Decimal("1e-12")) :
+            raise ValueError("at most 12 decimal places")
+        return format(number.normalize(), "f")
+
+    @model_validator(mode="after")
+    def _two_currencies(self) -> "FxRateIn":
+        if self.base == self.quote:
+            raise FieldError("quote", f"must differ from base ({self.base})")
+        return self
+
+
+class FxRatesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rates: list[FxRateIn] = Field(min_length=1, max_length=MAX_RATES,
+                                  description="Up to 1,000 rates; one already given for its day and pair is replaced.")
+
+    @model_validator(mode="after")
+    def _once_each(self) -> "FxRatesIn":
+        seen: dict[tuple, int] = {}
+        for i, r in enumerate(self.rates):
+            key = (r.on, r.base, r.quote)
+            if key in seen:
+                raise FieldError(f"rates.{i}", f"repeats rates.{seen[key]} ({r.base}/{r.quote} on {r.on.isoformat()})")
+            seen[key] = i
+        return self
+
+
+class FxRateRead(BaseModel):
+    on: date
+    base: str
+    quote: str
+    rate: str
+    source: str
+
+
+class FxRatesRead(BaseModel):
+    items: list[FxRateRead]
+    saved: int | None = Field(default=None, description="Rates written by this request (new or replaced).")
