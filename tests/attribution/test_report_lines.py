@@ -228,3 +228,25 @@ async def test_bad_fx_rates_are_refused_and_none_is_written(gateway, body):
     response = await gateway.post(f"{A}/fx-rates", json=body)
     assert response.status_code == 422, response.text
     assert (await ok(await gateway.get(f"{A}/fx-rates", params={"base": "USD"})))["items"] == before
+
+
+async def test_every_report_exports_as_csv(gateway, world):
+    """The campaign report (a row per creator and currency), the creator report (per campaign) and
+    the media report (totals, creators, platforms, activations) as spreadsheet files."""
+    campaign = await ok(await gateway.get(f"{A}/campaigns/{world.campaign}/report"))
+    exported = await gateway.get(f"{A}/campaigns/{world.campaign}/report", params={"format": "csv"})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    rows = {r["creator_id"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    for line in campaign["creators"]:
+        [money] = line["money"]
+        row = rows[line["creator_id"]]
+        assert int(row["net_commission"]) == money["net_commission"] and int(row["cost.total"]) == line["cost"]["total"]
+        assert int(row["clicks.unique"]) == line["clicks"]["unique"]
+    creator = await gateway.get(f"{A}/creators/{world.maya}/report", params={"format": "csv"})
+    [row] = list(csv.DictReader(io.StringIO(creator.text)))
+    assert row["campaign_id"] == world.campaign and int(row["revenue"]) == BASIS
+    media = await gateway.get(f"{A}/campaigns/{world.campaign}/media-report", params={"format": "csv"})
+    assert media.status_code == 200, media.text
+    rows = list(csv.DictReader(io.StringIO(media.text)))
+    assert rows[0]["line"] == "total" and {r["line"] for r in rows} >= {"total", "creator"}
+    assert "rate_card.version" in rows[0] or "rate_card.name" in rows[0] or any(k.startswith("rate_card") for k in rows[0])

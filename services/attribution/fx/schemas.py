@@ -2,7 +2,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.money import Currency
 from shared.validation import FieldError, IsoDate, Label
@@ -16,27 +16,18 @@ class FxRateIn(BaseModel):
     on: IsoDate = Field(description="The day the rate is for (it holds until a later day's rate).")
     base: Currency
     quote: Currency
-    rate: Annotated[str, Field(max_length=40, description="One unit of `base` in `quote`, a decimal string: \"1.0832\".",
-                               examples=["1.0832"])]
+    rate: Annotated[str, Field(pattern=r"^[0-9]{1,17}(\.[0-9]{1,12})?$",
+                               description="One unit of `base` in `quote`, a decimal string above 0 with up to 12 "
+                               "decimal places: \"1.0832\".", examples=["1.0832"])]
     source: Annotated[Label, Field(min_length=1, max_length=200, description="Where the rate comes from.")] = "tenant"
-
-    @field_validator("rate")
-    @classmethod
-    def _positive_decimal(cls, value: str) -> str:
-        try:
-            number = Decimal(value.strip())
-        except Exception:
-            raise ValueError("a positive decimal number written as a string, like \"1.0832\"") from None
-        if not number.is_finite() or number <= 0 or number >= Decimal(10) ** 17:
-            raise ValueError("a positive decimal number below 10^17, like \"1.0832\"")
-        if number != number.quantize(Decimal("1e-12")) :
-            raise ValueError("at most 12 decimal places")
-        return format(number.normalize(), "f")
 
     @model_validator(mode="after")
     def _two_currencies(self) -> "FxRateIn":
         if self.base == self.quote:
             raise FieldError("quote", f"must differ from base ({self.base})")
+        if Decimal(self.rate) == 0:
+            raise FieldError("rate", "must be above 0")
+        self.rate = format(Decimal(self.rate).normalize(), "f")
         return self
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 from starlette.responses import Response
 
-from services.attribution.reports import lines, service
+from services.attribution.reports import csvfile, lines, service
 from services.attribution.reports.schemas import CampaignReport, CreatorReport, LinesReport, Period
 from shared.money import Currency
 from shared.db import ReadSession
@@ -15,24 +15,53 @@ from shared.identity import requires
 router = APIRouter()
 
 
+CSV = {200: {"content": {"text/csv": {}}}}
+
+
+class ReportQuery(Period):
+    format: Literal["json", "csv"] = Field(default="json", description="csv: the report's lines as a spreadsheet file.")
+
+
 def _json(report: CampaignReport | CreatorReport) -> Response:
     return Response(report.model_dump_json(by_alias=True), media_type="application/json")
 
 
-@router.get("/campaigns/{campaign_id}/report", response_model=CampaignReport, dependencies=[requires("attribution:read")])
-async def campaign_report(campaign_id: uuid.UUID, session: ReadSession, period: Annotated[Period, Query()]) -> Response:
+def _money_rows(lead: dict, money: list[dict], rest: dict) -> list[dict]:
+    """A row per currency of a line (one row with empty money when it has none)."""
+    return [{**lead, **rest, **m} for m in money] or [{**lead, **rest}]
+
+
+@router.get("/campaigns/{campaign_id}/report", response_model=CampaignReport, responses=CSV,
+            dependencies=[requires("attribution:read")])
+async def campaign_report(campaign_id: uuid.UUID, session: ReadSession, query: Annotated[ReportQuery, Query()]) -> Response:
     """The campaign's clicks, credited orders, revenue and commission (per currency), its cost, and
     the same for each of its creators; `from`/`to` limit orders by placed_at and clicks by
-    clicked_at. 404: no such campaign of yours; 422: `to` not after `from`."""
-    return _json(await service.campaign_report(session, campaign_id, period.from_, period.to))
+    clicked_at; `format=csv`: a row per creator and currency. 404: no such campaign of yours; 422:
+    `to` not after `from`."""
+    report = await service.campaign_report(session, campaign_id, query.from_, query.to)
+    if query.format == "csv":
+        rows = []
+        for line in report.model_dump(mode="json")["creators"]:
+            rows += _money_rows({"creator_id": line["creator_id"], "enrolled": line["enrolled"]}, line["money"],
+                                {"clicks": line["clicks"], "cost": line["cost"]})
+        return csvfile.response(rows, f"campaign-{campaign_id}-report.csv")
+    return _json(report)
 
 
-@router.get("/creators/{creator_id}/report", response_model=CreatorReport, dependencies=[requires("attribution:read")])
-async def creator_report(creator_id: uuid.UUID, session: ReadSession, period: Annotated[Period, Query()]) -> Response:
+@router.get("/creators/{creator_id}/report", response_model=CreatorReport, responses=CSV,
+            dependencies=[requires("attribution:read")])
+async def creator_report(creator_id: uuid.UUID, session: ReadSession, query: Annotated[ReportQuery, Query()]) -> Response:
     """One creator across your campaigns: totals per currency and each campaign's figures, as the
-    campaign report counts them. 404: the creator has nothing in any campaign of yours; 422: `to`
-    not after `from`."""
-    return _json(await service.creator_report(session, creator_id, period.from_, period.to))
+    campaign report counts them; `format=csv`: a row per campaign and currency. 404: the creator
+    has nothing in any campaign of yours; 422: `to` not after `from`."""
+    report = await service.creator_report(session, creator_id, query.from_, query.to)
+    if query.format == "csv":
+        rows = []
+        for line in report.model_dump(mode="json")["campaigns"]:
+            rows += _money_rows({"campaign_id": line["campaign_id"], "name": line["name"], "enrolled": line["enrolled"]},
+                                line["money"], {"clicks": line["clicks"], "cost": line["cost"]})
+        return csvfile.response(rows, f"creator-{creator_id}-report.csv")
+    return _json(report)
 
 
 class LinesQuery(Period):

@@ -42,6 +42,7 @@ from services.attribution.ledger.models import LedgerEntry
 from services.attribution.links.models import Link
 from services.attribution.models import split_minor
 from services.attribution.orders.models import PartnerOrder
+from services.attribution.reports.csvfile import cell
 from services.attribution.reports.repository import EVER_END, EVER_START
 from shared.errors import Invalid, NotFound
 
@@ -289,22 +290,6 @@ CSV_FIELDS = (
 )
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    # A cell a spreadsheet would run as a formula is quoted as text (OWASP CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
-
-
-def _number(text: str) -> bool:
-    try:
-        Decimal(text)
-        return True
-    except Exception:
-        return False
-
-
 def as_csv(result: dict) -> str:
     """Every line of the report, a row per line and currency (money in minor units, ratios as decimals)."""
     buffer = io.StringIO()
@@ -313,7 +298,7 @@ def as_csv(result: dict) -> str:
     for line in result["lines"]:
         rows = line["money"] or [{"currency": ""}]
         for m in rows:
-            writer.writerow([_cell(v) for v in (
+            writer.writerow([cell(v) for v in (
                 line["key"], m.get("currency"), line["clicks"]["total"], line["clicks"]["unique"], line["clicks"]["flagged"],
                 *(m.get(name) for name in CSV_FIELDS[5:]))])
     return buffer.getvalue()
