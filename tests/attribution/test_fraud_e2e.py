@@ -221,3 +221,42 @@ async def test_a_code_redeemed_far_faster_than_usual_is_held_as_leaked(gateway, 
     assert review["findings"][0]["evidence"]["last_hour"] == 5
     held = (await gateway.get(f"{A}/fraud/reviews", params={"creator_id": creator_id})).json()["items"]
     assert [r["order_id"] for r in held] == [str(order_ids[-1])]
+
+
+async def test_a_code_whose_orders_ship_where_the_campaign_rarely_does_is_held_as_leaked(gateway, anonymous):
+    """With the tenant's minimum lowered to 2 orders (restored after): two orders by another code of
+    the campaign ship to the US; the leaked code's second order to Brazil is held, the evidence
+    naming the country; the other code's orders are not held for it."""
+    campaign_id, creator_id, usual_code, _ = await setup(gateway)
+    leaker = str(uuid.uuid4())
+    assert (await gateway.post(f"{A}/campaigns/{campaign_id}/creators", json={
+        "creator_id": leaker, "deal_type": "affiliate", "fee": 0, "product_value": 0})).status_code == 201
+    leaked = f"LK{uuid.uuid4().hex[:8].upper()}"
+    assert (await gateway.post(f"{A}/codes", json={"campaign_id": campaign_id, "creator_id": leaker, "code": leaked})).status_code == 201
+    before = (await gateway.get(f"{A}/fraud/settings")).json()["thresholds"]
+    assert (await gateway.put(f"{A}/fraud/settings", json={"leaked_min_orders": 2})).status_code == 200
+    try:
+        source = await create_shopify_source(gateway)
+
+        async def deliver(code: str, country: str) -> str:
+            order_id = new_order_id()
+            order = placed_now(with_order_id(fixture(ORDER), order_id), code)
+            order["shipping_address"] = {"country_code": country, "province_code": None}
+            order["customer"] = {"id": int(order_id), "email": f"{order_id}@shopper.example"}
+            order["email"] = f"{order_id}@shopper.example"
+            await deliver_shopify(anonymous, source, "orders/create", order)
+            await eventually(lambda: entries(gateway, str(order_id)))
+            return str(order_id)
+
+        usual = [await deliver(usual_code, "US") for _ in range(2)]
+        first, second = await deliver(leaked, "BR"), await deliver(leaked, "BR")
+        review = await eventually(lambda: review_of(gateway, second))
+        [finding] = [f for f in review["findings"] if f["evidence"].get("signal") == "unusual_countries"]
+        assert finding["evidence"]["unusual"] == {"BR": 2} and finding["evidence"]["share"] == 1.0
+        assert "went to countries that take under 5% of the campaign's other orders (BR 2)" in finding["reason"]
+        for order_id in (*usual, first):
+            held = await review_of(gateway, order_id)
+            assert held is None or all(f["evidence"].get("signal") != "unusual_countries" for f in held["findings"])
+    finally:
+        restore = {k: v for k, v in before.items() if k in ("leaked_min_orders",)}
+        assert (await gateway.put(f"{A}/fraud/settings", json=restore)).status_code == 200

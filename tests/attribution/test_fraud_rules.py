@@ -96,6 +96,36 @@ def test_both_leaked_code_signals_are_reported():
     assert [f.evidence["signal"] for f in evaluate(both, DEFAULT)] == ["no_click_share", "velocity"]
 
 
+def test_leaked_code_fires_on_a_share_of_new_customers_far_above_the_campaigns():
+    # 24 of the code's 30 orders by new customers (80 %) against 12 of 40 other orders (30 %): 50 points above.
+    spread = by_code(code_orders=30, code_orders_without_click=0, code_new_customers=24, other_orders=40,
+                     other_new_customers=12)
+    [finding] = evaluate(spread, DEFAULT)
+    assert finding.rule == LEAKED_CODE and finding.evidence["signal"] == "new_customer_share"
+    assert (finding.evidence["share"], finding.evidence["campaign_share"]) == (0.8, 0.3)
+    assert "24 of the code's 30 orders" in finding.reason and "against 30% of the campaign's 40" in finding.reason
+    assert "more than 30 points above" in finding.reason
+    assert rules(replace(spread, code_new_customers=18)) == []  # 60 %: 30 points above, not more
+    assert rules(replace(spread, other_orders=19, other_new_customers=5)) == []  # too few others to compare with
+    assert rules(replace(spread, code_orders=19, code_new_customers=19)) == []  # too few of the code's own
+    assert rules(replace(spread, code_new_customers=18), replace(DEFAULT, new_customer_excess=0.2)) == [LEAKED_CODE]
+
+
+def test_leaked_code_fires_when_its_orders_ship_where_the_campaign_rarely_does():
+    # The campaign's other orders: 95 to the US, 5 to GB. The code's: 14 to BR and 4 to IN (neither
+    # under 5 % of the others: both unusual) and 6 to the US: 18 of 24 (75 %) unusual.
+    spread = by_code(code_orders=24, code_orders_without_click=0, code_countries={"BR": 14, "IN": 4, "US": 6},
+                     other_countries={"US": 95, "GB": 5})
+    [finding] = evaluate(spread, DEFAULT)
+    assert finding.evidence == {"signal": "unusual_countries", "orders_with_country": 24, "unusual": {"BR": 14, "IN": 4},
+                                "share": 0.75, "limit_share": 0.5, "country_floor": 0.05}
+    assert "(BR 14, IN 4)" in finding.reason
+    # GB is 5 % of the others: not under the floor, so usual; the code's 12 of 24 in BR are 50 %, not more.
+    assert rules(replace(spread, code_countries={"BR": 12, "GB": 6, "US": 6})) == []
+    assert rules(replace(spread, other_countries={"US": 15})) == []  # too few other orders to know the usual
+    assert rules(replace(spread, code_countries={"BR": 14, "US": 5})) == []  # 19 orders with a country: too few
+
+
 def test_bot_traffic_fires_on_flagged_clicks_of_the_orders_visitor_or_network():
     [finding] = evaluate(by_click(flagged_clicks=2, flag_reasons=("data centre: AWS", "bot: curl")), DEFAULT)
     assert finding.rule == BOT_TRAFFIC and finding.evidence["reasons"] == ["bot: curl", "data centre: AWS"]

@@ -34,6 +34,9 @@ class Thresholds:
     leaked_no_click_share: float = 0.9  # share of the code's orders with no click from its creator
     velocity_factor: float = 10.0       # orders in the last hour above this many times the normal hourly rate ...
     velocity_min_orders: int = 5        # ... and at least this many of them
+    new_customer_excess: float = 0.3    # the code's share of new customers above the campaign's other orders' by more than this
+    unusual_country_share: float = 0.5  # share of the code's orders shipped where the campaign rarely ships ...
+    country_floor: float = 0.05         # ... a country under this share of the campaign's other orders
     bot_clicks: int = 1                 # flagged clicks of the visitor or its network reaching the order
     bot_lookback_hours: int = 24
 
@@ -52,6 +55,11 @@ class Facts:
     code_orders_without_click: int | None = None    # ... of which carried no click of the code's creator
     code_orders_last_hour: int | None = None        # the code's credited orders in the hour up to this one, included
     code_orders_before_hour: int | None = None      # the code's credited orders in the lookback before that hour
+    code_new_customers: int | None = None           # the code's orders (lookback) by customers new to the brand
+    other_orders: int | None = None                 # the campaign's other credited orders in the lookback (not this code)
+    other_new_customers: int | None = None          # ... of which by new customers
+    code_countries: dict[str, int] | None = None    # the code's orders (lookback) by shipping country
+    other_countries: dict[str, int] | None = None   # the campaign's other orders by shipping country
     flagged_clicks: int = 0                         # flagged clicks of the order's visitor or network in the bot lookback
     flag_reasons: tuple[str, ...] = field(default_factory=tuple)
 
@@ -131,7 +139,46 @@ def _leaked_code(facts: Facts, limits: Thresholds) -> list[Finding | None]:
                 f"{limits.velocity_factor:g} times it).",
                 {"signal": "velocity", "last_hour": hour, "normal_per_hour": round(normal, 4),
                  "factor": limits.velocity_factor}))
+    found += [_new_customers(facts, limits), _countries(facts, limits)]
     return found
+
+
+def _new_customers(facts: Facts, limits: Thresholds) -> Finding | None:
+    """Coupon sites bring deal hunters who never bought before: the code's share of new customers
+    far above that of the campaign's other orders."""
+    orders, new, others, others_new = facts.code_orders, facts.code_new_customers, facts.other_orders, facts.other_new_customers
+    if None in (orders, new, others, others_new) or orders < limits.leaked_min_orders or others < limits.leaked_min_orders:
+        return None
+    share, usual = new / orders, others_new / others
+    if share - usual <= limits.new_customer_excess:
+        return None
+    return Finding(
+        LEAKED_CODE, f"{new} of the code's {orders} orders in the last {limits.leaked_lookback_days} days ({share:.0%}) "
+        f"came from new customers, against {usual:.0%} of the campaign's {others} other orders (more than "
+        f"{limits.new_customer_excess * 100:g} points above): a code spread beyond the creator's audience.",
+        {"signal": "new_customer_share", "orders": orders, "new_customers": new, "share": round(share, 4),
+         "campaign_share": round(usual, 4), "other_orders": others, "limit_excess": limits.new_customer_excess})
+
+
+def _countries(facts: Facts, limits: Thresholds) -> Finding | None:
+    """The code's orders shipped mostly where the campaign's other orders rarely go."""
+    mine, theirs = facts.code_countries, facts.other_countries
+    if mine is None or theirs is None:
+        return None
+    others, shipped = sum(theirs.values()), sum(mine.values())
+    if others < limits.leaked_min_orders or shipped < limits.leaked_min_orders:
+        return None
+    unusual = {c: n for c, n in mine.items() if theirs.get(c, 0) / others < limits.country_floor}
+    share = sum(unusual.values()) / shipped
+    if share <= limits.unusual_country_share:
+        return None
+    listed = ", ".join(f"{c} {n}" for c, n in sorted(unusual.items(), key=lambda kv: (-kv[1], kv[0]))[:5])
+    return Finding(
+        LEAKED_CODE, f"{sum(unusual.values())} of the code's {shipped} orders with a shipping country in the last "
+        f"{limits.leaked_lookback_days} days ({share:.0%}) went to countries that take under {limits.country_floor:.0%} "
+        f"of the campaign's other orders ({listed}); more than {limits.unusual_country_share:.0%}.",
+        {"signal": "unusual_countries", "orders_with_country": shipped, "unusual": dict(sorted(unusual.items())),
+         "share": round(share, 4), "limit_share": limits.unusual_country_share, "country_floor": limits.country_floor})
 
 
 def _bot_traffic(facts: Facts, limits: Thresholds) -> Finding | None:

@@ -30,6 +30,9 @@ class FraudSettingsBody(BaseModel):
     leaked_no_click_share: Ratio = Field(None, ge=0, le=1, description="Orders with no creator click, 0-1.")
     velocity_factor: Ratio = Field(None, gt=0, le=10_000, description="Last hour over the normal hourly rate.")
     velocity_min_orders: Count = Field(None, ge=1, le=1_000_000, description="Velocity from this many an hour.")
+    new_customer_excess: Ratio = Field(None, ge=0, le=1, description="Leaked code: new-customer share above the campaign's by more than this.")
+    unusual_country_share: Ratio = Field(None, ge=0, le=1, description="Leaked code: share of orders shipped to unusual countries.")
+    country_floor: Ratio = Field(None, ge=0, le=1, description="A country under this share of the campaign's other orders is unusual.")
     bot_clicks: Count = Field(None, ge=1, le=100_000, description="Flagged clicks of the visitor or network.")
     bot_lookback_hours: Count = Field(None, ge=1, le=720, description="Bot traffic: hours before the order.")
 

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import asdict, fields
 from datetime import timedelta
 
-from sqlalchemy import String, and_, any_, exists, false, func, or_, select
+from sqlalchemy import String, and_, any_, exists, false, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,6 +137,31 @@ async def facts_of(session: AsyncSession, row: PartnerOrder, decision: OrderCred
                    and_(OrderCredit.placed_at > since, OrderCredit.placed_at <= placed)))).one()
         code = dict(code_orders=total, code_orders_without_click=without, code_orders_last_hour=last_hour,
                     code_orders_before_hour=before)
+        # Who the code reaches against the campaign's other orders in the same lookback: new
+        # customers, and shipping countries (one statement, grouped).
+        this_code = OrderCredit.code_id == decision.code_id
+        spread = (await session.execute(
+            select(func.coalesce(this_code, False).label("this_code"), PartnerOrder.shipping_country, func.count(),
+                   func.count().filter(OrderCredit.new_customer.is_(True)))
+            .select_from(OrderCredit).join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
+            .where(OrderCredit.campaign_id == decision.campaign_id, OrderCredit.outcome == "credited",
+                   OrderCredit.placed_at > since, OrderCredit.placed_at <= placed)
+            .group_by(literal_column("1"), PartnerOrder.shipping_country))).all()
+        for is_mine, country, count, new in spread:
+            prefix = "code" if is_mine else "other"
+            if is_mine:
+                code["code_new_customers"] = code.get("code_new_customers", 0) + int(new)
+            else:
+                code["other_orders"] = code.get("other_orders", 0) + int(count)
+                code["other_new_customers"] = code.get("other_new_customers", 0) + int(new)
+            if country:
+                countries = code.setdefault(f"{prefix}_countries", {})
+                countries[country] = countries.get(country, 0) + int(count)
+        code.setdefault("code_new_customers", 0)
+        code.setdefault("other_orders", 0)
+        code.setdefault("other_new_customers", 0)
+        code.setdefault("code_countries", {})
+        code.setdefault("other_countries", {})
     return Facts(placed_at=placed, touch_kind=decision.touch_kind or "", customer_is_creators=bool(mine),
                  click_at=click.clicked_at if click is not None else None, address_clicks=address_clicks,
                  network_clicks=network_clicks, flagged_clicks=len(flagged), flag_reasons=tuple(flagged.values()), **code)
