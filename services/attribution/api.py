@@ -14,6 +14,7 @@ from services.attribution.enrolment.endpoints import router as enrolments
 from services.attribution.fx.endpoints import router as fx_rates
 from services.attribution.fraud.endpoints import creators as creator_keys
 from services.attribution.fraud.endpoints import fraud
+from services.attribution.incrementality.endpoints import audience as audience_holdouts
 from services.attribution.incrementality.endpoints import router as holdout_tests
 from services.attribution.ledger.endpoints import ledger, payouts
 from services.attribution.links.endpoints import router as links
@@ -38,6 +39,7 @@ router.include_router(mark_tenant_private(rules), prefix="/campaigns", tags=["co
 router.include_router(mark_tenant_private(codes), prefix="/codes", tags=["codes"])
 router.include_router(mark_tenant_private(links), prefix="/links", tags=["links"])
 router.include_router(mark_tenant_private(holdout_tests), prefix="/holdout-tests", tags=["holdout tests"])
+router.include_router(mark_tenant_private(audience_holdouts), prefix="/audience-holdouts", tags=["holdout tests"])
 router.include_router(mark_tenant_private(fraud), prefix="/fraud", tags=["fraud"])
 router.include_router(mark_tenant_private(fx_rates), prefix="/fx-rates", tags=["reports"])
 router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tags=["fraud"])

@@ -200,7 +200,7 @@ async def test_a_period_with_nothing_says_so(gateway, world):
 
 
 @pytest.mark.parametrize(("params", "field"), [
-    ({"by": "week"}, "query.by"), ({}, "query.by"), ({"by": "day", "currency": "XXY"}, "query.currency"),
+    ({"by": "week"}, "query.by"), ({"by": ""}, "query.by"), ({"by": "day", "currency": "XXY"}, "query.currency"),
     ({"by": "day", "limit": 0}, "query.limit"), ({"by": "day", "cursor": "garbage"}, "query.cursor"),
     ({"by": "day", "format": "xlsx"}, "query.format"),
 ])

@@ -12,6 +12,7 @@ parameter it has no object for: a new tenant-private route cannot be left out.
 import json
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 
 import pytest
@@ -93,6 +94,12 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         "treatment": ["DE", "AT"], "control": ["FR", "BE"], "pre_period": {"start": "2026-10-01", "end": "2026-10-07"},
         "test_period": {"start": "2026-10-08", "end": "2026-10-14"}})
     assert holdout.status_code == 201, holdout.text
+    today = datetime.now(UTC).date()
+    audience = await client.post("/v1/attribution/audience-holdouts", json={
+        "name": new_name("matrix"), "campaign_id": campaign.json()["id"], "link_ids": [link.json()["id"]],
+        "holdout_share": "0.1", "starts_on": (today + timedelta(days=400)).isoformat(),
+        "ends_on": (today + timedelta(days=401)).isoformat()})
+    assert audience.status_code == 201, audience.text
     activation = await client.post(f"{rules}/activations", json={
         "creator_id": creator["id"], "platform": "instagram", "format": "reel",
         "url": f"https://instagram.example/p/{new_name('matrix')}", "posted_at": "2027-01-05T10:00:00Z"})
@@ -106,7 +113,7 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         "code_id": code.json()["id"], "link_id": link.json()["id"], "order_id": order["id"],
         "list_id": safety.json()["id"],
         "share_link_id": share_link["id"], "appeal_id": appeal["id"],
-        "holdout_test_id": holdout.json()["id"],
+        "holdout_test_id": holdout.json()["id"], "audience_holdout_id": audience.json()["id"],
         "activation_id": activation.json()["id"],
     }
 

@@ -38,12 +38,19 @@ class CachedLink:
     target: str
     expires_at: datetime | None
     revoked_at: datetime | None
+    # The audience holdout splitting the link's visitors today, if any (incrementality/audience.py).
+    holdout_id: uuid.UUID | None = None
+    holdout_share: float = 0.0
+    control_target: str | None = None
 
     @classmethod
-    def of(cls, link: Link) -> "CachedLink":
+    def of(cls, link: Link, holdout=None) -> "CachedLink":
         return cls(
             id=link.id, tenant_id=link.tenant_id, campaign_id=link.campaign_id, creator_id=link.creator_id,
             slug=link.slug, target=link.target, expires_at=link.expires_at, revoked_at=link.revoked_at,
+            holdout_id=holdout.id if holdout is not None else None,
+            holdout_share=float(holdout.holdout_share) if holdout is not None else 0.0,
+            control_target=(holdout.control_destination or link.destination) if holdout is not None else None,
         )
 
     def live(self, now: datetime) -> bool:

@@ -2,11 +2,12 @@
 finds the link across tenants by its slug, which is unique installation-wide."""
 
 from fastapi import APIRouter, Path, Request
-from sqlalchemy import select
+from sqlalchemy import cast, select
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.attribution.clicks import cache, service
 from services.attribution.clicks.cache import CachedLink
+from services.attribution.incrementality.models import AudienceHoldout
 from services.attribution.links.models import Link
 from services.attribution.links.url import CLICK_ID_PARAM, with_parameters
 from shared.db import Session, utcnow
@@ -44,7 +45,13 @@ async def follow_link(request: Request, session: Session, slug: str = Path(min_l
     if link is None:
         found = (await session.execute(select(Link).where(Link.slug == slug))).scalar_one_or_none()
         if found is not None:
-            link = CachedLink.of(found)
+            today = utcnow().date()
+            holdout = (await session.execute(
+                select(AudienceHoldout).where(
+                    AudienceHoldout.tenant_id == found.tenant_id, AudienceHoldout.link_ids.op("@>")(cast([found.id], AudienceHoldout.link_ids.type)),
+                    AudienceHoldout.starts_on <= today, AudienceHoldout.ends_on >= today)
+                .order_by(AudienceHoldout.starts_on.desc()).limit(1))).scalar_one_or_none()
+            link = CachedLink.of(found, holdout)
             cache.links.put(link)
     if link is None or not link.live(utcnow()):
         return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers={"Cache-Control": "no-store"})
@@ -52,11 +59,14 @@ async def follow_link(request: Request, session: Session, slug: str = Path(min_l
     # The gateway replaces any X-Forwarded-For a client sends with the address it saw
     # (services/gateway/proxy/headers.py): one value, the client's.
     address = (headers.get("x-forwarded-for") or "").split(",")[0].strip() or None
-    click_id = await service.record(
+    click_id, group = await service.record(
         session, link, method=request.method, address=address, user_agent=headers.get("user-agent"),
         referrer=headers.get("referer"), country=service.country_of(headers), hasher=_hasher(request),
     )
+    # A visitor held out by an audience holdout goes to the control destination, still with its
+    # click id (its orders are counted in the control group, never credited).
+    target = link.control_target if group == "control" and link.control_target else link.target
     # no-store: a browser or proxy that cached the 302 would replay an old click id.
     return RedirectResponse(
-        with_parameters(link.target, {CLICK_ID_PARAM: str(click_id)}), status_code=302, headers={"Cache-Control": "no-store"}
+        with_parameters(target, {CLICK_ID_PARAM: str(click_id)}), status_code=302, headers={"Cache-Control": "no-store"}
     )

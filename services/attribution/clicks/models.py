@@ -32,6 +32,8 @@ class Click(TenantOwned, Base):
             "ix_attribution_clicks_tenant_id_creator_id_clicked_at", "tenant_id", "creator_id", "clicked_at",
             postgresql_include=["campaign_id", "is_unique", "flagged"],
         ),
+        # An audience holdout's result (incrementality/audience.py): its clicks.
+        Index("ix_attribution_clicks_holdout_id", "holdout_id", postgresql_where="holdout_id IS NOT NULL"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
@@ -53,6 +55,10 @@ class Click(TenantOwned, Base):
     method: Mapped[str] = mapped_column(String(8))
     flagged: Mapped[bool] = mapped_column(Boolean, comment="A bot, a link-preview fetcher or a HEAD: never credited.")
     flag_reason: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    holdout_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), nullable=True, comment="The audience holdout that split this visitor, if any.")
+    holdout_group: Mapped[str | None] = mapped_column(
+        String(10), nullable=True, comment="treatment or control (held out: never credited).")
     is_unique: Mapped[bool] = mapped_column(
         Boolean, comment="False for a flagged click and for a repeat by the same visitor on the same link within 30 minutes."
     )

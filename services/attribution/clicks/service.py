@@ -94,11 +94,23 @@ def country_of(headers) -> str | None:
     return None
 
 
+def group_of(link: CachedLink, visitor: str | None) -> str | None:
+    """The visitor's group in the link's audience holdout: `control` for a stable share of
+    visitors (the first 32 bits of SHA-256 of the holdout and the visitor's keyed hash, read as a
+    fraction, below the share), `treatment` for the others; None without a holdout or a visitor
+    (a click with no address cannot be kept in one group, so it is in none)."""
+    if link.holdout_id is None or visitor is None:
+        return None
+    draw = int.from_bytes(hashlib.sha256(f"{link.holdout_id}:{visitor}".encode()).digest()[:4], "big") / 2**32
+    return "control" if draw < link.holdout_share else "treatment"
+
+
 async def record(
     session: AsyncSession, link: CachedLink, *, method: str, address: str | None, user_agent: str | None,
     referrer: str | None, country: str | None, hasher: VisitorHasher,
-) -> uuid.UUID:
-    """Write the click and its event (an outbox row) in the caller's transaction; its id.
+) -> tuple[uuid.UUID, str | None]:
+    """Write the click and its event (an outbox row) in the caller's transaction; its id and its
+    audience-holdout group (None outside a holdout).
 
     Two statements at most before the commit: the (link, visitor) lock, then one statement that
     inserts the click, deciding its uniqueness, and its event. Core on the session's connection,
@@ -116,10 +128,12 @@ async def record(
     click_id = uuid.uuid4()
     user_agent = (user_agent or None) and user_agent[:USER_AGENT_LENGTH]
     referrer = (referrer or None) and referrer[:REFERRER_LENGTH]
+    group = group_of(link, visitor)
     row = {
         "id": click_id, "tenant_id": link.tenant_id, "clicked_at": now, "link_id": link.id, "campaign_id": link.campaign_id,
         "creator_id": link.creator_id, "visitor_hash": visitor, "network_hash": network, "user_agent": user_agent,
         "referrer": referrer, "country": country, "method": method, "flagged": reason is not None, "flag_reason": reason,
+        "holdout_id": link.holdout_id if group else None, "holdout_group": group,
     }
     payload = ClickRecorded(
         click_id=click_id, slug=link.slug, link_id=link.id, campaign_id=link.campaign_id, creator_id=link.creator_id,
@@ -143,7 +157,7 @@ async def record(
         **{f"c_{k}": v for k, v in row.items()}, "may_be_unique": may_be_unique, "since": now - REPEAT_WINDOW,
         **{f"o_{k}": v for k, v in repeat.items() if k != "value"}, "o_repeat": repeat["value"], "o_unique": unique["value"],
     })
-    return click_id
+    return click_id, group
 
 
 _CLICKS = Click.__table__
@@ -157,7 +171,7 @@ _CLICK = (
     .values({
         **{name: bindparam(f"c_{name}", type_=_CLICKS.c[name].type) for name in (
             "id", "tenant_id", "clicked_at", "link_id", "campaign_id", "creator_id", "visitor_hash", "network_hash",
-            "user_agent", "referrer", "country", "method", "flagged", "flag_reason")},
+            "user_agent", "referrer", "country", "method", "flagged", "flag_reason", "holdout_id", "holdout_group")},
         "is_unique": and_(
             bindparam("may_be_unique", type_=Boolean),
             ~exists().where(

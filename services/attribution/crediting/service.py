@@ -116,9 +116,12 @@ async def touches_of(session: AsyncSession, row: PartnerOrder, *,
             dead = None
             if link.revoked_at is not None and link.revoked_at <= click.clicked_at:
                 dead = f"link revoked on {link.revoked_at.date().isoformat()}"
+            flagged = f"a flagged click ({click.flag_reason or 'bot'})" if click.flagged else None
+            if click.holdout_group == "control":
+                flagged = "a click by a visitor held out by an audience holdout (the control group)"
             touches.append(Touch("click", str(click.creator_id), _creator_name(click.creator_id), str(click.campaign_id),
                                  click.clicked_at, link.slug, window_days=link.window_days,
-                                 flagged=(f"a flagged click ({click.flag_reason or 'bot'})" if click.flagged else None),
+                                 flagged=flagged,
                                  dead=dead, position=position))
     return touches, code_ids
 

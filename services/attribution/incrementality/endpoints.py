@@ -5,8 +5,11 @@ from fastapi import APIRouter, Query, status
 from starlette.responses import Response
 
 from services.attribution.db import idempotency
+from services.attribution.incrementality import audience as audience_service
 from services.attribution.incrementality import repository, service
-from services.attribution.incrementality.schemas import HoldoutResultRead, HoldoutTestCreate, HoldoutTestRead
+from services.attribution.incrementality.schemas import (
+    AudienceHoldoutCreate, AudienceHoldoutRead, AudienceResultRead, HoldoutResultRead, HoldoutTestCreate, HoldoutTestRead,
+)
 from shared.app import model_response
 from shared.db import ReadSession, Session, utcnow
 from shared.errors import NotFound
@@ -59,3 +62,34 @@ async def holdout_test_result(holdout_test_id: uuid.UUID, session: ReadSession) 
     async with session.transaction() as reads:
         found = await service.result(reads, holdout_test_id, utcnow().date())
     return model_response(found)
+
+
+audience = APIRouter(route_class=IdempotentRoute)
+
+
+@audience.post("", status_code=status.HTTP_201_CREATED, response_model=AudienceHoldoutRead,
+               responses=error_responses(409), dependencies=[requires("attribution:write"), idempotency.depends])
+async def create_audience_holdout(body: AudienceHoldoutCreate, session: Session) -> AudienceHoldoutRead:
+    """Hold a share of a creator's audience out of the campaign's tracked links: from `starts_on`
+    to `ends_on`, the redirect sends that share of the links' visitors (each always to the same
+    group) to the control destination, never credited; the result compares the groups'
+    conversion. 422 naming the field for a share outside 0.01-0.5, reversed dates, a link listed
+    twice; 409 naming the field for a campaign or link that is not yours (or not the campaign's),
+    a start in the past, or a link already in a holdout over those days."""
+    return AudienceHoldoutRead.of(await audience_service.create(session, body, utcnow().date()))
+
+
+@audience.get("/{audience_holdout_id}", response_model=AudienceHoldoutRead, dependencies=[requires("attribution:read")])
+async def get_audience_holdout(audience_holdout_id: uuid.UUID, session: ReadSession) -> Response:
+    """One of your audience holdouts, as designed."""
+    async with session.transaction() as reads:
+        return model_response(AudienceHoldoutRead.of(await audience_service.get(reads, audience_holdout_id)))
+
+
+@audience.get("/{audience_holdout_id}/result", response_model=AudienceResultRead, dependencies=[requires("attribution:read")])
+async def audience_holdout_result(audience_holdout_id: uuid.UUID, session: ReadSession) -> Response:
+    """Each group's visitors, conversion and revenue so far, the difference in conversion rate
+    (Newcombe's interval) and in revenue per visitor (Welch's), whether each is significant, and
+    what crediting attributed from the treatment group; `insufficient_data` says what is missing."""
+    async with session.transaction() as reads:
+        return model_response(await audience_service.result(reads, audience_holdout_id, utcnow()))

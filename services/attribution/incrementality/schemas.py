@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.attribution.links.schemas import Destination, destination_problem
 from shared.validation import FieldError, IsoDate, Label
 
 Unit = Literal["region", "country"]
@@ -152,3 +153,90 @@ class HoldoutResultRead(BaseModel):
         description="Beside the lift: what crediting attributed to the campaign (or to any campaign) in the treatment "
         "group over the test period — what creators touched, where the lift is what they added.")
     unplaced_orders: int = Field(description="Orders in the two periods with no shipping country (or region): not counted.")
+
+
+class AudienceHoldoutCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "10 % of @maya's visitors held out", "campaign_id": "5f1c1e2a-8f43-4f56-9a56-6f0e1c0f2d11",
+        "link_ids": ["0b9f4c1e-8f43-4f56-9a56-6f0e1c0f2d12"], "holdout_share": "0.1",
+        "control_destination": "https://shop.example/", "starts_on": "2026-12-01", "ends_on": "2026-12-28"}]})
+
+    name: Annotated[Label, Field(max_length=200)]
+    campaign_id: uuid.UUID
+    link_ids: list[uuid.UUID] = Field(min_length=1, max_length=50,
+                                      description="The campaign's tracked links whose visitors are split (a creator's, or several).")
+    holdout_share: Annotated[str, Field(pattern=r"^0?\.[0-9]{1,4}$", description="The share of visitors held out, 0.01 to 0.5: \"0.1\".")]
+    control_destination: Destination | None = Field(
+        default=None, description="Where a held-out visitor is sent instead (the shop without the creator's offer); "
+        "omitted: each link's destination without its UTM tagging.")
+    starts_on: IsoDate = Field(description="First UTC day visitors are split; today or later.")
+    ends_on: IsoDate = Field(description="Last UTC day visitors are split (included); at most 366 days after starts_on.")
+
+    @model_validator(mode="after")
+    def _design(self) -> "AudienceHoldoutCreate":
+        from decimal import Decimal
+
+        share = Decimal(self.holdout_share)
+        if not Decimal("0.01") <= share <= Decimal("0.5"):
+            raise FieldError("holdout_share", f"{self.holdout_share} is outside 0.01 to 0.5")
+        if self.ends_on < self.starts_on:
+            raise FieldError("ends_on", f"{self.ends_on} is before starts_on {self.starts_on}")
+        if (self.ends_on - self.starts_on).days + 1 > MAX_PERIOD_DAYS:
+            raise FieldError("ends_on", f"the test has {(self.ends_on - self.starts_on).days + 1} days; at most {MAX_PERIOD_DAYS}")
+        if len(set(self.link_ids)) != len(self.link_ids):
+            raise FieldError("link_ids", "a link is listed twice")
+        if self.control_destination is not None:
+            reason = destination_problem(self.control_destination)
+            if reason:
+                raise FieldError("control_destination", reason)
+        return self
+
+
+class AudienceHoldoutRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    campaign_id: uuid.UUID
+    link_ids: list[uuid.UUID]
+    holdout_share: str
+    control_destination: str | None
+    starts_on: date
+    ends_on: date
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row) -> "AudienceHoldoutRead":
+        return cls(id=row.id, name=row.name, campaign_id=row.campaign_id, link_ids=list(row.link_ids),
+                   holdout_share=format(row.holdout_share.normalize(), "f"), control_destination=row.control_destination,
+                   starts_on=row.starts_on, ends_on=row.ends_on, created_at=row.created_at)
+
+
+class GroupRead(BaseModel):
+    visitors: int = Field(description="Distinct visitors (keyed address hashes) with a click that is not flagged.")
+    converted: int = Field(description="Of them, those with an order (not cancelled, not a test) carrying one of their click ids.")
+    orders: int
+    conversion_rate: float | None
+    revenue: dict[str, int] = Field(description="Their orders' commission basis now, per currency (minor units).")
+
+
+class DifferenceRead(BaseModel):
+    status: Literal["estimated", "insufficient_data"]
+    missing: list[str]
+    difference: float | None = Field(description="treatment − control (a share of visitors, or minor units per visitor).")
+    interval: tuple[float, float] | None = Field(description="95 % confidence interval of the difference.")
+    relative: float | None = Field(description="difference / control (0.25: +25 %); null when the control is 0.")
+    significant: bool | None = Field(description="Whether the interval excludes 0; false: no evidence of a lift.")
+    incremental: float | None = Field(description="The difference times the treatment group's visitors: orders (or minor "
+                                      "units) the creator's content added among them.")
+
+
+class AudienceResultRead(BaseModel):
+    holdout: AudienceHoldoutRead
+    method: str
+    confidence: float
+    counted_through: date | None = Field(description="Last UTC day counted (the end, or yesterday while it runs).")
+    treatment: GroupRead
+    control: GroupRead
+    conversion: DifferenceRead = Field(description="Conversion rate, treatment − control: Newcombe's hybrid score interval.")
+    revenue_per_visitor: dict[str, DifferenceRead] = Field(
+        description="Per currency: revenue per visitor, treatment − control, minor units: Welch's interval.")
+    attributed: list[AttributedRead] = Field(description="What crediting gave the campaign from the treatment group's clicks.")

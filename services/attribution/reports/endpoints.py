@@ -65,7 +65,8 @@ async def creator_report(creator_id: uuid.UUID, session: ReadSession, query: Ann
 
 
 class LinesQuery(Period):
-    by: Literal["creator", "platform", "day"] = Field(description="One line per creator, per platform or per UTC day.")
+    by: Literal["creator", "platform", "day"] = Field(
+        default="creator", description="One line per creator (the default), per platform or per UTC day.")
     currency: Currency | None = Field(
         default=None, description="Every amount in this currency with your dated FX rates (POST /v1/attribution/fx-rates); "
         "omitted: a row per currency, never added together.")
