@@ -180,6 +180,8 @@ _CROSS_FIELD_MODELS = {
     ("GET", "/v1/attribution/campaigns/{campaign_id}/report/lines"): ("query", "services.attribution.reports.endpoints:LinesQuery"),
     # Exchange rates: two currencies, each day and pair once, a rate above zero.
     ("POST", "/v1/attribution/fx-rates"): ("body", "services.attribution.fx.schemas:FxRatesIn"),
+    # An audience holdout's share between 0.01 and 0.5, its dates in order, each link once.
+    ("POST", "/v1/attribution/audience-holdouts"): ("body", "services.attribution.incrementality.schemas:AudienceHoldoutCreate"),
     # The model comparison: position_based's first and last shares together at most 1.
     ("GET", "/v1/attribution/campaigns/{campaign_id}/attribution"): (
         "query", "services.attribution.comparison.schemas:ComparisonQuery"),

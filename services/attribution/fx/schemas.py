@@ -14,8 +14,8 @@ class FxRateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     on: IsoDate = Field(description="The day the rate is for (it holds until a later day's rate).")
-    base: Currency
-    quote: Currency
+    base: Currency = Field(examples=["EUR"])
+    quote: Currency = Field(examples=["USD"], description="Another currency than base.")
     rate: Annotated[str, Field(pattern=r"^[0-9]{1,17}(\.[0-9]{1,12})?$",
                                description="One unit of `base` in `quote`, a decimal string above 0 with up to 12 "
                                "decimal places: \"1.0832\".", examples=["1.0832"])]
@@ -32,7 +32,8 @@ class FxRateIn(BaseModel):
 
 
 class FxRatesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rates": [
+        {"on": "2026-11-02", "base": "EUR", "quote": "USD", "rate": "1.0832", "source": "ECB reference rate"}]}]})
 
     rates: list[FxRateIn] = Field(min_length=1, max_length=MAX_RATES,
                                   description="Up to 1,000 rates; one already given for its day and pair is replaced.")

@@ -165,7 +165,9 @@ class AudienceHoldoutCreate(BaseModel):
     campaign_id: uuid.UUID
     link_ids: list[uuid.UUID] = Field(min_length=1, max_length=50,
                                       description="The campaign's tracked links whose visitors are split (a creator's, or several).")
-    holdout_share: Annotated[str, Field(pattern=r"^0?\.[0-9]{1,4}$", description="The share of visitors held out, 0.01 to 0.5: \"0.1\".")]
+    holdout_share: Annotated[str, Field(
+        pattern=r"^0?\.(0[1-9][0-9]{0,2}|[1-4][0-9]{0,3}|50{0,3})$", examples=["0.1"],
+        description="The share of visitors held out, 0.01 to 0.5, as a decimal string: \"0.1\".")]
     control_destination: Destination | None = Field(
         default=None, description="Where a held-out visitor is sent instead (the shop without the creator's offer); "
         "omitted: each link's destination without its UTM tagging.")
