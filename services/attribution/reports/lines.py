@@ -19,6 +19,7 @@ figure (aggregates grouped in PostgreSQL, never a loop over orders).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -44,6 +45,7 @@ from services.attribution.models import split_minor
 from services.attribution.orders.models import PartnerOrder
 from services.attribution.reports.csvfile import cell
 from services.attribution.reports.repository import EVER_END, EVER_START
+from shared.db import Reads
 from shared.errors import Invalid, NotFound
 
 BY = ("creator", "platform", "day")
@@ -109,12 +111,11 @@ async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime, end: 
         .group_by(literal_column("1")))
     enrolments = select(Enrolment.creator_id, Enrolment.fee_minor, Enrolment.product_value_minor,
                         Enrolment.deliverables).where(Enrolment.campaign_id == campaign_id)
-    return {
-        "orders": (await session.execute(orders)).all(),
-        "ledger": (await session.execute(ledger)).all(),
-        "clicks": (await session.execute(clicks)).all(),
-        "enrolments": (await session.execute(enrolments)).all(),
-    }
+    statements = {"orders": orders, "ledger": ledger, "clicks": clicks, "enrolments": enrolments}
+    if isinstance(session, Reads):  # each read on its own connection: side by side
+        found = await asyncio.gather(*(session.execute(q) for q in statements.values()))
+        return {name: result.all() for name, result in zip(statements, found)}
+    return {name: (await session.execute(q)).all() for name, q in statements.items()}
 
 
 @dataclass

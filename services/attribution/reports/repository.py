@@ -6,6 +6,7 @@ the creator (migration 0013; EXPLAIN in tests/attribution/test_reports.py).
 `:start` and `:end` are always bound (the whole time line when the caller gave no dates), so one
 statement serves both and its range stays a plain index condition."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -125,30 +126,39 @@ CREATOR_ENROLMENTS = ReadStatement(
 )
 
 
+async def _all(session: Reads, statements: dict[str, tuple]) -> dict:
+    """Each (statement, params) run; at once when the session is a ReadSession (each statement on a
+    pooled connection of its own, so PostgreSQL runs them side by side), else one after another."""
+    if isinstance(session, Reads):
+        found = await asyncio.gather(*(rows(session, st, **params) for st, params in statements.values()))
+        return dict(zip(statements, found))
+    return {name: await rows(session, st, **params) for name, (st, params) in statements.items()}
+
+
 async def campaign_figures(session: Reads, campaign_id: uuid.UUID, start: datetime, end: datetime, dated: bool) -> dict:
     """The campaign's rows by creator: clicks, orders, ledger (in the period, and ever) and enrolments."""
     params = {"campaign_id": campaign_id, "start": start, "end": end}
-    ever = await rows(session, CAMPAIGN_LEDGER, campaign_id=campaign_id)
-    return {
-        "clicks": await rows(session, CAMPAIGN_CLICKS, **params),
-        "orders": await rows(session, CAMPAIGN_ORDERS, **params),
-        "ledger": await rows(session, CAMPAIGN_LEDGER_PLACED, **params) if dated else ever,
-        "ledger_ever": ever,
-        "enrolments": await rows(session, CAMPAIGN_ENROLMENTS, campaign_id=campaign_id),
-    }
+    found = await _all(session, {
+        "clicks": (CAMPAIGN_CLICKS, params), "orders": (CAMPAIGN_ORDERS, params),
+        "ledger_ever": (CAMPAIGN_LEDGER, {"campaign_id": campaign_id}),
+        **({"ledger": (CAMPAIGN_LEDGER_PLACED, params)} if dated else {}),
+        "enrolments": (CAMPAIGN_ENROLMENTS, {"campaign_id": campaign_id}),
+    })
+    found.setdefault("ledger", found["ledger_ever"])
+    return found
 
 
 async def creator_figures(session: Reads, creator_id: uuid.UUID, start: datetime, end: datetime, dated: bool) -> dict:
     """The creator's rows by campaign, as `campaign_figures` gives a campaign's by creator."""
     params = {"creator_id": creator_id, "start": start, "end": end}
-    ever = await rows(session, CREATOR_LEDGER, creator_id=creator_id)
-    return {
-        "clicks": await rows(session, CREATOR_CLICKS, **params),
-        "orders": await rows(session, CREATOR_ORDERS, **params),
-        "ledger": await rows(session, CREATOR_LEDGER_PLACED, **params) if dated else ever,
-        "ledger_ever": ever,
-        "enrolments": await rows(session, CREATOR_ENROLMENTS, creator_id=creator_id),
-    }
+    found = await _all(session, {
+        "clicks": (CREATOR_CLICKS, params), "orders": (CREATOR_ORDERS, params),
+        "ledger_ever": (CREATOR_LEDGER, {"creator_id": creator_id}),
+        **({"ledger": (CREATOR_LEDGER_PLACED, params)} if dated else {}),
+        "enrolments": (CREATOR_ENROLMENTS, {"creator_id": creator_id}),
+    })
+    found.setdefault("ledger", found["ledger_ever"])
+    return found
 
 
 async def campaigns(session: Reads, campaign_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
