@@ -262,3 +262,57 @@ async def test_recomputing_an_unknown_or_another_tenants_campaign_is_404(gateway
     campaign_id, _, _ = await campaign_with_creators(gateway, "linear", 1)
     assert (await other_gateway.post(f"{A}/campaigns/{campaign_id}/attribution/recompute")).status_code == 404
     assert (await gateway.post(f"{A}/campaigns/{uuid.uuid4()}/attribution/recompute")).status_code == 404
+
+
+async def test_time_decay_shares_with_long_exact_fractions_are_kept_and_paid(gateway, anonymous, platform):
+    """A click some seconds before a code at checkout: time decay's weights are 40-digit powers of
+    two, so the exact shares run to about 80 digits; the order is credited, split and kept."""
+    import httpx
+
+    from tests.attribution.test_click_redirect import BROWSER, click_id
+
+    campaign_id, (maya, leo), (_, leo_code) = await campaign_with_creators(gateway, "time_decay", 2)
+    assert (await gateway.patch(f"{A}/campaigns/{campaign_id}", json={"attribution_precedence": "recency"})).status_code == 200
+    link = await gateway.post(f"{A}/links", json={"campaign_id": campaign_id, "creator_id": maya,
+                                                  "destination": "https://shop.example/tee"})
+    assert link.status_code == 201, link.text
+    async with httpx.AsyncClient(base_url=platform.s.url("attribution"), timeout=60) as direct:
+        visited = await direct.get(f"/r/{link.json()['slug']}",
+                                   headers={"User-Agent": BROWSER, "X-Forwarded-For": "81.4.7.9"})
+    assert visited.status_code == 302
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    order = with_codes(with_order_id(fixture(ORDER), order_id), [leo_code])
+    order["landing_site"] = f"/products/black-tee?ll_click={click_id(visited)}"
+    await deliver_shopify(anonymous, source, "orders/create", order)
+
+    async def two_lines():
+        listed = await entries(gateway, str(order_id))
+        return listed if len(listed) == 2 else None
+
+    listed = await eventually(two_lines)
+    parts = by_creator(listed)
+    assert sum(parts.values()) == 595 and set(parts) == {maya, leo}
+    assert parts[leo] >= parts[maya]  # the code at checkout is younger than the click
+    assert "credited under time_decay-v1 to 2 creators" in (await order_named(gateway, str(order_id)))["credit"]["explanation"]
+
+
+async def test_a_refund_leaves_each_of_three_creators_exactly_its_share_of_what_is_left(gateway, anonymous):
+    _, creators, codes = await campaign_with_creators(gateway, "linear", 3)
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    await deliver_shopify(anonymous, source, "orders/create", with_codes(with_order_id(fixture(ORDER), order_id), codes))
+    refund = with_order_id(fixture("refunds-create-usd-partial.json"), order_id)
+    refund["id"] = new_order_id()
+    await deliver_shopify(anonymous, source, "refunds/create", refund)
+    await deliver_shopify(anonymous, source, "refunds/create", refund)  # again: nothing more
+
+    thirds = dict.fromkeys(creators, Fraction(1, 3))
+
+    async def settled():
+        listed = await entries(gateway, str(order_id))
+        return listed if sum(e["amount"] for e in listed) == 382 else None
+
+    listed = await eventually(settled)
+    assert by_creator(listed) == split_minor(382, thirds)  # 128, 127, 127
+    assert sum(e["amount"] for e in listed if e["kind"] == "clawback") == -(595 - 382)

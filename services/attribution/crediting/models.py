@@ -90,7 +90,7 @@ class CreditShare(TenantOwned, Base):
     revision: Mapped[int] = mapped_column(Integer, comment="1 when the order was credited; each re-computation adds the next.")
     creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    share: Mapped[str] = mapped_column(String(80), comment='The exact fraction, "1/3".')
+    share: Mapped[str] = mapped_column(Text, comment="The exact fraction, \"1/3\" (time decay's run to 80 digits).")
     commission_minor: Mapped[int] = mapped_column(
         BigInteger, comment="The creator's part of the order's commission before refunds, minor units.")
     line_key: Mapped[str] = mapped_column(String(255), comment="The creator's commission line in the ledger.")

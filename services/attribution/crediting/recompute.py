@@ -8,7 +8,7 @@ records them as the order's next revision (`credit_shares`) and moves the money 
 **adjustments**: each creator should now hold exactly its part of the order's commission left
 after refunds (`split_minor` of the ledger's net for the order); a creator owed more gets a new
 commission line `r<revision>:<creator>`, a creator owed less gives it back through a clawback
-claim `recompute-r<revision>|<creator>` on its own lines. The parts still add up to the order's
+claim `limelight-recompute:r<revision>|<creator>` on its own lines. The parts still add up to the order's
 net commission to the minor unit. Running it again with nothing changed writes nothing.
 """
 
@@ -84,6 +84,13 @@ async def recompute(session: AsyncSession, campaign_id: uuid.UUID, *, after: uui
 
 async def _recredit(session: AsyncSession, campaign: Campaign, policy: Policy, decision: OrderCredit, row: PartnerOrder,
                     now: datetime, outcome: Outcome) -> bool:
+    # The order's lock, as the consumer's settle takes it: a refund or cancellation of this order
+    # waits until the new shares and adjustments are committed (and then splits by them), and
+    # this re-computation reads the ledger after any that came first.
+    row = (await session.execute(select(PartnerOrder).where(PartnerOrder.id == row.id)
+                                 .with_for_update().execution_options(populate_existing=True))).scalar_one()
+    if row.state == "cancelled":
+        return False
     touches, _ = await touches_of(session, row, admitted=True)
     path = [t for t in candidates(decision.placed_at or row.placed_at, touches, policy)
             if t.campaign_id == str(campaign.id)]
@@ -132,7 +139,7 @@ async def _recredit(session: AsyncSession, campaign: Campaign, policy: Policy, d
             outcome.moved_minor[currency] += delta
             outcome.adjustments += 1
         elif delta < 0:
-            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=f"recompute-r{revision}|{c}",
+            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=f"limelight-recompute:r{revision}|{c}",
                                    currency=currency, amount=-delta, creator_id=creator, reason=reason)
             outcome.adjustments += 1
     return True

@@ -21,6 +21,7 @@ The creator's sales record for discovery is published by the performance worker
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -364,20 +365,35 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
                                        currency=decision.currency, amount=before - after, reason=text)
                 await _conversion(session, row, decision, "ConversionReversed", -(before - after))
             else:
-                # Each creator gives back the difference of its part before and after, split by the
-                # shares in force now, so every creator keeps exactly its share of what is left.
+                # Each creator ends with exactly its share of what is left (split_minor of the
+                # commission after the refund, by the shares in force), from what it holds in the
+                # ledger now: it gives back the difference. Largest remainder is not monotone, so
+                # rounding may owe a creator a cent back: a commission line says so. What is given
+                # back less what is added is the commission's fall, to the minor unit.
                 shares = {str(p.creator_id): Fraction(p.share) for p in latest}
-                was, now = split_minor(before, shares), split_minor(after, shares)
-                for c in sorted(shares):
-                    if was[c] - now[c] > 0:
-                        creator = uuid.UUID(c)
+                held = await _held_by_creator(session, source, row.order_id)
+                target = split_minor(after, shares)
+                base = _claim_base(refund.refund_id)
+                for c in sorted(set(shares) | {str(k) for k in held}):
+                    creator = uuid.UUID(c)
+                    owed = held.get(creator, 0) - target.get(c, 0)
+                    share_text = _percent(shares.get(c, Fraction(0)))
+                    if owed > 0:
                         await ledger.claw_back(
                             session, source=source, order_id=row.order_id,
-                            refund_id=_part_id(refund.refund_id, creator, decision.creator_id),
-                            currency=decision.currency, amount=was[c] - now[c], creator_id=creator,
-                            reason=f"{text}; this creator's {_percent(shares[c])} part falls from {was[c]} to {now[c]}")
-                        await _conversion(session, row, decision, "ConversionReversed", -(was[c] - now[c]),
-                                          creator_id=creator, share=shares[c])
+                            refund_id=refund.refund_id if creator == decision.creator_id else f"{base}|{c}",
+                            currency=decision.currency, amount=owed, creator_id=creator,
+                            reason=f"{text}; this creator's {share_text} part falls to {target.get(c, 0)}")
+                    elif owed < 0:
+                        await ledger.record_commission(
+                            session, source=source, order_id=row.order_id, line_key=f"{base}+{c}", creator_id=creator,
+                            campaign_id=decision.campaign_id, currency=decision.currency, amount=-owed,
+                            hold_until=hold_until,
+                            reason=f"{text}; this creator's {share_text} part of what is left is {target.get(c, 0)}: "
+                                   f"{-owed} minor unit(s) more after rounding")
+                    if owed:
+                        await _conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
+                                          share=shares.get(c, Fraction(0)))
             changed = True
         before = after
     if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
@@ -395,9 +411,22 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         await performance_due(session, decision.creator_id, row.currency)
 
 
-def _part_id(refund_id: str, creator_id: uuid.UUID, lead: uuid.UUID | None) -> str:
-    """A refund's claim on one creator's part: the refund's own id for the lead (as a whole order's)."""
-    return refund_id if creator_id == lead else f"{refund_id}|{creator_id}"
+def _claim_base(refund_id: str) -> str:
+    """The refund's name in the keys of its per-creator claims and lines (`<base>|<creator>`,
+    `<base>+<creator>`): the refund id itself, or a digest of it when it is too long to fit the
+    ledger's 255 characters with a creator id after it."""
+    if len(refund_id) <= 200:
+        return refund_id
+    return "sha256:" + hashlib.sha256(refund_id.encode()).hexdigest()
+
+
+async def _held_by_creator(session: AsyncSession, source: str, order_id: str) -> dict[uuid.UUID, int]:
+    """What each creator holds of the order's commission now: its commissions less its clawbacks."""
+    found = (await session.execute(
+        select(LedgerEntry.creator_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.source == source, LedgerEntry.order_id == order_id)
+        .group_by(LedgerEntry.creator_id))).all()
+    return {creator: int(amount) for creator, amount in found}
 
 
 async def _shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[CreditShare], list[CreditShare]]:
@@ -413,12 +442,18 @@ async def _shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[Credit
 
 
 async def _refund_claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
-    """Whether the refund was already claimed, whole or in creators' parts (each refund is split
-    once, by the shares in force when it arrived)."""
-    found = await session.execute(select(ClawbackClaim.id).where(
+    """Whether the refund was already applied, whole or in creators' parts (its claims, or the
+    rounding lines it added): each refund is split once, by the shares in force when it arrived."""
+    base = _claim_base(refund_id)
+    claimed = await session.execute(select(ClawbackClaim.id).where(
         ClawbackClaim.source == source, ClawbackClaim.order_id == order_id,
-        (ClawbackClaim.refund_id == refund_id) | ClawbackClaim.refund_id.startswith(f"{refund_id}|", autoescape=True)))
-    return found.first() is not None
+        (ClawbackClaim.refund_id == refund_id) | ClawbackClaim.refund_id.startswith(f"{base}|", autoescape=True)).limit(1))
+    if claimed.first() is not None:
+        return True
+    added = await session.execute(select(LedgerEntry.id).where(
+        LedgerEntry.source == source, LedgerEntry.order_id == order_id,
+        LedgerEntry.line_key.startswith(f"{base}+", autoescape=True)).limit(1))
+    return added.first() is not None
 
 
 async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:

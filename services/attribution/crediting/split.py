@@ -70,7 +70,9 @@ def lead_of(shares: dict[str, Fraction], lead_touch: CreditTouch) -> str:
 
 async def _fitted(session, tenant_id: uuid.UUID, campaign_id: uuid.UUID, currency: str, model: str, params: dict,
                   before: datetime) -> tuple[ModelResult | None, str]:
-    key = (tenant_id, campaign_id, currency, model, tuple(sorted(params.items())))
+    # The day is in the key: an order placed long ago (a late delivery, a backfill) is fitted on
+    # the paths before it, not on a fit of recent paths that include later orders.
+    key = (tenant_id, campaign_id, currency, model, tuple(sorted(params.items())), before.date())
     kept = _fits.get(key)
     grown = _since.get(key[:3], 0)
     if kept is not None and time.monotonic() - kept[0] < FIT_TTL_SECONDS and grown <= kept[3] * REFIT_GROWTH:

@@ -20,6 +20,7 @@ from services.attribution.fx.models import FxRate
 from services.attribution.fx.schemas import FxRateIn
 from shared import tenancy
 from shared.errors import Invalid
+from shared.money import exponent
 
 
 async def save(session, rates: list[FxRateIn]) -> int:
@@ -86,9 +87,15 @@ class Converter:
         return rows[i - 1] if i else None
 
     def factor(self, currency: str, day: date) -> Decimal:
-        """What one unit of `currency` is in the target on `day`; 422 naming the field when no rate holds."""
+        """What one **minor** unit of `currency` is in minor units of the target on `day` (the rate,
+        scaled by the two currencies' ISO 4217 exponents: 1 JPY cent-less unit at 0.0062 EUR is
+        0.62 euro cents); 422 naming the field when no rate holds."""
         if currency == self.target:
             return Decimal(1)
+        return self._rate(currency, day) * Decimal(10) ** (exponent(self.target) - exponent(currency))
+
+    def _rate(self, currency: str, day: date) -> Decimal:
+        """One major unit of `currency` in major units of the target on `day`."""
         d, i = self._latest(self._direct, currency, day), self._latest(self._inverse, currency, day)
         if d is None and i is None:
             raise Invalid(self.field, f"no {currency}/{self.target} rate on or before {day.isoformat()}: add one with "

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from starlette.responses import Response
 
 from services.attribution.db import idempotency
@@ -12,7 +12,7 @@ from services.attribution.incrementality.schemas import (
 )
 from shared.app import model_response
 from shared.db import ReadSession, Session, utcnow
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 from shared.idempotency import IdempotentRoute
 from shared.identity import requires
 from shared.openapi import error_responses
@@ -69,13 +69,19 @@ audience = APIRouter(route_class=IdempotentRoute)
 
 @audience.post("", status_code=status.HTTP_201_CREATED, response_model=AudienceHoldoutRead,
                responses=error_responses(409), dependencies=[requires("attribution:write"), idempotency.depends])
-async def create_audience_holdout(body: AudienceHoldoutCreate, session: Session) -> AudienceHoldoutRead:
+async def create_audience_holdout(body: AudienceHoldoutCreate, session: Session, request: Request) -> AudienceHoldoutRead:
     """Hold a share of a creator's audience out of the campaign's tracked links: from `starts_on`
     to `ends_on`, the redirect sends that share of the links' visitors (each always to the same
     group) to the control destination, never credited; the result compares the groups'
     conversion. 422 naming the field for a share outside 0.01-0.5, reversed dates, a link listed
     twice; 409 naming the field for a campaign or link that is not yours (or not the campaign's),
-    a start in the past, or a link already in a holdout over those days."""
+    a start in the past, or a link already in a holdout over those days; 409 when the installation
+    has no ATTRIBUTION_HASH_KEY (each replica would then hash a visitor differently, and a visitor
+    could change groups)."""
+    if request.app.state.ctx.settings.attribution_hash_key is None:
+        raise Conflict([{"field": "body", "reason": "this installation has no ATTRIBUTION_HASH_KEY: without it each "
+                         "attribution process hashes visitors with a key of its own, so a visitor could change groups; "
+                         "set one (./limelight up makes it) before holding an audience out"}])
     return AudienceHoldoutRead.of(await audience_service.create(session, body, utcnow().date()))
 
 

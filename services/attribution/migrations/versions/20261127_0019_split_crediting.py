@@ -44,7 +44,7 @@ def upgrade() -> None:
                   comment='1 when the order was credited; each re-computation adds the next.'),
         sa.Column('creator_id', sa.UUID(), nullable=False),
         sa.Column('campaign_id', sa.UUID(), nullable=False),
-        sa.Column('share', sa.String(length=80), nullable=False, comment='The exact fraction, "1/3".'),
+        sa.Column('share', sa.Text(), nullable=False, comment='The exact fraction, "1/3" (time decay\'s run to 80 digits).'),
         sa.Column('commission_minor', sa.BigInteger(), nullable=False,
                   comment="The creator's part of the order's commission before refunds, minor units."),
         sa.Column('line_key', sa.String(length=255), nullable=False, comment="The creator's commission line in the ledger."),
