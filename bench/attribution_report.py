@@ -182,6 +182,7 @@ async def measure(url: str, filled: dict, runs: int) -> list[tuple[str, list[flo
             await timed(f"campaign report, largest ({big:,} entries)", lambda s: service.campaign_report(s, largest, None, None)),
             await timed("  the same, one month's orders", lambda s: service.campaign_report(s, largest, *period)),
             await timed(f"campaign report, median ({mid:,} entries)", lambda s: service.campaign_report(s, median, None, None)),
+            await timed("  the same, one month's orders", lambda s: service.campaign_report(s, median, *period)),
             await timed("report lines by creator, largest", lambda s: lines.report(s, largest, "creator", None, None, None)),
             await timed("report lines by platform, largest", lambda s: lines.report(s, largest, "platform", None, None, None)),
             await timed("report lines by day, largest", lambda s: lines.report(s, largest, "day", None, None, None)),
@@ -218,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
             took.sort()
             p95 = took[min(len(took) - 1, int(round(0.95 * (len(took) - 1))))]
             print(f"{label:44} {statistics.median(took):8.1f} {p95:8.1f} {took[-1]:8.1f} {statistics.median(took) / base:14.1f}x")
-        worst = max(sorted(t)[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))] for label, t in results[1:4])
+        worst = max(sorted(t)[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))] for label, t in results[1:5])
         print(f"target: campaign report p95 < 200 ms: {'met' if worst < 200 else 'NOT met'} (worst p95 {worst:.1f} ms)")
     finally:
         postgres.stop()
