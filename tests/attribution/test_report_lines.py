@@ -158,6 +158,7 @@ async def test_in_one_currency_with_the_tenants_dated_rate_and_the_rate_listed(g
     saved = await ok(await gateway.post(f"{A}/fx-rates", json={"rates": [
         {"on": "2026-01-01", "base": "CHF", "quote": "USD", "rate": "1.25", "source": "test"}]}))
     assert saved["saved"] == 1
+    assert saved["items"] == [{"on": "2026-01-01", "base": "CHF", "quote": "USD", "rate": "1.25", "source": "test"}]
     report = await lines_of(gateway, world, by="creator", currency="CHF")
     assert report["currency"] == "CHF"
     assert report["fx_rates_used"] == [{"base": "CHF", "quote": "USD", "on": "2026-01-01", "rate": "1.25", "inverted": True}]

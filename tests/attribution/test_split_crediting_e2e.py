@@ -158,6 +158,7 @@ async def test_position_based_shares_three_creators_and_a_cancellation_takes_bac
 @pytest.mark.parametrize(("params", "field", "says"), [
     ({"half_life_days": 0}, "body.attribution_params.half_life_days", "positive number of days"),
     ({"weight": 1}, "body.attribution_params.weight", "not a parameter of time_decay"),
+    ({"half_life_days": True}, "body.attribution_params", "half_life_days: a number or a decimal string, not a boolean"),
 ])
 async def test_a_models_parameters_are_checked_naming_the_field(gateway, params, field, says):
     body = {"name": "bad-params", "brand": "Acme", "starts_on": "2026-11-01", "ends_on": "2027-12-31",

@@ -30,7 +30,19 @@ PARAMS_TEXT = (
     "`position_based` {first, last}, `markov` {order}, `shapley` {value, exact_max, samples, seed}; the others take "
     "none. Omitted: the model's defaults. Changing `attribution_model` without them resets them to its defaults."
 )
-Params = Annotated[dict[str, str | int | float], Field(max_length=8, description=PARAMS_TEXT)]
+
+
+def _no_booleans(value: object) -> object:
+    # `true` would pass as the Markov order 1: refused with its name, the model's own parser
+    # (models/params.py) checking every other value.
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, bool):
+                raise ValueError(f"{key}: a number or a decimal string, not a boolean")
+    return value
+
+
+Params = Annotated[dict[str, str | int | float], BeforeValidator(_no_booleans), Field(max_length=8, description=PARAMS_TEXT)]
 NAME_LENGTH = 200
 
 

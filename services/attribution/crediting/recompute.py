@@ -30,8 +30,9 @@ from services.attribution.crediting.models import CreditShare, OrderCredit
 from services.attribution.crediting.service import ledger_source, touches_of
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import LedgerEntry
-from services.attribution.models import split_minor
+from services.attribution.models import spec, split_minor
 from services.attribution.orders.models import PartnerOrder
+from shared.db import utcnow
 from shared.errors import NotFound
 
 MAX_ORDERS = 2000
@@ -72,7 +73,7 @@ async def recompute(session: AsyncSession, campaign_id: uuid.UUID, *, after: uui
     found = found[:limit]
     policy = Policy(precedence=campaign.attribution_precedence, model=campaign.attribution_model)
     outcome = Outcome(campaign.attribution_model, 0, 0, 0, defaultdict(int), None)
-    now = datetime.now(tz=found[0][1].placed_at.tzinfo) if found else None
+    now = utcnow()
     for decision, row in found:
         outcome.orders_examined += 1
         if await _recredit(session, campaign, policy, decision, row, now, outcome):
@@ -98,8 +99,9 @@ async def _recredit(session: AsyncSession, campaign: Campaign, policy: Policy, d
     if not path or lead is None:
         return False  # the order's touches of this campaign no longer qualify: its credit stays as it is
     if policy.model in WHOLE_ORDER_MODELS:
-        new = splitting.Split(policy.model, f"{policy.model}-v1", {}, {lead.creator_id: Fraction(1)},
-                              f"{policy.model}-v1: the whole order to one touch")
+        version = spec(policy.model).version
+        new = splitting.Split(policy.model, version, {}, {lead.creator_id: Fraction(1)},
+                              f"{version}: the whole order to one touch")
         if lead.campaign_id != str(campaign.id):
             return False
     else:

@@ -257,8 +257,8 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
         await _count(session, row, decision)
     session.add(decision)
     await session.flush()
+    parts = split_minor(decision.commission_minor, shared.shares) if shared is not None else {}
     if decision.outcome == "credited" and shared is not None:
-        parts = split_minor(decision.commission_minor, shared.shares)
         session.add_all([CreditShare(
             id=uuid.uuid4(), order_ref=row.id, revision=1, creator_id=uuid.UUID(c), campaign_id=decision.campaign_id,
             share=str(shared.shares[c]), commission_minor=parts[c], line_key=splitting.line_key(c, decision.creator_id),
@@ -272,7 +272,6 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
         if shared is None:
             await _conversion(session, row, decision, "ConversionAttributed", decision.commission_minor)
         else:
-            parts = split_minor(decision.commission_minor, shared.shares)
             for c in sorted(shared.shares):
                 await _conversion(session, row, decision, "ConversionAttributed", parts[c], creator_id=uuid.UUID(c),
                                   share=shared.shares[c])

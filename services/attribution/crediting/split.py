@@ -94,7 +94,10 @@ async def _fitted(session, tenant_id: uuid.UUID, campaign_id: uuid.UUID, currenc
                         f"of the {FIT_DAYS} days before the order"), converting
 
     result, basis, converting = await asyncio.to_thread(compute)
-    _fits[key] = (time.monotonic(), result, basis, converting)
+    now = time.monotonic()
+    for old in [k for k, kept in _fits.items() if now - kept[0] >= FIT_TTL_SECONDS]:
+        del _fits[old]  # expired fits go: the key holds the day, so it would otherwise grow every day
+    _fits[key] = (now, result, basis, converting)
     _since[key[:3]] = 0
     return result, basis
 

@@ -25,7 +25,8 @@ async def save_rates(body: FxRatesIn, session: Session) -> FxRatesRead:
     the pair. A rate given again for its day and pair replaces it. Without rates, a report never
     adds amounts of different currencies."""
     saved = await service.save(session, body.rates)
-    return FxRatesRead(items=[], saved=saved)
+    return FxRatesRead(items=[FxRateRead(on=r.on, base=r.base, quote=r.quote, rate=r.rate, source=r.source)
+                              for r in body.rates], saved=saved)
 
 
 @router.get("", response_model=FxRatesRead, dependencies=[requires("attribution:read")])
