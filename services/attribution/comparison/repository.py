@@ -15,7 +15,7 @@ by shared.tenancy, never a query per order or per visitor.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, bindparam, cast, func, literal_column, select
+from sqlalchemy import DateTime, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from services.attribution.clicks.models import Click
@@ -24,6 +24,7 @@ from services.attribution.crediting.models import OrderCredit
 from services.attribution.ledger.models import LedgerEntry
 from services.attribution.links.models import Link
 from services.attribution.orders.models import PartnerOrder
+from services.attribution.reports.repository import order_entries
 from shared.db import Reads, ReadStatement, rows
 
 _CAMPAIGN = bindparam("campaign_id", type_=UUID(as_uuid=True))
@@ -58,11 +59,7 @@ LEDGER = ReadStatement(
     select(PartnerOrder.id, LedgerEntry.currency, func.sum(LedgerEntry.amount).label("commission"))
     .select_from(OrderCredit)
     .join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
-    .join(
-        LedgerEntry,
-        (LedgerEntry.source == PartnerOrder.source + literal_column("':'") + cast(PartnerOrder.source_id, String))
-        & (LedgerEntry.order_id == PartnerOrder.order_id),
-    )
+    .join(LedgerEntry, order_entries())
     .where(_credited_in_period(), LedgerEntry.campaign_id == _CAMPAIGN)
     .group_by(PartnerOrder.id, LedgerEntry.currency)
 )

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from sqlalchemy import String, and_, cast, func, literal, literal_column, select
+from sqlalchemy import and_, func, literal, literal_column, select
 
 from services.attribution.campaign import repository as campaigns
 from services.attribution.clicks.models import Click
@@ -44,7 +44,7 @@ from services.attribution.links.models import Link
 from services.attribution.models import split_minor
 from services.attribution.orders.models import PartnerOrder
 from services.attribution.reports.csvfile import cell
-from services.attribution.reports.repository import EVER_END, EVER_START
+from services.attribution.reports.repository import EVER_END, EVER_START, order_entries
 from shared.db import Reads
 from shared.errors import Invalid, NotFound
 
@@ -98,10 +98,7 @@ async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime, end: 
         _sum(commission & (LedgerEntry.state == literal_column("'approved'"))).label("commission_approved"),
         _sum(commission & (LedgerEntry.state == literal_column("'paid'"))).label("commission_paid"),
         _sum(LedgerEntry.kind == literal_column("'clawback'")).label("clawbacks"),
-    ).select_from(OrderCredit)).join(LedgerEntry, and_(
-        LedgerEntry.source == PartnerOrder.source + literal_column("':'") + cast(PartnerOrder.source_id, String),
-        LedgerEntry.order_id == PartnerOrder.order_id, LedgerEntry.campaign_id == campaign_id,
-    )).where(_in_period(campaign_id, start, end)).group_by(literal_column("1"), LedgerEntry.currency, literal_column("3"))
+    ).select_from(OrderCredit)).join(LedgerEntry, order_entries() & (LedgerEntry.campaign_id == campaign_id)).where(_in_period(campaign_id, start, end)).group_by(literal_column("1"), LedgerEntry.currency, literal_column("3"))
     clicks = (select(
         click_key.label("key"),
         func.count().label("total"), func.count().filter(Click.is_unique).label("unique"),

@@ -79,6 +79,14 @@ def _ledger(*group):
     ).group_by(*group, LedgerEntry.currency)
 
 
+def order_entries():
+    """The join condition from an order to its ledger entries: an entry names its order by the
+    ledger's source (crediting's `ledger_source`: "<format>:<webhook source id>") and the
+    partner's order id, which the ledger's (tenant_id, source, order_id) index looks up."""
+    return ((LedgerEntry.source == PartnerOrder.source + literal_column("':'") + cast(PartnerOrder.source_id, String))
+            & (LedgerEntry.order_id == PartnerOrder.order_id))
+
+
 def _ledger_placed(*group):
     """The ledger entries of the credited orders placed in [start, end): an entry names its order by
     the ledger's source (crediting's `ledger_source`: "<format>:<webhook source id>") and the
@@ -87,11 +95,7 @@ def _ledger_placed(*group):
         _ledger(*group)
         .select_from(OrderCredit)
         .join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
-        .join(
-            LedgerEntry,
-            (LedgerEntry.source == PartnerOrder.source + literal_column("':'") + cast(PartnerOrder.source_id, String))
-            & (LedgerEntry.order_id == PartnerOrder.order_id),
-        )
+        .join(LedgerEntry, order_entries())
         .where(
             OrderCredit.outcome == _text("credited"),
             PartnerOrder.placed_at >= bindparam("start"),
