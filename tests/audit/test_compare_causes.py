@@ -53,8 +53,28 @@ def test_new_benchmarks_explain_engagement_and_new_rules_any_signal():
     benchmarks = compare(before, audit({**SCORES, "engagement_rate": 50.0},
                                        versions={**before.versions, "benchmarks": "engagement-v2"}))
     assert by_name(benchmarks)["engagement_rate"].attribution == "benchmarks"
-    rules = compare(before, audit({**SCORES, "pods": 40.0}, versions={**before.versions, "disclosure": "fc-2"}))
+    rules = compare(before, audit({**SCORES, "pods": 40.0}, versions={**before.versions, "rules": "rules-v2"}))
     assert rules.causes == ["rules"] and by_name(rules)["pods"].attribution == "rules"
+
+
+def test_disclosure_moves_with_its_rule_sets_captions_and_settings_and_nothing_else_does():
+    scores = {**SCORES, "disclosure": 100.0}
+    before = audit(scores)
+    # A new US rule set explains the disclosure signal only: a pods change beside it is undetermined.
+    ruled = by_name(compare(before, audit({**scores, "disclosure": 50.0, "pods": 40.0},
+                                          versions={**before.versions, "disclosure.US": "us-ftc-2"})))
+    assert ruled["disclosure"].attribution == "rules" and "us-ftc-2" in ruled["disclosure"].explanation
+    assert ruled["pods"].attribution == "undetermined"
+    # Another sponsor named on the same data regrades the captions: settings, not data in place.
+    sponsored = audit({**scores, "disclosure": 40.0})
+    before.sponsors, sponsored.sponsors = [], ["acme"]
+    diff = compare(before, sponsored)
+    assert by_name(diff)["disclosure"].attribution == "new_data"
+    assert "sponsors [] -> ['acme']" in by_name(diff)["disclosure"].explanation
+    # New followers sampled do not explain a disclosure change.
+    more = audit({**scores, "disclosure": 40.0}, samples={**before.samples, "followers": 200})
+    more.sponsors = []
+    assert by_name(compare(before, more))["disclosure"].attribution == "undetermined"
 
 
 def test_new_posts_explain_the_signals_that_read_posts_and_not_the_audience():

@@ -36,6 +36,8 @@ SIGNAL_INPUTS: dict[str, frozenset[str]] = {
     "growth": frozenset({"posts", "series_points"}),
     "comments": frozenset({"comments"}),
     "pods": frozenset({"comments"}),
+    # The captions, and what the request asked: the sponsors named and the jurisdictions graded.
+    "disclosure": frozenset({"posts", "settings"}),
 }
 # The signals each version moves; a version not listed is a rule set and moves every signal.
 VERSION_SIGNALS: dict[str, frozenset[str]] = {
@@ -79,6 +81,14 @@ def _version_cause(name: str) -> str:
     return {"model": MODEL, "benchmarks": BENCHMARKS}.get(name, RULES)
 
 
+def _moves(name: str) -> frozenset[str] | None:
+    """The signals a version moves; None: every signal (a scoring rule set). A disclosure rule set
+    (`disclosure.US`, `disclosure.common`) grades captions only: it moves the disclosure signal."""
+    if name == "disclosure" or name.startswith("disclosure."):
+        return frozenset({"disclosure"})
+    return VERSION_SIGNALS.get(name)
+
+
 def _versions(before: dict[str, str], after: dict[str, str]) -> list[VersionChange]:
     names = sorted(set(before) | set(after))
     return [VersionChange(name=n, before=before.get(n), after=after.get(n)) for n in names
@@ -108,6 +118,11 @@ def _data(before: Any, after: Any) -> tuple[DataChange, dict[str, tuple[frozense
     end = TextChange(before=_iso(before.window_end), after=_iso(after.window_end))
     if start.before != start.after or end.before != end.after:
         notes["window"] = (WINDOWED, f"window moved from {start.before} .. {end.before} to {start.after} .. {end.after}")
+    # The request's disclosure settings: another sponsor or jurisdiction regrades the same captions.
+    for field in ("sponsors", "jurisdictions"):
+        was, now = getattr(before, field, None), getattr(after, field, None)
+        if sorted(was or []) != sorted(now or []):
+            notes[field] = (frozenset({"settings"}), f"{field} {sorted(was or [])} -> {sorted(now or [])}")
     data = DataChange(changed=bool(notes), samples=samples, follower_sample=follower_sample, window_start=start,
                       window_end=end, summary=[words for _, words in notes.values()])
     return data, notes
@@ -122,7 +137,7 @@ def _reads(name: str, notes: dict[str, tuple[frozenset[str], str]]) -> list[str]
 def _signal_causes(name: str, versions: Sequence[VersionChange], notes: dict) -> list[str]:
     causes = []
     for version in versions:
-        moved = VERSION_SIGNALS.get(version.name)
+        moved = _moves(version.name)
         cause = _version_cause(version.name)
         if (moved is None or name in moved) and cause not in causes:
             causes.append(cause)
