@@ -251,3 +251,23 @@ async def test_a_tenants_terms_are_bounded_in_characters_across_its_lists(other_
         assert same_size.status_code == 200, same_size.text
     finally:
         assert (await other_gateway.delete(f"{LISTS}/{first.json()['id']}")).status_code == 204
+
+
+async def test_concurrent_lists_cannot_pass_the_budget_together(other_gateway):
+    """Four lists, each within what is left of the budget alone and over it together, sent at once:
+    the tenant's writes are serialised, so the ones that would exceed it are refused."""
+    import asyncio
+
+    listed = (await other_gateway.get(LISTS, params={"limit": 200})).json()["items"]
+    left = 10_000 - sum(len(t) for item in listed for t in item["terms"])
+    each = [f"c{i:03d}{'q' * 90}" for i in range(left // 94 // 2 + 1)]  # over half of what is left
+    answers = await asyncio.gather(*(other_gateway.post(
+        LISTS, json={"name": unique_word("race"), "category": "rivals", "terms": each}) for _ in range(4)))
+    made = [a for a in answers if a.status_code == 201]
+    try:
+        assert len(made) == 1, [a.status_code for a in answers]
+        assert all(a.status_code == 409 and a.json()["detail"][0]["field"] == "body.terms"
+                   for a in answers if a.status_code != 201)
+    finally:
+        for a in made:
+            assert (await other_gateway.delete(f"{LISTS}/{a.json()['id']}")).status_code == 204

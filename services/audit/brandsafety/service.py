@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,7 @@ from services.audit.engine.brandsafety.matcher import compile_list
 from services.audit.engine.brandsafety.scan import Found, scan
 from services.audit.projection.models import Creator, Post
 from services.audit.samples.models import Comment
+from shared import tenancy
 from shared.db import Reads, utcnow
 from shared.errors import Conflict, NotFound
 
@@ -53,7 +54,16 @@ def _name_taken(name: str) -> Conflict:
     return Conflict([{"field": "body.name", "reason": f"you already have a brand-safety list named {name!r}"}])
 
 
+async def _one_writer(session: AsyncSession) -> None:
+    """A tenant's list writes one at a time, until the transaction ends: the list count and the
+    term budget are read and written by one request, so concurrent ones cannot pass the checks
+    together and exceed them."""
+    tenant = tenancy.raw_tenant(tenancy.bound_tenant(session))
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"brand-safety:{tenant}", 0))))
+
+
 async def create(session: AsyncSession, data: BrandSafetyListCreate) -> BrandSafetyList:
+    await _one_writer(session)
     if await repository.find_by_name(session, data.name):
         raise _name_taken(data.name)
     if await repository.count(session) >= MAX_LISTS:
@@ -87,6 +97,7 @@ async def owned(session: AsyncSession, list_id: uuid.UUID) -> BrandSafetyList:
 
 
 async def update(session: AsyncSession, list_id: uuid.UUID, data: BrandSafetyListUpdate) -> BrandSafetyList:
+    await _one_writer(session)
     row = await owned(session, list_id)
     changes = {k: v for k, v in data.model_dump(exclude_unset=True).items() if getattr(row, k) != v}
     if not changes:  # the same request again changes nothing, not even the revision
