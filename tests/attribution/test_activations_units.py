@@ -137,3 +137,10 @@ def test_the_built_in_rate_card_prices_every_platform_and_states_its_source():
 def test_a_rate_card_refuses_rates_that_are_not_decimal_text_in_range(rate):
     with pytest.raises(ValueError):
         RateCardCreate.model_validate({"currency": "EUR", "source": "s", "rates": {"instagram": {"like": rate}}})
+
+
+@pytest.mark.parametrize("figure", ["²", "1" * 5000, "١٢"])
+def test_a_figure_that_is_not_plain_digits_names_its_column(figure):
+    rows, errors = csvfile.parse(
+        f"{HEADER}\n{CREATOR},tiktok,video,https://t.example/1,2027-03-01T10:00:00Z,2027-03-02T10:00:00Z,{figure},\n".encode())
+    assert rows == [] and [(e.line, e.field) for e in errors] == [(2, "impressions")]

@@ -101,7 +101,10 @@ def parse(data: bytes) -> tuple[list[Row], list[RowError]]:
             else:
                 rows.append(Row(line, activation, None))
             continue
-        figures = {m: int(cells[m]) if cells[m].isdigit() else cells[m] for m in METRICS if cells.get(m)}
+        # ASCII digits only ("²".isdigit() is true, and int() refuses it), and a length the snapshot's
+        # bounds could take: anything else goes to the model as text, which names the field.
+        figures = {m: int(cells[m]) if cells[m].isascii() and cells[m].isdigit() and len(cells[m]) <= 20 else cells[m]
+                   for m in METRICS if cells.get(m)}
         try:
             snapshot = SnapshotCreate.model_validate({"observed_at": cells["observed_at"], **figures})
         except ValidationError as exc:

@@ -54,6 +54,21 @@ class Split:
     basis: str
 
 
+SHARE_DENOMINATOR = 10**18
+
+
+def bounded(shares: dict[str, Fraction]) -> dict[str, Fraction]:
+    """The shares with denominators of at most 18 digits, renormalised to sum to exactly 1.
+    Time decay's exact weights are powers of two at 40 digits, and an old touch under a short
+    half-life gives a fraction of thousands of digits: past 4,300 Python will not even print it.
+    A share moved by at most 1e-18 changes no split of any commission below 10^16 minor units."""
+    if all(s.denominator <= SHARE_DENOMINATOR for s in shares.values()):
+        return shares
+    near = {c: s.limit_denominator(SHARE_DENOMINATOR) for c, s in shares.items()}
+    whole = sum(near.values(), Fraction(0))
+    return {c: s / whole for c, s in near.items() if s}
+
+
 def line_key(creator_id: uuid.UUID | str, lead: uuid.UUID | str) -> str:
     """The creator's commission line of a split order: the lead keeps the whole-order line."""
     return LEAD_LINE if str(creator_id) == str(lead) else f"{LEAD_LINE}:{creator_id}"
@@ -116,7 +131,7 @@ async def split(session, *, tenant_id: uuid.UUID, campaign_id: uuid.UUID, curren
         if fitted is not None:
             try:
                 found = credit_order(touches, model, params, placed_at=placed_at, fitted=fitted)
-                return Split(found.model, found.version, found.params, found.shares, basis)
+                return Split(found.model, found.version, found.params, bounded(found.shares), basis)
             except InsufficientData as exc:
                 basis = f"{basis}; {exc.missing}"
         found = credit_order(touches, "linear", placed_at=placed_at)
@@ -126,7 +141,7 @@ async def split(session, *, tenant_id: uuid.UUID, campaign_id: uuid.UUID, curren
     how = {"linear": "equal parts per touch", "time_decay": f"touches weighed by age, half-life {found.params.get('half_life_days')} days",
            "position_based": f"{found.params.get('first')} to the first touch, {found.params.get('last')} to the last, "
                              "the rest evenly between"}.get(found.model, found.model)
-    return Split(found.model, found.version, found.params, found.shares, f"{found.version}: {how}")
+    return Split(found.model, found.version, found.params, bounded(found.shares), f"{found.version}: {how}")
 
 
 def forget_fits() -> None:
