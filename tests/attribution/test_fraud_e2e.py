@@ -107,7 +107,15 @@ async def test_a_self_referral_is_held_then_approved_by_an_operator_and_paid_as_
     assert after["state"] == "paid" and after["id"] == commission["id"]
 
 
-async def test_an_injected_click_is_held_rejected_and_reversed_by_an_appended_clawback(gateway, anonymous, attribution_db):
+async def _two_conversions(platform, order_ref: str):
+    from tests.attribution.test_crediting_e2e import events_for
+
+    events = await events_for(platform, "attribution.conversion.v1", order_ref)
+    return events if len(events) >= 2 else None
+
+
+async def test_an_injected_click_is_held_rejected_and_reversed_by_an_appended_clawback(gateway, anonymous, attribution_db,
+                                                                                     platform):
     campaign_id, creator_id, _, _ = await setup(gateway)
     link = await make(gateway, campaign_id, creator_id)
     clicked = await click(anonymous, link["slug"])
@@ -141,6 +149,10 @@ async def test_an_injected_click_is_held_rejected_and_reversed_by_an_appended_cl
     assert "injected by an app on the buyer's phone" in reversal["reason"]
     again = await gateway.post(f"{A}/fraud/reviews/{review['id']}/decision", json={"decision": "reject", "note": "y"})
     assert again.status_code == 200 and len(await entries(gateway, str(order_id))) == 2  # nothing appended twice
+    # Published as a cancellation is: the commission credited, then reversed, once.
+    events = await eventually(lambda: _two_conversions(platform, found["id"]))
+    assert [(e["event_type"], e["payload"]["commission_minor"]) for e in events] == [
+        ("ConversionAttributed", commission["amount"]), ("ConversionReversed", -commission["amount"])]
     # Released and netting to zero: a payout finds nothing to pay.
     assert (await pay(gateway, creator_id)).status_code == 409
     shown = await gateway.get(f"{A}/fraud/reviews", params={"status": "rejected", "creator_id": creator_id})

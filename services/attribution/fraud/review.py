@@ -7,17 +7,40 @@ refused."""
 
 import uuid
 from datetime import datetime
+from fractions import Fraction
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.attribution.crediting.service import performance_due
+from services.attribution.crediting import service as crediting
+from services.attribution.crediting.models import OrderCredit
 from services.attribution.fraud.models import APPROVED, HELD, REJECTED, FraudReview
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import LedgerEntry
+from services.attribution.orders.models import PartnerOrder
 from shared.errors import Conflict, NotFound
 
 DECISIONS = {"approve": APPROVED, "reject": REJECTED}
+
+
+async def _published(session: AsyncSession, review: FraudReview, entries: list[LedgerEntry], currency: str) -> None:
+    """As a cancellation does: one `ConversionReversed` per creator whose commission the rejection
+    took back (each creator of a split order, with its share), and their sales records due."""
+    row = await session.get(PartnerOrder, review.order_ref)
+    decision = (await session.execute(
+        select(OrderCredit).where(OrderCredit.order_ref == review.order_ref))).scalar_one_or_none()
+    taken: dict[uuid.UUID, int] = {review.creator_id: 0}
+    for entry in entries:
+        taken[entry.creator_id] = taken.get(entry.creator_id, 0) + entry.amount
+    shares = {}
+    if row is not None:
+        _, latest = await crediting._shares(session, row)
+        shares = {p.creator_id: Fraction(p.share) for p in latest}
+    for creator_id in sorted(taken):
+        if row is not None and decision is not None and taken[creator_id]:
+            await crediting._conversion(session, row, decision, "ConversionReversed", taken[creator_id],
+                                        creator_id=creator_id, share=shares.get(creator_id))
+        await crediting.performance_due(session, creator_id, currency)
 
 
 async def decide(session: AsyncSession, review_id: uuid.UUID, decision: str, note: str, who: str,
@@ -42,10 +65,10 @@ async def decide(session: AsyncSession, review_id: uuid.UUID, decision: str, not
             select(LedgerEntry.currency).where(LedgerEntry.source == review.source, LedgerEntry.order_id == review.order_id,
                                                LedgerEntry.kind == "commission").limit(1))).scalar_one_or_none()
         if currency is not None:
-            await ledger.claw_back(session, source=review.source, order_id=review.order_id,
-                                   refund_id=f"fraud-review:{review.id}", currency=currency, amount=None,
-                                   reason=f"fraud review {review.id} rejected by {who} on {now.date().isoformat()}: "
-                                   f"{note}")
-            await performance_due(session, review.creator_id, currency)
+            reversed_ = await ledger.claw_back(
+                session, source=review.source, order_id=review.order_id, refund_id=f"fraud-review:{review.id}",
+                currency=currency, amount=None,
+                reason=f"fraud review {review.id} rejected by {who} on {now.date().isoformat()}: {note}")
+            await _published(session, review, reversed_, currency)
     await session.flush()
     return review
