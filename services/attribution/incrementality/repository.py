@@ -4,7 +4,7 @@ a tenant: shared.tenancy restricts each to the session's."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, bindparam, cast, func, select
+from sqlalchemy import Date, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.crediting.models import OrderCredit
@@ -67,10 +67,17 @@ async def attributed(session: AsyncSession, unit: str, codes: list[str], start: 
     return [(c, int(n), int(r)) for c, n, r in (await session.execute(query)).all()]
 
 
-async def unplaced(session: AsyncSession, unit: str, start: datetime, end: datetime) -> int:
-    """Orders placed in [start, end) that a test by `unit` cannot place: no region (or country) kept."""
-    column = PartnerOrder.shipping_region if unit == "region" else PartnerOrder.shipping_country
+async def unplaced(session: AsyncSession, unit: str, codes: list[str], start: datetime, end: datetime) -> int:
+    """Orders placed in [start, end) that the test might have counted but cannot place: no country
+    kept, or (a test by region) shipped to one of its countries with no region kept. Orders shipped
+    to a country the test does not cover are not its concern."""
+    if unit == "region":
+        where = [PartnerOrder.shipping_region.is_(None),
+                 or_(PartnerOrder.shipping_country.is_(None),
+                     PartnerOrder.shipping_country.in_(sorted({code[:2] for code in codes})))]
+    else:
+        where = [PartnerOrder.shipping_country.is_(None)]
     query = select(func.count()).select_from(PartnerOrder).where(
-        column.is_(None), PartnerOrder.placed_at >= start, PartnerOrder.placed_at < end,
+        *where, PartnerOrder.placed_at >= start, PartnerOrder.placed_at < end,
         PartnerOrder.state == "open", PartnerOrder.test.is_(False))
     return int((await session.execute(query)).scalar_one())

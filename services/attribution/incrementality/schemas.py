@@ -152,7 +152,7 @@ class HoldoutResultRead(BaseModel):
     attributed: list[AttributedRead] = Field(
         description="Beside the lift: what crediting attributed to the campaign (or to any campaign) in the treatment "
         "group over the test period — what creators touched, where the lift is what they added.")
-    unplaced_orders: int = Field(description="Orders in the two periods with no shipping country (or region): not counted.")
+    unplaced_orders: int = Field(description="Orders in the two periods the test could not place: no shipping country, or (by region) a country of the test with no region kept; orders shipped elsewhere are not counted here.")
 
 
 class AudienceHoldoutCreate(BaseModel):

@@ -107,5 +107,5 @@ async def result(session: AsyncSession, test_id: uuid.UUID, today: date) -> Hold
         counted_through=last if last >= test.pre_start else None,
         orders=LiftRead(**_read(orders, 2)), revenue=revenue,
         attributed=[AttributedRead(currency=c, orders=n, revenue=r) for c, n, r in credited],
-        unplaced_orders=await repository.unplaced(session, test.unit, start, end) if end > start else 0,
+        unplaced_orders=await repository.unplaced(session, test.unit, units, start, end) if end > start else 0,
     )

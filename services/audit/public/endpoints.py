@@ -96,7 +96,7 @@ async def shared_report(token: Token, session: Session) -> Response:
     if latest is None:
         raise NotFound("no completed audit of this creator yet")
     with acting_for(session, link.tenant_id):
-        filed = [a for a in await appeals.of_creator(session, link.creator_id) if a.audit_id == latest.id]
+        filed = await appeals.of_audit(session, latest.id)
     html = await report.page(session, latest, appealed=filed, for_creator=True)
     return _private(HTMLResponse(html))
 

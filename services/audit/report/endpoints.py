@@ -18,7 +18,7 @@ from services.audit.audit.schemas import AuditRead
 from services.audit.brandsafety import service as brand_safety
 from services.audit.config import get_settings
 from services.audit.projection.models import Creator, Post
-from services.audit.report.pdf import find_chromium, html_to_pdf
+from services.audit.report.pdf import PdfUnavailable, find_chromium, html_to_pdf
 from services.audit.report.render import render_html
 from services.audit.report.view import CreatorHeader, PostRef
 from shared.db import Reads, ReadSession
@@ -97,13 +97,26 @@ async def page(session: Reads, row: Audit, *, appealed=(), safety: dict | None =
     )
 
 
+# How long a PDF request waits for a printing slot: with the print's own timeout it stays inside
+# the gateway's slow-route budget, instead of queueing past it while the service still prints.
+PDF_QUEUE_SECONDS = 10.0
+
+
 async def pdf_of(html: str) -> bytes:
     settings = get_settings()
-    async with _printing():
+    printing = _printing()
+    try:
+        await asyncio.wait_for(printing.acquire(), timeout=PDF_QUEUE_SECONDS)
+    except TimeoutError:
+        raise PdfUnavailable(f"all {settings.audit_report_pdf_concurrency} PDF printers are busy; try again in a "
+                             "moment, or print the HTML report from the browser") from None
+    try:
         return await run_in_threadpool(
             html_to_pdf, html, find_chromium(settings.audit_report_chromium),
             timeout=settings.audit_report_pdf_timeout_seconds,
         )
+    finally:
+        printing.release()
 
 
 @router.get(
