@@ -15,6 +15,12 @@ gateway_overhead.py):
 - **report lines** by creator, platform and day (`reports.lines.report`) for the largest;
 - **baseline**: `campaign.repository.get` (one indexed row) through the same read path.
 
+The reports read whole days from the running totals (migration 0022, ADR 0051), which the fill
+builds with `attribution.report_rebuild()` (the fill's bulk inserts run with triggers off). What
+keeping them costs each write is measured too: `--writes` orders written as the service writes
+them (an order, its credit, a commission line, a click, the line approved), in one transaction
+rolled back, with the totals' triggers and without them, and the fold of their deltas.
+
 Everything reads as the route does: attribution's connection settings (`main.DB_SETTINGS`) and a
 tenant-bound `shared.db.Reads` (the ReadSession).
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import shutil
 import statistics
@@ -68,6 +75,7 @@ def start_postgres(wipe: bool):
 
 FILL = """
 SET LOCAL synchronous_commit = off;
+SET LOCAL session_replication_role = replica;
 CREATE TEMP TABLE bounds ON COMMIT DROP AS
   WITH w AS (SELECT c, 1.0 / c AS weight FROM generate_series(1, {campaigns}) c),
        s AS (SELECT c, sum(weight) OVER (ORDER BY c) AS upto, sum(weight) OVER () AS total FROM w)
@@ -139,6 +147,10 @@ async def fill(admin: str, entries: int, campaigns: int, creators: int, clicks: 
         async with conn.transaction():
             await conn.execute(FILL.format(campaigns=campaigns, creators=creators, orders=orders, clicks=clicks,
                                            tenant=TENANT, source=uuid.UUID(int=7)))
+        rebuilt = time.perf_counter()
+        totals = await conn.fetchval("SELECT attribution.report_rebuild()")
+        print(f"report totals rebuilt from the rows: {totals:,} rows in {time.perf_counter() - rebuilt:.1f} s", file=sys.stderr)
+        await conn.execute("VACUUM (ANALYZE) attribution.report_totals")
         await conn.execute("VACUUM (ANALYZE) attribution.orders, attribution.order_credits, attribution.ledger_entries,"
                            " attribution.clicks, attribution.clawback_claims")
         counted = await conn.fetchval("SELECT count(*) FROM attribution.ledger_entries")
@@ -191,6 +203,68 @@ async def measure(url: str, filled: dict, runs: int) -> list[tuple[str, list[flo
         await engine.dispose()
 
 
+WRITE = [
+    ("INSERT INTO attribution.orders (id, tenant_id, source, source_id, order_id, placed_at, currency, lines, taxes_included,"
+     " codes, click_ids, test, notes, state, basis_minor, basis_before_refunds_minor, basis_explanation, last_delivery_id)"
+     " VALUES ($1, $2, 'shopify', $3, $4, now(), 'USD', '[]', false, '{}', '{}', false, '{}', 'open', 5000, 5000, '', 'd')",
+     lambda i, ids: (ids["order"], TENANT, ids["source"], f"w{i}")),
+    ("INSERT INTO attribution.order_credits (id, tenant_id, order_ref, outcome, creator_id, campaign_id, touch_kind,"
+     " touch_label, explanation) VALUES ($1, $2, $3, 'credited', $4, $5, 'click', $6, '')",
+     lambda i, ids: (uuid.uuid4(), TENANT, ids["order"], ids["creator"], ids["campaign"], ids["slug"])),
+    ("INSERT INTO attribution.ledger_entries (id, tenant_id, kind, creator_id, campaign_id, currency, amount, source,"
+     " order_id, line_key, reason, hold_until) VALUES ($1, $2, 'commission', $3, $4, 'USD', 500, $5, $6, 'order', '',"
+     " now())", lambda i, ids: (ids["entry"], TENANT, ids["creator"], ids["campaign"], f"shopify:{ids['source']}", f"w{i}")),
+    ("INSERT INTO attribution.clicks (id, tenant_id, link_id, campaign_id, creator_id, clicked_at, method, flagged,"
+     " is_unique) VALUES ($1, $2, $3, $4, $5, now(), 'GET', false, true)",
+     lambda i, ids: (uuid.uuid4(), TENANT, ids["link"], ids["campaign"], ids["creator"])),
+    ("UPDATE attribution.ledger_entries SET state = 'approved', approved_at = now() WHERE id = $1",
+     lambda i, ids: (ids["entry"],)),
+]
+TRIGGERS = ("ledger_entries", "order_credits", "orders", "clicks")
+
+
+async def write_cost(admin: str, writes: int) -> list[tuple[str, float]]:
+    """Per order written (5 statements): ms with the totals' triggers, without, and the fold."""
+    conn = await asyncpg.connect(admin)
+    try:
+        campaign, creator = uuid.UUID(hex=hashlib.md5(b"campaign1").hexdigest()), uuid.UUID(hex=hashlib.md5(b"creator1").hexdigest())
+        link = await conn.fetchrow("SELECT id, slug FROM attribution.links WHERE campaign_id = $1 AND creator_id = $2",
+                                   campaign, creator)
+        base = {"source": uuid.uuid4(), "campaign": campaign, "creator": creator, "link": link["id"], "slug": link["slug"]}
+        statements = [(await conn.prepare(sql), args) for sql, args in WRITE]
+
+        async def run(label: str) -> list[tuple[str, float]]:
+            out = []
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                started = time.perf_counter()
+                for i in range(writes):
+                    ids = {**base, "order": uuid.uuid4(), "entry": uuid.uuid4()}
+                    for statement, args in statements:
+                        await statement.fetch(*args(i, ids))
+                out.append((label, (time.perf_counter() - started) * 1000 / writes))
+                if label.startswith("an order"):
+                    started = time.perf_counter()
+                    await conn.fetchval("SELECT attribution.report_compact()")
+                    out.append(("  folding their deltas, per order", (time.perf_counter() - started) * 1000 / writes))
+            finally:
+                await transaction.rollback()
+            return out
+
+        found = await run("an order's writes, with the totals' triggers")
+        for table in TRIGGERS:
+            await conn.execute(f"ALTER TABLE attribution.{table} DISABLE TRIGGER report_totals")
+        try:
+            found += await run("  the same, without them (baseline)")
+        finally:
+            for table in TRIGGERS:
+                await conn.execute(f"ALTER TABLE attribution.{table} ENABLE TRIGGER report_totals")
+        return found
+    finally:
+        await conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000, help="ledger entries (commissions + clawbacks)")
@@ -198,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--creators", type=int, default=50, help="per campaign")
     parser.add_argument("--clicks", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--writes", type=int, default=2000, help="orders written to measure the triggers' cost")
     parser.add_argument("--keep", action="store_true", help="reuse the filled database when it has the same size")
     args = parser.parse_args(argv)
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
@@ -219,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
             took.sort()
             p95 = took[min(len(took) - 1, int(round(0.95 * (len(took) - 1))))]
             print(f"{label:44} {statistics.median(took):8.1f} {p95:8.1f} {took[-1]:8.1f} {statistics.median(took) / base:14.1f}x")
+        costs = asyncio.run(write_cost(admin, args.writes))
+        baseline = next(ms for label, ms in costs if "baseline" in label)
+        print(f"\n{'write cost (' + format(args.writes, ',') + ' orders, one transaction)':50} {'ms / order':>10} {'/ baseline':>11}")
+        for label, ms in costs:
+            print(f"{label:50} {ms:10.3f} {ms / baseline:10.2f}x")
         worst = max(sorted(t)[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))] for label, t in results[1:5])
         print(f"target: campaign report p95 < 200 ms: {'met' if worst < 200 else 'NOT met'} (worst p95 {worst:.1f} ms)")
     finally:

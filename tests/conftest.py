@@ -48,6 +48,7 @@ SERVICE_ENV = {
     "LEDGER_APPROVAL_INTERVAL_SECONDS": "1",
     # And the sales records for discovery (attribution.performance.v1): half a second, not two.
     "PERFORMANCE_INTERVAL_SECONDS": "0.5",
+    "REPORT_TOTALS_INTERVAL_SECONDS": "0.5",
     "LOG_LEVEL": "INFO",
     "GATEWAY_RATE_LIMITS": '{"standard": {"rate": 100000, "burst": 100000}}',
     "GATEWAY_ADDRESS_RATE_LIMIT": '{"rate": 100000, "burst": 100000}',

@@ -13,6 +13,11 @@ class AttributionSettings(ServiceSettings):
         description="How often pending commission entries whose holding period has ended are approved. "
         "Holding periods are days long; a minute late is nothing, and the query reads a partial index.",
     )
+    report_totals_interval_seconds: float = Field(
+        default=2.0, gt=0, le=3_600,
+        description="How often the writes' deltas are folded into the reports' running totals (ADR 0051). Reports "
+        "are right either way (they read the deltas not folded yet); folding keeps what they read small.",
+    )
     performance_interval_seconds: float = Field(
         default=2.0, gt=0, le=3_600,
         description="How often creators' changed sales records are published to discovery (attribution.performance.v1): "

@@ -9,6 +9,7 @@ from services.attribution.crediting.performance import PerformanceWorker
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
 from services.attribution.ledger.worker import ApprovalWorker
 from services.attribution.orders.handlers import order_consumer
+from services.attribution.reports.worker import ReportTotalsWorker
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
 
@@ -20,6 +21,7 @@ def workers(ctx: ServiceContext):
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
         ApprovalWorker(ctx.sessionmaker, interval=ctx.settings.ledger_approval_interval_seconds),
         PerformanceWorker(ctx.sessionmaker, interval=ctx.settings.performance_interval_seconds),
+        ReportTotalsWorker(ctx.sessionmaker, interval=ctx.settings.report_totals_interval_seconds),
         DataCentreRanges(),
         *([orders] if orders is not None else []),
     ]

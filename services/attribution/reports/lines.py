@@ -27,6 +27,7 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -44,7 +45,19 @@ from services.attribution.links.models import Link
 from services.attribution.models import split_minor
 from services.attribution.orders.models import PartnerOrder
 from services.attribution.reports.csvfile import cell
-from services.attribution.reports.repository import EVER_END, EVER_START, order_entries
+from services.attribution.reports.models import FIGURES
+from services.attribution.reports.repository import (
+    EVER_END,
+    EVER_START,
+    FIRST_DAY,
+    LAST_DAY,
+    LEDGER_FIGURES,
+    ORDER_FIGURES,
+    midnight,
+    order_entries,
+    totals,
+    whole_days,
+)
 from shared.db import Reads
 from shared.errors import Invalid, NotFound
 
@@ -77,7 +90,8 @@ def _sum(condition):
     return func.coalesce(func.sum(LedgerEntry.amount).filter(condition), 0)
 
 
-async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime, end: datetime) -> dict[str, list]:
+def _raw(by: str, campaign_id: uuid.UUID, start: datetime, end: datetime) -> dict:
+    """The statements over the rows themselves, for [start, end)."""
     order_key = {"creator": OrderCredit.creator_id, "platform": _order_platform(), "day": _utc_day(PartnerOrder.placed_at)}[by]
     ledger_key = {"creator": LedgerEntry.creator_id, "platform": _order_platform(), "day": _utc_day(PartnerOrder.placed_at)}[by]
     click_key = {"creator": Click.creator_id, "platform": func.coalesce(Link.platform, literal(UNSPECIFIED)),
@@ -106,13 +120,64 @@ async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime, end: 
     ).select_from(Click).join(Link, Link.id == Click.link_id)
         .where(Click.campaign_id == campaign_id, Click.clicked_at >= start, Click.clicked_at < end)
         .group_by(literal_column("1")))
-    enrolments = select(Enrolment.creator_id, Enrolment.fee_minor, Enrolment.product_value_minor,
-                        Enrolment.deliverables).where(Enrolment.campaign_id == campaign_id)
-    statements = {"orders": orders, "ledger": ledger, "clicks": clicks, "enrolments": enrolments}
+    return {"orders": orders, "ledger": ledger, "clicks": clicks}
+
+
+def _totals(by: str, campaign_id: uuid.UUID, days: tuple[date, date]):
+    """The running totals (ADR 0051) over the whole days [first, last), by key, currency and day."""
+    t = totals(lambda m: m.campaign_id == campaign_id)
+    key = {"creator": t.c.creator_id, "platform": t.c.platform, "day": t.c.day}[by]
+    return (select(key.label("key"), t.c.currency, t.c.day, *(func.sum(t.c[name]).label(name) for name in FIGURES))
+            .where(t.c.day >= days[0], t.c.day < days[1]).group_by(key, t.c.currency, t.c.day))
+
+
+def _split(found) -> dict[str, list]:
+    """The totals' rows as the raw statements' shapes."""
+    out: dict[str, list] = {"orders": [], "ledger": [], "clicks": []}
+    for r in found:
+        m = r._mapping
+        if m["clicks_total"]:
+            out["clicks"].append(SimpleNamespace(key=r.key, total=m["clicks_total"], unique=m["clicks_unique"],
+                                                 flagged=m["clicks_flagged"]))
+        if r.currency == "":
+            continue
+        if m["orders"]:
+            out["orders"].append(SimpleNamespace(key=r.key, currency=r.currency, day=r.day,
+                                                 **{name: m[name] for name in ORDER_FIGURES}))
+        if any(m[name] for name in LEDGER_FIGURES):
+            out["ledger"].append(SimpleNamespace(key=r.key, currency=r.currency, day=r.day,
+                                                 **{name: m[name] for name in LEDGER_FIGURES}))
+    return out
+
+
+async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime | None, end: datetime | None) -> dict[str, list]:
+    """Whole days from the running totals, a partial first or last day from the rows."""
+    if start is None and end is None:
+        days, edges = (FIRST_DAY, LAST_DAY), []
+    else:
+        start, end = start or EVER_START, end or EVER_END
+        days = whole_days(start, end)
+        if days is None:
+            edges = [(start, end)]
+        else:
+            edges = [(a, b) for a, b in ((start, midnight(days[0])), (midnight(days[1]), end)) if a < b]
+    statements = {"enrolments": select(Enrolment.creator_id, Enrolment.fee_minor, Enrolment.product_value_minor,
+                                       Enrolment.deliverables).where(Enrolment.campaign_id == campaign_id)}
+    if days is not None:
+        statements["totals"] = _totals(by, campaign_id, days)
+    for i, (a, b) in enumerate(edges):
+        statements.update({f"{name}{i}": q for name, q in _raw(by, campaign_id, a, b).items()})
     if isinstance(session, Reads):  # each read on its own connection: side by side
         found = await asyncio.gather(*(session.execute(q) for q in statements.values()))
-        return {name: result.all() for name, result in zip(statements, found)}
-    return {name: (await session.execute(q)).all() for name, q in statements.items()}
+        results = {name: result.all() for name, result in zip(statements, found)}
+    else:
+        results = {name: (await session.execute(q)).all() for name, q in statements.items()}
+    out = _split(results.get("totals", ()))
+    for i in range(len(edges)):
+        for name in ("orders", "ledger", "clicks"):
+            out[name] += results[f"{name}{i}"]
+    out["enrolments"] = results["enrolments"]
+    return out
 
 
 @dataclass
@@ -206,7 +271,7 @@ async def report(session, campaign_id: uuid.UUID, by: str, start: datetime | Non
     campaign = await campaigns.get(session, campaign_id)
     if campaign is None:  # unknown, or another tenant's: the same answer
         raise NotFound(f"campaign {campaign_id} does not exist")
-    rows = await _rows(session, by, campaign_id, start or EVER_START, end or EVER_END)
+    rows = await _rows(session, by, campaign_id, start, end)
     converter = None
     if currency is not None:
         converter = Converter(currency, "query.currency")
@@ -223,7 +288,7 @@ async def report(session, campaign_id: uuid.UUID, by: str, start: datetime | Non
     for r in rows["clicks"]:
         line = lines[_key(r.key)]
         for name in ("total", "unique", "flagged"):
-            line.clicks[name] += int(r._mapping[name])
+            line.clicks[name] += int(getattr(r, name))
     for r in rows["orders"]:
         target, factor_revenue = into(int(r.revenue), r.currency, r.day)
         _, before = into(int(r.revenue_before_refunds), r.currency, r.day)
@@ -235,7 +300,7 @@ async def report(session, campaign_id: uuid.UUID, by: str, start: datetime | Non
         m.revenue_before_refunds += before
     for r in rows["ledger"]:
         for name in ("commission_pending", "commission_approved", "commission_paid", "clawbacks"):
-            target, value = into(int(r._mapping[name]), r.currency, r.day)
+            target, value = into(int(getattr(r, name)), r.currency, r.day)
             m = lines[_key(r.key)].money[target]
             setattr(m, name, getattr(m, name) + value)
     if by != "day":
