@@ -53,14 +53,18 @@ def design(treatment: list[str], control: list[str], **changes) -> dict:
 async def test_a_planted_lift_is_measured_beside_the_revenue_attributed_to_the_creator(gateway, anonymous, other_gateway):
     campaign_id, creator_id, code = await brand_setup(gateway)
     source = await create_shopify_source(gateway)
-    treatment, control = regions(2), regions(2)
-    base = dict(zip(treatment + control, (2, 1, 2, 1)))
+    # Four regions a group: the fewest whose 70 ways to choose the treated ones let a randomization
+    # test reach 5 % (2 + 2 gives 6, and an explicit insufficient_data).
+    treatment, control = regions(4), regions(4)
+    base = dict(zip(treatment + control, (2, 1, 2, 1, 1, 2, 1, 2)))
+    noise = random.Random(11)
     sent: list[tuple[date, str, dict]] = []
     for i, day in enumerate(PRE + TEST):
         for region in treatment + control:
-            # Every region's own level, a shock common to all on every third day, and in the test
-            # period one more order a day in each treated region, with the creator's code.
-            for _ in range(base[region] + (1 if i % 3 == 0 else 0)):
+            # Every region's own level, a shock common to all on every third day, an order more now
+            # and then at random, and in the test period one more order a day in each treated
+            # region, with the creator's code.
+            for _ in range(base[region] + (1 if i % 3 == 0 else 0) + (noise.random() < 0.3)):
                 sent.append((day, region, order(day, region, None)))
             if day in TEST and region in treatment:
                 sent.append((day, region, order(day, region, code)))
@@ -88,7 +92,7 @@ async def test_a_planted_lift_is_measured_beside_the_revenue_attributed_to_the_c
         complete = sum(totals.values()) == len(sent) and credited == len(TEST) * len(treatment)
         return found if complete and found["unplaced_orders"] == 1 else None
 
-    result = await eventually(counted, timeout=60)
+    result = await eventually(counted, timeout=120)
 
     # The same estimate, computed here from the orders as they were sent.
     counts: dict[tuple[str, date], float] = {}
@@ -97,10 +101,12 @@ async def test_a_planted_lift_is_measured_beside_the_revenue_attributed_to_the_c
     expected = estimate(Panel(tuple(treatment), tuple(control), PRE, TEST, counts))
     lift = result["orders"]
     assert lift["status"] == "estimated" and lift["missing"] == []
-    assert lift["lift"] == pytest.approx(expected.lift, abs=0.01) and lift["lift"] == pytest.approx(15)  # 14 planted + the EUR order
+    assert lift["lift"] == pytest.approx(expected.lift, abs=0.01)
     assert lift["interval"] == pytest.approx(list(expected.interval), abs=0.01)
-    assert lift["interval"][0] <= 14 <= lift["interval"][1] and lift["significant"] is True
-    assert lift["degrees_of_freedom"] == 3 and len(lift["per_day"]) == 7
+    assert lift["interval"][0] <= 28 <= lift["interval"][1] and lift["significant"] is True  # 28 planted
+    assert lift["p_value"] == pytest.approx(expected.p_value, abs=1e-6) and lift["p_value"] <= 0.05
+    assert (lift["assignments"], lift["assignments_exact"]) == (70, True)
+    assert lift["degrees_of_freedom"] == 7 and len(lift["per_day"]) == 7
     assert result["days"] == {"pre_period": 7, "test_period": 7} and result["counted_through"] == "2025-03-16"
     assert result["units"] == {"treatment": treatment, "control": control}
     assert "difference-in-differences" in result["method"] and "clustered by unit" in result["method"]
@@ -108,12 +114,17 @@ async def test_a_planted_lift_is_measured_beside_the_revenue_attributed_to_the_c
     by_currency = {r["currency"]: r for r in result["revenue"]}
     assert set(by_currency) == {"USD", "EUR"}
     usd = by_currency["USD"]
-    assert usd["status"] == "estimated" and usd["lift"] == pytest.approx(14 * BASIS["USD"], abs=1)
+    usd_revenue: dict[tuple[str, date], float] = {}
+    for day, region, data in sent:
+        if data["currency"] == "USD":
+            usd_revenue[(region, day)] = usd_revenue.get((region, day), 0) + BASIS["USD"]
+    expected_usd = estimate(Panel(tuple(treatment), tuple(control), PRE, TEST, usd_revenue))
+    assert usd["status"] == "estimated" and usd["lift"] == pytest.approx(expected_usd.lift, abs=1)
     eur = by_currency["EUR"]
     assert eur["status"] == "insufficient_data" and eur["lift"] is None and eur["interval"] is None
     assert "the treatment group has no revenue in EUR in the pre-period" in eur["missing"]
-    # Beside it: the 14 orders crediting gave the creator's code, in the treatment group, test period.
-    assert result["attributed"] == [{"currency": "USD", "orders": 14, "revenue": 14 * BASIS["USD"]}]
+    # Beside it: the 28 orders crediting gave the creator's code, in the treatment group, test period.
+    assert result["attributed"] == [{"currency": "USD", "orders": 28, "revenue": 28 * BASIS["USD"]}]
     assert result["unplaced_orders"] == 1
 
     # Read back, listed, and private to the workspace.
@@ -130,6 +141,9 @@ async def test_a_test_without_orders_or_complete_days_says_what_is_missing(gatew
     result = (await gateway.get(f"{TESTS}/{quiet['id']}/result")).json()
     assert result["orders"]["status"] == "insufficient_data" and result["orders"]["lift"] is None
     assert "the treatment group has no orders in the pre-period" in result["orders"]["missing"]
+    # 2 + 2 regions: too few ways to choose the treated ones for any interval, said beside it.
+    assert ("with 2 treatment and 2 control units there are only 6 ways to choose the treatment units; a 95 % "
+            "interval needs at least 40 (e.g. 4 and 4, or 2 and 8 units)") in result["orders"]["missing"]
     assert result["revenue"] == [] and result["attributed"] == []
     start = date.today() + timedelta(days=30)
     future = (await gateway.post(TESTS, json=design(regions(2), regions(2), pre_period={

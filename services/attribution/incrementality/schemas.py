@@ -111,11 +111,20 @@ class LiftRead(BaseModel):
     relative: float | None = Field(description="lift / counterfactual (0.12: +12 %); null when the counterfactual is not positive.")
     relative_interval: tuple[float, float] | None = Field(
         description="The interval's bounds over the same counterfactual (taken as known: an approximation).")
-    significant: bool | None = Field(description="Whether the interval excludes 0; false: no evidence of a lift.")
+    significant: bool | None = Field(
+        description="Whether no effect is rejected at 5 % (p_value <= 0.05, the interval excludes 0); false: no evidence of a lift.")
+    p_value: float | None = Field(
+        description="Of no effect, by randomization inference: the share of the ways to choose the treatment units "
+        "whose statistic is at least as extreme as the observed one.")
+    assignments: int | None = Field(description="How many ways to choose the treatment units the test compared.")
+    assignments_exact: bool | None = Field(
+        description="true: every way (there are at most 10,000); false: 10,000 drawn at random with a fixed seed.")
     observed: float | None = Field(description="What the treatment group had over the test period.")
     counterfactual: float | None = Field(description="observed − lift: what it would have had without the creators.")
-    standard_error: float | None = Field(description="Of the lift per unit and day, clustered by unit.")
-    degrees_of_freedom: int | None = Field(description="Of the t distribution the interval is read from: units − 1.")
+    standard_error: float | None = Field(
+        description="Of the lift per unit and day, clustered by unit (CR1); for reference: the interval is the "
+        "randomization test's.")
+    degrees_of_freedom: int | None = Field(description="Of the cluster-robust t (units − 1); for reference.")
     group_totals: dict[str, float] | None = Field(description="treatment_pre, treatment_test, control_pre, control_test.")
     per_day: list[DayLiftRead] = Field(description="The lift on each test day counted (no interval per day).")
 
@@ -141,7 +150,7 @@ class AttributedRead(BaseModel):
 
 class HoldoutResultRead(BaseModel):
     test: HoldoutTestRead
-    method: str = Field(description="The estimator, named: OLS difference-in-differences with unit-clustered errors.")
+    method: str = Field(description="The estimator, named: OLS difference-in-differences, its interval by randomization inference.")
     confidence: float
     units: dict[str, list[str]] = Field(description="treatment and control as counted.")
     days: dict[str, int] = Field(description="Days counted: pre_period and test_period (complete UTC days only).")

@@ -47,8 +47,9 @@ def _read(result: Estimate | Insufficient, digits: int | None, **extra) -> dict:
     if isinstance(result, Insufficient):
         return dict(status="insufficient_data", missing=list(result.missing), lift=None, interval=None,
                     lift_per_day=None, lift_per_day_interval=None, relative=None, relative_interval=None,
-                    significant=None, observed=None, counterfactual=None, standard_error=None,
-                    degrees_of_freedom=None, group_totals=None, per_day=[], **extra)
+                    significant=None, p_value=None, assignments=None, assignments_exact=None, observed=None,
+                    counterfactual=None, standard_error=None, degrees_of_freedom=None, group_totals=None, per_day=[],
+                    **extra)
 
     def r(x: float) -> float | int:
         return int(round(x)) if digits is None else round(x, digits)
@@ -61,6 +62,7 @@ def _read(result: Estimate | Insufficient, digits: int | None, **extra) -> dict:
         lift_per_day=r(result.lift_per_day), lift_per_day_interval=pair(result.lift_per_day_interval),
         relative=None if result.relative is None else round(result.relative, 4),
         relative_interval=pair(result.relative_interval, 4), significant=result.significant,
+        p_value=round(result.p_value, 6), assignments=result.assignments, assignments_exact=result.assignments_exact,
         observed=r(result.observed), counterfactual=r(result.counterfactual),
         standard_error=round(result.standard_error, 6), degrees_of_freedom=result.degrees_of_freedom,
         group_totals={k: r(v) for k, v in result.group_totals.items()},
