@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from services.attribution.comparison.paths import build
-from services.attribution.comparison.service import cut
+from services.attribution.comparison.service import cut, cut_back
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 START, END = T0, T0 + timedelta(days=30)
@@ -107,3 +107,14 @@ def test_past_the_cap_the_period_ends_at_the_first_row_left_out():
     # The fourth order is at 3 h, like the third: both are left out, so the period is whole.
     assert kept == rows[:2] and end == T0 + timedelta(hours=3)
     assert note.startswith("more than 3 orders: the period ends at the first one left out (2026-10-01T03:00:00+00:00)")
+
+
+def test_clicks_before_the_period_past_their_cap_shorten_the_reach_not_the_period():
+    # Newest first, as CLICKS_BEFORE reads them: 5 clicks in the hours before START.
+    rows = [SimpleNamespace(clicked_at=START - timedelta(hours=h)) for h in (1, 2, 3, 3, 4)]
+    assert cut_back(rows, 5, "clicked_at") == (rows, None)
+    kept, note = cut_back(rows, 3, "clicked_at")
+    # The fourth is at −3 h, like the third: both are left out, so no instant is half counted.
+    assert kept == rows[:2]
+    assert note == ("more than 3 clicks in the attribution windows before the period: paths reach back to "
+                    f"{(START - timedelta(hours=3)).isoformat()} only (clicks at or before it are left out)")

@@ -143,7 +143,7 @@ async def test_a_test_without_orders_or_complete_days_says_what_is_missing(gatew
     assert "the treatment group has no orders in the pre-period" in result["orders"]["missing"]
     # 2 + 2 regions: too few ways to choose the treated ones for any interval, said beside it.
     assert ("with 2 treatment and 2 control units there are only 6 ways to choose the treatment units; a 95 % "
-            "interval needs at least 40 (e.g. 4 and 4, or 2 and 8 units)") in result["orders"]["missing"]
+            "interval needs at least 40 (e.g. 4 and 4, or 2 and 5 units)") in result["orders"]["missing"]
     assert result["revenue"] == [] and result["attributed"] == []
     start = date.today() + timedelta(days=30)
     future = (await gateway.post(TESTS, json=design(regions(2), regions(2), pre_period={

@@ -155,7 +155,32 @@ def test_too_few_units_to_choose_from_is_insufficient_and_says_why():
     result = estimate(simulate(3, n_treated=3, n_control=3, lift_per_unit=5.0))
     assert isinstance(result, Insufficient)
     assert result.missing == ("with 3 treatment and 3 control units there are only 20 ways to choose the treatment "
-                              "units; a 95 % interval needs at least 40 (e.g. 4 and 4, or 2 and 8 units)",)
+                              "units; a 95 % interval needs at least 40 (e.g. 4 and 4, or 2 and 5 units)",)
+    # Groups of different sizes have no complement ties: 2 + 5 (21 ways) can reach 1/21 < 0.05.
+    assert not isinstance(estimate(simulate(3, n_treated=2, n_control=5, lift_per_unit=5.0)), Insufficient)
+    assert isinstance(estimate(simulate(3, n_treated=2, n_control=4, lift_per_unit=5.0)), Insufficient)  # 15 ways
+
+
+def test_units_that_all_changed_alike_give_no_evidence_of_a_lift():
+    # Every unit 1 order a day before and 2 during: no spread at all, and no difference between groups.
+    panel = Panel(tuple(f"T{i}" for i in range(4)), tuple(f"C{i}" for i in range(4)), PRE, TEST,
+                  {(u, d): (1.0 if d in PRE else 2.0) for u in [f"T{i}" for i in range(4)] + [f"C{i}" for i in range(4)]
+                   for d in PRE + TEST})
+    result = estimate(panel)
+    assert not isinstance(result, Insufficient)
+    assert result.lift == 0 and result.p_value == 1.0 and not result.significant
+
+
+def test_significance_never_contradicts_the_interval():
+    # Small unbalanced designs, where the p-value as a function of the effect can have gaps.
+    for seed in range(300):
+        result = estimate(simulate(20_000 + seed, n_treated=2, n_control=4 + seed % 3, lift_per_unit=seed % 4))
+        if isinstance(result, Insufficient):
+            continue
+        low, high = result.interval
+        assert result.significant == (result.p_value <= 0.05 and not low <= 0 <= high)
+        if result.significant:
+            assert not low <= 0 <= high
 
 
 def test_the_interval_covers_the_planted_lift_about_95_percent_of_the_time_and_finds_it():

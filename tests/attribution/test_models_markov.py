@@ -4,6 +4,8 @@ Notation in the comments: x_S is the probability of eventually converting from s
 chain's conversion probability is x_start.
 """
 
+import random
+from datetime import timedelta
 from fractions import Fraction
 
 import pytest
@@ -11,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.attribution.models import InsufficientData, credit_order, fit, shares
-from services.attribution.models import markov
-from tests.attribution.models_helpers import path, touches
+from services.attribution.models import Path, Touch, markov
+from tests.attribution.models_helpers import T0, path, touches
 
 
 def test_the_classic_two_creator_example():
@@ -192,3 +194,21 @@ def test_removal_effects_match_an_exact_rational_computation(raw, order, series)
     total = sum(exact.values())
     for c, e in exact.items():
         assert float(result.shares.get(c, 0)) == pytest.approx(float(e / total), abs=1e-9)
+
+
+def test_removal_columns_solved_in_blocks_give_what_one_block_gives(monkeypatch):
+    # 150 creators: three blocks of 64 removal columns against one of 151, on both solvers.
+    rng = random.Random(5)
+    creators = [f"c{i:03d}" for i in range(150)]
+    paths = []
+    for _ in range(3000):
+        chosen = [rng.choice(creators) for _ in range(rng.randint(1, 4))]
+        paths.append(Path(tuple(Touch(c, "click", T0 + timedelta(days=i)) for i, c in enumerate(chosen)),
+                          rng.random() < 0.3))
+    for order, direct_max in ((1, markov.DIRECT_MAX), (2, 10)):
+        monkeypatch.setattr(markov, "BLOCK", 64)
+        blocked = markov.fit(paths, order, direct_max=direct_max)
+        monkeypatch.setattr(markov, "BLOCK", 10_000)
+        whole = markov.fit(paths, order, direct_max=direct_max)
+        assert blocked.removal_effects == pytest.approx(whole.removal_effects, abs=1e-12)
+        assert blocked.shares == whole.shares and len(blocked.removal_effects) == 150

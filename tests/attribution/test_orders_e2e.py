@@ -105,7 +105,13 @@ async def test_a_refund_before_its_order_and_repeated_deliveries_end_in_the_same
     assert len(found["refunds"]) == 1 and found["refunds"][0]["shipping_minor"] == 500
     assert found["basis_before_refunds_minor"] == 5950 and found["basis_minor"] == 5950 - 2125
     assert "Refunded 1 unit(s) of line 13600000000001: basis less 21.25 USD." in found["basis_explanation"]
-    listed = (await gateway.get(ORDERS, params={"source": "shopify", "limit": 200})).json()["items"]
+    # One order row for it, however many orders the workspace has (every page read).
+    listed, cursor = [], None
+    while True:
+        page = (await gateway.get(ORDERS, params={"source": "shopify", "limit": 200, **({"cursor": cursor} if cursor else {})})).json()
+        listed += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            break
     assert sum(1 for item in listed if item["partner_order_id"] == str(order_id)) == 1
 
 

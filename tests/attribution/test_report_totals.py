@@ -290,3 +290,68 @@ async def test_a_period_reads_whole_days_from_the_totals_and_partial_days_from_t
     clicks = await db.fetchval("SELECT count(*) FROM attribution.clicks WHERE tenant_id = $1 AND clicked_at >= $2"
                                " AND clicked_at < $3", shop.tenant, start, end)
     assert report.clicks.total == clicks
+
+
+async def test_an_entry_whose_source_is_written_otherwise_is_counted_where_the_rows_say(db):
+    shop = await Shop(db).create()
+    ref = await shop.order("u1", at(8), 800)
+    await shop.credit(ref, shop.maya, by_code=True)
+    await db.execute(
+        "INSERT INTO attribution.ledger_entries (id, tenant_id, kind, creator_id, campaign_id, currency, amount, source,"
+        " order_id, line_key, reason, hold_until) VALUES ($1, $2, 'commission', $3, $4, 'USD', 80, $5, 'u1', 'order',"
+        " '', now() + interval '30 days')", uuid.uuid4(), shop.tenant, shop.maya, shop.campaign,
+        f"shopify:{str(shop.source).upper()}")  # not how crediting writes it: no order of it, so no day
+    found = await _compare(db, shop.tenant)
+    assert [(r[3], r[10]) for r in found if r[10]] == [(date.min, 80)]
+
+
+@pytest.mark.parametrize("first", ["the order moves", "the entry is approved"])
+async def test_an_order_moved_to_another_day_while_its_entry_is_approved_ends_on_the_new_day(db, service_dsn, first):
+    shop = await Shop(db).create()
+    ref = await shop.order("m1", at(2, 12), 1000)
+    await shop.credit(ref, shop.maya, by_code=True)
+    entry = await shop.commission("m1", shop.maya, 100)
+    mover, approver = await asyncpg.connect(service_dsn("attribution")), await asyncpg.connect(service_dsn("attribution"))
+    move = "UPDATE attribution.orders SET placed_at = $2 WHERE id = $1"
+    approve = "UPDATE attribution.ledger_entries SET state = 'approved', approved_at = now() WHERE id = $1"
+    try:
+        moving, approving = mover.transaction(), approver.transaction()
+        await moving.start()
+        await approving.start()
+        if first == "the order moves":
+            await mover.execute(move, ref, at(5, 12))
+            waiting = asyncio.create_task(approver.execute(approve, entry))  # waits for the mover's lock
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            await moving.commit()
+            await waiting
+            await approving.commit()
+        else:
+            await approver.execute(approve, entry)
+            waiting = asyncio.create_task(mover.execute(move, ref, at(5, 12)))  # its trigger waits for the entry
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            await approving.commit()
+            await waiting
+            await moving.commit()
+    finally:
+        await mover.close()
+        await approver.close()
+    found = await _compare(db, shop.tenant)
+    assert [(r[3], r[10], r[11]) for r in found if r[10] or r[11]] == [(date(2026, 3, 5), 0, 100)]
+
+
+@pytest.mark.parametrize("start, end", [(at(3, 0), at(4, 0)), (at(3, 6), at(4, 0)), (at(3, 6), at(3, 18))])
+async def test_a_creators_share_of_a_split_order_counts_on_whole_and_partial_days_alike(db, attribution_engine, start, end):
+    from services.attribution.reports import service
+    from shared.db import Reads
+
+    shop = await Shop(db).create()
+    ref = await shop.order("s1", at(3, 12), 5000)
+    await shop.credit(ref, shop.noor, by_code=False)  # noor leads; maya has a share of it
+    await shop.commission("s1", shop.noor, 300)
+    await shop.commission("s1", shop.maya, 200, line=f"order:{shop.maya}")
+    reads = Reads(attribution_engine).for_tenant(shop.tenant)
+    report = await service.creator_report(reads, shop.maya, start, end)
+    [line] = report.campaigns
+    assert [(m.currency, m.orders, m.net_commission) for m in line.money] == [("USD", 0, 200)]

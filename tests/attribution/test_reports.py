@@ -330,7 +330,8 @@ STATEMENTS = {
     "creator clicks": (repository.CREATOR_CLICKS, "ix_attribution_clicks_tenant_id_creator_id_clicked_at"),
     "creator orders": (repository.CREATOR_ORDERS, "ix_attribution_order_credits_tenant_id_creator_id_campaign_id"),
     "creator totals": (repository.CREATOR_TOTALS, "ix_attribution_report_totals_tenant_id_creator_id"),
-    "creator ledger in a period": (repository.CREATOR_LEDGER_PLACED, "ix_attribution_order_credits_tenant_id_creator_id_campaign_id"),
+    "creator ledger in a period": (repository.CREATOR_LEDGER_PLACED, "ix_attribution_ledger_entries_creator_currency_state",
+                                   "ix_attribution_ledger_entries_creator_id_currency"),
     "creator enrolments": (repository.CREATOR_ENROLMENTS, "ix_attribution_enrolments_tenant_id_creator_id"),
 }
 TABLES = ("clicks", "order_credits", "orders", "ledger_entries", "enrolments", "report_totals", "report_deltas")

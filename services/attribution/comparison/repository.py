@@ -6,9 +6,12 @@ by shared.tenancy, never a query per order or per visitor.
   first, at most `limit` (the caller asks for one more than its cap to know it was reached).
 - `LEDGER`: each of those orders' net commission in the ledger (commissions + clawbacks), by the
   ledger's link to an order (crediting's `ledger_source` and the partner's order id).
-- `CLICKS`: the clicks on the campaign's links from `lookback` (the start less the longest
-  attribution window) to `end`, each kept only when it is inside its own link's window before the
-  start or later, with the link's window and revocation; oldest first, at most `limit`.
+- `CLICKS`: the clicks on the campaign's links in [start, end), with the link's window and
+  revocation; oldest first, at most `limit`.
+- `CLICKS_BEFORE`: the clicks before the start that an order in the period could still take up:
+  from `lookback` (the start less the longest attribution window), each inside its own link's
+  window before the start; newest first (the nearest matter most), at most `limit`. Apart from
+  `CLICKS`, so clicks before the period never use up the period's cap.
 - `CODES`: the campaign's codes.
 """
 
@@ -64,17 +67,27 @@ LEDGER = ReadStatement(
     .group_by(PartnerOrder.id, LedgerEntry.currency)
 )
 
-CLICKS = ReadStatement(
+_CLICK_ROWS = (
     select(Click.id, Click.visitor_hash, Click.creator_id, Click.clicked_at, Click.flagged, Link.window_days,
            Link.revoked_at)
     .join(Link, Link.id == Click.link_id)
-    .where(
+)
+_START = bindparam("start", type_=DateTime(timezone=True))
+
+CLICKS = ReadStatement(
+    _CLICK_ROWS.where(Click.campaign_id == _CAMPAIGN, Click.clicked_at >= _START, Click.clicked_at < bindparam("end"))
+    .order_by(Click.clicked_at, Click.id)
+    .limit(bindparam("limit"))
+)
+
+CLICKS_BEFORE = ReadStatement(
+    _CLICK_ROWS.where(
         Click.campaign_id == _CAMPAIGN,
         Click.clicked_at >= bindparam("lookback"),
-        Click.clicked_at >= bindparam("start", type_=DateTime(timezone=True)) - Link.window_days * literal_column("interval '1 day'"),
-        Click.clicked_at < bindparam("end"),
+        Click.clicked_at >= _START - Link.window_days * literal_column("interval '1 day'"),
+        Click.clicked_at < _START,
     )
-    .order_by(Click.clicked_at, Click.id)
+    .order_by(Click.clicked_at.desc(), Click.id.desc())
     .limit(bindparam("limit"))
 )
 
@@ -91,9 +104,12 @@ async def commissions(session: Reads, campaign_id: uuid.UUID, start: datetime, e
     return await rows(session, LEDGER, campaign_id=campaign_id, start=start, end=end)
 
 
-async def clicks(session: Reads, campaign_id: uuid.UUID, lookback: datetime, start: datetime, end: datetime,
-                 limit: int) -> list:
-    return await rows(session, CLICKS, campaign_id=campaign_id, lookback=lookback, start=start, end=end, limit=limit)
+async def clicks(session: Reads, campaign_id: uuid.UUID, start: datetime, end: datetime, limit: int) -> list:
+    return await rows(session, CLICKS, campaign_id=campaign_id, start=start, end=end, limit=limit)
+
+
+async def clicks_before(session: Reads, campaign_id: uuid.UUID, lookback: datetime, start: datetime, limit: int) -> list:
+    return await rows(session, CLICKS_BEFORE, campaign_id=campaign_id, lookback=lookback, start=start, limit=limit)
 
 
 async def codes(session: Reads, campaign_id: uuid.UUID) -> list:

@@ -152,11 +152,16 @@ async def compare_campaign(session: Reads, campaign_id: uuid.UUID, query: Compar
     order_rows = await repository.orders(session, campaign_id, start, end, MAX_ORDERS + 1)
     order_rows, end, truncated = cut(order_rows, MAX_ORDERS, "placed_at", end, "orders")
     lookback = start - LONGEST_WINDOW if start - EVER_START > LONGEST_WINDOW else EVER_START
-    click_rows = await repository.clicks(session, campaign_id, lookback, start, end, MAX_CLICKS + 1)
+    click_rows = await repository.clicks(session, campaign_id, start, end, MAX_CLICKS + 1)
     click_rows, end, clicks_cut = cut(click_rows, MAX_CLICKS, "clicked_at", end, "clicks")
     if clicks_cut:
         truncated = clicks_cut
         order_rows = [o for o in order_rows if o.placed_at < end]
+    before = await repository.clicks_before(session, campaign_id, lookback, start, MAX_CLICKS + 1)
+    before, reach = cut_back(before, MAX_CLICKS, "clicked_at")
+    click_rows = before[::-1] + click_rows
+    if reach is not None:
+        truncated = "; ".join(filter(None, (truncated, reach)))
     commission_rows = await repository.commissions(session, campaign_id, start, end)
     code_rows = await repository.codes(session, campaign_id)
     # Seconds of CPU at the caps: in a worker thread, so the service's event loop (the click
@@ -166,6 +171,18 @@ async def compare_campaign(session: Reads, campaign_id: uuid.UUID, query: Compar
     return CampaignAttribution(
         campaign_id=campaign_id, from_=query.from_, to=end if truncated else query.to, truncated=truncated,
         currencies=groups)
+
+
+def cut_back(found: list, cap: int, at: str) -> tuple[list, str | None]:
+    """`found` (newest first, at most cap + 1 rows, all before the period) within `cap`: past it,
+    the paths reach back only to the newest row left out, exclusive (rows of one instant kept or
+    left out together), and a note says so; the period itself is whole."""
+    if len(found) <= cap:
+        return found, None
+    edge = getattr(found[cap], at)
+    note = (f"more than {cap} clicks in the attribution windows before the period: paths reach back to "
+            f"{edge.isoformat()} only (clicks at or before it are left out)")
+    return [r for r in found[:cap] if getattr(r, at) > edge], note
 
 
 def cut(found: list, cap: int, at: str, end: datetime, what: str) -> tuple[list, datetime, str | None]:

@@ -26,9 +26,12 @@ it honest when units differ in size (Janssen 1997). Under "the effect is τ per 
 every way to choose the treatment units among all units (all of them when there are at most
 10,000, else 10,000 drawn with a fixed seed) gives a statistic; the p-value of τ is the share at
 least as extreme as the observed one, and the 95 % interval is every τ whose p-value is above
-0.05 (its bounds found by bisection; the statistic of each assignment moves with τ through
-sums computed once). `significant` is p(0) ≤ 0.05. With too few units to choose from (fewer than
-40 assignments, e.g. 3 + 3) no p-value can reach 0.05: that is `Insufficient`, saying so.
+0.05 (its bounds found by widening, then bisection; the statistic of each assignment moves with
+τ through sums computed once). `significant` is p(0) ≤ 0.05 with 0 outside the interval: the
+p-value is not always monotone in τ, and where the two disagree (rarely: the effects not
+rejected can have a gap that the interval spans) the result is not called significant. With too
+few units to choose from (fewer than 40 assignments for groups of one size, e.g. 3 + 3; 20
+otherwise) no p-value can reach 0.05: that is `Insufficient`, saying so.
 
 The effect is reported for the whole treatment group: δ̂ × treated units per day, and × test
 days over the test period. The relative lift divides by the treatment group's counterfactual
@@ -58,7 +61,7 @@ METHOD = ("difference-in-differences: OLS of unit-day values on treated, test pe
 CONFIDENCE = 0.95
 MIN_UNITS_PER_GROUP = 2
 MAX_ASSIGNMENTS = 10_000  # every assignment up to this many, else this many drawn
-MIN_ASSIGNMENTS = 40  # below this no two-sided p-value can reach 0.05
+MIN_ASSIGNMENTS = 40  # groups of one size: below this no two-sided p-value can reach 0.05 (20 otherwise)
 SEED = 20_261_127
 
 
@@ -131,10 +134,13 @@ def missing_data(panel: Panel, measure: str = "orders") -> list[str]:
     if missing:
         return missing
     ways = math.comb(len(panel.treatment) + len(panel.control), len(panel.treatment))
-    if ways < MIN_ASSIGNMENTS:
+    # The smallest two-sided p-value is 1/ways, or 2/ways when the groups are the same size (each
+    # assignment's complement has the same |t|): it must be able to reach 0.05.
+    needed = MIN_ASSIGNMENTS if len(panel.treatment) == len(panel.control) else MIN_ASSIGNMENTS // 2
+    if ways < needed:
         missing.append(f"with {len(panel.treatment)} treatment and {len(panel.control)} control units there are only "
-                       f"{ways} ways to choose the treatment units; a 95 % interval needs at least {MIN_ASSIGNMENTS} "
-                       "(e.g. 4 and 4, or 2 and 8 units)")
+                       f"{ways} ways to choose the treatment units; a 95 % interval needs at least {needed} "
+                       "(e.g. 4 and 4, or 2 and 5 units)")
     for group, units in (("treatment", panel.treatment), ("control", panel.control)):
         for period, days in (("pre-period", panel.pre_days), ("test period", panel.test_days)):
             if not any(panel.values.get((unit, day), 0) for unit in units for day in days):
@@ -206,7 +212,9 @@ class Randomization:
         tiny = 1e-12 * (1.0 + np.abs(out[0][0]) + np.abs(out[1][0]))
         difference = np.where(np.abs(difference) <= tiny, 0.0, difference)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(scale > 0, difference / np.where(scale > 0, scale, 1.0), np.sign(difference) * np.inf)
+            # No spread in either group: the difference is certain, ±inf, or 0 when there is none.
+            flat = np.where(difference == 0, 0.0, np.sign(difference) * np.inf)
+            t = np.where(scale > 0, difference / np.where(scale > 0, scale, 1.0), flat)
         return t
 
     def observed_statistic(self, tau: float) -> float:

@@ -46,6 +46,7 @@ _QUANTUM = Decimal("1e-12")
 DIRECT_MAX = 500  # states solved by sparse LU; larger chains by the bounded series (see `absorption`)
 TOLERANCE = 1e-15
 MAX_STEPS = 10_000
+BLOCK = 64  # removal columns solved at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +133,18 @@ def fit(paths: Sequence[Path], order: int = 1, *, direct_max: int = DIRECT_MAX) 
         for creator in set(state):
             holding.setdefault(creator, []).append(i)
     creators = sorted(holding)
-    # Column 0: the full chain; column j: creator j−1 removed (its states kept at 0).
-    keep = np.ones((n, len(creators) + 1))
-    for j, creator in enumerate(creators, start=1):
-        keep[holding[creator], j] = 0.0
-    p = absorption(q, r, keep, direct_max)
+    # Column 0: the full chain; column j: creator j−1 removed (its states kept at 0). Solved
+    # BLOCK columns at a time, so memory is states × BLOCK whatever the number of creators (a
+    # 4th-order chain of 2,000 creators held states × 2,001 numbers three times over: gigabytes).
+    parts = []
+    for first in range(0, len(creators) + 1, BLOCK):
+        columns = range(first, min(first + BLOCK, len(creators) + 1))
+        keep = np.ones((n, len(columns)))
+        for k, j in enumerate(columns):
+            if j:
+                keep[holding[creators[j - 1]], k] = 0.0
+        parts.append(absorption(q, r, keep, direct_max))
+    p = np.concatenate(parts)
     p_full = float(p[0])
     effects = {c: max(0.0, 1.0 - float(p[j]) / p_full) for j, c in enumerate(creators, start=1)}
     rounded = {c: Fraction(Decimal(e).quantize(_QUANTUM)) for c, e in effects.items()}

@@ -128,7 +128,10 @@ CAMPAIGN_ENROLMENTS = ReadStatement(
 CREATOR_CLICKS = ReadStatement(_clicks(Click.campaign_id).where(Click.creator_id == _CREATOR))
 CREATOR_ORDERS = ReadStatement(_orders(OrderCredit.campaign_id).where(OrderCredit.creator_id == _CREATOR))
 CREATOR_LEDGER_PLACED = ReadStatement(
-    _ledger_placed(LedgerEntry.campaign_id).where(OrderCredit.creator_id == _CREATOR, LedgerEntry.creator_id == _CREATOR)
+    # The creator's own entries (a split order's share too, whoever led it), of orders credited to
+    # the entry's campaign: as the running totals count them.
+    _ledger_placed(LedgerEntry.campaign_id).where(LedgerEntry.creator_id == _CREATOR,
+                                                  OrderCredit.campaign_id == LedgerEntry.campaign_id)
 )
 CREATOR_ENROLMENTS = ReadStatement(
     select(Enrolment.campaign_id, Enrolment.fee_minor, Enrolment.product_value_minor).where(Enrolment.creator_id == _CREATOR)

@@ -73,8 +73,8 @@ LANGUAGE sql STABLE AS $$
            CASE WHEN e.kind = 'commission' AND e.state = 'paid' THEN sign * e.amount ELSE 0 END,
            CASE WHEN e.kind = 'clawback' THEN sign * e.amount ELSE 0 END,
            0, 0, 0
-    FROM (SELECT coalesce(c.outcome = 'credited' AND c.campaign_id = e.campaign_id AND o.id = c.order_ref, false)
-                 AS placed) p
+    FROM (SELECT coalesce(c.outcome = 'credited' AND c.campaign_id = e.campaign_id AND c.creator_id IS NOT NULL
+                          AND o.id = c.order_ref, false) AS placed) p
 $$;
 
 CREATE FUNCTION attribution.report_of_credit(c attribution.order_credits, o attribution.orders, sign bigint)
@@ -94,12 +94,24 @@ RETURNS SETOF attribution.report_deltas
 LANGUAGE sql STABLE AS $$
     SELECT d.* FROM attribution.ledger_entries e, LATERAL attribution.report_of_entry(e, c, o, sign) d
     WHERE e.tenant_id = o.tenant_id AND e.source = o.source || ':' || o.source_id::text AND e.order_id = o.order_id
-      AND e.campaign_id = c.campaign_id AND c.outcome = 'credited'
+      AND e.campaign_id = c.campaign_id AND c.outcome = 'credited' AND c.creator_id IS NOT NULL
     UNION ALL
     SELECT d.* FROM attribution.ledger_entries e, LATERAL attribution.report_of_entry(e, NULL, NULL, -sign) d
     WHERE e.tenant_id = o.tenant_id AND e.source = o.source || ':' || o.source_id::text AND e.order_id = o.order_id
-      AND e.campaign_id = c.campaign_id AND c.outcome = 'credited'
+      AND e.campaign_id = c.campaign_id AND c.outcome = 'credited' AND c.creator_id IS NOT NULL
 $$;
+
+-- Before a trigger moves an order's ledger entries to another key, it locks them (FOR SHARE): an
+-- entry's state changing at the same time (the approval worker, a payout) waits for it, or it
+-- for the change, and whichever runs second computes from what the first committed. Without
+-- it, each would read the other's old row and the totals would keep the entry at the old key.
+CREATE FUNCTION attribution.report_lock_entries(o attribution.orders) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM attribution.ledger_entries e
+    WHERE e.tenant_id = o.tenant_id AND e.source = o.source || ':' || o.source_id::text AND e.order_id = o.order_id
+    FOR SHARE;
+END $$;
 
 -- What an order and its credit add: the order's figures, and its ledger entries at its key.
 CREATE FUNCTION attribution.report_of_order(c attribution.order_credits, o attribution.orders, sign bigint)
@@ -156,7 +168,9 @@ BEGIN
     LEFT JOIN attribution.codes k ON k.id = c.code_id
     LEFT JOIN attribution.links l ON c.touch_kind = 'click' AND l.slug = c.touch_label AND l.campaign_id = c.campaign_id
     WHERE o.tenant_id = NEW.tenant_id AND o.source = split_part(NEW.source, ':', 1) AND o.source_id = order_source
+      AND o.source || ':' || o.source_id::text = NEW.source  -- as written by crediting (ledger_source), exactly
       AND o.order_id = NEW.order_id AND c.outcome = 'credited' AND c.campaign_id = NEW.campaign_id
+      AND c.creator_id IS NOT NULL
     LIMIT 1;
     IF NOT FOUND THEN
         place := '';
@@ -185,14 +199,18 @@ BEGIN
                 SELECT 1 FROM attribution.ledger_entries e
                 WHERE e.tenant_id = o.tenant_id AND e.source = o.source || ':' || o.source_id::text
                   AND e.order_id = o.order_id AND e.campaign_id = NEW.campaign_id) THEN
+            PERFORM attribution.report_lock_entries(o);
             PERFORM attribution.report_note(ARRAY(SELECT attribution.report_entries_of(NEW, o, 1)));
         END IF;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT * INTO was FROM attribution.orders WHERE id = OLD.order_ref;
+        PERFORM attribution.report_lock_entries(was);
         PERFORM attribution.report_note(ARRAY(SELECT attribution.report_of_order(OLD, was, -1)));
     ELSE
         SELECT * INTO was FROM attribution.orders WHERE id = OLD.order_ref;
         SELECT * INTO o FROM attribution.orders WHERE id = NEW.order_ref;
+        PERFORM attribution.report_lock_entries(was);
+        PERFORM attribution.report_lock_entries(o);
         PERFORM attribution.report_note(ARRAY(
             SELECT attribution.report_of_order(OLD, was, -1) UNION ALL SELECT attribution.report_of_order(NEW, o, 1)));
     END IF;
@@ -206,6 +224,9 @@ DECLARE
 BEGIN
     SELECT * INTO c FROM attribution.order_credits WHERE order_ref = NEW.id;
     IF c.id IS NOT NULL THEN
+        IF (OLD.placed_at AT TIME ZONE 'UTC')::date IS DISTINCT FROM (NEW.placed_at AT TIME ZONE 'UTC')::date THEN
+            PERFORM attribution.report_lock_entries(NEW);  -- they move to another day
+        END IF;
         PERFORM attribution.report_note(ARRAY(
             SELECT attribution.report_of_order(c, OLD, -1) UNION ALL SELECT attribution.report_of_order(c, NEW, 1)));
     END IF;
@@ -375,6 +396,7 @@ def downgrade() -> None:
                      'report_note(attribution.report_deltas[])', 'report_of_click(attribution.clicks, bigint)',
                      'report_of_order(attribution.order_credits, attribution.orders, bigint)',
                      'report_entries_of(attribution.order_credits, attribution.orders, bigint)',
+                     'report_lock_entries(attribution.orders)',
                      'report_of_credit(attribution.order_credits, attribution.orders, bigint)',
                      'report_of_entry(attribution.ledger_entries, attribution.order_credits, attribution.orders, bigint)',
                      'report_platform(attribution.order_credits)'):
