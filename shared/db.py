@@ -285,6 +285,11 @@ class Reads:
         )
         self._tenant: tenancy.Binding = None
 
+    @property
+    def tenant(self) -> tenancy.Binding:
+        """What this ReadSession is bound to (shared.tenancy)."""
+        return self._tenant
+
     def for_tenant(self, tenant: tenancy.Binding) -> "Reads":
         """The same reads bound to `tenant` (shared.tenancy): a copy sharing the pool, one per request."""
         bound = object.__new__(Reads)

@@ -155,3 +155,37 @@ async def test_a_running_audit_asked_for_other_disclosure_settings_is_a_conflict
         assert (held["status"], held["jurisdictions"], held["sponsors"]) == ("running", None, [])
     finally:
         await audit_db.execute("update audit.audits set status = 'failed', lease_token = null where id = $1", audit_id)
+
+
+async def test_the_sponsors_a_workspace_names_are_neither_changed_nor_seen_by_another(gateway, other_gateway):
+    body = creator_body(posts=2)
+    prefix = uuid.uuid4().hex[:8]
+    for i, (post, caption) in enumerate(zip(body["posts"], ("Loving my Zyntrafeld kit @zyntrafeld", "quiet day"))):
+        post["caption"], post["paid_partnership"], post["external_id"] = caption, False, f"{prefix}-p{i}"
+    creator = await ingest_creator(gateway, body)
+    mine = await gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Zyntrafeld"]})
+    assert mine.status_code in (200, 202) and mine.json()["sponsors"] == ["Zyntrafeld"], mine.text
+    # Another workspace cannot swap its own sponsors in, pending or running, and is not told ours.
+    theirs = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Globex"]})
+    assert theirs.status_code == 409 and "another workspace's disclosure settings" in theirs.json()["detail"]
+    assert "zyntrafeld" not in theirs.text.lower()
+    plain = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"]})
+    assert plain.status_code == 200 and plain.json()["id"] == mine.json()["id"] and plain.json()["sponsors"] == []
+    done = await finished(gateway, mine.json()["id"])
+    assert done["status"] == "completed" and done["sponsors"] == ["Zyntrafeld"]
+    signal = next(s for s in done["signals"] if s["name"] == "disclosure")
+    assert signal["details"]["sponsors"] == ["Zyntrafeld"] and signal["details"]["sponsored_posts"] == 1
+    # The same audit as the other workspace reads it, every way it can: the name nowhere.
+    audit_id = done["id"]
+    seen = await other_gateway.get(f"/v1/audit/audits/{audit_id}")
+    assert seen.status_code == 200 and seen.json()["sponsors"] == [] and seen.json()["score"] == done["score"]
+    other_signal = next(s for s in seen.json()["signals"] if s["name"] == "disclosure")
+    assert other_signal["details"]["sponsored_posts"] == 1 and other_signal["details"]["sponsors"] == []
+    for path in (f"/v1/audit/audits/{audit_id}", f"/v1/audit/audits/{audit_id}/report",
+                 f"/v1/audit/creators/{creator['id']}/audits", f"/v1/audit/audits?creator_id={creator['id']}",
+                 f"/v1/audit/audits/{audit_id}/compare/{audit_id}"):
+        response = await other_gateway.get(path)
+        assert response.status_code == 200, (path, response.text)
+        assert "zyntrafeld" not in response.text.lower(), path
+        if "compare" not in path:  # the workspace that named it sees it (an audit against itself shows no change)
+            assert "zyntrafeld" in (await gateway.get(path)).text.lower(), path

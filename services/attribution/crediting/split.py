@@ -95,7 +95,10 @@ async def _fitted(session, tenant_id: uuid.UUID, campaign_id: uuid.UUID, currenc
     start, end = before - timedelta(days=FIT_DAYS), before
     orders = await path_rows.orders(session, campaign_id, start, end, FIT_MAX_ORDERS)
     commissions = await path_rows.commissions(session, campaign_id, start, end)
-    clicks = await path_rows.clicks(session, campaign_id, start - LONGEST_WINDOW, start, end, FIT_MAX_CLICKS)
+    clicks = await path_rows.clicks(session, campaign_id, start, end, FIT_MAX_CLICKS)
+    # And those before the window its first orders could still take up (newest first, read apart).
+    clicks = (await path_rows.clicks_before(session, campaign_id, start - LONGEST_WINDOW, start, FIT_MAX_CLICKS))[::-1] \
+        + clicks
     codes = await path_rows.codes(session, campaign_id)
 
     def compute() -> tuple[ModelResult | None, str, int]:

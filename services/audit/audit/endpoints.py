@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, status
 from starlette.responses import Response
 
 from services.audit.appeals import repository as appeals
-from services.audit.audit import repository, service
+from services.audit.audit import privacy, repository, service
 from services.audit.audit.compare import compare
 from services.audit.audit.schemas import AuditComparison, AuditCreate, AuditDetail, AuditRead, AuditStatus
 from shared.app import model_response
@@ -38,7 +38,7 @@ async def request_audit(body: AuditCreate, session: Session) -> Response:
     audit, created = await service.request(
         session, body.creator_id, jurisdictions=body.jurisdictions, sponsors=body.sponsors
     )
-    read = AuditRead.of(audit)
+    read = AuditRead.of(audit, viewer=privacy.viewer_of(session))
     response = model_response(read, status_code=202 if created else 200)
     # The service's own path: the gateway maps it to its public one (/v1/audit/audits/{id}).
     response.headers["Location"] = f"/audits/{audit.id}"
@@ -57,7 +57,7 @@ async def list_audits(
     # Serialised here, once (shared.app.model_response); response_model documents it.
     return model_response(
         AuditPage(
-            items=[AuditRead.of(a) for a in rows[: page.limit]],
+            items=[AuditRead.of(a, viewer=privacy.viewer_of(session)) for a in rows[: page.limit]],
             next_cursor=repository.SORTS.next_cursor(rows, page.limit, "created_at"),
         )
     )
@@ -70,7 +70,8 @@ async def get_audit(audit_id: uuid.UUID, session: ReadSession) -> Response:
     audit = await repository.get(session, audit_id)
     if audit is None:
         raise NotFound(f"audit {audit_id} does not exist")
-    return model_response(AuditDetail.with_appeals(audit, await appeals.of_audit(session, audit_id)))
+    return model_response(AuditDetail.with_appeals(audit, await appeals.of_audit(session, audit_id),
+                                                   viewer=privacy.viewer_of(session)))
 
 
 @router.get(
@@ -100,4 +101,5 @@ async def compare_audits(audit_id: uuid.UUID, other_audit_id: uuid.UUID, session
     for which, audit in (("audit_id", before), ("other_audit_id", after)):
         if audit.status != "completed":
             raise Conflict(f"audit {audit.id} ({which}) is {audit.status}: only completed audits compare")
-    return model_response(compare(before, after))
+    viewer = privacy.viewer_of(session)
+    return model_response(compare(privacy.as_seen_by(before, viewer), privacy.as_seen_by(after, viewer)))

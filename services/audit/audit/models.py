@@ -59,6 +59,11 @@ class Audit(Base):
     sponsors: Mapped[list[str]] = mapped_column(
         ARRAY(Text), server_default="{}", comment="Brands named as sponsors: a post naming one is sponsored."
     )
+    requested_by: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True),
+        comment="The workspace whose request set jurisdictions and sponsors; null: none did (the defaults). "
+        "Only it sees the sponsors.",
+    )
     window_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     follower_sample_id: Mapped[uuid.UUID | None] = mapped_column(

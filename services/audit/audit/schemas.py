@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.audit.appeals.schemas import AppealRead
+from services.audit.audit import privacy
 from services.audit.disclosure.schemas import Jurisdictions, Sponsors
 
 AuditStatus = Literal["pending", "running", "completed", "failed"]
@@ -55,7 +56,9 @@ class AuditRead(BaseModel):
     samples: dict[str, int] = Field(description="Sizes of what the audit read: followers, posts, series_points, comments.")
     jurisdictions: list[str] | None = Field(
         description="Disclosure rule sets asked for; null: the default (the disclosure signal's details list those graded).")
-    sponsors: list[str] = Field(description="Brands named as sponsors when the audit was requested.")
+    sponsors: list[str] = Field(
+        description="Brands named as sponsors when the audit was requested; only the workspace that named them sees "
+        "them (for others: empty, and the names replaced in the signals' text).")
     follower_sample_id: uuid.UUID | None = Field(description="The follower sample version the audit read.")
     model_version: str | None
     failure_reason: str | None
@@ -76,8 +79,9 @@ class AuditRead(BaseModel):
         return {**fields, "window": {"start": value.window_start, "end": value.window_end}}
 
     @classmethod
-    def of(cls, audit) -> "AuditRead":
-        return cls.model_validate(audit)
+    def of(cls, audit, *, viewer: uuid.UUID | None) -> "AuditRead":
+        """The audit as `viewer` (the reading workspace) sees it: another workspace's sponsors hidden."""
+        return cls.model_validate(privacy.as_seen_by(audit, viewer))
 
 
 class AuditDetail(AuditRead):
@@ -87,8 +91,8 @@ class AuditDetail(AuditRead):
     )
 
     @classmethod
-    def with_appeals(cls, audit, appeals: list) -> "AuditDetail":
-        read = AuditRead.of(audit)
+    def with_appeals(cls, audit, appeals: list, *, viewer: uuid.UUID | None) -> "AuditDetail":
+        read = AuditRead.of(audit, viewer=viewer)
         return cls.model_construct(**dict(read), appeals=[AppealRead.of(a) for a in appeals])
 
 

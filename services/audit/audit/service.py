@@ -14,7 +14,7 @@ from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.audit.audit import repository
+from services.audit.audit import privacy, repository
 from services.audit.audit.models import ACTIVE_SQL, Audit
 from services.audit.db import SERVICE, outbox
 from services.audit.projection.models import Creator
@@ -35,6 +35,7 @@ async def _insert_pending(
     tenant_id: uuid.UUID | None = None,
     jurisdictions: list[str] | None = None,
     sponsors: list[str] | None = None,
+    requested_by: uuid.UUID | None = None,
 ) -> Audit | None:
     """A new pending audit and its AuditScheduled event, or None when one is already active."""
     audit_id = uuid.uuid4()
@@ -49,6 +50,7 @@ async def _insert_pending(
             flags=[],
             jurisdictions=jurisdictions,
             sponsors=sponsors or [],
+            requested_by=requested_by,
             run_after=func.now() + timedelta(seconds=delay),
         )
         .on_conflict_do_nothing(index_elements=["creator_id"], index_where=text(ACTIVE_SQL))
@@ -142,10 +144,13 @@ async def request(
         )
     jurisdictions = list(dict.fromkeys(jurisdictions)) if jurisdictions is not None else None
     sponsors = list(dict.fromkeys(sponsors)) if sponsors is not None else None
+    viewer = privacy.viewer_of(session)
+    # The workspace whose settings the audit takes: only it sees the sponsors (privacy.py).
+    setter = viewer if (jurisdictions is not None or sponsors is not None) else None
     for _ in range(5):
         created = await _insert_pending(
             session, creator_id, trigger="requested", trigger_event_id=None, delay=0,
-            jurisdictions=jurisdictions, sponsors=sponsors,
+            jurisdictions=jurisdictions, sponsors=sponsors, requested_by=setter,
         )
         if created is not None:
             return created, True
@@ -153,6 +158,12 @@ async def request(
         if active is None:
             continue  # it finished between the two statements: insert again
         changes = _disclosure_changes(active, jurisdictions, sponsors)
+        if changes and active.requested_by is not None and active.requested_by != viewer:
+            # Another workspace's sponsors and jurisdictions: never replaced by (nor shown to) this one.
+            raise Conflict(
+                f"audit {active.id} of creator {creator_id} is {active.status} with another workspace's disclosure "
+                "settings; request again once it finishes"
+            )
         if changes and active.status == "running":
             raise Conflict(
                 f"audit {active.id} of creator {creator_id} is running with other disclosure settings "
@@ -161,6 +172,7 @@ async def request(
             )
         if active.status == "pending":
             if changes:
+                changes["requested_by"] = viewer
                 # Row locked above (FOR UPDATE): no runner claims it meanwhile (claims skip locked rows).
                 await session.execute(
                     update(Audit).where(Audit.id == active.id).values(**changes)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from services.audit.audit import repository as audits
 from services.audit.audit.endpoints import AuditPage
+from services.audit.audit import privacy
 from services.audit.audit.schemas import AuditRead, AuditStatus
 from services.audit.pods import repository as pods
 from services.audit.pods.endpoints import PodPage
@@ -77,7 +78,7 @@ async def creator_audits(
     rows = await audits.list_page(session, page, creator_id=creator_id, status=status, sort="-created_at")
     return model_response(
         AuditPage(
-            items=[AuditRead.of(a) for a in rows[: page.limit]],
+            items=[AuditRead.of(a, viewer=privacy.viewer_of(session)) for a in rows[: page.limit]],
             next_cursor=audits.SORTS.next_cursor(rows, page.limit, "-created_at"),
         )
     )

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, Response
 from services.audit.appeals import repository as appeals
 from services.audit.appeals import service as appeal_service
 from services.audit.appeals.schemas import AppealCreate, PublicAppealRead
+from services.audit.audit import privacy
 from services.audit.audit.models import Audit
 from services.audit.projection.models import Creator
 from services.audit.public.schemas import SharedAudit, SharedAuditView
@@ -58,7 +59,8 @@ async def shared_audit(token: Token, session: Session) -> Response:
         filed = await appeals.of_creator(session, link.creator_id)
     view = SharedAuditView(
         creator_id=link.creator_id, platform=creator.platform if creator else None,
-        handle=creator.handle if creator else None, audit=SharedAudit.of(latest) if latest else None,
+        handle=creator.handle if creator else None,
+        audit=SharedAudit.of(privacy.as_seen_by(latest, link.tenant_id)) if latest else None,
         appeals=[PublicAppealRead.of(a) for a in filed], expires_at=link.expires_at,
     )
     return _private(model_response(view))
@@ -97,7 +99,7 @@ async def shared_report(token: Token, session: Session) -> Response:
         raise NotFound("no completed audit of this creator yet")
     with acting_for(session, link.tenant_id):
         filed = await appeals.of_audit(session, latest.id)
-    html = await report.page(session, latest, appealed=filed, for_creator=True)
+    html = await report.page(session, latest, viewer=link.tenant_id, appealed=filed, for_creator=True)
     return _private(HTMLResponse(html))
 
 

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, Response
 
 from services.audit.appeals import repository as appeals
 from services.audit.appeals.schemas import PublicAppealRead
-from services.audit.audit import repository
+from services.audit.audit import privacy, repository
 from services.audit.audit.models import Audit
 from services.audit.audit.schemas import AuditRead
 from services.audit.brandsafety import service as brand_safety
@@ -84,10 +84,12 @@ def appeal_rows(filed) -> list[dict]:
     return [PublicAppealRead.of(a).model_dump(mode="json") for a in filed]
 
 
-async def page(session: Reads, row: Audit, *, appealed=(), safety: dict | None = None, for_creator: bool = False) -> str:
-    """The report page of a completed or failed audit; `for_creator`: the creator's shared view
-    (no brand-safety section: it would show the workspace's own keyword lists)."""
-    audit = AuditRead.of(row).model_dump(mode="json")
+async def page(session: Reads, row: Audit, *, viewer: uuid.UUID | None, appealed=(), safety: dict | None = None,
+               for_creator: bool = False) -> str:
+    """The report page of a completed or failed audit as `viewer` (the workspace reading, or the one
+    that shared it) may see it; `for_creator`: the creator's shared view (no brand-safety section:
+    it would show the workspace's own keyword lists)."""
+    audit = AuditRead.of(row, viewer=viewer).model_dump(mode="json")
     creator = await _creator(session, row.creator_id)
     posts = await _posts(session, audit)
     # matplotlib and Jinja2 are CPU work: off the event loop.
@@ -149,7 +151,7 @@ async def audit_report(
         raise NotFound(f"audit {audit_id} does not exist")
     if row.status in ("pending", "running"):
         raise Conflict(f"audit {audit_id} is {row.status}: its report exists once it has completed or failed")
-    html = await page(session, row, appealed=await appeals.of_audit(session, audit_id),
+    html = await page(session, row, viewer=privacy.viewer_of(session), appealed=await appeals.of_audit(session, audit_id),
                       safety=await _brand_safety(session, row.creator_id))
     if report_format == "html":
         return HTMLResponse(html)
