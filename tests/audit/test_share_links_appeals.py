@@ -206,3 +206,25 @@ async def test_a_share_links_token_is_never_logged(platform, gateway, anonymous)
     assert (await anonymous.get(link["url"])).status_code == 404
     for service in ("gateway", "audit"):
         assert link["token"] not in "\n".join(log_lines(platform.s.logs_dir, service)), f"{service} logged a token"
+
+
+async def test_a_link_takes_at_most_20_appeals_awaiting_review(gateway, anonymous):
+    creator, audit = await audited_creator(gateway)
+    link = await share(gateway, creator["id"])
+    filed = []
+    for i in range(20):
+        response = await anonymous.post(f"{link['url']}/appeals",
+                                        json={"audit_id": audit["id"], "flag": "audience_quality", "comment": f"real {i}"})
+        assert response.status_code == 201, response.text
+        filed.append(response.json()["id"])
+    one_more = {"audit_id": audit["id"], "flag": "audience_quality", "comment": "one more"}
+    refused = await anonymous.post(f"{link['url']}/appeals", json=one_more)
+    assert refused.status_code == 409 and "20 appeals awaiting review" in refused.json()["detail"]
+    # The same appeal again is still the one filed (200), not a new one.
+    again = await anonymous.post(f"{link['url']}/appeals",
+                                 json={"audit_id": audit["id"], "flag": "audience_quality", "comment": "real 0"})
+    assert again.status_code == 200 and again.json()["id"] == filed[0]
+    # Once one is resolved there is room again.
+    resolved = await gateway.post(f"/v1/audit/appeals/{filed[0]}/resolution", json={"decision": "rejected", "note": "n"})
+    assert resolved.status_code == 200, resolved.text
+    assert (await anonymous.post(f"{link['url']}/appeals", json=one_more)).status_code == 201

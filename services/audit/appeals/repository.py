@@ -1,6 +1,6 @@
 import uuid
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.appeals.models import Appeal
@@ -54,3 +54,10 @@ async def list_page(
 async def open_with(session: AsyncSession, fingerprint: str) -> Appeal | None:
     query = select(Appeal).where(Appeal.fingerprint == fingerprint, Appeal.status == "open")
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def open_count(session: AsyncSession, share_link_id: uuid.UUID) -> int:
+    """The appeals filed through the link that await review."""
+    query = select(func.count()).select_from(Appeal).where(Appeal.share_link_id == share_link_id,
+                                                           Appeal.status == "open")
+    return int((await session.execute(query)).scalar_one())

@@ -23,6 +23,9 @@ from shared.db import utcnow
 from shared.errors import Conflict, Invalid, NotFound
 
 
+MAX_OPEN_PER_LINK = 20  # appeals awaiting review through one share link: it takes no credentials
+
+
 def fingerprint(body: AppealCreate) -> str:
     canonical = json.dumps([str(body.audit_id), body.flag, body.comment, body.evidence_urls], ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -45,6 +48,13 @@ async def file(session: AsyncSession, link: ShareLink, body: AppealCreate) -> tu
     existing = await repository.open_with(session, print_)
     if existing is not None:
         return existing, False
+    # One filing at a time per link (its row locked to the end of the transaction), so the cap
+    # below holds however many arrive at once.
+    await session.execute(select(ShareLink.id).where(ShareLink.id == link.id).with_for_update())
+    waiting = await repository.open_count(session, link.id)
+    if waiting >= MAX_OPEN_PER_LINK:
+        raise Conflict(f"this link already has {waiting} appeals awaiting review (at most {MAX_OPEN_PER_LINK}); "
+                       "file more once the workspace has resolved some")
     appeal = Appeal(
         share_link_id=link.id, creator_id=link.creator_id, audit_id=audit.id, flag=body.flag, comment=body.comment,
         evidence_urls=list(body.evidence_urls), fingerprint=print_, status="open",
