@@ -2,10 +2,11 @@
 
 import uuid
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
+from services.attribution.reports.models import ReportDelta, ReportTotal
 from shared.db import Reads, ReadStatement, rows
 from shared.pagination import PagedList, PageParams, Sorts
 
@@ -82,15 +83,26 @@ async def clawed_back(session: AsyncSession | Reads, claim_ids: list[uuid.UUID])
     return {claim_id: -int(total) for claim_id, total in (await session.execute(query)).all()}
 
 
-_CAMPAIGN_COMMISSION = ReadStatement(
-    select(func.sum(LedgerEntry.amount).label("net")).where(
-        LedgerEntry.campaign_id == bindparam("campaign_id"), LedgerEntry.currency == bindparam("currency")
-    )
-)
+def _net(model):
+    return model.commission_pending + model.commission_approved + model.commission_paid + model.clawbacks
+
+
+def _campaign_net():
+    """From the reports' running totals and the deltas not folded in yet, in one statement (ADR
+    0051): a campaign's every entry is there, on its order's day or on none, so the sum is the
+    ledger's, read from the campaign's creators × platforms × days rather than its entries."""
+    campaign, currency = bindparam("campaign_id"), bindparam("currency")
+    parts = union_all(*(select(_net(m).label("net")).where(m.campaign_id == campaign, m.currency == currency)
+                        for m in (ReportTotal, ReportDelta))).subquery("totals")
+    return select(func.coalesce(func.sum(parts.c.net), 0).label("net"))
+
+
+_CAMPAIGN_COMMISSION = _campaign_net()
 
 
 async def campaign_commission(session: AsyncSession | Reads, campaign_id: uuid.UUID, currency: str) -> int:
     """The campaign's commission in `currency` (its own), in minor units: every commission entry
     less every clawback, whatever their state. Entries in another currency are never added."""
-    [row] = await rows(session, _CAMPAIGN_COMMISSION, campaign_id=campaign_id, currency=currency)
-    return int(row.net or 0)
+    # A union in a subquery: through the ORM, whose tenant filter reaches into it.
+    found = await session.execute(_CAMPAIGN_COMMISSION, {"campaign_id": campaign_id, "currency": currency})
+    return int(found.scalar_one() or 0)
