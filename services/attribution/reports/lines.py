@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from sqlalchemy import and_, func, literal, literal_column, select
+from sqlalchemy import and_, func, literal, literal_column, null, select
 
 from services.attribution.campaign import repository as campaigns
 from services.attribution.clicks.models import Click
@@ -123,12 +123,15 @@ def _raw(by: str, campaign_id: uuid.UUID, start: datetime, end: datetime) -> dic
     return {"orders": orders, "ledger": ledger, "clicks": clicks}
 
 
-def _totals(by: str, campaign_id: uuid.UUID, days: tuple[date, date]):
-    """The running totals (ADR 0051) over the whole days [first, last), by key, currency and day."""
+def _totals(by: str, campaign_id: uuid.UUID, days: tuple[date, date], per_day: bool):
+    """The running totals (ADR 0051) over the whole days [first, last), by key and currency, and by
+    day when `per_day` (amounts converted at each day's rate); else `day` is null."""
     t = totals(lambda m: m.campaign_id == campaign_id)
     key = {"creator": t.c.creator_id, "platform": t.c.platform, "day": t.c.day}[by]
-    return (select(key.label("key"), t.c.currency, t.c.day, *(func.sum(t.c[name]).label(name) for name in FIGURES))
-            .where(t.c.day >= days[0], t.c.day < days[1]).group_by(key, t.c.currency, t.c.day))
+    day = t.c.day if per_day else null().label("day")
+    query = (select(key.label("key"), t.c.currency, day.label("day"), *(func.sum(t.c[name]).label(name) for name in FIGURES))
+             .where(t.c.day >= days[0], t.c.day < days[1]))
+    return query.group_by(key, t.c.currency, t.c.day) if per_day else query.group_by(key, t.c.currency)
 
 
 def _split(found) -> dict[str, list]:
@@ -150,7 +153,8 @@ def _split(found) -> dict[str, list]:
     return out
 
 
-async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime | None, end: datetime | None) -> dict[str, list]:
+async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime | None, end: datetime | None,
+                per_day: bool) -> dict[str, list]:
     """Whole days from the running totals, a partial first or last day from the rows."""
     if start is None and end is None:
         days, edges = (FIRST_DAY, LAST_DAY), []
@@ -164,7 +168,7 @@ async def _rows(session, by: str, campaign_id: uuid.UUID, start: datetime | None
     statements = {"enrolments": select(Enrolment.creator_id, Enrolment.fee_minor, Enrolment.product_value_minor,
                                        Enrolment.deliverables).where(Enrolment.campaign_id == campaign_id)}
     if days is not None:
-        statements["totals"] = _totals(by, campaign_id, days)
+        statements["totals"] = _totals(by, campaign_id, days, per_day or by == "day")
     for i, (a, b) in enumerate(edges):
         statements.update({f"{name}{i}": q for name, q in _raw(by, campaign_id, a, b).items()})
     if isinstance(session, Reads):  # each read on its own connection: side by side
@@ -271,7 +275,7 @@ async def report(session, campaign_id: uuid.UUID, by: str, start: datetime | Non
     campaign = await campaigns.get(session, campaign_id)
     if campaign is None:  # unknown, or another tenant's: the same answer
         raise NotFound(f"campaign {campaign_id} does not exist")
-    rows = await _rows(session, by, campaign_id, start, end)
+    rows = await _rows(session, by, campaign_id, start, end, per_day=currency is not None)
     converter = None
     if currency is not None:
         converter = Converter(currency, "query.currency")
