@@ -22,7 +22,7 @@ from services.audit.public.schemas import SharedAudit, SharedAuditView
 from services.audit.report import endpoints as report
 from services.audit.sharing import service as sharing
 from shared.app import model_response
-from shared.db import Session
+from shared.db import ReadSession, Session
 from shared.identity import public
 from shared.openapi import error_responses
 from shared.errors import NotFound
@@ -88,18 +88,19 @@ async def _latest(session, creator_id) -> Audit | None:
     dependencies=[public()],
     summary="A creator's audit report, shared",
 )
-async def shared_report(token: Token, session: Session) -> Response:
+async def shared_report(token: Token, reads: ReadSession) -> Response:
     """No credentials: the creator's latest completed audit as the report page (charts, evidence,
     disclosure table) with the appeals filed through this workspace and their resolutions. Print
     it from the browser to keep a PDF. 404 for an unknown, expired or revoked link, or when the
     creator has no completed audit yet."""
-    link = await sharing.resolve(session, token)
-    latest = await _latest(session, link.creator_id)
+    # Read through the ReadSession: each read returns its connection at once, so rendering (charts,
+    # templates: the slow part) never holds one; an anonymous route must not be able to drain the pool.
+    link, for_link = await sharing.resolve_read(reads, token)
+    latest = await _latest(for_link, link.creator_id)
     if latest is None:
         raise NotFound("no completed audit of this creator yet")
-    with acting_for(session, link.tenant_id):
-        filed = await appeals.of_audit(session, latest.id)
-    html = await report.page(session, latest, viewer=link.tenant_id, appealed=filed, for_creator=True)
+    filed = await appeals.of_audit(for_link, latest.id)
+    html = await report.page(for_link, latest, viewer=link.tenant_id, appealed=filed, for_creator=True)
     return _private(HTMLResponse(html))
 
 

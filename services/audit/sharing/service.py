@@ -19,9 +19,9 @@ from services.audit.projection.models import Creator
 from services.audit.sharing import repository
 from services.audit.sharing.models import ShareLink
 from services.audit.sharing.schemas import ShareLinkCreate
-from shared.db import utcnow
+from shared.db import Reads, utcnow
 from shared.errors import NotFound
-from shared.tenancy import across_tenants
+from shared.tenancy import AcrossTenants, across_tenants
 
 TOKEN_BYTES = 32
 # Deliberately the same for a token never issued, expired or revoked: the answer must not tell
@@ -67,3 +67,13 @@ async def resolve(session: AsyncSession, token: str) -> ShareLink:
     if link is None or not link.live(utcnow()):
         raise NotFound(NO_SUCH_LINK)
     return link
+
+
+async def resolve_read(reads: Reads, token: str) -> tuple[ShareLink, Reads]:
+    """As `resolve`, through a ReadSession (each read on a pooled connection, released at once),
+    and the ReadSession acting for the link's tenant, for what the caller reads next."""
+    across = reads.for_tenant(AcrossTenants("a share link's public view finds the link by its token, which carries no tenant"))
+    link = (await across.execute(select(ShareLink).where(ShareLink.token_hash == token_hash(token)))).scalar_one_or_none()
+    if link is None or not link.live(utcnow()):
+        raise NotFound(NO_SUCH_LINK)
+    return link, reads.for_tenant(link.tenant_id)
