@@ -3,6 +3,7 @@ creator's audit with the creator by an unguessable, expiring link; the creator r
 appeals a finding without credentials; the tenant's reviewers resolve the appeal, and the
 resolution shows on the audit and on the creator's view — for that tenant only."""
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -228,3 +229,12 @@ async def test_a_link_takes_at_most_20_appeals_awaiting_review(gateway, anonymou
     resolved = await gateway.post(f"/v1/audit/appeals/{filed[0]}/resolution", json={"decision": "rejected", "note": "n"})
     assert resolved.status_code == 200, resolved.text
     assert (await anonymous.post(f"{link['url']}/appeals", json=one_more)).status_code == 201
+
+
+async def test_the_same_appeal_sent_at_once_is_filed_once(gateway, anonymous):
+    creator, audit = await audited_creator(gateway)
+    link = await share(gateway, creator["id"])
+    body = {"audit_id": audit["id"], "flag": "audience_quality", "comment": "sent five times at once"}
+    answers = await asyncio.gather(*(anonymous.post(f"{link['url']}/appeals", json=body) for _ in range(5)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201], [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
