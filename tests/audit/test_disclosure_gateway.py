@@ -169,6 +169,9 @@ async def test_the_sponsors_a_workspace_names_are_neither_changed_nor_seen_by_an
     theirs = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Globex"]})
     assert theirs.status_code == 409 and "another workspace's disclosure settings" in theirs.json()["detail"]
     assert "zyntrafeld" not in theirs.text.lower()
+    # Naming exactly ours is answered the same way: the status code must not confirm a guess.
+    guess = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Zyntrafeld"]})
+    assert guess.status_code == 409 and guess.json()["detail"] == theirs.json()["detail"]
     plain = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"]})
     assert plain.status_code == 200 and plain.json()["id"] == mine.json()["id"] and plain.json()["sponsors"] == []
     done = await finished(gateway, mine.json()["id"])

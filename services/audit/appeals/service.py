@@ -51,6 +51,9 @@ async def file(session: AsyncSession, link: ShareLink, body: AppealCreate) -> tu
     # One filing at a time per link (its row locked to the end of the transaction), so the cap
     # below holds however many arrive at once.
     await session.execute(select(ShareLink.id).where(ShareLink.id == link.id).with_for_update())
+    existing = await repository.open_with(session, print_)  # filed while this one waited for the lock
+    if existing is not None:
+        return existing, False
     waiting = await repository.open_count(session, link.id)
     if waiting >= MAX_OPEN_PER_LINK:
         raise Conflict(f"this link already has {waiting} appeals awaiting review (at most {MAX_OPEN_PER_LINK}); "

@@ -2,13 +2,15 @@
 campaigns before they run): an audit is shared by every workspace, so only the workspace whose
 request set them (`Audit.requested_by`) sees them. Everyone else reads the audit with its
 sponsors list empty and every mention of those names in the signals (a disclosure finding's
-reason, a caption quoted as evidence) replaced by `REDACTED` (ADR 0053). The scores are the
+reason, a caption quoted as evidence) replaced by `REDACTED`, matched as the grader matches them
+(any case, accents off, whole words) (ADR 0053). The scores are the
 same for all: they are facts about the creator's posts."""
 
 import re
 import uuid
 from typing import Any
 
+from services.audit.engine.disclosure.scan import fold
 from shared import tenancy
 from shared.db import Reads
 
@@ -21,37 +23,55 @@ def viewer_of(session) -> uuid.UUID | None:
     return binding if isinstance(binding, uuid.UUID) else None
 
 
+def _names(sponsors) -> set[str]:
+    """The sponsors as the grader matches them: folded (any case, no accents), words apart."""
+    return {n for n in (" ".join(fold(s).strip().lstrip("@#").split()) for s in sponsors or ()) if n}
+
+
 def hidden_from(audit, viewer: uuid.UUID | None) -> tuple[str, ...]:
     """The audit's sponsors `viewer` may not see (none when it named them, or none were named)."""
-    sponsors = tuple(s for s in (getattr(audit, "sponsors", None) or ()) if s and s.strip())
+    sponsors = tuple(s for s in (getattr(audit, "sponsors", None) or ()) if _names([s]))
     if not sponsors or (viewer is not None and getattr(audit, "requested_by", None) == viewer):
         return ()
     return sponsors
 
 
 def _pattern(sponsors: tuple[str, ...]) -> re.Pattern:
-    """Each name as written in a caption: any case, words apart or run together (@acmecoffee,
-    #AcmeCoffee), an @ or # before it."""
-    forms = set()
-    for sponsor in sponsors:
-        words = sponsor.strip().lstrip("@#").split()
-        if words:
-            forms.add(r"\s+".join(map(re.escape, words)))
-            forms.add("".join(map(re.escape, words)))
-    return re.compile(r"[@#]?(?:" + "|".join(sorted(forms, key=len, reverse=True)) + ")", re.IGNORECASE)
+    """The grader's own expression (engine/disclosure/grade.py), on folded text: a name with its
+    words apart or run together (@acmecoffee, #AcmeCoffee), never inside another word."""
+    names = _names(sponsors)
+    forms = names | {n.replace(" ", "") for n in names}
+    alternatives = "|".join(r"\s+".join(map(re.escape, f.split())) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(r"(?<![\w.])[@#]?(?:" + alternatives + r")(?!\w)")
+
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _replace(text: str, pattern: re.Pattern) -> str:
+    folded = fold(text)  # same length as text: a match's span is the original's
+    if len(folded) != len(text):
+        folded = text.lower()
+    spans = [m.span() for m in pattern.finditer(folded)]
+    for start, end in reversed(spans):
+        text = text[:start] + REDACTED + text[end:]
+    return text
 
 
 def scrub(value: Any, sponsors: tuple[str, ...]) -> Any:
-    """`value` (the signals' JSON) with the sponsors' names replaced and `sponsors` lists emptied."""
+    """`value` (the signals' JSON) with the sponsors' names replaced and `sponsors` lists emptied;
+    ids are left as they are (a name is never inside one: the expression needs word edges)."""
     pattern = _pattern(sponsors)
 
-    def walk(v: Any) -> Any:
+    def walk(v: Any, key: str = "") -> Any:
         if isinstance(v, str):
-            return pattern.sub(REDACTED, v)
+            if key == "id" or key.endswith("_id") or _UUID.match(v):
+                return v
+            return _replace(v, pattern)
         if isinstance(v, list):
-            return [walk(x) for x in v]
+            return [walk(x, key) for x in v]
         if isinstance(v, dict):
-            return {k: ([] if k == "sponsors" else walk(x)) for k, x in v.items()}
+            return {k: ([] if k == "sponsors" else walk(x, k)) for k, x in v.items()}
         return v
 
     return walk(value)

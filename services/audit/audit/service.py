@@ -158,7 +158,9 @@ async def request(
         if active is None:
             continue  # it finished between the two statements: insert again
         changes = _disclosure_changes(active, jurisdictions, sponsors)
-        if changes and active.requested_by is not None and active.requested_by != viewer:
+        asks = jurisdictions is not None or sponsors is not None
+        if asks and active.requested_by is not None and active.requested_by != viewer:
+            # Whatever it asks, equal or not: a 200 for the same settings would let it test a guess.
             # Another workspace's sponsors and jurisdictions: never replaced by (nor shown to) this one.
             raise Conflict(
                 f"audit {active.id} of creator {creator_id} is {active.status} with another workspace's disclosure "
@@ -167,7 +169,7 @@ async def request(
         if changes and active.status == "running":
             raise Conflict(
                 f"audit {active.id} of creator {creator_id} is running with other disclosure settings "
-                f"(jurisdictions {active.jurisdictions or 'default'}, sponsors {active.sponsors or 'none'}); "
+                f"(jurisdictions {active.jurisdictions or 'default'}; its sponsors are not repeated here); "
                 "request again once it finishes"
             )
         if active.status == "pending":
