@@ -1,5 +1,6 @@
 """`limelight`: bring the platform up, take it down, inspect it, run the tests."""
 
+import datetime
 import os
 import signal
 import subprocess
@@ -36,7 +37,11 @@ def install() -> None:
 
 
 @app.command()
-def up(detach: bool = typer.Option(False, "--detach", "-d", help="Leave the platform running and return.")) -> None:
+def up(
+    detach: bool = typer.Option(False, "--detach", "-d", help="Leave the platform running and return."),
+    demo: bool = typer.Option(False, "--demo", help="Seed the demo world (`limelight seed`, 1,000 creators) once the "
+                              "platform is up, unless this state folder already holds it."),
+) -> None:
     """Start Kafka and PostgreSQL, create topics, migrate, start every service, print the URLs."""
     settings = RuntimeSettings()
     platform = Platform(settings, say)
@@ -64,8 +69,12 @@ def up(detach: bool = typer.Option(False, "--detach", "-d", help="Leave the plat
     say(f"  gateway ops    http://127.0.0.1:{settings.operator_port}  (/readyz, /metrics; operators only)")
     say(f"  kafka          {settings.kafka_bootstrap}")
     say(f"  logs           {settings.logs_dir}")
-    say("\nEvery call needs an API key. Make a workspace and its first key with:")
-    say('  ./limelight admin create-tenant "My brand"')
+    if demo:
+        _seed_demo(settings)
+    else:
+        say("\nEvery call needs an API key. Make a workspace and its first key with:")
+        say('  ./limelight admin create-tenant "My brand"')
+        say("or fill the platform with a demo world: ./limelight seed")
     if detach:
         say("\nRunning in the background; stop it with `./limelight down`.")
         return
@@ -130,6 +139,108 @@ def status() -> None:
 def migrate() -> None:
     """Apply every service's migrations (starting Kafka and PostgreSQL if needed)."""
     Platform(RuntimeSettings(), say).start_infrastructure()
+
+
+DEMO_CREATORS = 1000
+DEMO_SEED = 1
+
+
+@app.command()
+def seed(
+    creators: int = typer.Option(1000, "--creators", min=20, help="Creators in the world (1,000 loads in about a minute)."),
+    seed_number: int = typer.Option(1, "--seed", help="The same seed (and --anchor) makes the same world."),
+    anchor: str = typer.Option(None, "--anchor", help="The world's day (YYYY-MM-DD, UTC): its history ends there. "
+                               "Default: today."),
+    truth: Path = typer.Option(None, "--truth", help="Where to write the ground truth (JSON). Default: "
+                               ".limelight/<state>/seed/truth-<seed>.json."),
+    audits: bool = typer.Option(True, "--audits/--no-audits", help="Ask for an audit of every creator at the end."),
+    check: bool = typer.Option(False, "--check", help="Then wait for the audits and print what was caught of the "
+                               "planted fraud (recall, false positives) and whether the money is exact."),
+) -> None:
+    """Build a demo world through the public API: workspaces and keys, creators with posts,
+    follower histories, audiences, follower samples and comments, planted fraud, campaigns, codes,
+    links, clicks and signed Shopify orders, refunds and cancellations (docs/guide/demo-world.md)."""
+    settings = RuntimeSettings()
+    try:
+        day = datetime.date.fromisoformat(anchor) if anchor else None
+    except ValueError as exc:
+        raise typer.BadParameter("--anchor must be a date, YYYY-MM-DD") from exc
+    written = _seed(settings, creators, seed_number, day, truth, audits)
+    if check:
+        if not audits:
+            raise typer.BadParameter("--check needs the audits (drop --no-audits)")
+        raise typer.Exit(_check(settings, written, settings.state_dir / "seed" / f"keys-{seed_number}.json"))
+
+
+def _check(settings: RuntimeSettings, truth: Path, keys: Path) -> int:
+    import asyncio
+    import json
+
+    from rich.console import Console
+
+    from runtime.seed import check
+
+    say("Waiting for the audits, then reading everything back through the gateway…")
+    judgement = asyncio.run(check.judge(settings.url("gateway"), json.loads(truth.read_text()), json.loads(keys.read_text())))
+    Console().print(check.table(judgement))
+    checked = ", ".join(f"{n} {what}" for what, n in judgement.checked.items())
+    if judgement.audits_unfinished:
+        say(f"{judgement.audits_unfinished} audits had not finished in time")
+    if judgement.money_mismatches:
+        say(f"Money: {len(judgement.money_mismatches)} figures differ from the ground truth ({checked} checked):")
+        for line in judgement.money_mismatches[:20]:
+            say(f"  {line}")
+        return 1
+    say(f"Money: exact to the minor unit ({checked} checked against the ground truth).")
+    return 0
+
+
+def _seed(settings: RuntimeSettings, creators: int, seed_number: int, day, truth: Path | None, audits: bool) -> Path:
+    import asyncio
+
+    from rich.console import Console
+
+    from runtime.seed import load as seed_load, world as seed_world
+
+    console = Console()
+    if not services.healthy(settings, "gateway"):
+        say("error: the platform is not up: start it with `./limelight up` (or use `./limelight up --demo`)")
+        raise typer.Exit(1)
+    anchor = datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc) if day else None
+    world = seed_world.build(seed_number, creators, anchor)
+    key = os.environ.get("LIMELIGHT_OPERATOR_KEY")
+    if not key:
+        key = asyncio.run(admin.new_tenant(admin.gateway_database_url(settings), "Limelight operator (seed)", operator=True)).key
+    started = time.monotonic()
+    try:
+        loaded = asyncio.run(seed_load.load(world, settings.url("gateway"), key, console=console, audits=audits))
+    except seed_load.SeedError as exc:
+        say(f"error: the seed stopped: {exc}")
+        raise typer.Exit(1) from exc
+    folder = settings.state_dir / "seed"
+    truth = truth or folder / f"truth-{seed_number}.json"
+    seed_load.write_truth(world, loaded, truth)
+    keys = folder / f"keys-{seed_number}.json"
+    seed_load.write_keys(loaded, keys)
+    console.print(seed_load.summary(world, loaded))
+    say(f"Seeded in {time.monotonic() - started:.1f}s. Ground truth: {truth}")
+    say(f"The brands' API keys (every scope; also in {keys}, readable by you only):")
+    for brand in loaded.brand_keys:
+        say(f"  {brand['name']:<22} {brand['key']}")
+    say("Audits run in the background; try:")
+    say(f"  curl -s {settings.url('gateway')}/v1/discovery/search -H \"Authorization: Bearer $LL_KEY\" "
+        "-H 'content-type: application/json' -d '{\"q\": \"vegan baking\", \"facets\": true}'")
+    say(f"  curl -s '{settings.url('gateway')}/v1/attribution/campaigns' -H \"Authorization: Bearer $LL_KEY\"")
+    return truth
+
+
+def _seed_demo(settings: RuntimeSettings) -> None:
+    marker = settings.state_dir / "seed" / f"truth-{DEMO_SEED}.json"
+    if marker.exists():
+        say(f"\nThe demo world is already here (ground truth {marker}; keys in {marker.parent}/keys-{DEMO_SEED}.json).")
+        return
+    say(f"\nSeeding the demo world ({DEMO_CREATORS:,} creators, seed {DEMO_SEED})…")
+    _seed(settings, DEMO_CREATORS, DEMO_SEED, None, None, True)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -20,7 +20,7 @@ import asyncpg
 
 from services.discovery.creator import ingest
 from services.discovery.creator.plan import WriteError
-from services.discovery.creator.schemas import BulkError, BulkResult, CreatorCreate
+from services.discovery.creator.schemas import BulkError, BulkLine, BulkResult, CreatorCreate
 from shared.errors import LimelightError
 
 MAX_LINES = 10_000
@@ -87,7 +87,7 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-async def ingest_lines(session: AsyncSession, body: bytes) -> BulkResult:
+async def ingest_lines(session: AsyncSession, body: bytes, *, with_ids: bool = False) -> BulkResult:
     lines = body.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -97,6 +97,7 @@ async def ingest_lines(session: AsyncSession, body: bytes) -> BulkResult:
     errors: list[BulkError] = []
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     failed: set[int] = set()
+    applied: list[BulkLine] = []
     conn = await ingest.driver_connection(session)
     with _collector_paused():
         writes = _validate(numbered[:CHUNK_LINES], errors)
@@ -114,12 +115,15 @@ async def ingest_lines(session: AsyncSession, body: bytes) -> BulkResult:
             for outcome in outcomes:
                 if outcome.error is None:
                     counts[outcome.status] += 1
+                    if with_ids:
+                        applied.append(BulkLine(line=outcome.line, id=outcome.creator_id, status=outcome.status))
                 else:
                     failed.add(outcome.line)
                     errors.append(BulkError(line=outcome.line, field=outcome.error.field or None, reason=outcome.error.reason))
     failed |= {e.line for e in errors}
     errors.sort(key=lambda e: e.line)
-    return BulkResult(**counts, failed=len(failed), errors=errors[:MAX_ERRORS])
+    applied.sort(key=lambda a: a.line)
+    return BulkResult(**counts, failed=len(failed), errors=errors[:MAX_ERRORS], lines=applied if with_ids else None)
 
 
 def _validate(numbered: list[tuple[int, bytes]], errors: list[BulkError]) -> list[ingest.Write]:
@@ -175,5 +179,5 @@ async def _alone(session: AsyncSession, conn, write: ingest.Write) -> ingest.Out
         return ingest.Outcome(write.line, error=WriteError("", "written concurrently by another request; send it again", 409))
 
 
-async def ingest_request(request: Request, session: AsyncSession) -> BulkResult:
-    return await ingest_lines(session, await _body(request))
+async def ingest_request(request: Request, session: AsyncSession, *, with_ids: bool = False) -> BulkResult:
+    return await ingest_lines(session, await _body(request), with_ids=with_ids)

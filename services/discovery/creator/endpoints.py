@@ -68,10 +68,14 @@ async def create_creator(body: CreatorCreate, session: Session) -> CreatorDetail
     dependencies=[requires("discovery:write")],
     openapi_extra=bulk.OPENAPI_BODY,
 )
-async def bulk_ingest(request: Request, session: Session) -> BulkResult:
+async def bulk_ingest(
+    request: Request,
+    session: Session,
+    ids: bool = Query(False, description="Also answer each applied line's creator id and status (`lines`)."),
+) -> BulkResult:
     """Upsert up to 10,000 creators from NDJSON, one creator per line in the shape of POST /creators,
     matched by platform + handle. Valid lines are committed; each bad line is reported by number."""
-    return await bulk.ingest_request(request, session)
+    return await bulk.ingest_request(request, session, with_ids=ids)
 
 
 @router.api_route(

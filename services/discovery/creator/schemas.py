@@ -1,6 +1,6 @@
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, field_validator, model_validator
 
@@ -455,9 +455,18 @@ class BulkError(BaseModel):
     reason: str
 
 
+class BulkLine(BaseModel):
+    line: int = Field(description="1-based line number in the request body.")
+    id: uuid.UUID = Field(description="The creator the line created, updated or left unchanged.")
+    status: Literal["created", "updated", "unchanged"]
+
+
 class BulkResult(BaseModel):
     created: int
     updated: int
     unchanged: int
     failed: int
     errors: list[BulkError] = Field(description="One per failed line, in line order.")
+    lines: list[BulkLine] | None = Field(
+        default=None, description="With `?ids=true`: each applied line's creator id and status, in line order."
+    )
