@@ -53,6 +53,7 @@ class Judgement:
     money_mismatches: list[str] = field(default_factory=list)
     checked: dict[str, int] = field(default_factory=dict)
     audits_unfinished: int = 0
+    clicks: dict[str, int] = field(default_factory=lambda: {"bots": 0, "humans": 0, "flagged": 0})
 
 
 async def _pages(client: httpx.AsyncClient, path: str, params: dict | None = None) -> list[dict]:
@@ -107,6 +108,12 @@ async def judge(gateway: str, truth: dict, keys: list[dict], *, timeout: float =
                 for finding in review["findings"]:
                     reviews_by_rule[finding["rule"]].add(review["order_id"])
             await _money(api, b, truth, judgement)
+    # A campaign report counts flagged clicks, not which: a flagged human click shows as a
+    # flagged count above the bots (and the money check above names the campaign).
+    flagged = judgement.clicks["flagged"]
+    judgement.kinds.append(KindScore("bot_click", "click redirect (flagged)", judgement.clicks["bots"],
+                                     min(flagged, judgement.clicks["bots"]), judgement.clicks["humans"],
+                                     max(0, flagged - judgement.clicks["bots"])))
     order_kind = {n: o["kind"] for n, o in expected_orders.items()}
     for kind, rule in ORDER_RULES.items():
         planted = [n for n, k in order_kind.items() if k == kind]
@@ -154,6 +161,9 @@ async def _money(api: httpx.AsyncClient, b: int, truth: dict, judgement: Judgeme
         bots = truth["bot_clicks_by_campaign"][b][c]
         humans = truth["human_clicks_by_campaign"][b][c]
         judgement.checked["campaign clicks"] = judgement.checked.get("campaign clicks", 0) + 1
+        judgement.clicks["bots"] += bots
+        judgement.clicks["humans"] += humans
+        judgement.clicks["flagged"] += report["clicks"]["flagged"]
         if (report["clicks"]["total"], report["clicks"]["flagged"]) != (bots + humans, bots):
             judgement.money_mismatches.append(
                 f"{brand['name']} campaign {c} clicks: {report['clicks']} against {bots + humans} total, {bots} flagged")

@@ -125,11 +125,15 @@ async def load(world: World, gateway: str, operator_key: str, *, console: Consol
             brand_apis = [Api(gateway, brand["key"]) for brand in loaded.brand_keys]
             main = brand_apis[0]
             await _creators(world, main, loaded, progress)
-            await _samples(world, main, loaded, progress)
-            await _comments(world, main, loaded, progress)
-            shops = await _campaigns(world, brand_apis, loaded, progress)
-            await _clicks(world, gateway, loaded, progress)
-            await _orders(world, gateway, shops, loaded, progress)
+            # Audit learns of the new creators and posts from discovery's events, which takes a
+            # while for thousands: the money side (which needs only the ids) goes on meanwhile.
+            audit_side = asyncio.ensure_future(_audit_inputs(world, main, loaded, progress))
+            try:
+                shops = await _campaigns(world, brand_apis, loaded, progress)
+                await _clicks(world, gateway, loaded, progress)
+                await _orders(world, gateway, shops, loaded, progress)
+            finally:
+                await audit_side
             if audits:
                 await _audits(world, main, loaded, progress)
     finally:
@@ -190,6 +194,11 @@ async def _until_known(api: Api, path: str, lines: list[dict], per_request: int,
         if retry:
             await asyncio.sleep(1.0)
         pending = retry
+
+
+async def _audit_inputs(world: World, api: Api, loaded: Loaded, progress: Progress) -> None:
+    await _samples(world, api, loaded, progress)
+    await _comments(world, api, loaded, progress)
 
 
 async def _samples(world: World, api: Api, loaded: Loaded, progress: Progress) -> None:
