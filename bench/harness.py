@@ -7,11 +7,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -36,6 +39,25 @@ SHOPIFY_ORDER = {
     ],
     "refunds": [],
 }
+
+
+def record(figure: str, value: float | None, unit: str, *, target: float | None = None, better: str = "lower",
+           baseline: str | None = None, baseline_value: float | None = None, note: str | None = None) -> None:
+    """One figure for `limelight bench` (bench/run_all.py), which sets LIMELIGHT_BENCH_RECORD to a
+    file and gathers what every bench appended to it; a no-op when a bench runs on its own.
+
+    `target`: the issue's target in the same unit, met when value <= target (`better="lower"`) or
+    >= target (`"higher"`); `baseline` names the baseline measured in the same run and
+    `baseline_value` is its figure in the same unit, so the ratio can be printed beside it."""
+    path = os.environ.get("LIMELIGHT_BENCH_RECORD")
+    if not path:
+        return
+    if better not in ("lower", "higher"):
+        raise ValueError("better is 'lower' or 'higher'")
+    line = {"bench": Path(sys.argv[0]).stem, "figure": figure, "value": value, "unit": unit, "target": target,
+            "better": better, "baseline": baseline, "baseline_value": baseline_value, "note": note}
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
 
 
 def say(message: str) -> None:

@@ -244,6 +244,14 @@ def _seed_demo(settings: RuntimeSettings) -> None:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Run every benchmark (bench/run_all.py): one table of figures, targets and same-run
+    baselines, also written as JSON with the machine. `--quick` (default), `--full`, `--only a,b`, `--out FILE`."""
+    Platform(RuntimeSettings(), say).install()
+    raise typer.Exit(subprocess.call([sys.executable, str(ROOT / "bench" / "run_all.py"), *ctx.args], cwd=ROOT))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def test(ctx: typer.Context) -> None:
     """Run the whole test suite against a real Kafka and PostgreSQL started for it.
 
