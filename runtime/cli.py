@@ -165,24 +165,22 @@ def seed(
         day = datetime.date.fromisoformat(anchor) if anchor else None
     except ValueError as exc:
         raise typer.BadParameter("--anchor must be a date, YYYY-MM-DD") from exc
-    written = _seed(settings, creators, seed_number, day, truth, audits)
+    written, keys = _seed(settings, creators, seed_number, day, truth, audits)
     if check:
         if not audits:
             raise typer.BadParameter("--check needs the audits (drop --no-audits)")
-        raise typer.Exit(_check(settings, written, settings.state_dir / "seed" / f"keys-{seed_number}.json"))
+        raise typer.Exit(_check(settings, written, keys))
 
 
 def _check(settings: RuntimeSettings, truth: Path, keys: Path) -> int:
     import asyncio
     import json
 
-    from rich.console import Console
-
     from runtime.seed import check
 
     say("Waiting for the audits, then reading everything back through the gateway…")
     judgement = asyncio.run(check.judge(settings.url("gateway"), json.loads(truth.read_text()), json.loads(keys.read_text())))
-    Console().print(check.table(judgement))
+    _console().print(check.table(judgement))
     checked = ", ".join(f"{n} {what}" for what, n in judgement.checked.items())
     if judgement.audits_unfinished:
         say(f"{judgement.audits_unfinished} audits had not finished in time")
@@ -195,14 +193,13 @@ def _check(settings: RuntimeSettings, truth: Path, keys: Path) -> int:
     return 0
 
 
-def _seed(settings: RuntimeSettings, creators: int, seed_number: int, day, truth: Path | None, audits: bool) -> Path:
+def _seed(settings: RuntimeSettings, creators: int, seed_number: int, day, truth: Path | None,
+          audits: bool) -> tuple[Path, Path]:
     import asyncio
-
-    from rich.console import Console
 
     from runtime.seed import load as seed_load, world as seed_world
 
-    console = Console()
+    console = _console()
     if not services.healthy(settings, "gateway"):
         say("error: the platform is not up: start it with `./limelight up` (or use `./limelight up --demo`)")
         raise typer.Exit(1)
@@ -218,20 +215,31 @@ def _seed(settings: RuntimeSettings, creators: int, seed_number: int, day, truth
         say(f"error: the seed stopped: {exc}")
         raise typer.Exit(1) from exc
     folder = settings.state_dir / "seed"
-    truth = truth or folder / f"truth-{seed_number}.json"
+    # Seeding again makes new workspaces: the earlier world's truth and keys stay beside it.
+    suffix = next(f"-{n}" if n > 1 else "" for n in range(1, 10_000)
+                  if not (folder / f"keys-{seed_number}{f'-{n}' if n > 1 else ''}.json").exists())
+    truth = truth or folder / f"truth-{seed_number}{suffix}.json"
     seed_load.write_truth(world, loaded, truth)
-    keys = folder / f"keys-{seed_number}.json"
+    keys = folder / f"keys-{seed_number}{suffix}.json"
     seed_load.write_keys(loaded, keys)
     console.print(seed_load.summary(world, loaded))
     say(f"Seeded in {time.monotonic() - started:.1f}s. Ground truth: {truth}")
     say(f"The brands' API keys (every scope; also in {keys}, readable by you only):")
     for brand in loaded.brand_keys:
         say(f"  {brand['name']:<22} {brand['key']}")
-    say("Audits run in the background; try:")
+    say("Audits run in the background; try:" if audits else "Try:")
     say(f"  curl -s {settings.url('gateway')}/v1/discovery/search -H \"Authorization: Bearer $LL_KEY\" "
         "-H 'content-type: application/json' -d '{\"q\": \"vegan baking\", \"facets\": true}'")
     say(f"  curl -s '{settings.url('gateway')}/v1/attribution/campaigns' -H \"Authorization: Bearer $LL_KEY\"")
-    return truth
+    return truth, keys
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console()
+    # Piped into a file or CI log, the tables keep their columns readable.
+    return console if console.is_terminal else Console(width=150)
 
 
 def _seed_demo(settings: RuntimeSettings) -> None:
