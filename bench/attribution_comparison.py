@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(FilePath(__file__).resolve().parent.parent))
 
+from bench.harness import record  # noqa: E402
 from services.attribution.comparison import paths as building, service  # noqa: E402
 from services.attribution.comparison.schemas import ComparisonQuery  # noqa: E402
 from services.attribution.models import MODEL_NAMES  # noqa: E402
@@ -105,11 +106,20 @@ def main() -> None:
     found, base = timed("building the paths (baseline)", lambda: building.build(orders, commissions, clicks, codes, START, end))
     print(f"  paths: {len(found.paths('USD')):,}, converting {len(found.conversions['USD']):,}")
     total = 0.0
+    each: dict[str, float] = {}
     for model in MODEL_NAMES:
         chosen = service.chosen(ComparisonQuery.model_validate({"models": model}))
         _, cpu = timed(f"{model}: fit and money split", lambda: service._currency("USD", found, chosen), base)
+        each[model] = cpu
         total += cpu
     print(f"  all seven models: {total:.2f} s CPU ({total / base:.1f}x building the paths)")
+    note = f"{len(orders):,} orders, {len(clicks):,} clicks, {args.visitors:,} visitors over {args.creators} creators"
+    record("all seven models, fit and money split, CPU", total, "s", baseline="building the paths",
+           baseline_value=base, note=note)
+    record("paths and all seven models, CPU", base + total, "s", note=note + "; the gateway gives attribution 10 s")
+    for model in ("time_decay", "markov", "shapley"):
+        record(f"{model} fit and money split, CPU", each[model], "s", baseline="building the paths", baseline_value=base,
+               note=note)
 
 
 if __name__ == "__main__":

@@ -212,6 +212,20 @@ def report(args, result: dict, clicks: int, answered: int, runs_with_clicks: int
     verdict = "met" if ratio >= TARGETS["throughput ratio"] and p99 < TARGETS["p99 ms"] else "NOT met"
     print(f"target (many links: >= 0.60 of bare req/s at -c{args.connections}, p99 < 15 ms at -c1): {verdict} "
           f"(ratio {ratio:.2f}, p99 {p99:.2f} ms; best click side at -c{args.connections}: {best})")
+    note = f"median of {args.rounds} rounds x {args.duration} s, {args.links} links"
+    c = args.connections
+    harness.record(f"click redirects/s, many links (-c{c})", med("many links", c, "rate"), "redirects/s", better="higher",
+                   baseline="bare FastAPI 302", baseline_value=bare_rate, note=note)
+    harness.record(f"click redirect, share of bare 302's req/s (-c{c})", ratio, "ratio", target=TARGETS["throughput ratio"],
+                   better="higher", note=note)
+    harness.record("click redirect p99, one at a time (-c1)", p99, "ms", target=TARGETS["p99 ms"],
+                   baseline="bare FastAPI 302", baseline_value=med("bare", 1, "p99_ms"), note=note)
+    harness.record("click redirect p50, one at a time (-c1)", med("many links", 1, "p50_ms"), "ms",
+                   baseline="bare FastAPI 302", baseline_value=med("bare", 1, "p50_ms"), note=note)
+    # CPU per request over the processes that serve it: steadier than req/s on a shared machine.
+    click_cpu = sum(statistics.median(cpu[("many links", p)]) for p in ("gateway", "attribution", "postgres"))
+    harness.record(f"click CPU, gateway + attribution + postgres (-c{c})", click_cpu, "ms/request",
+                   baseline="bare FastAPI 302", baseline_value=statistics.median(cpu[("bare", "bare")]), note=note)
 
 
 def start_bare(settings: RuntimeSettings, port: int) -> subprocess.Popen:

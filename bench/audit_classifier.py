@@ -15,13 +15,18 @@ import os
 import random
 import statistics
 import string
+import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
-from services.audit.engine.classifier import default_model
-from services.audit.engine.classifier.features import features_from_profiles
-from services.audit.engine.classifier.model import audience_types_of
-from services.audit.engine.types import FollowerProfile
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import record  # noqa: E402
+from services.audit.engine.classifier import default_model  # noqa: E402
+from services.audit.engine.classifier.features import features_from_profiles  # noqa: E402
+from services.audit.engine.classifier.model import audience_types_of  # noqa: E402
+from services.audit.engine.types import FollowerProfile  # noqa: E402
 
 TARGET = 200_000
 
@@ -87,6 +92,8 @@ def main() -> None:
         verdict = "meets" if classified >= TARGET else "MISSES"
         print(f"{size:>8,}  {rules:>12,.0f}/s  {features:>13,.0f}/s  {classified:>12,.0f}/s  {verdict} "
               f"(classified costs {rules / classified:.1f}x the rules alone)")
+        record(f"followers classified, batches of {size:,}", classified, "followers/s", target=TARGET, better="higher",
+               baseline="features alone", baseline_value=features, note=f"median of {args.rounds} rounds, one core")
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at end")
 
 

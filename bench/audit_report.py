@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import record  # noqa: E402
 from services.audit.audit.schemas import AuditRead  # noqa: E402
 from services.audit.report import charts  # noqa: E402
 from services.audit.report.render import render_html  # noqa: E402
@@ -116,6 +117,16 @@ def main() -> None:
           f"target p95 < {TARGET_MS:.0f} ms: {'met' if p95 < TARGET_MS else 'NOT met'} (wall p95 {p95:.1f} ms, "
           f"CPU p95 {percentile(cpu['report HTML (render_html)'], 0.95):.1f} ms)")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    note = f"{args.audits} audits x {args.rounds} rounds, one core"
+    json_name, json_cpu = "the audit's JSON (AuditRead)", cpu["baseline: the audit's JSON (AuditRead)"]
+    report_cpu = cpu["report HTML (render_html)"]
+    record("audit report render p95, wall", p95, "ms", target=TARGET_MS, baseline=json_name,
+           baseline_value=percentile(baseline, 0.95), note=note)
+    record("audit report render p50, wall", percentile(report, 0.5), "ms", baseline=json_name,
+           baseline_value=percentile(baseline, 0.5), note=note)
+    record("audit report render p95, CPU", percentile(report_cpu, 0.95), "ms", baseline=json_name,
+           baseline_value=percentile(json_cpu, 0.95), note=note)
+    record("audit report first render in a process", cold, "ms", note=note + "; font cache, template compile")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,10 @@ from pathlib import Path
 import asyncpg
 import uvloop
 
-from bench import discovery_index as index
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import discovery_index as index  # noqa: E402
+from bench.harness import record  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".limelight" / "bench-ingest"
@@ -242,6 +245,15 @@ def main(argv: list[str] | None = None) -> int:
             took, answers = over_http(url, bodies, args.port)
             row("bulk over HTTP, new creators", n, took, f"created {_sum(answers, 'created'):,}, uvicorn, direct call")
         print(f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f}")
+        rates = {name: count / seconds for name, count, seconds, _ in rows}
+        single = rates.get("baseline: single writes")
+        scale = f"index of {args.prefill:,} creators, {args.batches} x {args.lines:,} lines"
+        for name, figure, target in (("bulk, new creators", "bulk ingest, new creators", 2000.0),
+                                     ("bulk, updates (post+point+audience)", "bulk ingest, updates", None),
+                                     ("bulk over HTTP, new creators", "bulk ingest over HTTP", 2000.0)):
+            if name in rates:
+                record(figure, rates[name], "creators/s", target=target, better="higher",
+                       baseline="single writes" if single else None, baseline_value=single, note=scale)
         return 0
     finally:
         postgres.stop()

@@ -27,9 +27,13 @@ import asyncpg
 import httpx
 import psutil
 
-from bench import discovery_index as index
-from bench.discovery_mix import COUNTRY_CODES, brief, filter_mix, ingest_line, text_query  # noqa: F401  (ingest_line: discovery_ingest)
 from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import discovery_index as index  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.discovery_mix import COUNTRY_CODES, brief, filter_mix, ingest_line, text_query  # noqa: E402, F401 (ingest_line: discovery_ingest)
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {  # name: (figure, comparison, target, unit)
@@ -82,6 +86,7 @@ class Bench:
         self.args, self.client, self.admin, self.paths, self.pid = args, client, admin, paths, pid
         self.rows: list[tuple[str, int, float | None, float | None, float | None, str]] = []
         self.baselines: list[str] = []
+        self.copy_rate: float | None = None  # creators/s of the ingest baseline (raw COPY)
 
     def has(self, method: str, path: str) -> bool:
         return f"{method} {path}" in self.paths
@@ -278,6 +283,7 @@ class Bench:
 
         took = asyncio.run(copy())
         lines = len(rows["creators"])
+        self.copy_rate = lines / took
         asyncio.run(self._forget(tag))
         self.baselines.append(f"raw COPY of {lines:,} generated creators with accounts, posts, points, audience"
                               f" (no embedding) into the indexed tables: {lines / took:,.0f} creators/s")
@@ -322,6 +328,24 @@ class Bench:
         rate = len(texts) / (time.perf_counter() - t0)
         self.rows.append(("embedding", len(texts), None, None, rate,
                           "all-MiniLM-L6-v2 in numpy, 1 thread, bio+niches+captions texts (the worker's)"))
+
+    def record_figures(self) -> None:
+        """The headline rows for bench/run_all.py: latencies beside the by-id read's p95, ingest beside the COPY."""
+        rows = {name: (p95, value, note) for name, _, _, p95, value, note in self.rows}
+        by_id = rows.get("baseline: GET /creators/{id}", (None,))[0]
+        scale = f"{self.args.creators:,}-creator index"
+
+        def note(name: str) -> str:
+            return "; ".join(filter(None, (scale, rows[name][2] if name in rows else "not measured")))
+
+        for name in ("filtered search", "full-text + filters", "lookalikes", "brand fit"):
+            harness.record(f"{name} p95", rows.get(name, (None,))[0], "ms", target=TARGETS[name][2],
+                           baseline="GET /creators/{id} p95", baseline_value=by_id, note=note(name))
+        harness.record("lookalike recall@10", rows.get("lookalike recall@10", (None, None))[1], "ratio",
+                       target=TARGETS["lookalike recall@10"][2], better="higher", note=note("lookalike recall@10"))
+        harness.record("bulk ingest", rows.get("bulk ingest", (None, None))[1], "creators/s",
+                       target=TARGETS["bulk ingest"][2], better="higher", baseline="raw COPY",
+                       baseline_value=self.copy_rate, note=note("bulk ingest"))
 
     def report(self) -> str:
         out = ["", f"{'measure':<32}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'value':>11}   {'target':<26}result  note"]
@@ -441,6 +465,7 @@ def main(argv: list[str] | None = None) -> int:
               "micro+country+growth+ER, niche+ER range+audience language+top tiers), sort -followers, limit 20; "
               "full-text = 1-3 niche words (+ a hashtag) with 1-3 of those filters; lookalikes basis=content limit 10")
         print(bench.report())
+        bench.record_figures()
         print(f"memory: discovery RSS {rss / 2**20:,.0f} MB after the run; PostgreSQL {_postgres_memory(postgres)}")
         print(asyncio.run(index.describe(admin)))
         return 0

@@ -21,6 +21,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.harness import record  # noqa: E402
 from services.discovery.creator.text import embedding_text  # noqa: E402
 from services.discovery.embedding.encoder import Encoder  # noqa: E402
 
@@ -69,10 +70,13 @@ def main() -> None:
     before = process.memory_info().rss
     encoder = Encoder(threads=args.threads[0])
     loaded = process.memory_info().rss
+    # Recorded: the encoder's default batch (the service's EMBEDDING_ENCODE_BATCH), else the first size asked for.
+    headline = encoder.batch_size if encoder.batch_size in args.batch_sizes else next(iter(args.batch_sizes), None)
     lengths = sorted(len(ids) for ids in encoder.tokenize(texts))
     print(f"texts: {len(texts)}, word pieces per text p50 {lengths[len(lengths) // 2]}, "
           f"p90 {lengths[int(len(lengths) * 0.9)]}, max {lengths[-1]} (cut at {encoder.max_seq_length})")
     print(f"model loaded: {(loaded - before) / 2**20:.0f} MiB resident")
+    record("model resident", (loaded - before) / 2**20, "MiB")
 
     started = time.perf_counter()
     encoder.tokenize(texts)
@@ -80,10 +84,15 @@ def main() -> None:
     for threads in args.threads:
         encoder.threads = threads
         encoder.batch_size = 1
-        print(f"baseline batch 1, {threads} thread(s): {rate(encoder, texts):.1f} texts/s")
+        single = rate(encoder, texts)
+        print(f"baseline batch 1, {threads} thread(s): {single:.1f} texts/s")
         for batch in args.batch_sizes:
             encoder.batch_size = batch
-            print(f"batch {batch}, {threads} thread(s): {rate(encoder, texts):.1f} texts/s")
+            texts_per_s = rate(encoder, texts)
+            print(f"batch {batch}, {threads} thread(s): {texts_per_s:.1f} texts/s")
+            if batch == headline:
+                record(f"embedding, batch {batch}, {threads} thread(s)", texts_per_s, "texts/s", better="higher",
+                       baseline="batch 1", baseline_value=single, note=f"{len(texts)} texts")
     print(f"peak resident: {process.memory_info().rss / 2**20:.0f} MiB")
 
 

@@ -136,6 +136,16 @@ def measure(sides: Sides, duration: int, connections: int, rounds: int, processe
     added_p50 = med("gateway", 1, "p50_ms") - med("direct", 1, "p50_ms")
     verdict = "met" if throughput_ratio >= 0.70 and added_p50 <= 2.0 else "NOT met"
     print(f"target (>= 0.70 of direct req/s at -c{connections}, <= 2 ms added p50 at -c1): {verdict}")
+    note = f"median of {rounds} x {duration} s" + (f"; {errors} non-2xx or socket errors" if errors else "")
+    harness.record(f"gateway req/s (-c{connections})", med("gateway", connections, "rate"), "req/s", better="higher",
+                   baseline="direct", baseline_value=med("direct", connections, "rate"), note=note)
+    harness.record(f"gateway / direct req/s (-c{connections})", throughput_ratio, "ratio", target=0.70, better="higher",
+                   note=note)
+    harness.record("gateway p50 (-c1)", med("gateway", 1, "p50_ms"), "ms", baseline="direct",
+                   baseline_value=med("direct", 1, "p50_ms"), note=note)
+    harness.record("added p50 (-c1)", added_p50, "ms", target=2.0, note=note)
+    harness.record("gateway CPU per request", statistics.median(cpu["gateway"]), "ms", baseline="discovery direct",
+                   baseline_value=statistics.median(cpu["discovery direct"]), note=f"{note}; at -c{connections}")
 
 
 BENCH_PLANS = '{"standard": {"rate": 50, "burst": 100}, "bench": {"rate": 1000000, "burst": 1000000}}'

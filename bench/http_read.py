@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,7 +24,12 @@ from fastapi import FastAPI, Query, Request
 
 from runtime.config import ROOT, RuntimeSettings
 from runtime.postgres import Postgres
+from shared.identity import IDENTITY_HEADER, Identity, IdentitySigner, generate_keypair
 from shared.migrations import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import record  # noqa: E402
 
 STATE_DIR = ROOT / ".limelight" / "bench-http"
 PATH = "/creators?limit=10"
@@ -66,13 +72,13 @@ def _serve(name: str, app: str, port: int, env: dict[str, str], cwd: Path, app_d
     return process, log
 
 
-def _wait_answering(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_answering(url: str, process: subprocess.Popen, headers: dict[str, str], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2, headers=headers).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -80,12 +86,13 @@ def _wait_answering(url: str, process: subprocess.Popen, timeout: float = 60) ->
     raise TimeoutError(f"{url}: no 200 within {timeout:.0f}s")
 
 
-def _wrk(url: str, seconds: int, connections: int, pid: int | None = None) -> tuple[float, float]:
+def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str], pid: int | None = None) -> tuple[float, float]:
     """Requests per second, and the server's CPU time per request in microseconds (user +
     system of its process): the second figure barely moves when other work shares the cores."""
     cpu_before = sum(psutil.Process(pid).cpu_times()[:2]) if pid else 0.0
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", *[a for k, v in headers.items() for a in ("-H", f"{k}: {v}")], url],
+        capture_output=True, text=True, check=True
     ).stdout
     cpu = sum(psutil.Process(pid).cpu_times()[:2]) - cpu_before if pid else 0.0
     if "Non-2xx" in out or "Socket errors" in out:
@@ -109,6 +116,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not 1 <= args.duration <= 50:
+        print("--duration must be 1..50: the identity token of a wrk run lives 60 s", file=sys.stderr)
+        return 2
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian/Ubuntu: apt-get install -y wrk)", file=sys.stderr)
         return 2
@@ -125,7 +135,17 @@ def main(argv: list[str] | None = None) -> int:
         database_url = postgres.service_url(server, "discovery")
         upgrade("discovery", database_url)
         # API-only replica: no relay or consumers, so no Kafka is needed and none is started.
-        service_env = {"DATABASE_URL": database_url, "RUN_BACKGROUND_WORKERS": "false", "LOG_LEVEL": "INFO"}
+        # Discovery verifies the gateway's identity token on every request (ADR 0012): one is
+        # minted here for each wrk run with a key pair of the bench's own (tokens live 60 s).
+        private_pem, public_pem = generate_keypair()
+        signer = IdentitySigner(private_pem)
+        identity = Identity(tenant_id=uuid.uuid4(), subject="bench", scopes=frozenset({"discovery:read"}))
+
+        def token() -> dict[str, str]:
+            return {IDENTITY_HEADER: signer.token(identity, audience="discovery")}
+
+        service_env = {"DATABASE_URL": database_url, "RUN_BACKGROUND_WORKERS": "false", "LOG_LEVEL": "INFO",
+                       "IDENTITY_PUBLIC_KEY": public_pem}
         targets = {}
         roots = [("discovery", ROOT)] + [(f"discovery@{r}", r.resolve()) for r in args.service_root or []]
         for offset, (label, root) in enumerate(roots):
@@ -136,15 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         started.append(_serve("bare", "http_read:bare_app", args.port_base, bare_env, ROOT, ROOT / "bench"))
         targets["bare"] = f"http://127.0.0.1:{args.port_base}{PATH}"
         for (process, _), url in zip(started, targets.values(), strict=True):
-            _wait_answering(url, process)
+            _wait_answering(url, process, token())
 
         pids = [process.pid for process, _ in started]
         for url in targets.values():  # warm-up: pools filled, code paths hot
-            _wrk(url, 2, args.connections)
+            _wrk(url, 2, args.connections, token())
         figures: dict[str, list[tuple[float, float]]] = {label: [] for label in targets}
         for _ in range(args.rounds):
             for pid, (label, url) in zip(pids, targets.items(), strict=True):
-                figures[label].append(_wrk(url, args.duration, args.connections, pid))
+                figures[label].append(_wrk(url, args.duration, args.connections, token(), pid))
 
         load = os.getloadavg()[0]
         print(f"GET {PATH} on an empty table, wrk 1 thread {args.connections} connections "
@@ -155,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
             rate, cpu = max(r for r, _ in values), min(c for _, c in values)
             print(f"  {label:<32} {rate:7.0f} req/s (ratio to bare {rate / bare_rate:.2f})   "
                   f"{cpu:6.0f} us CPU/request (bare / this {bare_cpu / cpu:.2f})")
+            if label != "bare":  # the read path's target: >= 0.5 of bare, in req/s and in CPU per request
+                note = f"best of {args.rounds} x {args.duration} s, wrk -c{args.connections}"
+                record(f"{label} req/s", rate, "req/s", better="higher", baseline="bare FastAPI + asyncpg",
+                       baseline_value=bare_rate, note=note)
+                record(f"{label} CPU per request", cpu, "µs", baseline="bare FastAPI + asyncpg", baseline_value=bare_cpu,
+                       note=note)
+                record(f"{label} req/s, share of bare", rate / bare_rate, "ratio", target=0.5, better="higher", note=note)
+                record(f"{label} CPU, bare / this", bare_cpu / cpu, "ratio", target=0.5, better="higher", note=note)
         return 0
     finally:
         for process, log in started:

@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -37,6 +38,10 @@ from shared.db import make_engine, make_sessionmaker
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 from shared.messaging.kafka import KafkaProducerHandle
 from shared.messaging.relay import OutboxRelay
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import record  # noqa: E402
 
 TOPIC = "discovery.creator.v2"
 CONSUMER = "bench"
@@ -390,9 +395,16 @@ def report(
     print("(b) raw aiokafka produce+consume, same messages, same broker")
     row("throughput", f"{raw_rate:,.0f} events/s ({pipeline.events} messages in {raw.seconds:.2f} s)")
     print(f"{'(c) ratio (a)/(b)':<36}{pipeline_rate / raw_rate:.3f}")
-    if args.rate <= 0 and writer_seconds < pipeline_seconds / 2:
+    queueing = args.rate <= 0 and writer_seconds < pipeline_seconds / 2
+    if queueing:
         print("note: the unpaced writer outran the pipeline, so the latency above is mostly queueing;")
         print("      pass --rate below the throughput in (a) for the latency of an unsaturated pipeline")
+    note = f"{pipeline.events} events, {pacing}" + ("; the writer outran the pipeline: latency is queueing" if queueing else "")
+    record("pipeline throughput", pipeline_rate, "events/s", better="higher", baseline="raw aiokafka",
+           baseline_value=raw_rate, note=note)
+    cuts = statistics.quantiles(end_to_end, n=100, method="inclusive")
+    record("pipeline latency p50", cuts[49], "ms", note=note)
+    record("pipeline latency p99", cuts[98], "ms", note=note)
 
 
 def cpu_model() -> str:

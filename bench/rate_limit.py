@@ -21,6 +21,7 @@ import statistics
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from runtime.config import ROOT, RuntimeSettings
 from runtime.postgres import Postgres
@@ -33,6 +34,10 @@ from services.gateway.traffic.ratelimit import AddressRateLimit, KeyRateLimit
 from shared.db import make_engine
 from shared.identity import Identity, set_identity
 from shared.migrations import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import record  # noqa: E402
 
 PLAN = PlanLimit(rate=1_000_000, burst=10_000_000)
 # Lease sizes to compare: lease = rate × lease_seconds (the setting), so these are 1 … 1,000 tokens.
@@ -155,6 +160,16 @@ async def measure(database_url: str, requests: int, rounds: int) -> None:
     for lease, base_wall, base_cpu, wall, cpu, trips in rows:
         print(f"{lease:>16} {base_wall:>14.2f} {base_cpu:>13.2f} {wall:>13.2f} {cpu:>12.2f} "
               f"{wall - base_wall:>11.2f} {cpu - base_cpu:>10.2f} {trips:>14.1f}")
+        # Recorded: leases of 10 and 100 (the default 0.5 s of the plans' 50-1,000/s is 25-500) and every layer.
+        note = f"{trips:.1f} DB trips per 1,000 requests; median of {rounds} x {requests}"
+        if lease in ("10", "100"):
+            record(f"per-key limit, lease {lease}, CPU per request", cpu, "µs", baseline="no limiter",
+                   baseline_value=base_cpu, note=note)
+        elif lease == "all layers, 100":
+            record("all traffic layers (lease 100), CPU per request", cpu, "µs", baseline="no layers",
+                   baseline_value=base_cpu, note=note)
+            record("all traffic layers (lease 100), wall per request", wall, "µs", baseline="no layers",
+                   baseline_value=base_wall, note=note)
 
 
 def main() -> None:

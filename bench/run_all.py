@@ -45,14 +45,17 @@ class Bench:
 
 SUITE: tuple[Bench, ...] = (
     Bench("outbox_pipeline", ("--events", "5000"), (), 600),
-    Bench("tenancy", (), (), 600),
+    Bench("tenancy", (), ("--rounds", "7", "--iterations", "1500"), 600),
     Bench("rate_limit", ("--port-base", "33000"), ("--port-base", "33000"), 600),
-    Bench("gateway_overhead", ("--duration", "5", "--rounds", "2", "--port-base", "33100"), ("--port-base", "33100"), 900, ("wrk",)),
     Bench("http_read", ("--duration", "5", "--rounds", "2", "--port-base", "33200"), ("--port-base", "33200"), 900, ("wrk",)),
+    Bench("gateway_overhead", ("--duration", "5", "--rounds", "2", "--port-base", "33100"), ("--port-base", "33100"), 900, ("wrk",)),
     Bench("gateway_webhooks", ("--duration", "5", "--rounds", "2", "--port-base", "33300"), ("--port-base", "33300"), 900, ("wrk",)),
-    Bench("attribution_redirect", ("--duration", "5", "--rounds", "2", "--port-base", "33400"), ("--port-base", "33400"), 900, ("wrk",)),
-    Bench("attribution_orders", ("--port-base", "33500"), ("--port-base", "33500"), 900),
-    Bench("attribution_report", ("--keep", "--runs", "10"), ("--keep", "--runs", "40"), 1800),
+    Bench("attribution_redirect", ("--duration", "5", "--rounds", "2", "--port-base", "33400"), ("--port-base", "33400"), 900,
+          ("wrk",)),
+    Bench("attribution_orders", ("--orders", "1000", "--warmup", "100", "--seconds", "5", "--port-base", "33500"),
+          ("--port-base", "33500", "--timeout", "900"), 900),
+    # Builds (or, with --keep, reuses) a 1,000,000-entry ledger in .limelight/bench-report.
+    Bench("attribution_report", ("--keep", "--runs", "10"), ("--keep", "--runs", "40"), 3600),
     Bench("attribution_models", (), (), 600),
     Bench("attribution_comparison", (), (), 600),
     Bench("audit_engine", (), (), 600),
@@ -62,9 +65,15 @@ SUITE: tuple[Bench, ...] = (
     Bench("audit_pods", (), (), 600),
     Bench("audit_report", (), (), 600),
     Bench("embedding", (), (), 600),
-    Bench("embedding_recall", (), (), 600),
-    Bench("discovery_ingest", ("--port", "33600"), ("--port", "33600"), 1200),
-    Bench("discovery_search", ("--creators", "100000", "--port", "33700"), ("--creators", "1000000", "--port", "33700"), 2400),
+    Bench("embedding_recall", ("--creators", "20000", "--queries", "50"), (), 900),
+    Bench("discovery_ingest", ("--prefill", "5000", "--batches", "2", "--lines", "1000", "--single", "100", "--http",
+                               "--port", "33600"),
+          ("--prefill", "20000", "--batches", "4", "--lines", "5000", "--single", "500", "--http", "--port", "33600"), 1200),
+    # Rebuilds its index whenever --creators changes: a full run after a quick one builds the
+    # 1,000,000-creator index again (hours on 2 cores).
+    Bench("discovery_search", ("--creators", "20000", "--queries", "50", "--warmup", "20", "--recall-queries", "10",
+                               "--ingest-batches", "2", "--ingest-lines", "1000", "--port", "33700"),
+          ("--creators", "1000000", "--port", "33700"), 2400),
 )
 
 

@@ -19,9 +19,11 @@ differences are the point.
 import argparse
 import asyncio
 import shutil
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.orm import Session as SyncSession
@@ -34,6 +36,10 @@ from shared import tenancy
 from shared.db import Reads, ReadStatement, make_engine, make_sessionmaker
 from shared.identity import Identity, set_identity
 from shared.migrations import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.harness import record  # noqa: E402
 
 STATE_DIR = ROOT / ".limelight" / "bench-tenancy"
 TENANTS = 20
@@ -165,6 +171,8 @@ async def run(database_url: str, rounds: int, iterations: int) -> None:
     for name, with_it, without in pairs:
         print(f"  cost on the {name:<28} {figures[with_it] - figures[without]:+7.1f} us "
               f"({figures[with_it] / figures[without]:.2f}x)")
+        record(f"{name}, with isolation", figures[with_it], "µs", baseline=without, baseline_value=figures[without],
+               note=f"CPU per unit of work, best of {rounds} x {iterations}")
 
 
 def main(argv: list[str] | None = None) -> int:
