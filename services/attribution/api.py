@@ -17,6 +17,7 @@ from services.attribution.fraud.endpoints import fraud
 from services.attribution.incrementality.endpoints import audience as audience_holdouts
 from services.attribution.incrementality.endpoints import router as holdout_tests
 from services.attribution.ledger.endpoints import ledger, payouts
+from services.attribution.privacy.endpoints import router as privacy_receipts
 from services.attribution.links.endpoints import router as links
 from services.attribution.media.endpoints import router as media
 from services.attribution.orders.endpoints import router as orders
@@ -43,6 +44,7 @@ router.include_router(mark_tenant_private(audience_holdouts), prefix="/audience-
 router.include_router(mark_tenant_private(fraud), prefix="/fraud", tags=["fraud"])
 router.include_router(mark_tenant_private(fx_rates), prefix="/fx-rates", tags=["reports"])
 router.include_router(mark_tenant_private(creator_keys), prefix="/creators", tags=["fraud"])
+router.include_router(mark_tenant_private(privacy_receipts), prefix="/privacy", tags=["privacy"])
 # Reports read other packages' tenant-owned tables: declared private by hand.
 router.include_router(declare_tenant_private(reports), tags=["reports"])
 router.include_router(declare_tenant_private(media), tags=["reports"])

@@ -23,6 +23,15 @@ class AttributionSettings(ServiceSettings):
         description="How often creators' changed sales records are published to discovery (attribution.performance.v1): "
         "one event per creator and round, however many orders moved it.",
     )
+    click_retention_days: int = Field(
+        default=180, ge=31, le=3_650,
+        description="After this many days a click keeps only what reports count (its link, creator, time, country, "
+        "flags): its visitor and network hashes, user agent and referrer are removed (docs/guide/privacy.md). At least "
+        "31: attribution windows and fraud look-backs read them for up to 30 days.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3_600.0, gt=0, le=86_400, description="How often the retention job runs.",
+    )
     attribution_hash_key: SecretStr | None = Field(
         default=None,
         description="Key of the keyed hashes (HMAC-SHA256) kept instead of a customer's e-mail or id and a visitor's "

@@ -8,7 +8,8 @@ from services.attribution.config import AttributionSettings, get_settings
 from services.attribution.crediting.performance import PerformanceWorker
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
 from services.attribution.ledger.worker import ApprovalWorker
-from services.attribution.orders.handlers import order_consumer
+from services.attribution.orders.handlers import order_consumer, privacy_consumer
+from services.attribution.privacy.retention import RetentionWorker
 from services.attribution.reports.worker import ReportTotalsWorker
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
@@ -16,6 +17,7 @@ from shared.idempotency import IdempotencyKeyPruner
 
 def workers(ctx: ServiceContext):
     orders = order_consumer(ctx)
+    privacy = privacy_consumer(ctx)
     return [
         outbox_relay(ctx, OutboxMessage),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
@@ -23,7 +25,9 @@ def workers(ctx: ServiceContext):
         PerformanceWorker(ctx.sessionmaker, interval=ctx.settings.performance_interval_seconds),
         ReportTotalsWorker(ctx.sessionmaker, interval=ctx.settings.report_totals_interval_seconds),
         DataCentreRanges(),
+        RetentionWorker(ctx.sessionmaker, ctx.settings.click_retention_days, ctx.settings.retention_interval_seconds),
         *([orders] if orders is not None else []),
+        *([privacy] if privacy is not None else []),
     ]
 
 

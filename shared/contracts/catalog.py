@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
-from shared.contracts import attribution, audit, discovery, gateway
+from shared.contracts import attribution, audit, discovery, gateway, privacy
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -44,6 +44,21 @@ CATALOG: tuple[Topic, ...] = (
         consumers=("attribution",),
         partitions=6,
         retention_ms=14 * DAY_MS,
+    ),
+    Topic(
+        name="gateway.privacy.v1",
+        producer="gateway",
+        aggregate="privacy request",
+        description=(
+            "Data-subject requests (export or erasure of one customer's or creator's data), acted on by every "
+            "service that holds personal data, each keeping a receipt (docs/decisions/0054)."
+        ),
+        events={"PrivacyRequested": privacy.PrivacyRequested},
+        consumers=("discovery", "audit", "attribution"),
+        partitions=3,
+        # It carries the subject's identifiers: kept long enough for a service down a few hours
+        # to catch up, and no longer.
+        retention_ms=1 * DAY_MS,
     ),
     Topic(
         name="discovery.creator.v2",

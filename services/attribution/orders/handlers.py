@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.attribution.db import SERVICE, ProcessedEvent
 from services.attribution.orders import service
 from services.attribution.orders.model import CustomerKey, PayloadError, customer_hash
+from services.attribution.privacy import service as privacy
 from shared.app import ServiceContext
 from shared.contracts.envelope import Envelope
 from shared.contracts.gateway import WebhookReceived
+from shared.contracts.privacy import PrivacyRequested
 from shared.messaging.consumer import IdempotentConsumer, PoisonMessage, Subscription
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,38 @@ def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
         consumer=SERVICE,
         group_id="attribution.orders",
         subscriptions=[Subscription(WEBHOOK_TOPIC, "WebhookReceived", handlers.received)],
+        sessionmaker=ctx.sessionmaker,
+        processed_model=ProcessedEvent,
+        bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
+        dead_letters=ctx.kafka,
+        max_attempts=ctx.settings.consumer_max_attempts,
+    )
+
+
+PRIVACY_TOPIC = "gateway.privacy.v1"
+
+
+class PrivacyRequests:
+    def __init__(self, customer_key: CustomerKey):
+        self.customer_key = customer_key
+
+    async def requested(self, session: AsyncSession, event: Envelope[PrivacyRequested]) -> None:
+        if event.tenant_id is None:
+            raise PoisonMessage(f"privacy request {event.payload.request_id} names no workspace")
+        await privacy.act(session, event.tenant_id, event.payload, self.customer_key)
+
+
+def privacy_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
+    """Data-subject requests (ADR 0054); None (logged) without ATTRIBUTION_HASH_KEY, as orders."""
+    key = getattr(ctx.settings, "attribution_hash_key", None)
+    if key is None or len(key.get_secret_value()) < 16:
+        log.error("ATTRIBUTION_HASH_KEY is not set (or shorter than 16 characters): privacy requests are not consumed")
+        return None
+    handlers = PrivacyRequests(customer_hash(key.get_secret_value().encode()))
+    return IdempotentConsumer(
+        consumer=SERVICE,
+        group_id="attribution.privacy",
+        subscriptions=[Subscription(PRIVACY_TOPIC, "PrivacyRequested", handlers.requested)],
         sessionmaker=ctx.sessionmaker,
         processed_model=ProcessedEvent,
         bootstrap_servers=ctx.settings.kafka_bootstrap_servers,

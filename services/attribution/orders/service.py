@@ -29,6 +29,7 @@ from services.attribution.orders.model import (
     Cancellation, CustomerKey, LineItem, Order, PayloadError, Refund, RefundLine,
 )
 from services.attribution.orders.models import NO_SOURCE, PartnerCancellation, PartnerOrder, PartnerRefund
+from services.attribution.privacy import service as privacy, shopify as privacy_webhooks
 from shared.contracts.gateway import WebhookReceived
 from shared.money import format_amount
 from shared.tenancy import acting_for
@@ -54,6 +55,11 @@ async def apply_delivery(
 ) -> Applied:
     if tenant_id is None:
         raise PayloadError("tenant_id", "the delivery names no tenant")
+    if delivery.source == "shopify" and delivery.topic in privacy_webhooks.TOPICS:
+        # A store's mandatory privacy webhooks: the same erasure or export as an API request.
+        request = privacy_webhooks.request_of(delivery)
+        await privacy.act(session, tenant_id, request, customer_key)
+        return Applied("privacy", None)
     parsed = parse(delivery, customer_key)
     if parsed is None:
         return Applied("ignored")
