@@ -1,5 +1,6 @@
 """The whole audit URL map: audits and their reports, creators, pods, inputs, disclosure rules,
-brand-safety lists, share links and appeals, and the public shared view."""
+brand-safety lists, share links and appeals, receipts of data-subject requests, and the public shared
+view."""
 
 from fastapi import APIRouter
 
@@ -8,6 +9,7 @@ from services.audit.audit.endpoints import router as audits
 from services.audit.brandsafety.endpoints import router as brandsafety
 from services.audit.disclosure.endpoints import router as disclosure
 from services.audit.pods.endpoints import router as pods
+from services.audit.privacy.endpoints import router as privacy
 from services.audit.projection.endpoints import router as creators
 from services.audit.public.endpoints import router as shared_views
 from services.audit.report.endpoints import router as reports
@@ -28,5 +30,7 @@ router.include_router(mark_tenant_private(brandsafety), tags=["brand safety"])
 # OpenAPI (x-tenant-private), which the cross-tenant test matrix walks.
 router.include_router(mark_tenant_private(share_links), tags=["share links"])
 router.include_router(mark_tenant_private(appeals), prefix="/appeals", tags=["appeals"])
+# Receipts of data-subject requests: the asking workspace's own.
+router.include_router(mark_tenant_private(privacy), prefix="/privacy", tags=["privacy"])
 # Public: the creator's shared view, which the gateway forwards without an identity (/shared/...).
 router.include_router(shared_views, tags=["shared audits"])

@@ -9,6 +9,7 @@ from services.audit.config import AuditSettings, get_settings
 from services.audit.db import SERVICE, OutboxMessage
 from services.audit.engine.disclosure.rulebook import default_rulebook
 from services.audit.pods.job import PodsJob
+from services.audit.privacy.handlers import privacy_consumer
 from shared.app import ServiceContext, create_service_app, outbox_relay
 
 
@@ -16,6 +17,7 @@ def workers(ctx: ServiceContext):
     return [
         outbox_relay(ctx, OutboxMessage),
         creator_consumer(ctx),
+        privacy_consumer(ctx),
         AuditRunner(ctx.sessionmaker, ctx.settings),
         PodsJob(ctx.sessionmaker, ctx.settings),
     ]

@@ -7,6 +7,7 @@ from services.discovery.creator.endpoints import router as creators
 from services.discovery.search.endpoints import mentions_router as mentions
 from services.discovery.search.endpoints import router as search
 from services.discovery.embedding.endpoints import router as lookalikes
+from services.discovery.privacy.endpoints import router as privacy
 from services.discovery.shortlist.endpoints import router as shortlists
 from shared.tenancy import mark_tenant_private
 
@@ -20,3 +21,5 @@ router.include_router(mentions, prefix="/mentions", tags=["search"])
 router.include_router(lookalikes, prefix="/creators", tags=["creators"])
 router.include_router(mark_tenant_private(shortlists), prefix="/shortlists", tags=["shortlists"])
 router.include_router(mark_tenant_private(brandfit), tags=["brand fit"])
+# Receipts of data-subject requests: the asking workspace's own.
+router.include_router(mark_tenant_private(privacy), prefix="/privacy", tags=["privacy"])

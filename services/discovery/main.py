@@ -8,6 +8,7 @@ from services.discovery.config import DiscoverySettings, get_settings
 from services.discovery.creator.handlers import audit_consumer, performance_consumer
 from services.discovery.db import SERVICE, OutboxMessage, idempotency
 from services.discovery.embedding.worker import EmbeddingWorker
+from services.discovery.privacy.handlers import privacy_consumer
 from shared.app import ServiceContext, create_service_app, outbox_relay
 from shared.idempotency import IdempotencyKeyPruner
 
@@ -18,6 +19,7 @@ def workers(ctx: ServiceContext):
         outbox_relay(ctx, OutboxMessage),
         audit_consumer(ctx),
         performance_consumer(ctx),
+        privacy_consumer(ctx),
         IdempotencyKeyPruner(idempotency, ctx.sessionmaker),
         PeerMediansRefresher(ctx.engine),
     ]

@@ -107,7 +107,12 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
     observed = await client.post(f"{rules}/activations/{activation.json()['id']}/snapshots",
                                  json={"observed_at": "2027-01-06T10:00:00Z", "impressions": 100})
     assert observed.status_code == 201, observed.text
+    privacy = await client.post("/v1/privacy/requests", json={
+        "kind": "export", "subject": {"type": "customer", "email": f"{new_name('matrix')}@example.com"}})
+    assert privacy.status_code == 202, privacy.text
+    await eventually(lambda: _receipts_done(client, privacy.json()["id"]), timeout=60)
     return {
+        "request_id": privacy.json()["id"],
         "shortlist_id": shortlist["id"], "creator_id": creator["id"], "campaign_id": campaign.json()["id"],
         "key_id": key.json()["id"], "source_id": source.json()["id"], "brief_id": brief.json()["id"],
         "code_id": code.json()["id"], "link_id": link.json()["id"], "order_id": order["id"],
@@ -116,6 +121,11 @@ async def objects_of(client, creator: dict) -> dict[str, str]:
         "holdout_test_id": holdout.json()["id"], "audience_holdout_id": audience.json()["id"],
         "activation_id": activation.json()["id"],
     }
+
+
+async def _receipts_done(client, request_id: str) -> bool:
+    """Every service has acted on the privacy request (each holds its receipt)."""
+    return (await client.get(f"/v1/privacy/requests/{request_id}")).json()["status"] == "done"
 
 
 async def _held_by_audit(client, creator_id: str) -> bool:

@@ -10,6 +10,7 @@ from services.attribution.incrementality import models as holdout_models  # noqa
 from services.attribution.ledger import models as ledger_models  # noqa: F401
 from services.attribution.links import models as link_models  # noqa: F401
 from services.attribution.orders import models as order_models  # noqa: F401
+from services.attribution.privacy import models as privacy_models  # noqa: F401
 from services.attribution.ratecards import models as rate_card_models  # noqa: F401
 from services.attribution.reports import models as report_models  # noqa: F401
 from services.attribution.rules import models as rule_models  # noqa: F401

@@ -13,14 +13,13 @@ from shared.db import ReadSession
 from shared.errors import NotFound
 from shared.identity import requires
 from shared.pagination import Page, PageOut
-from shared.privacy import ReceiptRead
+from shared.privacy import ReceiptRead, read_receipt
 
 router = APIRouter(dependencies=[requires("admin")])
 
 
 def read(row: PrivacyReceipt) -> ReceiptRead:
-    return ReceiptRead(request_id=row.request_id, service=service.SERVICE, kind=row.kind, subject_type=row.subject_type,
-                       origin=row.origin, actions=row.actions, export=row.export, completed_at=row.completed_at)
+    return read_receipt(row, service.SERVICE)
 
 
 class ReceiptPage(PageOut[ReceiptRead]):

@@ -1,11 +1,18 @@
 """Audit's consumer of discovery.creator.v2: each event is projected into audit's tables and,
 when discovery says the change calls for it (`audit_needed`), schedules an audit — in the same
-transaction as the event's processed record, so a redelivery changes nothing."""
+transaction as the event's processed record, so a redelivery changes nothing. An event about a
+creator audit erased (a data-subject request, services/audit/privacy) changes nothing: it was
+on its way before discovery erased the creator too, and would bring part of it back."""
 
+import functools
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.audit.audit import service
 from services.audit.db import SERVICE, ProcessedEvent
+from services.audit.privacy import repository as erasures
 from services.audit.projection import service as projection
 from shared.app import ServiceContext
 from shared.contracts.discovery import AudienceEstimated, CreatorPayload, FollowerCountsObserved, PostsObserved
@@ -14,6 +21,25 @@ from shared.messaging.consumer import IdempotentConsumer, Subscription
 
 CREATOR_TOPIC = "discovery.creator.v2"
 DEFAULT_DELAY = 300.0  # AuditSettings.audit_auto_delay_seconds, for a context whose settings lack it
+
+ERASED_IGNORED = Counter(
+    "audit_erased_creator_events_total", "discovery.creator.v2 events about a creator audit erased, ignored"
+)
+
+Handler = Callable[["CreatorEvents", AsyncSession, Envelope], Awaitable[None]]
+
+
+def unless_erased(handler: Handler) -> Handler:
+    """`handler`, skipped (and counted) for a creator audit erased (services/audit/privacy)."""
+
+    @functools.wraps(handler)
+    async def guarded(self: "CreatorEvents", session: AsyncSession, event: Envelope) -> None:
+        if await erasures.erased(session, event.payload.creator_id):
+            ERASED_IGNORED.inc()
+            return
+        await handler(self, session, event)
+
+    return guarded
 
 
 class CreatorEvents:
@@ -28,25 +54,30 @@ class CreatorEvents:
             tenant_id=event.tenant_id,
         )
 
+    @unless_erased
     async def created(self, session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
         await projection.apply_creator(session, event)
         await self._schedule(session, event, "creator_created")  # a new creator is always audited
 
+    @unless_erased
     async def changed(self, session: AsyncSession, event: Envelope[CreatorPayload]) -> None:
         await projection.apply_creator(session, event)
         if event.payload.audit_needed:
             await self._schedule(session, event, "creator_changed")
 
+    @unless_erased
     async def posts(self, session: AsyncSession, event: Envelope[PostsObserved]) -> None:
         await projection.apply_posts(session, event)
         if event.payload.audit_needed:
             await self._schedule(session, event, "posts_observed")
 
+    @unless_erased
     async def follower_counts(self, session: AsyncSession, event: Envelope[FollowerCountsObserved]) -> None:
         await projection.apply_follower_counts(session, event)
         if event.payload.audit_needed:
             await self._schedule(session, event, "follower_counts_observed")
 
+    @unless_erased
     async def audience(self, session: AsyncSession, event: Envelope[AudienceEstimated]) -> None:
         # The engine does not read demographics; the event only counts as a material change.
         if event.payload.audit_needed:

@@ -28,7 +28,15 @@ log = logging.getLogger(__name__)
 
 POD_RUNS = Counter("audit_pod_runs_total", "Runs of the pods job")
 _LOCK = text("select pg_try_advisory_xact_lock(hashtext('audit.pods'))")
+_WAIT = text("select pg_advisory_xact_lock(hashtext('audit.pods'))")
 _POLL_SECONDS = 1.0
+
+
+async def hold_off(session: AsyncSession) -> None:
+    """Wait for a run under way to finish, and keep the job from starting one until `session`'s
+    transaction ends: for a change to comments and pods that a run reading the comments before
+    it commits would undo (a creator's erasure)."""
+    await session.execute(_WAIT)
 
 
 class PodsJob:

@@ -22,7 +22,7 @@ S = 'attribution'
 def upgrade() -> None:
     op.create_table(
         'privacy_receipts',
-        sa.Column('request_id', sa.UUID(), nullable=False),
+        sa.Column('request_id', sa.UUID(), nullable=False, comment="The gateway's request id."),
         sa.Column('kind', sa.String(length=16), nullable=False, comment='export | erasure'),
         sa.Column('subject_type', sa.String(length=16), nullable=False, comment='customer | creator'),
         sa.Column('origin', sa.String(length=16), nullable=False, comment="api | shopify (a store's privacy webhook)"),
