@@ -148,11 +148,11 @@ async def _anonymised(gateway, order_id: str) -> bool:
 
 async def test_bad_requests_are_refused_with_the_field(gateway, other_gateway):
     cases = [
-        ({"kind": "erasure", "subject": {"type": "customer"}}, "body.subject"),
+        ({"kind": "erasure", "subject": {"type": "customer"}}, "body.subject.email"),
         ({"kind": "erasure", "subject": {"type": "customer", "email": "not-an-email"}}, "body.subject.email"),
         ({"kind": "forget", "subject": {"type": "customer", "email": "a@example.com"}}, "body.kind"),
         ({"kind": "export", "subject": {"type": "customer", "email": "a@example.com", "creator_id": str(uuid.uuid4())}},
-         "body.subject"),
+         "body.subject.creator_id"),
         ({"kind": "export", "subject": {"type": "customer", "email": "a@example.com", "extra": 1}}, "body.subject.extra"),
     ]
     for body, field in cases:
@@ -163,6 +163,9 @@ async def test_bad_requests_are_refused_with_the_field(gateway, other_gateway):
     refused = await gateway.post(REQUESTS, json={"kind": "erasure", "subject": {"type": "creator", "creator_id": str(uuid.uuid4())}})
     assert refused.status_code == 403, refused.text
     assert (await gateway.get(f"{REQUESTS}/{uuid.uuid4()}")).status_code == 404
+    # A method the route does not take is a 405 saying which it does, not the proxy's 404.
+    wrong = await gateway.put(REQUESTS, json={})
+    assert wrong.status_code == 405 and set(wrong.headers["allow"].split(", ")) == {"GET", "POST"}
 
 
 async def test_the_retention_job_strips_old_clicks_and_reports_do_not_move(gateway, anonymous, attribution_db, sessions):

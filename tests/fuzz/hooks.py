@@ -174,6 +174,8 @@ _CROSS_FIELD_MODELS = {
         "body",
         "services.attribution.fraud.schemas:CustomerKeyCreate",
     ),
+    # A privacy request's subject: a creator by id alone, a customer by at least one identifier.
+    ("POST", "/v1/privacy/requests"): ("body", "services.gateway.privacy.schemas:PrivacyRequestCreate"),
     # A report's period: `to` after `from` (and each one a time that exists in UTC).
     ("GET", "/v1/attribution/campaigns/{campaign_id}/report"): ("query", "services.attribution.reports.endpoints:ReportQuery"),
     ("GET", "/v1/attribution/creators/{creator_id}/report"): ("query", "services.attribution.reports.endpoints:ReportQuery"),

@@ -5,7 +5,7 @@ customer's data; for the operator workspace, of one creator's), acted on by ever
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, status
+from fastapi import APIRouter, Body, HTTPException, Request, status
 
 from services.gateway.privacy import service
 from services.gateway.privacy.schemas import PrivacyRequestCreate, PrivacyRequestPage, PrivacyRequestRead
@@ -45,3 +45,15 @@ async def get_request(request_id: uuid.UUID, request: Request, session: ReadSess
     if row is None:
         raise NotFound(f"privacy request {request_id} does not exist")
     return await service.with_receipts(row, principal, request.app.state)
+
+
+# The proxy's /v1/{service}/{path} would answer the other methods here with "no such service":
+# these paths are the gateway's own, so a method they do not take is a 405 saying which they do.
+@router.api_route("", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def requests_method_not_allowed() -> None:
+    raise HTTPException(405, "method not allowed", headers={"Allow": "GET, POST"})
+
+
+@router.api_route("/{request_id}", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def request_method_not_allowed() -> None:
+    raise HTTPException(405, "method not allowed", headers={"Allow": "GET"})
