@@ -27,11 +27,11 @@ def allowed_methods(app: FastAPI, request: Request) -> list[str]:
 
 
 async def _method_not_allowed(request: Request, exc: HTTPException) -> JSONResponse:
-    # A route that answers 405 itself says what it allows (the gateway's own paths under /v1/,
-    # where the proxy's catch-all would otherwise list every method).
-    headers = exc.headers or {}
-    allow = headers.get("Allow") or ", ".join(allowed_methods(request.app, request))
-    return JSONResponse(error_body("method_not_allowed", exc.detail), status_code=405, headers={**headers, "Allow": allow})
+    return JSONResponse(
+        error_body("method_not_allowed", exc.detail),
+        status_code=405,
+        headers={**(exc.headers or {}), "Allow": ", ".join(allowed_methods(request.app, request))},
+    )
 
 
 def complete_allow_header(app: FastAPI) -> None:

@@ -3,7 +3,7 @@ Schema's meaning of the types the OpenAPI document publishes."""
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import Any, Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict
 
@@ -53,6 +53,17 @@ Label = Annotated[
     AfterValidator(_stripped_not_blank),
     Field(json_schema_extra={"pattern": NOT_BLANK}),
 ]
+
+
+
+def label(**field: Any) -> Any:
+    """A Label with length bounds (`min_length`, `max_length`, and any other Field arguments) that
+    apply to the text as sent, as its JSON Schema says, before it is trimmed: `Annotated[Label,
+    Field(max_length=...)]` would measure the trimmed text and take a longer one."""
+    return Annotated[
+        str, Field(**field), AfterValidator(_no_control_characters), AfterValidator(_stripped_not_blank),
+        Field(json_schema_extra={"pattern": NOT_BLANK}),
+    ]
 
 
 def integral_number(value: object) -> object:

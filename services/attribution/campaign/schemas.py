@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 from shared.money import Currency, MinorAmount
-from shared.validation import IsoDate, Label, integral_number
+from shared.validation import IsoDate, integral_number, label
 
 Status = Literal["draft", "active", "paused", "ended"]
 Precedence = Literal["code", "link", "recency"]
@@ -60,7 +60,7 @@ def _whole_minor_units(value: object) -> object:
 # fraction. Strict, so `true` is not 1; the BeforeValidator comes last so the bounds stay published.
 MinorUnits = Annotated[MinorAmount, Strict(), BeforeValidator(_whole_minor_units)]
 
-Name = Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)]
+Name = label(min_length=1, max_length=NAME_LENGTH)
 Budget = Annotated[
     MinorUnits,
     Field(

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.money import Currency
-from shared.validation import FieldError, IsoDate, Label
+from shared.validation import FieldError, IsoDate, label
 
 MAX_RATES = 1000
 
@@ -19,7 +19,7 @@ class FxRateIn(BaseModel):
     rate: Annotated[str, Field(pattern=r"^[0-9]{1,17}(\.[0-9]{1,12})?$",
                                description="One unit of `base` in `quote`, a decimal string above 0 with up to 12 "
                                "decimal places: \"1.0832\".", examples=["1.0832"])]
-    source: Annotated[Label, Field(min_length=1, max_length=200, description="Where the rate comes from.")] = "tenant"
+    source: label(min_length=1, max_length=200, description="Where the rate comes from.") = "tenant"
 
     @model_validator(mode="after")
     def _two_currencies(self) -> "FxRateIn":

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.attribution.links.schemas import Destination, destination_problem
-from shared.validation import FieldError, IsoDate, Label
+from shared.validation import FieldError, IsoDate, label
 
 Unit = Literal["region", "country"]
 # Codes are compared upper-cased; the pattern takes either case so a brand can paste `us-ca`.
@@ -43,7 +43,7 @@ class HoldoutTestCreate(BaseModel):
         "test_period": {"start": "2026-10-29", "end": "2026-11-25"},
     }]})
 
-    name: Annotated[Label, Field(max_length=200)]
+    name: label(max_length=200)
     campaign_id: uuid.UUID | None = Field(
         default=None, description="The campaign whose attributed revenue is shown beside the lift; omit for every campaign's.")
     unit: Unit = Field(description="region: the shipping address's ISO 3166-2 region; country: its ISO 3166-1 country.")
@@ -170,7 +170,7 @@ class AudienceHoldoutCreate(BaseModel):
         "link_ids": ["0b9f4c1e-8f43-4f56-9a56-6f0e1c0f2d12"], "holdout_share": "0.1",
         "control_destination": "https://shop.example/", "starts_on": "2026-12-01", "ends_on": "2026-12-28"}]})
 
-    name: Annotated[Label, Field(max_length=200)]
+    name: label(max_length=200)
     campaign_id: uuid.UUID
     link_ids: list[uuid.UUID] = Field(min_length=1, max_length=50,
                                       description="The campaign's tracked links whose visitors are split (a creator's, or several).")

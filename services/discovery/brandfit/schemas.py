@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from services.discovery.search.filters import AGE_BANDS, GENDERS, CreatorFilters
 from services.discovery.search.schemas import CreatorSummary
 from shared.contracts.types import Platform
-from shared.validation import NOT_BLANK, Count, FieldError, Label, PlainText, integral_number
+from shared.validation import NOT_BLANK, Count, FieldError, PlainText, integral_number, label
 
 CURRENCY_CODES = sorted(c.alpha_3 for c in pycountry.currencies)
 NAME_LENGTH = 200
@@ -42,7 +42,7 @@ def _iso_4217(value: str) -> str:
 
 
 Niche = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9 &_-]*$")]
-Keyword = Annotated[Label, Field(min_length=1, max_length=100)]
+Keyword = label(min_length=1, max_length=100)
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 Handle = Annotated[str, Field(pattern=r"^@?[A-Za-z0-9_.]{1,100}$")]
@@ -195,7 +195,7 @@ class BriefRunResult(BrandFitResult):
 class BriefCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)] = Field(description="Unique among your briefs.")
+    name: label(min_length=1, max_length=NAME_LENGTH) = Field(description="Unique among your briefs.")
     brief: Brief
 
 
@@ -207,7 +207,7 @@ def _no_defaults(schema: dict) -> None:
 class BriefUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_no_defaults)
 
-    name: Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)] = Field(
+    name: label(min_length=1, max_length=NAME_LENGTH) = Field(
         default=None, description="Omit to keep the current name."
     )
     brief: Brief = Field(default=None, description="The whole brief, replacing the saved one; omit to keep it.")

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from services.discovery.shortlist.stages import Stage
 
 from shared.contracts.types import Platform
-from shared.validation import Label, PlainText
+from shared.validation import PlainText, label
 
 NAME_LENGTH = 200
 TEXT_LENGTH = 2000
@@ -20,9 +20,9 @@ def _tags(values: list[str]) -> list[str]:
     return list(dict.fromkeys(v.lower() for v in values))
 
 
-Name = Annotated[Label, Field(min_length=1, max_length=NAME_LENGTH)]
+Name = label(min_length=1, max_length=NAME_LENGTH)
 Text = Annotated[PlainText, Field(max_length=TEXT_LENGTH)]
-Tag = Annotated[Label, Field(min_length=1, max_length=TAG_LENGTH)]
+Tag = label(min_length=1, max_length=TAG_LENGTH)
 Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_tags)]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool
 
 from shared.identity import SCOPES
-from shared.validation import Label, integral_number
+from shared.validation import integral_number, label
 
 Scope = Literal[tuple(SCOPES)]  # type: ignore[valid-type]
 # Plans name a rate-limit tier; the set of plans is the traffic policy's to define.
@@ -28,7 +28,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Name = Annotated[Label, Field(min_length=1, max_length=200)]
+Name = label(min_length=1, max_length=200)
 # As shared.validation.Count: 3600.0 is an integer to JSON Schema; a boolean or "3600" is not one.
 GraceSeconds = Annotated[int, Strict(), Field(ge=0, le=30 * 86400), BeforeValidator(integral_number)]
 

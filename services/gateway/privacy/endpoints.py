@@ -5,12 +5,13 @@ customer's data; for the operator workspace, of one creator's), acted on by ever
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Request, status
+from fastapi import APIRouter, Body, Request, status
+from fastapi.responses import JSONResponse
 
 from services.gateway.privacy import service
 from services.gateway.privacy.schemas import PrivacyRequestCreate, PrivacyRequestPage, PrivacyRequestRead
 from shared.db import ReadSession, Session
-from shared.errors import NotFound
+from shared.errors import NotFound, error_body
 from shared.identity import Principal, requires
 from shared.openapi import error_responses
 from shared.pagination import Page
@@ -49,11 +50,16 @@ async def get_request(request_id: uuid.UUID, request: Request, session: ReadSess
 
 # The proxy's /v1/{service}/{path} would answer the other methods here with "no such service":
 # these paths are the gateway's own, so a method they do not take is a 405 saying which they do.
+# (Answered, not raised: the shared 405 handler would list the catch-all's methods.)
+def _not_allowed(allow: str) -> JSONResponse:
+    return JSONResponse(error_body("method_not_allowed", "Method Not Allowed"), status_code=405, headers={"Allow": allow})
+
+
 @router.api_route("", methods=["PUT", "PATCH", "DELETE"], include_in_schema=False)
-async def requests_method_not_allowed() -> None:
-    raise HTTPException(405, "method not allowed", headers={"Allow": "GET, POST"})
+async def requests_method_not_allowed() -> JSONResponse:
+    return _not_allowed("GET, POST")
 
 
 @router.api_route("/{request_id}", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-async def request_method_not_allowed() -> None:
-    raise HTTPException(405, "method not allowed", headers={"Allow": "GET"})
+async def request_method_not_allowed() -> JSONResponse:
+    return _not_allowed("GET")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
-from shared.validation import Label
+from shared.validation import label
 
 SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}\.myshopify\.com$")
 # The same rule before normalisation (any case, surrounding spaces), for the OpenAPI document:
@@ -44,7 +44,7 @@ ShopifySecret = Annotated[
         "Write-only: never returned.",
     ),
 ]
-Name = Annotated[Label, Field(min_length=1, max_length=200, examples=["Acme store"])]
+Name = label(min_length=1, max_length=200, examples=["Acme store"])
 
 
 class ShopifySourceCreate(BaseModel):
