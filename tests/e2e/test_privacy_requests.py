@@ -2,13 +2,15 @@
 each keeping a receipt that the gateway's GET shows together (ADR 0054), on the suite's real
 Kafka and PostgreSQL."""
 
+import asyncio
 import uuid
 
 import httpx
 import pytest
 import pytest_asyncio
 
-from tests.conftest import bearer, eventually, unique_handle
+from runtime import services
+from tests.conftest import SERVICE_ENV, bearer, eventually, unique_handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -83,3 +85,30 @@ async def test_a_customers_request_is_done_everywhere_and_only_attribution_holds
     listed = (await gateway.get(REQUESTS)).json()["items"]
     assert listed[0]["id"] == asked.json()["id"] and listed[0]["subject_hint"] == "z***@example.com"
     assert "zed@example.com" not in (await gateway.get(REQUESTS)).text
+
+
+async def test_a_request_waits_out_a_service_that_is_down_and_finishes_when_it_is_back(platform, gateway):
+    """Audit stopped: the request is still accepted (it waits on Kafka), its GET answers 200 with
+    audit `unavailable` (never a 500), and once audit is back it acts and the request is done."""
+    services.stop(platform.s, "audit")
+    try:
+        asked = await gateway.post(REQUESTS, json={"kind": "erasure", "subject": {"type": "customer", "email": "yan@example.com"}})
+        assert asked.status_code == 202, asked.text
+        request_id = asked.json()["id"]
+
+        async def attribution_done():
+            body = (await gateway.get(f"{REQUESTS}/{request_id}")).json()
+            return body if {s["service"]: s["status"] for s in body["services"]}["attribution"] == "done" else None
+
+        body = await eventually(attribution_done)
+        assert body["status"] == "in_progress"
+        assert {s["service"]: s["status"] for s in body["services"]}["audit"] == "unavailable"
+    finally:
+        await asyncio.to_thread(_start_audit, platform)
+    done = await finished(gateway, request_id)
+    assert [a["done"] for a in {s["service"]: s["receipt"] for s in done["services"]}["audit"]["actions"]] == ["none held"]
+
+
+def _start_audit(platform) -> None:
+    platform.start_service("audit", SERVICE_ENV)
+    services.wait_healthy(platform.s, "audit")

@@ -115,7 +115,11 @@ async def with_receipts(row: PrivacyRequest, identity: Identity, state) -> Priva
         if answer.status_code != 200:
             log.warning("privacy receipt unreadable", extra={"upstream": service, "status": answer.status_code})
             return ServiceReceipt(service=service, status="unavailable")
-        return ServiceReceipt(service=service, status="done", receipt=ReceiptRead.model_validate_json(answer.content))
+        try:
+            return ServiceReceipt(service=service, status="done", receipt=ReceiptRead.model_validate_json(answer.content))
+        except ValueError:  # pydantic's ValidationError: a service answering another shape is not a 500 here
+            log.warning("privacy receipt unreadable", extra={"upstream": service, "status": answer.status_code})
+            return ServiceReceipt(service=service, status="unavailable")
 
     found = await asyncio.gather(*(ask(s) for s in SERVICES))
     read = PrivacyRequestRead.model_validate(row, from_attributes=True)
