@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.messaging.consumer import PoisonMessage
+from shared.messaging.consumer import IdempotentConsumer, PoisonMessage, Subscription
 from shared.tenancy import acting_for, across_tenants
 
 Done = Literal["deleted", "anonymised", "exported", "kept", "none held"]
@@ -100,3 +100,21 @@ async def act_on_creator_data(session: AsyncSession, event: Any, receipt_model: 
             request_id=request.request_id, kind=request.kind, subject_type=request.subject.type, origin=request.origin,
             actions=[a.model_dump(mode="json") for a in actions], export=export, completed_at=datetime.now(UTC)))
         await session.flush()
+
+
+TOPIC = "gateway.privacy.v1"
+
+
+def privacy_consumer(ctx: Any, consumer: str, processed_model: type, handler: Callable) -> IdempotentConsumer:
+    """A service's consumer of `gateway.privacy.v1` (group `<consumer>.privacy`): `handler(session,
+    event)` acts on each request in the transaction of its processed-event record."""
+    return IdempotentConsumer(
+        consumer=consumer,
+        group_id=f"{consumer}.privacy",
+        subscriptions=[Subscription(TOPIC, "PrivacyRequested", handler)],
+        sessionmaker=ctx.sessionmaker,
+        processed_model=processed_model,
+        bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
+        dead_letters=ctx.kafka,
+        max_attempts=ctx.settings.consumer_max_attempts,
+    )

@@ -15,6 +15,7 @@ from shared.app import ServiceContext
 from shared.contracts.envelope import Envelope
 from shared.contracts.gateway import WebhookReceived
 from shared.contracts.privacy import PrivacyRequested
+from shared.privacy import privacy_consumer as privacy_consumer_of
 from shared.messaging.consumer import IdempotentConsumer, PoisonMessage, Subscription
 
 log = logging.getLogger(__name__)
@@ -35,13 +36,22 @@ class Deliveries:
             ) from None
 
 
-def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
-    """The consumer, or None (logged as an error) when ATTRIBUTION_HASH_KEY is not set."""
+def _customer_key(ctx: ServiceContext, what: str) -> CustomerKey | None:
+    """The keyed hash of customers, or None (logged as an error: `what` is not consumed) when
+    ATTRIBUTION_HASH_KEY is not set: a customer could not be hashed as orders are."""
     key = getattr(ctx.settings, "attribution_hash_key", None)
     if key is None or len(key.get_secret_value()) < 16:
-        log.error("ATTRIBUTION_HASH_KEY is not set (or shorter than 16 characters): partner orders are not consumed")
+        log.error(f"ATTRIBUTION_HASH_KEY is not set (or shorter than 16 characters): {what} are not consumed")
         return None
-    handlers = Deliveries(customer_hash(key.get_secret_value().encode()))
+    return customer_hash(key.get_secret_value().encode())
+
+
+def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
+    """The consumer, or None (logged as an error) when ATTRIBUTION_HASH_KEY is not set."""
+    key = _customer_key(ctx, "partner orders")
+    if key is None:
+        return None
+    handlers = Deliveries(key)
     return IdempotentConsumer(
         consumer=SERVICE,
         group_id="attribution.orders",
@@ -52,9 +62,6 @@ def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
         dead_letters=ctx.kafka,
         max_attempts=ctx.settings.consumer_max_attempts,
     )
-
-
-PRIVACY_TOPIC = "gateway.privacy.v1"
 
 
 class PrivacyRequests:
@@ -69,18 +76,7 @@ class PrivacyRequests:
 
 def privacy_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
     """Data-subject requests (ADR 0054); None (logged) without ATTRIBUTION_HASH_KEY, as orders."""
-    key = getattr(ctx.settings, "attribution_hash_key", None)
-    if key is None or len(key.get_secret_value()) < 16:
-        log.error("ATTRIBUTION_HASH_KEY is not set (or shorter than 16 characters): privacy requests are not consumed")
+    key = _customer_key(ctx, "privacy requests")
+    if key is None:
         return None
-    handlers = PrivacyRequests(customer_hash(key.get_secret_value().encode()))
-    return IdempotentConsumer(
-        consumer=SERVICE,
-        group_id="attribution.privacy",
-        subscriptions=[Subscription(PRIVACY_TOPIC, "PrivacyRequested", handlers.requested)],
-        sessionmaker=ctx.sessionmaker,
-        processed_model=ProcessedEvent,
-        bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
-        dead_letters=ctx.kafka,
-        max_attempts=ctx.settings.consumer_max_attempts,
-    )
+    return privacy_consumer_of(ctx, SERVICE, ProcessedEvent, PrivacyRequests(key).requested)

@@ -31,9 +31,8 @@ from services.discovery.privacy import service
 from shared.app import ServiceContext
 from shared.contracts.envelope import Envelope
 from shared.contracts.privacy import PrivacyRequested
-from shared.messaging.consumer import IdempotentConsumer, Subscription
-
-PRIVACY_TOPIC = "gateway.privacy.v1"
+from shared.messaging.consumer import IdempotentConsumer
+from shared.privacy import privacy_consumer as consumer_of
 
 
 async def on_privacy_request(session: AsyncSession, event: Envelope[PrivacyRequested]) -> None:
@@ -41,13 +40,4 @@ async def on_privacy_request(session: AsyncSession, event: Envelope[PrivacyReque
 
 
 def privacy_consumer(ctx: ServiceContext) -> IdempotentConsumer:
-    return IdempotentConsumer(
-        consumer=SERVICE,
-        group_id="discovery.privacy",
-        subscriptions=[Subscription(PRIVACY_TOPIC, "PrivacyRequested", on_privacy_request)],
-        sessionmaker=ctx.sessionmaker,
-        processed_model=ProcessedEvent,
-        bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
-        dead_letters=ctx.kafka,
-        max_attempts=ctx.settings.consumer_max_attempts,
-    )
+    return consumer_of(ctx, SERVICE, ProcessedEvent, on_privacy_request)
