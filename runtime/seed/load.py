@@ -70,11 +70,19 @@ class Api:
         transport = httpx.AsyncHTTPTransport(local_address=local_address) if local_address else None
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.AsyncClient(base_url=base, headers=headers, timeout=300, transport=transport)
+        self.run = uuid.uuid4()  # the idempotency keys' namespace: one per client, so a new seed writes anew
 
     async def close(self) -> None:
         await self.client.aclose()
 
     async def call(self, method: str, path: str, *, ok=(200, 201), **kwargs) -> httpx.Response:
+        if method == "POST" and "json" in kwargs:
+            # A 502/503/504 may come after the write was done: the retry carries the same key, so
+            # the API answers the stored result instead of writing twice (NDJSON bulk posts are
+            # sent again on purpose, for their refused lines, and are themselves idempotent).
+            body = json.dumps(kwargs["json"], sort_keys=True)
+            kwargs["headers"] = {**kwargs.get("headers", {}),
+                                 "Idempotency-Key": str(uuid.uuid5(self.run, f"{path}\n{body}"))}
         for attempt in range(8):
             answer = await self.client.request(method, path, **kwargs)
             if answer.status_code == 429:
