@@ -259,6 +259,15 @@ def bench(ctx: typer.Context) -> None:
     raise typer.Exit(subprocess.call([sys.executable, str(ROOT / "bench" / "run_all.py"), *ctx.args], cwd=ROOT))
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def reliability(ctx: typer.Context) -> None:
+    """Kill -9 the broker, PostgreSQL and each service under load, deliver every webhook three times
+    shuffled, dead-letter and replay poison, fuzz every route, sweep tenants: one table
+    (docs/guide/reliability.md). A platform of its own on ports from 34000; `--help` for options."""
+    Platform(RuntimeSettings(), say).install()
+    raise typer.Exit(subprocess.call([sys.executable, str(ROOT / "tests" / "reliability" / "suite.py"), *ctx.args], cwd=ROOT))
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def test(ctx: typer.Context) -> None:
     """Run the whole test suite against a real Kafka and PostgreSQL started for it.

@@ -6,8 +6,10 @@ event_id, so replaying a record twice, or one that did get applied, changes noth
 """
 
 import asyncio
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -90,9 +92,15 @@ def _header(record: ConsumerRecord, name: str) -> str | None:
     return None
 
 
-async def replay(bootstrap: str, topic: str, wanted: Callable[[int], bool] = lambda offset: True) -> list[Replayed]:
-    """Produce each selected record back to its original topic; what happened to each."""
+async def replay(bootstrap: str, topic: str, wanted: Callable[[int], bool] = lambda offset: True,
+                 value: bytes | None = None) -> list[Replayed]:
+    """Produce each selected record back to its original topic; what happened to each.
+
+    `value`: a corrected value (the parked one fixed by an operator) sent instead of the parked
+    value, with the record's own key and original headers; exactly one record may be selected."""
     records = await parked(bootstrap, topic, wanted)
+    if value is not None and len(records) != 1:
+        raise LookupError(f"a corrected value replaces one record; {len(records)} are selected (name one with --offset)")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
@@ -102,12 +110,13 @@ async def replay(bootstrap: str, topic: str, wanted: Callable[[int], bool] = lam
             if target is None:
                 done.append(Replayed(record.offset, None, reason="no dlq.original_topic header"))
                 continue
-            if _header(record, "dlq.value_omitted") is not None:
+            if value is None and _header(record, "dlq.value_omitted") is not None:
                 # Producing the empty value would send a tombstone, not the event.
                 done.append(Replayed(record.offset, None, reason="value omitted; replay it from the original offset"))
                 continue
             headers = [(k, v) for k, v in record.headers or () if not k.startswith(HEADER_PREFIX)]
-            sent = await producer.send_and_wait(target, value=record.value, key=record.key, headers=headers)
+            sent = await producer.send_and_wait(target, value=record.value if value is None else value, key=record.key,
+                                                headers=headers)
             done.append(Replayed(record.offset, target, sent.partition, sent.offset))
         return done
     finally:
@@ -147,9 +156,24 @@ def list_topics() -> None:
 
 
 @app.command()
-def show(topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v2.dlq.audit")) -> None:
+def show(
+    topic: str = typer.Argument(..., help="A dead-letter topic, e.g. discovery.creator.v2.dlq.audit"),
+    offset: int | None = typer.Option(None, "--offset", "-o", help="Only this record."),
+    raw: bool = typer.Option(False, "--raw", help="Print only the record's whole value, as parked (with --offset): "
+                             "save it, fix it, and replay it with `replay --offset N --value-file FILE`."),
+) -> None:
     """Each parked record: offset, key, dlq.* headers and the start of its value."""
-    for record in _run(parked(_bootstrap(), topic)):
+    if raw and offset is None:
+        typer.echo("--raw prints one record's value: name it with --offset", err=True)
+        raise typer.Exit(2)
+    records = _run(parked(_bootstrap(), topic, (lambda o: o == offset) if offset is not None else (lambda o: True)))
+    if raw:
+        if not records:
+            typer.echo(f"{topic}: no record at offset {offset}", err=True)
+            raise typer.Exit(2)
+        sys.stdout.buffer.write(records[0].value or b"")
+        return
+    for record in records:
         key = record.key.decode(errors="replace") if record.key is not None else "-"
         typer.echo(f"offset {record.offset}  key {key}")
         for name, value in record.headers or ():
@@ -165,9 +189,17 @@ def replay_command(
     offset: list[int] = typer.Option([], "--offset", "-o", help="Replay only this offset (repeatable)."),
     first: int | None = typer.Option(None, "--from", help="Replay offsets from this one (inclusive)."),
     last: int | None = typer.Option(None, "--to", help="Replay offsets up to this one (inclusive)."),
+    value_file: Path | None = typer.Option(
+        None, "--value-file", exists=True, dir_okay=False,
+        help="Send this file's bytes instead of the parked value (one record, named with --offset): the "
+        "record fixed by hand, e.g. from `show --offset N --raw`. Key and original headers are kept."),
 ) -> None:
     """Produce parked records back to their original topic (idempotent producer, acks=all)."""
-    results = _run(replay(_bootstrap(), topic, _selected(offset, first, last)))
+    if value_file is not None and (len(offset) != 1 or first is not None or last is not None):
+        typer.echo("--value-file replaces one record's value: name exactly one --offset", err=True)
+        raise typer.Exit(2)
+    value = value_file.read_bytes() if value_file is not None else None
+    results = _run(replay(_bootstrap(), topic, _selected(offset, first, last), value))
     for r in results:
         if r.target is None:
             typer.echo(f"offset {r.offset}: skipped ({r.reason})")

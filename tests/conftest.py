@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import uuid
+from pathlib import Path
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import asyncpg
@@ -37,7 +38,9 @@ from shared.identity import IDENTITY_HEADER, SCOPES, Identity, IdentitySigner
 
 logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
 
-TEST_STATE = ROOT / ".limelight" / "test"
+# LIMELIGHT_TEST_STATE_DIR moves it, so a run beside the developer's suite (the reliability
+# suite's cross-tenant matrix) never stops that suite's platform.
+TEST_STATE = Path(os.environ.get("LIMELIGHT_TEST_STATE_DIR") or ROOT / ".limelight" / "test")
 
 # Fast relay polling keeps the suite quick; everything else runs with production defaults.
 # The suite's clients all share one key and one address (127.0.0.1), so the gateway's limits are

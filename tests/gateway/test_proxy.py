@@ -132,10 +132,13 @@ async def isolated_gateway(platform, silent_upstream, tenant):
             yield client
 
 
-async def test_unreachable_upstream_is_a_502(isolated_gateway):
+async def test_unreachable_upstream_is_a_503_to_retry(isolated_gateway):
+    """Nothing reached the service (connection refused): a 503 with Retry-After, as a down
+    dependency is answered everywhere (ADR 0055); a 502 is kept for an exchange that broke off."""
     response = await isolated_gateway.get("/v1/discovery/creators")
-    assert response.status_code == 502
-    assert response.json()["error"] == "bad_gateway"
+    assert response.status_code == 503
+    assert response.json()["error"] == "upstream_unavailable"
+    assert response.headers["Retry-After"] == "1"
 
 
 async def test_upstream_slower_than_its_route_timeout_is_a_504(isolated_gateway):

@@ -33,14 +33,15 @@ async def test_a_click_reaches_attribution_without_credentials_or_identity(platf
     assert seen.headers["x-forwarded-for"] == "198.51.100.7"
 
 
-async def test_a_click_answers_502_when_attribution_is_unreachable(platform):
+async def test_a_click_answers_503_when_attribution_is_unreachable(platform):
     async with FakeUpstream() as gone:
         url = gone.url
     app = create_app(gateway_settings(platform, attribution_url=url))
     async with app.router.lifespan_context(app), _client(app) as client:
         response = await client.get("/r/abc")
-    assert response.status_code == 502
-    assert response.json()["error"] == "bad_gateway"
+    assert response.status_code == 503
+    assert response.json()["error"] == "upstream_unavailable"
+    assert response.headers["Retry-After"] == "1"
     assert url not in response.text
 
 

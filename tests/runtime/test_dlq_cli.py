@@ -99,3 +99,48 @@ async def test_replay_of_a_topic_that_is_not_a_dead_letter_topic_is_refused(plat
     result = await _limelight(platform, "replay", TOPIC)
     assert result.exit_code == 2
     assert f"{TOPIC}: no such dead-letter topic" in result.output
+
+
+async def test_a_record_fixed_by_hand_is_replayed_with_its_key_and_headers(platform, producer, tmp_path):
+    """`show --offset N --raw` gives the parked value as it is; the operator fixes it and
+    `replay --offset N --value-file F` sends the fixed bytes under the record's own key."""
+    event = creator_created()
+    offset = await _park(platform, producer, event, original_headers=[("traceparent", b"00-abc-def-01")])
+    raw = await _limelight(platform, "show", DLQ, "--offset", str(offset), "--raw")
+    assert raw.exit_code == 0, raw.output
+    assert json.loads(raw.output) == json.loads(event.model_dump_json())
+
+    fixed = json.loads(raw.output)
+    fixed["payload"]["bio"] = "fixed by the operator"
+    path = tmp_path / "fixed.json"
+    path.write_text(json.dumps(fixed))
+    result = await _limelight(platform, "replay", DLQ, "--offset", str(offset), "--value-file", str(path))
+    assert result.exit_code == 0, result.output
+    partition, target_offset = (int(w) for w in result.output.split(f"replayed to {TOPIC} partition ")[1].split()[::2][:2])
+    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap, enable_auto_commit=False)
+    await reader.start()
+    try:
+        tp = TopicPartition(TOPIC, partition)
+        reader.assign([tp])
+        reader.seek(tp, target_offset)
+        record = (await reader.getmany(tp, timeout_ms=5000, max_records=1))[tp][0]
+    finally:
+        await reader.stop()
+    assert record.key == event.aggregate_id.encode()
+    assert json.loads(record.value) == fixed
+    assert list(record.headers) == [("traceparent", b"00-abc-def-01")]
+
+
+@pytest.mark.parametrize("selection", [[], ["--from", "0"], ["--offset", "0", "--offset", "1"]])
+async def test_a_fixed_value_must_name_exactly_one_record(platform, tmp_path, selection):
+    path = tmp_path / "fixed.json"
+    path.write_text("{}")
+    result = await _limelight(platform, "replay", DLQ, *selection, "--value-file", str(path))
+    assert result.exit_code == 2
+    assert "name exactly one --offset" in result.output
+
+
+async def test_raw_needs_an_offset(platform):
+    result = await _limelight(platform, "show", DLQ, "--raw")
+    assert result.exit_code == 2
+    assert "--raw prints one record's value" in result.output

@@ -137,7 +137,7 @@ async def forward(
     path: str, identity_token: str | None,
 ) -> ASGIApp:
     """Send the request upstream; the ASGI response to send the client (the upstream's answer,
-    or 502/503/504/499 when the exchange failed). `identity_token` None: a public route (the
+    or 503 when the service could not be reached, 502/504/499 when the exchange failed). `identity_token` None: a public route (the
     click redirect), which reaches the service with no identity at all."""
     url = upstream_url(route, path, scope["query_string"])
     headers = request_headers(scope)
@@ -155,13 +155,20 @@ async def forward(
     except TimeoutError:
         log.warning("upstream timed out", extra={"upstream": route.service})
         return _error(504, "upstream_timeout", f"{route.service} did not answer within {route.timeout:g}s")
+    except aiohttp.ClientConnectorError as exc:
+        # No connection was made, so nothing reached the service: it is down or restarting, and
+        # the same request sent again shortly will be its first (ADR 0055).
+        log.warning("upstream unavailable", extra={"upstream": route.service, "error": type(exc).__name__})
+        return _error(503, "upstream_unavailable", f"{route.service} is unavailable; retry shortly", {"Retry-After": "1"})
     except aiohttp.ClientError as exc:
         if body.failure is not None:
             raise body.failure from exc
         if body.client_left:  # the upload broke off because the client did
             return _client_closed(route)
-        log.warning("upstream unreachable", extra={"upstream": route.service, "error": type(exc).__name__})
-        return _error(502, "bad_gateway", f"{route.service} is unreachable")
+        # The request may have reached the service before the connection broke: a 502, so the
+        # client decides whether sending it again is safe (an Idempotency-Key makes it so).
+        log.warning("upstream broke off the exchange", extra={"upstream": route.service, "error": type(exc).__name__})
+        return _error(502, "bad_gateway", f"{route.service} broke off the exchange")
     upstream = exchange.response
     headers = response_headers(upstream.raw_headers, route, routes)
     length = upstream.headers.get("content-length", "")
