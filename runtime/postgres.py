@@ -53,6 +53,11 @@ class Postgres:
                 local=False,
             )
         self.pgdata.mkdir(parents=True, exist_ok=True)
+        if self.running_info() is None:
+            # pgserver keeps one handle per data folder for the life of the process and hands it
+            # back without looking: after the server died (a crash, kill -9) that handle would
+            # name a server that is gone, so it is dropped and the server started anew.
+            pgserver.PostgresServer._instances.pop(self.pgdata.resolve(), None)
         server = pgserver.get_server(self.pgdata, cleanup_mode=None)  # keeps running after we exit
         info = server.get_postmaster_info()
         socket_dir = str(info.socket_dir)

@@ -5,7 +5,7 @@ import re
 from datetime import date
 from typing import Any, Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 
 # Every character code PostgreSQL text cannot hold (NUL) or that no name should carry; tab and
 # newline stay allowed. Published as the schema's `pattern` so clients (and fuzzers) know it.
@@ -89,6 +89,20 @@ def _date_text(value: object) -> object:
 
 # A calendar day as JSON carries it: "2027-03-31", never a number.
 IsoDate = Annotated[date, BeforeValidator(_date_text)]
+
+_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]+\s*")
+
+
+def datetime_text(value: object) -> object:
+    """A date-time as JSON Schema's `format: date-time` has it (`2026-11-26T08:00:00Z`): pydantic
+    would also read 0, 1.7e9 or "1700000000" as seconds since 1970."""
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("must be a date-time written like 2026-11-26T08:00:00Z")
+    return value
+
+
+# An instant with its offset, as JSON carries it; never a number of seconds.
+DateTimeText = Annotated[AwareDatetime, BeforeValidator(datetime_text)]
 
 
 class FieldError(ValueError):

@@ -145,6 +145,8 @@ async def test_another_tenants_campaign_is_one_that_does_not_exist(gateway, othe
         ({"code": "MAYA15", "usage_limit": 0}, "body.usage_limit"),
         ({"code": "MAYA15", "usage_limit": "5"}, "body.usage_limit"),
         ({"code": "MAYA15", "expires_at": "2027-03-31T00:00:00"}, "body.expires_at"),
+        ({"code": "MAYA15", "expires_at": 0}, "body.expires_at"),
+        ({"code": "MAYA15", "expires_at": 1.9e9}, "body.expires_at"),
         ({"code": "MAYA15", "values": {"HANDLE": "x"}}, "body.values"),
     ],
 )

@@ -62,3 +62,35 @@ def test_bootstrap_creates_a_database_whose_name_needs_quoting(platform):
         assert asyncio.run(exists())
     finally:
         asyncio.run(drop())
+
+
+def test_postgres_starts_again_in_the_same_process_after_a_kill_9(tmp_path):
+    """pgserver hands back its handle of a data folder without looking whether that server still
+    runs; after a crash `Postgres.start()` must start it again (the reliability suite kills it)."""
+    import psutil
+
+    from tests.reliability.faults import kill_tree
+
+    postgres = Postgres(RuntimeSettings(state_dir=tmp_path / "state"))
+    try:
+        first = postgres.start()
+        info = postgres.running_info()
+        assert info is not None
+        assert kill_tree(psutil.Process(info.pid)) >= 1
+        assert postgres.running_info() is None
+
+        again = postgres.start()
+        assert postgres.running_info() is not None
+        assert postgres.running_info().pid != info.pid
+
+        async def answers() -> int:
+            connection = await asyncpg.connect(again.admin_dsn)
+            try:
+                return await connection.fetchval("select 1")
+            finally:
+                await connection.close()
+
+        assert asyncio.run(answers()) == 1
+        assert again.host == first.host  # the same socket folder: services' URLs still hold
+    finally:
+        postgres.stop()

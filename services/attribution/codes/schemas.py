@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from shared.contracts.types import Platform
-from shared.validation import FieldError, integral_number
+from shared.validation import datetime_text, FieldError, integral_number
 
 State = Literal["active", "expired", "exhausted", "revoked"]
 
@@ -34,6 +34,9 @@ MAX_SUFFIX = 4
 _PLACEHOLDER = re.compile(r"\{([A-Z]+)\}")
 _PATTERN_TEXT = re.compile(r"^(?:[A-Za-z0-9_-]|\{[A-Z]+\})+$")
 UsageLimit = Annotated[int, Strict(), Field(ge=1, le=10**9), BeforeValidator(integral_number)]
+
+# Written out as JSON Schema's date-time, never seconds since 1970.
+Expiry = Annotated[datetime, BeforeValidator(datetime_text)]
 
 
 def with_time_zone(value: datetime | None) -> datetime | None:
@@ -76,7 +79,7 @@ class CodeCreate(BaseModel):
         default_factory=dict, max_length=5, description="The pattern's placeholder values by name (HANDLE, NAME, PERCENT, CAMPAIGN)."
     )
     usage_limit: UsageLimit | None = Field(default=None, description="Orders the code may be credited on; omit for no limit.")
-    expires_at: datetime | None = Field(default=None, description="After this instant orders carrying the code are not credited.")
+    expires_at: Expiry | None = Field(default=None, description="After this instant orders carrying the code are not credited.")
 
     @field_validator("expires_at")
     @classmethod
@@ -120,7 +123,7 @@ class CodeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     usage_limit: UsageLimit | None = None
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
     @field_validator("expires_at")
     @classmethod

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, fiel
 from services.attribution.codes.schemas import with_time_zone
 from services.attribution.links.url import CLICK_ID_PARAM, MAX_URL_LENGTH, problem, query_names
 from shared.contracts.types import Platform
-from shared.validation import CONTROL_CHARACTERS, SPACES, FieldError, PlainText, integral_number
+from shared.validation import datetime_text, CONTROL_CHARACTERS, SPACES, FieldError, PlainText, integral_number
 
 DEFAULT_WINDOW_DAYS = 30
 WindowDays = Annotated[
@@ -21,6 +21,9 @@ WindowDays = Annotated[
     BeforeValidator(integral_number),
 ]
 UtmValue = Annotated[PlainText, Field(min_length=1, max_length=200)]
+
+# Written out as JSON Schema's date-time, never seconds since 1970.
+Expiry = Annotated[datetime, BeforeValidator(datetime_text)]
 
 
 def destination_problem(value: str) -> str | None:
@@ -85,7 +88,7 @@ class LinkCreate(BaseModel):
         "and orders are reported under (GET /campaigns/{id}/report/lines?by=platform); omitted: `unspecified`.")
     utm: Utm = Field(default_factory=Utm)
     window_days: WindowDays = DEFAULT_WINDOW_DAYS
-    expires_at: datetime | None = Field(default=None, description="After this instant the link answers 404.")
+    expires_at: Expiry | None = Field(default=None, description="After this instant the link answers 404.")
 
     @model_validator(mode="after")
     def _usable_destination(self) -> "LinkCreate":
@@ -109,7 +112,7 @@ class LinkUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     window_days: WindowDays = None
-    expires_at: datetime | None = None
+    expires_at: Expiry | None = None
 
     @field_validator("window_days", mode="before")
     @classmethod

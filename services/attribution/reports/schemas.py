@@ -1,27 +1,16 @@
 """The reports' API models. Money is integer minor units of the row's `currency`, one row per
 currency: amounts in different currencies are never added together."""
 
-import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.attribution.campaign.schemas import CampaignCost
-from shared.validation import FieldError
+from shared.validation import DateTimeText, FieldError
 
-_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]+\s*")
-
-
-def _date_time_text(value: object) -> object:
-    # Pydantic would read 0.5 or "1700000000" as seconds since 1970: a report's period is written out.
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
-        raise ValueError("must be a date-time with its offset, written like 2026-11-01T00:00:00Z")
-    return value
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text)]
+# A report's period is written out: never seconds since 1970 (shared.validation.datetime_text).
+Instant = DateTimeText
 
 
 class Period(BaseModel):

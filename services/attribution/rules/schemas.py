@@ -7,13 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
 from services.attribution.campaign.schemas import MinorUnits
 from services.attribution.rules.models import CommissionRule
 from services.attribution.rules.terms import DEFAULT_HOLDING_DAYS, DEFAULT_WINDOW_DAYS
 from shared.money import Currency
-from shared.validation import FieldError, PlainText, integral_number
+from shared.validation import DateTimeText, FieldError, PlainText, integral_number
 
 MAX_TIERS = 20
 MAX_PRODUCT_RATES = 500
@@ -69,7 +69,7 @@ class RuleCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
 
-    effective_from: AwareDatetime | None = Field(
+    effective_from: DateTimeText | None = Field(
         default=None,
         description="When the version takes effect (orders placed from then on); after the scope's latest version's. Default: now.",
     )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from starlette.responses import Response
 
 from services.discovery.creator import bulk, repository, service
-from services.discovery.creator.fields import DateTimeText
+from shared.validation import DateTimeText
 from services.discovery.creator.schemas import (
     BulkResult,
     ContactRead,

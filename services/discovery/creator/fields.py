@@ -4,7 +4,6 @@ fuzzer know it; what JSON Schema cannot say (a distribution summing to at most 1
 the model that holds it and named in the 422."""
 
 import math
-import re
 import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -12,7 +11,7 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 
-from shared.validation import CONTROL_CHARACTERS, SPACES, Label, PlainText
+from shared.validation import CONTROL_CHARACTERS, SPACES, Label, PlainText, datetime_text
 from shared.validation import _no_control_characters as no_control_characters
 
 COUNTRY_CODES = tuple(sorted(c.alpha_2 for c in pycountry.countries))
@@ -83,17 +82,8 @@ def _not_future(value: datetime) -> datetime:
 
 
 FUTURE = "must not be in the future"
-_NUMBER = re.compile(r"\s*[-+]?[0-9.eE+-]+\s*")
 
 
-def datetime_text(value: object) -> object:
-    """A date-time as JSON carries it (`2026-11-26T08:00:00Z`), never a number of seconds."""
-    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
-        raise ValueError("must be a date-time written like 2026-11-26T08:00:00Z")
-    return value
-
-
-DateTimeText = Annotated[AwareDatetime, BeforeValidator(datetime_text)]
 Observed = Annotated[AwareDatetime, BeforeValidator(datetime_text), AfterValidator(_not_future)]
 
 

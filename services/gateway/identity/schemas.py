@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool
 
 from shared.identity import SCOPES
-from shared.validation import integral_number, label
+from shared.validation import datetime_text, integral_number, label
 
 Scope = Literal[tuple(SCOPES)]  # type: ignore[valid-type]
 # Plans name a rate-limit tier; the set of plans is the traffic policy's to define.
@@ -28,6 +28,8 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+# Written out as JSON Schema's date-time, never seconds since 1970.
+Expiry = Annotated[datetime, BeforeValidator(datetime_text), AfterValidator(_aware)]
 Name = label(min_length=1, max_length=200)
 # As shared.validation.Count: 3600.0 is an integer to JSON Schema; a boolean or "3600" is not one.
 GraceSeconds = Annotated[int, Strict(), Field(ge=0, le=30 * 86400), BeforeValidator(integral_number)]
@@ -41,7 +43,7 @@ class KeyCreate(_Strict):
     name: Name = Field(description="What the key is for, e.g. 'storefront backend'.")
     scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES), description="What the key may do.")
     environment: Literal["live", "test"] = Field(default="live", description="`ll_live_` or `ll_test_` key.")
-    expires_at: AwareDatetime | None = Field(default=None, description="After this instant the key is refused.")
+    expires_at: Expiry | None = Field(default=None, description="After this instant the key is refused.")
 
 
 class KeyRotate(_Strict):
@@ -50,7 +52,7 @@ class KeyRotate(_Strict):
         description="How long the old key keeps working; default GATEWAY_KEY_ROTATION_GRACE_SECONDS (24 h). "
         "0 ends it now.",
     )
-    expires_at: AwareDatetime | None = Field(default=None, description="Expiry of the new key (default: none).")
+    expires_at: Expiry | None = Field(default=None, description="Expiry of the new key (default: none).")
 
 
 class KeyRead(BaseModel):
