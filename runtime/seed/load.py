@@ -183,7 +183,13 @@ async def _until_known(api: Api, path: str, lines: list[dict], per_request: int,
     pending = lines
     while pending:
         retry: list[dict] = []
-        for chunk in _chunks(pending, per_request):
+        chunks = list(_chunks(pending, per_request))
+        for n, chunk in enumerate(chunks):
+            if _mostly_unknown(retry, n, per_request):
+                # Audit is still reading discovery's events: the rest of this round would be
+                # refused too, and parsing it would only slow audit's consumer down.
+                retry += [line for later in chunks[n:] for line in later]
+                break
             answer = await api.json("POST", path, content=_ndjson(chunk), headers={"content-type": "application/x-ndjson"})
             bad = [e for e in answer["errors"] if UNANNOUNCED not in e["reason"]]
             if bad:
@@ -202,6 +208,11 @@ async def _until_known(api: Api, path: str, lines: list[dict], per_request: int,
         if retry:
             await asyncio.sleep(1.0)
         pending = retry
+
+
+def _mostly_unknown(refused: list[dict], sent_chunks: int, per_request: int) -> bool:
+    """Whether the chunks sent so far this round were nearly all refused as not yet announced."""
+    return sent_chunks > 0 and len(refused) > 0.9 * sent_chunks * per_request
 
 
 async def _audit_inputs(world: World, api: Api, loaded: Loaded, progress: Progress) -> None:

@@ -29,12 +29,30 @@ ERASED_IGNORED = Counter(
 Handler = Callable[["CreatorEvents", AsyncSession, Envelope], Awaitable[None]]
 
 
+def _this_transaction(session: AsyncSession) -> dict:
+    """Facts about creators learnt in the session's current transaction (a consumer applies a
+    batch of events in one): a creator's several events in a batch ask once."""
+    memo = session.info.get("audit.creator_events")
+    transaction = session.get_transaction()
+    if memo is None or memo["transaction"] is not transaction:
+        memo = {"transaction": transaction, "erased": {}, "scheduled": set()}
+        session.info["audit.creator_events"] = memo
+    return memo
+
+
 def unless_erased(handler: Handler) -> Handler:
-    """`handler`, skipped (and counted) for a creator audit erased (services/audit/privacy)."""
+    """`handler`, skipped (and counted) for a creator audit erased (services/audit/privacy).
+
+    The answer holds for the rest of the transaction: the check takes the creator's erasure lock,
+    which an erasure waits for until this transaction ends."""
 
     @functools.wraps(handler)
     async def guarded(self: "CreatorEvents", session: AsyncSession, event: Envelope) -> None:
-        if await erasures.erased(session, event.payload.creator_id):
+        known = _this_transaction(session)["erased"]
+        creator_id = event.payload.creator_id
+        if creator_id not in known:
+            known[creator_id] = await erasures.erased(session, creator_id)
+        if known[creator_id]:
             ERASED_IGNORED.inc()
             return
         await handler(self, session, event)
@@ -49,6 +67,12 @@ class CreatorEvents:
         self.delay = delay
 
     async def _schedule(self, session: AsyncSession, event: Envelope, trigger: str) -> None:
+        # Once per creator and transaction: a second call would find the audit this one left
+        # pending and push it back by the milliseconds between the two events, nothing more.
+        scheduled = _this_transaction(session)["scheduled"]
+        if event.payload.creator_id in scheduled:
+            return
+        scheduled.add(event.payload.creator_id)
         await service.schedule_automatic(
             session, event.payload.creator_id, trigger=trigger, event_id=event.event_id, delay=self.delay,
             tenant_id=event.tenant_id,
