@@ -110,11 +110,11 @@ class Brand:
 
 
 # -- the platform ------------------------------------------------------------------------------
-def suite_settings(base: int) -> RuntimeSettings:
+def suite_settings(base: int, state: str) -> RuntimeSettings:
     if any(procs.port_in_use(port) for port in (base, base + 4, base + 1092)):
         raise SystemExit(f"ports from {base} are in use (another reliability run?); choose another --port-base")
     settings = RuntimeSettings(
-        state_dir=ROOT / ".limelight" / "reliability",
+        state_dir=ROOT / ".limelight" / state,
         kafka_port=base + 1092, kafka_controller_port=base + 1093,
         gateway_port=base, discovery_port=base + 1, audit_port=base + 2, attribution_port=base + 3,
         gateway_operator_port=base + 4,
@@ -455,7 +455,7 @@ def cross_tenant(base: int) -> Row:
 
 # -- the run -----------------------------------------------------------------------------------------
 async def run(args) -> int:
-    settings = suite_settings(args.port_base)
+    settings = suite_settings(args.port_base, args.state)
     plat = Platform(settings, say=lambda m: say(f"[dim]{m}[/dim]"))
     rows: list[Row] = []
     facts: list[str] = []
@@ -642,6 +642,7 @@ async def run(args) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port-base", type=int, default=34000, help="gateway port; the others follow (default 34000)")
+    parser.add_argument("--state", default="reliability", help="the platform's folder under .limelight/ (emptied first)")
     parser.add_argument("--rate", type=float, default=6.0, help="orders and clicks per second each (searches at half)")
     parser.add_argument("--down", type=float, default=8.0, help="seconds the broker and the database stay down")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds of load before the first fault and after each recovery")
