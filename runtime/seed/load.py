@@ -40,6 +40,8 @@ COMMENT_LINES = 10_000
 # What audit's bulk routes answer for a line whose creator or post discovery has not announced yet.
 UNANNOUNCED = "discovery has not announced it"
 CONCURRENCY = 16
+# Creators made and sent to audit per step: bounded memory whatever the world's size.
+CREATOR_CHUNK = 5_000
 # How long audit may take to learn of new creators and posts from discovery's events.
 ANNOUNCE_TIMEOUT = 180.0
 
@@ -220,18 +222,27 @@ async def _audit_inputs(world: World, api: Api, loaded: Loaded, progress: Progre
     await _comments(world, api, loaded, progress)
 
 
+def _creator_chunks(world: World):
+    """The creators a few thousand at a time: a big world is made (and sent) a part at a time."""
+    for at in range(0, len(world.creators), CREATOR_CHUNK):
+        yield world.creators[at:at + CREATOR_CHUNK]
+
+
 async def _samples(world: World, api: Api, loaded: Loaded, progress: Progress) -> None:
-    lines = [{"creator_id": loaded.creator_ids[c.key], **profile} for c in world.creators for profile in c.sample]
-    task = progress.add_task("follower samples (audit)", total=len(lines))
+    task = progress.add_task("follower samples (audit)", total=len(world.creators) * SAMPLE_SIZE)
     # A creator's whole sample in one request (a request's lines of one creator are its new
     # version): 5,000 lines a request, whole samples of SAMPLE_SIZE.
-    await _until_known(api, "/v1/audit/followers/bulk", lines, FOLLOWER_LINES, "sampled followers", loaded, progress, task)
+    for chunk in _creator_chunks(world):
+        lines = [{"creator_id": loaded.creator_ids[c.key], **profile} for c in chunk for profile in c.sample]
+        await _until_known(api, "/v1/audit/followers/bulk", lines, FOLLOWER_LINES, "sampled followers", loaded, progress, task)
 
 
 async def _comments(world: World, api: Api, loaded: Loaded, progress: Progress) -> None:
-    lines = [comment for c in world.creators for comment in c.comments]
-    task = progress.add_task("comments (audit)", total=len(lines))
-    await _until_known(api, "/v1/audit/comments/bulk", lines, COMMENT_LINES, "comments", loaded, progress, task)
+    task = progress.add_task("comments (audit)", total=None)
+    for chunk in _creator_chunks(world):
+        lines = [comment for c in chunk for comment in c.comments]
+        await _until_known(api, "/v1/audit/comments/bulk", lines, COMMENT_LINES, "comments", loaded, progress, task)
+    progress.update(task, total=loaded.counts.get("comments", 0))
 
 
 @dataclass
@@ -412,7 +423,7 @@ async def _orders(world: World, gateway: str, shops: list[Shop], loaded: Loaded,
 async def _audits(world: World, api: Api, loaded: Loaded, progress: Progress) -> None:
     """An audit of every creator, once audit has found the engagement pods in the new comments
     (its pods job runs a few seconds after comments stop arriving)."""
-    members = {loaded.creator_ids[c.key] for c in world.creators if "engagement_pod" in c.kinds}
+    members = {loaded.creator_ids[world.creators.key(i)] for i in world.creators.indices_of("engagement_pod")}
     task = progress.add_task("pod creators seen by audit's pods job", total=len(members))
     deadline = time.monotonic() + 120
     while True:
@@ -434,7 +445,7 @@ async def _audits(world: World, api: Api, loaded: Loaded, progress: Progress) ->
         loaded.audits.append(made["id"])
         progress.advance(task)
 
-    await _gather(CONCURRENCY, [audit(c.key) for c in world.creators])
+    await _gather(CONCURRENCY, [audit(key) for key in loaded.creator_ids])
     loaded.add("audits requested", len(world.creators))
 
 

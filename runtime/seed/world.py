@@ -1,6 +1,9 @@
-"""The demo world `limelight seed` loads: made here, all of it, from one `random.Random(seed)`.
+"""The demo world `limelight seed` loads: made here, all of it, from the seed.
 
-Pure: no I/O, no clock. The same (seed, creators, anchor) gives the same world, byte for byte, so
+Pure: no I/O, no clock. The decisions about the whole world (who is fraudulent and how, the
+brands, campaigns, clicks and orders) come from one `random.Random(seed)`; each creator is made
+on demand from a generator of its own (seed and index), so `World.creators` is a sequence that
+holds no creator: a world of a million creators takes the memory of its fraud plan, not 60 GB. The same (seed, creators, anchor) gives the same world, byte for byte, so
 the ground truth written beside a seed can be recomputed and a test can know every figure in
 advance. Times are offsets from `anchor` (the seed's day, UTC midnight, by default): history
 (posts, follower series, comments) lies before it; clicks and orders happen when the loader runs
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -190,19 +194,75 @@ class Brand:
     customer_keys: dict[str, str] = field(default_factory=dict)  # creator key → the creator's own e-mail
 
 
+class Creators(Sequence):
+    """The world's creators, each made when asked for (and made again if asked again): creator i
+    from `random.Random(f"{seed}:{i}")`, then its planted fraud from generators of its own."""
+
+    def __init__(self, seed: int, count: int, tag: str, anchor: datetime, kinds: dict[int, list[str]],
+                 pods: dict[int, list[int]], sponsor: Brand):
+        self.seed, self.count, self.tag, self.anchor = seed, count, tag, anchor
+        self.kinds_of, self.pods, self.sponsor = kinds, pods, sponsor
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._make(i) for i in range(*index.indices(self.count))]
+        if index < 0:
+            index += self.count
+        if not 0 <= index < self.count:
+            raise IndexError(index)
+        return self._make(index)
+
+    def _rng(self, i: int, purpose: str = "") -> random.Random:
+        return random.Random(f"{self.seed}:{i}{':' + purpose if purpose else ''}")
+
+    def key(self, i: int) -> str:
+        """Creator i's key, without making the rest of it."""
+        platform, handle, *_ = _identity(self._rng(i), i, self.tag)
+        return f"{platform}:{handle}"
+
+    def platform(self, i: int) -> str:
+        return _identity(self._rng(i), i, self.tag)[0]
+
+    def _base(self, i: int) -> Creator:
+        return _creator(self._rng(i), i, self.tag, self.anchor)
+
+    def _make(self, i: int) -> Creator:
+        creator = self._base(i)
+        kinds = self.kinds_of.get(i, [])
+        creator.kinds = list(kinds)
+        if "bought_followers" in kinds:
+            _buy_followers(self._rng(i, "bought"), creator)
+        if "fake_audience" in kinds:
+            rng = self._rng(i, "fake")
+            creator.sample = [_fake_follower(rng, f"{creator.handle}.f{n}") for n in range(SAMPLE_SIZE)]
+        if "engagement_pod" in kinds:
+            others = [self._base(j) for j in self.pods[i] if j != i]
+            _pod_comments(self._rng(i, "pod"), creator, others)
+        if "undisclosed_sponsored" in kinds:
+            _undisclosed(self._rng(i, "undisclosed"), creator, self.sponsor)
+        return creator
+
+    def indices_of(self, kind: str) -> list[int]:
+        return sorted(i for i, kinds in self.kinds_of.items() if kind in kinds)
+
+
 @dataclass
 class World:
     seed: int
     anchor: datetime
-    creators: list[Creator]
+    creators: Creators
     brands: list[Brand]
     clicks: list[Click]
     orders: list[Order]
 
     def truth(self) -> dict:
         """The ground truth written beside the seed: who is fraudulent and how, and the money expected."""
-        kinds = {kind: sorted(c.key for c in self.creators if kind in c.kinds) for kind in CREATOR_KINDS}
-        clean = sorted(c.key for c in self.creators if not c.kinds)
+        made = self.creators
+        kinds = {kind: sorted(made.key(i) for i in made.indices_of(kind)) for kind in CREATOR_KINDS}
+        clean = sorted(made.key(i) for i in range(len(made)) if i not in made.kinds_of)
         orders = [
             {**{k: v for k, v in asdict(o).items()}, "basis": o.basis, "commission": o.commission, "earned": o.earned,
              "currency": self.brands[o.brand].currency}
@@ -251,7 +311,6 @@ def build(seed: int, creators: int, anchor: datetime | None = None) -> World:
     rng = random.Random(seed)
     anchor = anchor or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     tag = f"{seed:x}"
-    people = [_creator(rng, i, tag, anchor) for i in range(creators)]
 
     # Fraud: each kind on creators of its own, at least one of each (pods: one pod at least).
     pool = list(range(creators))
@@ -261,30 +320,28 @@ def build(seed: int, creators: int, anchor: datetime | None = None) -> World:
     for kind in CREATOR_KINDS:
         count = max(POD_SIZE, per_kind - per_kind % POD_SIZE) if kind == "engagement_pod" else per_kind
         chosen[kind], pool = pool[:count], pool[count:]
+    kinds_of: dict[int, list[str]] = {}
     for kind, members in chosen.items():
         for i in members:
-            people[i].kinds.append(kind)
+            kinds_of.setdefault(i, []).append(kind)
+    pods = {i: chosen["engagement_pod"][at:at + POD_SIZE]
+            for at in range(0, len(chosen["engagement_pod"]), POD_SIZE) for i in chosen["engagement_pod"][at:at + POD_SIZE]}
     brands = _brands(rng, tag)
-    for i in chosen["bought_followers"]:
-        _buy_followers(rng, people[i])
-    for i in chosen["fake_audience"]:
-        people[i].sample = [_fake_follower(rng, f"{people[i].handle}.f{n}") for n in range(SAMPLE_SIZE)]
-    for at in range(0, len(chosen["engagement_pod"]), POD_SIZE):
-        _pod(rng, [people[i] for i in chosen["engagement_pod"][at:at + POD_SIZE]])
-    for i in chosen["undisclosed_sponsored"]:
-        _undisclosed(rng, people[i], brands[0])
+    people = Creators(seed, creators, tag, anchor, kinds_of, pods, brands[0])
 
-    campaigns_creators = [p for p in pool if people[p].platform in ("instagram", "tiktok", "youtube")]
+    # Campaigns enrol clean creators of three platforms, drawn from a few hundred of the (shuffled)
+    # pool: a million-creator world does not make every creator to choose a few dozen.
+    per_campaign = max(3, min(25, creators // 40))
+    campaigns_creators = [p for p in pool[:max(400, 40 * per_campaign)] if people.platform(p) in ("instagram", "tiktok", "youtube")]
     clicks: list[Click] = []
     orders: list[Order] = []
     number = 5_000_000 + seed % 1000 * 10_000
     visitor = 0
-    per_campaign = max(3, min(25, creators // 40))
     for b, brand in enumerate(brands):
         for c, name in enumerate((f"{brand.name} launch", f"{brand.name} holiday")):
             picked = rng.sample(campaigns_creators, per_campaign)
-            keys = [people[p].key for p in picked]
-            codes = {k: f"{people[p].handle.split('.')[0][:8].upper()}{tag.upper()}{b}{c}{n}" for n, (k, p) in enumerate(zip(keys, picked))}
+            keys = [people.key(p) for p in picked]
+            codes = {k: f"{k.split(':', 1)[1].split('.')[0][:8].upper()}{tag.upper()}{b}{c}{n}" for n, (k, p) in enumerate(zip(keys, picked))}
             campaign = Campaign(name=name, creators=keys, codes=codes)
             brand.campaigns.append(campaign)
             for k in keys:
@@ -353,12 +410,17 @@ def _order(rng: random.Random, b: int, c: int, number: int, creator: str, by: st
     return order
 
 
-def _creator(rng: random.Random, i: int, tag: str, anchor: datetime) -> Creator:
+def _identity(rng: random.Random, i: int, tag: str):
+    """The first draws of creator i: platform, handle, and what the handle is made of."""
     platform = _weighted(rng, PLATFORMS)
     country, _, language, cities = rng.choices(PLACES, weights=[p[1] for p in PLACES])[0]
     niches = rng.sample(sorted(NICHES), rng.choice((1, 1, 2)))
     name = rng.choice(FIRST)
-    handle = f"{name}.{niches[0]}.{tag}.{i}"
+    return platform, f"{name}.{niches[0]}.{tag}.{i}", name, niches, country, language, cities
+
+
+def _creator(rng: random.Random, i: int, tag: str, anchor: datetime) -> Creator:
+    platform, handle, name, niches, country, language, cities = _identity(rng, i, tag)
     followers = min(8_000_000, int(1500 * (1 - rng.random()) ** (-1 / 0.9)))
     tier = tier_of(followers)
     rate = ER_REFERENCE.get(platform, {}).get(tier, 1.5) / 100 * math.exp(rng.gauss(0, 0.25))
@@ -447,17 +509,14 @@ def _buy_followers(rng: random.Random, creator: Creator) -> None:
     creator.line["follower_points"] = points[:-1]
 
 
-def _pod(rng: random.Random, members: list[Creator]) -> None:
-    """Each member's own account comments on every other member's posts within minutes of them."""
-    for creator in members:
-        for post in creator.line["posts"]:
-            posted = datetime.fromisoformat(post["posted_at"])
-            for other in members:
-                if other is creator:
-                    continue
-                creator.comments.append({"platform": creator.platform, "post_external_id": post["external_id"],
-                                         "author": other.handle, "text": rng.choice(POD_COMMENTS),
-                                         "commented_at": (posted + timedelta(minutes=rng.randint(1, 9))).isoformat()})
+def _pod_comments(rng: random.Random, creator: Creator, others: list[Creator]) -> None:
+    """The other members' own accounts comment on each of the creator's posts within minutes of it."""
+    for post in creator.line["posts"]:
+        posted = datetime.fromisoformat(post["posted_at"])
+        for other in others:
+            creator.comments.append({"platform": creator.platform, "post_external_id": post["external_id"],
+                                     "author": other.handle, "text": rng.choice(POD_COMMENTS),
+                                     "commented_at": (posted + timedelta(minutes=rng.randint(1, 9))).isoformat()})
 
 
 def _undisclosed(rng: random.Random, creator: Creator, brand: Brand) -> None:

@@ -124,3 +124,31 @@ def test_each_visitor_has_a_network_of_its_own(made):
     networks = [c.visitor.rsplit(".", 1)[0] for c in made.clicks]
     assert len(set(networks)) == len(networks)
     assert all(c.visitor.startswith("127.") and not c.visitor.startswith("127.0.0.") for c in made.clicks)
+
+
+def test_a_million_creator_world_is_planned_without_making_its_creators():
+    """The plan of a benchmark-scale world (who is fraudulent, brands, campaigns, clicks, orders)
+    is made without making a million creators; a creator is made when asked for, the same each
+    time, with the fraud the plan gave it."""
+    import time
+    import tracemalloc
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    made = world.build(3, 1_000_000, ANCHOR)
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert len(made.creators) == 1_000_000
+    # Not a speed assertion: a plan that made every creator would take minutes and gigabytes.
+    assert peak < 500 * 2**20 and elapsed < 60, (peak, elapsed)
+    pod = made.creators.indices_of("engagement_pod")
+    assert len(pod) == 30_000
+    member = made.creators[pod[0]]
+    assert member.kinds == ["engagement_pod"]
+    assert made.creators[pod[0]].comments == member.comments
+    assert made.creators.key(pod[0]) == member.key
+    # Its pod mates' own accounts comment on its posts.
+    mates = {made.creators.key(i).split(":", 1)[1] for i in made.creators.pods[pod[0]] if i != pod[0]}
+    assert mates <= {c["author"] for c in member.comments}
+    assert made.creators[999_999].key.endswith(".999999")
