@@ -42,7 +42,7 @@ UNANNOUNCED = "discovery has not announced it"
 CONCURRENCY = 16
 # Creators made and sent to audit per step: bounded memory whatever the world's size.
 CREATOR_CHUNK = 5_000
-# How long audit may take to learn of new creators and posts from discovery's events.
+# How long the loader waits while audit learns of no new creator or post from discovery's events.
 ANNOUNCE_TIMEOUT = 180.0
 
 
@@ -185,6 +185,7 @@ async def _until_known(api: Api, path: str, lines: list[dict], per_request: int,
     pending = lines
     while pending:
         retry: list[dict] = []
+        before = len(pending)
         chunks = list(_chunks(pending, per_request))
         for n, chunk in enumerate(chunks):
             if _mostly_unknown(retry, n, per_request):
@@ -205,8 +206,11 @@ async def _until_known(api: Api, path: str, lines: list[dict], per_request: int,
             retry += [line for n, line in enumerate(chunk, start=1) if n in again]
             progress.advance(task, len(chunk) - len(again))
             loaded.add(label, len(chunk) - len(again))
+        if len(retry) < before:
+            # Audit is catching up (a big world takes it minutes): the wait is for progress.
+            deadline = time.monotonic() + ANNOUNCE_TIMEOUT
         if retry and time.monotonic() > deadline:
-            raise SeedError(f"audit still does not know {len(retry)} lines' creators or posts after {ANNOUNCE_TIMEOUT:.0f} s")
+            raise SeedError(f"audit learnt of no new creator or post in {ANNOUNCE_TIMEOUT:.0f} s; {len(retry)} lines are still refused")
         if retry:
             await asyncio.sleep(1.0)
         pending = retry
