@@ -40,6 +40,8 @@ COMMENT_LINES = 10_000
 # What audit's bulk routes answer for a line whose creator or post discovery has not announced yet.
 UNANNOUNCED = "discovery has not announced it"
 CONCURRENCY = 16
+# Between two orders of a leaked code (real ones come minutes apart).
+LEAKED_GAP = 0.3
 # Creators made and sent to audit per step: bounded memory whatever the world's size.
 CREATOR_CHUNK = 5_000
 # How long the loader waits while audit learns of no new creator or post from discovery's events.
@@ -372,6 +374,7 @@ def sign(body: bytes, secret: str) -> str:
 
 async def _orders(world: World, gateway: str, shops: list[Shop], loaded: Loaded, progress: Progress) -> None:
     deliveries: list[tuple[Shop, str, dict]] = []
+    leaked: dict[int, list[tuple[Shop, str, dict]]] = {}  # brand → its leaked code's orders, in order
     # A click-injection rule holds an order placed under 10 s after its click: real shoppers take
     # longer, so the orders wait until the clicks are at least 15 s old.
     wait = 15 - (time.time() - loaded.last_click)
@@ -389,7 +392,11 @@ async def _orders(world: World, gateway: str, shops: list[Shop], loaded: Loaded,
         placed = now + timedelta(milliseconds=10 * n)
         code = brand.campaigns[order.campaign].codes[order.creator] if order.by == "code" else None
         click_id = loaded.click_ids[order.click] if order.by == "click" else None
-        deliveries.append((shop, "orders/create", shopify_order(order, brand.currency, placed, click_id, code)))
+        created = (shop, "orders/create", shopify_order(order, brand.currency, placed, click_id, code))
+        if order.kind == "leaked_code":
+            leaked.setdefault(order.brand, []).append(created)
+        else:
+            deliveries.append(created)
         if order.updated:
             follow_ups.append((shop, "orders/updated", {**shopify_order(order, brand.currency, placed, click_id, code,
                                                                         updated=placed + timedelta(minutes=5)),
@@ -401,7 +408,8 @@ async def _orders(world: World, gateway: str, shops: list[Shop], loaded: Loaded,
             follow_ups.append((shop, "orders/cancelled", {**shopify_order(order, brand.currency, placed, click_id, code,
                                                                           updated=at, cancelled=at),
                                                          "financial_status": "voided", "cancel_reason": "customer"}))
-    task = progress.add_task("orders (signed Shopify webhooks)", total=len(deliveries) + len(follow_ups))
+    task = progress.add_task("orders (signed Shopify webhooks)",
+                             total=len(deliveries) + sum(map(len, leaked.values())) + len(follow_ups))
     api = Api(gateway)
 
     async def deliver(shop: Shop, topic: str, payload: dict) -> None:
@@ -414,11 +422,18 @@ async def _orders(world: World, gateway: str, shops: list[Shop], loaded: Loaded,
                     "orders/cancelled": "cancellations"}[topic])
         progress.advance(task)
 
+    async def one_by_one(orders: list[tuple[Shop, str, dict]]) -> None:
+        for order in orders:
+            await deliver(*order)
+            await asyncio.sleep(LEAKED_GAP)
+
     try:
-        # Orders first, in the order they were placed (a leaked code's orders arrive one after the
-        # other, as a coupon site's would); then the updates, refunds and cancellations.
+        # Orders first, in the order they were placed. A leaked code's orders arrive one after the
+        # other, as a coupon site's shoppers do, each after the one before it was taken in: the
+        # fraud rules judge each with the code's orders before it, the same in every run.
         for chunk in _chunks(deliveries, CONCURRENCY):
             await asyncio.gather(*(deliver(*d) for d in chunk))
+        await asyncio.gather(*(one_by_one(orders) for orders in leaked.values()))
         await _gather(CONCURRENCY, [deliver(*d) for d in follow_ups])
     finally:
         await api.close()
