@@ -41,6 +41,21 @@ async def _audits_for(audit_db, creator_id) -> int:
     return await audit_db.fetchval("select count(*) from audit.audits where creator_id = $1", creator_id)
 
 
+async def _replayed(platform, output: str):
+    """The record `replay` says it produced, read back from the original topic."""
+    partition, target_offset = (int(w) for w in output.split(f"replayed to {TOPIC} partition ")[1].split()[::2][:2])
+    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap, enable_auto_commit=False)
+    await reader.start()
+    try:
+        tp = TopicPartition(TOPIC, partition)
+        reader.assign([tp])
+        reader.seek(tp, target_offset)
+        record = (await reader.getmany(tp, timeout_ms=5000, max_records=1))[tp][0]
+    finally:
+        await reader.stop()
+    return record
+
+
 async def test_replaying_a_dead_letter_twice_applies_it_once(platform, producer, audit_db):
     event = creator_created()
     offset = await _park(platform, producer, event)
@@ -65,17 +80,7 @@ async def test_replay_sends_key_value_and_original_headers_without_dlq_headers(p
     offset = await _park(platform, producer, event, original_headers=[("traceparent", b"00-abc-def-01")])
     result = await _limelight(platform, "replay", DLQ, "--from", str(offset), "--to", str(offset))
     assert result.exit_code == 0, result.output
-    partition, target_offset = (int(w) for w in result.output.split(f"replayed to {TOPIC} partition ")[1].split()[::2][:2])
-
-    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap, enable_auto_commit=False)
-    await reader.start()
-    try:
-        tp = TopicPartition(TOPIC, partition)
-        reader.assign([tp])
-        reader.seek(tp, target_offset)
-        record = (await reader.getmany(tp, timeout_ms=5000, max_records=1))[tp][0]
-    finally:
-        await reader.stop()
+    record = await _replayed(platform, result.output)
     assert record.key == event.aggregate_id.encode()
     assert json.loads(record.value) == json.loads(event.model_dump_json())
     assert list(record.headers) == [("traceparent", b"00-abc-def-01")]
@@ -116,16 +121,7 @@ async def test_a_record_fixed_by_hand_is_replayed_with_its_key_and_headers(platf
     path.write_text(json.dumps(fixed))
     result = await _limelight(platform, "replay", DLQ, "--offset", str(offset), "--value-file", str(path))
     assert result.exit_code == 0, result.output
-    partition, target_offset = (int(w) for w in result.output.split(f"replayed to {TOPIC} partition ")[1].split()[::2][:2])
-    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap, enable_auto_commit=False)
-    await reader.start()
-    try:
-        tp = TopicPartition(TOPIC, partition)
-        reader.assign([tp])
-        reader.seek(tp, target_offset)
-        record = (await reader.getmany(tp, timeout_ms=5000, max_records=1))[tp][0]
-    finally:
-        await reader.stop()
+    record = await _replayed(platform, result.output)
     assert record.key == event.aggregate_id.encode()
     assert json.loads(record.value) == fixed
     assert list(record.headers) == [("traceparent", b"00-abc-def-01")]
