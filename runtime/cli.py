@@ -197,21 +197,21 @@ def _seed(settings: RuntimeSettings, creators: int, seed_number: int, day, truth
           audits: bool) -> tuple[Path, Path]:
     import asyncio
 
-    from runtime.seed import load as seed_load, world as seed_world
+    from runtime.seed import api as seed_api, load as seed_load, plan as seed_plan, results as seed_results
 
     console = _console()
     if not services.healthy(settings, "gateway"):
         say("error: the platform is not up: start it with `./limelight up` (or use `./limelight up --demo`)")
         raise typer.Exit(1)
     anchor = datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc) if day else None
-    world = seed_world.build(seed_number, creators, anchor)
+    world = seed_plan.build(seed_number, creators, anchor)
     key = os.environ.get("LIMELIGHT_OPERATOR_KEY")
     if not key:
         key = asyncio.run(admin.new_tenant(admin.gateway_database_url(settings), "Limelight operator (seed)", operator=True)).key
     started = time.monotonic()
     try:
         loaded = asyncio.run(seed_load.load(world, settings.url("gateway"), key, console=console, audits=audits))
-    except seed_load.SeedError as exc:
+    except seed_api.SeedError as exc:
         say(f"error: the seed stopped: {exc}")
         raise typer.Exit(1) from exc
     folder = settings.state_dir / "seed"
@@ -219,10 +219,10 @@ def _seed(settings: RuntimeSettings, creators: int, seed_number: int, day, truth
     suffix = next(f"-{n}" if n > 1 else "" for n in range(1, 10_000)
                   if not (folder / f"keys-{seed_number}{f'-{n}' if n > 1 else ''}.json").exists())
     truth = truth or folder / f"truth-{seed_number}{suffix}.json"
-    seed_load.write_truth(world, loaded, truth)
+    seed_results.write_truth(world, loaded, truth)
     keys = folder / f"keys-{seed_number}{suffix}.json"
-    seed_load.write_keys(loaded, keys)
-    console.print(seed_load.summary(world, loaded))
+    seed_results.write_keys(loaded, keys)
+    console.print(seed_results.summary(world, loaded))
     say(f"Seeded in {time.monotonic() - started:.1f}s. Ground truth: {truth}")
     say(f"The brands' API keys (every scope; also in {keys}, readable by you only):")
     for brand in loaded.brand_keys:

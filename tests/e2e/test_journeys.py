@@ -1,6 +1,6 @@
 """A brand's whole journey, through the gateway only, on the suite's real Kafka and PostgreSQL.
 
-A demo world (runtime/seed/world.py, 100 creators) is loaded as `limelight seed` loads it: the
+A demo world (runtime/seed/plan.py, 100 creators) is loaded as `limelight seed` loads it: the
 brands get workspaces and keys from the operator's `/v1/tenants`; creators, follower samples and
 comments, campaigns, codes, links, clicks from visitors of their own and signed Shopify orders,
 updates, refunds and cancellations all go through public routes. Then, as the brand:
@@ -23,7 +23,8 @@ import pytest
 import pytest_asyncio
 from rich.console import Console
 
-from runtime.seed import check, load, world
+from runtime.seed import check, fraud, load, plan
+from runtime.seed.results import write_truth
 from tests.conftest import bearer, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -34,11 +35,11 @@ CREATORS = 100
 
 @pytest_asyncio.fixture(scope="module")
 async def seeded(platform, operator_tenant, tmp_path_factory):
-    made = world.build(SEED, CREATORS)
+    made = plan.build(SEED, CREATORS)
     gateway = platform.s.url("gateway")
     loaded = await load.load(made, gateway, operator_tenant.key, console=Console(file=io.StringIO()))
     path = tmp_path_factory.mktemp("seed") / "truth.json"
-    load.write_truth(made, loaded, path)
+    write_truth(made, loaded, path)
     truth = json.loads(path.read_text())
     judgement = await check.judge(gateway, truth, loaded.brand_keys, timeout=240)
     out = io.StringIO()
@@ -88,7 +89,7 @@ async def test_audits_catch_the_planted_creator_fraud_with_their_reasons(seeded)
     assert seeded.judgement.audits_unfinished == 0
     for kind in check.CREATOR_FLAGS:
         score = _kind(seeded, kind)
-        assert score.planted >= 3 if kind != "engagement_pod" else score.planted == world.POD_SIZE
+        assert score.planted >= 3 if kind != "engagement_pod" else score.planted == fraud.POD_SIZE
         # Every planted case is built to be caught; a miss is a regression of the signal.
         assert score.recall == 1.0, score
         assert score.false_positive_rate <= 0.02, score

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from runtime import procs
 from runtime.config import ROOT, RuntimeSettings
-from runtime.seed.load import Api, _ndjson
+from runtime.seed.api import Api, ndjson
 from shared.contracts.catalog import dlq_topic
 from tests.reliability.traffic import Shop
 
@@ -94,7 +94,7 @@ async def make_brand(operator: Api, gateway: str, name: str, creator_ids: list[s
             lines = [{"accounts": [{"platform": "instagram", "handle": f"rel{run}{i}", "followers": 20_000 + 1000 * i}],
                       "display_name": f"Reliability creator {i}", "bio": f"{SEARCH_WORDS[i % len(SEARCH_WORDS)]} every week",
                       "niches": ["fitness"], "country": "US", "languages": ["en"]} for i in range(CREATORS)]
-            answer = await api.json("POST", "/v1/discovery/creators/bulk", params={"ids": "true"}, content=_ndjson(lines),
+            answer = await api.json("POST", "/v1/discovery/creators/bulk", params={"ids": "true"}, content=ndjson(lines),
                                     headers={"content-type": "application/x-ndjson"})
             if answer["failed"]:
                 raise SystemExit(f"discovery refused the suite's creators: {answer['errors'][:3]}")

@@ -19,8 +19,8 @@ from aiokafka import AIOKafkaProducer
 from runtime import services
 from runtime.config import ROOT, RuntimeSettings
 from runtime.dlq import read_partition
-from runtime.seed.load import shopify_refund
-from runtime.seed.world import Order
+from runtime.seed.model import Order
+from runtime.seed.shopify import shopify_refund
 from tests.reliability.faults import Faults
 from tests.reliability.traffic import Load, Shop, deliver, order_payload
 from tests.reliability.common import UNDECODABLE, WEBHOOK_DLQ, WEBHOOKS, Brand, Row, say

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from runtime import admin  # noqa: E402
 from runtime.platform import Platform  # noqa: E402
-from runtime.seed.load import Api  # noqa: E402
+from runtime.seed.api import Api  # noqa: E402
 from tests.reliability.faults import TARGETS, Faults  # noqa: E402
 from tests.reliability.traffic import Load  # noqa: E402
 

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from runtime.seed.load import shopify_order, sign
-from runtime.seed.world import Order
+from runtime.seed.model import Order
+from runtime.seed.shopify import shopify_order, sign
 
 SEARCHES = ("vegan baking", "running shoes", "skincare routine", "travel on a budget", "home workouts")
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"

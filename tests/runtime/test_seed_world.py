@@ -9,7 +9,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from runtime.seed import load, world
+from runtime.seed import plan
+from runtime.seed.creator import tier_of
+from runtime.seed.fraud import LEAKED_ORDERS, POD_SIZE
+from runtime.seed.model import PERCENT
+from runtime.seed.shopify import shopify_order, shopify_refund
 from services.attribution.orders import shopify
 from services.attribution.orders.basis import commission_basis
 from services.audit.samples.schemas import CommentLine, FollowerLine
@@ -19,21 +23,21 @@ ANCHOR = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def made() -> world.World:
-    return world.build(11, 300, ANCHOR)
+def made() -> plan.World:
+    return plan.build(11, 300, ANCHOR)
 
 
 def test_the_same_seed_makes_the_same_world_and_another_seed_another():
-    one = json.dumps(world.build(5, 120, ANCHOR).truth(), sort_keys=True)
-    assert one == json.dumps(world.build(5, 120, ANCHOR).truth(), sort_keys=True)
-    assert one != json.dumps(world.build(6, 120, ANCHOR).truth(), sort_keys=True)
-    lines = [c.line for c in world.build(5, 120, ANCHOR).creators]
-    assert lines == [c.line for c in world.build(5, 120, ANCHOR).creators]
+    one = json.dumps(plan.build(5, 120, ANCHOR).truth(), sort_keys=True)
+    assert one == json.dumps(plan.build(5, 120, ANCHOR).truth(), sort_keys=True)
+    assert one != json.dumps(plan.build(6, 120, ANCHOR).truth(), sort_keys=True)
+    lines = [c.line for c in plan.build(5, 120, ANCHOR).creators]
+    assert lines == [c.line for c in plan.build(5, 120, ANCHOR).creators]
 
 
 def test_too_small_a_world_is_refused():
     with pytest.raises(ValueError, match="at least 20"):
-        world.build(1, 10, ANCHOR)
+        plan.build(1, 10, ANCHOR)
 
 
 def test_every_line_is_one_the_services_accept(made):
@@ -56,7 +60,7 @@ def test_history_lies_before_the_anchor(made):
 
 def test_followers_follow_a_power_law(made):
     followers = sorted(c.line["accounts"][0]["followers"] for c in made.creators)
-    tiers = [world.tier_of(f) for f in followers]
+    tiers = [tier_of(f) for f in followers]
     # Most creators are small, a few are very large: nano the largest tier, and a long tail.
     assert tiers.count("nano") > len(tiers) / 2
     assert followers[-1] > 50 * followers[len(followers) // 2]
@@ -67,8 +71,8 @@ def test_fraud_is_planted_on_separate_creators_in_its_share(made):
     planted = [key for keys in truth["creator_fraud"].values() for key in keys]
     assert len(planted) == len(set(planted))  # one kind per creator: recall per kind means something
     for kind, keys in truth["creator_fraud"].items():
-        assert len(keys) >= (world.POD_SIZE if kind == "engagement_pod" else 1)
-        assert len(keys) <= 0.04 * len(made.creators) + world.POD_SIZE
+        assert len(keys) >= (POD_SIZE if kind == "engagement_pod" else 1)
+        assert len(keys) <= 0.04 * len(made.creators) + POD_SIZE
     assert set(truth["clean_creators"]).isdisjoint(planted)
     by_key = {c.key: c for c in made.creators}
     for key in truth["creator_fraud"]["fake_audience"]:
@@ -91,21 +95,21 @@ def test_fans_rarely_repeat_each_other(made):
 
 def test_orders_carry_exact_money_and_the_shop_reads_them_so(made):
     truth = made.truth()
-    assert truth["order_fraud"]["self_referral"] and len(truth["order_fraud"]["leaked_code"]) == 2 * world.LEAKED_ORDERS
+    assert truth["order_fraud"]["self_referral"] and len(truth["order_fraud"]["leaked_code"]) == 2 * LEAKED_ORDERS
     for order in made.orders:
         brand = made.brands[order.brand]
         code = brand.campaigns[order.campaign].codes[order.creator] if order.by == "code" else None
-        body = load.shopify_order(order, brand.currency, ANCHOR, "c" * 22 if order.by == "click" else None, code)
+        body = shopify_order(order, brand.currency, ANCHOR, "c" * 22 if order.by == "click" else None, code)
         parsed = shopify.parse_order(json.loads(json.dumps(body)), lambda _: "k")
         assert parsed.notes == ()  # the totals add up with the lines
         assert commission_basis(parsed.message).amount_minor == order.quantity * (order.unit_price - order.unit_discount)
         if order.refunded_units:
-            refund = shopify.parse_refund(json.loads(json.dumps(load.shopify_refund(order, brand.currency, ANCHOR))),
+            refund = shopify.parse_refund(json.loads(json.dumps(shopify_refund(order, brand.currency, ANCHOR))),
                                           brand.currency, "")
             assert commission_basis(parsed.message, [refund]).amount_minor == order.basis
         # 10 % of every basis, before and after a refund, is a whole number of minor units.
-        assert order.earned * 100 == order.quantity * (order.unit_price - order.unit_discount) * world.PERCENT
-        assert order.commission * 100 == order.basis * world.PERCENT
+        assert order.earned * 100 == order.quantity * (order.unit_price - order.unit_discount) * PERCENT
+        assert order.commission * 100 == order.basis * PERCENT
         if order.kind is not None:
             assert not order.cancelled and not order.refunded_units
 
@@ -135,7 +139,7 @@ def test_a_million_creator_world_is_planned_without_making_its_creators():
 
     tracemalloc.start()
     started = time.perf_counter()
-    made = world.build(3, 1_000_000, ANCHOR)
+    made = plan.build(3, 1_000_000, ANCHOR)
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
