@@ -49,6 +49,18 @@ def make_base(schema: str) -> type[DeclarativeBase]:
     return Base
 
 
+def transaction_memo(session: AsyncSession, name: str) -> dict:
+    """A dict that lives as long as the session's current transaction: what a transaction learnt
+    or did once and need not ask again (a consumer applies a batch of events in one), forgotten
+    with it, so a rolled-back transaction's memo never reaches the next."""
+    transaction = session.get_transaction()
+    memo = session.info.get(name)
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info[name] = memo
+    return memo[1]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

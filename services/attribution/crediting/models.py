@@ -41,9 +41,12 @@ class OrderCredit(TenantOwned, Base):
             "ix_attribution_order_credits_tenant_id_creator_id_campaign_id", "tenant_id", "creator_id", "campaign_id",
             postgresql_include=["order_ref"], postgresql_where=text("outcome = 'credited'"),
         ),
-        # The leaked-code rule (fraud/service.py): a code's credited orders in a period.
+        # The leaked-code rule (fraud/service.py): a code's credited orders in a period, and the
+        # campaign's, at the two partial hours of its lookback (the whole hours are in code_hour_totals).
         Index("ix_attribution_order_credits_code_id_placed_at", "code_id", "placed_at",
               postgresql_where=text("code_id IS NOT NULL")),
+        Index("ix_attribution_order_credits_campaign_id_placed_at", "campaign_id", "placed_at",
+              postgresql_where=text("outcome = 'credited'")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -70,6 +73,10 @@ class OrderCredit(TenantOwned, Base):
         Date, comment="The UTC day whose total counts the order (its day when credited); null: not counted yet.")
     attribution_model: Mapped[str] = mapped_column(
         String(20), server_default="last_touch", comment="The model that chose the touch (the campaign's setting then).")
+    shipping_country: Mapped[str | None] = mapped_column(
+        String(2), comment="The order's shipping country when it was credited (the leaked-code rule's spread).")
+    without_creator_click: Mapped[bool | None] = mapped_column(
+        Boolean, comment="Credited carrying no click of the creator's (the leaked-code rule's share); null: not credited.")
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -131,3 +138,28 @@ class PerformanceDue(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, server_default="1", comment="Bumped by each change noted.")
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CodeHourTotal(TenantOwned, Base):
+    """A campaign's credited orders per creator, code and UTC hour of placement, and per shipping
+    country, kept as each order is credited: what the leaked-code rule reads (fraud/service.py),
+    so judging an order costs the hours of its lookback, not the code's or the campaign's whole
+    history. The counts are of the decision (its time, country and whether it carried a click of
+    the creator's), which is never changed afterwards."""
+
+    __tablename__ = "code_hour_totals"
+    __table_args__ = (
+        Index("ix_attribution_code_hour_totals_campaign_id_hour", "campaign_id", "hour"),
+    )
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    code_key: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, comment="The code credited (codes.id); the nil UUID: credited to a click.")
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, comment="The UTC hour placed.")
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, comment="Shipping country; '' when none.")
+    orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
+    without_click: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="... of which carried no click of the creator's.")
+    new_customers: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="... of which by customers new to the brand.")

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +55,7 @@ from services.attribution.rules.models import CommissionRule
 from services.attribution.rules.terms import period_of, window_of
 from shared.contracts.attribution import ConversionPayload
 from shared.contracts.envelope import new_envelope
-from shared.db import utcnow
+from shared.db import transaction_memo, utcnow
 
 CONVERSIONS = "attribution.conversion.v1"
 PERFORMANCE = "attribution.performance.v1"
@@ -136,9 +136,14 @@ async def policy_for(session: AsyncSession, placed_at: datetime,
     campaign_ids = {uuid.UUID(t.campaign_id) for t in qualifying(placed_at, touches) if t.campaign_id}
     if not campaign_ids:
         return Policy(), {}, None
-    found = (await session.execute(
-        select(Campaign.attribution_precedence, Campaign.attribution_model, Campaign.attribution_params)
-        .where(Campaign.id.in_(campaign_ids)))).all()
+    known = transaction_memo(session, "attribution.campaign_policies")
+    missing = campaign_ids - known.keys()
+    if missing:
+        for campaign_id, *setting in (await session.execute(
+                select(Campaign.id, Campaign.attribution_precedence, Campaign.attribution_model,
+                       Campaign.attribution_params).where(Campaign.id.in_(missing)))).all():
+            known[campaign_id] = tuple(setting)
+    found = [known[c] for c in campaign_ids if c in known]
     settings = {(p, m, json.dumps(a or {}, sort_keys=True)) for p, m, a in found}
     if len(settings) <= 1:
         [(precedence, model, params)] = settings or [("code", "last_touch", "{}")]
@@ -147,31 +152,45 @@ async def policy_for(session: AsyncSession, placed_at: datetime,
                           "decided: codes take precedence, then the last touch.")
 
 
+async def _rule_in_force(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID,
+                         placed_at: datetime) -> CommissionRule | None:
+    """rules.rule_in_force, from the scope's versions read once per transaction (a batch of orders
+    reads a campaign's rule once): the creator's override in force then, else the campaign's."""
+    known = transaction_memo(session, "attribution.rule_versions")
+    versions = known.get((campaign_id, creator_id))
+    if versions is None:
+        versions = known[(campaign_id, creator_id)] = await rules.versions_for(session, campaign_id, creator_id)
+    for scope in (creator_id, None):
+        in_force = [v for v in versions if v.creator_id == scope and v.effective_from <= placed_at]
+        if in_force:
+            return max(in_force, key=lambda v: (v.effective_from, v.version))
+    return None
+
+
 async def _lock_creator(session: AsyncSession, tenant_id: uuid.UUID, creator_id: uuid.UUID) -> None:
     """One decision at a time per tenant and creator, until the transaction ends: the totals the
     rule reads then include every order decided before."""
+    held = transaction_memo(session, "attribution.creator_locks")
+    if (tenant_id, creator_id) in held:
+        return  # a transaction-scoped lock: held until this transaction ends
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"credit:{tenant_id}:{creator_id}", 0))))
+    held[(tenant_id, creator_id)] = True
 
 
-async def _revenue_in_window(session: AsyncSession, creator_id: uuid.UUID, start: date, end: date,
-                             currency: str) -> int:
-    """The creator's attributed revenue (credited orders' basis now) placed on the UTC days [start, end)."""
-    value = (await session.execute(
-        select(func.coalesce(func.sum(CreatorDayTotal.revenue_minor), 0))
+async def _rule_inputs(session: AsyncSession, creator_id: uuid.UUID, campaign_id: uuid.UUID, currency: str,
+                      window: tuple[date, date], period: tuple[datetime, datetime]) -> tuple[int, int]:
+    """In one statement, from the creator's day totals: its attributed revenue (credited orders'
+    basis now) placed on the UTC days [window), and what it was credited (before refunds) in the
+    campaign for orders placed in [period)."""
+    (start, end), (first, last) = window, (period[0].date(), period[1].date())
+    in_window = and_(CreatorDayTotal.day >= start, CreatorDayTotal.day < end)
+    in_period = and_(CreatorDayTotal.day >= first, CreatorDayTotal.day < last, CreatorDayTotal.campaign_id == campaign_id)
+    revenue, earned = (await session.execute(
+        select(func.coalesce(func.sum(CreatorDayTotal.revenue_minor).filter(in_window), 0),
+               func.coalesce(func.sum(CreatorDayTotal.commission_minor).filter(in_period), 0))
         .where(CreatorDayTotal.creator_id == creator_id, CreatorDayTotal.currency == currency,
-               CreatorDayTotal.day >= start, CreatorDayTotal.day < end))).scalar_one()
-    return int(value)
-
-
-async def _earned_in_period(session: AsyncSession, creator_id: uuid.UUID, campaign_id: uuid.UUID, start: datetime,
-                            end: datetime, currency: str) -> int:
-    """What the creator was credited (before refunds) in the campaign for orders placed in [start, end)."""
-    value = (await session.execute(
-        select(func.coalesce(func.sum(CreatorDayTotal.commission_minor), 0))
-        .where(CreatorDayTotal.creator_id == creator_id, CreatorDayTotal.currency == currency,
-               CreatorDayTotal.day >= start.date(), CreatorDayTotal.day < end.date(),
-               CreatorDayTotal.campaign_id == campaign_id))).scalar_one()
-    return int(value)
+               or_(in_window, in_period)))).one()
+    return int(revenue), int(earned)
 
 
 async def _add_to_totals(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, *, orders: int,
@@ -203,11 +222,14 @@ async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
     return earlier is None
 
 
-async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> OrderCredit:
-    """The order's credit decision: taken once, then read back."""
-    kept = (await session.execute(select(OrderCredit).where(OrderCredit.order_ref == row.id))).scalar_one_or_none()
-    if kept is not None:
-        return kept
+async def decide(session: AsyncSession, row: PartnerOrder, order: Order, *,
+                 fresh: bool = False) -> tuple[OrderCredit, bool]:
+    """The order's credit decision: taken once, then read back; and whether it was taken now.
+    `fresh`: the order was inserted by this transaction, so no decision can exist for it yet."""
+    if not fresh:
+        kept = (await session.execute(select(OrderCredit).where(OrderCredit.order_ref == row.id))).scalar_one_or_none()
+        if kept is not None:
+            return kept, False
     touches, code_ids = await touches_of(session, row)
     policy, params, note = await policy_for(session, row.placed_at, touches)
     result: Credit = credit(row.placed_at, touches, policy)
@@ -233,7 +255,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
         decision.outcome, decision.creator_id, decision.campaign_id = "credited", creator_id, campaign_id
         decision.touch_kind, decision.touch_label = lead_touch.kind, lead_touch.label
         decision.code_id = code_ids.get(lead_touch.label) if lead_touch.kind == "code" else None
-        version = await rules.rule_in_force(session, campaign_id, creator_id, row.placed_at)
+        version = await _rule_in_force(session, campaign_id, creator_id, row.placed_at)
         if version is None:
             decision.commission_explanation = "No commission rule was in force for this campaign when the order was placed."
         else:
@@ -242,10 +264,9 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
             month_start, month_end = period_of(row.placed_at)
             decision.rule_id = version.id
             decision.currency = terms.currency
-            decision.revenue_in_window_minor = await _revenue_in_window(session, creator_id, start, end, terms.currency)
+            decision.revenue_in_window_minor, decision.earned_in_period_minor = await _rule_inputs(
+                session, creator_id, campaign_id, terms.currency, (start, end), (month_start, month_end))
             decision.new_customer = await _new_customer(session, row)
-            decision.earned_in_period_minor = await _earned_in_period(
-                session, creator_id, campaign_id, month_start, month_end, terms.currency)
             commission = compute(terms, order, (), revenue_in_window=decision.revenue_in_window_minor,
                                  new_customer=decision.new_customer, earned_in_period=decision.earned_in_period_minor)
             decision.commission_minor = commission.amount_minor
@@ -255,6 +276,10 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     decision.attribution_model = policy.model
     if decision.outcome == "credited":
         await _count(session, row, decision)
+        decision.shipping_country = row.shipping_country
+        decision.without_creator_click = not any(
+            t.kind == "click" and t.creator_id == str(decision.creator_id) for t in touches)
+        await fraud.count_credited(session, row.tenant_id, decision)
     session.add(decision)
     await session.flush()
     parts = split_minor(decision.commission_minor, shared.shares) if shared is not None else {}
@@ -268,7 +293,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
     if decision.outcome == "credited":
         if decision.commission_minor > 0:
             # Before its commission is written (settle): a held order's commission is never approvable.
-            await fraud.screen(session, row, decision, ledger_source(row))
+            await fraud.screen(session, row, decision, ledger_source(row), new=True)
         if shared is None:
             await _conversion(session, row, decision, "ConversionAttributed", decision.commission_minor)
         else:
@@ -276,7 +301,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order) -> Orde
                 await _conversion(session, row, decision, "ConversionAttributed", parts[c], creator_id=uuid.UUID(c),
                                   share=shared.shares[c])
         await performance_due(session, decision.creator_id, row.currency)
-    return decision
+    return decision, True
 
 
 def _percent(share: Fraction) -> str:
@@ -326,9 +351,11 @@ async def _follow_basis(session: AsyncSession, row: PartnerOrder, decision: Orde
     await performance_due(session, decision.creator_id, row.currency)
 
 
-async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds: list[Refund]) -> None:
-    """The order's ledger entries from its credit decision, its refunds and its cancellation."""
-    decision = await decide(session, row, order)
+async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds: list[Refund], *,
+                 fresh: bool = False) -> None:
+    """The order's ledger entries from its credit decision, its refunds and its cancellation.
+    `fresh`: the order was inserted by this transaction (orders/service.py)."""
+    decision, new = await decide(session, row, order, fresh=fresh)
     if decision.outcome == "credited":
         await _follow_basis(session, row, decision)
     if decision.outcome != "credited" or decision.commission_minor <= 0 or decision.rule_id is None:
@@ -338,7 +365,9 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     terms = version.terms()
     hold_until = (decision.placed_at or row.placed_at) + timedelta(days=terms.holding_days)
     reason = f"{decision.explanation} {decision.commission_explanation}".strip()[:2000]
-    first, latest = await _shares(session, row)
+    # A decision taken now for a whole-order model has no shares (none are written above).
+    whole = new and decision.attribution_model in WHOLE_ORDER_MODELS
+    first, latest = ([], []) if whole else await _shares(session, row)
     if not first:
         await ledger.record_commission(
             session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
@@ -484,9 +513,13 @@ async def performance_due(session: AsyncSession, creator_id: uuid.UUID, currency
     """Note that the creator's sales record in `currency` changed: the performance worker publishes
     it (crediting/performance.py). Bumping `version` tells a worker that read the record before
     this transaction commits to leave the note for its next round."""
+    noted = transaction_memo(session, "attribution.performance_due")
+    if (creator_id, currency) in noted:
+        return  # one note per transaction is enough: it is seen when the transaction commits
     await session.execute(insert(PerformanceDue).on_conflict_do_update(
         index_elements=[PerformanceDue.creator_id, PerformanceDue.currency],
         set_={"version": PerformanceDue.version + 1}), [{"creator_id": creator_id, "currency": currency, "version": 1}])
+    noted[(creator_id, currency)] = True
 
 
 async def ledger_entries(session, row: PartnerOrder) -> list[LedgerEntry]:

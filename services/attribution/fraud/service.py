@@ -19,20 +19,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, fields
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, and_, any_, exists, false, func, literal_column, or_, select
+from sqlalchemy import and_, case, exists, false, func, literal_column, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks.models import Click
-from services.attribution.crediting.models import OrderCredit
+from services.attribution.crediting.models import CodeHourTotal, OrderCredit
 from services.attribution.enrolment.models import Enrolment
 from services.attribution.fraud.models import HELD, CreatorCustomerKey, FraudReview, FraudSettings
 from services.attribution.fraud.rules import Facts, Thresholds, evaluate
 from services.attribution.orders.models import PartnerOrder
 from shared import tenancy
-from shared.db import Reads
+from shared.db import Reads, transaction_memo
 from shared.errors import NotFound
 
 def thresholds_from(stored: dict | None) -> Thresholds:
@@ -44,6 +44,14 @@ def thresholds_from(stored: dict | None) -> Thresholds:
 async def thresholds_of(session: AsyncSession | Reads) -> Thresholds:
     stored = (await session.execute(select(FraudSettings.thresholds))).scalar_one_or_none()
     return thresholds_from(stored)
+
+
+async def _thresholds_this_transaction(session: AsyncSession, tenant_id: uuid.UUID) -> Thresholds:
+    """The tenant's thresholds, read once per transaction (a batch of orders judges by one read)."""
+    known = transaction_memo(session, "attribution.fraud_thresholds")
+    if tenant_id not in known:
+        known[tenant_id] = await thresholds_of(session)
+    return known[tenant_id]
 
 
 async def save_thresholds(session: AsyncSession, changes: dict) -> Thresholds:
@@ -125,55 +133,90 @@ async def facts_of(session: AsyncSession, row: PartnerOrder, decision: OrderCred
             flagged[click_id] = reason or "flagged"
     code = {}
     if decision.touch_kind == "code" and decision.code_id is not None:
-        since = placed - timedelta(days=limits.leaked_lookback_days)
-        hour = placed - timedelta(hours=1)
-        creators_click = exists().where(
-            Click.id.cast(String) == any_(PartnerOrder.click_ids), Click.creator_id == creator)
-        total, without, last_hour, before = (await session.execute(
-            select(func.count(), func.count().filter(~creators_click), func.count().filter(OrderCredit.placed_at > hour),
-                   func.count().filter(OrderCredit.placed_at <= hour))
-            .select_from(OrderCredit).join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
-            .where(OrderCredit.code_id == decision.code_id, OrderCredit.outcome == "credited",
-                   and_(OrderCredit.placed_at > since, OrderCredit.placed_at <= placed)))).one()
-        code = dict(code_orders=total, code_orders_without_click=without, code_orders_last_hour=last_hour,
-                    code_orders_before_hour=before)
-        # Who the code reaches against the campaign's other orders in the same lookback: new
-        # customers, and shipping countries (one statement, grouped).
-        this_code = OrderCredit.code_id == decision.code_id
-        spread = (await session.execute(
-            select(func.coalesce(this_code, False).label("this_code"), PartnerOrder.shipping_country, func.count(),
-                   func.count().filter(OrderCredit.new_customer.is_(True)))
-            .select_from(OrderCredit).join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
-            .where(OrderCredit.campaign_id == decision.campaign_id, OrderCredit.outcome == "credited",
-                   OrderCredit.placed_at > since, OrderCredit.placed_at <= placed)
-            .group_by(literal_column("1"), PartnerOrder.shipping_country))).all()
-        for is_mine, country, count, new in spread:
-            prefix = "code" if is_mine else "other"
-            if is_mine:
-                code["code_new_customers"] = code.get("code_new_customers", 0) + int(new)
-            else:
-                code["other_orders"] = code.get("other_orders", 0) + int(count)
-                code["other_new_customers"] = code.get("other_new_customers", 0) + int(new)
-            if country:
-                countries = code.setdefault(f"{prefix}_countries", {})
-                countries[country] = countries.get(country, 0) + int(count)
-        code.setdefault("code_new_customers", 0)
-        code.setdefault("other_orders", 0)
-        code.setdefault("other_new_customers", 0)
-        code.setdefault("code_countries", {})
-        code.setdefault("other_countries", {})
+        code = await _code_facts(session, decision, placed, placed - timedelta(days=limits.leaked_lookback_days))
     return Facts(placed_at=placed, touch_kind=decision.touch_kind or "", customer_is_creators=bool(mine),
                  click_at=click.clicked_at if click is not None else None, address_clicks=address_clicks,
                  network_clicks=network_clicks, flagged_clicks=len(flagged), flag_reasons=tuple(flagged.values()), **code)
 
 
-async def screen(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, source: str) -> FraudReview | None:
+NO_CODE = uuid.UUID(int=0)
+
+
+def _hour_of(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def count_credited(session: AsyncSession, tenant_id: uuid.UUID, decision: OrderCredit) -> None:
+    """Add a credit decision just taken to its campaign's hour totals (code_hour_totals), in the
+    transaction that takes it (crediting/service.py `decide`), before it is screened: the facts
+    below include it."""
+    statement = insert(CodeHourTotal)
+    excluded = statement.excluded
+    await session.execute(statement.on_conflict_do_update(
+        index_elements=[CodeHourTotal.campaign_id, CodeHourTotal.creator_id, CodeHourTotal.code_key,
+                        CodeHourTotal.hour, CodeHourTotal.country],
+        set_={"orders": CodeHourTotal.orders + excluded.orders,
+              "without_click": CodeHourTotal.without_click + excluded.without_click,
+              "new_customers": CodeHourTotal.new_customers + excluded.new_customers}),
+        [{"tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
+          "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
+          "country": decision.shipping_country or "", "orders": 1,
+          "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}])
+
+
+async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: datetime, since: datetime) -> dict:
+    """The leaked-code rule's facts: the code's credited orders placed in (since, placed] against
+    the campaign's other credited orders, by shipping country. The whole UTC hours between are
+    read from code_hour_totals, the two partial hours at the ends from the decisions themselves
+    (on their indexes), so the cost is the hours of the lookback, however many orders they hold."""
+    first, last = _hour_of(since) + timedelta(hours=1), _hour_of(placed)  # whole hours: [first, last)
+    this_code = decision.code_id
+    hours = (select((CodeHourTotal.code_key == this_code).label("mine"), CodeHourTotal.country.label("country"),
+                    CodeHourTotal.orders.label("orders"), CodeHourTotal.without_click.label("without"),
+                    CodeHourTotal.new_customers.label("new"))
+             .where(CodeHourTotal.campaign_id == decision.campaign_id, CodeHourTotal.hour >= first,
+                    CodeHourTotal.hour < last))
+    ends = (select(func.coalesce(OrderCredit.code_id == this_code, False).label("mine"),
+                   func.coalesce(OrderCredit.shipping_country, "").label("country"), literal_column("1").label("orders"),
+                   case((OrderCredit.without_creator_click, 1), else_=0).label("without"),
+                   case((OrderCredit.new_customer, 1), else_=0).label("new"))
+            .where(OrderCredit.campaign_id == decision.campaign_id, OrderCredit.outcome == "credited",
+                   or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
+                       and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
+    both = union_all(hours, ends).subquery()
+    spread = (await session.execute(
+        select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new))
+        .group_by(both.c.mine, both.c.country))).all()
+    last_hour = (await session.execute(
+        select(func.count()).select_from(OrderCredit)
+        .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == decision.campaign_id,
+               OrderCredit.outcome == "credited", OrderCredit.placed_at > placed - timedelta(hours=1), OrderCredit.placed_at <= placed))).scalar_one()
+    code = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,
+                other_new_customers=0, code_countries={}, other_countries={})
+    for mine, country, orders, without, new in spread:
+        prefix = "code" if mine else "other"
+        code[f"{prefix}_orders"] += int(orders)
+        code[f"{prefix}_new_customers"] += int(new)
+        if mine:
+            code["code_orders_without_click"] += int(without)
+        if country:
+            countries = code[f"{prefix}_countries"]
+            countries[country] = countries.get(country, 0) + int(orders)
+    code["code_orders_last_hour"] = int(last_hour)
+    code["code_orders_before_hour"] = code["code_orders"] - int(last_hour)
+    return code
+
+
+async def screen(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, source: str, *,
+                 new: bool = False) -> FraudReview | None:
     """Judge a credited order by the tenant's rules; when any fires, hold it for review (once per
-    order). The review, or None when no rule fired."""
-    kept = (await session.execute(select(FraudReview).where(FraudReview.order_ref == row.id))).scalar_one_or_none()
-    if kept is not None:
-        return kept
-    limits = await thresholds_of(session)
+    order). The review, or None when no rule fired. `new`: the decision was taken in this
+    transaction, so no review of it can exist yet."""
+    if not new:
+        kept = (await session.execute(select(FraudReview).where(FraudReview.order_ref == row.id))).scalar_one_or_none()
+        if kept is not None:
+            return kept
+    limits = await _thresholds_this_transaction(session, row.tenant_id)
     findings = evaluate(await facts_of(session, row, decision, limits), limits)
     if not findings:
         return None

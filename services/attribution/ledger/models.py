@@ -78,6 +78,8 @@ class ClawbackClaim(TenantOwned, Base):
 
 class LedgerEntry(TenantOwned, Base):
     __tablename__ = "ledger_entries"
+    # The INSERT returns created_at: an entry is complete once written, with no read after it.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         # One commission per order line/rule key; one clawback per (claim, commission entry).
         UniqueConstraint("tenant_id", "source", "order_id", "line_key"),

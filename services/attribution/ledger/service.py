@@ -27,6 +27,7 @@ from services.attribution.enrolment.models import Enrolment
 from services.attribution.fraud.models import HELD, FraudReview
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
 from shared import tenancy
+from shared.db import transaction_memo
 from shared.errors import Conflict, Invalid
 from shared.money import MAX_MINOR, MoneyError, exponent, format_amount, totals_by_currency
 
@@ -142,7 +143,8 @@ async def record_commission(
                 "line_key", f"{source} order {order_id} already has commission {line_key!r} with other figures"
             )
         return same
-    _same_currency(currency, entries, await _order_claims(session, source, order_id))
+    claims = await _order_claims(session, source, order_id)
+    _same_currency(currency, entries, claims)
     entry = LedgerEntry(
         id=uuid.uuid4(), kind=COMMISSION, creator_id=creator_id, campaign_id=campaign_id, currency=currency,
         amount=amount, source=source, order_id=order_id, line_key=line_key, reason=reason,
@@ -152,13 +154,17 @@ async def record_commission(
     await session.flush()
     # The creator's enrolment now has money against it: it can no longer be removed, and the
     # campaign's currency is fixed (ADR 0030).
-    await session.execute(
-        update(Enrolment)
-        .where(Enrolment.campaign_id == campaign_id, Enrolment.creator_id == creator_id, Enrolment.money_recorded.is_(False))
-        .values(money_recorded=True)
-    )
-    await _settle(session, source, order_id)
-    await session.refresh(entry)
+    marked = transaction_memo(session, "attribution.ledger.money_recorded")
+    if (campaign_id, creator_id) not in marked:
+        await session.execute(
+            update(Enrolment)
+            .where(Enrolment.campaign_id == campaign_id, Enrolment.creator_id == creator_id,
+                   Enrolment.money_recorded.is_(False))
+            .values(money_recorded=True)
+        )
+        marked[(campaign_id, creator_id)] = True
+    if claims:  # claims that waited for this order's commission (under the order's lock: no others came)
+        await _settle(session, source, order_id)
     return entry
 
 

@@ -19,7 +19,7 @@ import dataclasses
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,10 +66,13 @@ async def apply_delivery(
     source_id = delivery.source_id or NO_SOURCE
     message = parsed.message
     with acting_for(session, tenant_id):
+        fresh = None
         if isinstance(message, Order):
-            await _store_order(session, tenant_id, source_id, message, list(parsed.notes), delivery.delivery_id)
+            fresh = await _store_order(session, tenant_id, source_id, message, list(parsed.notes), delivery.delivery_id)
             for refund in message.refunds:
                 await _store_refund(session, tenant_id, source_id, refund, delivery.delivery_id)
+            if message.refunds:
+                fresh = None  # its refunds are read back with the others
             kind = "order"
         elif isinstance(message, Refund):
             await _store_refund(session, tenant_id, source_id, message, delivery.delivery_id)
@@ -77,7 +80,7 @@ async def apply_delivery(
         else:
             await _store_cancellation(session, tenant_id, source_id, message, delivery.delivery_id)
             kind = "cancellation"
-        await recompute(session, message.source, source_id, message.order_id)
+        await recompute(session, message.source, source_id, message.order_id, fresh=fresh)
     return Applied(kind, message.order_id)
 
 
@@ -99,15 +102,18 @@ def _order_values(order: Order, notes: list[str], delivery_id: str) -> dict:
 
 
 async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, order: Order,
-                       notes: list[str], delivery_id: str) -> None:
+                       notes: list[str], delivery_id: str) -> PartnerOrder | None:
+    """The order stored: the new row (locked by this transaction) when it was not there before,
+    else None once the kept row has taken what is newer."""
     values = _order_values(order, notes, delivery_id)
     row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
            "order_id": order.order_id, "cancelled_at": order.cancelled_at, "state": "open", "basis_minor": 0,
            "basis_before_refunds_minor": 0, "basis_explanation": "", **values}
-    inserted = await session.execute(
-        insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder.id), [row])
-    if inserted.first() is not None:
-        return
+    inserted = (await session.scalars(
+        insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder),
+        [row])).first()
+    if inserted is not None:
+        return inserted
     existing = (await session.execute(
         select(PartnerOrder).where(PartnerOrder.source == order.source, PartnerOrder.source_id == source_id,
                                    PartnerOrder.order_id == order.order_id).with_for_update())).scalar_one()
@@ -115,11 +121,12 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     if order.cancelled_at is not None and (existing.cancelled_at is None or order.cancelled_at < existing.cancelled_at):
         existing.cancelled_at = order.cancelled_at
     if _older(order.updated_at, existing.partner_updated_at):
-        return  # an update older than the one kept (out of order): its data is not newer
+        return None  # an update older than the one kept (out of order): its data is not newer
     if order.currency != existing.currency:
         raise PayloadError("currency", f"the order was {existing.currency} and is now {order.currency}")
     for name, value in values.items():
         setattr(existing, name, value)
+    return None
 
 
 def _older(incoming: datetime | None, kept: datetime | None) -> bool:
@@ -168,18 +175,35 @@ async def refunds_for(session, source: str, source_id: uuid.UUID, order_id: str)
         .order_by(PartnerRefund.refunded_at, PartnerRefund.refund_id))).scalars())
 
 
-async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str) -> None:
-    """The order's state and commission basis from the order and everything kept for it."""
-    row = (await session.execute(
-        select(PartnerOrder).where(PartnerOrder.source == source, PartnerOrder.source_id == source_id,
-                                   PartnerOrder.order_id == order_id).with_for_update())).scalar_one_or_none()
+async def _kept_ahead(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str) -> bool:
+    """Whether a refund or a cancellation of the order arrived before it (one statement)."""
+    refund = select(PartnerRefund.id).where(PartnerRefund.source == source, PartnerRefund.source_id == source_id,
+                                            PartnerRefund.order_id == order_id)
+    cancellation = select(PartnerCancellation.id).where(
+        PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
+        PartnerCancellation.order_id == order_id)
+    return bool((await session.execute(select(exists(refund) | exists(cancellation)))).scalar())
+
+
+async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str, *,
+                    fresh: PartnerOrder | None = None) -> None:
+    """The order's state and commission basis from the order and everything kept for it.
+    `fresh`: the order's row, inserted by this transaction just now (so locked by it already)."""
+    row = fresh
+    if row is None:
+        row = (await session.execute(
+            select(PartnerOrder).where(PartnerOrder.source == source, PartnerOrder.source_id == source_id,
+                                       PartnerOrder.order_id == order_id).with_for_update())).scalar_one_or_none()
     if row is None:
         return  # a refund or cancellation ahead of its order: counted when the order arrives
-    refunds = await refunds_for(session, source, source_id, order_id)
+    refunds, cancellation = [], None
+    if fresh is None or await _kept_ahead(session, source, source_id, order_id):
+        refunds = await refunds_for(session, source, source_id, order_id)
+        cancellation = (await session.execute(
+            select(PartnerCancellation).where(
+                PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
+                PartnerCancellation.order_id == order_id))).scalar_one_or_none()
     usable = [refund_of(r) for r in refunds if r.currency == row.currency]
-    cancellation = (await session.execute(
-        select(PartnerCancellation).where(PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
-                                          PartnerCancellation.order_id == order_id))).scalar_one_or_none()
     cancelled_at = min((t for t in (row.cancelled_at, cancellation.cancelled_at if cancellation else None) if t),
                        default=None)
     basis = commission_basis(order_of(row), usable)
@@ -199,7 +223,7 @@ async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, or
     # again from that decision after every message.
     from services.attribution.crediting import service as crediting
 
-    await crediting.settle(session, row, order_of(row), usable)
+    await crediting.settle(session, row, order_of(row), usable, fresh=fresh is not None)
 
 
 def amount_text(minor: int | None, currency: str) -> str | None:

@@ -59,6 +59,14 @@ async def in_force(session: AsyncSession | Reads, campaign_id: uuid.UUID, creato
     return found[0] if found else None
 
 
+async def versions_for(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> list[CommissionRule]:
+    """The versions of both scopes an order of the creator can be paid under: the campaign's rule
+    and the creator's override."""
+    return list((await session.execute(select(CommissionRule).where(
+        CommissionRule.campaign_id == campaign_id,
+        CommissionRule.creator_id.is_(None) | (CommissionRule.creator_id == creator_id)))).scalars())
+
+
 async def count_of_campaign(session: AsyncSession, campaign_id: uuid.UUID) -> int:
     """How many versions the campaign's rule and its overrides have, all scopes together."""
     return (await session.execute(select(func.count()).select_from(CommissionRule).where(

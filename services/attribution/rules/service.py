@@ -52,6 +52,12 @@ async def create_version(session: AsyncSession, campaign_id: uuid.UUID, creator_
     return rule
 
 
+async def versions_for(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> list[CommissionRule]:
+    """Every version of the campaign's rule and of the creator's override: what `rule_in_force`
+    chooses from."""
+    return await repository.versions_for(session, campaign_id, creator_id)
+
+
 async def rule_in_force(session: AsyncSession | Reads, campaign_id: uuid.UUID, creator_id: uuid.UUID | None,
                         placed_at: datetime) -> CommissionRule | None:
     """The version an order placed at `placed_at` is paid under: the creator's override in force

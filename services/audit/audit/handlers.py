@@ -17,6 +17,7 @@ from services.audit.projection import service as projection
 from shared.app import ServiceContext
 from shared.contracts.discovery import AudienceEstimated, CreatorPayload, FollowerCountsObserved, PostsObserved
 from shared.contracts.envelope import Envelope
+from shared.db import transaction_memo
 from shared.messaging.consumer import IdempotentConsumer, Subscription
 
 CREATOR_TOPIC = "discovery.creator.v2"
@@ -32,11 +33,9 @@ Handler = Callable[["CreatorEvents", AsyncSession, Envelope], Awaitable[None]]
 def _this_transaction(session: AsyncSession) -> dict:
     """Facts about creators learnt in the session's current transaction (a consumer applies a
     batch of events in one): a creator's several events in a batch ask once."""
-    memo = session.info.get("audit.creator_events")
-    transaction = session.get_transaction()
-    if memo is None or memo["transaction"] is not transaction:
-        memo = {"transaction": transaction, "erased": {}, "scheduled": set()}
-        session.info["audit.creator_events"] = memo
+    memo = transaction_memo(session, "audit.creator_events")
+    memo.setdefault("erased", {})
+    memo.setdefault("scheduled", set())
     return memo
 
 

@@ -1,0 +1,153 @@
+"""The leaked-code rule's facts read from hour totals (code_hour_totals, kept as each order is
+credited) and the decisions at the two partial hours of the lookback must be exactly what
+counting every credited order of the lookback one by one gives: checked on the real database
+against a plain count, over orders placed at random times across hour boundaries, on the
+boundaries themselves, outside the lookback, after the moment judged, and in another campaign."""
+
+import asyncio
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from alembic import command
+
+from services.attribution.crediting.models import OrderCredit
+from services.attribution.fraud import service as fraud
+from services.attribution.orders.models import PartnerOrder
+from shared.migrations import alembic_config
+from tests.attribution.conftest import unit_of_work
+from tests.attribution.test_campaign_money_migration import _run, scratch_database  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.integration
+
+LOOKBACK = timedelta(days=30)
+
+
+def plain_count(decisions: list[dict], campaign: uuid.UUID, code: uuid.UUID, placed: datetime) -> dict:
+    """The facts as the rule defines them, counted order by order."""
+    since = placed - LOOKBACK
+    facts = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,
+                 other_new_customers=0, code_countries={}, other_countries={}, code_orders_last_hour=0)
+    for d in decisions:
+        if d["campaign"] != campaign or not since < d["at"] <= placed:
+            continue
+        prefix = "code" if d["code"] == code else "other"
+        facts[f"{prefix}_orders"] += 1
+        facts[f"{prefix}_new_customers"] += d["new"]
+        if prefix == "code":
+            facts["code_orders_without_click"] += d["without"]
+            facts["code_orders_last_hour"] += d["at"] > placed - timedelta(hours=1)
+        if d["country"]:
+            countries = facts[f"{prefix}_countries"]
+            countries[d["country"]] = countries.get(d["country"], 0) + 1
+    facts["code_orders_before_hour"] = facts["code_orders"] - facts["code_orders_last_hour"]
+    return facts
+
+
+async def credit(session, tenant: uuid.UUID, d: dict) -> None:
+    order = PartnerOrder(
+        id=uuid.uuid4(), tenant_id=tenant, source="generic", source_id=uuid.uuid4(), order_id=uuid.uuid4().hex,
+        placed_at=d["at"], currency="USD", lines=[], taxes_included=False, codes=[], click_ids=[], notes=[],
+        test=False, state="open", basis_minor=0, basis_before_refunds_minor=0, basis_explanation="",
+        last_delivery_id=uuid.uuid4().hex, shipping_country=d["country"])
+    session.add(order)
+    await session.flush()
+    decision = OrderCredit(
+        id=uuid.uuid4(), order_ref=order.id, outcome="credited", creator_id=d["creator"], campaign_id=d["campaign"],
+        touch_kind="code" if d["code"] else "click", code_id=d["code"], explanation="", placed_at=d["at"],
+        new_customer=bool(d["new"]), shipping_country=d["country"], without_creator_click=bool(d["without"]))
+    session.add(decision)
+    await session.flush()
+    await fraud.count_credited(session, tenant, decision)
+
+
+@pytest.mark.asyncio
+async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(sessions):
+    rng = random.Random(20261128)
+    tenant, campaign, elsewhere = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    creator, other_creator = uuid.uuid4(), uuid.uuid4()
+    code, other_code = uuid.uuid4(), uuid.uuid4()
+    now = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    decisions = []
+    for _ in range(240):
+        # Random instants over 40 days, a third of them on a whole hour (a boundary of the totals).
+        at = now - timedelta(seconds=rng.randrange(0, 40 * 86400))
+        if rng.random() < 0.33:
+            at = at.replace(minute=0, second=0, microsecond=0)
+        which = rng.random()
+        code_of, creator_of = ((code, creator) if which < 0.5 else (other_code, other_creator) if which < 0.75
+                               else (None, rng.choice([creator, other_creator])))
+        decisions.append(dict(at=at, code=code_of, creator=creator_of, campaign=elsewhere if rng.random() < 0.1 else campaign,
+                              country=rng.choice(["US", "US", "DE", "FR", None]), new=rng.random() < 0.6,
+                              without=rng.random() < 0.4))
+    async with unit_of_work(sessions, tenant) as session:
+        for d in decisions:
+            await credit(session, tenant, d)
+    # Moments judged: orders' own times (and so every boundary the orders are on), whole hours,
+    # a lookback that starts exactly on an order, and a moment after every order.
+    probes = [d["at"] for d in rng.sample(decisions, 25)]
+    probes += [now.replace(minute=0) - timedelta(hours=h) for h in (0, 1, 7, 200)]
+    probes += [d["at"] + LOOKBACK for d in rng.sample(decisions, 5)] + [now + timedelta(days=3)]
+    async with unit_of_work(sessions, tenant) as session:
+        for placed in probes:
+            judged = SimpleNamespace(code_id=code, campaign_id=campaign)
+            found = await fraud._code_facts(session, judged, placed, placed - LOOKBACK)
+            assert found == plain_count(decisions, campaign, code, placed), placed
+    # The test means something: the probes saw orders of the code, of others, and none.
+    seen = [plain_count(decisions, campaign, code, placed) for placed in probes]
+    assert max(s["code_orders"] for s in seen) > 20 and max(s["other_orders"] for s in seen) > 10
+    assert any(0 < s["code_orders_last_hour"] for s in seen)
+
+
+def test_0024_counts_the_decisions_taken_before_it_into_the_hour_totals(scratch_database):
+    """Upgrading a database with credited orders: each decision gets the country and click fact the
+    rule read then, and the hour totals hold exactly what counting those decisions gives."""
+    config = alembic_config("attribution", scratch_database)
+    command.upgrade(config, "0023")
+    tenant, campaign, creator, link, code = (uuid.uuid4() for _ in range(5))
+    clicked = uuid.uuid4()
+    statements = [
+        ("insert into attribution.campaigns (id, name, brand, starts_on, ends_on, currency, tenant_id, budget_minor) "
+         "values ($1, 'spring', 'Acme', '2026-11-01', '2026-12-31', 'USD', $2, 0)", campaign, tenant),
+        ("insert into attribution.links (id, campaign_id, creator_id, slug, destination, utm, target, window_days, tenant_id) "
+         "values ($1, $2, $3, 'abc', 'https://acme.test/', '{}', 'https://acme.test/', 30, $4)", link, campaign, creator, tenant),
+        ("insert into attribution.clicks (id, link_id, campaign_id, creator_id, method, flagged, is_unique, tenant_id) "
+         "values ($1, $2, $3, $4, 'GET', false, true, $5)", clicked, link, campaign, creator, tenant),
+    ]
+    # (minutes after 10:00, code or not, carries the creator's click, country, new customer)
+    orders = [(5, True, False, "US", True), (59, True, True, "US", False), (60, True, False, None, True),
+              (61, False, True, "DE", True), (125, True, False, "DE", False)]
+    base = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    for minutes, with_code, with_click, country, new in orders:
+        ref = uuid.uuid4()
+        statements.append((
+            "insert into attribution.orders (id, source, source_id, order_id, placed_at, currency, lines, taxes_included, "
+            "codes, click_ids, test, notes, state, basis_minor, basis_before_refunds_minor, basis_explanation, "
+            "last_delivery_id, tenant_id, shipping_country) values ($1, 'generic', $2, $3, $4, 'USD', '[]', false, '{}', "
+            "$5, false, '{}', 'open', 0, 0, '', 'd', $6, $7)",
+            ref, uuid.uuid4(), ref.hex, base + timedelta(minutes=minutes), [str(clicked)] if with_click else [], tenant,
+            country))
+        statements.append((
+            "insert into attribution.order_credits (id, order_ref, outcome, explanation, tenant_id, creator_id, campaign_id, "
+            "code_id, placed_at, new_customer) values ($1, $2, 'credited', '', $3, $4, $5, $6, $7, $8)",
+            uuid.uuid4(), ref, tenant, creator, campaign, code if with_code else None, base + timedelta(minutes=minutes), new))
+    for sql, *args in statements:
+        asyncio.run(_run(scratch_database, sql, *args))
+
+    command.upgrade(config, "0024")
+    facts = asyncio.run(_run(scratch_database, "select shipping_country, without_creator_click from attribution.order_credits "
+                                               "order by placed_at"))
+    assert [(r["shipping_country"], r["without_creator_click"]) for r in facts] == [
+        (country, not with_click) for _, _, with_click, country, _ in orders]
+    totals = asyncio.run(_run(scratch_database, "select code_key, hour, country, orders, without_click, new_customers "
+                                                "from attribution.code_hour_totals order by hour, code_key, country"))
+    nil = uuid.UUID(int=0)
+    assert sorted((r["hour"], r["code_key"], r["country"], r["orders"], r["without_click"], r["new_customers"]) for r in totals) == sorted([
+        (base, code, "US", 2, 1, 1),
+        (base + timedelta(hours=1), code, "", 1, 1, 1),
+        (base + timedelta(hours=1), nil, "DE", 1, 0, 1),
+        (base + timedelta(hours=2), code, "DE", 1, 1, 0),
+    ])
+    command.downgrade(config, "0023")
