@@ -16,7 +16,7 @@ What is in it (docs/guide/demo-world.md has the same in prose):
   demographics centred on their country, 40 sampled followers, comments on every post;
 - fraud, each kind on its own creators, recorded in `truth`:
   - `bought_followers`: an unexplained jump of 10-25 % in one day of the follower series;
-  - `fake_audience`: 85 % of the sampled followers are mass-following empty profiles;
+  - `fake_audience`: every sampled follower is a mass-following empty profile;
   - `engagement_pod`: groups of 5 creators whose own accounts comment on each other's posts within
     minutes of publication;
   - `undisclosed_sponsored`: two posts name a brand and a discount code with no disclosure;
