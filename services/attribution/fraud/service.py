@@ -89,14 +89,22 @@ def _click_ids(row: PartnerOrder) -> list[uuid.UUID]:
     return out
 
 
+async def _own_keys(session: AsyncSession, creator_id: uuid.UUID) -> set[str]:
+    """The customer keys registered as the creator's own, read once per transaction."""
+    known = transaction_memo(session, "attribution.creator_customer_keys")
+    if creator_id not in known:
+        known[creator_id] = set((await session.execute(select(CreatorCustomerKey.customer_key).where(
+            CreatorCustomerKey.creator_id == creator_id))).scalars())
+    return known[creator_id]
+
+
 async def facts_of(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, limits: Thresholds) -> Facts:
     """The order's facts for the rules, read in at most five statements."""
     creator = decision.creator_id
     placed = decision.placed_at or row.placed_at
     mine = False
     if row.customer_key:
-        mine = (await session.execute(select(exists().where(
-            CreatorCustomerKey.creator_id == creator, CreatorCustomerKey.customer_key == row.customer_key)))).scalar()
+        mine = row.customer_key in await _own_keys(session, creator)
     order_clicks = []
     ids = _click_ids(row)
     if ids:
@@ -184,13 +192,17 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
                    or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
                        and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
     both = union_all(hours, ends).subquery()
-    spread = (await session.execute(
-        select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new))
-        .group_by(both.c.mine, both.c.country))).all()
-    last_hour = (await session.execute(
-        select(func.count()).select_from(OrderCredit)
-        .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == decision.campaign_id,
-               OrderCredit.outcome == "credited", OrderCredit.placed_at > placed - timedelta(hours=1), OrderCredit.placed_at <= placed))).scalar_one()
+    last_hour = (select(func.count()).select_from(OrderCredit)
+                 .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == decision.campaign_id,
+                        OrderCredit.outcome == "credited", OrderCredit.placed_at > placed - timedelta(hours=1),
+                        OrderCredit.placed_at <= placed).scalar_subquery())
+    # One statement: each group carries the last hour's count. No group: no order in the lookback,
+    # so none in its last hour either.
+    found = (await session.execute(
+        select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new),
+               last_hour).group_by(both.c.mine, both.c.country))).all()
+    spread = [r[:5] for r in found]
+    last_hour = found[0][5] if found else 0
     code = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,
                 other_new_customers=0, code_countries={}, other_countries={})
     for mine, country, orders, without, new in spread:

@@ -106,9 +106,9 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     """The order stored: the new row (locked by this transaction) when it was not there before,
     else None once the kept row has taken what is newer."""
     values = _order_values(order, notes, delivery_id)
+    # Inserted as it stands when nothing else arrived for it before (recompute then changes nothing).
     row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
-           "order_id": order.order_id, "cancelled_at": order.cancelled_at, "state": "open", "basis_minor": 0,
-           "basis_before_refunds_minor": 0, "basis_explanation": "", **values}
+           "order_id": order.order_id, **_standing(order, [], [], order.cancelled_at), **values}
     inserted = (await session.scalars(
         insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder),
         [row])).first()
@@ -185,6 +185,22 @@ async def _kept_ahead(session: AsyncSession, source: str, source_id: uuid.UUID, 
     return bool((await session.execute(select(exists(refund) | exists(cancellation)))).scalar())
 
 
+def _standing(order: Order, usable: list[Refund], skipped: list[str], cancelled_at: datetime | None) -> dict:
+    """The order's state and commission basis, with how it was computed, from the order, its
+    refunds in its currency (the others' ids `skipped`) and when it was first cancelled."""
+    basis = commission_basis(order, usable)
+    explanation = basis.explanation
+    if skipped:
+        explanation += f" Refunds in another currency than the order's were not counted: {', '.join(skipped)}."
+    if cancelled_at is not None:
+        state, amount = "cancelled", 0
+        explanation += f" Cancelled on {cancelled_at.date().isoformat()}: basis 0 {order.currency}."
+    else:
+        state, amount = "open", basis.amount_minor
+    return {"cancelled_at": cancelled_at, "state": state, "basis_minor": amount,
+            "basis_before_refunds_minor": basis.before_refunds_minor, "basis_explanation": explanation}
+
+
 async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str, *,
                     fresh: PartnerOrder | None = None) -> None:
     """The order's state and commission basis from the order and everything kept for it.
@@ -204,21 +220,12 @@ async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, or
                 PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
                 PartnerCancellation.order_id == order_id))).scalar_one_or_none()
     usable = [refund_of(r) for r in refunds if r.currency == row.currency]
+    skipped = [r.refund_id for r in refunds if r.currency != row.currency]
     cancelled_at = min((t for t in (row.cancelled_at, cancellation.cancelled_at if cancellation else None) if t),
                        default=None)
-    basis = commission_basis(order_of(row), usable)
-    explanation = basis.explanation
-    skipped = [r.refund_id for r in refunds if r.currency != row.currency]
-    if skipped:
-        explanation += f" Refunds in another currency than the order's were not counted: {', '.join(skipped)}."
-    row.cancelled_at = cancelled_at
-    if cancelled_at is not None:
-        row.state, row.basis_minor = "cancelled", 0
-        explanation += f" Cancelled on {cancelled_at.date().isoformat()}: basis 0 {row.currency}."
-    else:
-        row.state, row.basis_minor = "open", basis.amount_minor
-    row.basis_before_refunds_minor = basis.before_refunds_minor
-    row.basis_explanation = explanation
+    for name, value in _standing(order_of(row), usable, skipped, cancelled_at).items():
+        if getattr(row, name) != value:  # an attribute set to what it holds would still be written
+            setattr(row, name, value)
     # Who earned it and what the ledger owes (crediting/service.py): decided once, then settled
     # again from that decision after every message.
     from services.attribution.crediting import service as crediting
