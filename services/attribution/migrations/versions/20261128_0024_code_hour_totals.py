@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 S = 'attribution'
 NIL = '00000000-0000-0000-0000-000000000000'
+UUID_TEXT = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 
 def upgrade() -> None:
@@ -48,12 +49,17 @@ def upgrade() -> None:
         comment="Credited carrying no click of the creator's (the leaked-code rule's share); null: not credited."), schema=S)
     op.create_index('ix_attribution_order_credits_campaign_id_placed_at', 'order_credits', ['campaign_id', 'placed_at'],
                     unique=False, schema=S, postgresql_where=sa.text("outcome = 'credited'"))
-    # The decisions taken before this revision, with the facts the rule read from them then.
-    op.execute("""
+    # The decisions taken before this revision, with the facts the rule read from them then. A
+    # click id is looked up by the clicks' primary key (the order's text ids that are UUIDs), so
+    # the fill costs an index probe per id, not a scan of the clicks per order.
+    op.execute(f"""
         UPDATE attribution.order_credits c
         SET shipping_country = o.shipping_country,
-            without_creator_click = NOT EXISTS (
-                SELECT 1 FROM attribution.clicks k WHERE k.id::text = ANY (o.click_ids) AND k.creator_id = c.creator_id)
+            without_creator_click = cardinality(o.click_ids) = 0 OR NOT EXISTS (
+                SELECT 1 FROM unnest(o.click_ids) AS given(id)
+                JOIN attribution.clicks k
+                  ON k.id = CASE WHEN lower(given.id) ~ '{UUID_TEXT}' THEN lower(given.id)::uuid END
+                WHERE k.creator_id = c.creator_id)
         FROM attribution.orders o
         WHERE o.id = c.order_ref AND c.outcome = 'credited'
     """)
