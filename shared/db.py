@@ -52,8 +52,9 @@ def make_base(schema: str) -> type[DeclarativeBase]:
 def transaction_memo(session: AsyncSession, name: str) -> dict:
     """A dict that lives as long as the session's current transaction: what a transaction learnt
     or did once and need not ask again (a consumer applies a batch of events in one), forgotten
-    with it, so a rolled-back transaction's memo never reaches the next."""
-    transaction = session.get_transaction()
+    with it, so a rolled-back transaction's memo never reaches the next. Inside a savepoint the
+    memo is the savepoint's own (what it did may be rolled back alone), started empty."""
+    transaction = session.get_nested_transaction() or session.get_transaction()
     memo = session.info.get(name)
     if memo is None or memo[0] is not transaction:
         memo = (transaction, {})

@@ -1,0 +1,43 @@
+"""`shared.db.transaction_memo` on a real session: what a batch's transaction remembers (crediting's
+rules, thresholds, locks and notes: ADR 0056) lives exactly as long as that transaction, so a
+rolled-back batch's memo never reaches its record-by-record replay, and a savepoint never leaves
+behind what it may have rolled back alone."""
+
+import pytest
+
+from shared.db import transaction_memo
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
+
+
+async def test_a_memo_lives_as_long_as_its_transaction(sessions):
+    async with sessions() as session:
+        async with session.begin():
+            memo = transaction_memo(session, "test")
+            memo["lock"] = True
+            assert transaction_memo(session, "test") is memo
+            assert transaction_memo(session, "other") == {}
+        async with session.begin():
+            assert transaction_memo(session, "test") == {}  # after a commit
+        try:
+            async with session.begin():
+                transaction_memo(session, "test")["note"] = True
+                raise RuntimeError("the batch fails")
+        except RuntimeError:
+            pass
+        async with session.begin():
+            assert transaction_memo(session, "test") == {}  # after a rollback, the replay starts afresh
+
+
+async def test_a_savepoint_has_a_memo_of_its_own(sessions):
+    async with sessions() as session, session.begin():
+        transaction_memo(session, "test")["outer"] = True
+        try:
+            async with session.begin_nested():
+                inner = transaction_memo(session, "test")
+                assert inner == {}
+                inner["marked"] = True
+                raise RuntimeError("the savepoint is rolled back")
+        except RuntimeError:
+            pass
+        assert "marked" not in transaction_memo(session, "test")
