@@ -11,8 +11,9 @@ load, the commit and each script's exit status and time, so runs can be compared
 all on the development VM); `--full` at the issues' scale (a 1,000,000-creator index, a 1,000,000-
 entry ledger: hours the first time, the databases are kept for the next). `--only a,b` runs some.
 Run on purpose, never from pytest; nothing here is asserted: a missed target is printed as such.
-Ports: the HTTP benches get port bases from 33000 up, away from the dev (8000) and test (18000)
-platforms.
+Ports: the HTTP benches get port bases from 28000 up (their Kafka at base + 1092), away from the
+dev (8000) and test (18000) platforms and below the kernel's ephemeral ports (32768 up), which a
+client's outgoing connection may hold at the moment a bench binds.
 """
 
 from __future__ import annotations
@@ -46,14 +47,14 @@ class Bench:
 SUITE: tuple[Bench, ...] = (
     Bench("outbox_pipeline", ("--events", "5000"), (), 600),
     Bench("tenancy", (), ("--rounds", "7", "--iterations", "1500"), 600),
-    Bench("rate_limit", ("--port-base", "33000"), ("--port-base", "33000"), 600),
-    Bench("http_read", ("--duration", "5", "--rounds", "2", "--port-base", "33200"), ("--port-base", "33200"), 900, ("wrk",)),
-    Bench("gateway_overhead", ("--duration", "5", "--rounds", "2", "--port-base", "33100"), ("--port-base", "33100"), 900, ("wrk",)),
-    Bench("gateway_webhooks", ("--duration", "5", "--rounds", "2", "--port-base", "33300"), ("--port-base", "33300"), 900, ("wrk",)),
-    Bench("attribution_redirect", ("--duration", "5", "--rounds", "2", "--port-base", "33400"), ("--port-base", "33400"), 900,
+    Bench("rate_limit", ("--port-base", "28000"), ("--port-base", "28000"), 600),
+    Bench("http_read", ("--duration", "5", "--rounds", "2", "--port-base", "28200"), ("--port-base", "28200"), 900, ("wrk",)),
+    Bench("gateway_overhead", ("--duration", "5", "--rounds", "2", "--port-base", "28100"), ("--port-base", "28100"), 900, ("wrk",)),
+    Bench("gateway_webhooks", ("--duration", "5", "--rounds", "2", "--port-base", "28300"), ("--port-base", "28300"), 900, ("wrk",)),
+    Bench("attribution_redirect", ("--duration", "5", "--rounds", "2", "--port-base", "28400"), ("--port-base", "28400"), 900,
           ("wrk",)),
-    Bench("attribution_orders", ("--orders", "1000", "--warmup", "100", "--seconds", "5", "--port-base", "33500"),
-          ("--port-base", "33500", "--timeout", "900"), 900),
+    Bench("attribution_orders", ("--orders", "1000", "--warmup", "100", "--seconds", "5", "--port-base", "28500"),
+          ("--port-base", "28500", "--timeout", "900"), 900),
     # Builds (or, with --keep, reuses) a 1,000,000-entry ledger in .limelight/bench-report.
     Bench("attribution_report", ("--keep", "--runs", "10"), ("--keep", "--runs", "40"), 3600),
     Bench("attribution_models", (), (), 600),
@@ -67,13 +68,13 @@ SUITE: tuple[Bench, ...] = (
     Bench("embedding", (), (), 600),
     Bench("embedding_recall", ("--creators", "20000", "--queries", "50"), (), 900),
     Bench("discovery_ingest", ("--prefill", "5000", "--batches", "2", "--lines", "1000", "--single", "100", "--http",
-                               "--port", "33600"),
-          ("--prefill", "20000", "--batches", "4", "--lines", "5000", "--single", "500", "--http", "--port", "33600"), 1200),
+                               "--port", "28600"),
+          ("--prefill", "20000", "--batches", "4", "--lines", "5000", "--single", "500", "--http", "--port", "28600"), 1200),
     # Rebuilds its index whenever --creators changes: a full run after a quick one builds the
     # 1,000,000-creator index again (hours on 2 cores).
     Bench("discovery_search", ("--creators", "20000", "--queries", "50", "--warmup", "20", "--recall-queries", "10",
-                               "--ingest-batches", "2", "--ingest-lines", "1000", "--port", "33700"),
-          ("--creators", "1000000", "--port", "33700"), 2400),
+                               "--ingest-batches", "2", "--ingest-lines", "1000", "--port", "28700"),
+          ("--creators", "1000000", "--port", "28700"), 2400),
 )
 
 

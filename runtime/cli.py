@@ -263,7 +263,7 @@ def bench(ctx: typer.Context) -> None:
 def reliability(ctx: typer.Context) -> None:
     """Kill -9 the broker, PostgreSQL and each service under load, deliver every webhook three times
     shuffled, dead-letter and replay poison, fuzz every route, sweep tenants: one table
-    (docs/guide/reliability.md). A platform of its own on ports from 34000; `--help` for options."""
+    (docs/guide/reliability.md). A platform of its own on ports from 31000; `--help` for options."""
     Platform(RuntimeSettings(), say).install()
     raise typer.Exit(subprocess.call([sys.executable, str(ROOT / "tests" / "reliability" / "suite.py"), *ctx.args], cwd=ROOT))
 

@@ -238,7 +238,8 @@ async def run(args) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port-base", type=int, default=34000, help="gateway port; the others follow (default 34000)")
+    parser.add_argument("--port-base", type=int, default=31000,
+                        help="gateway port; the others follow, the cross-tenant matrix from +500 (default 31000)")
     parser.add_argument("--state", default="reliability", help="the platform's folder under .limelight/ (emptied first)")
     parser.add_argument("--rate", type=float, default=6.0, help="orders and clicks per second each (searches at half)")
     parser.add_argument("--down", type=float, default=8.0, help="seconds the broker and the database stay down")
