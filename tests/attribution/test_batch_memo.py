@@ -3,9 +3,14 @@ rules, thresholds, locks and notes: ADR 0056) lives exactly as long as that tran
 rolled-back batch's memo never reaches its record-by-record replay, and a savepoint never leaves
 behind what it may have rolled back alone."""
 
+import uuid
+
 import pytest
 
+from services.attribution.fraud import service as fraud
+from services.attribution.fraud.models import CreatorCustomerKey
 from shared.db import transaction_memo
+from shared.tenancy import acting_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -41,3 +46,17 @@ async def test_a_savepoint_has_a_memo_of_its_own(sessions):
         except RuntimeError:
             pass
         assert "marked" not in transaction_memo(session, "test")
+
+
+async def test_a_creators_own_customer_keys_are_remembered_per_tenant(sessions):
+    """One batch carries several tenants' orders, and a creator id is the same in every tenant:
+    what one tenant registered as the creator's own must never judge another tenant's order."""
+    first, second, creator = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with sessions() as session, session.begin():
+        with acting_for(session, first):
+            session.add(CreatorCustomerKey(id=uuid.uuid4(), tenant_id=first, creator_id=creator, customer_key="k" * 64))
+            await session.flush()
+            assert await fraud._own_keys(session, first, creator) == {"k" * 64}
+        with acting_for(session, second):
+            assert await fraud._own_keys(session, second, creator) == set()
+        await session.rollback()

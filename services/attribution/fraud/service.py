@@ -89,13 +89,14 @@ def _click_ids(row: PartnerOrder) -> list[uuid.UUID]:
     return out
 
 
-async def _own_keys(session: AsyncSession, creator_id: uuid.UUID) -> set[str]:
-    """The customer keys registered as the creator's own, read once per transaction."""
+async def _own_keys(session: AsyncSession, tenant_id: uuid.UUID, creator_id: uuid.UUID) -> set[str]:
+    """The customer keys the tenant registered as the creator's own, read once per transaction
+    (a batch carries several tenants' orders, and a creator id is the same in every tenant)."""
     known = transaction_memo(session, "attribution.creator_customer_keys")
-    if creator_id not in known:
-        known[creator_id] = set((await session.execute(select(CreatorCustomerKey.customer_key).where(
+    if (tenant_id, creator_id) not in known:
+        known[(tenant_id, creator_id)] = set((await session.execute(select(CreatorCustomerKey.customer_key).where(
             CreatorCustomerKey.creator_id == creator_id))).scalars())
-    return known[creator_id]
+    return known[(tenant_id, creator_id)]
 
 
 async def facts_of(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, limits: Thresholds) -> Facts:
@@ -104,7 +105,7 @@ async def facts_of(session: AsyncSession, row: PartnerOrder, decision: OrderCred
     placed = decision.placed_at or row.placed_at
     mine = False
     if row.customer_key:
-        mine = row.customer_key in await _own_keys(session, creator)
+        mine = row.customer_key in await _own_keys(session, row.tenant_id, creator)
     order_clicks = []
     ids = _click_ids(row)
     if ids:
