@@ -15,7 +15,10 @@ Measured, in the same run:
   (seen by the poller below), the same deliveries; orders/s, and the ratio to the baseline;
 - **latency at a fixed rate** (`--rate`, 300/s by default, for `--seconds`): each delivery sent
   on a fixed schedule, its latency the time from sending to its commission entry being seen by
-  a poller that asks every 20 ms (so a figure is up to 20 ms late, never early); p50, p99.
+  a poller that asks every 20 ms (so a figure is up to 20 ms late, never early); p50, p99;
+- **CPU per order**: attribution's process and PostgreSQL's (every backend but the poller's),
+  over the sustained run, divided by its orders: what an order costs where it is paid, which
+  the machine's other load moves far less than it moves a rate.
 
 The end point is the order's commission entry in the ledger: each order uses the code of a
 creator enrolled in a USD campaign with a 10 % rule, so it is stored, credited and settled
@@ -41,9 +44,11 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
+import psutil
 
 from runtime.admin import gateway_database_url, new_tenant
 from runtime.config import RuntimeSettings
+from runtime import procs
 from runtime.platform import Platform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -115,6 +120,44 @@ async def send(client: httpx.AsyncClient, url: str, body: bytes, headers: dict) 
         return type(exc).__name__
 
 
+def cpu_by_process(processes: list[psutil.Process]) -> dict[int, float]:
+    """pid -> user + system CPU seconds so far, of the processes still running."""
+    found = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        found[process.pid] = times.user + times.system
+    return found
+
+
+class CpuMeter:
+    """CPU seconds spent by attribution's process and by PostgreSQL (the postmaster and every
+    backend but the bench's own poller) between `start` and `stop`."""
+
+    def __init__(self, settings: RuntimeSettings, poller: int):
+        self.attribution = procs.running("attribution", settings.run_dir)
+        self.pgdata = str(settings.state_dir)
+        self.poller = poller  # the backend of this bench's own polling: not the order's cost
+
+    def _postgres(self) -> list[psutil.Process]:
+        for process in psutil.process_iter(["name", "cmdline"]):
+            if process.info["name"] == "postgres" and any(self.pgdata in a for a in process.info["cmdline"] or ()):
+                try:
+                    return [process, *(p for p in process.children() if p.pid != self.poller)]
+                except psutil.NoSuchProcess:
+                    return []
+        return []
+
+    def start(self) -> None:
+        self.before = (cpu_by_process([self.attribution] if self.attribution else []), cpu_by_process(self._postgres()))
+
+    def stop(self) -> tuple[float, float]:
+        after = (cpu_by_process([self.attribution] if self.attribution else []), cpu_by_process(self._postgres()))
+        return tuple(sum(v - b.get(pid, 0.0) for pid, v in a.items()) for b, a in zip(self.before, after))
+
+
 async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
     gateway = settings.url("gateway")
     async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)) as client:
@@ -151,12 +194,15 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
             first = base + args.warmup
             bodies = [delivery(first + i, codes) for i in range(args.orders)]
             ids = [str(first + i) for i in range(args.orders)]
+            meter = CpuMeter(settings, await conn.fetchval("SELECT pg_backend_pid()"))
+            meter.start()
             t0 = time.time()
             accepted = await post_all(client, url, bodies, args.concurrency)
             found = await wait_all(conn, ids, args.timeout)
             if len(found) < len(ids):
                 raise SystemExit(f"only {len(found)} of {len(ids)} orders in the ledger within {args.timeout} s")
             end_to_end = max(found.values()) - t0
+            attribution_cpu, postgres_cpu = meter.stop()
             accept_rate, sustained = args.orders / accepted, args.orders / end_to_end
             say(f"throughput: accepted {accept_rate:,.0f}/s, in the ledger {sustained:,.0f}/s")
 
@@ -193,6 +239,8 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
     print(f"{'measure':48} {'value':>12}  target")
     print(f"{'baseline: gateway acceptance (orders/s)':48} {accept_rate:12,.0f}  (ceiling of the next line)")
     print(f"{'sustained, sent → in the ledger (orders/s)':48} {sustained:12,.0f}  >= 1,000  ({sustained / accept_rate:.0%} of the baseline)")
+    print(f"{'attribution CPU per order (ms)':48} {1000 * attribution_cpu / args.orders:12,.2f}  (its process, the throughput run)")
+    print(f"{'PostgreSQL CPU per order (ms)':48} {1000 * postgres_cpu / args.orders:12,.2f}  (its backends but the poller's, the same run)")
     print(f"{'fixed rate sent (orders/s)':48} {achieved:12,.0f}  {args.rate:g} asked, {len(refused)} refused")
     if latencies:
         print(f"{'latency at that rate, p50 (ms)':48} {statistics.median(latencies):12,.0f}")
@@ -201,6 +249,8 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
     note = f"{args.orders:,} orders over {args.creators} creator(s), {args.concurrency} senders"
     record("orders sustained, signed webhook → ledger", sustained, "orders/s", target=1000, better="higher",
            baseline="gateway acceptance", baseline_value=accept_rate, note=note)
+    record("attribution CPU per order", 1000 * attribution_cpu / args.orders, "ms", note=note)
+    record("PostgreSQL CPU per order", 1000 * postgres_cpu / args.orders, "ms", note=note)
     at_rate = (f"{achieved:,.0f}/s sent of {args.rate:g}/s asked for {args.seconds:g} s, {len(refused)} refused, "
                f"{len(latencies):,} of {n:,} in the ledger")
     record(f"order latency p50 at {args.rate:g}/s", statistics.median(latencies) if latencies else None, "ms", note=at_rate)

@@ -99,6 +99,26 @@ async def test_a_bound_session_reads_only_its_tenants_rows(engine, lists):
         assert counted.scalar() == 0
 
 
+async def test_a_statement_built_once_is_restricted_anew_on_every_run(engine, lists):
+    """The filter remembers what it learns of a statement by its shape (ADR 0057), never a tenant:
+    one statement object, run for A, then B, then unbound, gets each run's own restriction; and a
+    Core-table form of a shape already seen through the ORM is still refused."""
+    statement = select(Shortlist.id).where(Shortlist.id.in_(bindparam("ids", expanding=True)))
+    for tenant in (A, B, A):
+        async with make_sessionmaker(engine)() as session, session.begin():
+            tenancy.bind_tenant(session, tenant)
+            assert set((await session.execute(statement, {"ids": list(lists.values())})).scalars()) == {lists[tenant]}
+    async with make_sessionmaker(engine)() as session, session.begin():
+        with pytest.raises(TenantNotBound):
+            await session.execute(statement, {"ids": list(lists.values())})
+    table = Shortlist.__table__
+    core = select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    async with make_sessionmaker(engine)() as session, session.begin():
+        tenancy.bind_tenant(session, A)
+        with pytest.raises(TenantIsolationError):
+            await session.execute(core, {"ids": list(lists.values())})
+
+
 async def test_a_bound_session_changes_only_its_tenants_rows(engine, lists):
     async with make_sessionmaker(engine)() as session, session.begin():
         tenancy.bind_tenant(session, A)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,6 +80,45 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
+# The order path's statements, each built once with bind parameters: building a statement costs
+# more CPU than running it (docs/decisions/0057).
+_CODES = select(Code).where(func.upper(Code.code).in_(bindparam("codes", expanding=True)))
+_CLICKS = select(Click, Link).join(Link, Link.id == Click.link_id).where(Click.id.in_(bindparam("ids", expanding=True)))
+_CREDIT_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String), 0)))
+
+
+def _rule_inputs_statement():
+    in_window = and_(CreatorDayTotal.day >= bindparam("start"), CreatorDayTotal.day < bindparam("end"))
+    in_period = and_(CreatorDayTotal.day >= bindparam("first"), CreatorDayTotal.day < bindparam("last"),
+                     CreatorDayTotal.campaign_id == bindparam("campaign"))
+    return (select(func.coalesce(func.sum(CreatorDayTotal.revenue_minor).filter(in_window), 0),
+                   func.coalesce(func.sum(CreatorDayTotal.commission_minor).filter(in_period), 0))
+            .where(CreatorDayTotal.creator_id == bindparam("creator"), CreatorDayTotal.currency == bindparam("currency"),
+                   or_(in_window, in_period)))
+
+
+def _add_to_totals_statement():
+    statement = insert(CreatorDayTotal)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[CreatorDayTotal.creator_id, CreatorDayTotal.currency, CreatorDayTotal.day,
+                        CreatorDayTotal.campaign_id],
+        set_={"orders": CreatorDayTotal.orders + excluded.orders,
+              "revenue_minor": CreatorDayTotal.revenue_minor + excluded.revenue_minor,
+              "commission_minor": CreatorDayTotal.commission_minor + excluded.commission_minor})
+
+
+_RULE_INPUTS = _rule_inputs_statement()
+_ADD_TO_TOTALS = _add_to_totals_statement()
+# Whether one earlier order of the customer exists, not how many.
+_EARLIER_ORDER = (select(PartnerOrder.id)
+                  .where(PartnerOrder.customer_key == bindparam("customer_key"), PartnerOrder.id != bindparam("id"),
+                         PartnerOrder.placed_at < bindparam("placed_at")).limit(1))
+_CODE_USED = update(Code).where(Code.id == bindparam("the_code")).values(uses=Code.uses + 1)
+_PERFORMANCE_DUE = insert(PerformanceDue).on_conflict_do_update(
+    index_elements=[PerformanceDue.creator_id, PerformanceDue.currency], set_={"version": PerformanceDue.version + 1})
+
+
 async def touches_of(session: AsyncSession, row: PartnerOrder, *,
                      admitted: bool = False) -> tuple[list[Touch], dict[str, uuid.UUID]]:
     """The order's candidate touches: its codes (matched whatever the case) and its click ids.
@@ -89,7 +128,7 @@ async def touches_of(session: AsyncSession, row: PartnerOrder, *,
     code_ids: dict[str, uuid.UUID] = {}
     placed = row.placed_at
     if row.codes:
-        found = (await session.execute(select(Code).where(func.upper(Code.code).in_([c.upper() for c in row.codes])))).scalars()
+        found = (await session.execute(_CODES, {"codes": [c.upper() for c in row.codes]})).scalars()
         by_upper = {code.code.upper(): code for code in found}
         for position, typed in enumerate(row.codes):
             code = by_upper.get(typed.upper())
@@ -107,8 +146,7 @@ async def touches_of(session: AsyncSession, row: PartnerOrder, *,
             code_ids[typed] = code.id
     click_ids = [u for u in (_as_uuid(c) for c in row.click_ids) if u is not None]
     if click_ids:
-        found = (await session.execute(
-            select(Click, Link).join(Link, Link.id == Click.link_id).where(Click.id.in_(click_ids)))).all()
+        found = (await session.execute(_CLICKS, {"ids": click_ids})).all()
         by_id = {click.id: (click, link) for click, link in found}
         for position, click_id in enumerate(click_ids):
             if click_id not in by_id:
@@ -173,7 +211,7 @@ async def _lock_creator(session: AsyncSession, tenant_id: uuid.UUID, creator_id:
     held = transaction_memo(session, "attribution.creator_locks")
     if (tenant_id, creator_id) in held:
         return  # a transaction-scoped lock: held until this transaction ends
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"credit:{tenant_id}:{creator_id}", 0))))
+    await session.execute(_CREDIT_LOCK, {"name": f"credit:{tenant_id}:{creator_id}"})
     held[(tenant_id, creator_id)] = True
 
 
@@ -183,13 +221,9 @@ async def _rule_inputs(session: AsyncSession, creator_id: uuid.UUID, campaign_id
     basis now) placed on the UTC days [window), and what it was credited (before refunds) in the
     campaign for orders placed in [period)."""
     (start, end), (first, last) = window, (period[0].date(), period[1].date())
-    in_window = and_(CreatorDayTotal.day >= start, CreatorDayTotal.day < end)
-    in_period = and_(CreatorDayTotal.day >= first, CreatorDayTotal.day < last, CreatorDayTotal.campaign_id == campaign_id)
-    revenue, earned = (await session.execute(
-        select(func.coalesce(func.sum(CreatorDayTotal.revenue_minor).filter(in_window), 0),
-               func.coalesce(func.sum(CreatorDayTotal.commission_minor).filter(in_period), 0))
-        .where(CreatorDayTotal.creator_id == creator_id, CreatorDayTotal.currency == currency,
-               or_(in_window, in_period)))).one()
+    revenue, earned = (await session.execute(_RULE_INPUTS, {
+        "start": start, "end": end, "first": first, "last": last, "campaign": campaign_id, "creator": creator_id,
+        "currency": currency})).one()
     return int(revenue), int(earned)
 
 
@@ -200,15 +234,7 @@ async def _add_to_totals(session: AsyncSession, row: PartnerOrder, decision: Ord
     so what was added to one day is never taken from another)."""
     key = {"tenant_id": row.tenant_id, "creator_id": decision.creator_id, "currency": row.currency,
            "day": decision.counted_on, "campaign_id": decision.campaign_id}
-    statement = insert(CreatorDayTotal)
-    excluded = statement.excluded
-    await session.execute(statement.on_conflict_do_update(
-        index_elements=[CreatorDayTotal.creator_id, CreatorDayTotal.currency, CreatorDayTotal.day,
-                        CreatorDayTotal.campaign_id],
-        set_={"orders": CreatorDayTotal.orders + excluded.orders,
-              "revenue_minor": CreatorDayTotal.revenue_minor + excluded.revenue_minor,
-              "commission_minor": CreatorDayTotal.commission_minor + excluded.commission_minor}),
-        [{**key, "orders": orders, "revenue_minor": revenue, "commission_minor": commission}])
+    await session.execute(_ADD_TO_TOTALS, [{**key, "orders": orders, "revenue_minor": revenue, "commission_minor": commission}])
 
 
 async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
@@ -216,9 +242,7 @@ async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
         return True
     # Whether one earlier order exists, not how many: a regular's history is not counted per order.
     earlier = (await session.execute(
-        select(PartnerOrder.id)
-        .where(PartnerOrder.customer_key == row.customer_key, PartnerOrder.id != row.id,
-               PartnerOrder.placed_at < row.placed_at).limit(1))).first()
+        _EARLIER_ORDER, {"customer_key": row.customer_key, "id": row.id, "placed_at": row.placed_at})).first()
     return earlier is None
 
 
@@ -272,7 +296,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order, *,
             decision.commission_minor = commission.amount_minor
             decision.commission_explanation = commission.explanation
         if decision.code_id is not None:
-            await session.execute(update(Code).where(Code.id == decision.code_id).values(uses=Code.uses + 1))
+            await session.execute(_CODE_USED, {"the_code": decision.code_id})
     decision.attribution_model = policy.model
     if decision.outcome == "credited":
         await _count(session, row, decision)
@@ -516,9 +540,7 @@ async def performance_due(session: AsyncSession, creator_id: uuid.UUID, currency
     noted = transaction_memo(session, "attribution.performance_due")
     if (creator_id, currency) in noted:
         return  # one note per transaction is enough: it is seen when the transaction commits
-    await session.execute(insert(PerformanceDue).on_conflict_do_update(
-        index_elements=[PerformanceDue.creator_id, PerformanceDue.currency],
-        set_={"version": PerformanceDue.version + 1}), [{"creator_id": creator_id, "currency": currency, "version": 1}])
+    await session.execute(_PERFORMANCE_DUE, [{"creator_id": creator_id, "currency": currency, "version": 1}])
     noted[(creator_id, currency)] = True
 
 

@@ -21,8 +21,8 @@ import uuid
 from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, false, func, literal_column, or_, select, union_all
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, and_, bindparam, case, exists, false, func, literal_column, or_, select, union_all
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks.models import Click
@@ -159,18 +159,53 @@ async def count_credited(session: AsyncSession, tenant_id: uuid.UUID, decision: 
     """Add a credit decision just taken to its campaign's hour totals (code_hour_totals), in the
     transaction that takes it (crediting/service.py `decide`), before it is screened: the facts
     below include it."""
+    await session.execute(_COUNT_CREDITED, [{"tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
+          "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
+          "country": decision.shipping_country or "", "orders": 1,
+          "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}])
+
+
+def _count_credited_statement():
     statement = insert(CodeHourTotal)
     excluded = statement.excluded
-    await session.execute(statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[CodeHourTotal.campaign_id, CodeHourTotal.creator_id, CodeHourTotal.code_key,
                         CodeHourTotal.hour, CodeHourTotal.country],
         set_={"orders": CodeHourTotal.orders + excluded.orders,
               "without_click": CodeHourTotal.without_click + excluded.without_click,
-              "new_customers": CodeHourTotal.new_customers + excluded.new_customers}),
-        [{"tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
-          "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
-          "country": decision.shipping_country or "", "orders": 1,
-          "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}])
+              "new_customers": CodeHourTotal.new_customers + excluded.new_customers})
+
+
+def _code_facts_statement():
+    """The leaked-code rule's facts in one statement, built once (docs/decisions/0057): each group
+    (this code or another, by country) carries the last hour's count. No group: no order in the
+    lookback, so none in its last hour either."""
+    this_code, campaign = bindparam("code", type_=UUID(as_uuid=True)), bindparam("campaign", type_=UUID(as_uuid=True))
+    since, placed = bindparam("since", type_=DateTime(timezone=True)), bindparam("placed", type_=DateTime(timezone=True))
+    first, last = bindparam("first", type_=DateTime(timezone=True)), bindparam("last", type_=DateTime(timezone=True))
+    hours = (select((CodeHourTotal.code_key == this_code).label("mine"), CodeHourTotal.country.label("country"),
+                    CodeHourTotal.orders.label("orders"), CodeHourTotal.without_click.label("without"),
+                    CodeHourTotal.new_customers.label("new"))
+             .where(CodeHourTotal.campaign_id == campaign, CodeHourTotal.hour >= first, CodeHourTotal.hour < last))
+    ends = (select(func.coalesce(OrderCredit.code_id == this_code, False).label("mine"),
+                   func.coalesce(OrderCredit.shipping_country, "").label("country"), literal_column("1").label("orders"),
+                   case((OrderCredit.without_creator_click, 1), else_=0).label("without"),
+                   case((OrderCredit.new_customer, 1), else_=0).label("new"))
+            .where(OrderCredit.campaign_id == campaign, OrderCredit.outcome == "credited",
+                   or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
+                       and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
+    both = union_all(hours, ends).subquery()
+    last_hour = (select(func.count()).select_from(OrderCredit)
+                 .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == campaign,
+                        OrderCredit.outcome == "credited",
+                        OrderCredit.placed_at > bindparam("hour_ago", type_=DateTime(timezone=True)),
+                        OrderCredit.placed_at <= placed).scalar_subquery())
+    return select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new),
+                  last_hour).group_by(both.c.mine, both.c.country)
+
+
+_COUNT_CREDITED = _count_credited_statement()
+_CODE_FACTS = _code_facts_statement()
 
 
 async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: datetime, since: datetime) -> dict:
@@ -179,29 +214,9 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
     read from code_hour_totals, the two partial hours at the ends from the decisions themselves
     (on their indexes), so the cost is the hours of the lookback, however many orders they hold."""
     first, last = _hour_of(since) + timedelta(hours=1), _hour_of(placed)  # whole hours: [first, last)
-    this_code = decision.code_id
-    hours = (select((CodeHourTotal.code_key == this_code).label("mine"), CodeHourTotal.country.label("country"),
-                    CodeHourTotal.orders.label("orders"), CodeHourTotal.without_click.label("without"),
-                    CodeHourTotal.new_customers.label("new"))
-             .where(CodeHourTotal.campaign_id == decision.campaign_id, CodeHourTotal.hour >= first,
-                    CodeHourTotal.hour < last))
-    ends = (select(func.coalesce(OrderCredit.code_id == this_code, False).label("mine"),
-                   func.coalesce(OrderCredit.shipping_country, "").label("country"), literal_column("1").label("orders"),
-                   case((OrderCredit.without_creator_click, 1), else_=0).label("without"),
-                   case((OrderCredit.new_customer, 1), else_=0).label("new"))
-            .where(OrderCredit.campaign_id == decision.campaign_id, OrderCredit.outcome == "credited",
-                   or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
-                       and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
-    both = union_all(hours, ends).subquery()
-    last_hour = (select(func.count()).select_from(OrderCredit)
-                 .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == decision.campaign_id,
-                        OrderCredit.outcome == "credited", OrderCredit.placed_at > placed - timedelta(hours=1),
-                        OrderCredit.placed_at <= placed).scalar_subquery())
-    # One statement: each group carries the last hour's count. No group: no order in the lookback,
-    # so none in its last hour either.
-    found = (await session.execute(
-        select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new),
-               last_hour).group_by(both.c.mine, both.c.country))).all()
+    found = (await session.execute(_CODE_FACTS, {
+        "code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last, "since": since,
+        "placed": placed, "hour_ago": placed - timedelta(hours=1)})).all()
     spread = [r[:5] for r in found]
     last_hour = found[0][5] if found else 0
     code = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,

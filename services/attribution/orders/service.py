@@ -19,7 +19,7 @@ import dataclasses
 import uuid
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,6 +88,23 @@ def _line_json(line: LineItem) -> dict:
     return dataclasses.asdict(line) | {"collections": list(line.collections)}
 
 
+# Statements of every order, built once with bind parameters (docs/decisions/0057).
+_INSERT_ORDER = insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder)
+
+
+def _kept_ahead_statement():
+    source, source_id, order_id = bindparam("source"), bindparam("source_id"), bindparam("order_id")
+    refund = select(PartnerRefund.id).where(PartnerRefund.source == source, PartnerRefund.source_id == source_id,
+                                            PartnerRefund.order_id == order_id)
+    cancellation = select(PartnerCancellation.id).where(
+        PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
+        PartnerCancellation.order_id == order_id)
+    return select(exists(refund) | exists(cancellation))
+
+
+_KEPT_AHEAD = _kept_ahead_statement()
+
+
 def _order_values(order: Order, notes: list[str], delivery_id: str) -> dict:
     return {
         "placed_at": order.placed_at, "currency": order.currency, "lines": [_line_json(line) for line in order.lines],
@@ -109,9 +126,7 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     # Inserted as it stands when nothing else arrived for it before (recompute then changes nothing).
     row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
            "order_id": order.order_id, **_standing(order, [], [], order.cancelled_at), **values}
-    inserted = (await session.scalars(
-        insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder),
-        [row])).first()
+    inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
     if inserted is not None:
         return inserted
     existing = (await session.execute(
@@ -177,12 +192,8 @@ async def refunds_for(session, source: str, source_id: uuid.UUID, order_id: str)
 
 async def _kept_ahead(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str) -> bool:
     """Whether a refund or a cancellation of the order arrived before it (one statement)."""
-    refund = select(PartnerRefund.id).where(PartnerRefund.source == source, PartnerRefund.source_id == source_id,
-                                            PartnerRefund.order_id == order_id)
-    cancellation = select(PartnerCancellation.id).where(
-        PartnerCancellation.source == source, PartnerCancellation.source_id == source_id,
-        PartnerCancellation.order_id == order_id)
-    return bool((await session.execute(select(exists(refund) | exists(cancellation)))).scalar())
+    return bool((await session.execute(
+        _KEPT_AHEAD, {"source": source, "source_id": source_id, "order_id": order_id})).scalar())
 
 
 def _standing(order: Order, usable: list[Refund], skipped: list[str], cancelled_at: datetime | None) -> dict:

@@ -22,7 +22,7 @@ from services.discovery.creator import text as creator_text
 from services.discovery.creator.plan import Plan, WriteError, plan_write
 from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
 from services.discovery.db import SERVICE, outbox
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import envelope_of
 from shared.observability import current_correlation_id
 
 TOPIC = "discovery.creator.v2"
@@ -362,16 +362,9 @@ async def _load_details(conn, state: State, plans: list[Plan]) -> None:
             state.points[r["account_id"]][r["observed_at"]] = r["followers"]
 
 
-_ENVELOPES: dict[type, type] = {}
-
-
 def _envelope(event_type: str, creator_id: uuid.UUID, payload):
-    """`new_envelope`, with the parametrised Envelope class made once per payload type (pydantic's
-    generic lookup costs more than the event itself when a batch makes thousands)."""
-    cls = _ENVELOPES.get(type(payload))
-    if cls is None:
-        cls = _ENVELOPES[type(payload)] = Envelope[type(payload)]
-    return cls.model_construct(
+    """`new_envelope` without validation (the payloads are built here from validated rows)."""
+    return envelope_of(type(payload)).model_construct(
         event_id=uuid.uuid4(), event_type=event_type, schema_version=1, occurred_at=datetime.now(UTC),
         producer=SERVICE, tenant_id=None, aggregate_id=str(creator_id), correlation_id=current_correlation_id(),
         payload=payload,
