@@ -114,7 +114,6 @@ _ADD_TO_TOTALS = _add_to_totals_statement()
 _EARLIER_ORDER = (select(PartnerOrder.id)
                   .where(PartnerOrder.customer_key == bindparam("customer_key"), PartnerOrder.id != bindparam("id"),
                          PartnerOrder.placed_at < bindparam("placed_at")).limit(1))
-_CODE_USED = update(Code).where(Code.id == bindparam("the_code")).values(uses=Code.uses + 1)
 _PERFORMANCE_DUE = insert(PerformanceDue).on_conflict_do_update(
     index_elements=[PerformanceDue.creator_id, PerformanceDue.currency], set_={"version": PerformanceDue.version + 1})
 
@@ -296,7 +295,10 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order, *,
             decision.commission_minor = commission.amount_minor
             decision.commission_explanation = commission.explanation
         if decision.code_id is not None:
-            await session.execute(_CODE_USED, {"the_code": decision.code_id})
+            # Built per call, with its value: the ORM evaluates this WHERE in Python to keep the
+            # session's Code object in step (a bind parameter's value is not there to evaluate),
+            # and the next order of the batch checks the code's usage limit on that object.
+            await session.execute(update(Code).where(Code.id == decision.code_id).values(uses=Code.uses + 1))
     decision.attribution_model = policy.model
     if decision.outcome == "credited":
         await _count(session, row, decision)
@@ -396,14 +398,14 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         await ledger.record_commission(
             session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
             campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
-            hold_until=hold_until, reason=reason)
+            hold_until=hold_until, reason=reason, new_order=fresh)
     for part in first:
         if part.commission_minor > 0:
             share_text = f"{_percent(Fraction(part.share))} of the order's commission under {part.model_version}. "
             await ledger.record_commission(
                 session, source=source, order_id=row.order_id, line_key=part.line_key, creator_id=part.creator_id,
                 campaign_id=part.campaign_id, currency=decision.currency, amount=part.commission_minor,
-                hold_until=hold_until, reason=(share_text + reason)[:2000])
+                hold_until=hold_until, reason=(share_text + reason)[:2000], new_order=fresh)
     inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
                   earned_in_period=decision.earned_in_period_minor)
     before = decision.commission_minor

@@ -91,13 +91,6 @@ _ORDER_CLAIMS = (
     .order_by(ClawbackClaim.arrival)
 )
 
-_MONEY_RECORDED = (
-    update(Enrolment)
-    .where(Enrolment.campaign_id == bindparam("the_campaign"), Enrolment.creator_id == bindparam("the_creator"),
-           Enrolment.money_recorded.is_(False))
-    .values(money_recorded=True)
-)
-
 
 async def _lock(session: AsyncSession, *parts: object) -> None:
     """A transaction-scoped advisory lock on `parts` (waits for the holder to commit)."""
@@ -132,11 +125,19 @@ async def record_commission(
     amount: int,
     hold_until: datetime,
     reason: str,
+    new_order: bool = False,
 ) -> LedgerEntry:
     """A pending commission of `amount` minor units (> 0) for one line or rule (`line_key`) of an
     order, approved by `approve_due` once `hold_until` has passed. Recording it again returns the
     entry already there; the same key with other figures is a LedgerConflict. Any claims waiting
-    for this order's commission are applied to it."""
+    for this order's commission are applied to it.
+
+    `new_order`: the order was first stored by this very transaction (crediting's `fresh`), so the
+    ledger can hold nothing of it yet — only the order path writes an order's entries and claims,
+    and only once its row exists — and no other transaction can write any before this one ends
+    (the row is not visible to them; another delivery of the order waits on its unique key). The
+    order's lock and the reads of its entries and claims are then skipped (ADR 0057). This
+    transaction's own earlier lines of the order are the caller's: it records each line once."""
     _key("source", source, SOURCE_LENGTH)
     _key("order_id", order_id)
     _key("line_key", line_key)
@@ -144,8 +145,11 @@ async def record_commission(
     if hold_until.tzinfo is None:
         raise Invalid("hold_until", "a timezone-aware timestamp")
     reason = _reason(reason, "this commission is owed")
-    await _lock(session, _tenant(session), source, order_id)
-    entries = await _order_entries(session, source, order_id)
+    entries: list[LedgerEntry] = []
+    claims: list[ClawbackClaim] = []
+    if not new_order:
+        await _lock(session, _tenant(session), source, order_id)
+        entries = await _order_entries(session, source, order_id)
     same = next((e for e in entries if e.kind == COMMISSION and e.line_key == line_key), None)
     if same is not None:
         sent = (creator_id, campaign_id, currency, amount, hold_until)
@@ -154,7 +158,8 @@ async def record_commission(
                 "line_key", f"{source} order {order_id} already has commission {line_key!r} with other figures"
             )
         return same
-    claims = await _order_claims(session, source, order_id)
+    if not new_order:
+        claims = await _order_claims(session, source, order_id)
     _same_currency(currency, entries, claims)
     entry = LedgerEntry(
         id=uuid.uuid4(), kind=COMMISSION, creator_id=creator_id, campaign_id=campaign_id, currency=currency,
@@ -167,7 +172,14 @@ async def record_commission(
     # campaign's currency is fixed (ADR 0030).
     marked = transaction_memo(session, "attribution.ledger.money_recorded")
     if (campaign_id, creator_id) not in marked:
-        await session.execute(_MONEY_RECORDED, {"the_campaign": campaign_id, "the_creator": creator_id})
+        # Built per call, with its values, so the ORM keeps a loaded Enrolment in step (it
+        # evaluates the WHERE in Python; a bind parameter's value is not there to evaluate).
+        await session.execute(
+            update(Enrolment)
+            .where(Enrolment.campaign_id == campaign_id, Enrolment.creator_id == creator_id,
+                   Enrolment.money_recorded.is_(False))
+            .values(money_recorded=True)
+        )
         marked[(campaign_id, creator_id)] = True
     if claims:  # claims that waited for this order's commission (under the order's lock: no others came)
         await _settle(session, source, order_id)
