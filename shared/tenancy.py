@@ -226,6 +226,32 @@ def _owned_tables(statement: Any) -> frozenset[Table]:
     return _shape(statement)[0]
 
 
+# A statement built once, at import (`built_once`), is restricted once per tenant: the filter
+# keeps the restricted copy beside the statement (held, so its id names it while kept), and the
+# copy's own cache key is then memoised too. Bounded like _SHAPES.
+BUILT_ONCE = "limelight_built_once"
+_RESTRICTED: dict[tuple[int, Any, str], tuple[Any, Any]] = {}
+
+
+def built_once(statement: Any) -> Any:
+    """`statement`, marked as built once and run many times with bind parameters: the ORM filter
+    keeps its restricted copy per tenant instead of restricting it again on every run."""
+    return statement.execution_options(**{BUILT_ONCE: True})
+
+
+def _restricted(statement: Any, tenant: uuid.UUID, how: str, restrict: Any) -> Any:
+    """`restrict(statement)`, kept per tenant and way (`how`) for a statement marked `built_once`."""
+    if not statement._execution_options.get(BUILT_ONCE):
+        return restrict(statement)
+    key = (id(statement), tenant, how)
+    kept = _RESTRICTED.get(key)
+    if kept is None or kept[0] is not statement:
+        if len(_RESTRICTED) >= _SHAPES_MAX:
+            _RESTRICTED.clear()
+        kept = _RESTRICTED[key] = (statement, restrict(statement))
+    return kept[1]
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _filter_by_tenant(state: ORMExecuteState) -> None:
     # Loads of the attributes of objects already in the session: the statement that loaded them
@@ -250,16 +276,16 @@ def _filter_by_tenant(state: ORMExecuteState) -> None:
     if state.is_insert:
         _check_inserted(state, binding, names)
         return
+    tenant = binding
     if flat and _restricted_by_where(state, owned):
         # The common cases, a plain WHERE: a small part of with_loader_criteria's cost.
-        state.statement = state.statement.where(*(_MODEL_OF[t].tenant_id == binding for t in _by_name(owned)))
+        state.statement = _restricted(state.statement, tenant, "where", lambda statement: statement.where(
+            *(_MODEL_OF[t].tenant_id == tenant for t in _by_name(owned))))
         return
     # Aliases, subqueries, outer joins, relationship loads: the ORM adapts a lambda criterion to
     # each (analysed again on every execution, hence not the default).
-    tenant = binding
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant, include_aliases=True)
-    )
+    state.statement = _restricted(state.statement, tenant, "criteria", lambda statement: statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tenant, include_aliases=True)))
 
 
 def _named_owned_tables(sql: str) -> list[str]:

@@ -56,6 +56,7 @@ from services.attribution.rules.terms import period_of, window_of
 from shared.contracts.attribution import ConversionPayload
 from shared.contracts.envelope import new_envelope
 from shared.db import transaction_memo, utcnow
+from shared.tenancy import built_once
 
 CONVERSIONS = "attribution.conversion.v1"
 PERFORMANCE = "attribution.performance.v1"
@@ -82,8 +83,9 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 # The order path's statements, each built once with bind parameters: building a statement costs
 # more CPU than running it (docs/decisions/0057).
-_CODES = select(Code).where(func.upper(Code.code).in_(bindparam("codes", expanding=True)))
-_CLICKS = select(Click, Link).join(Link, Link.id == Click.link_id).where(Click.id.in_(bindparam("ids", expanding=True)))
+_CODES = built_once(select(Code).where(func.upper(Code.code).in_(bindparam("codes", expanding=True))))
+_CLICKS = built_once(
+    select(Click, Link).join(Link, Link.id == Click.link_id).where(Click.id.in_(bindparam("ids", expanding=True))))
 _CREDIT_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String), 0)))
 
 
@@ -108,12 +110,13 @@ def _add_to_totals_statement():
               "commission_minor": CreatorDayTotal.commission_minor + excluded.commission_minor})
 
 
-_RULE_INPUTS = _rule_inputs_statement()
+_RULE_INPUTS = built_once(_rule_inputs_statement())
 _ADD_TO_TOTALS = _add_to_totals_statement()
 # Whether one earlier order of the customer exists, not how many.
-_EARLIER_ORDER = (select(PartnerOrder.id)
-                  .where(PartnerOrder.customer_key == bindparam("customer_key"), PartnerOrder.id != bindparam("id"),
-                         PartnerOrder.placed_at < bindparam("placed_at")).limit(1))
+_EARLIER_ORDER = built_once(
+    select(PartnerOrder.id)
+    .where(PartnerOrder.customer_key == bindparam("customer_key"), PartnerOrder.id != bindparam("id"),
+           PartnerOrder.placed_at < bindparam("placed_at")).limit(1))
 _PERFORMANCE_DUE = insert(PerformanceDue).on_conflict_do_update(
     index_elements=[PerformanceDue.creator_id, PerformanceDue.currency], set_={"version": PerformanceDue.version + 1})
 

@@ -205,7 +205,7 @@ def _code_facts_statement():
 
 
 _COUNT_CREDITED = _count_credited_statement()
-_CODE_FACTS = _code_facts_statement()
+_CODE_FACTS = tenancy.built_once(_code_facts_statement())
 
 
 async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: datetime, since: datetime) -> dict:

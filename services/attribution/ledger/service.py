@@ -80,12 +80,12 @@ def _tenant(session: AsyncSession) -> uuid.UUID:
 # The order path's statements, each built once with bind parameters: building a statement costs
 # more CPU than running it (ADR 0057).
 _LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String), 0)))
-_ORDER_ENTRIES = (
+_ORDER_ENTRIES = tenancy.built_once(
     select(LedgerEntry)
     .where(LedgerEntry.source == bindparam("source"), LedgerEntry.order_id == bindparam("order_id"))
     .order_by(LedgerEntry.kind.desc(), LedgerEntry.line_key, LedgerEntry.created_at, LedgerEntry.id)
 )
-_ORDER_CLAIMS = (
+_ORDER_CLAIMS = tenancy.built_once(
     select(ClawbackClaim)
     .where(ClawbackClaim.source == bindparam("source"), ClawbackClaim.order_id == bindparam("order_id"))
     .order_by(ClawbackClaim.arrival)

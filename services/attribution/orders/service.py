@@ -32,7 +32,7 @@ from services.attribution.orders.models import NO_SOURCE, PartnerCancellation, P
 from services.attribution.privacy import service as privacy, shopify as privacy_webhooks
 from shared.contracts.gateway import WebhookReceived
 from shared.money import format_amount
-from shared.tenancy import acting_for
+from shared.tenancy import acting_for, built_once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _kept_ahead_statement():
     return select(exists(refund) | exists(cancellation))
 
 
-_KEPT_AHEAD = _kept_ahead_statement()
+_KEPT_AHEAD = built_once(_kept_ahead_statement())
 
 
 def _order_values(order: Order, notes: list[str], delivery_id: str) -> dict:
