@@ -228,20 +228,24 @@ def _owned_tables(statement: Any) -> frozenset[Table]:
 
 # A statement built once, at import (`built_once`), is restricted once per tenant: the filter
 # keeps the restricted copy beside the statement (held, so its id names it while kept), and the
-# copy's own cache key is then memoised too. Bounded like _SHAPES.
-BUILT_ONCE = "limelight_built_once"
+# copy's own cache key is then memoised too. Bounded like _SHAPES. The mark is the statement
+# object itself, not an execution option: a statement derived from a marked one (`.limit()`, or
+# the ORM's own for a subquery load) would inherit an option and fill the cache with copies.
+_BUILT_ONCE: dict[int, Any] = {}
 _RESTRICTED: dict[tuple[int, Any, str], tuple[Any, Any]] = {}
 
 
 def built_once(statement: Any) -> Any:
-    """`statement`, marked as built once and run many times with bind parameters: the ORM filter
-    keeps its restricted copy per tenant instead of restricting it again on every run."""
-    return statement.execution_options(**{BUILT_ONCE: True})
+    """`statement`, marked as built once (at import) and run many times with bind parameters: the
+    ORM filter keeps its restricted copy per tenant instead of restricting it again on every run.
+    Statements derived from it are not marked."""
+    _BUILT_ONCE[id(statement)] = statement  # held for good: module-level statements live as long
+    return statement
 
 
 def _restricted(statement: Any, tenant: uuid.UUID, how: str, restrict: Any) -> Any:
     """`restrict(statement)`, kept per tenant and way (`how`) for a statement marked `built_once`."""
-    if not statement._execution_options.get(BUILT_ONCE):
+    if _BUILT_ONCE.get(id(statement)) is not statement:
         return restrict(statement)
     key = (id(statement), tenant, how)
     kept = _RESTRICTED.get(key)

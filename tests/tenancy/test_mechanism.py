@@ -103,13 +103,15 @@ async def test_a_statement_built_once_is_restricted_anew_on_every_run(engine, li
     """The filter remembers what it learns of a statement by its shape (ADR 0057), and keeps the
     restricted copy of a statement marked built once per tenant: one statement object — a plain
     WHERE, and one with a subquery (restricted by loader criteria) — run for A, then B, then A,
-    then unbound, gets each run's own restriction; and a Core-table form of a shape already seen
-    through the ORM is still refused."""
+    then unbound, gets each run's own restriction; one derived from a marked statement is
+    restricted afresh and kept nowhere; and a Core-table form of a shape already seen through the
+    ORM is still refused."""
     ids = list(lists.values())
     plain = select(Shortlist.id).where(Shortlist.id.in_(bindparam("ids", expanding=True)))
     nested = select(Shortlist.id).where(Shortlist.id.in_(bindparam("ids", expanding=True)), Shortlist.id.in_(
         select(ShortlistEntry.shortlist_id).where(ShortlistEntry.shortlist_id.in_(bindparam("ids", expanding=True)))))
-    for statement in (plain, tenancy.built_once(plain), nested, tenancy.built_once(nested)):
+    derived = tenancy.built_once(select(Shortlist.id).where(Shortlist.id.in_(bindparam("ids", expanding=True)))).limit(5)
+    for statement in (plain, tenancy.built_once(plain), nested, tenancy.built_once(nested), derived):
         for tenant in (A, B, A):
             async with make_sessionmaker(engine)() as session, session.begin():
                 tenancy.bind_tenant(session, tenant)
@@ -117,6 +119,12 @@ async def test_a_statement_built_once_is_restricted_anew_on_every_run(engine, li
         async with make_sessionmaker(engine)() as session, session.begin():
             with pytest.raises(TenantNotBound):
                 await session.execute(statement, {"ids": ids})
+    kept = len(tenancy._RESTRICTED)
+    for _ in range(3):
+        async with make_sessionmaker(engine)() as session, session.begin():
+            tenancy.bind_tenant(session, A)
+            await session.execute(derived, {"ids": ids})
+    assert len(tenancy._RESTRICTED) == kept
     table = Shortlist.__table__
     core = select(table.c.id).where(table.c.id.in_(bindparam("ids", expanding=True)))
     async with make_sessionmaker(engine)() as session, session.begin():
