@@ -2,7 +2,7 @@
 for discovery) when it changed — once per creator and round, however many orders, refunds or
 cancellations moved it since the last one (docs/decisions/0039).
 
-Crediting notes a change in `performance_due` (crediting/service.py, `performance_due`), in the
+Crediting notes a change in `performance_due` (crediting/totals.py, `performance_due`), in the
 transaction that made it. A round takes a batch of notes (locked, so replicas share the work
 instead of repeating it), reads each record from the running totals and the ledger, adds the
 event to the outbox and deletes the note — only if nothing bumped it meanwhile: a change still

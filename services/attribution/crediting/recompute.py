@@ -27,7 +27,8 @@ from services.attribution.campaign.models import Campaign
 from services.attribution.crediting import split as splitting
 from services.attribution.crediting.credit import WHOLE_ORDER_MODELS, Policy, candidates, credit
 from services.attribution.crediting.models import CreditShare, OrderCredit
-from services.attribution.crediting.service import ledger_source, touches_of
+from services.attribution.crediting.service import ledger_source
+from services.attribution.crediting.touches import touches_of
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import LedgerEntry
 from services.attribution.models import spec, split_minor

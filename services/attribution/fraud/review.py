@@ -12,7 +12,7 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.attribution.crediting import service as crediting
+from services.attribution.crediting import service as crediting, settlement, totals
 from services.attribution.crediting.models import OrderCredit
 from services.attribution.fraud.models import APPROVED, HELD, REJECTED, FraudReview
 from services.attribution.ledger import service as ledger
@@ -34,13 +34,13 @@ async def _published(session: AsyncSession, review: FraudReview, entries: list[L
         taken[entry.creator_id] = taken.get(entry.creator_id, 0) + entry.amount
     shares = {}
     if row is not None:
-        _, latest = await crediting._shares(session, row)
+        _, latest = await settlement.order_shares(session, row)
         shares = {p.creator_id: Fraction(p.share) for p in latest}
     for creator_id in sorted(taken):
         if row is not None and decision is not None and taken[creator_id]:
-            await crediting._conversion(session, row, decision, "ConversionReversed", taken[creator_id],
-                                        creator_id=creator_id, share=shares.get(creator_id))
-        await crediting.performance_due(session, creator_id, currency)
+            await crediting.conversion(session, row, decision, "ConversionReversed", taken[creator_id],
+                                       creator_id=creator_id, share=shares.get(creator_id))
+        await totals.performance_due(session, creator_id, currency)
 
 
 async def decide(session: AsyncSession, review_id: uuid.UUID, decision: str, note: str, who: str,

@@ -237,11 +237,11 @@ async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, or
     for name, value in _standing(order_of(row), usable, skipped, cancelled_at).items():
         if getattr(row, name) != value:  # an attribute set to what it holds would still be written
             setattr(row, name, value)
-    # Who earned it and what the ledger owes (crediting/service.py): decided once, then settled
-    # again from that decision after every message.
-    from services.attribution.crediting import service as crediting
+    # Who earned it and what the ledger owes (crediting/service.py, settlement.py): decided once,
+    # then settled again from that decision after every message.
+    from services.attribution.crediting import settlement
 
-    await crediting.settle(session, row, order_of(row), usable, fresh=fresh is not None)
+    await settlement.settle(session, row, order_of(row), usable, fresh=fresh is not None)
 
 
 def amount_text(minor: int | None, currency: str) -> str | None:

@@ -1,0 +1,171 @@
+"""The ledger's side of a credited order, settled again after every message about it: the
+commission when it is first credited (one line per creator of a split), a clawback per refund
+(split by the shares in force when it arrived) and one on cancellation, each with its
+`attribution.conversion.v1` event. The ledger's natural keys make a replay change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import timedelta
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.attribution.crediting.credit import WHOLE_ORDER_MODELS
+from services.attribution.crediting.models import CreditShare
+from services.attribution.crediting.service import CANCELLED, conversion, decide, ledger_source, percent
+from services.attribution.crediting.totals import follow_basis, performance_due
+from services.attribution.ledger import service as ledger
+from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
+from services.attribution.models import split_minor
+from services.attribution.orders.model import Order, Refund
+from services.attribution.orders.models import PartnerOrder
+from services.attribution.rules.compute import compute
+from services.attribution.rules.models import CommissionRule
+
+
+async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds: list[Refund], *,
+                 fresh: bool = False) -> None:
+    """The order's ledger entries from its credit decision, its refunds and its cancellation.
+    `fresh`: the order was inserted by this transaction (orders/service.py)."""
+    decision, new = await decide(session, row, order, fresh=fresh)
+    if decision.outcome == "credited":
+        await follow_basis(session, row, decision)
+    if decision.outcome != "credited" or decision.commission_minor <= 0 or decision.rule_id is None:
+        return
+    source = ledger_source(row)
+    version = await session.get(CommissionRule, decision.rule_id)
+    terms = version.terms()
+    hold_until = (decision.placed_at or row.placed_at) + timedelta(days=terms.holding_days)
+    reason = f"{decision.explanation} {decision.commission_explanation}".strip()[:2000]
+    # A decision taken now for a whole-order model has no shares (none are written above).
+    whole = new and decision.attribution_model in WHOLE_ORDER_MODELS
+    first, latest = ([], []) if whole else await order_shares(session, row)
+    if not first:
+        await ledger.record_commission(
+            session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
+            campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
+            hold_until=hold_until, reason=reason, new_order=fresh)
+    for part in first:
+        if part.commission_minor > 0:
+            share_text = f"{percent(Fraction(part.share))} of the order's commission under {part.model_version}. "
+            await ledger.record_commission(
+                session, source=source, order_id=row.order_id, line_key=part.line_key, creator_id=part.creator_id,
+                campaign_id=part.campaign_id, currency=decision.currency, amount=part.commission_minor,
+                hold_until=hold_until, reason=(share_text + reason)[:2000], new_order=fresh)
+    inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
+                  earned_in_period=decision.earned_in_period_minor)
+    before = decision.commission_minor
+    changed = False
+    for i, refund in enumerate(refunds):
+        after = compute(terms, order, refunds[: i + 1], **inputs).amount_minor
+        if before - after > 0 and not await _refund_claimed(session, source, row.order_id, refund.refund_id):
+            text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
+            if not latest:
+                await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
+                                       currency=decision.currency, amount=before - after, reason=text)
+                await conversion(session, row, decision, "ConversionReversed", -(before - after))
+            else:
+                # Each creator ends with exactly its share of what is left (split_minor of the
+                # commission after the refund, by the shares in force), from what it holds in the
+                # ledger now: it gives back the difference. Largest remainder is not monotone, so
+                # rounding may owe a creator a cent back: a commission line says so. What is given
+                # back less what is added is the commission's fall, to the minor unit.
+                shares = {str(p.creator_id): Fraction(p.share) for p in latest}
+                held = await _held_by_creator(session, source, row.order_id)
+                target = split_minor(after, shares)
+                base = _claim_base(refund.refund_id)
+                for c in sorted(set(shares) | {str(k) for k in held}):
+                    creator = uuid.UUID(c)
+                    owed = held.get(creator, 0) - target.get(c, 0)
+                    share_text = percent(shares.get(c, Fraction(0)))
+                    if owed > 0:
+                        await ledger.claw_back(
+                            session, source=source, order_id=row.order_id,
+                            refund_id=refund.refund_id if creator == decision.creator_id else f"{base}|{c}",
+                            currency=decision.currency, amount=owed, creator_id=creator,
+                            reason=f"{text}; this creator's {share_text} part falls to {target.get(c, 0)}")
+                    elif owed < 0:
+                        await ledger.record_commission(
+                            session, source=source, order_id=row.order_id, line_key=f"{base}+{c}", creator_id=creator,
+                            campaign_id=decision.campaign_id, currency=decision.currency, amount=-owed,
+                            hold_until=hold_until,
+                            reason=f"{text}; this creator's {share_text} part of what is left is {target.get(c, 0)}: "
+                                   f"{-owed} minor unit(s) more after rounding")
+                    if owed:
+                        await conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
+                                          share=shares.get(c, Fraction(0)))
+            changed = True
+        before = after
+    if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
+        await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=CANCELLED, currency=decision.currency,
+                               amount=None, reason=f"order {row.order_id} cancelled")
+        if not latest:
+            await conversion(session, row, decision, "ConversionReversed", -before)
+        else:
+            shares = {str(p.creator_id): Fraction(p.share) for p in latest}
+            for c, left in split_minor(before, shares).items():
+                await conversion(session, row, decision, "ConversionReversed", -left, creator_id=uuid.UUID(c),
+                                  share=shares[c])
+        changed = True
+    if changed:
+        await performance_due(session, decision.creator_id, row.currency)
+
+
+def _claim_base(refund_id: str) -> str:
+    """The refund's name in the keys of its per-creator claims and lines (`<base>|<creator>`,
+    `<base>+<creator>`): the refund id itself, or a digest of it when it is too long to fit the
+    ledger's 255 characters with a creator id after it."""
+    if len(refund_id) <= 200:
+        return refund_id
+    return "sha256:" + hashlib.sha256(refund_id.encode()).hexdigest()
+
+
+async def _held_by_creator(session: AsyncSession, source: str, order_id: str) -> dict[uuid.UUID, int]:
+    """What each creator holds of the order's commission now: its commissions less its clawbacks."""
+    found = (await session.execute(
+        select(LedgerEntry.creator_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.source == source, LedgerEntry.order_id == order_id)
+        .group_by(LedgerEntry.creator_id))).all()
+    return {creator: int(amount) for creator, amount in found}
+
+
+async def order_shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[CreditShare], list[CreditShare]]:
+    """The order's split when it was credited (revision 1) and the one in force now (its latest
+    revision); both empty for an order credited whole."""
+    found = list((await session.execute(
+        select(CreditShare).where(CreditShare.order_ref == row.id)
+        .order_by(CreditShare.revision, CreditShare.creator_id))).scalars())
+    if not found:
+        return [], []
+    top = found[-1].revision
+    return [s for s in found if s.revision == 1], [s for s in found if s.revision == top]
+
+
+async def _refund_claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
+    """Whether the refund was already applied, whole or in creators' parts (its claims, or the
+    rounding lines it added): each refund is split once, by the shares in force when it arrived."""
+    base = _claim_base(refund_id)
+    claimed = await session.execute(select(ClawbackClaim.id).where(
+        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id,
+        (ClawbackClaim.refund_id == refund_id) | ClawbackClaim.refund_id.startswith(f"{base}|", autoescape=True)).limit(1))
+    if claimed.first() is not None:
+        return True
+    added = await session.execute(select(LedgerEntry.id).where(
+        LedgerEntry.source == source, LedgerEntry.order_id == order_id,
+        LedgerEntry.line_key.startswith(f"{base}+", autoescape=True)).limit(1))
+    return added.first() is not None
+
+
+async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
+    found = await session.execute(select(ClawbackClaim.id).where(
+        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id, ClawbackClaim.refund_id == refund_id))
+    return found.first() is not None
+
+
+async def ledger_entries(session, row: PartnerOrder) -> list[LedgerEntry]:
+    return list((await session.execute(
+        select(LedgerEntry).where(LedgerEntry.source == ledger_source(row), LedgerEntry.order_id == row.order_id)
+        .order_by(LedgerEntry.created_at))).scalars())
