@@ -159,10 +159,11 @@ async def count_credited(session: AsyncSession, tenant_id: uuid.UUID, decision: 
     """Add a credit decision just taken to its campaign's hour totals (code_hour_totals), in the
     transaction that takes it (crediting/service.py `decide`), before it is screened: the facts
     below include it."""
-    await session.execute(_COUNT_CREDITED, [{"tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
-          "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
-          "country": decision.shipping_country or "", "orders": 1,
-          "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}])
+    await session.execute(_COUNT_CREDITED, [{
+        "tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
+        "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
+        "country": decision.shipping_country or "", "orders": 1,
+        "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}])
 
 
 def _count_credited_statement():
