@@ -171,3 +171,76 @@ async def test_a_replay_after_the_worker_embedded_posts_of_one_instant_is_unchan
     assert not await discovery_db.fetchval(
         "select bool_or(embedding_stale) from discovery.creators where handle = any($1::text[])", handles
     )
+
+
+# A chunk is read and planned while the database still writes the chunk before it
+# (docs/decisions/0058-bulk-ingest-read-ahead.md). These files are two chunks long (CHUNK_LINES
+# is 500), so the second chunk is the one read ahead.
+
+async def test_a_handle_of_the_first_chunk_again_in_the_second_updates_the_creator_the_first_made(gateway, discovery_db):
+    handles = [unique_handle() for _ in range(520)]
+    lines = [line(handle) for handle in handles]
+    again = line(handles[10], followers=55_555, city="Dunedin")
+    again["posts"] = [{"external_id": f"{handles[10]}-late", "posted_at": OBSERVED, "type": "reel", "caption": "late"}]
+    lines[510] = again
+
+    body = (await bulk(gateway, ndjson(*lines))).json()
+
+    assert (body["created"], body["updated"], body["failed"]) == (519, 1, 0), body
+    rows = await discovery_db.fetch(
+        "select c.id, c.follower_count, c.city, (select count(*) from discovery.posts p where p.creator_id = c.id) as posts"
+        " from discovery.creators c join discovery.accounts a on a.creator_id = c.id"
+        " where a.platform = 'instagram' and a.handle = $1", handles[10],
+    )
+    assert [(r["follower_count"], r["city"], r["posts"]) for r in rows] == [(55_555, "Dunedin", 4)]
+
+
+async def test_one_stored_creator_named_by_two_accounts_in_two_chunks_gets_both_writes(gateway, discovery_db):
+    instagram, tiktok = unique_handle(), unique_handle()
+    created = await gateway.post("/v1/discovery/creators", json={
+        "accounts": [{"platform": "instagram", "handle": instagram, "followers": 1000},
+                     {"platform": "tiktok", "handle": tiktok, "followers": 2000}]})
+    creator_id = created.json()["id"]
+    lines = [line(unique_handle()) for _ in range(520)]
+    lines[3] = {"accounts": [{"platform": "instagram", "handle": instagram, "followers": 1500}], "city": "Napier"}
+    lines[505] = {"accounts": [{"platform": "tiktok", "handle": tiktok, "followers": 2500}], "bio": "Kites and surf"}
+
+    body = (await bulk(gateway, ndjson(*lines))).json()
+
+    assert (body["created"], body["updated"], body["failed"]) == (518, 2, 0), body
+    creator = (await gateway.get(f"/v1/discovery/creators/{creator_id}")).json()
+    assert (creator["city"], creator["bio"], creator["followers_total"]) == ("Napier", "Kites and surf", 4000)
+
+
+async def test_a_chunk_the_database_refuses_is_retried_line_by_line_and_the_chunk_read_ahead_still_lands(gateway, discovery_db):
+    # Fault injection: a trigger refuses one account, as a unique key would refuse an account
+    # another request wrote meanwhile. The first chunk's rows are refused while the second is
+    # already read and planned.
+    handles = [unique_handle() for _ in range(520)]
+    refused = handles[42]
+    name = f"test_refuse_{refused}"
+    async with discovery_db.acquire() as conn:
+        await conn.execute(f"""
+            CREATE FUNCTION discovery.{name}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.handle = '{refused}' THEN RAISE unique_violation USING MESSAGE = 'refused by the test'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER {name} BEFORE INSERT ON discovery.accounts FOR EACH ROW EXECUTE FUNCTION discovery.{name}();
+        """)
+    try:
+        body = (await bulk(gateway, ndjson(*(line(handle) for handle in handles)))).json()
+    finally:
+        async with discovery_db.acquire() as conn:
+            await conn.execute(f"DROP TRIGGER {name} ON discovery.accounts; DROP FUNCTION discovery.{name}()")
+
+    assert (body["created"], body["failed"]) == (519, 1), body
+    assert body["errors"][0]["line"] == 43 and "send it again" in body["errors"][0]["reason"]
+    stored = await discovery_db.fetch(
+        "select c.handle, (select count(*) from discovery.posts p where p.creator_id = c.id) as posts,"
+        " (select array_agg(o.sequence order by o.id) from discovery.outbox o where o.key = c.id::text) as events"
+        " from discovery.creators c where c.handle = any($1::text[])", handles,
+    )
+    assert {r["handle"] for r in stored} == set(handles) - {refused}
+    # created, posts observed, follower counts observed, audience estimated: once each, in order
+    assert all(r["posts"] == 3 and r["events"] == [1, 2, 3, 4] for r in stored)

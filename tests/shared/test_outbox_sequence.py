@@ -71,6 +71,57 @@ async def test_add_all_numbers_each_aggregate_in_list_order_after_its_earlier_ev
     assert [seq for _, seq in await rows_of(sessions, b)] == [1, 2]
 
 
+async def test_a_batch_large_enough_to_be_copied_keeps_list_order_and_the_same_rows(sessions):
+    """From COPY_FROM_ROWS events, add_all streams the rows with COPY: the ids still follow the
+    list, and each row holds what the INSERT path would have written (value bytes included)."""
+    from shared.messaging.outbox import COPY_FROM_ROWS
+
+    ids = [uuid.uuid4() for _ in range(7)]
+    envelopes = [event(ids[i % 7], "CreatorCreated" if i < 7 else "CreatorChanged") for i in range(COPY_FROM_ROWS + 9)]
+    async with sessions() as session, session.begin():
+        added = await outbox.add_all(session, TOPIC, envelopes)
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(OutboxMessage).where(OutboxMessage.key.in_([str(i) for i in ids])).order_by(OutboxMessage.id)
+        )).scalars().all()
+    assert [r.event_id for r in rows] == [e.event_id for e in envelopes]
+    assert [(r.key, r.sequence) for r in rows] == [(e.aggregate_id, e.sequence) for e in added]
+    assert [r.sequence for r in rows if r.key == str(ids[0])] == list(range(1, len(envelopes) // 7 + 2))
+    for row, envelope in zip(rows, added):
+        assert (row.topic, row.event_type, row.correlation_id) == (TOPIC, envelope.event_type, envelope.correlation_id)
+        assert row.value == type(envelope).__pydantic_serializer__.to_json(envelope)
+        assert row.sent_at is None and row.parked_at is None and row.attempts == 0 and row.created_at is not None
+
+
+async def test_events_rendered_ahead_are_numbered_for_real_when_added(sessions):
+    """`render` serialises the events of aggregates said to be new, numbered from 1; should one
+    have events already (here `old`, claimed new by mistake) or not be claimed new (`other`),
+    `add_rendered` numbers and serialises it again, so the rows are what `add_all` writes."""
+    old, fresh, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with sessions() as session, session.begin():
+        await outbox.add(session, TOPIC, event(old, "CreatorCreated"))
+        await outbox.add(session, TOPIC, event(other, "CreatorCreated"))
+    envelopes = [event(fresh, "CreatorCreated"), event(old), event(fresh), event(other), event(old)]
+    rendered = outbox.render(TOPIC, envelopes, new={str(fresh), str(old)})
+    assert [e and e.sequence for e in rendered.sequenced] == [1, 1, 2, None, 2]
+
+    async with sessions() as session, session.begin():
+        added = await outbox.add_rendered(session, rendered)
+
+    assert [(e.aggregate_id, e.sequence) for e in added] == [
+        (str(fresh), 1), (str(old), 2), (str(fresh), 2), (str(other), 2), (str(old), 3)
+    ]
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(OutboxMessage).where(OutboxMessage.key.in_([str(old), str(fresh), str(other)]))
+            .order_by(OutboxMessage.id)
+        )).scalars().all()
+    assert [(r.key, r.sequence) for r in rows] == [(str(old), 1), (str(other), 1), *((e.aggregate_id, e.sequence) for e in added)]
+    for row, envelope in zip(rows[2:], added):
+        assert row.value == type(envelope).__pydantic_serializer__.to_json(envelope)
+        assert b'"sequence":%d' % envelope.sequence in row.value
+
+
 async def test_a_rolled_back_event_leaves_no_gap(sessions):
     creator_id = uuid.uuid4()
     async with sessions() as session:

@@ -1,11 +1,13 @@
 """Bulk NDJSON ingest: one creator per line, upserted by platform + handle.
 
 Every line is validated on its own; the valid ones are applied `CHUNK_LINES` at a time through
-the set-based write path (`ingest.apply`), each chunk inside a savepoint. Should a chunk fail in
-the database (an account written concurrently by another request), it is rolled back and its
-lines applied one by one, so only the line at fault fails. Nothing of a bad line is written.
-The next chunk's lines are validated while the database writes the current one, with the
-cyclic garbage collector paused (docs/decisions/0024-bulk-ingest-throughput.md).
+the set-based write path (`ingest.prepare`, `finish`, `send`), each chunk's writes inside a
+savepoint. Should a chunk fail in the database (an account written concurrently by another
+request), it is rolled back and its lines applied one by one, so only the line at fault fails.
+Nothing of a bad line is written. A chunk is read and planned before the chunk ahead of it is
+written, and finished while the database writes that one, when the two share no account and no
+creator (docs/decisions/0058-bulk-ingest-read-ahead.md); the next chunk's lines are validated
+meanwhile, with the cyclic garbage collector paused (docs/decisions/0024-bulk-ingest-throughput.md).
 """
 
 import asyncio
@@ -99,27 +101,63 @@ async def ingest_lines(session: AsyncSession, body: bytes, *, with_ids: bool = F
     failed: set[int] = set()
     applied: list[BulkLine] = []
     conn = await ingest.driver_connection(session)
+
+    def record(outcomes: list[ingest.Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.error is None:
+                counts[outcome.status] += 1
+                if with_ids:
+                    applied.append(BulkLine(line=outcome.line, id=outcome.creator_id, status=outcome.status))
+            else:
+                failed.add(outcome.line)
+                errors.append(BulkError(line=outcome.line, field=outcome.error.field or None, reason=outcome.error.reason))
+
+    async def validate(rest: list[tuple[int, bytes]]) -> list[ingest.Write]:
+        writes: list[ingest.Write] = []
+        for at in range(0, len(rest), VALIDATE_SLICE):
+            writes += _validate(rest[at:at + VALIDATE_SLICE], errors)
+            await asyncio.sleep(0)
+        return writes
+
     with _collector_paused():
         writes = _validate(numbered[:CHUNK_LINES], errors)
+        ahead: ingest.Prepared | None = None  # a chunk read and planned, its rows not yet sent
         for start in range(CHUNK_LINES, len(numbered) + CHUNK_LINES, CHUNK_LINES):
-            # The database writes this chunk while the next one is validated: two cores, both busy.
-            task = asyncio.ensure_future(_apply_chunk(session, conn, writes))
+            rest = numbered[start:start + CHUNK_LINES]
+            prepared = await _prepare(conn, writes, ahead) if writes else None
+            if prepared is None:
+                # Not read ahead (two lines of one creator, a creator of the chunk ahead, or an
+                # error while reading): the chunk ahead is written first, then this one as a whole.
+                if ahead is not None:
+                    record((await _send_chunk(session, conn, ahead))[0])
+                    ahead = None
+                task = asyncio.ensure_future(_apply_chunk(session, conn, writes))
+                try:
+                    writes = await validate(rest)
+                finally:
+                    record(await task)
+                continue
+            # The database writes the chunk ahead while this one is planned and the next one
+            # validated: two cores, both busy (docs/decisions/0058-bulk-ingest-read-ahead.md).
+            sending = asyncio.ensure_future(_send_chunk(session, conn, ahead)) if ahead is not None else None
+            as_planned = True
             try:
-                writes = []
-                rest = numbered[start:start + CHUNK_LINES]
-                for at in range(0, len(rest), VALIDATE_SLICE):
-                    writes += _validate(rest[at:at + VALIDATE_SLICE], errors)
-                    await asyncio.sleep(0)
+                await ingest.finish(prepared)
+                writes = await validate(rest)
             finally:
-                outcomes = await task
-            for outcome in outcomes:
-                if outcome.error is None:
-                    counts[outcome.status] += 1
-                    if with_ids:
-                        applied.append(BulkLine(line=outcome.line, id=outcome.creator_id, status=outcome.status))
-                else:
-                    failed.add(outcome.line)
-                    errors.append(BulkError(line=outcome.line, field=outcome.error.field or None, reason=outcome.error.reason))
+                if sending is not None:
+                    outcomes, as_planned = await sending
+                    record(outcomes)
+            if as_planned:
+                ahead = prepared
+            else:
+                # The chunk ahead was retried line by line against what the database holds now,
+                # which can include another request's writes that this chunk's reads did not
+                # see: this chunk is read again.
+                record(await _apply_chunk(session, conn, prepared.writes))
+                ahead = None
+        if ahead is not None:
+            record((await _send_chunk(session, conn, ahead))[0])
     failed |= {e.line for e in errors}
     errors.sort(key=lambda e: e.line)
     applied.sort(key=lambda a: a.line)
@@ -134,6 +172,28 @@ def _validate(numbered: list[tuple[int, bytes]], errors: list[BulkError]) -> lis
         except ValidationError as exc:
             errors += _errors(number, exc)
     return writes
+
+
+async def _prepare(conn, writes: list[ingest.Write], ahead: ingest.Prepared | None) -> ingest.Prepared | None:
+    """`writes` read and planned as one round inside a savepoint (released: the locks it took
+    stay until the request's commit), or None: see ingest.prepare; an error while reading too."""
+    try:
+        async with conn.transaction():
+            return await ingest.prepare(conn, writes, keep_clear_of=ahead)
+    except asyncpg.PostgresError:
+        return None
+
+
+async def _send_chunk(session: AsyncSession, conn, prepared: ingest.Prepared) -> tuple[list[ingest.Outcome], bool]:
+    """The rows of a prepared chunk, inside a savepoint, and whether they were written as
+    planned; should the database refuse them, the chunk is rolled back and its lines applied
+    one by one (False)."""
+    try:
+        async with conn.transaction():
+            await ingest.send(session, conn, prepared)
+        return prepared.outcomes, True
+    except asyncpg.PostgresError:
+        return [await _alone(session, conn, write) for write in prepared.writes], False
 
 
 async def _apply_chunk(session: AsyncSession, conn, writes: list[ingest.Write]) -> list[ingest.Outcome]:

@@ -1,13 +1,22 @@
 """The one write path of the creator index, shared by POST, PATCH and the bulk NDJSON loader.
 
-A batch of writes is applied set-based: the creators it touches are locked and loaded in a few
-statements, every write is merged and its derived figures computed in Python (`plan.py`), and
-each table is written once per batch (binary COPY into a staging table, then one
-`INSERT ... SELECT ... ON CONFLICT` per table, the four in one round trip; a batch of a few
-creators through executemany) in the caller's transaction, with the events of what really changed added to the outbox. A
-write that changes nothing writes nothing and publishes nothing.
+A batch of writes is applied set-based, in three steps the bulk loader can overlap across
+chunks (docs/decisions/0058-bulk-ingest-read-ahead.md):
+
+- `prepare` (database reads): the creators the batch touches are found, locked and loaded in a
+  few statements, and each write is planned (`plan.py`);
+- `finish` (Python only): every write is merged, its derived figures computed, and its rows and
+  events built, the events of new creators serialised;
+- `send` (database writes): each table written once per batch (binary COPY into a staging table,
+  then one `INSERT ... SELECT ... ON CONFLICT` per table, the four in one round trip; a new
+  creator's accounts, posts and points copied straight in; a batch of a few creators through
+  executemany; the SQL is in `statements.py`), and the events of what really changed added to the
+  outbox.
+
+All in the caller's transaction. A write that changes nothing writes nothing and publishes nothing.
 """
 
+import asyncio
 import json
 import uuid
 from collections import defaultdict
@@ -20,153 +29,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.discovery.creator import metrics
 from services.discovery.creator import text as creator_text
 from services.discovery.creator.plan import Plan, WriteError, plan_write
+from services.discovery.creator.statements import (
+    ACCOUNT_COLUMNS,
+    ACCOUNT_COLUMN_NAMES,
+    CREATOR_COLUMNS,
+    MERGE,
+    POINT_COLUMN_NAMES,
+    POST_COLUMNS,
+    POST_COLUMN_NAMES,
+    SMALL_BATCH,
+    STAGE,
+    STAGE_CREATOR_COLUMNS,
+    WRITE_ACCOUNT,
+    WRITE_CREATOR,
+    WRITE_POINT,
+    WRITE_POST,
+)
 from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
 from services.discovery.db import SERVICE, outbox
 from shared.contracts.envelope import envelope_of
+from shared.messaging.outbox import Rendered
 from shared.observability import current_correlation_id
 
 TOPIC = "discovery.creator.v2"
-
-CREATOR_COLUMNS = (
-    "id, platform, handle, follower_count, engagement_rate, growth_30d, growth_90d, platforms, followers_total, "
-    "display_name, bio, niches, languages, country, city, contact, contactable, price_estimates, last_posted_at, "
-    "audience_countries, audience_ages, audience_genders, audience_languages, audience_interests, "
-    "audience_estimated_at, audience_source, embedding_text_hash, embedding_stale"
-)
-ACCOUNT_COLUMNS = (
-    "id, creator_id, platform, handle, url, followers, following, posts_count, avg_likes, avg_comments, avg_views, "
-    "engagement_rate, engagement_formula, metrics_at"
-)
-POST_COLUMNS = (
-    "id, creator_id, account_id, platform, external_id, url, posted_at, type, caption, hashtags, mentions, likes, "
-    "comments, views, paid_partnership, sponsored"
-)
-
-# A write of a few creators (POST, PATCH, a line retried alone) takes these statements, one
-# executemany each: fewer round trips than staging them.
-SMALL_BATCH = 20
-_WRITE_CREATOR = f"""
-INSERT INTO discovery.creators (
-    id, platform, handle, follower_count, engagement_rate, growth_30d, growth_90d, platforms, followers_total,
-    display_name, bio, niches, languages, country, city, contact, contactable, price_estimates, last_posted_at,
-    audience_countries, audience_ages, audience_genders, audience_languages, audience_interests,
-    audience_estimated_at, audience_source, text_config, document, embedding_stale
-) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18::jsonb, $19,
-    $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb, $25, $26, $27::text,
-    {creator_text.document_sql("$27::text", "$11::text", "$28::text", "$29::text")}, $30
-)
-ON CONFLICT (id) DO UPDATE SET
-    platform = excluded.platform, handle = excluded.handle, follower_count = excluded.follower_count,
-    engagement_rate = excluded.engagement_rate, growth_30d = excluded.growth_30d, growth_90d = excluded.growth_90d,
-    platforms = excluded.platforms, followers_total = excluded.followers_total, display_name = excluded.display_name,
-    bio = excluded.bio, niches = excluded.niches, languages = excluded.languages, country = excluded.country,
-    city = excluded.city, contact = excluded.contact, contactable = excluded.contactable,
-    price_estimates = excluded.price_estimates, last_posted_at = excluded.last_posted_at,
-    audience_countries = excluded.audience_countries, audience_ages = excluded.audience_ages,
-    audience_genders = excluded.audience_genders, audience_languages = excluded.audience_languages,
-    audience_interests = excluded.audience_interests, audience_estimated_at = excluded.audience_estimated_at,
-    audience_source = excluded.audience_source, text_config = excluded.text_config, document = excluded.document,
-    embedding_stale = excluded.embedding_stale, updated_at = now()
-"""
-_WRITE_ACCOUNT = f"""
-INSERT INTO discovery.accounts ({ACCOUNT_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (id) DO UPDATE SET
-    handle = excluded.handle, url = excluded.url, followers = excluded.followers, following = excluded.following,
-    posts_count = excluded.posts_count, avg_likes = excluded.avg_likes, avg_comments = excluded.avg_comments,
-    avg_views = excluded.avg_views, engagement_rate = excluded.engagement_rate,
-    engagement_formula = excluded.engagement_formula, metrics_at = excluded.metrics_at, updated_at = now()
-"""
-_WRITE_POST = f"""
-INSERT INTO discovery.posts ({POST_COLUMNS})
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-ON CONFLICT (account_id, external_id) DO UPDATE SET
-    url = excluded.url, posted_at = excluded.posted_at, type = excluded.type, caption = excluded.caption,
-    hashtags = excluded.hashtags, mentions = excluded.mentions, likes = excluded.likes,
-    comments = excluded.comments, views = excluded.views, paid_partnership = excluded.paid_partnership,
-    sponsored = excluded.sponsored, updated_at = now()
-"""
-_WRITE_POINT = """
-INSERT INTO discovery.follower_points (account_id, observed_at, followers) VALUES ($1, $2, $3)
-ON CONFLICT DO NOTHING
-"""
-
-
-# A batch's rows go through four temporary staging tables, one binary COPY each, then into the
-# real tables with one set-based statement per table, the four sent in one round trip: far less
-# work for PostgreSQL per row than a parameterised statement per row (executemany). ON COMMIT
-# DELETE ROWS and emptied after every merge, so a staging table never carries rows from one
-# batch, savepoint or request into another.
-STAGE_CREATOR_COLUMNS = (
-    "id", "platform", "handle", "follower_count", "engagement_rate", "growth_30d", "growth_90d", "platforms",
-    "followers_total", "display_name", "bio", "niches", "languages", "country", "city", "contact", "contactable",
-    "price_estimates", "last_posted_at", "audience_countries", "audience_ages", "audience_genders",
-    "audience_languages", "audience_interests", "audience_estimated_at", "audience_source", "text_config",
-    "niches_text", "captions", "embedding_stale",
-)
-_WRITTEN = ", ".join(c for c in STAGE_CREATOR_COLUMNS if c not in ("niches_text", "captions"))
-_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS ingest_creators (
-    id uuid, platform text, handle text, follower_count bigint, engagement_rate float8, growth_30d float8,
-    growth_90d float8, platforms text[], followers_total bigint, display_name text, bio text, niches text[],
-    languages text[], country text, city text, contact jsonb, contactable boolean, price_estimates jsonb,
-    last_posted_at timestamptz, audience_countries jsonb, audience_ages jsonb, audience_genders jsonb,
-    audience_languages jsonb, audience_interests jsonb, audience_estimated_at timestamptz, audience_source text,
-    text_config text, niches_text text, captions text, embedding_stale boolean
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS ingest_accounts (
-    id uuid, creator_id uuid, platform text, handle text, url text, followers bigint, following bigint,
-    posts_count bigint, avg_likes float8, avg_comments float8, avg_views float8, engagement_rate float8,
-    engagement_formula text, metrics_at timestamptz
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS ingest_posts (
-    id uuid, creator_id uuid, account_id uuid, platform text, external_id text, url text, posted_at timestamptz,
-    type text, caption text, hashtags text[], mentions text[], likes bigint, comments bigint, views bigint,
-    paid_partnership boolean, sponsored boolean
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS ingest_points (account_id uuid, observed_at timestamptz, followers bigint)
-    ON COMMIT DELETE ROWS;
-"""
-# Creators first (accounts and posts refer to them), then accounts (posts and points refer to
-# them). A batch holds each creator, account, post and point once, so ON CONFLICT meets each row
-# at most once.
-_MERGE = f"""
-INSERT INTO discovery.creators ({_WRITTEN}, document)
-SELECT {_WRITTEN}, {creator_text.document_sql("text_config", "bio", "niches_text", "captions")}
-FROM ingest_creators
-ON CONFLICT (id) DO UPDATE SET
-    platform = excluded.platform, handle = excluded.handle, follower_count = excluded.follower_count,
-    engagement_rate = excluded.engagement_rate, growth_30d = excluded.growth_30d, growth_90d = excluded.growth_90d,
-    platforms = excluded.platforms, followers_total = excluded.followers_total, display_name = excluded.display_name,
-    bio = excluded.bio, niches = excluded.niches, languages = excluded.languages, country = excluded.country,
-    city = excluded.city, contact = excluded.contact, contactable = excluded.contactable,
-    price_estimates = excluded.price_estimates, last_posted_at = excluded.last_posted_at,
-    audience_countries = excluded.audience_countries, audience_ages = excluded.audience_ages,
-    audience_genders = excluded.audience_genders, audience_languages = excluded.audience_languages,
-    audience_interests = excluded.audience_interests, audience_estimated_at = excluded.audience_estimated_at,
-    audience_source = excluded.audience_source, text_config = excluded.text_config, document = excluded.document,
-    embedding_stale = excluded.embedding_stale, updated_at = now();
-INSERT INTO discovery.accounts ({ACCOUNT_COLUMNS})
-SELECT {ACCOUNT_COLUMNS} FROM ingest_accounts
-ON CONFLICT (id) DO UPDATE SET
-    handle = excluded.handle, url = excluded.url, followers = excluded.followers, following = excluded.following,
-    posts_count = excluded.posts_count, avg_likes = excluded.avg_likes, avg_comments = excluded.avg_comments,
-    avg_views = excluded.avg_views, engagement_rate = excluded.engagement_rate,
-    engagement_formula = excluded.engagement_formula, metrics_at = excluded.metrics_at, updated_at = now();
-INSERT INTO discovery.posts ({POST_COLUMNS})
-SELECT {POST_COLUMNS} FROM ingest_posts
-ON CONFLICT (account_id, external_id) DO UPDATE SET
-    url = excluded.url, posted_at = excluded.posted_at, type = excluded.type, caption = excluded.caption,
-    hashtags = excluded.hashtags, mentions = excluded.mentions, likes = excluded.likes,
-    comments = excluded.comments, views = excluded.views, paid_partnership = excluded.paid_partnership,
-    sponsored = excluded.sponsored, updated_at = now();
-INSERT INTO discovery.follower_points (account_id, observed_at, followers)
-SELECT account_id, observed_at, followers FROM ingest_points
-ON CONFLICT DO NOTHING;
-DELETE FROM ingest_creators; DELETE FROM ingest_accounts; DELETE FROM ingest_posts; DELETE FROM ingest_points;
-"""
-
 
 @dataclass
 class Write:
@@ -208,27 +93,88 @@ async def apply(session: AsyncSession, writes: list[Write]) -> list[Outcome]:
     pending = list(writes)
     while pending:
         found = await _resolve(conn, pending)
-        taken_creators: set[uuid.UUID] = set()
-        taken_keys: set[tuple[str, str]] = set()
-        round_, deferred = [], []
-        for write in pending:
-            keys = write.keys()
-            try:
-                creator_id = _creator_of(write, keys, found)
-            except WriteError as error:
-                outcomes[write.line] = Outcome(write.line, error=error)
-                continue
-            if (creator_id is not None and creator_id in taken_creators) or keys & taken_keys:
-                deferred.append(write)
-                continue
-            if creator_id is not None:
-                taken_creators.add(creator_id)
-            taken_keys |= keys
-            round_.append((write, creator_id))
-        for outcome in await _apply_round(session, conn, round_, found):
+        round_, pending, refused = _split(pending, found)
+        for outcome in refused:
             outcomes[outcome.line] = outcome
-        pending = deferred
+        prepared = await _read_round(conn, round_, found)
+        _finish_plans(prepared, prepared.plans)
+        prepared.batch = _build([p for p in prepared.plans if p.status != "unchanged"])
+        await send(session, conn, prepared)
+        for outcome in prepared.outcomes:
+            outcomes[outcome.line] = outcome
     return [outcomes[w.line] for w in writes]
+
+
+@dataclass
+class Prepared:
+    """One round of writes read and planned, not yet written: `outcomes` holds the lines refused
+    so far, and each plan's outcome once finished; `batch` the rows and events to send."""
+
+    writes: list[Write]
+    state: "State"
+    plans: list[Plan]
+    outcomes: list[Outcome]
+    keys: set[tuple[str, str]]
+    creator_ids: set[uuid.UUID]
+    batch: "Batch | None" = None
+
+
+async def prepare(conn, writes: list[Write], keep_clear_of: Prepared | None = None) -> Prepared | None:
+    """Read and plan `writes` as one round, locking the stored creators they touch; None, with
+    nothing locked, when they cannot be one round (two of them touch one creator) or touch a
+    creator `keep_clear_of` (read, not yet written) is about to write. The caller then writes
+    that first and applies these with `apply`. Reads made before `keep_clear_of` is written are
+    still true after it: the two share no account key and no creator."""
+    if keep_clear_of is not None and any(w.keys() & keep_clear_of.keys for w in writes):
+        return None
+    found = await _resolve(conn, writes)
+    round_, deferred, refused = _split(writes, found)
+    if deferred:
+        return None
+    ids = {cid for _, cid in round_ if cid is not None}
+    if keep_clear_of is not None and ids & keep_clear_of.creator_ids:
+        return None
+    prepared = await _read_round(conn, round_, found)
+    prepared.writes, prepared.outcomes = writes, refused + prepared.outcomes
+    return prepared
+
+
+async def finish(prepared: Prepared, step: int = 25) -> None:
+    """Finish the plans (Python only, no database) and build the rows and events to send,
+    letting the event loop run every `step` plans, so a write in flight is answered meanwhile."""
+    for start in range(0, len(prepared.plans), step):
+        _finish_plans(prepared, prepared.plans[start:start + step])
+        await asyncio.sleep(0)
+    prepared.batch = _build([p for p in prepared.plans if p.status != "unchanged"])
+
+
+def _finish_plans(prepared: Prepared, plans: list[Plan]) -> None:
+    for plan in plans:
+        plan.finish(prepared.state)
+        prepared.outcomes.append(Outcome(plan.line, plan.creator_id, plan.status))
+
+
+def _split(pending: list[Write], found: dict) -> tuple[list, list[Write], list[Outcome]]:
+    """The writes of this round (each with its creator), those that wait for a later one, and
+    those refused."""
+    taken_creators: set[uuid.UUID] = set()
+    taken_keys: set[tuple[str, str]] = set()
+    round_, deferred, refused = [], [], []
+    for write in pending:
+        keys = write.keys()
+        try:
+            creator_id = _creator_of(write, keys, found)
+        except WriteError as error:
+            refused.append(Outcome(write.line, error=error))
+            continue
+        if (creator_id is not None and creator_id in taken_creators) or keys & taken_keys:
+            deferred.append(write)
+            continue
+        if creator_id is not None:
+            taken_creators.add(creator_id)
+        taken_keys |= keys
+        round_.append((write, creator_id))
+    return round_, deferred, refused
 
 
 async def _resolve(conn, writes: list[Write]) -> dict[tuple[str, str], uuid.UUID]:
@@ -271,7 +217,7 @@ def _creator_of(write: Write, keys: set, found: dict) -> uuid.UUID | None:
     return owners.pop()
 
 
-async def _apply_round(session: AsyncSession, conn, round_: list, found: dict) -> list[Outcome]:
+async def _read_round(conn, round_: list, found: dict) -> Prepared:
     existing_ids = sorted({cid for _, cid in round_ if cid is not None})
     state = await _load(conn, existing_ids)
     outcomes, plans = [], []
@@ -287,11 +233,8 @@ async def _apply_round(session: AsyncSession, conn, round_: list, found: dict) -
         plans.append(plan)
     # Second read, now that every write knows its accounts: the stored posts and points it touches.
     await _load_details(conn, state, plans)
-    for plan in plans:
-        plan.finish(state)
-        outcomes.append(Outcome(plan.line, plan.creator_id, plan.status))
-    await _write(session, conn, [p for p in plans if p.status != "unchanged"])
-    return outcomes
+    keys = {k for write, _ in round_ for k in write.keys()}
+    return Prepared([w for w, _ in round_], state, plans, outcomes, keys, set(existing_ids))
 
 
 @dataclass
@@ -371,13 +314,29 @@ def _envelope(event_type: str, creator_id: uuid.UUID, payload):
     )
 
 
+def _rows(plans: list[Plan]) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The account, post and follower-point rows `plans` write, in the tables' column order."""
+    accounts = [tuple(a[k] for k in ACCOUNT_COLUMN_NAMES) for p in plans for a in p.account_rows]
+    posts = [tuple(row[k] for k in POST_COLUMN_NAMES) for p in plans for row in p.post_rows]
+    return accounts, posts, [pt for p in plans for pt in p.point_rows]
+
+
 def _json(value) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-async def _write(session: AsyncSession, conn, plans: list[Plan]) -> None:
-    if not plans:
-        return
+@dataclass
+class Batch:
+    """What a round writes: rows in the tables' column order, and the events of what changed."""
+
+    plans: list[Plan]
+    creators: list[tuple]
+    new_rows: tuple[list[tuple], list[tuple], list[tuple]]  # accounts, posts, points of new creators
+    stored_rows: tuple[list[tuple], list[tuple], list[tuple]]  # the same of stored creators
+    events: Rendered
+
+
+def _build(plans: list[Plan]) -> Batch:
     creators = []
     for p in plans:
         c = p.creator
@@ -390,22 +349,41 @@ async def _write(session: AsyncSession, conn, plans: list[Plan]) -> None:
             _json(c["audience_interests"]), c["audience_estimated_at"], c["audience_source"], c["text_config"],
             ", ".join(c["niches"]), p.captions_text, c["embedding_stale"],
         ))
-    account_columns, post_columns = ACCOUNT_COLUMNS.split(", "), POST_COLUMNS.split(", ")
-    accounts = [tuple(a[k] for k in account_columns) for p in plans for a in p.account_rows]
-    posts = [tuple(row[k] for k in post_columns) for p in plans for row in p.post_rows]
-    points = [pt for p in plans for pt in p.point_rows]
+    # Serialised here, while the database writes the chunk ahead; numbered in `send` (a new
+    # creator's events are its first, so only a stored creator's are serialised again there).
+    events = outbox.render(TOPIC, [_envelope(name, p.creator_id, payload) for p in plans for name, payload in p.events],
+                           new={str(p.creator_id) for p in plans if p.is_new})
+    return Batch(plans, creators, _rows([p for p in plans if p.is_new]), _rows([p for p in plans if not p.is_new]), events)
+
+
+async def send(session: AsyncSession, conn, prepared: Prepared) -> None:
+    """Write a finished round: its rows, then its events to the outbox (database only)."""
+    batch = prepared.batch
+    if batch is None or not batch.plans:
+        return
+    plans, creators = batch.plans, batch.creators
+    (new_accounts, new_posts, new_points), (accounts, posts, points) = batch.new_rows, batch.stored_rows
     if len(plans) < SMALL_BATCH:
-        for statement, rows in ((_WRITE_CREATOR, creators), (_WRITE_ACCOUNT, accounts), (_WRITE_POST, posts),
-                                (_WRITE_POINT, points)):
+        accounts, posts, points = new_accounts + accounts, new_posts + posts, new_points + points
+        for statement, rows in ((WRITE_CREATOR, creators), (WRITE_ACCOUNT, accounts), (WRITE_POST, posts),
+                                (WRITE_POINT, points)):
             if rows:
                 await conn.executemany(statement, rows)
     else:
-        await conn.execute(_STAGE)
+        # A new creator's accounts, posts and points cannot meet a stored row (its accounts are
+        # new, so are their posts and points): they are copied straight into their tables after
+        # the merge has written the creators they refer to. Should another request write one of
+        # its accounts meanwhile, the unique key refuses the copy and the chunk is retried line
+        # by line (bulk.py), as for any conflict. Rows of stored creators go through the merge.
+        await conn.execute(STAGE)
         await conn.copy_records_to_table("ingest_creators", records=creators, columns=STAGE_CREATOR_COLUMNS)
-        for table, rows, columns in (("ingest_accounts", accounts, account_columns), ("ingest_posts", posts, post_columns),
-                                     ("ingest_points", points, ("account_id", "observed_at", "followers"))):
+        for table, rows, columns in (("ingest_accounts", accounts, ACCOUNT_COLUMN_NAMES), ("ingest_posts", posts, POST_COLUMN_NAMES),
+                                     ("ingest_points", points, POINT_COLUMN_NAMES)):
             if rows:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
-        await conn.execute(_MERGE)
-    events = [_envelope(name, p.creator_id, payload) for p in plans for name, payload in p.events]
-    await outbox.add_all(session, TOPIC, events)
+        await conn.execute(MERGE)
+        for table, rows, columns in (("accounts", new_accounts, ACCOUNT_COLUMN_NAMES), ("posts", new_posts, POST_COLUMN_NAMES),
+                                     ("follower_points", new_points, POINT_COLUMN_NAMES)):
+            if rows:
+                await conn.copy_records_to_table(table, schema_name="discovery", records=rows, columns=columns)
+    await outbox.add_rendered(session, batch.events)
