@@ -49,6 +49,7 @@ from bench.discovery_vocab import (
     NICHES, PLATFORM_WEIGHTS, PLATFORMS, POST_TYPES,
 )
 from services.discovery.creator import text
+from services.discovery.creator.models import AUDIENCE_VECTOR_SQL
 
 STATE_DIR = Path(__file__).resolve().parent.parent / ".limelight" / "bench-discovery"
 DIM = 384
@@ -260,7 +261,8 @@ def generate(first: int, count: int, seed: int, now: datetime, prefix: str = "c"
 
 
 async def load(conn: asyncpg.Connection, rows: dict[str, list[tuple]]) -> None:
-    """COPY one chunk in one transaction; the search document computed by the service's SQL."""
+    """COPY one chunk in one transaction; the search document and the audience vector computed by
+    the service's SQL."""
     await register_vector(conn)
     async with conn.transaction():
         await conn.execute(
@@ -270,7 +272,8 @@ async def load(conn: asyncpg.Connection, rows: dict[str, list[tuple]]) -> None:
         await conn.copy_records_to_table("bench_stage", records=rows["creators"], columns=[*CREATOR_COLUMNS, "captions"])
         columns = ", ".join(CREATOR_COLUMNS)
         document = text.document_sql("text_config", "bio", "array_to_string(niches, ', ')", "captions")
-        await conn.execute(f"INSERT INTO discovery.creators ({columns}, document) SELECT {columns}, {document} FROM bench_stage")
+        await conn.execute(f"INSERT INTO discovery.creators ({columns}, document, audience_vector)"
+                           f" SELECT {columns}, {document}, {AUDIENCE_VECTOR_SQL} FROM bench_stage")
         for table, cols in (("accounts", ACCOUNT_COLUMNS), ("follower_points", POINT_COLUMNS),
                             ("posts", POST_COLUMNS), ("creator_sales", SALES_COLUMNS)):
             if rows[table]:

@@ -70,11 +70,13 @@ async def insert_creator(
                 followers_total, display_name, bio, niches, languages, country, city, contact, contactable,
                 price_estimates, last_posted_at, audience_countries, audience_ages, audience_genders,
                 audience_languages, audience_interests, audience_estimated_at, audience_source,
-                audit_score, audit_grade, audit_status, text_config, document, embedding, embedding_stale
+                audit_score, audit_grade, audit_status, text_config, document, embedding, embedding_stale,
+                audience_vector
             ) VALUES (
                 $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18::jsonb,
                 $19, $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb, $25, $26, $27, $28, $29, $30,
-                {text.document_sql("$35", "$11", "$31", "$32")}, $33::vector, $34
+                {text.document_sql("$35", "$11", "$31", "$32")}, $33::vector, $34,
+                discovery.audience_vector($20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb)
             )""",
             creator_id, platform, handle, followers, engagement_rate, growth_30d, growth_90d,
             sorted({a["platform"] for a in accounts}),

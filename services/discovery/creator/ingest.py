@@ -47,6 +47,7 @@ from services.discovery.creator.statements import (
 )
 from services.discovery.creator.schemas import CreatorCreate, CreatorUpdate
 from services.discovery.db import SERVICE, outbox
+from services.discovery.embedding.audience import audience_vector
 from shared.contracts.envelope import envelope_of
 from shared.messaging.outbox import Rendered
 from shared.observability import current_correlation_id
@@ -321,6 +322,13 @@ def _rows(plans: list[Plan]) -> tuple[list[tuple], list[tuple], list[tuple]]:
     return accounts, posts, [pt for p in plans for pt in p.point_rows]
 
 
+def _audience_vector(creator: dict) -> str | None:
+    """The creator's audience vector as pgvector's text ('[0.1,...]'): computed here rather than
+    by PostgreSQL (migration 0017), from the audience the row is written with."""
+    vector = audience_vector(*(creator[f"audience_{k}"] for k in ("countries", "ages", "genders", "languages")))
+    return None if vector is None else "[" + ",".join(map(repr, vector)) + "]"
+
+
 def _json(value) -> str | None:
     return None if value is None else json.dumps(value)
 
@@ -346,8 +354,8 @@ def _build(plans: list[Plan]) -> Batch:
             c["languages"], c["country"], c["city"], _json(c["contact"]), c["contactable"],
             _json(c["price_estimates"]), c["last_posted_at"], _json(c["audience_countries"]),
             _json(c["audience_ages"]), _json(c["audience_genders"]), _json(c["audience_languages"]),
-            _json(c["audience_interests"]), c["audience_estimated_at"], c["audience_source"], c["text_config"],
-            ", ".join(c["niches"]), p.captions_text, c["embedding_stale"],
+            _json(c["audience_interests"]), c["audience_estimated_at"], c["audience_source"], _audience_vector(c),
+            c["text_config"], ", ".join(c["niches"]), p.captions_text, c["embedding_stale"],
         ))
     # Serialised here, while the database writes the chunk ahead; numbered in `send` (a new
     # creator's events are its first, so only a stored creator's are serialised again there).

@@ -41,6 +41,8 @@ AUDIENCE_DIMENSIONS = 73
 # search.filters.conditions writes the country condition in that form too when there is a `q`.
 COUNTRY_ARRAY_SQL = "(ARRAY[country])"
 SEARCH_INDEX_COLUMNS = ("document", "niches", "platforms", "languages", text(COUNTRY_ARRAY_SQL))
+# The same vector as ingest computes, by PostgreSQL's function (migration 0010): for loaders that
+# write rows without ingest (bench/discovery_index.py, tests/discovery/factory.py).
 AUDIENCE_VECTOR_SQL = "discovery.audience_vector(audience_countries, audience_ages, audience_genders, audience_languages)"
 # HNSW graphs (docs/decisions/0022-embeddings-and-lookalikes.md): pgvector's defaults, m 16 and
 # ef_construction 64; recall is bought at query time with hnsw.ef_search.
@@ -161,9 +163,10 @@ class Creator(Base):
     audience_interests: Mapped[dict | None] = mapped_column(JSONB)
     audience_estimated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     audience_source: Mapped[str | None] = mapped_column(String(100))
+    # Written by ingest with the row's audience (embedding/audience.py); a generated column over
+    # the PL/pgSQL function until migration 0017, which cost every write of a creator ~70 us.
     audience_vector: Mapped[list[float] | None] = mapped_column(
         Vector(AUDIENCE_DIMENSIONS),
-        Computed(AUDIENCE_VECTOR_SQL, persisted=True),
         comment="Countries, ages, genders and languages as one unit vector (embedding/audience.py).",
     )
     # --- projection of audit.audit.v1 (owned by the audit service) ----------------------------

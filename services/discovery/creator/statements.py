@@ -30,7 +30,7 @@ _CREATOR_UPSERT = _upsert("id", (
     "platform, handle, follower_count, engagement_rate, growth_30d, growth_90d, platforms, followers_total, "
     "display_name, bio, niches, languages, country, city, contact, contactable, price_estimates, last_posted_at, "
     "audience_countries, audience_ages, audience_genders, audience_languages, audience_interests, "
-    "audience_estimated_at, audience_source, text_config, document, embedding_stale"
+    "audience_estimated_at, audience_source, audience_vector, text_config, document, embedding_stale"
 ))
 _ACCOUNT_UPSERT = _upsert("id", (
     "handle, url, followers, following, posts_count, avg_likes, avg_comments, avg_views, engagement_rate, "
@@ -48,11 +48,11 @@ INSERT INTO discovery.creators (
     id, platform, handle, follower_count, engagement_rate, growth_30d, growth_90d, platforms, followers_total,
     display_name, bio, niches, languages, country, city, contact, contactable, price_estimates, last_posted_at,
     audience_countries, audience_ages, audience_genders, audience_languages, audience_interests,
-    audience_estimated_at, audience_source, text_config, document, embedding_stale
+    audience_estimated_at, audience_source, audience_vector, text_config, document, embedding_stale
 ) VALUES (
     $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18::jsonb, $19,
-    $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb, $25, $26, $27::text,
-    {creator_text.document_sql("$27::text", "$11::text", "$28::text", "$29::text")}, $30
+    $20::jsonb, $21::jsonb, $22::jsonb, $23::jsonb, $24::jsonb, $25, $26, $27::text::vector, $28::text,
+    {creator_text.document_sql("$28::text", "$11::text", "$29::text", "$30::text")}, $31
 )
 {_CREATOR_UPSERT}
 """
@@ -81,10 +81,12 @@ STAGE_CREATOR_COLUMNS = (
     "id", "platform", "handle", "follower_count", "engagement_rate", "growth_30d", "growth_90d", "platforms",
     "followers_total", "display_name", "bio", "niches", "languages", "country", "city", "contact", "contactable",
     "price_estimates", "last_posted_at", "audience_countries", "audience_ages", "audience_genders",
-    "audience_languages", "audience_interests", "audience_estimated_at", "audience_source", "text_config",
-    "niches_text", "captions", "embedding_stale",
+    "audience_languages", "audience_interests", "audience_estimated_at", "audience_source", "audience_vector",
+    "text_config", "niches_text", "captions", "embedding_stale",
 )
 WRITTEN = ", ".join(c for c in STAGE_CREATOR_COLUMNS if c not in ("niches_text", "captions"))
+# The audience vector is staged as text ('[0.1,...]': no binary codec needed) and cast here.
+_WRITTEN_FROM_STAGE = WRITTEN.replace("audience_vector", "audience_vector::vector")
 STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS ingest_creators (
     id uuid, platform text, handle text, follower_count bigint, engagement_rate float8, growth_30d float8,
@@ -92,7 +94,7 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_creators (
     languages text[], country text, city text, contact jsonb, contactable boolean, price_estimates jsonb,
     last_posted_at timestamptz, audience_countries jsonb, audience_ages jsonb, audience_genders jsonb,
     audience_languages jsonb, audience_interests jsonb, audience_estimated_at timestamptz, audience_source text,
-    text_config text, niches_text text, captions text, embedding_stale boolean
+    audience_vector text, text_config text, niches_text text, captions text, embedding_stale boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS ingest_accounts (
     id uuid, creator_id uuid, platform text, handle text, url text, followers bigint, following bigint,
@@ -112,7 +114,7 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_points (account_id uuid, observed_at time
 # at most once.
 MERGE = f"""
 INSERT INTO discovery.creators ({WRITTEN}, document)
-SELECT {WRITTEN}, {creator_text.document_sql("text_config", "bio", "niches_text", "captions")}
+SELECT {_WRITTEN_FROM_STAGE}, {creator_text.document_sql("text_config", "bio", "niches_text", "captions")}
 FROM ingest_creators
 {_CREATOR_UPSERT};
 INSERT INTO discovery.accounts ({ACCOUNT_COLUMNS})

@@ -8,10 +8,12 @@ creators whose distributions sum to 1, the cosine is then the weighted mean of t
 Bhattacharyya coefficients (sum of sqrt(p * q)): 1 for identical distributions, 0 for
 disjoint ones, and never dominated by one big share the way a cosine of raw shares is.
 
-PostgreSQL computes it (`creators.audience_vector` is a generated column over the function
-`discovery.audience_vector`, migration 0010), so no write path can forget it or disagree;
-`audience_vector()` here is the same function in Python, for a brief's target audience (brand
-fit). tests/discovery/test_embedding_audience.py holds the two to each other.
+`audience_vector()` here computes it: ingest writes it with every creator row it writes (and
+brand fit uses it for a brief's target audience). Until migration 0017 `creators.audience_vector`
+was a generated column over the PL/pgSQL function `discovery.audience_vector` (migration 0010),
+which cost PostgreSQL ~70 us on every write of a creator; the function stays for loaders that
+write rows without ingest. tests/discovery/test_embedding_audience.py holds what ingest stores,
+the SQL function and this one to each other.
 """
 
 import math
