@@ -18,6 +18,9 @@ AUDIENCES = [
     {"countries": {"DE": 1.0}},
     {"ages": {"65+": 1.0}, "genders": {"other": 1.0}},
     {"languages": {"eo": 1.0}},  # Esperanto: not one of the keys, so only "the rest"
+    # Summed in this order, the countries' total is not 1.0 but 1 - 1e-16: "the rest" must be
+    # summed in jsonb's key order, as the SQL function does (found in review).
+    {"countries": {"US": 0.6, "GB": 0.3, "DE": 0.1}},
 ]
 
 
@@ -62,7 +65,7 @@ async def test_bulk_ingest_and_updates_keep_the_vector_in_step_with_the_audience
                 "countries": dict(zip(rnd.sample(countries, 3), weights)),
                 "ages": {rnd.choice(ages): 1.0}, "genders": {"female": 0.5, "male": 0.5}}
 
-    lines = [{"platform": "tiktok", "handle": h, "audience": audience((0.5, 0.3, 0.2))} for h in handles]
+    lines = [{"platform": "tiktok", "handle": h, "audience": audience((0.6, 0.3, 0.1))} for h in handles]
     response = await gateway.post("/v1/discovery/creators/bulk", content="\n".join(json.dumps(x) for x in lines),
                                   headers={"Content-Type": "application/x-ndjson"})
     assert response.json()["created"] == 30, response.text
@@ -82,6 +85,42 @@ async def test_bulk_ingest_and_updates_keep_the_vector_in_step_with_the_audience
         row = await discovery_db.fetchrow(STORED, creator)
         assert row["stored"] == row["by_sql"]
         assert (row["stored"] != before[creator]) == bool(i % 2)
+
+
+@pytest.mark.integration
+@pytest.mark.asyncio
+async def test_the_written_vector_is_the_sql_functions_to_the_digit_over_random_audiences(discovery_db):
+    from services.discovery.creator.ingest import _audience_vector
+
+    rnd = random.Random(11)
+    keys = {"countries": ["US", "GB", "DE", "FR", "BR", "KE", "JP", "IN", "MX", "NZ"],
+            "ages": ["13-17", "18-24", "25-34", "35-44", "65+"], "genders": ["female", "male", "other"],
+            "languages": ["en", "de", "fr", "pt", "eo", "sw", "ja"]}
+    async with discovery_db.acquire() as conn:
+        for _ in range(400):
+            audience = {}
+            for block, names in keys.items():
+                chosen = rnd.sample(names, rnd.randint(0, min(4, len(names))))
+                weights = [rnd.choice([rnd.random(), round(rnd.random(), 1), 0.1, 0.3, 0.6]) for _ in chosen]
+                total = sum(weights) or 1
+                audience[block] = {k: w / total for k, w in zip(chosen, weights)}
+            by_sql = await conn.fetchval(
+                "SELECT discovery.audience_vector($1::jsonb, $2::jsonb, $3::jsonb, $4::jsonb)::text",
+                *(json.dumps(audience[b]) for b in ("countries", "ages", "genders", "languages")))
+            written = _audience_vector({f"audience_{b}": v for b, v in audience.items()})
+            stored = await conn.fetchval("SELECT $1::text::vector::text", written) if written else None
+            assert stored == by_sql, audience
+
+
+@pytest.mark.integration
+@pytest.mark.asyncio
+async def test_a_share_too_small_to_mean_anything_is_refused(gateway):
+    response = await gateway.post("/v1/discovery/creators", json={
+        "platform": "instagram", "handle": unique_handle(),
+        "audience": {"estimated_at": OBSERVED, "source": "test", "ages": {"18-24": 5e-324, "25-34": 0.5}}})
+
+    assert response.status_code == 422
+    assert "at least 1e-12" in response.text and "audience.ages" in response.text
 
 
 @pytest.mark.integration

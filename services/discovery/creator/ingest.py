@@ -19,6 +19,7 @@ All in the caller's transaction. A write that changes nothing writes nothing and
 import asyncio
 import json
 import uuid
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -326,7 +327,9 @@ def _audience_vector(creator: dict) -> str | None:
     """The creator's audience vector as pgvector's text ('[0.1,...]'): computed here rather than
     by PostgreSQL (migration 0017), from the audience the row is written with."""
     vector = audience_vector(*(creator[f"audience_{k}"] for k in ("countries", "ages", "genders", "languages")))
-    return None if vector is None else "[" + ",".join(map(repr, vector)) + "]"
+    # Rounded to float4 here, as PostgreSQL's cast of the function's float8 array does, so that
+    # pgvector's text parse cannot round a second time.
+    return None if vector is None else "[" + ",".join(map(repr, array("f", vector))) + "]"
 
 
 def _json(value) -> str | None:

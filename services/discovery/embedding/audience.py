@@ -50,73 +50,19 @@ def audience_vector(
     """The unit audience vector of these distributions ({key: share 0..1}); None without any."""
     values: list[float] = []
     for (_, keys, weight, rest), shares in zip(BLOCKS, (countries, ages, genders, languages), strict=True):
-        shares = {k: max(float(v), 0.0) for k, v in (shares or {}).items() if isinstance(v, int | float)}
+        shares = {k: max(float(v), 0.0) for k, v in (shares or {}).items()
+                  if isinstance(v, int | float) and not isinstance(v, bool)}
         values += [math.sqrt(weight * shares.get(k, 0.0)) for k in keys]
         if rest:
             known = sum(shares.get(k, 0.0) for k in keys)
-            values.append(math.sqrt(weight * max(sum(shares.values()) - known, 0.0)))
+            # Summed in jsonb's key order (shorter keys first, then bytewise), as the SQL function
+            # does: a float sum depends on its order, and "the rest" is often a difference near 0.
+            total = sum(shares[k] for k in sorted(shares, key=_jsonb_order))
+            values.append(math.sqrt(weight * max(total - known, 0.0)))
     norm = math.sqrt(sum(v * v for v in values))
     return None if norm == 0 else [v / norm for v in values]
 
 
-def _sql_array(keys: tuple[str, ...]) -> str:
-    return "ARRAY[" + ", ".join(f"'{k}'" for k in keys) + "]"
-
-
-def audience_vector_function_sql(schema: str) -> tuple[str, str]:
-    """The SQL functions {schema}.audience_block and {schema}.audience_vector: audience_vector()
-    in PL/pgSQL, IMMUTABLE for the generated column. Migration 0010 carries the text this
-    returned when it was written (a migration never changes with the code)."""
-    blocks = " ||\n        ".join(
-        f"{schema}.audience_block({name}, {_sql_array(keys)}, {weight}, {str(rest).lower()})"
-        for name, keys, weight, rest in BLOCKS
-    )
-    block = f"""
-CREATE FUNCTION {schema}.audience_block(shares jsonb, keys text[], weight float8, rest boolean)
-RETURNS float8[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-AS $fn$
-DECLARE
-    out float8[] := '{{}}';
-    share float8;
-    known float8 := 0;
-    total float8;
-    k text;
-BEGIN
-    IF jsonb_typeof(shares) IS DISTINCT FROM 'object' THEN
-        shares := '{{}}'::jsonb;
-    END IF;
-    FOREACH k IN ARRAY keys LOOP
-        share := CASE WHEN jsonb_typeof(shares -> k) = 'number' THEN greatest((shares ->> k)::float8, 0) ELSE 0 END;
-        known := known + share;
-        out := out || sqrt(weight * share);
-    END LOOP;
-    IF rest THEN
-        SELECT coalesce(sum(greatest((value #>> '{{}}')::float8, 0)), 0) INTO total
-        FROM jsonb_each(shares) WHERE jsonb_typeof(value) = 'number';
-        out := out || sqrt(weight * greatest(total - known, 0));
-    END IF;
-    RETURN out;
-END
-$fn$
-"""
-    vector = f"""
-CREATE FUNCTION {schema}.audience_vector(countries jsonb, ages jsonb, genders jsonb, languages jsonb)
-RETURNS vector
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path FROM CURRENT
-AS $fn$
-DECLARE
-    parts float8[];
-    norm float8;
-BEGIN
-    parts := {blocks};
-    SELECT sqrt(sum(v * v)) INTO norm FROM unnest(parts) AS v;
-    IF norm = 0 THEN
-        RETURN NULL;
-    END IF;
-    RETURN (SELECT array_agg(v / norm ORDER BY n) FROM unnest(parts) WITH ORDINALITY AS u(v, n))::vector;
-END
-$fn$
-"""
-    return block, vector
+def _jsonb_order(key: str) -> tuple[int, bytes]:
+    raw = key.encode()
+    return len(raw), raw
