@@ -68,19 +68,8 @@ def _finite(value: float) -> float:
     return value
 
 
-# A share is 0 or at least this: anything smaller means nothing to a brand, and PostgreSQL's
-# audience vector function (migration 0010) refuses products that underflow to 0.
-MIN_SHARE = 1e-12
-
-
-def _share(value: float) -> float:
-    if 0 < value < MIN_SHARE:
-        raise ValueError(f"must be 0 or at least {MIN_SHARE:g}")
-    return value
-
-
 # Strict: `false` is not 0 and "0.4" is not 0.4 (an integer is still a number).
-Share = Annotated[float, Strict(), Field(ge=0, le=1), AfterValidator(_finite), AfterValidator(_share)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1), AfterValidator(_finite)]
 Average = Annotated[float, Strict(), Field(ge=0, le=1e12), AfterValidator(_finite)]
 
 
