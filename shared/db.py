@@ -255,7 +255,7 @@ class ReadStatement:
         return sql, values
 
 
-def _raise_as_sqlalchemy(connection: Connection, error: Exception, sql: str, values: Sequence[Any]) -> NoReturn:
+def raise_as_sqlalchemy(connection: Connection, error: Exception, sql: str, values: Sequence[Any]) -> NoReturn:
     """Raise what SQLAlchemy would have for `error` from the driver: the DBAPI translation, then
     the engine's handling (a DBAPIError, `connection_invalidated` and the pool invalidated when
     the connection was lost), so callers and shared.errors see one kind of failure. Runs in a
@@ -335,7 +335,7 @@ class Reads:
             try:
                 return await pooled.driver_connection.fetch(sql, *values, record_class=Row)
             except Exception as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
-                await greenlet_spawn(_raise_as_sqlalchemy, connection.sync_connection, error, sql, values)
+                await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, sql, values)
                 raise
 
     async def _run(self, call: Callable[[AsyncSession], Awaitable[R]]) -> R:

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.attribution import api
 from services.attribution.clicks.datacentre import DataCentreRanges
+from services.attribution.clicks.endpoints import ClickEdge
 from services.attribution.config import AttributionSettings, get_settings
 from services.attribution.crediting.performance import PerformanceWorker
 from services.attribution.db import SERVICE, OutboxMessage, idempotency
@@ -47,4 +48,6 @@ def create_app(settings: AttributionSettings | None = None) -> FastAPI:
         description="Campaigns, affiliate codes and tracked links, orders, commissions and ROI.",
         router=api.router,
         workers=workers,
+        # The click redirect, answered before FastAPI's routing (clicks/endpoints.py).
+        edge=[ClickEdge],
     )

@@ -40,6 +40,7 @@ from shared.app import VERSION
 from shared.db import database_ready
 from shared.errors import LimelightError, error_body
 from shared.identity import public
+from shared.redirect import click_slug
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,6 @@ class _Forwarded(Response):
         await self.answer(scope, receive, send)
 
 
-CLICK_PREFIX = "/r/"
-CLICK_METHODS = frozenset({"GET", "HEAD"})
-# The route's own `Path(min_length=1, max_length=200)`, counted on the decoded slug as FastAPI does.
-SLUG_MAX_LENGTH = 200
 # What the correlation middleware reads to label the request's metrics, as FastAPI's route would.
 _CLICK_ROUTE = SimpleNamespace(path="/r/{slug}")
 
@@ -118,7 +115,7 @@ class ClickRedirect:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        slug = self._slug(scope)
+        slug = click_slug(scope)
         if slug is None:
             await self.app(scope, receive, send)
             return
@@ -128,18 +125,6 @@ class ClickRedirect:
         except LimelightError as exc:  # rendered as the app's handler would have
             answer = JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=exc.headers)
         await answer(scope, receive, send)
-
-    @staticmethod
-    def _slug(scope: Scope) -> str | None:
-        if scope["type"] != "http" or scope["method"] not in CLICK_METHODS:
-            return None
-        path: str = scope["path"]
-        if not path.startswith(CLICK_PREFIX):
-            return None
-        slug = path[len(CLICK_PREFIX):]
-        if not 1 <= len(slug) <= SLUG_MAX_LENGTH or "/" in slug:
-            return None
-        return slug
 
 
 PUBLIC_FORWARD_METHODS = frozenset({"GET", "POST"})

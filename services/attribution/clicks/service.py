@@ -10,7 +10,8 @@ DigitalOcean, Oracle: clicks/datacentre.py, docs/decisions/0033).
 
 A repeat click by the same visitor on the same link within REPEAT_WINDOW is recorded, and not
 unique. Two clicks of one visitor racing each other are ordered by a transaction-scoped
-advisory lock on (link, visitor), so exactly one of them is unique.
+advisory lock on (link, visitor), taken by the one call that writes the click (attribution.
+record_click, migration 0025), so exactly one of them is unique.
 """
 
 import hashlib
@@ -21,11 +22,7 @@ import uuid
 from datetime import timedelta
 
 from crawlerdetect import CrawlerDetect
-from sqlalchemy import Boolean, LargeBinary, and_, bindparam, case, exists, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.attribution.clicks import datacentre
-from services.attribution.clicks.models import Click
 from services.attribution.db import SERVICE, outbox
 from services.attribution.clicks.cache import CachedLink
 from shared.contracts.attribution import ClickRecorded
@@ -105,19 +102,12 @@ def group_of(link: CachedLink, visitor: str | None) -> str | None:
     return "control" if draw < link.holdout_share else "treatment"
 
 
-async def record(
-    session: AsyncSession, link: CachedLink, *, method: str, address: str | None, user_agent: str | None,
-    referrer: str | None, country: str | None, hasher: VisitorHasher,
-) -> tuple[uuid.UUID, str | None]:
-    """Write the click and its event (an outbox row) in the caller's transaction; its id and its
-    audience-holdout group (None outside a holdout).
-
-    Two statements at most before the commit: the (link, visitor) lock, then one statement that
-    inserts the click, deciding its uniqueness, and its event. Core on the session's connection,
-    not the ORM's unit of work: the click is written once and never read back, and each round
-    trip and flush costs more CPU than the work (docs/decisions/0033). The session works across
-    tenants (the redirect's); the rows carry the link's tenant."""
-    await datacentre.ready()
+def prepare(
+    link: CachedLink, *, method: str, address: str | None, user_agent: str | None, referrer: str | None,
+    country: str | None, hasher: VisitorHasher,
+) -> tuple[uuid.UUID, str | None, list]:
+    """The click on `link` and its event, ready for `record`: its id, its audience-holdout group
+    (None outside a holdout) and the arguments of attribution.record_click (migration 0025)."""
     reason = flag(method, user_agent, address)
     visitor = hasher(address) if address else None
     network = network_of(address)
@@ -129,12 +119,6 @@ async def record(
     user_agent = (user_agent or None) and user_agent[:USER_AGENT_LENGTH]
     referrer = (referrer or None) and referrer[:REFERRER_LENGTH]
     group = group_of(link, visitor)
-    row = {
-        "id": click_id, "tenant_id": link.tenant_id, "clicked_at": now, "link_id": link.id, "campaign_id": link.campaign_id,
-        "creator_id": link.creator_id, "visitor_hash": visitor, "network_hash": network, "user_agent": user_agent,
-        "referrer": referrer, "country": country, "method": method, "flagged": reason is not None, "flag_reason": reason,
-        "holdout_id": link.holdout_id if group else None, "holdout_group": group,
-    }
     payload = ClickRecorded(
         click_id=click_id, slug=link.slug, link_id=link.id, campaign_id=link.campaign_id, creator_id=link.creator_id,
         clicked_at=now, landing_url=link.target, referrer=referrer, user_agent=user_agent,
@@ -143,52 +127,29 @@ async def record(
     # Keyed by the click: a click has this one event, so it needs no sequence counter, and
     # concurrent clicks on one hot link never wait for each other's counter row (docs/decisions/0033).
     event = new_envelope(event_type="ClickRecorded", producer=SERVICE, aggregate_id=str(click_id), tenant_id=link.tenant_id, payload=payload)
-    # Both versions of the event, serialised here: the INSERT decides uniqueness and the same
-    # statement writes the matching one.
+    # Both versions of the event, serialised here: the function decides uniqueness and writes
+    # the matching one.
     repeat = outbox.sole_row(TOPIC, event)
     unique = outbox.sole_row(TOPIC, event.model_copy(update={"payload": payload.model_copy(update={"unique": True})}))
-    connection = await session.connection()
-    may_be_unique = reason is None
-    if may_be_unique and visitor is not None:
-        # Before the INSERT, in a statement of its own: the INSERT's snapshot then sees a racing
-        # click of this visitor that committed while this one waited for the lock.
-        await connection.execute(_LOCK, {"key": f"click:{link.id}:{visitor}"})
-    await connection.execute(_RECORD, {
-        **{f"c_{k}": v for k, v in row.items()}, "may_be_unique": may_be_unique, "since": now - REPEAT_WINDOW,
-        **{f"o_{k}": v for k, v in repeat.items() if k != "value"}, "o_repeat": repeat["value"], "o_unique": unique["value"],
-    })
-    return click_id, group
+    arguments = [
+        click_id, link.tenant_id, now, link.id, link.campaign_id, link.creator_id, visitor, network, user_agent,
+        referrer, country, method, reason is not None, reason, link.holdout_id if group else None, group, REPEAT_WINDOW,
+        repeat["event_id"], repeat["topic"], repeat["key"], repeat["event_type"], repeat["sequence"],
+        repeat["correlation_id"], unique["value"], repeat["value"],
+    ]
+    return click_id, group, arguments
 
 
-_CLICKS = Click.__table__
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
-_OUTBOX = outbox.model.__table__
-# One statement: the click, unique unless an unflagged click of this visitor on this link falls
-# in the repeat window (a visitor-less click is unique unless flagged), and its event, the
-# version that says what the INSERT decided.
-_CLICK = (
-    insert(_CLICKS)
-    .values({
-        **{name: bindparam(f"c_{name}", type_=_CLICKS.c[name].type) for name in (
-            "id", "tenant_id", "clicked_at", "link_id", "campaign_id", "creator_id", "visitor_hash", "network_hash",
-            "user_agent", "referrer", "country", "method", "flagged", "flag_reason", "holdout_id", "holdout_group")},
-        "is_unique": and_(
-            bindparam("may_be_unique", type_=Boolean),
-            ~exists().where(
-                _CLICKS.c.link_id == bindparam("c_link_id"), _CLICKS.c.visitor_hash == bindparam("c_visitor_hash"),
-                _CLICKS.c.flagged.is_(False), _CLICKS.c.clicked_at > bindparam("since", type_=_CLICKS.c.clicked_at.type),
-            ),
-        ),
-    })
-    .returning(_CLICKS.c.is_unique)
-    .cte("click")
-)
-_EVENT_COLUMNS = ("event_id", "topic", "key", "event_type", "sequence", "correlation_id")
-_EVENT = insert(_OUTBOX).from_select(
-    [*_EVENT_COLUMNS, "value"],
-    select(
-        *(bindparam(f"o_{name}", type_=_OUTBOX.c[name].type) for name in _EVENT_COLUMNS),
-        case((_CLICK.c.is_unique, bindparam("o_unique", type_=LargeBinary)), else_=bindparam("o_repeat", type_=LargeBinary)),
-    ).select_from(_CLICK),
-).cte("event")
-_RECORD = select(_CLICK.c.is_unique).add_cte(_EVENT)
+# One call, one round trip, its own transaction (autocommit): the (link, visitor) lock, the
+# uniqueness check under a snapshot taken after it, the click and its event (migration 0025).
+RECORD = "SELECT attribution.record_click(" + ", ".join(f"${n}" for n in range(1, 26)) + ")"
+
+
+async def record(connection, arguments: list) -> bool:
+    """Write a click prepared by `prepare` on `connection` (asyncpg's, outside any transaction:
+    the call is its own) and whether it was unique.
+
+    Not through the ORM or a session: the click is written once and never read back, and each
+    round trip, BEGIN and COMMIT cost the service more CPU than PostgreSQL's work (docs/decisions/
+    0059). The rows carry the link's tenant."""
+    return await connection.fetchval(RECORD, *arguments)
