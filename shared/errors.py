@@ -128,24 +128,41 @@ def _error_response(exc: LimelightError) -> JSONResponse:
     return JSONResponse(error_body(exc.error, exc.detail), status_code=exc.status_code, headers=headers or None)
 
 
-async def _limelight_error(request: Request, exc: LimelightError) -> JSONResponse:
+def _limelight_response(exc: LimelightError, path: str | None) -> JSONResponse:
     if exc.status_code >= 500:
         cause = exc.__cause__ or exc.__context__
         log.warning(
             "request failed: %s", exc.error,
-            extra={"path": loggable_path(request.url.path), "cause": type(cause).__name__ if cause else None},
+            extra={"path": loggable_path(path), "cause": type(cause).__name__ if cause else None},
         )
     return _error_response(exc)
 
 
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+def _database_response(exc: Exception, path: str | None) -> JSONResponse:
     if not database_unavailable(exc):
         return _internal_error(exc)
     # The driver's message can name the server, the role or the DSN: only its type is logged.
-    log.warning(
-        "request failed: database unavailable", extra={"path": loggable_path(request.url.path), "cause": type(exc).__name__}
-    )
+    log.warning("request failed: database unavailable", extra={"path": loggable_path(path), "cause": type(exc).__name__})
     return _error_response(Unavailable("the database is unavailable; retry shortly"))
+
+
+def error_response(exc: Exception, path: str | None) -> JSONResponse:
+    """The answer the app's handlers give to `exc`, for what raises outside FastAPI's routing
+    (an `edge` layer such as attribution's click redirect): a `LimelightError` as itself, a
+    database that cannot be reached as a 503, anything else as the 500 of a bug."""
+    if isinstance(exc, LimelightError):
+        return _limelight_response(exc, path)
+    if isinstance(exc, (sa_exc.DBAPIError, sa_exc.TimeoutError)):
+        return _database_response(exc, path)
+    return _internal_error(exc)
+
+
+async def _limelight_error(request: Request, exc: LimelightError) -> JSONResponse:
+    return _limelight_response(exc, request.url.path)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    return _database_response(exc, request.url.path)
 
 
 async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -172,7 +189,9 @@ class UnhandledErrorMiddleware:
 
     Starlette's own `Exception` handler answers and then re-raises so that the server logs
     the traceback a second time; this one answers, logs once and swallows. A client that
-    hung up before its request body arrived is not an error of ours and gets no answer.
+    hung up before its request body arrived is not an error of ours and gets no answer. What
+    an `edge` layer raises (it runs outside FastAPI's handlers) is answered as those would
+    answer it (`error_response`): a database that is down is a 503 there too.
     """
 
     def __init__(self, app: ASGIApp):
@@ -200,7 +219,8 @@ class UnhandledErrorMiddleware:
                 # closes the connection when this call returns without finishing.
                 log.error("unhandled error after the response started", exc_info=exc)
                 return
-            await _internal_error(exc)(scope, receive, send)
+            # Raised outside FastAPI's handlers (an edge layer): answered as they would.
+            await error_response(exc, scope.get("path"))(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:

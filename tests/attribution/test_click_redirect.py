@@ -244,3 +244,24 @@ async def test_a_click_from_a_data_centre_is_recorded_flagged_and_never_credited
     flagged, person = rows[click_id(cloud)], rows[click_id(home)]
     assert flagged["flagged"] and flagged["flag_reason"].startswith("data centre: aws") and not flagged["is_unique"]
     assert not person["flagged"] and person["flag_reason"] is None and person["is_unique"]
+
+
+async def test_each_click_and_its_event_belong_to_the_tenant_of_its_link(gateway, other_gateway, anonymous, attribution_db):
+    """The redirect reads and writes across tenants on the driver (ADR 0013's one raw exception):
+    each row it writes must carry the tenant of the link that was followed, never another's."""
+    ours, theirs = await link(gateway), await link(other_gateway)
+    for made in (ours, theirs):
+        response = await click(anonymous, made["slug"])
+        assert response.status_code == 302, response.text
+        clicked = uuid.UUID(click_id(response))
+        owner = await attribution_db.fetchval("SELECT tenant_id FROM attribution.links WHERE id = $1", uuid.UUID(made["id"]))
+        row = await attribution_db.fetchrow("SELECT tenant_id, link_id FROM attribution.clicks WHERE id = $1", clicked)
+        assert (row["tenant_id"], str(row["link_id"])) == (owner, made["id"])
+        event = await attribution_db.fetchval(
+            "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(clicked)
+        )
+        assert event is not None and json.loads(event)["tenant_id"] == str(owner), event
+    owners = await attribution_db.fetch(
+        "SELECT DISTINCT tenant_id FROM attribution.links WHERE id = ANY($1::uuid[])", [uuid.UUID(ours["id"]), uuid.UUID(theirs["id"])]
+    )
+    assert len(owners) == 2

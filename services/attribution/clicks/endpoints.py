@@ -7,11 +7,15 @@ its BEGIN/COMMIT were most of the service's time per click (docs/decisions/0059)
 below is the fallback for what the edge does not take (a slug the route refuses: FastAPI's 422),
 and answers the same way."""
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
+from typing import TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Path, Request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,6 +28,8 @@ from shared.identity import public
 from shared.redirect import SLUG_MAX_LENGTH, click_slug
 
 router = APIRouter()
+
+T = TypeVar("T")
 
 NOT_FOUND_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
@@ -60,7 +66,7 @@ def _hasher(app: FastAPI) -> service.VisitorHasher:
     return hasher
 
 
-def _link(row, now: datetime) -> CachedLink:
+def _link(row) -> CachedLink:
     holdout = row["holdout_id"] is not None
     return CachedLink(
         id=row["id"], tenant_id=row["tenant_id"], campaign_id=row["campaign_id"], creator_id=row["creator_id"],
@@ -70,36 +76,63 @@ def _link(row, now: datetime) -> CachedLink:
     )
 
 
+async def _on_driver(engine: AsyncEngine, label: str, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """`call` on the asyncpg connection of a pooled connection, outside any transaction (its one
+    statement commits by itself). A driver error is raised as SQLAlchemy would raise it
+    (shared.db): a database that is down or a connection lost is a 503 (shared.errors), and the
+    pool drops the connection. `label` names the statement in that error, never its values."""
+    async with engine.connect() as connection:
+        pooled = await connection.get_raw_connection()
+        try:
+            return await call(pooled.driver_connection)
+        except Exception as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
+            await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, label, [])
+            raise
+
+
+async def _lookup(engine: AsyncEngine, slug: str, now: datetime) -> CachedLink | None:
+    """The link of `slug`, or None. A read: run once more on a fresh connection when its pooled
+    one was dead (the server restarted), as shared.db.Reads does."""
+
+    async def read(driver: asyncpg.Connection):
+        return await driver.fetchrow(LINK, slug, now.date())
+
+    try:
+        row = await _on_driver(engine, "attribution.links by slug", read)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        row = await _on_driver(engine, "attribution.links by slug", read)
+    if row is None:
+        return None
+    link = _link(row)
+    cache.links.put(link)
+    return link
+
+
 async def follow(app: FastAPI, method: str, headers: dict[str, str], slug: str) -> Response:
     """302 to the link's destination with `ll_click=<click id>`, the click written first (its one
     statement has committed before the response is sent); a small 404 page for an unknown, revoked
-    or expired slug (a link is kept up to a second per process: clicks/cache.py)."""
-    link = cache.links.get(slug)
+    or expired slug (a link is kept up to a second per process: clicks/cache.py). A connection is
+    taken only for what needs one: a link not kept, then the click."""
+    engine = app.state.ctx.engine
     now = utcnow()
-    async with app.state.ctx.engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        try:
-            if link is None:
-                row = await driver.fetchrow(LINK, slug, now.date())
-                if row is not None:
-                    link = _link(row, now)
-                    cache.links.put(link)
-            if link is None or not link.live(now):
-                return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers={"Cache-Control": "no-store"})
-            await datacentre.ready()
-            # The gateway replaces any X-Forwarded-For a client sends with the address it saw
-            # (services/gateway/proxy/headers.py): one value, the client's.
-            address = (headers.get("x-forwarded-for") or "").split(",")[0].strip() or None
-            click_id, group, arguments = service.prepare(
-                link, method=method, address=address, user_agent=headers.get("user-agent"),
-                referrer=headers.get("referer"), country=service.country_of(headers), hasher=_hasher(app),
-            )
-            await service.record(driver, arguments)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            # Raised as SQLAlchemy would have (shared.db): a database that is down or a connection
-            # lost is a 503 (shared.errors), and the pool drops the connection.
-            await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, "attribution.record_click", [])
-            raise
+    link = cache.links.get(slug)
+    if link is None:
+        link = await _lookup(engine, slug, now)
+    if link is None or not link.live(now):
+        return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers={"Cache-Control": "no-store"})
+    await datacentre.ready()
+    # The gateway replaces any X-Forwarded-For a client sends with the address it saw
+    # (services/gateway/proxy/headers.py): one value, the client's.
+    address = (headers.get("x-forwarded-for") or "").split(",")[0].strip() or None
+    click_id, group, arguments = service.prepare(
+        link, method=method, address=address, user_agent=headers.get("user-agent"),
+        referrer=headers.get("referer"), country=service.country_of(headers), hasher=_hasher(app),
+    )
+    # Never run twice: a call whose connection died may have committed (its click id is new
+    # each time, so a second call would be a second click).
+    await _on_driver(engine, "attribution.record_click", lambda driver: service.record(driver, arguments))
     # A visitor held out by an audience holdout goes to the control destination, still with its
     # click id (its orders are counted in the control group, never credited).
     target = link.control_target if group == "control" and link.control_target else link.target
