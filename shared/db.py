@@ -255,17 +255,31 @@ class ReadStatement:
         return sql, values
 
 
+# What asyncpg raises for a statement that failed or a connection that broke (a command
+# timeout is a TimeoutError, an OSError); anything else raised around a driver call is a bug
+# of ours and goes up untouched, with its traceback.
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+
+
 def raise_as_sqlalchemy(connection: Connection, error: Exception, sql: str, values: Sequence[Any]) -> NoReturn:
-    """Raise what SQLAlchemy would have for `error` from the driver: the DBAPI translation, then
-    the engine's handling (a DBAPIError, `connection_invalidated` and the pool invalidated when
-    the connection was lost), so callers and shared.errors see one kind of failure. Runs in a
-    greenlet: invalidating closes connections through the adapter."""
+    """Raise what SQLAlchemy would have for `error` (one of DRIVER_ERRORS) from the driver: the
+    DBAPI translation, then the engine's handling (a DBAPIError, `connection_invalidated` and the
+    pool invalidated when the connection was lost), so callers and shared.errors see one kind of
+    failure. Runs in a greenlet: invalidating closes connections through the adapter."""
+    dbapi = connection.dialect.loaded_dbapi
     try:
         connection.connection.dbapi_connection._handle_exception(error)
-    except connection.dialect.loaded_dbapi.Error as translated:
+    except dbapi.Error as translated:
         connection._handle_dbapi_exception(translated, sql, tuple(values), None, None)
-    # _handle_exception always raises; a non-driver error it re-raised is wrapped here.
-    connection._handle_dbapi_exception(error, sql, tuple(values), None, None)
+    except OSError as broken:
+        # The adapter translates asyncpg's own errors only: a socket that broke under the driver
+        # (a reset, a command timeout) is an OperationalError caused by it (shared.errors: a reset
+        # is a 503, as a lost connection is).
+        translated = dbapi.OperationalError(str(broken) or type(broken).__name__, broken)
+        translated.__cause__ = broken
+        connection._handle_dbapi_exception(translated, sql, tuple(values), None, None)
+    # _handle_exception always raises, translated or not; nothing reaches this line.
+    raise error
 
 
 class Reads:
@@ -334,7 +348,7 @@ class Reads:
             pooled = await connection.get_raw_connection()
             try:
                 return await pooled.driver_connection.fetch(sql, *values, record_class=Row)
-            except Exception as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
+            except DRIVER_ERRORS as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
                 await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, sql, values)
                 raise
 

@@ -3,17 +3,21 @@ outside FastAPI's handlers (docs/decisions/0059), it must still give the project
 Retry-After — never a 500, never a redirect without its click — and a link it already knows
 to be revoked is still a 404 without asking the database."""
 
+import logging
 import uuid
 from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import greenlet_spawn
 
 from services.attribution.clicks import cache
 from services.attribution.clicks.cache import CachedLink
 from services.attribution.config import AttributionSettings
 from services.attribution.main import create_app
-from shared.db import utcnow
+from shared.db import raise_as_sqlalchemy, utcnow
+from shared.errors import database_unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -30,9 +34,34 @@ def _kept(slug: str, **changes) -> CachedLink:
     )
 
 
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def errors_log():
+    """What shared.errors logs (the app's own logging set-up replaces the root's handlers, so
+    pytest's caplog would hear nothing)."""
+    handler, logger = Records(), logging.getLogger("shared.errors")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+@pytest.fixture(autouse=True)
+def kept_long(monkeypatch):
+    # A kept link lives a second (clicks/cache.py); a slow start must not age these out.
+    monkeypatch.setattr(cache.links, "ttl", 600.0)
+
+
 async def _clicks(platform, *slugs: str, method: str = "GET", kept: tuple[CachedLink, ...] = ()) -> list[httpx.Response]:
     """`slugs` followed on an attribution whose database refuses every connection, `kept` put in
-    its memory of links once it has started (an entry lives a second: clicks/cache.py)."""
+    its memory of links once it has started."""
     env = platform.service_env("attribution")
     settings = AttributionSettings(
         database_url=UNREACHABLE, kafka_bootstrap_servers=platform.s.kafka_bootstrap,
@@ -51,13 +80,17 @@ async def _clicks(platform, *slugs: str, method: str = "GET", kept: tuple[Cached
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-async def test_a_slug_not_kept_while_the_database_is_down_is_503(platform, method):
+async def test_a_slug_not_kept_while_the_database_is_down_is_503(platform, method, errors_log):
     [response] = await _clicks(platform, f"down{uuid.uuid4().hex[:10]}", method=method)
     assert response.status_code == 503, response.text
     assert int(response.headers["Retry-After"]) > 0
     if method == "GET":
         assert response.json()["error"] == "unavailable"
         assert "postgresql" not in response.text.lower() and "127.0.0.1" not in response.text
+    # One short line naming the failure's type; never the driver's message (it names the server).
+    [logged] = [r for r in errors_log if r.getMessage() == "request failed: database unavailable"]
+    assert logged.exc_info is None and logged.cause and logged.path.startswith("/r/")
+    assert not any("127.0.0.1" in str(r.__dict__) or "refused" in str(r.__dict__).lower() for r in errors_log)
 
 
 async def test_a_kept_live_link_is_503_when_its_click_cannot_be_written(platform):
@@ -74,3 +107,18 @@ async def test_a_kept_revoked_or_expired_link_is_404_without_the_database(platfo
     responses = await _clicks(platform, revoked, expired, kept=kept)
     assert [r.status_code for r in responses] == [404, 404], [r.text for r in responses]
     assert all("does not work any more" in r.text for r in responses)
+
+
+async def test_a_socket_broken_under_the_driver_is_a_lost_connection(attribution_engine):
+    """asyncpg raises its own errors for most failures, but a reset socket or a command timeout
+    reaches the click path as an OSError, which SQLAlchemy's adapter does not translate:
+    raise_as_sqlalchemy makes it the DBAPIError of a database that is unavailable (a 503)."""
+    async with attribution_engine.connect() as connection:
+        await connection.get_raw_connection()
+        with pytest.raises(DBAPIError) as raised:
+            await greenlet_spawn(
+                raise_as_sqlalchemy, connection.sync_connection, ConnectionResetError(104, "Connection reset by peer"),
+                "attribution.record_click", [],
+            )
+    assert database_unavailable(raised.value), repr(raised.value)
+    assert isinstance(raised.value.orig.__cause__, ConnectionResetError)

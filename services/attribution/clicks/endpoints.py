@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.attribution.clicks import cache, datacentre, service
 from services.attribution.clicks.cache import CachedLink
 from services.attribution.links.url import CLICK_ID_PARAM, with_parameters
-from shared.db import raise_as_sqlalchemy, utcnow
+from shared.db import DRIVER_ERRORS, raise_as_sqlalchemy, utcnow
 from shared.identity import public
 from shared.redirect import SLUG_MAX_LENGTH, click_slug
 
@@ -85,22 +85,26 @@ async def _on_driver(engine: AsyncEngine, label: str, call: Callable[[asyncpg.Co
         pooled = await connection.get_raw_connection()
         try:
             return await call(pooled.driver_connection)
-        except Exception as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
+        except DRIVER_ERRORS as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
             await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, label, [])
             raise
 
 
 async def _lookup(engine: AsyncEngine, slug: str, now: datetime) -> CachedLink | None:
-    """The link of `slug`, or None. A read: run once more on a fresh connection when its pooled
-    one was dead (the server restarted), as shared.db.Reads does."""
+    """The link of `slug`, or None. A read: run once more on a fresh connection when the pooled
+    connection it was sent on turned out dead (the server restarted), as shared.db.Reads does;
+    not when no connection could be made at all (the database is down: a 503 at once)."""
+    sent = False
 
     async def read(driver: asyncpg.Connection):
+        nonlocal sent
+        sent = True
         return await driver.fetchrow(LINK, slug, now.date())
 
     try:
         row = await _on_driver(engine, "attribution.links by slug", read)
     except DBAPIError as exc:
-        if not exc.connection_invalidated:
+        if not (exc.connection_invalidated and sent):
             raise
         row = await _on_driver(engine, "attribution.links by slug", read)
     if row is None:
