@@ -135,6 +135,17 @@ async def test_unknown_revoked_and_expired_slugs_get_the_404_page(gateway, anony
     assert count == 0
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_a_slug_no_link_could_have_gets_the_404_page_not_a_500(anonymous, method):
+    """Found by fuzzing /r/: a NUL in the slug (PostgreSQL text cannot hold one) was a 500. A slug
+    with a character new_slug never gives out is answered without asking the database."""
+    for raw in ("%00abc", "abc%00", "%C3%A9t%C3%A9", "a%e9b", "a%20b", "a.b", "%7Eabc", "a%2Bb"):
+        response = await anonymous.request(method, f"/r/{raw}", headers={"User-Agent": BROWSER}, follow_redirects=False)
+        assert response.status_code == 404, (raw, response.status_code, response.text)
+        if method == "GET":
+            assert "does not work any more" in response.text
+
+
 async def test_a_click_is_published_on_attribution_click_v1(platform, gateway, anonymous):
     made = await link(gateway)
     response = await click(anonymous, made["slug"], **{"User-Agent": "Twitterbot/1.0"})

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.attribution.clicks import cache, datacentre, service
 from services.attribution.clicks.cache import CachedLink
+from services.attribution.links.service import SLUG_CHARACTERS
 from services.attribution.links.url import CLICK_ID_PARAM, with_parameters
 from shared.db import DRIVER_ERRORS, raise_as_sqlalchemy, utcnow
 from shared.identity import public
@@ -122,7 +123,7 @@ async def follow(app: FastAPI, method: str, headers: dict[str, str], slug: str) 
     engine = app.state.ctx.engine
     now = utcnow()
     link = cache.links.get(slug)
-    if link is None:
+    if link is None and SLUG_CHARACTERS.fullmatch(slug):
         link = await _lookup(engine, slug, now)
     if link is None or not link.live(now):
         return HTMLResponse(NOT_FOUND_PAGE, status_code=404, headers={"Cache-Control": "no-store"})

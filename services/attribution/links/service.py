@@ -2,6 +2,7 @@
 random bits (unguessable, unique installation-wide); the destination's own UTM parameters win
 over ours; a revoked link is kept, and its slug is never given out again."""
 
+import re
 import secrets
 import uuid
 
@@ -24,6 +25,11 @@ SLUG_BYTES = 12
 # A collision of 96-bit slugs is as good as impossible; the retry is there so that it would be a
 # new slug, never a 500.
 SLUG_TRIES = 3
+
+
+# Every character new_slug gives out (base64url): a slug with any other cannot be a link's, and is
+# refused before the database is asked (a NUL, which PostgreSQL text cannot hold, would be a 500).
+SLUG_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def new_slug() -> str:
