@@ -34,7 +34,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from sqlalchemy import Select, Table, TextClause, TextualSelect, bindparam, event, inspect
+from sqlalchemy import CompoundSelect, Select, Table, TextClause, TextualSelect, bindparam, event, inspect
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, with_loader_criteria
@@ -168,10 +168,61 @@ _NESTED = frozenset({"select", "join", "alias", "subquery", "cte", "lateral", "c
                      "table_valued_alias", "values"})
 
 
+def _core_references(statement: Any) -> set[Table]:
+    """The tenant-owned tables `statement` names directly — as a Core `Table` or one of its
+    columns — in a SELECT (or a UNION's branch, or a subquery) that does not also name them
+    through an ORM entity. `with_loader_criteria` and the WHERE the filter adds restrict the
+    entity's FROM items only, so such a SELECT would read every tenant's rows; checked per
+    SELECT, not per statement, a UNION of `select(Model.name)` and `select(Model.__table__.c.name)`
+    is refused too. A direct column beside its entity in one SELECT (the ORM's own `get` and
+    lazy loads compare the plain primary key) refers to the entity's FROM item, which is
+    restricted, and is allowed."""
+    found: set[Table] = set()
+    levels = [statement]
+    while levels:
+        level = levels.pop()
+        direct: set[Table] = set()
+        through_orm: set[Table] = set()
+        seen: set[int] = set()
+        stack = list(_children(level))
+        while stack:
+            element = stack.pop()
+            if id(element) in seen:
+                continue
+            seen.add(id(element))
+            mapper = element._annotations.get("parentmapper")
+            if mapper is not None:
+                through_orm.update(mapper.tables)
+                continue  # named through an ORM entity (plain or aliased)
+            if isinstance(element, Select | CompoundSelect):
+                levels.append(element)  # a SELECT of its own: its own FROM list
+                continue
+            if element.__visit_name__ in ("table", "column"):
+                table = _tables_of(element)
+                if table is not None and is_tenant_owned(table):
+                    direct.add(table)
+            stack.extend(_children(element))
+        found |= direct - through_orm
+    return found
+
+
+def _children(element: Any) -> Any:
+    if isinstance(element, Select):
+        # A SELECT's FROM list as written (`select_from`), not the one it derives from its
+        # columns: derived from an ORM column, that is the plain table behind the entity.
+        return [*_SELECT_CHILDREN(element, omit_attrs=("_from_obj", "_correlate", "_correlate_except")), *element._from_obj]
+    return element.get_children()
+
+
+# A SELECT's children but its FROM list (what `Select.get_children` adds to them).
+_SELECT_CHILDREN = super(Select, Select).get_children
+
+
 def _analyse(statement: Any) -> tuple[set[Table], set[Table], bool]:
     """The tenant-owned tables `statement` reads or writes; the tables it names through ORM
     entities (plain or aliased), which `with_loader_criteria` can filter; and whether it is flat
-    (no join, subquery or alias), so that every table it names is one of its FROM items."""
+    (no join, subquery or alias), so that every table it names is one of its FROM items.
+    A table also named directly (`_core_references`) is left out of the second set."""
     owned: set[Table] = set()
     through_orm: set[Table] = set()
     # ORM joins and loader options (eager loads) are not elements of the statement yet.
@@ -192,7 +243,7 @@ def _analyse(statement: Any) -> tuple[set[Table], set[Table], bool]:
             table = table._deannotate()
             if is_tenant_owned(table):
                 owned.add(table)
-    return owned, through_orm, flat
+    return owned, through_orm - (_core_references(statement) if owned else set()), flat
 
 
 # What the ORM filter needs of a statement, by statement structure (SQLAlchemy's cache key: the
@@ -213,7 +264,9 @@ def _shape(statement: Any, mappers: Any = None) -> tuple[frozenset[Table], froze
     if found is None:
         owned, through_orm, flat = _analyse(statement)
         if owned and mappers is not None:
-            through_orm.update(table for mapper in mappers() for table in mapper.tables)
+            # The mappers' tables count as named through the ORM, unless named directly too.
+            direct = _core_references(statement)
+            through_orm.update(table for mapper in mappers() for table in mapper.tables if table not in direct)
         found = (frozenset(owned), frozenset(through_orm), flat)
         if cache_key is not None:
             if len(_SHAPES) >= _SHAPES_MAX:

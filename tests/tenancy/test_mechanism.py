@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, union_all, update
 from sqlalchemy.orm import aliased
 
 from services.discovery.creator import repository as creators
@@ -97,6 +97,44 @@ async def test_a_bound_session_reads_only_its_tenants_rows(engine, lists):
         assert joined.all() == [(lists[A], lists[A])]
         counted = await session.execute(select(func.count()).select_from(ShortlistEntry).where(ShortlistEntry.shortlist_id == lists[B]))
         assert counted.scalar() == 0
+
+
+async def test_a_table_named_both_through_its_entity_and_directly_is_refused(engine, lists):
+    """Checked per reference, not per table (ADR 0057's gap): the ORM branch of these statements
+    would be restricted and the Core one would read every tenant's rows."""
+    table = Shortlist.__table__
+    mixed = [
+        union_all(select(Shortlist.name), select(table.c.name).where(table.c.id.in_(lists.values()))),
+        select(Shortlist.name).where(Shortlist.id.in_(select(table.c.id).where(table.c.id.in_(lists.values())))),
+        select(Shortlist.id).where(Shortlist.id.in_(lists.values())).union_all(select(table.c.id)),
+        select(Shortlist.id).join(ShortlistEntry.__table__, ShortlistEntry.__table__.c.shortlist_id == Shortlist.id),
+    ]
+    async with make_sessionmaker(engine)() as session, session.begin():
+        tenancy.bind_tenant(session, A)
+        for statement in mixed:
+            with pytest.raises(TenantIsolationError, match="through its ORM entity"):
+                await session.execute(statement)
+
+
+async def test_orm_shapes_that_derive_their_from_list_still_run_restricted(engine, lists):
+    """Columns, aliases and correlated subqueries of entities: their FROM lists are derived
+    from the entities' plain tables, which are not direct references; and a plain column beside
+    its entity in one SELECT (as the ORM's own `get` compares the primary key) names the
+    entity's FROM item, which is restricted."""
+    entry = aliased(ShortlistEntry)
+    shapes = [
+        select(Shortlist.id).where(Shortlist.id.in_(lists.values())),
+        select(aliased(Shortlist).id),
+        select(Shortlist.id).where(select(entry.shortlist_id).where(entry.shortlist_id == Shortlist.id).exists()),
+        select(Shortlist.id).where(Shortlist.id.in_(select(ShortlistEntry.shortlist_id))),
+        select(Shortlist.id).where(Shortlist.__table__.c.id.in_(lists.values())),
+        select(Shortlist.id, func.count()).select_from(Shortlist.__table__).group_by(Shortlist.id),
+    ]
+    async with make_sessionmaker(engine)() as session, session.begin():
+        tenancy.bind_tenant(session, A)
+        for statement in shapes:
+            found = set((await session.execute(statement)).scalars())
+            assert lists[A] in found and lists[B] not in found, statement
 
 
 async def test_a_statement_built_once_is_restricted_anew_on_every_run(engine, lists):
