@@ -32,7 +32,7 @@ from runtime.config import ROOT, RuntimeSettings
 from runtime.postgres import Postgres
 from services.discovery.creator.models import Creator
 from services.discovery.shortlist.models import Shortlist
-from shared import tenancy
+from shared import tenancy, tenant_statements
 from shared.db import Reads, ReadStatement, make_engine, make_sessionmaker
 from shared.identity import Identity, set_identity
 from shared.migrations import upgrade
@@ -121,10 +121,10 @@ async def run(database_url: str, rounds: int, iterations: int) -> None:
     creator_by_id = select(Creator).where(Creator.id == creator_id)
 
     async def inspect_shortlist(_: int) -> None:
-        tenancy._analyse(by_id)
+        tenant_statements.analyse(by_id)
 
     async def inspect_creator(_: int) -> None:
-        tenancy._analyse(creator_by_id)
+        tenant_statements.analyse(creator_by_id)
 
     def filter_on(on: bool) -> None:
         registered = event.contains(SyncSession, "do_orm_execute", tenancy._filter_by_tenant)

@@ -34,21 +34,24 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from sqlalchemy import CompoundSelect, Select, Table, TextClause, TextualSelect, bindparam, event, inspect
+from sqlalchemy import Select, Table, TextClause, TextualSelect, bindparam, event, inspect
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column, with_loader_criteria
-from sqlalchemy.sql import Join, visitors
+from sqlalchemy.sql import Join
 from starlette.requests import Request
 
 from shared.identity import IDENTITY_HEADER, current_identity, identity_of
+from shared.tenant_statements import OWNED_MARK as _OWNED
+from shared.tenant_statements import SHAPES_MAX, is_tenant_owned
+from shared.tenant_statements import owned_tables as _owned_tables
+from shared.tenant_statements import shape as _shape
 
 # Where a session keeps its binding (`Session.info`).
 TENANT_KEY = "limelight.tenant"
 # The bound parameter a restricted ReadStatement takes the tenant in; `Reads.fetch` fills it.
 TENANT_PARAM = "tenancy_tenant_id"
 # Marks a tenant-owned table (`Table.info`).
-_OWNED = "limelight.tenant_owned"
 
 # Every tenant-owned table, for the checks that only have SQL text to go on, and its model.
 OWNED_TABLES: list[Table] = []
@@ -91,10 +94,6 @@ class TenantOwned:
             table.info[_OWNED] = True
             OWNED_TABLES.append(table)
             _MODEL_OF[table] = cls
-
-
-def is_tenant_owned(table: Any) -> bool:
-    return isinstance(table, Table) and bool(table.info.get(_OWNED))
 
 
 # --- binding ----------------------------------------------------------------------------------
@@ -153,135 +152,9 @@ def request_tenant(request: Request) -> uuid.UUID | None:
 # --- the ORM filter -------------------------------------------------------------------------------
 
 
-def _tables_of(element: Any) -> Table | None:
-    kind = element.__visit_name__
-    if kind == "table":
-        return element
-    if kind == "column" or kind in ("insert", "update", "delete"):
-        table = getattr(element, "table", None)
-        return table if isinstance(table, Table) else None
-    return None
-
-
-# FROM items that a WHERE on the statement's own tables might not restrict.
-_NESTED = frozenset({"select", "join", "alias", "subquery", "cte", "lateral", "compound_select", "textual_select",
-                     "table_valued_alias", "values"})
-
-
-def _core_references(statement: Any) -> set[Table]:
-    """The tenant-owned tables `statement` names directly — as a Core `Table` or one of its
-    columns — in a SELECT (or a UNION's branch, or a subquery) that does not also name them
-    through an ORM entity. `with_loader_criteria` and the WHERE the filter adds restrict the
-    entity's FROM items only, so such a SELECT would read every tenant's rows; checked per
-    SELECT, not per statement, a UNION of `select(Model.name)` and `select(Model.__table__.c.name)`
-    is refused too. A direct column beside its entity in one SELECT (the ORM's own `get` and
-    lazy loads compare the plain primary key) refers to the entity's FROM item, which is
-    restricted, and is allowed."""
-    found: set[Table] = set()
-    levels = [statement]
-    while levels:
-        level = levels.pop()
-        direct: set[Table] = set()
-        through_orm: set[Table] = set()
-        seen: set[int] = set()
-        stack = list(_children(level))
-        while stack:
-            element = stack.pop()
-            if id(element) in seen:
-                continue
-            seen.add(id(element))
-            mapper = element._annotations.get("parentmapper")
-            if mapper is not None:
-                through_orm.update(mapper.tables)
-                continue  # named through an ORM entity (plain or aliased)
-            if isinstance(element, Select | CompoundSelect):
-                levels.append(element)  # a SELECT of its own: its own FROM list
-                continue
-            if element.__visit_name__ in ("table", "column"):
-                table = _tables_of(element)
-                if table is not None and is_tenant_owned(table):
-                    direct.add(table)
-            stack.extend(_children(element))
-        found |= direct - through_orm
-    return found
-
-
-def _children(element: Any) -> Any:
-    if isinstance(element, Select):
-        # A SELECT's FROM list as written (`select_from`), not the one it derives from its
-        # columns: derived from an ORM column, that is the plain table behind the entity.
-        return [*_SELECT_CHILDREN(element, omit_attrs=("_from_obj", "_correlate", "_correlate_except")), *element._from_obj]
-    return element.get_children()
-
-
-# A SELECT's children but its FROM list (what `Select.get_children` adds to them).
-_SELECT_CHILDREN = super(Select, Select).get_children
-
-
-def _analyse(statement: Any) -> tuple[set[Table], set[Table], bool]:
-    """The tenant-owned tables `statement` reads or writes; the tables it names through ORM
-    entities (plain or aliased), which `with_loader_criteria` can filter; and whether it is flat
-    (no join, subquery or alias), so that every table it names is one of its FROM items.
-    A table also named directly (`_core_references`) is left out of the second set."""
-    owned: set[Table] = set()
-    through_orm: set[Table] = set()
-    # ORM joins and loader options (eager loads) are not elements of the statement yet.
-    flat = not getattr(statement, "_setup_joins", ()) and not getattr(statement, "_with_options", ())
-    for element in visitors.iterate(statement):
-        annotations = element._annotations
-        if annotations:
-            mapper = annotations.get("parentmapper")
-            if mapper is not None:
-                through_orm.update(mapper.tables)
-                if getattr(annotations.get("parententity"), "is_aliased_class", False):
-                    flat = False
-        if element is not statement and element.__visit_name__ in _NESTED:
-            flat = False
-        table = _tables_of(element)
-        if table is not None:
-            # An ORM statement names its tables through annotated copies; compare the tables.
-            table = table._deannotate()
-            if is_tenant_owned(table):
-                owned.add(table)
-    return owned, through_orm - (_core_references(statement) if owned else set()), flat
-
-
-# What the ORM filter needs of a statement, by statement structure (SQLAlchemy's cache key: the
-# tables, columns, ORM entities and aliases it names, without its parameter values). Statements
-# are built anew on every call but their shapes repeat; walking each one's tree was ~20 % of the
-# CPU of a consumed order. Bounded: cleared whole when full (a few hundred shapes in practice).
-_SHAPES: dict[Any, tuple[frozenset[Table], frozenset[Table], bool]] = {}
-_SHAPES_MAX = 4096
-
-
-def _shape(statement: Any, mappers: Any = None) -> tuple[frozenset[Table], frozenset[Table], bool]:
-    """_analyse's answer, remembered per statement shape (afresh for a statement without a cache
-    key); `mappers`, when given, is called once for the shape's ORM mappers (ORMExecuteState's
-    `all_mappers`), whose tables join those named through ORM entities."""
-    generate = getattr(statement, "_generate_cache_key", None)
-    cache_key = generate() if generate is not None else None
-    found = _SHAPES.get((cache_key.key, mappers is not None)) if cache_key is not None else None
-    if found is None:
-        owned, through_orm, flat = _analyse(statement)
-        if owned and mappers is not None:
-            # The mappers' tables count as named through the ORM, unless named directly too.
-            direct = _core_references(statement)
-            through_orm.update(table for mapper in mappers() for table in mapper.tables if table not in direct)
-        found = (frozenset(owned), frozenset(through_orm), flat)
-        if cache_key is not None:
-            if len(_SHAPES) >= _SHAPES_MAX:
-                _SHAPES.clear()
-            _SHAPES[(cache_key.key, mappers is not None)] = found
-    return found
-
-
-def _owned_tables(statement: Any) -> frozenset[Table]:
-    return _shape(statement)[0]
-
-
 # A statement built once, at import (`built_once`), is restricted once per tenant: the filter
 # keeps the restricted copy beside the statement (held, so its id names it while kept), and the
-# copy's own cache key is then memoised too. Bounded like _SHAPES. The mark is the statement
+# copy's own cache key is then memoised too. Bounded like the shapes (shared.tenant_statements). The mark is the statement
 # object itself, not an execution option: a statement derived from a marked one (`.limit()`, or
 # the ORM's own for a subquery load) would inherit an option and fill the cache with copies.
 _BUILT_ONCE: dict[int, Any] = {}
@@ -303,7 +176,7 @@ def _restricted(statement: Any, tenant: uuid.UUID, how: str, restrict: Any) -> A
     key = (id(statement), tenant, how)
     kept = _RESTRICTED.get(key)
     if kept is None or kept[0] is not statement:
-        if len(_RESTRICTED) >= _SHAPES_MAX:
+        if len(_RESTRICTED) >= SHAPES_MAX:
             _RESTRICTED.clear()
         kept = _RESTRICTED[key] = (statement, restrict(statement))
     return kept[1]
