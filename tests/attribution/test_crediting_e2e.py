@@ -52,6 +52,15 @@ def placed_now(data: dict, code: str | None) -> dict:
     return data
 
 
+async def decided(gateway, order_id) -> dict:
+    """The order once its credit decision is taken, read back through the gateway."""
+    async def found():
+        order = await order_named(gateway, str(order_id))
+        return order if order and order["credit"] else None
+
+    return await eventually(found)
+
+
 async def entries(gateway, order_id: str) -> list[dict]:
     response = await gateway.get(f"{A}/ledger", params={"order_id": order_id, "limit": 200})
     assert response.status_code == 200, response.text
@@ -65,12 +74,7 @@ async def test_an_order_with_a_creators_code_earns_a_commission_and_a_refund_cla
     order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code)
     await deliver_shopify(anonymous, source, "orders/create", order)
 
-    async def credited():
-        found = await order_named(gateway, str(order_id))
-        return found if found and found["credit"] else None
-
-    found = await eventually(credited)
-    credit = found["credit"]
+    credit = (await decided(gateway, order_id))["credit"]
     assert credit["outcome"] == "credited" and credit["creator_id"] == creator_id and credit["campaign_id"] == campaign_id
     assert credit["touch"] == f"code {code.lower()}" and credit["currency"] == "USD"
     assert credit["explanation"].startswith(f"credited to creator {creator_id}: code {code.lower()} used at checkout")
@@ -108,11 +112,7 @@ async def test_an_order_without_a_touch_is_unattributed_and_says_why(gateway, an
     await deliver_shopify(anonymous, source, "orders/create",
                           placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), None))
 
-    async def decided():
-        found = await order_named(gateway, str(order_id))
-        return found if found and found["credit"] else None
-
-    credit = (await eventually(decided))["credit"]
+    credit = (await decided(gateway, order_id))["credit"]
     assert credit["outcome"] == "unattributed" and credit["creator_id"] is None and credit["commission_minor"] == 0
     assert credit["explanation"].startswith("unattributed: the order carried no affiliate code")
     assert await entries(gateway, str(order_id)) == []
@@ -198,3 +198,59 @@ async def test_credits_and_reversals_are_published_with_the_creators_sales_recor
 async def _settled(gateway, order_id) -> bool:
     listed = await entries(gateway, str(order_id))
     return len(listed) == 2
+
+
+async def test_a_test_order_is_stored_but_never_credited_nor_counted(gateway, anonymous):
+    """Found trying real Shopify payloads: an order placed through the shop's test payment
+    gateway (`test: true`) earned a commission. It is stored and explained, never credited: no
+    ledger entry, no use of the code."""
+    campaign_id, _, code = await brand_setup(gateway)
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code) | {"test": True}
+    await deliver_shopify(anonymous, source, "orders/create", order)
+
+    found = await decided(gateway, order_id)
+    credit = found["credit"]
+    assert found["test"] is True and credit["outcome"] == "unattributed" and credit["commission_minor"] == 0
+    assert credit["explanation"].startswith("Not credited: a test order") and f"code {code.lower()}" in credit["explanation"]
+    assert await entries(gateway, str(order_id)) == []
+    codes = (await gateway.get(f"{A}/codes", params={"campaign_id": campaign_id})).json()["items"]
+    assert [c["uses"] for c in codes if c["code"] == code] == [0]
+
+
+async def test_a_refund_of_money_alone_in_the_customers_currency_is_clawed_back(gateway, anonymous):
+    """Found trying real Shopify payloads: on an order the customer paid in EUR in a USD shop, a
+    refund of money alone (no line items, a USD shop-money adjustment, an EUR transaction) was
+    dead-lettered, and so was every later update of the order; on any order, such a refund
+    lowered the basis but clawed nothing back. Now: 10.00 of the 69.26 paid comes back, the
+    basis 59.50 falls in proportion (to 50.91), and the commission with it."""
+    _, creator_id, code = await brand_setup(gateway)
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code)
+    order["presentment_currency"] = "EUR"
+    await deliver_shopify(anonymous, source, "orders/create", order)
+    await eventually(lambda: entries(gateway, str(order_id)))
+    refund = {
+        "id": new_order_id(), "order_id": order_id, "created_at": (datetime.now(UTC) + timedelta(minutes=2)).isoformat(),
+        "refund_line_items": [], "transactions": [{"id": 1, "kind": "refund", "status": "success", "amount": "9.20", "currency": "EUR"}],
+        "order_adjustments": [{"id": 1, "kind": "refund_discrepancy", "amount": "-10.00", "amount_set": {
+            "shop_money": {"amount": "-10.00", "currency_code": "USD"}, "presentment_money": {"amount": "-9.20", "currency_code": "EUR"}}}],
+    }
+    await deliver_shopify(anonymous, source, "refunds/create", refund)
+    # The order again, as Shopify sends it after the refund: with the refund inside it.
+    await deliver_shopify(anonymous, source, "orders/updated", dict(order, refunds=[refund],
+                          updated_at=(datetime.now(UTC) + timedelta(minutes=3)).isoformat()))
+
+    async def clawed():
+        listed = await entries(gateway, str(order_id))
+        return listed if len(listed) == 2 else None
+
+    listed = await eventually(clawed)
+    found = await order_named(gateway, str(order_id))
+    # 59.50 less 10.00/69.26 of it (8.59) = 50.91, taken from the lines in proportion: 36.36 and
+    # 14.55, whose 10 % are 3.64 and 1.46. The commission falls from 5.95 to 5.10.
+    assert found["basis_minor"] == 5091
+    assert sorted((e["kind"], e["amount"]) for e in listed) == [("clawback", -85), ("commission", 595)]
+    assert all(e["creator_id"] == creator_id for e in listed)

@@ -95,6 +95,36 @@ def test_a_partial_refund_reduces_the_basis_by_the_units_returned():
     assert commission_basis(order).amount_minor - commission_basis(order, [refund]).amount_minor == 2125
 
 
+MONEY_ONLY_REFUND_EUR_CUSTOMER = {
+    # Shopify Markets: the shop sells in USD, this customer paid in EUR. A refund of money alone
+    # (no line items): its adjustment in shop and presentment money, its transaction in EUR.
+    "id": 9300000000009, "order_id": 5810000000001, "created_at": "2026-11-21T10:00:00-05:00", "refund_line_items": [],
+    "order_adjustments": [{"id": 1, "kind": "refund_discrepancy", "amount": "-10.00", "amount_set": {
+        "shop_money": {"amount": "-10.00", "currency_code": "USD"}, "presentment_money": {"amount": "-9.20", "currency_code": "EUR"}}}],
+    "transactions": [{"id": 1, "kind": "refund", "status": "success", "amount": "9.20", "currency": "EUR"}],
+}
+
+
+def test_a_refund_in_the_customers_currency_is_read_in_shop_money():
+    """Found trying real Shopify payloads: on an order paid in another currency than the shop's,
+    a refund with no line items took its currency from its EUR transaction, then refused its USD
+    shop-money adjustment; and every later update of the order, which repeats its refunds, was
+    dead-lettered with it."""
+    order = order_of("orders-create-usd-code-and-click.json").message
+    parsed = shopify.parse("refunds/create", json.dumps(MONEY_ONLY_REFUND_EUR_CUSTOMER), KEY)
+    refund = parsed.message
+    assert (refund.currency, refund.lines, refund.adjustment_minor) == ("USD", (), 1000)
+    assert commission_basis(order, [refund]).amount_minor < commission_basis(order).amount_minor
+    later = json.loads(body("orders-create-usd-code-and-click.json")) | {
+        "presentment_currency": "EUR", "cancelled_at": "2026-11-22T10:00:00-05:00", "refunds": [MONEY_ONLY_REFUND_EUR_CUSTOMER]}
+    cancelled = shopify.parse("orders/cancelled", json.dumps(later), KEY).message
+    assert [(r.refund_id, r.currency, r.adjustment_minor) for r in cancelled.refunds] == [("9300000000009", "USD", 1000)]
+    # With no shop money anywhere, a refund inside its order is in the order's currency.
+    bare = MONEY_ONLY_REFUND_EUR_CUSTOMER | {"order_adjustments": [{"id": 1, "kind": "refund_discrepancy", "amount": "-10.00"}]}
+    inside = shopify.parse("orders/updated", json.dumps(later | {"cancelled_at": None, "refunds": [bare]}), KEY).message
+    assert [(r.currency, r.adjustment_minor) for r in inside.refunds] == [("USD", 1000)]
+
+
 def test_a_cancelled_order_carries_its_refunds_and_ends_at_a_zero_basis():
     parsed = order_of("orders-cancelled-usd.json", "orders/cancelled")
     order = parsed.message
@@ -290,3 +320,18 @@ def test_the_generic_format_reads_the_shipping_country_and_region():
     assert "Marienplatz" not in repr(parsed) and parsed.notes == ()
     odd = generic.parse(json.dumps({**GENERIC_ORDER, "shipping_address": {"country_code": "Germany"}}), KEY)
     assert odd.message.shipping_country is None and odd.notes[0].startswith("shipping_address.country_code 'Germany'")
+
+
+def test_a_gift_card_sold_is_not_in_the_basis():
+    """Found trying real Shopify payloads: a 50.00 gift card earned its 10 % like a sale. It is
+    money paid in advance; the sale is the order it is spent on."""
+    data = json.loads(body("orders-create-usd-code-and-click.json"))
+    data["line_items"].append({
+        "id": 13600000000009, "quantity": 1, "price": "50.00", "gift_card": True, "title": "Gift card",
+        "discount_allocations": [], "tax_lines": [],
+    })
+    order = shopify.parse("orders/create", json.dumps(data), KEY).message
+    assert [line.gift_card for line in order.lines] == [False, False, True]
+    basis = commission_basis(order)
+    assert basis.amount_minor == 5950  # as without the gift card
+    assert "line items 70.00 USD" in basis.explanation and "Gift card line(s) 13600000000009 not counted" in basis.explanation

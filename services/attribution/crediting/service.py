@@ -114,6 +114,12 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order, *,
                            revenue_in_window_minor=0, new_customer=True, earned_in_period_minor=0, commission_minor=0,
                            commission_explanation="")
     winner = result.winner
+    if row.test:
+        # Placed through the shop's test payment gateway: no money changed hands. Stored and shown,
+        # never credited, so it pays no commission and counts in no total or report.
+        decision.explanation = ("Not credited: a test order (placed through the shop's test payment gateway) earns "
+                                f"nothing and counts in no total. Had it been real: {explanation}")
+        winner = None
     shared: splitting.Split | None = None
     lead_touch = winner
     if winner is not None and policy.model not in WHOLE_ORDER_MODELS:

@@ -65,6 +65,8 @@ class LineItem:
     sku: str | None = None
     title: str | None = None
     collections: tuple[str, ...] = ()
+    # A gift card sold: money paid in advance, not a sale (the sale is the order it is spent on).
+    gift_card: bool = False
 
     @property
     def gross_minor(self) -> int:

@@ -77,6 +77,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
             variant_id=r.optional_ident(item.get("variant_id"), f"{path}variant_id"),
             sku=r.text(item.get("sku"), f"{path}sku", 255) or None,
             title=r.text(item.get("title"), f"{path}title", 255),
+            gift_card=item.get("gift_card") is True,
         ))
     shipping = _money(data, "total_shipping_price", code, "")
     if shipping is None and data.get("shipping_lines") is not None:
@@ -125,11 +126,23 @@ def _required_money(obj: dict, key: str, code: str, path: str) -> int:
     return value
 
 
-def _refund_currency(data: dict, path: str) -> str | None:
-    for i, item in enumerate(r.objects(data.get("refund_line_items"), f"{path}refund_line_items")):
-        shop = ((item.get("subtotal_set") or {}).get("shop_money") or {}) if isinstance(item.get("subtotal_set"), dict) else {}
-        if isinstance(shop, dict) and shop.get("currency_code"):
-            return r.currency(shop["currency_code"], f"{path}refund_line_items[{i}].subtotal_set.shop_money.currency_code")
+# Where a refund states an amount in shop money: (list, the amount's key in each item).
+_REFUND_AMOUNTS = (("refund_line_items", "subtotal"), ("order_adjustments", "amount"), ("refund_shipping_lines", "subtotal_amount"))
+
+
+def _refund_currency(data: dict, order_currency: str | None, path: str) -> str | None:
+    """The refund's currency: the shop money's, as its line items, adjustments or shipping lines
+    state it; else the order's, when the refund comes inside its order; else its transactions'.
+    Transactions are last: on an order paid in another currency than the shop's (Shopify Markets),
+    they are in the customer's currency, while every amount read here is shop money."""
+    for collection, key in _REFUND_AMOUNTS:
+        for i, item in enumerate(r.objects(data.get(collection), f"{path}{collection}")):
+            money_set = item.get(f"{key}_set")
+            shop = money_set.get("shop_money") if isinstance(money_set, dict) else None
+            if isinstance(shop, dict) and shop.get("currency_code"):
+                return r.currency(shop["currency_code"], f"{path}{collection}[{i}].{key}_set.shop_money.currency_code")
+    if order_currency is not None:
+        return order_currency
     for i, transaction in enumerate(r.objects(data.get("transactions"), f"{path}transactions")):
         if transaction.get("currency"):
             return r.currency(transaction["currency"], f"{path}transactions[{i}].currency")
@@ -138,7 +151,7 @@ def _refund_currency(data: dict, path: str) -> str | None:
 
 def parse_refund(data: dict, order_currency: str | None, path: str, order_id: str | None = None) -> Refund:
     """One refund: of `refunds/create`, or one of an order's `refunds` (`path` its place)."""
-    code = _refund_currency(data, path) or order_currency
+    code = _refund_currency(data, order_currency, path)
     if code is None:
         raise PayloadError(f"{path}transactions", "no currency in the refund (no transaction or line subtotal says it)")
     if order_currency is not None and code != order_currency:

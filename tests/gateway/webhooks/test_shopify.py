@@ -50,7 +50,11 @@ CUSTOMERS_REDACT = json.dumps(
 )
 
 
-@pytest.mark.parametrize("topic, body", [("orders/create", ORDER_CREATE), ("refunds/create", REFUND_CREATE)])
+@pytest.mark.parametrize("topic, body", [
+    ("orders/create", ORDER_CREATE), ("refunds/create", REFUND_CREATE),
+    # Read by attribution (the whole order, its state now): they were acknowledged and dropped.
+    ("orders/fulfilled", ORDER_CREATE), ("orders/partially_fulfilled", ORDER_CREATE),
+])
 async def test_signed_shopify_delivery_is_published_once_with_its_body_untouched(platform, gateway, anonymous, tenant, topic, body):
     source = await create_shopify_source(gateway)
     headers = shopify_headers(source.secret, body, topic=topic, shop=source.shop_domain)
