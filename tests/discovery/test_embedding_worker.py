@@ -34,6 +34,13 @@ def vector(row) -> np.ndarray:
     return np.array([float(x) for x in row["embedding"].strip("[]").split(",")], dtype=np.float32)
 
 
+# The worker drains one queue for the whole suite, in no order: behind this test's creator may be
+# thousands that other tests left stale, embedded at the model's pace on a shared 2-core machine
+# (a CI run under load took more than 30 s). What is tested is that it happens, not how fast
+# (bench/README.md measures the rate).
+EMBEDDED_WITHIN = 180
+
+
 async def embedded(db, creator_id: uuid.UUID, expected_text: str):
     row = await embedding_row(db, creator_id)
     if row["embedding_stale"] or row["embedding_text_hash"] != text.text_hash(expected_text):
@@ -51,7 +58,7 @@ async def test_stale_creator_gets_the_embedding_of_its_text(discovery_db):
     # Latest caption first.
     expected = text.embedding_text("Home baker in Leeds", ["food"], ["Weeknight vegan lasagna", posts[0]["caption"]])
 
-    row = await eventually(lambda: embedded(discovery_db, creator, expected))
+    row = await eventually(lambda: embedded(discovery_db, creator, expected), timeout=EMBEDDED_WITHIN)
 
     assert row["embedded_at"] is not None
     reference = get_encoder().encode([expected])[0]
@@ -60,14 +67,14 @@ async def test_stale_creator_gets_the_embedding_of_its_text(discovery_db):
 
 async def test_a_bio_change_makes_it_stale_and_it_is_embedded_again(discovery_db):
     creator = await insert_creator(discovery_db, bio="Trail running and ultramarathons", niches=["fitness"])
-    first = await eventually(lambda: embedded(discovery_db, creator, "Trail running and ultramarathons\nfitness"))
+    first = await eventually(lambda: embedded(discovery_db, creator, "Trail running and ultramarathons\nfitness"), timeout=EMBEDDED_WITHIN)
 
     # What ingest does when the text of the embedding changes.
     await discovery_db.execute(
         "UPDATE discovery.creators SET bio = 'Knitting patterns and yarn reviews', embedding_stale = true WHERE id = $1",
         creator,
     )
-    second = await eventually(lambda: embedded(discovery_db, creator, "Knitting patterns and yarn reviews\nfitness"))
+    second = await eventually(lambda: embedded(discovery_db, creator, "Knitting patterns and yarn reviews\nfitness"), timeout=EMBEDDED_WITHIN)
 
     assert second["embedded_at"] > first["embedded_at"]
     assert float(vector(first) @ vector(second)) < 0.9
@@ -76,7 +83,7 @@ async def test_a_bio_change_makes_it_stale_and_it_is_embedded_again(discovery_db
 async def test_creator_without_text_gets_no_embedding_and_leaves_the_queue(discovery_db):
     creator = await insert_creator(discovery_db, bio=None, niches=[], posts=[])
 
-    row = await eventually(lambda: embedded(discovery_db, creator, ""))
+    row = await eventually(lambda: embedded(discovery_db, creator, ""), timeout=EMBEDDED_WITHIN)
 
     assert row["embedding"] is None
 
