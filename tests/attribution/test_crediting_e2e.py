@@ -207,7 +207,8 @@ async def test_a_test_order_is_stored_but_never_credited_nor_counted(gateway, an
     campaign_id, _, code = await brand_setup(gateway)
     source = await create_shopify_source(gateway)
     order_id = new_order_id()
-    order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code) | {"test": True}
+    shopper = f"shopper-{uuid.uuid4().hex[:8]}@example.com"  # a customer with no other order in the suite
+    order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code) | {"test": True, "email": shopper}
     await deliver_shopify(anonymous, source, "orders/create", order)
 
     found = await decided(gateway, order_id)
@@ -217,15 +218,23 @@ async def test_a_test_order_is_stored_but_never_credited_nor_counted(gateway, an
     assert await entries(gateway, str(order_id)) == []
     codes = (await gateway.get(f"{A}/codes", params={"campaign_id": campaign_id})).json()["items"]
     assert [c["uses"] for c in codes if c["code"] == code] == [0]
+    # The same customer's first real order, placed after it, is still a new customer's.
+    real_id = new_order_id()
+    real = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), real_id), code)
+    real["created_at"] = real["updated_at"] = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    real["email"] = shopper
+    await deliver_shopify(anonymous, source, "orders/create", real)
+    credit = (await decided(gateway, real_id))["credit"]
+    assert credit["outcome"] == "credited" and credit["new_customer"] is True, credit
 
 
-async def test_a_refund_of_money_alone_in_the_customers_currency_is_clawed_back(gateway, anonymous):
+async def test_a_refund_of_money_alone_in_the_customers_currency_is_stored_and_its_order_still_updates(gateway, anonymous):
     """Found trying real Shopify payloads: on an order the customer paid in EUR in a USD shop, a
     refund of money alone (no line items, a USD shop-money adjustment, an EUR transaction) was
-    dead-lettered, and so was every later update of the order; on any order, such a refund
-    lowered the basis but clawed nothing back. Now: 10.00 of the 69.26 paid comes back, the
-    basis 59.50 falls in proportion (to 50.91), and the commission with it."""
-    _, creator_id, code = await brand_setup(gateway)
+    dead-lettered, and so was every later update of the order (which repeats its refunds): its
+    cancellation never arrived. Now the refund is read in shop money, lowers the basis (10.00 of
+    the 69.26 paid: 59.50 falls by 8.59 to 50.91), and the cancellation that follows lands."""
+    _, _, code = await brand_setup(gateway)
     source = await create_shopify_source(gateway)
     order_id = new_order_id()
     order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code)
@@ -239,18 +248,26 @@ async def test_a_refund_of_money_alone_in_the_customers_currency_is_clawed_back(
             "shop_money": {"amount": "-10.00", "currency_code": "USD"}, "presentment_money": {"amount": "-9.20", "currency_code": "EUR"}}}],
     }
     await deliver_shopify(anonymous, source, "refunds/create", refund)
-    # The order again, as Shopify sends it after the refund: with the refund inside it.
-    await deliver_shopify(anonymous, source, "orders/updated", dict(order, refunds=[refund],
-                          updated_at=(datetime.now(UTC) + timedelta(minutes=3)).isoformat()))
 
-    async def clawed():
-        listed = await entries(gateway, str(order_id))
-        return listed if len(listed) == 2 else None
+    async def refunded():
+        found = await order_named(gateway, str(order_id))
+        return found if found["basis_minor"] == 5091 else None
 
-    listed = await eventually(clawed)
-    found = await order_named(gateway, str(order_id))
-    # 59.50 less 10.00/69.26 of it (8.59) = 50.91, taken from the lines in proportion: 36.36 and
-    # 14.55, whose 10 % are 3.64 and 1.46. The commission falls from 5.95 to 5.10.
-    assert found["basis_minor"] == 5091
-    assert sorted((e["kind"], e["amount"]) for e in listed) == [("clawback", -85), ("commission", 595)]
-    assert all(e["creator_id"] == creator_id for e in listed)
+    await eventually(refunded)
+    # The order again, as Shopify sends its cancellation: with the refund inside it.
+    later = (datetime.now(UTC) + timedelta(minutes=3)).isoformat()
+    await deliver_shopify(anonymous, source, "orders/cancelled", dict(order, refunds=[refund], cancelled_at=later, updated_at=later))
+
+    async def cancelled():
+        found = await order_named(gateway, str(order_id))
+        return found if found["state"] == "cancelled" else None
+
+    found = await eventually(cancelled)
+    assert found["basis_minor"] == 0
+    listed = await eventually(lambda: _net_zero(gateway, order_id))
+    assert sum(e["amount"] for e in listed) == 0
+
+
+async def _net_zero(gateway, order_id) -> list[dict] | None:
+    listed = await entries(gateway, str(order_id))
+    return listed if listed and sum(e["amount"] for e in listed) == 0 else None

@@ -70,7 +70,9 @@ def ledger_source(row: PartnerOrder) -> str:
 _EARLIER_ORDER = built_once(
     select(PartnerOrder.id)
     .where(PartnerOrder.customer_key == bindparam("customer_key"), PartnerOrder.id != bindparam("id"),
-           PartnerOrder.placed_at < bindparam("placed_at")).limit(1))
+           PartnerOrder.placed_at < bindparam("placed_at"),
+           # A test order (the shop's test gateway) makes nobody a repeat customer.
+           PartnerOrder.test.is_(False)).limit(1))
 
 
 async def _rule_in_force(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID,

@@ -5,8 +5,7 @@ By default the basis is the line items net of their discounts, **without tax and
 partner's totals (which may not add up: shopify.py notes where they do not), and it is explained
 in words, amounts included, so a creator or a finance team can check it by hand.
 
-A gift card sold is not in the basis: it is money paid in advance, and the sale is the order it
-is later spent on. Refunds reduce a line's basis in proportion to the units returned (2 of 3 units refunded: 2/3 of
+Refunds reduce a line's basis in proportion to the units returned (2 of 3 units refunded: 2/3 of
 the line's net); refunded shipping reduces it only when shipping is in the basis; an amount a
 refund returns that no line explains reduces the basis in proportion to what the customer paid.
 Rounding is done once per line, half to even, so the parts always add up to the whole.
@@ -14,10 +13,9 @@ Rounding is done once per line, half to even, so the parts always add up to the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
-from services.attribution.models.split import split_minor
 from services.attribution.orders.model import LineItem, Order, Refund
 from shared.money import format_amount, round_minor
 
@@ -26,13 +24,12 @@ from shared.money import format_amount, round_minor
 class LineBasis:
     line_id: str
     net_minor: int  # this line's part of the basis before refunds
-    refunded_minor: int  # what refunds of its units took off it
+    refunded_minor: int  # what refunds took off it
     refunded_units: int
-    adjusted_minor: int = 0  # its share of what refunds returned that no line explains
 
     @property
     def basis_minor(self) -> int:
-        return self.net_minor - self.refunded_minor - self.adjusted_minor
+        return self.net_minor - self.refunded_minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +43,7 @@ class Basis:
 
 
 def line_net(line: LineItem, include_tax: bool) -> int:
-    """The line's price times quantity, less its discounts, with or without its tax; 0 for a
-    gift card sold (money paid in advance: the sale is the order it is later spent on)."""
-    if line.gift_card:
-        return 0
+    """The line's price times quantity, less its discounts, with or without its tax."""
     net = line.gross_minor - line.discount_minor
     if line.price_includes_tax and not include_tax:
         net -= line.tax_minor
@@ -88,22 +82,11 @@ def commission_basis(order: Order, refunds: tuple[Refund, ...] | list[Refund] = 
     adjustment = 0
     if unexplained > 0 and paid > 0 and after_lines > 0:
         adjustment = min(round_minor(Decimal(after_lines) * unexplained / paid, code), after_lines)
-        # Taken from the lines (and the shipping in the basis) in proportion to what is left of
-        # each, exactly: commissions are computed per line, so they fall with it and a refund of
-        # money alone is clawed back like a refund of units.
-        weights = {str(i): lb.basis_minor for i, lb in enumerate(lines) if lb.basis_minor > 0}
-        if shipping_left > 0:
-            weights["shipping"] = shipping_left
-        taken = split_minor(adjustment, weights)
-        lines = [replace(lb, adjusted_minor=taken.get(str(i), 0)) for i, lb in enumerate(lines)]
-        shipping_left -= taken.get("shipping", 0)
     amount = after_lines - adjustment
 
-    counted = [line for line in order.lines if not line.gift_card]
-    gift_cards = [line.line_id for line in order.lines if line.gift_card]
-    gross = sum(line.gross_minor for line in counted)
-    discounts = sum(line.discount_minor for line in counted)
-    tax = sum(line.tax_minor for line in counted)
+    gross = sum(line.gross_minor for line in order.lines)
+    discounts = sum(line.discount_minor for line in order.lines)
+    tax = sum(line.tax_minor for line in order.lines)
     parts = [f"line items {f(gross)}"]
     if discounts:
         parts.append(f"less discounts {f(discounts)}")
@@ -120,9 +103,6 @@ def commission_basis(order: Order, refunds: tuple[Refund, ...] | list[Refund] = 
     if excluded:
         text += f" ({' and '.join(excluded)} not counted)"
     text += "."
-    if gift_cards:
-        text += (f" Gift card line(s) {', '.join(gift_cards)} not counted: a gift card is money paid in advance; the sale "
-                 "is the order it is spent on.")
     unknown = sorted(set(refunded_units) - known)
     for lb in lines:
         if lb.refunded_units:

@@ -65,7 +65,7 @@ class LineItem:
     sku: str | None = None
     title: str | None = None
     collections: tuple[str, ...] = ()
-    # A gift card sold: money paid in advance, not a sale (the sale is the order it is spent on).
+    # A gift card sold: money paid in advance (still counted in the basis: docs/guide/attribution-orders.md).
     gift_card: bool = False
 
     @property

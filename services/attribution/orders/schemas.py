@@ -21,7 +21,7 @@ class OrderLineRead(BaseModel):
     discount_minor: int
     tax_minor: int
     price_includes_tax: bool
-    gift_card: bool = Field(default=False, description="A gift card sold: not in the commission basis (money paid in advance).")
+    gift_card: bool = Field(default=False, description="A gift card sold (money paid in advance).")
 
 
 class RefundRead(BaseModel):
