@@ -320,4 +320,3 @@ def test_without_caps_the_total_is_the_sum_of_the_rounded_lines(case):
     rule = Rule(**{**{f: getattr(rule, f) for f in rule.__slots__}, "cap_per_order_minor": None, "cap_per_period_minor": None})
     c = compute(rule, o, refunds, revenue_in_window=revenue, new_customer=new, earned_in_period=earned)
     assert c.amount_minor == c.before_caps_minor
-

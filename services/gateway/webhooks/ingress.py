@@ -85,8 +85,8 @@ this URL. No API key: Shopify's signature is checked instead.
   `X-Shopify-Webhook-Id` (the delivery id) are required; `X-Shopify-Triggered-At`,
   `X-Shopify-API-Version` and `X-Shopify-Event-Id` are kept with the event.
 - Published topics: orders/create, orders/paid, orders/updated, orders/cancelled,
-  orders/fulfilled, orders/partially_fulfilled, refunds/create and the privacy topics customers/data_request, customers/redact, shop/redact. Any other verified
-  topic is answered 200 with `status: ignored` and not published: Shopify retries every non-2xx
+  orders/fulfilled, orders/partially_fulfilled, refunds/create and the privacy topics
+  customers/data_request, customers/redact, shop/redact. Any other verified topic is answered 200 with `status: ignored` and not published: Shopify retries every non-2xx
   answer and ends by deleting the subscription, which a topic Limelight has no use for should not cause.
 - The delivery is on `gateway.webhook.v1` (acks=all) before the 200. A webhook id already
   accepted for this source is answered 200 (`status: duplicate`) without publishing again, so
