@@ -256,9 +256,10 @@ class ReadStatement:
 
 
 # What asyncpg raises for a statement that failed or a connection that broke (a command
-# timeout is a TimeoutError, an OSError); anything else raised around a driver call is a bug
+# timeout is a TimeoutError, an OSError; a connection killed mid-operation can leave its protocol
+# in a state that raises InternalClientError, which SQLAlchemy translates too); anything else raised around a driver call is a bug
 # of ours and goes up untouched, with its traceback.
-DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, OSError)
 
 
 def raise_as_sqlalchemy(connection: Connection, error: Exception, sql: str, values: Sequence[Any]) -> NoReturn:
