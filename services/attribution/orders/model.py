@@ -23,6 +23,10 @@ CustomerKey = Callable[[str], str]
 # Partners pass a tracked link's click id (CLICK_ID_PARAM, links/url.py) back in the landing URL
 # or as a note/cart attribute under one of these names.
 CLICK_ID_ATTRIBUTES = frozenset({CLICK_ID_PARAM, "limelight_click_id", "_ll_click"})
+# The commission basis rules (orders/basis.py) an order first stored now is computed under for its
+# whole life; an order stored earlier keeps the rules it was stored under.
+BASIS_RULES = 2
+KNOWN_BASIS_RULES = (1, 2)
 
 
 class PayloadError(ValueError):
@@ -65,7 +69,7 @@ class LineItem:
     sku: str | None = None
     title: str | None = None
     collections: tuple[str, ...] = ()
-    # A gift card sold: money paid in advance (still counted in the basis: docs/guide/attribution-orders.md).
+    # A gift card sold: money paid in advance, not in the basis under basis rules 2 (orders/basis.py).
     gift_card: bool = False
 
     @property
@@ -101,6 +105,7 @@ class Order:
     shipping_country: str | None = None
     shipping_region: str | None = None
     refunds: tuple[Refund, ...] = ()  # refunds the order message itself carries (Shopify does)
+    basis_rules: int = BASIS_RULES  # as stamped on the stored order (orders/basis.py)
 
 
 @dataclass(frozen=True, slots=True)

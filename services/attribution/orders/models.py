@@ -6,7 +6,9 @@ Tenant-private (shared.tenancy)."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    ARRAY, BigInteger, Boolean, CheckConstraint, DateTime, Index, SmallInteger, String, Text, UniqueConstraint, func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +26,7 @@ class PartnerOrder(TenantOwned, Base):
         UniqueConstraint("tenant_id", "source", "source_id", "order_id", name="uq_orders_partner_order"),
         CheckConstraint("source IN ('shopify', 'generic')", name="source_known"),
         CheckConstraint("state IN ('open', 'cancelled')", name="state_known"),
+        CheckConstraint("basis_rules IN (1, 2)", name="basis_rules_known"),
         Index("ix_attribution_orders_tenant_id_placed_at_id", "tenant_id", "placed_at", "id"),
         # Crediting's "is this the customer's first order?" (a first-purchase rate).
         Index("ix_attribution_orders_tenant_id_customer_key_placed_at", "tenant_id", "customer_key", "placed_at",
@@ -64,6 +67,9 @@ class PartnerOrder(TenantOwned, Base):
     basis_minor: Mapped[int] = mapped_column(BigInteger, comment="The commission basis now, after refunds.")
     basis_before_refunds_minor: Mapped[int] = mapped_column(BigInteger)
     basis_explanation: Mapped[str] = mapped_column(Text)
+    basis_rules: Mapped[int] = mapped_column(
+        SmallInteger, server_default="2",
+        comment="The commission basis rules (orders/basis.py) the order is computed under: stamped when first stored.")
     last_delivery_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())

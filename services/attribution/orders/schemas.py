@@ -107,6 +107,10 @@ class OrderRead(OrderSummary):
     cancelled_at: datetime | None
     basis_before_refunds_minor: int
     basis_explanation: str = Field(description="How the basis was computed, in words, amounts included.")
+    basis_rules: int = Field(description=(
+        "The basis rules the order is computed under, stamped when it was first stored and kept: 1 (orders stored "
+        "before 2026-11-29) takes money a refund returns that no line explains off the basis only; 2 also takes it "
+        "off the lines' commission, and leaves gift cards sold out of the basis."))
     notes: list[str] = Field(description="Where the partner's totals did not add up (kept as sent).")
     refunds: list[RefundRead]
     credit: CreditRead | None = Field(description="Who earned the order and its commission (null: not decided yet).")
@@ -121,6 +125,6 @@ class OrderRead(OrderSummary):
                    financial_status=row.financial_status, landing_site=row.landing_site,
                    referring_site=row.referring_site, cancelled_at=row.cancelled_at,
                    basis_before_refunds_minor=row.basis_before_refunds_minor, basis_explanation=row.basis_explanation,
-                   notes=row.notes, refunds=[RefundRead.of(r) for r in refunds],
+                   basis_rules=row.basis_rules, notes=row.notes, refunds=[RefundRead.of(r) for r in refunds],
                    credit=CreditRead.of(credit) if credit is not None else None, received_at=row.received_at,
                    updated_at=row.updated_at)

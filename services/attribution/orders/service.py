@@ -124,8 +124,10 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     else None once the kept row has taken what is newer."""
     values = _order_values(order, notes, delivery_id)
     # Inserted as it stands when nothing else arrived for it before (recompute then changes nothing).
+    # The basis rules are stamped here, once: an update of the order never changes them (basis.py).
     row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
-           "order_id": order.order_id, **_standing(order, [], [], order.cancelled_at), **values}
+           "order_id": order.order_id, "basis_rules": order.basis_rules,
+           **_standing(order, [], [], order.cancelled_at), **values}
     inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
     if inserted is not None:
         return inserted
@@ -174,7 +176,8 @@ def order_of(row: PartnerOrder) -> Order:
     lines = tuple(LineItem(**{**line, "collections": tuple(line.get("collections") or ())}) for line in row.lines)
     return Order(source=row.source, order_id=row.order_id, placed_at=row.placed_at, currency=row.currency, lines=lines,
                  subtotal_minor=row.subtotal_minor, discounts_minor=row.discounts_minor, tax_minor=row.tax_minor,
-                 shipping_minor=row.shipping_minor, total_minor=row.total_minor, taxes_included=row.taxes_included)
+                 shipping_minor=row.shipping_minor, total_minor=row.total_minor, taxes_included=row.taxes_included,
+                 basis_rules=row.basis_rules)
 
 
 def refund_of(row: PartnerRefund) -> Refund:

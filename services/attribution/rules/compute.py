@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from services.attribution.orders.basis import commission_basis
+from services.attribution.orders.basis import commission_basis, share_out
 from services.attribution.orders.model import LineItem, Order, Refund
 from services.attribution.rules.terms import MATCH_ORDER, ProductRate, Rule
 from shared.money import format_amount, round_minor
@@ -98,18 +98,6 @@ def order_rate(rule: Rule, *, revenue_in_window: int, new_customer: bool) -> tup
         return rule.percent, (f"base rate: {_money(revenue_in_window, c)} sold in {rule.window_days} days is not above "
                               f"the first tier's {_money(rule.tiers[0].above_minor, c)}")
     return rule.percent, "the rule's rate"
-
-
-def share_out(amounts: list[int], limit: int) -> list[int]:
-    """`amounts` scaled down to sum to `limit` (0 <= limit < sum): each gets its proportional
-    share rounded down, and the units left over go to the largest remainders (the first part on
-    ties), so the shares add up exactly and none is above its amount."""
-    total = sum(amounts)
-    shares = [a * limit // total for a in amounts]
-    remainders = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] * limit % total), i))
-    for i in remainders[: limit - sum(shares)]:
-        shares[i] += 1
-    return shares
 
 
 def compute(rule: Rule, order: Order, refunds: tuple[Refund, ...] | list[Refund] = (), *, revenue_in_window: int,

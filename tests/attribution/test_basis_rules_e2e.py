@@ -1,0 +1,119 @@
+"""Basis rules through the gateway, on real Kafka and PostgreSQL (docs/decisions/0060): a refund
+of money alone claws back the commission of an order stored under rules 2, not of one stored
+under rules 1; a gift card sold earns nothing; and migration 0026 stamps the orders kept before
+it with rules 1, so what they earn does not change."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+
+from shared.migrations import alembic_config
+from tests.attribution.test_campaign_money_migration import _run, scratch_database  # noqa: F401 (a fixture)
+from tests.attribution.test_crediting_e2e import brand_setup, decided, entries, fixture, placed_now
+from tests.attribution.test_orders_e2e import deliver_shopify, new_order_id, order_named, with_order_id
+from tests.conftest import eventually
+from tests.gateway.webhooks.conftest import create_shopify_source
+
+pytestmark = pytest.mark.integration
+
+
+def money_alone(order_id: int, amount: str = "10.00") -> dict:
+    """A Shopify refund that returns money and no line item (an order adjustment), in USD."""
+    money = {"amount": f"-{amount}", "currency_code": "USD"}
+    return {
+        "id": new_order_id(), "order_id": order_id, "created_at": (datetime.now(UTC) + timedelta(minutes=2)).isoformat(),
+        "refund_line_items": [],
+        "transactions": [{"id": 1, "kind": "refund", "status": "success", "amount": amount, "currency": "USD"}],
+        "order_adjustments": [{"id": 1, "kind": "refund_discrepancy", "amount": f"-{amount}",
+                               "amount_set": {"shop_money": money, "presentment_money": money}}],
+    }
+
+
+async def _basis_is(gateway, order_id: int, minor: int) -> dict | None:
+    found = await order_named(gateway, str(order_id))
+    return found if found and found["basis_minor"] == minor else None
+
+
+async def _credited_order(gateway, anonymous, extra_lines: tuple = ()):
+    _, creator_id, code = await brand_setup(gateway)  # 10 % of the basis
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    order = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code)
+    order["line_items"] += list(extra_lines)
+    await deliver_shopify(anonymous, source, "orders/create", order)
+    return source, order_id, (await decided(gateway, order_id))
+
+
+@pytest.mark.asyncio
+async def test_a_refund_of_money_alone_claws_back_the_commission_under_rules_2(gateway, anonymous):
+    source, order_id, order = await _credited_order(gateway, anonymous)
+    assert order["basis_rules"] == 2 and order["credit"]["commission_minor"] == 595
+    await eventually(lambda: entries(gateway, str(order_id)))
+    # 10.00 of the 69.26 paid comes back: the basis 59.50 falls by 8.59 to 50.91, taken from the
+    # lines 42.50 and 17.00 in proportion (36.36 and 14.55 left): 3.64 + 1.46 = 5.10, 0.85 less.
+    for _ in range(2):  # delivered twice: the second changes nothing
+        await deliver_shopify(anonymous, source, "refunds/create", money_alone(order_id) | {"id": order_id + 1})
+    found = await eventually(lambda: _basis_is(gateway, order_id, 5091))
+    assert "taken from line 13600000000001 less 6.14 USD, line 13600000000002 less 2.45 USD." in found["basis_explanation"]
+
+    async def clawed():
+        listed = await entries(gateway, str(order_id))
+        return listed if len(listed) == 2 else None
+
+    listed = await eventually(clawed)
+    assert sorted((e["kind"], e["amount"]) for e in listed) == [("clawback", -85), ("commission", 595)]
+
+
+@pytest.mark.asyncio
+async def test_an_order_stored_under_rules_1_keeps_its_commission_after_a_refund_of_money_alone(
+        gateway, anonymous, platform):
+    source, order_id, order = await _credited_order(gateway, anonymous)
+    await eventually(lambda: entries(gateway, str(order_id)))
+    # As migration 0026 leaves an order stored before it.
+    updated = await _run(platform.service_env("attribution")["DATABASE_URL"],
+                         "update attribution.orders set basis_rules = 1 where id = $1 returning id",
+                         uuid.UUID(order["id"]))
+    assert len(updated) == 1
+    await deliver_shopify(anonymous, source, "refunds/create", money_alone(order_id))
+    found = await eventually(lambda: _basis_is(gateway, order_id, 5091))  # the order's basis falls as before
+    assert found["basis_rules"] == 1 and "taken from" not in found["basis_explanation"]
+    # The ledger is written in the refund's transaction, with the basis: nothing was clawed back.
+    assert [(e["kind"], e["amount"]) for e in await entries(gateway, str(order_id))] == [("commission", 595)]
+
+
+@pytest.mark.asyncio
+async def test_a_gift_card_sold_earns_no_commission(gateway, anonymous):
+    card = {"id": 13600000000009, "quantity": 1, "price": "50.00", "gift_card": True, "title": "Gift card",
+            "discount_allocations": [], "tax_lines": []}
+    _, order_id, order = await _credited_order(gateway, anonymous, (card,))
+    assert order["credit"]["commission_minor"] == 595  # 10 % of 59.50, not of 109.50
+    assert (order["basis_minor"], order["basis_before_refunds_minor"]) == (5950, 5950)
+    assert [line["gift_card"] for line in order["lines"]] == [False, False, True]
+    assert "Gift cards sold are not in the basis" in order["basis_explanation"]
+
+
+def test_0026_stamps_the_orders_kept_before_it_with_rules_1(scratch_database):  # noqa: F811 (the fixture)
+    config = alembic_config("attribution", scratch_database)
+    command.upgrade(config, "0025")
+    insert = ("insert into attribution.orders (id, source, source_id, order_id, placed_at, currency, lines, taxes_included, "
+              "codes, click_ids, test, notes, state, basis_minor, basis_before_refunds_minor, basis_explanation, "
+              "last_delivery_id, tenant_id) values ($1, 'generic', $2, $3, now(), 'USD', '[]', false, '{}', '{}', false, "
+              "'{}', 'open', 0, 0, '', 'd', $4)")
+    kept = uuid.uuid4()
+    asyncio.run(_run(scratch_database, insert, kept, uuid.uuid4(), "before", uuid.uuid4()))
+
+    command.upgrade(config, "0026")
+    later = uuid.uuid4()
+    asyncio.run(_run(scratch_database, insert, later, uuid.uuid4(), "after", uuid.uuid4()))
+    rows = asyncio.run(_run(scratch_database, "select id, basis_rules from attribution.orders"))
+    assert {r["id"]: r["basis_rules"] for r in rows} == {kept: 1, later: 2}
+    with pytest.raises(Exception, match="ck_orders_basis_rules_known"):
+        asyncio.run(_run(scratch_database, "update attribution.orders set basis_rules = 3"))
+
+    command.downgrade(config, "0025")
+    columns = asyncio.run(_run(scratch_database, "select column_name from information_schema.columns "
+                                                 "where table_schema = 'attribution' and table_name = 'orders'"))
+    assert "basis_rules" not in {r["column_name"] for r in columns}
