@@ -4,6 +4,7 @@ the commission falls with it; a gift card sold is not in the basis. An order sto
 is computed as before for its whole life. Pure functions here; test_basis_rules_e2e.py runs the
 same through the gateway, and the migration that stamps the orders kept before it."""
 
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -11,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.attribution.orders import generic
 from services.attribution.orders.basis import commission_basis
-from services.attribution.orders.model import BASIS_RULES, LineItem, Order, Refund, RefundLine
+from services.attribution.orders.model import BASIS_RULES, LineItem, Order, Refund, RefundLine, customer_hash
 from services.attribution.rules.compute import compute
 from services.attribution.rules.terms import Rule
 from tests.attribution.test_rules_compute import PLACED, line, order
@@ -32,7 +34,10 @@ TEN = Rule("EUR", percent=Decimal("10"))
 
 
 def test_an_order_parsed_now_is_under_the_current_rules():
-    assert SHOP.basis_rules == BASIS_RULES == 2
+    parsed = generic.parse(json.dumps({"type": "order", "order_id": "A-1", "placed_at": "2026-11-29T10:00:00Z",
+                                       "currency": "EUR", "line_items": [{"id": "1", "quantity": 1, "unit_price": "20.00"}]}),
+                           customer_hash(b"a-test-secret-of-32-bytes-long!!")).message
+    assert parsed.basis_rules == BASIS_RULES == 2
 
 
 def test_money_no_line_explains_is_taken_from_the_lines_in_proportion():

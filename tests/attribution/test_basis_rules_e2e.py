@@ -1,7 +1,8 @@
 """Basis rules through the gateway, on real Kafka and PostgreSQL (docs/decisions/0060): a refund
-of money alone claws back the commission of an order stored under rules 2, not of one stored
-under rules 1; a gift card sold earns nothing; and migration 0026 stamps the orders kept before
-it with rules 1, so what they earn does not change."""
+of money alone claws back the commission of an order stored under rules 2 (the code stamps it:
+the column's default is 1), not of one stored under rules 1; refunds arriving out of order claw
+back what all of them leave, no more; a gift card sold earns nothing; and migration 0026 stamps
+the orders kept before it with rules 1, so what they earn does not change."""
 
 import asyncio
 import uuid
@@ -68,6 +69,26 @@ async def test_a_refund_of_money_alone_claws_back_the_commission_under_rules_2(g
 
 
 @pytest.mark.asyncio
+async def test_refunds_arriving_out_of_order_claw_back_what_all_of_them_leave(gateway, anonymous):
+    source, order_id, order = await _credited_order(gateway, anonymous)
+    await eventually(lambda: entries(gateway, str(order_id)))
+    now = datetime.now(UTC)
+    tee = with_order_id(fixture("refunds-create-usd-partial.json"), order_id)  # one of the two tees
+    tee["id"], tee["created_at"] = new_order_id(), (now + timedelta(minutes=2)).isoformat()
+    money = money_alone(order_id) | {"created_at": (now + timedelta(minutes=3)).isoformat()}
+    # The later refund first: alone, 10.00 back takes 5.95 to 5.10 (0.85 back).
+    await deliver_shopify(anonymous, source, "refunds/create", money)
+    await eventually(lambda: _basis_is(gateway, order_id, 5091))
+    # Then the tee, refunded before it: both leave the basis 38.25 less 5.52 (10.00 of 69.26),
+    # 32.73, taken 3.07 / 2.45 from the lines' 21.25 / 17.00: 1.82 + 1.46 = 3.28 earned, so
+    # 2.67 back in all. Taking the tee's fall alone (5.95 to 3.82) after the 0.85 would be 2.98.
+    await deliver_shopify(anonymous, source, "refunds/create", tee)
+    await eventually(lambda: _basis_is(gateway, order_id, 3273))
+    listed = await entries(gateway, str(order_id))
+    assert sorted((e["kind"], e["amount"]) for e in listed) == [("clawback", -182), ("clawback", -85), ("commission", 595)]
+
+
+@pytest.mark.asyncio
 async def test_an_order_stored_under_rules_1_keeps_its_commission_after_a_refund_of_money_alone(
         gateway, anonymous, platform):
     source, order_id, order = await _credited_order(gateway, anonymous)
@@ -106,10 +127,14 @@ def test_0026_stamps_the_orders_kept_before_it_with_rules_1(scratch_database):  
     asyncio.run(_run(scratch_database, insert, kept, uuid.uuid4(), "before", uuid.uuid4()))
 
     command.upgrade(config, "0026")
-    later = uuid.uuid4()
+    # A row written without the column (a replica still on the code before it, during a deploy)
+    # is under the rules that code computed it with; the code stamps its orders itself.
+    later, stamped = uuid.uuid4(), uuid.uuid4()
     asyncio.run(_run(scratch_database, insert, later, uuid.uuid4(), "after", uuid.uuid4()))
+    asyncio.run(_run(scratch_database, insert.replace("tenant_id)", "tenant_id, basis_rules)").replace("$4)", "$4, 2)"),
+                     stamped, uuid.uuid4(), "stamped", uuid.uuid4()))
     rows = asyncio.run(_run(scratch_database, "select id, basis_rules from attribution.orders"))
-    assert {r["id"]: r["basis_rules"] for r in rows} == {kept: 1, later: 2}
+    assert {r["id"]: r["basis_rules"] for r in rows} == {kept: 1, later: 1, stamped: 2}
     with pytest.raises(Exception, match="ck_orders_basis_rules_known"):
         asyncio.run(_run(scratch_database, "update attribution.orders set basis_rules = 3"))
 

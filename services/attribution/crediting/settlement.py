@@ -57,48 +57,66 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
                 hold_until=hold_until, reason=(share_text + reason)[:2000], new_order=fresh)
     inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
                   earned_in_period=decision.earned_in_period_minor)
-    before = decision.commission_minor
     changed = False
-    for i, refund in enumerate(refunds):
-        after = compute(terms, order, refunds[: i + 1], **inputs).amount_minor
-        if before - after > 0 and not await _refund_claimed(session, source, row.order_id, refund.refund_id):
-            text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
-            if not latest:
-                await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
-                                       currency=decision.currency, amount=before - after, reason=text)
-                await conversion(session, row, decision, "ConversionReversed", -(before - after))
-            else:
-                # Each creator ends with exactly its share of what is left (split_minor of the
-                # commission after the refund, by the shares in force), from what it holds in the
-                # ledger now: it gives back the difference. Largest remainder is not monotone, so
-                # rounding may owe a creator a cent back: a commission line says so. What is given
-                # back less what is added is the commission's fall, to the minor unit.
-                shares = {str(p.creator_id): Fraction(p.share) for p in latest}
-                held = await _held_by_creator(session, source, row.order_id)
-                target = split_minor(after, shares)
-                base = _claim_base(refund.refund_id)
-                for c in sorted(set(shares) | {str(k) for k in held}):
-                    creator = uuid.UUID(c)
-                    owed = held.get(creator, 0) - target.get(c, 0)
-                    share_text = percent(shares.get(c, Fraction(0)))
-                    if owed > 0:
-                        await ledger.claw_back(
-                            session, source=source, order_id=row.order_id,
-                            refund_id=refund.refund_id if creator == decision.creator_id else f"{base}|{c}",
-                            currency=decision.currency, amount=owed, creator_id=creator,
-                            reason=f"{text}; this creator's {share_text} part falls to {target.get(c, 0)}")
-                    elif owed < 0:
-                        await ledger.record_commission(
-                            session, source=source, order_id=row.order_id, line_key=f"{base}+{c}", creator_id=creator,
-                            campaign_id=decision.campaign_id, currency=decision.currency, amount=-owed,
-                            hold_until=hold_until,
-                            reason=f"{text}; this creator's {share_text} part of what is left is {target.get(c, 0)}: "
-                                   f"{-owed} minor unit(s) more after rounding")
-                    if owed:
-                        await conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
-                                          share=shares.get(c, Fraction(0)))
+    # Each refund not yet applied takes the commission from what the order earns after the refunds
+    # applied before it (whenever they arrived) to what it earns with this one too, so the order
+    # ends earning what all its refunds leave it, whatever order they arrived in: under basis
+    # rules 2 a refund's money that no line explains is a share of the basis left, so its fall
+    # depends on the refunds taken before it (docs/decisions/0060).
+    applied = await _claimed_refunds(session, source, row.order_id, refunds)
+    held = None
+    for refund in refunds:
+        if refund.refund_id in applied:
+            continue
+        applied.add(refund.refund_id)
+        after = compute(terms, order, [r for r in refunds if r.refund_id in applied], **inputs).amount_minor
+        if not latest:
+            if held is None:
+                held = sum((await _held_by_creator(session, source, row.order_id)).values())
+            owed = held - after
+            if owed <= 0:
+                continue
+            text = f"refund {refund.refund_id}: the commission falls from {held} to {after} minor units"
+            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
+                                   currency=decision.currency, amount=owed, reason=text)
+            await conversion(session, row, decision, "ConversionReversed", -owed)
+            held = after
             changed = True
-        before = after
+            continue
+        # Each creator ends with exactly its share of what is left (split_minor of the commission
+        # after the refund, by the shares in force), from what it holds in the ledger now: it gives
+        # back the difference. Largest remainder is not monotone, so rounding may owe a creator a
+        # cent back: a commission line says so. What is given back less what is added is the
+        # commission's fall, to the minor unit.
+        shares = {str(p.creator_id): Fraction(p.share) for p in latest}
+        held_by = await _held_by_creator(session, source, row.order_id)
+        if sum(held_by.values()) <= after:
+            continue
+        text = f"refund {refund.refund_id}: the commission falls from {sum(held_by.values())} to {after} minor units"
+        target = split_minor(after, shares)
+        base = _claim_base(refund.refund_id)
+        for c in sorted(set(shares) | {str(k) for k in held_by}):
+            creator = uuid.UUID(c)
+            owed = held_by.get(creator, 0) - target.get(c, 0)
+            share_text = percent(shares.get(c, Fraction(0)))
+            if owed > 0:
+                await ledger.claw_back(
+                    session, source=source, order_id=row.order_id,
+                    refund_id=refund.refund_id if creator == decision.creator_id else f"{base}|{c}",
+                    currency=decision.currency, amount=owed, creator_id=creator,
+                    reason=f"{text}; this creator's {share_text} part falls to {target.get(c, 0)}")
+            elif owed < 0:
+                await ledger.record_commission(
+                    session, source=source, order_id=row.order_id, line_key=f"{base}+{c}", creator_id=creator,
+                    campaign_id=decision.campaign_id, currency=decision.currency, amount=-owed,
+                    hold_until=hold_until,
+                    reason=f"{text}; this creator's {share_text} part of what is left is {target.get(c, 0)}: "
+                           f"{-owed} minor unit(s) more after rounding")
+            if owed:
+                await conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
+                                  share=shares.get(c, Fraction(0)))
+        changed = True
+    before = compute(terms, order, refunds, **inputs).amount_minor if refunds else decision.commission_minor
     if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
         await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=CANCELLED, currency=decision.currency,
                                amount=None, reason=f"order {row.order_id} cancelled")
@@ -144,19 +162,18 @@ async def order_shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[C
     return [s for s in found if s.revision == 1], [s for s in found if s.revision == top]
 
 
-async def _refund_claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
-    """Whether the refund was already applied, whole or in creators' parts (its claims, or the
-    rounding lines it added): each refund is split once, by the shares in force when it arrived."""
-    base = _claim_base(refund_id)
-    claimed = await session.execute(select(ClawbackClaim.id).where(
-        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id,
-        (ClawbackClaim.refund_id == refund_id) | ClawbackClaim.refund_id.startswith(f"{base}|", autoescape=True)).limit(1))
-    if claimed.first() is not None:
-        return True
-    added = await session.execute(select(LedgerEntry.id).where(
-        LedgerEntry.source == source, LedgerEntry.order_id == order_id,
-        LedgerEntry.line_key.startswith(f"{base}+", autoescape=True)).limit(1))
-    return added.first() is not None
+async def _claimed_refunds(session: AsyncSession, source: str, order_id: str, refunds: list[Refund]) -> set[str]:
+    """The ids of the refunds already applied to the order, whole or in creators' parts (their
+    claims, or the rounding lines they added): each refund is applied once, by the shares in force
+    when it arrived. Two statements, whatever the number of refunds."""
+    if not refunds:
+        return set()
+    claims = set((await session.execute(select(ClawbackClaim.refund_id).where(
+        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id))).scalars())
+    lines = set((await session.execute(select(LedgerEntry.line_key).where(
+        LedgerEntry.source == source, LedgerEntry.order_id == order_id, LedgerEntry.line_key.is_not(None)))).scalars())
+    parts = {key.rsplit("|", 1)[0] for key in claims if "|" in key} | {key.rsplit("+", 1)[0] for key in lines if "+" in key}
+    return {r.refund_id for r in refunds if r.refund_id in claims or _claim_base(r.refund_id) in parts}
 
 
 async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:

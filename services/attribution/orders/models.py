@@ -68,7 +68,8 @@ class PartnerOrder(TenantOwned, Base):
     basis_before_refunds_minor: Mapped[int] = mapped_column(BigInteger)
     basis_explanation: Mapped[str] = mapped_column(Text)
     basis_rules: Mapped[int] = mapped_column(
-        SmallInteger, server_default="2",
+        # The code stamps every order; a row without it was written by code older than rules 2.
+        SmallInteger, server_default="1",
         comment="The commission basis rules (orders/basis.py) the order is computed under: stamped when first stored.")
     last_delivery_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
