@@ -160,7 +160,11 @@ class CpuMeter:
 
 async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
     gateway = settings.url("gateway")
-    async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=args.concurrency)) as client:
+    # Idle connections are dropped by the client before uvicorn's 5 s keep-alive timeout closes
+    # them: with both at 5 s, a POST could go out on a connection the gateway was closing
+    # (httpx.ReadError after the warm-up's wait, seen twice).
+    async with httpx.AsyncClient(base_url=gateway, timeout=60,
+                                 limits=httpx.Limits(max_connections=args.concurrency, keepalive_expiry=2)) as client:
         auth = {"Authorization": f"Bearer {key}"}
         made = await client.post("/v1/webhook-sources", headers=auth,
                                  json={"kind": "shopify", "name": "bench", "shop_domain": SHOP, "secret": SECRET})
@@ -208,7 +212,7 @@ async def run(args, settings: RuntimeSettings, key: str, dsn: str) -> None:
 
             # Latency at a fixed rate: an open loop (a delivery is sent on schedule whatever the
             # earlier ones are doing), so its client is not capped at --concurrency connections.
-            open_loop = httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=1000))
+            open_loop = httpx.AsyncClient(base_url=gateway, timeout=60, limits=httpx.Limits(max_connections=1000, keepalive_expiry=2))
             first = first + args.orders
             n = int(args.rate * args.seconds)
             sent_at: dict[str, float] = {}
