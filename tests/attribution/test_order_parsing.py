@@ -330,3 +330,27 @@ def test_a_gift_card_line_is_read_and_flagged():
     })
     order = shopify.parse("orders/create", json.dumps(data), KEY).message
     assert [line.gift_card for line in order.lines] == [False, False, True]
+
+
+@pytest.mark.parametrize("refund_id", ["cancelled", "limelight-recompute:r2", "R-1|x"])
+def test_a_refund_may_not_take_a_name_the_ledger_keeps_for_itself(refund_id):
+    """Found reviewing settlement: a generic refund named "cancelled" passed for the cancellation's
+    claim (the cancellation then clawed nothing back), and "A|B" for the parts of a split refund A."""
+    generic_refund = {"type": "refund", "refund_id": refund_id, "order_id": "A-1001", "created_at": "2026-11-21T10:00:00Z",
+                      "currency": "EUR", "line_items": [{"id": "1", "quantity": 1, "amount": "20.00"}]}
+    with pytest.raises(PayloadError) as refused:
+        generic.parse(json.dumps(generic_refund), KEY)
+    assert refused.value.field == "refund_id" and refused.value.reason.startswith("reserved")
+    data = json.loads(body("refunds-create-usd-partial.json")) | {"id": refund_id}
+    with pytest.raises(PayloadError) as refused:
+        shopify.parse("refunds/create", json.dumps(data), KEY)
+    assert refused.value.field == "id"
+    assert generic.parse(json.dumps(generic_refund | {"refund_id": "cancelled-2"}), KEY).message.refund_id == "cancelled-2"
+
+
+def test_the_reserved_refund_names_are_the_ledgers():
+    from services.attribution.crediting.service import CANCELLED
+    from services.attribution.orders.reading import RESERVED_REFUND_IDS, RESERVED_REFUND_PREFIX
+
+    assert CANCELLED in RESERVED_REFUND_IDS  # a re-credit's claims are named from RESERVED_REFUND_PREFIX itself
+    assert RESERVED_REFUND_PREFIX == "limelight-"  # the claims already in ledgers start so

@@ -33,6 +33,7 @@ from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import LedgerEntry
 from services.attribution.models import spec, split_minor
 from services.attribution.orders.models import PartnerOrder
+from services.attribution.orders.reading import RESERVED_REFUND_PREFIX
 from shared.db import utcnow
 from shared.errors import NotFound
 
@@ -142,7 +143,7 @@ async def _recredit(session: AsyncSession, campaign: Campaign, policy: Policy, d
             outcome.moved_minor[currency] += delta
             outcome.adjustments += 1
         elif delta < 0:
-            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=f"limelight-recompute:r{revision}|{c}",
+            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=f"{RESERVED_REFUND_PREFIX}recompute:r{revision}|{c}",
                                    currency=currency, amount=-delta, creator_id=creator, reason=reason)
             outcome.adjustments += 1
     return True

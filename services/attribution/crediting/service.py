@@ -57,7 +57,7 @@ from shared.tenancy import built_once
 CONVERSIONS = "attribution.conversion.v1"
 PERFORMANCE = "attribution.performance.v1"
 
-CANCELLED = "cancelled"
+CANCELLED = "cancelled"  # a refund may not be named so (orders/reading.RESERVED_REFUND_IDS)
 
 
 def ledger_source(row: PartnerOrder) -> str:

@@ -58,30 +58,28 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
                   earned_in_period=decision.earned_in_period_minor)
     changed = False
-    # Each refund not yet applied takes the commission from what the order earns after the refunds
-    # applied before it (whenever they arrived) to what it earns with this one too, so the order
-    # ends earning what all its refunds leave it, whatever order they arrived in: under basis
-    # rules 2 a refund's money that no line explains is a share of the basis left, so its fall
-    # depends on the refunds taken before it (docs/decisions/0060).
+    # Each refund not yet applied is measured from what the order earns after the refunds already
+    # applied (whenever they arrived) to what it earns with this one too, so the falls add up to
+    # what all its refunds take, whatever order they arrived in: under basis rules 2 a refund's
+    # money that no line explains is a share of the basis left, so its fall depends on the
+    # refunds taken before it (docs/decisions/0060). The falls are the computation's, not the
+    # ledger's: a change of the order's lines after it was credited is not settled here.
     applied = await _claimed_refunds(session, source, row.order_id, refunds)
-    held = None
     for refund in refunds:
         if refund.refund_id in applied:
             continue
+        earlier = [r for r in refunds if r.refund_id in applied]
+        before = compute(terms, order, earlier, **inputs).amount_minor if earlier else decision.commission_minor
         applied.add(refund.refund_id)
         after = compute(terms, order, [r for r in refunds if r.refund_id in applied], **inputs).amount_minor
+        if before - after <= 0:
+            continue
+        text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
+        changed = True
         if not latest:
-            if held is None:
-                held = sum((await _held_by_creator(session, source, row.order_id)).values())
-            owed = held - after
-            if owed <= 0:
-                continue
-            text = f"refund {refund.refund_id}: the commission falls from {held} to {after} minor units"
             await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
-                                   currency=decision.currency, amount=owed, reason=text)
-            await conversion(session, row, decision, "ConversionReversed", -owed)
-            held = after
-            changed = True
+                                   currency=decision.currency, amount=before - after, reason=text)
+            await conversion(session, row, decision, "ConversionReversed", -(before - after))
             continue
         # Each creator ends with exactly its share of what is left (split_minor of the commission
         # after the refund, by the shares in force), from what it holds in the ledger now: it gives
@@ -90,9 +88,6 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         # commission's fall, to the minor unit.
         shares = {str(p.creator_id): Fraction(p.share) for p in latest}
         held_by = await _held_by_creator(session, source, row.order_id)
-        if sum(held_by.values()) <= after:
-            continue
-        text = f"refund {refund.refund_id}: the commission falls from {sum(held_by.values())} to {after} minor units"
         target = split_minor(after, shares)
         base = _claim_base(refund.refund_id)
         for c in sorted(set(shares) | {str(k) for k in held_by}):
@@ -115,7 +110,6 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
             if owed:
                 await conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
                                   share=shares.get(c, Fraction(0)))
-        changed = True
     before = compute(terms, order, refunds, **inputs).amount_minor if refunds else decision.commission_minor
     if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
         await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=CANCELLED, currency=decision.currency,

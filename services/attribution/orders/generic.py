@@ -119,7 +119,7 @@ def parse_refund(data: dict) -> Refund:
     return Refund(
         source="generic",
         order_id=r.ident(r.need(data, "order_id", ""), "order_id"),
-        refund_id=r.ident(r.need(data, "refund_id", ""), "refund_id"),
+        refund_id=r.refund_ident(r.need(data, "refund_id", ""), "refund_id"),
         created_at=r.timestamp(r.need(data, "created_at", ""), "created_at"),
         currency=code,
         lines=tuple(lines),

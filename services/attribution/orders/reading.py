@@ -42,6 +42,23 @@ def ident(value: Any, path: str) -> str:
     return text
 
 
+# Refund ids the ledger keeps for itself (crediting/settlement.py, crediting/recompute.py): the
+# cancellation's claim, a re-credit's claims, and `<refund>|<creator>`, a split refund's parts. A
+# partner's refund named like one would pass for it: the cancellation or the refund would claw
+# nothing back.
+RESERVED_REFUND_IDS = ("cancelled",)
+RESERVED_REFUND_PREFIX = "limelight-"
+
+
+def refund_ident(value: Any, path: str) -> str:
+    """A refund's id: an identifier that is none of the ledger's own claim names."""
+    text = ident(value, path)
+    if text in RESERVED_REFUND_IDS or text.startswith(RESERVED_REFUND_PREFIX) or "|" in text:
+        raise PayloadError(path, f"reserved: a refund id may not be {', '.join(map(repr, RESERVED_REFUND_IDS))}, "
+                                 f"start with {RESERVED_REFUND_PREFIX!r} or contain '|' (the ledger's own claim names)")
+    return text
+
+
 def optional_ident(value: Any, path: str) -> str | None:
     return None if value is None or value == "" else ident(value, path)
 

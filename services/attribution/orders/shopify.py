@@ -180,7 +180,7 @@ def parse_refund(data: dict, order_currency: str | None, path: str, order_id: st
     return Refund(
         source="shopify",
         order_id=r.ident(order_id if order_id is not None else r.need(data, "order_id", path), f"{path}order_id"),
-        refund_id=r.ident(r.need(data, "id", path), f"{path}id"),
+        refund_id=r.refund_ident(r.need(data, "id", path), f"{path}id"),
         created_at=r.timestamp(data.get("created_at") or data.get("processed_at"), f"{path}created_at"),
         currency=code,
         lines=tuple(lines),
