@@ -6,6 +6,7 @@ same through the gateway, and the migration that stamps the orders kept before i
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,8 +16,9 @@ from hypothesis import strategies as st
 from services.attribution.orders import generic
 from services.attribution.orders.basis import commission_basis
 from services.attribution.orders.model import BASIS_RULES, LineItem, Order, Refund, RefundLine, customer_hash
+from services.attribution.crediting.settlement import refund_falls
 from services.attribution.rules.compute import compute
-from services.attribution.rules.terms import Rule
+from services.attribution.rules.terms import ProductRate, Rule
 from tests.attribution.test_rules_compute import PLACED, line, order
 
 
@@ -119,3 +121,60 @@ def test_rules_2_take_exactly_the_order_level_reduction_from_the_parts(spec, pai
         if lb.gift_card:
             assert lb.net_minor == 0
     assert 0 <= new.amount_minor <= new.before_refunds_minor
+
+
+def _refund(draw, i: int, lines: tuple[LineItem, ...]) -> Refund:
+    at = PLACED + timedelta(minutes=draw(st.integers(0, 50)))
+    if draw(st.booleans()):
+        line = draw(st.sampled_from(lines))
+        return Refund("generic", "A-1", f"r{i}", at, "EUR", (RefundLine(line.line_id, draw(st.integers(1, line.quantity)), 0),))
+    return Refund("generic", "A-1", f"r{i}", at, "EUR", (), adjustment_minor=draw(st.integers(1, 4000)))
+
+
+@st.composite
+def settlements(draw):
+    lines = tuple(LineItem(str(i), draw(st.integers(1, 4)), draw(st.integers(0, 9000)), sku=draw(st.sampled_from([None, "x"])),
+                           gift_card=draw(st.booleans()) and draw(st.booleans()))
+                  for i in range(draw(st.integers(1, 4))))
+    o = Order(source="generic", order_id="A-1", placed_at=PLACED, currency="EUR", lines=lines,
+              shipping_minor=draw(st.sampled_from([None, 500])),
+              total_minor=sum(li.gross_minor for li in lines) + draw(st.integers(0, 2000)),
+              basis_rules=draw(st.sampled_from([1, 2])))
+    rule = Rule("EUR", percent=draw(st.sampled_from([Decimal("5"), Decimal("10"), Decimal("12.5")])),
+                include_shipping=draw(st.booleans()), flat_minor=draw(st.sampled_from([0, 100])),
+                cap_per_order_minor=draw(st.sampled_from([None, 150, 300, 800])),
+                product_rates=(ProductRate("sku", "x", Decimal("20")),) if draw(st.booleans()) else ())
+    refunds = [_refund(draw, i, lines) for i in range(draw(st.integers(1, 5)))]
+    arrival = draw(st.permutations(refunds))
+    batches = draw(st.lists(st.integers(1, 2), min_size=len(refunds), max_size=len(refunds)))
+    return o, rule, refunds, arrival, batches
+
+
+@settings(max_examples=400, deadline=None)
+@given(settlements())
+def test_refunds_arriving_in_any_order_take_what_all_of_them_take(case):
+    """settlement.refund_falls as settle uses it, message by message: each message brings one or
+    two refunds in any order of arrival, the refunds known so far are settled, and the ledger
+    (emulated: a clawback per positive fall, never below 0) ends where the commission after all
+    the refunds is, whatever the order. A fall below 0 (a refund that rounds a line's commission
+    up) is not paid out, so the ledger may end that many minor units lower."""
+    o, rule, refunds, arrival, batches = case
+    first = commission(rule, o)
+    settled: frozenset[str] = frozenset()
+    known: list[Refund] = []
+    held, rises, at = first, 0, 0
+    for size in batches:
+        if at >= len(arrival):
+            break
+        known = sorted(known + list(arrival[at:at + size]), key=lambda r: (r.created_at, r.refund_id))
+        at = min(at + size, len(arrival))
+        for _, before, after in refund_falls(lambda applied: commission(rule, o, applied), known, settled, first):
+            if before > after:
+                held -= min(before - after, held)
+            else:
+                rises += after - before
+        settled = frozenset(r.refund_id for r in known)
+    assert at == len(arrival)
+    end = commission(rule, o, known)
+    assert end - rises <= held <= end
+    assert held == end or rises > 0

@@ -13,7 +13,7 @@ from alembic import command
 
 from shared.migrations import alembic_config
 from tests.attribution.test_campaign_money_migration import _run, scratch_database  # noqa: F401 (a fixture)
-from tests.attribution.test_crediting_e2e import brand_setup, decided, entries, fixture, placed_now
+from tests.attribution.test_crediting_e2e import A, brand_setup, decided, entries, fixture, placed_now
 from tests.attribution.test_orders_e2e import deliver_shopify, new_order_id, order_named, with_order_id
 from tests.conftest import eventually
 from tests.gateway.webhooks.conftest import create_shopify_source
@@ -89,6 +89,52 @@ async def test_refunds_arriving_out_of_order_claw_back_what_all_of_them_leave(ga
 
 
 @pytest.mark.asyncio
+async def test_under_a_cap_a_refund_that_takes_nothing_alone_is_settled_all_the_same(gateway, anonymous):
+    """Refunds B (a tee), A (10.00 of money, dated before B) and C (the other line, dated last)
+    arrive B, A, C on an order earning 10 %, capped at 3.50. Alone, B and A leave more than 3.50
+    and take nothing; together they leave 3.28; all three leave 1.82. Settled refunds are marked
+    (migration 0027): A is measured against B, C against both, 0.22 + 1.46 = 1.68 = 3.50 - 1.82.
+    Read from the claims, B (no claim) would be measured again after A and take 0.22 twice."""
+    campaign = await gateway.post(f"{A}/campaigns", json={
+        "name": f"cap-{uuid.uuid4().hex[:6]}", "brand": "Acme", "starts_on": "2026-11-01", "ends_on": "2027-12-31",
+        "budget": 1_000_000, "currency": "USD"})
+    assert campaign.status_code == 201, campaign.text
+    campaign_id, creator_id = campaign.json()["id"], str(uuid.uuid4())
+    for path, body in ((f"{A}/campaigns/{campaign_id}/creators", {"creator_id": creator_id, "deal_type": "affiliate", "fee": 0,
+                                                                  "product_value": 0}),
+                       (f"{A}/campaigns/{campaign_id}/rules", {"percent": "10", "holding_days": 30, "cap_per_order": 350})):
+        made = await gateway.post(path, json=body)
+        assert made.status_code == 201, made.text
+    code = f"CAP{uuid.uuid4().hex[:6].upper()}"
+    made = await gateway.post(f"{A}/codes", json={"campaign_id": campaign_id, "creator_id": creator_id, "code": code})
+    assert made.status_code == 201, made.text
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    await deliver_shopify(anonymous, source, "orders/create",
+                          placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code))
+    assert (await decided(gateway, order_id))["credit"]["commission_minor"] == 350
+    await eventually(lambda: entries(gateway, str(order_id)))
+    now = datetime.now(UTC)
+    tee = with_order_id(fixture("refunds-create-usd-partial.json"), order_id)
+    tee["id"], tee["created_at"] = new_order_id(), (now + timedelta(minutes=2)).isoformat()
+    money = money_alone(order_id) | {"created_at": (now + timedelta(minutes=1)).isoformat()}
+    usd = lambda amount: {"shop_money": {"amount": amount, "currency_code": "USD"},  # noqa: E731
+                          "presentment_money": {"amount": amount, "currency_code": "USD"}}
+    other_line = {
+        "id": new_order_id(), "order_id": order_id, "created_at": (now + timedelta(minutes=3)).isoformat(),
+        "refund_line_items": [{"id": 1, "line_item_id": 13600000000002, "quantity": 1, "subtotal": "17.00",
+                               "subtotal_set": usd("17.00"), "total_tax": "0.00", "total_tax_set": usd("0.00")}],
+        "transactions": [{"id": 2, "kind": "refund", "status": "success", "amount": "17.00", "currency": "USD"}],
+        "order_adjustments": [],
+    }
+    for refund, basis in ((tee, 3825), (money, 3273), (other_line, 1818)):
+        await deliver_shopify(anonymous, source, "refunds/create", refund)
+        await eventually(lambda basis=basis: _basis_is(gateway, order_id, basis))
+    listed = await entries(gateway, str(order_id))
+    assert sorted((e["kind"], e["amount"]) for e in listed) == [("clawback", -146), ("clawback", -22), ("commission", 350)]
+
+
+@pytest.mark.asyncio
 async def test_an_order_stored_under_rules_1_keeps_its_commission_after_a_refund_of_money_alone(
         gateway, anonymous, platform):
     source, order_id, order = await _credited_order(gateway, anonymous)
@@ -142,3 +188,28 @@ def test_0026_stamps_the_orders_kept_before_it_with_rules_1(scratch_database):  
     columns = asyncio.run(_run(scratch_database, "select column_name from information_schema.columns "
                                                  "where table_schema = 'attribution' and table_name = 'orders'"))
     assert "basis_rules" not in {r["column_name"] for r in columns}
+
+
+def test_0027_marks_settled_the_refunds_of_the_orders_kept(scratch_database):  # noqa: F811 (the fixture)
+    """Settlement has run for every refund of an order that exists (it runs after every message
+    about the order); a refund kept ahead of its order has not, until the order arrives."""
+    config = alembic_config("attribution", scratch_database)
+    command.upgrade(config, "0026")
+    tenant, source_id = uuid.uuid4(), uuid.uuid4()
+    asyncio.run(_run(
+        scratch_database,
+        "insert into attribution.orders (id, source, source_id, order_id, placed_at, currency, lines, taxes_included, "
+        "codes, click_ids, test, notes, state, basis_minor, basis_before_refunds_minor, basis_explanation, "
+        "last_delivery_id, tenant_id) values ($1, 'generic', $2, 'kept', now(), 'USD', '[]', false, '{}', '{}', false, "
+        "'{}', 'open', 0, 0, '', 'd', $3)", uuid.uuid4(), source_id, tenant))
+    refund = ("insert into attribution.order_refunds (id, source, source_id, order_id, refund_id, refunded_at, currency, "
+              "lines, shipping_minor, adjustment_minor, delivery_id, tenant_id) values ($1, 'generic', $2, $3, $4, now(), "
+              "'USD', '[]', 0, 100, 'd', $5)")
+    for order_id, refund_id, owner in (("kept", "R-1", tenant), ("kept", "R-2", tenant), ("ahead", "R-3", tenant),
+                                       ("kept", "R-4", uuid.uuid4())):  # another tenant's order of the same name
+        asyncio.run(_run(scratch_database, refund, uuid.uuid4(), source_id, order_id, refund_id, owner))
+
+    command.upgrade(config, "0027")
+    rows = asyncio.run(_run(scratch_database, "select refund_id, settled from attribution.order_refunds"))
+    assert {r["refund_id"]: r["settled"] for r in rows} == {"R-1": True, "R-2": True, "R-3": False, "R-4": False}
+    command.downgrade(config, "0026")

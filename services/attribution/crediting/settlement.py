@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
 
@@ -27,9 +28,10 @@ from services.attribution.rules.models import CommissionRule
 
 
 async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds: list[Refund], *,
-                 fresh: bool = False) -> None:
+                 fresh: bool = False, settled: frozenset[str] = frozenset()) -> None:
     """The order's ledger entries from its credit decision, its refunds and its cancellation.
-    `fresh`: the order was inserted by this transaction (orders/service.py)."""
+    `fresh`: the order was inserted by this transaction (orders/service.py); `settled`: the ids of
+    the refunds an earlier settlement applied (the caller marks the others settled after this)."""
     decision, new = await decide(session, row, order, fresh=fresh)
     if decision.outcome == "credited":
         await follow_basis(session, row, decision)
@@ -58,22 +60,13 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     inputs = dict(revenue_in_window=decision.revenue_in_window_minor, new_customer=decision.new_customer,
                   earned_in_period=decision.earned_in_period_minor)
     changed = False
-    # Each refund not yet applied is measured from what the order earns after the refunds already
-    # applied (whenever they arrived) to what it earns with this one too, so the falls add up to
-    # what all its refunds take, whatever order they arrived in: under basis rules 2 a refund's
-    # money that no line explains is a share of the basis left, so its fall depends on the
-    # refunds taken before it (docs/decisions/0060). The falls are the computation's, not the
-    # ledger's: a change of the order's lines after it was credited is not settled here.
-    applied = await _claimed_refunds(session, source, row.order_id, refunds)
-    for refund in refunds:
-        if refund.refund_id in applied:
-            continue
-        earlier = [r for r in refunds if r.refund_id in applied]
-        before = compute(terms, order, earlier, **inputs).amount_minor if earlier else decision.commission_minor
-        applied.add(refund.refund_id)
-        after = compute(terms, order, [r for r in refunds if r.refund_id in applied], **inputs).amount_minor
+
+    def commission_after(applied: list[Refund]) -> int:
+        return compute(terms, order, applied, **inputs).amount_minor
+
+    for refund, before, after in refund_falls(commission_after, refunds, settled, decision.commission_minor):
         if before - after <= 0:
-            continue
+            continue  # settled all the same: the caller marks every refund counted
         text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
         changed = True
         if not latest:
@@ -126,6 +119,31 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         await performance_due(session, decision.creator_id, row.currency)
 
 
+def refund_falls(commission_after: Callable[[list[Refund]], int], refunds: list[Refund], settled: frozenset[str],
+                 commission: int) -> list[tuple[Refund, int, int]]:
+    """(refund, before, after) for each refund not yet settled, in the date order of `refunds`:
+    what the order earns after the refunds settled before it (whenever they arrived), and after
+    this one too (`commission_after` of a list of refunds; `commission` with none).
+
+    Each refund not yet settled is measured against every refund settled before it, so the falls
+    add up to what all the refunds take, whatever order they arrived in: under basis rules 2 a
+    refund's money that no line explains is a share of the basis left, and under a cap a refund
+    may take nothing until another one does, so a refund's fall depends on the refunds taken
+    before it (docs/decisions/0060). A refund that takes nothing is settled all the same. The
+    falls are the computation's, not the ledger's: a change of the order's lines after it was
+    credited is not settled here."""
+    applied = set(settled)
+    falls = []
+    for refund in refunds:
+        if refund.refund_id in applied:
+            continue
+        earlier = [r for r in refunds if r.refund_id in applied]
+        before = commission_after(earlier) if earlier else commission
+        applied.add(refund.refund_id)
+        falls.append((refund, before, commission_after([r for r in refunds if r.refund_id in applied])))
+    return falls
+
+
 def _claim_base(refund_id: str) -> str:
     """The refund's name in the keys of its per-creator claims and lines (`<base>|<creator>`,
     `<base>+<creator>`): the refund id itself, or a digest of it when it is too long to fit the
@@ -154,20 +172,6 @@ async def order_shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[C
         return [], []
     top = found[-1].revision
     return [s for s in found if s.revision == 1], [s for s in found if s.revision == top]
-
-
-async def _claimed_refunds(session: AsyncSession, source: str, order_id: str, refunds: list[Refund]) -> set[str]:
-    """The ids of the refunds already applied to the order, whole or in creators' parts (their
-    claims, or the rounding lines they added): each refund is applied once, by the shares in force
-    when it arrived. Two statements, whatever the number of refunds."""
-    if not refunds:
-        return set()
-    claims = set((await session.execute(select(ClawbackClaim.refund_id).where(
-        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id))).scalars())
-    lines = set((await session.execute(select(LedgerEntry.line_key).where(
-        LedgerEntry.source == source, LedgerEntry.order_id == order_id, LedgerEntry.line_key.is_not(None)))).scalars())
-    parts = {key.rsplit("|", 1)[0] for key in claims if "|" in key} | {key.rsplit("+", 1)[0] for key in lines if "+" in key}
-    return {r.refund_id for r in refunds if r.refund_id in claims or _claim_base(r.refund_id) in parts}
 
 
 async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:

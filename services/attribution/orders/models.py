@@ -96,6 +96,8 @@ class PartnerRefund(TenantOwned, Base):
     note: Mapped[str | None] = mapped_column(Text)
     delivery_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    settled: Mapped[bool] = mapped_column(
+        Boolean, server_default="false", comment="Applied to its order's commission by settlement (crediting/settlement.py).")
 
 
 class PartnerCancellation(TenantOwned, Base):

@@ -244,7 +244,12 @@ async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, or
     # then settled again from that decision after every message.
     from services.attribution.crediting import settlement
 
-    await settlement.settle(session, row, order_of(row), usable, fresh=fresh is not None)
+    await settlement.settle(session, row, order_of(row), usable, fresh=fresh is not None,
+                            settled=frozenset(r.refund_id for r in refunds if r.settled))
+    # Every refund counted is now settled, whether it took anything or not (settlement.py).
+    for refund in refunds:
+        if refund.currency == row.currency and not refund.settled:
+            refund.settled = True
 
 
 def amount_text(minor: int | None, currency: str) -> str | None:
