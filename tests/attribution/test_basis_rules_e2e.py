@@ -89,6 +89,28 @@ async def test_refunds_arriving_out_of_order_claw_back_what_all_of_them_leave(ga
 
 
 @pytest.mark.asyncio
+async def test_a_refund_clawed_back_by_code_that_marks_nothing_counts_as_settled(gateway, anonymous, platform):
+    """During a deploy a consumer still on the code before migration 0027 claws a refund back
+    without marking it settled (emulated here by clearing the mark). The next refund measures
+    against it all the same: measured again, it was claimed a second time with another amount,
+    which the ledger refused, and every later message of the order was dead-lettered."""
+    source, order_id, order = await _credited_order(gateway, anonymous)
+    await eventually(lambda: entries(gateway, str(order_id)))
+    now = datetime.now(UTC)
+    await deliver_shopify(anonymous, source, "refunds/create", money_alone(order_id) | {"created_at": (now + timedelta(minutes=3)).isoformat()})
+    await eventually(lambda: _basis_is(gateway, order_id, 5091))
+    cleared = await _run(platform.service_env("attribution")["DATABASE_URL"],
+                         "update attribution.order_refunds set settled = false where order_id = $1 returning id", str(order_id))
+    assert len(cleared) == 1
+    tee = with_order_id(fixture("refunds-create-usd-partial.json"), order_id)
+    tee["id"], tee["created_at"] = new_order_id(), (now + timedelta(minutes=2)).isoformat()
+    await deliver_shopify(anonymous, source, "refunds/create", tee)
+    await eventually(lambda: _basis_is(gateway, order_id, 3273))
+    listed = await entries(gateway, str(order_id))
+    assert sorted((e["kind"], e["amount"]) for e in listed) == [("clawback", -182), ("clawback", -85), ("commission", 595)]
+
+
+@pytest.mark.asyncio
 async def test_under_a_cap_a_refund_that_takes_nothing_alone_is_settled_all_the_same(gateway, anonymous):
     """Refunds B (a tee), A (10.00 of money, dated before B) and C (the other line, dated last)
     arrive B, A, C on an order earning 10 %, capped at 3.50. Alone, B and A leave more than 3.50
@@ -204,12 +226,15 @@ def test_0027_marks_settled_the_refunds_of_the_orders_kept(scratch_database):  #
         "'{}', 'open', 0, 0, '', 'd', $3)", uuid.uuid4(), source_id, tenant))
     refund = ("insert into attribution.order_refunds (id, source, source_id, order_id, refund_id, refunded_at, currency, "
               "lines, shipping_minor, adjustment_minor, delivery_id, tenant_id) values ($1, 'generic', $2, $3, $4, now(), "
-              "'USD', '[]', 0, 100, 'd', $5)")
-    for order_id, refund_id, owner in (("kept", "R-1", tenant), ("kept", "R-2", tenant), ("ahead", "R-3", tenant),
-                                       ("kept", "R-4", uuid.uuid4())):  # another tenant's order of the same name
-        asyncio.run(_run(scratch_database, refund, uuid.uuid4(), source_id, order_id, refund_id, owner))
+              "$6, '[]', 0, 100, 'd', $5)")
+    for order_id, refund_id, owner, currency in (
+            ("kept", "R-1", tenant, "USD"), ("kept", "R-2", tenant, "USD"), ("ahead", "R-3", tenant, "USD"),
+            ("kept", "R-4", uuid.uuid4(), "USD"),  # another tenant's order of the same name
+            ("kept", "R-5", tenant, "EUR")):  # not the order's currency: never counted
+        asyncio.run(_run(scratch_database, refund, uuid.uuid4(), source_id, order_id, refund_id, owner, currency))
 
     command.upgrade(config, "0027")
     rows = asyncio.run(_run(scratch_database, "select refund_id, settled from attribution.order_refunds"))
-    assert {r["refund_id"]: r["settled"] for r in rows} == {"R-1": True, "R-2": True, "R-3": False, "R-4": False}
+    assert {r["refund_id"]: r["settled"] for r in rows} == {
+        "R-1": True, "R-2": True, "R-3": False, "R-4": False, "R-5": False}
     command.downgrade(config, "0026")

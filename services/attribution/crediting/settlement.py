@@ -64,6 +64,10 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     def commission_after(applied: list[Refund]) -> int:
         return compute(terms, order, applied, **inputs).amount_minor
 
+    # A refund with a claim of its own was applied too: by a replica still running the code
+    # before migration 0027 during a deploy, which does not mark refunds settled.
+    if refunds and len(settled) < len(refunds):
+        settled = settled | await _claimed_refunds(session, source, row.order_id, refunds)
     for refund, before, after in refund_falls(commission_after, refunds, settled, decision.commission_minor):
         if before - after <= 0:
             continue  # settled all the same: the caller marks every refund counted
@@ -123,15 +127,17 @@ def refund_falls(commission_after: Callable[[list[Refund]], int], refunds: list[
                  commission: int) -> list[tuple[Refund, int, int]]:
     """(refund, before, after) for each refund not yet settled, in the date order of `refunds`:
     what the order earns after the refunds settled before it (whenever they arrived), and after
-    this one too (`commission_after` of a list of refunds; `commission` with none).
+    this one too (`commission_after` of a list of refunds). Before the first refund settled the
+    order earns `commission`, the decision's figure.
 
     Each refund not yet settled is measured against every refund settled before it, so the falls
     add up to what all the refunds take, whatever order they arrived in: under basis rules 2 a
     refund's money that no line explains is a share of the basis left, and under a cap a refund
     may take nothing until another one does, so a refund's fall depends on the refunds taken
     before it (docs/decisions/0060). A refund that takes nothing is settled all the same. The
-    falls are the computation's, not the ledger's: a change of the order's lines after it was
-    credited is not settled here."""
+    falls are the computation's, not the ledger's. A change of the order's lines after it was
+    credited is not settled as such; it moves the first refund's fall (measured from the
+    decision's commission) and none after it."""
     applied = set(settled)
     falls = []
     for refund in refunds:
@@ -172,6 +178,17 @@ async def order_shares(session: AsyncSession, row: PartnerOrder) -> tuple[list[C
         return [], []
     top = found[-1].revision
     return [s for s in found if s.revision == 1], [s for s in found if s.revision == top]
+
+
+async def _claimed_refunds(session: AsyncSession, source: str, order_id: str, refunds: list[Refund]) -> frozenset[str]:
+    """The ids of `refunds` with a claim in the ledger: whole, in creators' parts, or a rounding
+    line of their own (`<base>|<creator>`, `<base>+<creator>`). Two statements."""
+    claims = set((await session.execute(select(ClawbackClaim.refund_id).where(
+        ClawbackClaim.source == source, ClawbackClaim.order_id == order_id))).scalars())
+    lines = set((await session.execute(select(LedgerEntry.line_key).where(
+        LedgerEntry.source == source, LedgerEntry.order_id == order_id, LedgerEntry.line_key.is_not(None)))).scalars())
+    parts = {key.rsplit("|", 1)[0] for key in claims if "|" in key} | {key.rsplit("+", 1)[0] for key in lines if "+" in key}
+    return frozenset(r.refund_id for r in refunds if r.refund_id in claims or _claim_base(r.refund_id) in parts)
 
 
 async def _claimed(session: AsyncSession, source: str, order_id: str, refund_id: str) -> bool:
