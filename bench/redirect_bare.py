@@ -7,7 +7,9 @@ from starlette.responses import RedirectResponse
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
-TARGET = "https://shop.example/products/serum?utm_source=bench&ll_click=00000000-0000-0000-0000-000000000000"
+# The click id as long as the redirect's (118 characters: a signed click id carrying the click,
+# shared/clicks/token.py), so both answers carry the same bytes.
+TARGET = "https://shop.example/products/serum?utm_source=bench&ll_click=" + "A" * 118
 
 
 @app.get("/r/{slug}")

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from services.attribution import api
-from services.attribution.clicks.datacentre import DataCentreRanges
+from shared.clicks.datacentre import DataCentreRanges
 from services.attribution.clicks.endpoints import ClickEdge
 from services.attribution.config import AttributionSettings, get_settings
 from services.attribution.crediting.performance import PerformanceWorker

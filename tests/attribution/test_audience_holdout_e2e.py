@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.attribution.test_click_redirect import BROWSER, attribution_db, click_id  # noqa: F401 (a fixture)
+from tests.attribution.test_click_redirect import BROWSER, attribution_db, click_id, clicked  # noqa: F401 (a fixture)
 from tests.attribution.test_orders_e2e import deliver_shopify, new_order_id, order_named
 from tests.attribution.test_reports import USD_ORDER, enrol, entries_in, link_for, new_campaign, ok, shopify_order
 from tests.conftest import eventually
@@ -73,10 +73,10 @@ async def test_held_out_visitors_go_to_the_control_and_the_lift_is_computed_from
             assert urlsplit(again.headers["location"])[:3] == urlsplit(visits[address][1])[:3]
     rows = {str(r["id"]): r for r in await attribution_db.fetch(
         "SELECT id, visitor_hash, holdout_group FROM attribution.clicks WHERE id = ANY($1::uuid[])",
-        [uuid.UUID(c) for c, _ in visits.values()])}
+        [clicked(c) for c, _ in visits.values()])}
     groups: dict[str, str] = {}
     for address, (click, location) in visits.items():
-        row = rows[click]
+        row = rows[str(clicked(click))]
         draw = int.from_bytes(hashlib.sha256(f"{holdout['id']}:{row['visitor_hash']}".encode()).digest()[:4], "big") / 2**32
         expected = "control" if draw < 0.5 else "treatment"
         assert row["holdout_group"] == expected

@@ -15,6 +15,7 @@ import pytest
 from services.attribution.clicks import service
 from services.attribution.clicks.cache import CachedLink
 from shared.db import utcnow
+from shared.clicks import token as click_token
 from tests.attribution.test_click_redirect import attribution_db, link  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -29,8 +30,12 @@ async def cached(attribution_db, made: dict) -> CachedLink:  # noqa: F811
 
 
 def prepared(kept: CachedLink, address: str, **kw):
-    return service.prepare(kept, method="GET", address=address, user_agent=kw.pop("user_agent", BROWSER), referrer=None,
-                           country=None, hasher=service.VisitorHasher(b"k" * 32), **kw)
+    """The click's id (the one its row and event have), its group and the call's arguments."""
+    hasher = service.VisitorHasher(b"k" * 32)
+    carried, group, arguments = service.prepare(
+        kept, method="GET", address=address, user_agent=kw.pop("user_agent", BROWSER), referrer=None, country=None,
+        hasher=hasher, **kw)
+    return click_token.read(hasher.token_key, carried).click_id, group, arguments
 
 
 async def test_a_click_waiting_for_the_visitors_other_click_sees_it_once_committed(gateway, attribution_db, service_dsn):  # noqa: F811
@@ -76,3 +81,14 @@ async def test_a_repeat_after_the_window_and_a_flagged_click_in_it(gateway, attr
     assert await attribution_db.fetchval(service.RECORD, *again) is False
     _, _, nobody = prepared(kept, "")
     assert await attribution_db.fetchval(service.RECORD, *nobody) is True  # no address: unique unless flagged
+
+
+async def test_a_click_recorded_twice_is_one_row_and_one_event(gateway, attribution_db):  # noqa: F811
+    """Migration 0028: the redirect's record and one made from the click's id carried back by an
+    order (clicks/recovery.py) may meet; the second writes nothing and says so (NULL)."""
+    kept = await cached(attribution_db, await link(gateway))
+    click, _, arguments = prepared(kept, "198.51.100.9")
+    assert await attribution_db.fetchval(service.RECORD, *arguments) is True
+    assert await attribution_db.fetchval(service.RECORD, *arguments) is None
+    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", click) == 1
+    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.outbox WHERE key = $1", str(click)) == 1

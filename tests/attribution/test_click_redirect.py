@@ -5,6 +5,7 @@ minutes not unique, the small 404 page for an unknown, revoked or expired slug, 
 ClickRecorded on attribution.click.v1."""
 
 import asyncio
+import functools
 import json
 import uuid
 from urllib.parse import parse_qsl, urlsplit
@@ -14,7 +15,11 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer
 
+from runtime.keys import installation_keys
+from shared.clicks import token as click_token
+from shared.clicks.visitor import VisitorHasher
 from tests.attribution.test_codes import enrolled
+from tests.conftest import TEST_STATE
 from tests.attribution.test_links import LINKS, make
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
@@ -38,7 +43,22 @@ async def click(anonymous, slug: str, method: str = "GET", **headers):
 
 
 def click_id(response) -> str:
+    """The click id the redirect appended, as an order carries it back (signed: shared/clicks/token.py)."""
     return dict(parse_qsl(urlsplit(response.headers["location"]).query))["ll_click"]
+
+
+@functools.cache
+def token_key() -> bytes:
+    """The test installation's click-id key (shared/clicks/token.py), from its hash key."""
+    return VisitorHasher(installation_keys(TEST_STATE).attribution_hash_key.encode()).token_key
+
+
+def clicked(carried: str) -> uuid.UUID:
+    """The id of the click row a click id the redirect appended names (it is sealed: opened with
+    the installation's key)."""
+    token = click_token.read(token_key(), carried)
+    assert token is not None, f"{carried!r} is not a click id this installation made"
+    return token.click_id
 
 
 async def test_a_click_redirects_with_utms_and_a_click_id_and_is_written_first(gateway, anonymous, attribution_db):
@@ -50,7 +70,7 @@ async def test_a_click_redirects_with_utms_and_a_click_id_and_is_written_first(g
     assert location.netloc == "shop.example" and location.fragment == "top"
     assert query["utm_source"] == "newsletter" and query["utm_medium"] == "influencer"
     # Read straight after the 302, with no waiting: the row was committed before it was sent.
-    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", uuid.UUID(query["ll_click"]))
+    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", clicked(query["ll_click"]))
     assert row is not None and str(row["link_id"]) == made["id"]
     assert row["referrer"] == "https://www.instagram.com/" and row["country"] == "FR" and row["user_agent"] == BROWSER
     assert not row["flagged"] and row["is_unique"] and row["method"] == "GET"
@@ -59,7 +79,7 @@ async def test_a_click_redirects_with_utms_and_a_click_id_and_is_written_first(g
 async def test_the_address_is_stored_only_as_a_keyed_hash(gateway, anonymous, attribution_db):
     made = await link(gateway)
     response = await click(anonymous, made["slug"])
-    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", uuid.UUID(click_id(response)))
+    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", clicked(click_id(response)))
     assert len(row["visitor_hash"]) == 64 and int(row["visitor_hash"], 16) >= 0
     stored = " ".join(str(v) for v in row.values())
     assert "127.0.0.1" not in stored and "::1" not in stored
@@ -79,7 +99,7 @@ async def test_the_same_visitor_on_another_link_is_unique_there(gateway, anonymo
     a, b = await link(gateway), await link(gateway)
     await click(anonymous, a["slug"])
     response = await click(anonymous, b["slug"])
-    row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", uuid.UUID(click_id(response)))
+    row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", clicked(click_id(response)))
     assert row["is_unique"]
 
 
@@ -101,7 +121,7 @@ async def test_bots_and_preview_fetchers_are_redirected_but_flagged(gateway, ano
     made = await link(gateway)
     response = await click(anonymous, made["slug"], **{"User-Agent": agent})
     assert response.status_code == 302
-    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", uuid.UUID(click_id(response)))
+    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", clicked(click_id(response)))
     assert row["flagged"] and not row["is_unique"] and row["flag_reason"], dict(row)
 
 
@@ -109,7 +129,7 @@ async def test_a_flagged_preview_does_not_make_the_next_human_click_a_repeat(gat
     made = await link(gateway)
     await click(anonymous, made["slug"], **{"User-Agent": "Slackbot-LinkExpanding 1.0"})
     response = await click(anonymous, made["slug"])
-    row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", uuid.UUID(click_id(response)))
+    row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", clicked(click_id(response)))
     assert row["is_unique"]
 
 
@@ -117,7 +137,7 @@ async def test_a_head_request_is_recorded_flagged_and_still_redirected(gateway, 
     made = await link(gateway)
     response = await click(anonymous, made["slug"], method="HEAD")
     assert response.status_code == 302
-    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", uuid.UUID(click_id(response)))
+    row = await attribution_db.fetchrow("SELECT * FROM attribution.clicks WHERE id = $1", clicked(click_id(response)))
     assert row["method"] == "HEAD" and row["flagged"] and row["flag_reason"] == "head request"
 
 
@@ -161,13 +181,13 @@ async def test_a_click_is_published_on_attribution_click_v1(platform, gateway, a
                 batch = await consumer.getmany(timeout_ms=500)
                 for records in batch.values():
                     # Keyed by the click, not the link: one hot link's clicks spread over partitions.
-                    found += [json.loads(r.value) for r in records if r.key == click_id(response).encode()]
+                    found += [json.loads(r.value) for r in records if r.key == str(clicked(click_id(response))).encode()]
     finally:
         await consumer.stop()
     [event] = found
     payload = event["payload"]
-    assert event["event_type"] == "ClickRecorded" and payload["click_id"] == click_id(response)
-    assert event["aggregate_id"] == click_id(response) and event["sequence"] == 1 and payload["link_id"] == made["id"]
+    assert event["event_type"] == "ClickRecorded" and payload["click_id"] == str(clicked(click_id(response)))
+    assert event["aggregate_id"] == str(clicked(click_id(response))) and event["sequence"] == 1 and payload["link_id"] == made["id"]
     assert payload["slug"] == made["slug"] and payload["flagged"] is True and payload["unique"] is False
     assert "127.0.0.1" not in json.dumps(event)
 
@@ -212,7 +232,7 @@ async def test_a_refused_change_leaves_the_kept_link_serving(gateway, anonymous)
 
 async def test_each_click_of_a_link_is_its_own_aggregate_with_no_sequence_counter(gateway, anonymous, attribution_db):
     made = await link(gateway)
-    ids = [click_id(await click(anonymous, made["slug"])) for _ in range(3)]
+    ids = [str(clicked(click_id(await click(anonymous, made["slug"])))) for _ in range(3)]
     rows = await attribution_db.fetch(
         "SELECT key, sequence FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = ANY($1::text[])", ids
     )
@@ -228,15 +248,15 @@ async def test_the_event_says_what_the_click_row_says_about_uniqueness(gateway, 
     # The click and its event are written by one statement that decides uniqueness on the way:
     # the event must carry that decision, for the unique first click and for the repeat.
     made = await link(gateway)
-    ids = [click_id(await click(anonymous, made["slug"])) for _ in range(2)]
-    for clicked, expected in zip(ids, (True, False)):
-        row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", uuid.UUID(clicked))
+    ids = [str(clicked(click_id(await click(anonymous, made["slug"])))) for _ in range(2)]
+    for one, expected in zip(ids, (True, False)):
+        row = await attribution_db.fetchrow("SELECT is_unique FROM attribution.clicks WHERE id = $1", uuid.UUID(one))
         value = await attribution_db.fetchval(
-            "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", clicked
+            "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", one
         )
         event = json.loads(value)
         assert row["is_unique"] is expected and event["payload"]["unique"] is expected
-        assert event["payload"]["click_id"] == clicked and event["event_id"]
+        assert event["payload"]["click_id"] == one and event["event_id"]
 
 
 async def test_a_click_from_a_data_centre_is_recorded_flagged_and_never_credited(gateway, platform, attribution_db):
@@ -252,7 +272,7 @@ async def test_a_click_from_a_data_centre_is_recorded_flagged_and_never_credited
     assert cloud.status_code == home.status_code == 302, cloud.text
     rows = {str(r["id"]): r for r in await attribution_db.fetch(
         "SELECT id, flagged, flag_reason, is_unique FROM attribution.clicks WHERE link_id = $1", uuid.UUID(made["id"]))}
-    flagged, person = rows[click_id(cloud)], rows[click_id(home)]
+    flagged, person = rows[str(clicked(click_id(cloud)))], rows[str(clicked(click_id(home)))]
     assert flagged["flagged"] and flagged["flag_reason"].startswith("data centre: aws") and not flagged["is_unique"]
     assert not person["flagged"] and person["flag_reason"] is None and person["is_unique"]
 
@@ -264,12 +284,12 @@ async def test_each_click_and_its_event_belong_to_the_tenant_of_its_link(gateway
     for made in (ours, theirs):
         response = await click(anonymous, made["slug"])
         assert response.status_code == 302, response.text
-        clicked = uuid.UUID(click_id(response))
+        the_click = clicked(click_id(response))
         owner = await attribution_db.fetchval("SELECT tenant_id FROM attribution.links WHERE id = $1", uuid.UUID(made["id"]))
-        row = await attribution_db.fetchrow("SELECT tenant_id, link_id FROM attribution.clicks WHERE id = $1", clicked)
+        row = await attribution_db.fetchrow("SELECT tenant_id, link_id FROM attribution.clicks WHERE id = $1", the_click)
         assert (row["tenant_id"], str(row["link_id"])) == (owner, made["id"])
         event = await attribution_db.fetchval(
-            "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(clicked)
+            "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(the_click)
         )
         assert event is not None and json.loads(event)["tenant_id"] == str(owner), event
     owners = await attribution_db.fetch(

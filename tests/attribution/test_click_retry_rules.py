@@ -4,7 +4,7 @@ made (the database is down: a 503 at once, not two connection attempts); and the
 never, whatever happened to its connection — a call whose connection died may have committed,
 and a second one would be a second click with a new id.
 
-The database is replaced by a fake at `_on_driver`, the one place the redirect meets it (the
+The database is replaced by a fake at `on_driver`, the one place the redirect meets it (the
 real failures are in test_click_outage.py): what is counted here is how often each statement
 is sent."""
 
@@ -35,7 +35,7 @@ def _row(slug: str) -> dict:
 
 
 class FakeDatabase:
-    """`_on_driver` over a script: per label, what each attempt does — "ok", "dead" (the statement
+    """`on_driver` over a script: per label, what each attempt does — "ok", "dead" (the statement
     went out, and the pooled connection under it broke) or "refused" (no connection could be
     made). `sent` lists the statements that went out."""
 
@@ -65,7 +65,7 @@ def _app():
 
 
 async def _follow(monkeypatch, database: FakeDatabase):
-    monkeypatch.setattr(endpoints, "_on_driver", database.on_driver)
+    monkeypatch.setattr(endpoints, "on_driver", database.on_driver)
     return await endpoints.follow(_app(), "GET", HEADERS, database.slug)
 
 

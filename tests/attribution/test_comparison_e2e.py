@@ -32,7 +32,7 @@ import pytest
 import pytest_asyncio
 
 from services.attribution.models import split_minor
-from tests.attribution.test_click_redirect import BROWSER, attribution_db, click_id  # noqa: F401 (a fixture)
+from tests.attribution.test_click_redirect import BROWSER, attribution_db, click_id, clicked  # noqa: F401 (a fixture)
 from tests.attribution.test_orders_e2e import deliver_shopify, new_order_id, order_named
 from tests.attribution.test_reports import (
     CRAWLER, USD_ORDER, code_for, enrol, entries_in, ledger_of, link_for, new_campaign, ok, shopify_order,
@@ -80,8 +80,9 @@ async def scenario(gateway, anonymous, platform, attribution_db) -> Scenario:  #
         a3 = await visit(direct, la, v3)
         await visit(direct, lb, v3, CRAWLER)
         b4 = await visit(direct, lb, v4)
-    times = {str(r["id"]): r["clicked_at"] for r in await attribution_db.fetch(
-        "SELECT id, clicked_at FROM attribution.clicks WHERE id = ANY($1::uuid[])", [uuid.UUID(c) for c in (a1, b1, b2, a3, b4)])}
+    stored = {r["id"]: r["clicked_at"] for r in await attribution_db.fetch(
+        "SELECT id, clicked_at FROM attribution.clicks WHERE id = ANY($1::uuid[])", [clicked(c) for c in (a1, b1, b2, a3, b4)])}
+    times = {carried: stored[clicked(carried)] for carried in (a1, b1, b2, a3, b4)}
     await ok(await gateway.post(f"{A_}/campaigns/{campaign}/rules", json={"percent": "10", "holding_days": 0}), 201)
     base = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
 

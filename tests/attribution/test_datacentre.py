@@ -3,7 +3,7 @@ provider, anything else (a home or mobile line, a private address, not an addres
 
 import pytest
 
-from services.attribution.clicks.datacentre import RANGES_VERSION, provider_of
+from shared.clicks.datacentre import RANGES_VERSION, provider_of
 
 
 @pytest.mark.parametrize(("address", "provider"), [

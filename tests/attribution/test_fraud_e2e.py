@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from tests.attribution.test_click_redirect import click, click_id
+from tests.attribution.test_click_redirect import click, click_id, clicked as click_row
 from tests.attribution.test_crediting_e2e import entries, fixture, placed_now
 from tests.attribution.test_links import make
 from tests.attribution.test_orders_e2e import deliver_shopify, new_order_id, order_named, with_order_id
@@ -122,7 +122,7 @@ async def test_an_injected_click_is_held_rejected_and_reversed_by_an_appended_cl
     assert clicked.status_code == 302, clicked.text
     the_click = click_id(clicked)
     clicked_at = await attribution_db.fetchval("SELECT clicked_at FROM attribution.clicks WHERE id = $1",
-                                               uuid.UUID(the_click))
+                                               click_row(the_click))
     source = await create_shopify_source(gateway)
     order_id = new_order_id()
     order = placed_now(with_order_id(fixture(ORDER), order_id), None)

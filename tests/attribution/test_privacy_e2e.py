@@ -10,7 +10,7 @@ import pytest
 
 from services.attribution.privacy import shopify as privacy_webhooks
 from services.attribution.privacy.retention import forget_old_clicks
-from tests.attribution.test_click_redirect import attribution_db, click, click_id, link  # noqa: F401 (fixture)
+from tests.attribution.test_click_redirect import attribution_db, click, click_id, link, clicked  # noqa: F401 (fixture)
 from tests.attribution.test_crediting_e2e import brand_setup, entries, fixture, placed_now
 from tests.attribution.test_orders_e2e import deliver_shopify, new_order_id, order_named, with_order_id
 from tests.conftest import eventually
@@ -171,8 +171,9 @@ async def test_bad_requests_are_refused_with_the_field(gateway, other_gateway):
 async def test_the_retention_job_strips_old_clicks_and_reports_do_not_move(gateway, anonymous, attribution_db, sessions):
     made = await link(gateway)
     campaign_id = made["campaign_id"]
-    ids = [click_id(await click(anonymous, made["slug"])), click_id(await click(anonymous, made["slug"], **{"User-Agent": "Slackbot 1.0"}))]
-    fresh = click_id(await click(anonymous, made["slug"]))
+    ids = [str(clicked(click_id(await click(anonymous, made["slug"])))),
+           str(clicked(click_id(await click(anonymous, made["slug"], **{"User-Agent": "Slackbot 1.0"}))))]
+    fresh = str(clicked(click_id(await click(anonymous, made["slug"]))))
     # Two of them were made 200 days ago (the report totals follow the move: migration 0022's triggers).
     await attribution_db.execute(
         "UPDATE attribution.clicks SET clicked_at = clicked_at - interval '200 days' WHERE id = ANY($1::uuid[])", ids)

@@ -36,8 +36,11 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from runtime import admin  # noqa: E402
+from runtime.keys import installation_keys  # noqa: E402
 from runtime.platform import Platform  # noqa: E402
 from runtime.seed.api import Api  # noqa: E402
+from shared.clicks.token import click_uuid  # noqa: E402
+from shared.clicks.visitor import VisitorHasher  # noqa: E402
 from tests.reliability.faults import TARGETS, Faults  # noqa: E402
 from tests.reliability.traffic import Load  # noqa: E402
 
@@ -114,8 +117,9 @@ async def run(args) -> int:
         for number, phase in load.acknowledged_orders.items():
             by_phase[phase].append(number)
         clicks_by_phase: dict[str, list[str]] = defaultdict(list)
-        for click_id, phase in load.acknowledged_clicks.items():
-            clicks_by_phase[phase].append(click_id)
+        token_key = VisitorHasher(installation_keys(settings.state_dir).attribution_hash_key.encode()).token_key
+        for carried, phase in load.acknowledged_clicks.items():
+            clicks_by_phase[phase].append(str(click_uuid(token_key, carried)))
         present_load = {int(k) for k in counts if k.isdigit() and 1_000_000 <= int(k) < 2_000_000}
         expected_commission = 0
         wrong_amounts = 0

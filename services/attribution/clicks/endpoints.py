@@ -20,7 +20,8 @@ from sqlalchemy.util import greenlet_spawn
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.attribution.clicks import cache, datacentre, service
+from services.attribution.clicks import cache, service
+from shared.clicks import datacentre
 from services.attribution.clicks.cache import CachedLink
 from services.attribution.links.service import SLUG_CHARACTERS
 from services.attribution.links.url import CLICK_ID_PARAM, with_parameters
@@ -77,7 +78,7 @@ def _link(row) -> CachedLink:
     )
 
 
-async def _on_driver(engine: AsyncEngine, label: str, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+async def on_driver(engine: AsyncEngine, label: str, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
     """`call` on the asyncpg connection of a pooled connection, outside any transaction (its one
     statement commits by itself). A driver error is raised as SQLAlchemy would raise it
     (shared.db): a database that is down or a connection lost is a 503 (shared.errors), and the
@@ -103,11 +104,11 @@ async def _lookup(engine: AsyncEngine, slug: str, now: datetime) -> CachedLink |
         return await driver.fetchrow(LINK, slug, now.date())
 
     try:
-        row = await _on_driver(engine, "attribution.links by slug", read)
+        row = await on_driver(engine, "attribution.links by slug", read)
     except DBAPIError as exc:
         if not (exc.connection_invalidated and sent):
             raise
-        row = await _on_driver(engine, "attribution.links by slug", read)
+        row = await on_driver(engine, "attribution.links by slug", read)
     if row is None:
         return None
     link = _link(row)
@@ -116,7 +117,8 @@ async def _lookup(engine: AsyncEngine, slug: str, now: datetime) -> CachedLink |
 
 
 async def follow(app: FastAPI, method: str, headers: dict[str, str], slug: str) -> Response:
-    """302 to the link's destination with `ll_click=<click id>`, the click written first (its one
+    """302 to the link's destination with `ll_click=<click id>` (signed, carrying the click:
+    shared/clicks/token.py), the click written first (its one
     statement has committed before the response is sent); a small 404 page for an unknown, revoked
     or expired slug (a link is kept up to a second per process: clicks/cache.py). A connection is
     taken only for what needs one: a link not kept, then the click."""
@@ -131,19 +133,19 @@ async def follow(app: FastAPI, method: str, headers: dict[str, str], slug: str) 
     # The gateway replaces any X-Forwarded-For a client sends with the address it saw
     # (services/gateway/proxy/headers.py): one value, the client's.
     address = (headers.get("x-forwarded-for") or "").split(",")[0].strip() or None
-    click_id, group, arguments = service.prepare(
+    carried, group, arguments = service.prepare(
         link, method=method, address=address, user_agent=headers.get("user-agent"),
         referrer=headers.get("referer"), country=service.country_of(headers), hasher=_hasher(app),
     )
-    # Never run twice: a call whose connection died may have committed (its click id is new
-    # each time, so a second call would be a second click).
-    await _on_driver(engine, "attribution.record_click", lambda driver: service.record(driver, arguments))
+    # Not sent again when its connection died (it may have committed): the shopper gets a 503
+    # and clicks again, a new click.
+    await on_driver(engine, "attribution.record_click", lambda driver: service.record(driver, arguments))
     # A visitor held out by an audience holdout goes to the control destination, still with its
     # click id (its orders are counted in the control group, never credited).
     target = link.control_target if group == "control" and link.control_target else link.target
     # no-store: a browser or proxy that cached the 302 would replay an old click id.
     return RedirectResponse(
-        with_parameters(target, {CLICK_ID_PARAM: str(click_id)}), status_code=302, headers={"Cache-Control": "no-store"}
+        with_parameters(target, {CLICK_ID_PARAM: carried}), status_code=302, headers={"Cache-Control": "no-store"}
     )
 
 

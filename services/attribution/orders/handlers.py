@@ -7,11 +7,13 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.attribution.clicks.recovery import DEFAULT_RETENTION_DAYS
 from services.attribution.db import SERVICE, ProcessedEvent
 from services.attribution.orders import service
 from services.attribution.orders.model import CustomerKey, PayloadError, customer_hash
 from services.attribution.privacy import service as privacy
 from shared.app import ServiceContext
+from shared.clicks.visitor import VisitorHasher
 from shared.contracts.envelope import Envelope
 from shared.contracts.gateway import WebhookReceived
 from shared.contracts.privacy import PrivacyRequested
@@ -23,12 +25,15 @@ WEBHOOK_TOPIC = "gateway.webhook.v1"
 
 
 class Deliveries:
-    def __init__(self, customer_key: CustomerKey):
+    def __init__(self, customer_key: CustomerKey, token_key: bytes | None = None, retention_days: int = DEFAULT_RETENTION_DAYS):
         self.customer_key = customer_key
+        self.token_key = token_key  # opens the click ids orders carry (shared/clicks/token.py)
+        self.retention_days = retention_days
 
     async def received(self, session: AsyncSession, event: Envelope[WebhookReceived]) -> None:
         try:
-            await service.apply_delivery(session, event.tenant_id, event.payload, self.customer_key)
+            await service.apply_delivery(
+                session, event.tenant_id, event.payload, self.customer_key, self.token_key, self.retention_days)
         except PayloadError as exc:
             delivery = event.payload
             raise PoisonMessage(
@@ -51,7 +56,8 @@ def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
     key = _customer_key(ctx, "partner orders")
     if key is None:
         return None
-    handlers = Deliveries(key)
+    handlers = Deliveries(key, VisitorHasher(ctx.settings.attribution_hash_key.get_secret_value().encode()).token_key,
+                          ctx.settings.click_retention_days)
     return IdempotentConsumer(
         consumer=SERVICE,
         group_id="attribution.orders",

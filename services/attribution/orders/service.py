@@ -23,6 +23,8 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.attribution.clicks import recovery
+from services.attribution.clicks.recovery import DEFAULT_RETENTION_DAYS
 from services.attribution.orders import generic, shopify
 from services.attribution.orders.basis import commission_basis
 from services.attribution.orders.model import (
@@ -30,6 +32,7 @@ from services.attribution.orders.model import (
 )
 from services.attribution.orders.models import NO_SOURCE, PartnerCancellation, PartnerOrder, PartnerRefund
 from services.attribution.privacy import service as privacy, shopify as privacy_webhooks
+from shared.clicks import token as click_token
 from shared.contracts.gateway import WebhookReceived
 from shared.money import format_amount
 from shared.tenancy import acting_for, built_once
@@ -50,9 +53,28 @@ def parse(delivery: WebhookReceived, customer_key: CustomerKey):
     return generic.parse(delivery.body, customer_key)
 
 
+def carried_clicks(order: Order, token_key: bytes | None) -> tuple[Order, list[click_token.ClickToken]]:
+    """The order with each click id this installation made (shared/clicks/token.py) stored as the
+    click it names — what `orders.click_ids` holds and every reader matches clicks by — and those
+    click ids opened (what `clicks/recovery.py` may record a click from). Any other value is kept
+    as it came."""
+    ids, opened = [], []
+    for value in order.click_ids:
+        token = click_token.read(token_key, value)
+        if token is not None:
+            opened.append(token)
+        ids.append(str(token.click_id) if token is not None else value)
+    return dataclasses.replace(order, click_ids=tuple(dict.fromkeys(ids))), opened
+
+
 async def apply_delivery(
-    session: AsyncSession, tenant_id: uuid.UUID | None, delivery: WebhookReceived, customer_key: CustomerKey
+    session: AsyncSession, tenant_id: uuid.UUID | None, delivery: WebhookReceived, customer_key: CustomerKey,
+    token_key: bytes | None = None, retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> Applied:
+    """A verified partner delivery applied: its order, refund or cancellation stored and the
+    order credited again. `token_key` opens the click ids an order carries (shared/clicks/
+    token.py): a click not stored is recorded from its id first (clicks/recovery.py), unless it is
+    older than `retention_days` (what the retention job keeps a click's visitor data for)."""
     if tenant_id is None:
         raise PayloadError("tenant_id", "the delivery names no tenant")
     if delivery.source == "shopify" and delivery.topic in privacy_webhooks.TOPICS:
@@ -68,7 +90,9 @@ async def apply_delivery(
     with acting_for(session, tenant_id):
         fresh = None
         if isinstance(message, Order):
+            message, opened = carried_clicks(message, token_key)
             fresh = await _store_order(session, tenant_id, source_id, message, list(parsed.notes), delivery.delivery_id)
+            await recovery.recover(session, opened, retention_days)
             for refund in message.refunds:
                 await _store_refund(session, tenant_id, source_id, refund, delivery.delivery_id)
             if message.refunds:
