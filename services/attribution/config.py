@@ -5,6 +5,11 @@ from pydantic import Field, SecretStr
 from shared.settings import ServiceSettings
 
 
+# A click's visitor data are kept this long by default; a click older than that is not recorded
+# from its id either (clicks/recovery.py).
+CLICK_RETENTION_DAYS = 180
+
+
 class AttributionSettings(ServiceSettings):
     """The common service settings, the ledger's approval and the sales records' publishing intervals, and the key of the hashes."""
 
@@ -24,7 +29,7 @@ class AttributionSettings(ServiceSettings):
         "one event per creator and round, however many orders moved it.",
     )
     click_retention_days: int = Field(
-        default=180, ge=31, le=3_650,
+        default=CLICK_RETENTION_DAYS, ge=31, le=3_650,
         description="After this many days a click keeps only what reports count (its link, creator, time, country, "
         "flags): its visitor and network hashes, user agent and referrer are removed (docs/guide/privacy.md). At least "
         "31: attribution windows and fraud look-backs read them for up to 30 days.",

@@ -1,2 +1,2 @@
 """What a click is, shared by every place that answers one: the visitor's keyed hash and flags
-(visitor.py), the data-centre ranges (datacentre.py) and the signed click id (token.py)."""
+(visitor.py), the data-centre ranges (datacentre.py) and the click id that carries the click, sealed (token.py)."""

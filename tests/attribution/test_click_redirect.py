@@ -43,7 +43,7 @@ async def click(anonymous, slug: str, method: str = "GET", **headers):
 
 
 def click_id(response) -> str:
-    """The click id the redirect appended, as an order carries it back (signed: shared/clicks/token.py)."""
+    """The click id the redirect appended, as an order carries it back (the click, sealed: shared/clicks/token.py)."""
     return dict(parse_qsl(urlsplit(response.headers["location"]).query))["ll_click"]
 
 

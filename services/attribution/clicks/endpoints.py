@@ -7,31 +7,28 @@ its BEGIN/COMMIT were most of the service's time per click (docs/decisions/0059)
 below is the fallback for what the edge does not take (a slug the route refuses: FastAPI's 422),
 and answers the same way."""
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
-from typing import TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Path, Request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import greenlet_spawn
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.attribution.clicks import cache, service
-from shared.clicks import datacentre
 from services.attribution.clicks.cache import CachedLink
+from services.attribution.clicks.service import on_driver
 from services.attribution.links.service import SLUG_CHARACTERS
 from services.attribution.links.url import CLICK_ID_PARAM, with_parameters
-from shared.db import DRIVER_ERRORS, raise_as_sqlalchemy, utcnow
+from shared.clicks import datacentre
+from shared.db import utcnow
 from shared.identity import public
 from shared.redirect import SLUG_MAX_LENGTH, click_slug
 
 router = APIRouter()
 
-T = TypeVar("T")
 
 NOT_FOUND_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
@@ -78,20 +75,6 @@ def _link(row) -> CachedLink:
     )
 
 
-async def on_driver(engine: AsyncEngine, label: str, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    """`call` on the asyncpg connection of a pooled connection, outside any transaction (its one
-    statement commits by itself). A driver error is raised as SQLAlchemy would raise it
-    (shared.db): a database that is down or a connection lost is a 503 (shared.errors), and the
-    pool drops the connection. `label` names the statement in that error, never its values."""
-    async with engine.connect() as connection:
-        pooled = await connection.get_raw_connection()
-        try:
-            return await call(pooled.driver_connection)
-        except DRIVER_ERRORS as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
-            await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, label, [])
-            raise
-
-
 async def _lookup(engine: AsyncEngine, slug: str, now: datetime) -> CachedLink | None:
     """The link of `slug`, or None. A read: run once more on a fresh connection when the pooled
     connection it was sent on turned out dead (the server restarted), as shared.db.Reads does;
@@ -117,7 +100,7 @@ async def _lookup(engine: AsyncEngine, slug: str, now: datetime) -> CachedLink |
 
 
 async def follow(app: FastAPI, method: str, headers: dict[str, str], slug: str) -> Response:
-    """302 to the link's destination with `ll_click=<click id>` (signed, carrying the click:
+    """302 to the link's destination with `ll_click=<click id>` (the click, sealed:
     shared/clicks/token.py), the click written first (its one
     statement has committed before the response is sent); a small 404 page for an unknown, revoked
     or expired slug (a link is kept up to a second per process: clicks/cache.py). A connection is

@@ -1,6 +1,6 @@
 """Clicks recorded from the click ids an order carries (docs/decisions/0061).
 
-A redirect appends a signed click id that carries the click (shared/clicks/token.py). When an
+A redirect appends a click id that is the click, sealed (shared/clicks/token.py). When an
 order brings one back and no click of that id is stored — the record never reached the database
 (the redirect's process died after its 302), or it is still on its way — the click is recorded
 from its id before the order is credited, by the same autocommitted call of
@@ -25,15 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks import service
 from services.attribution.clicks.cache import CachedLink
-from services.attribution.clicks.endpoints import on_driver
 from services.attribution.clicks.models import Click
 from services.attribution.incrementality.models import AudienceHoldout
 from services.attribution.links.models import Link
+from services.attribution.config import CLICK_RETENTION_DAYS
 from shared.clicks.token import ClickToken
 from shared.db import utcnow
-
-DEFAULT_RETENTION_DAYS = 180  # the setting's default (services/attribution/config.py)
-
 
 
 async def _holdout(session: AsyncSession, link: Link, token: ClickToken) -> AudienceHoldout | None:
@@ -49,7 +46,7 @@ async def _holdout(session: AsyncSession, link: Link, token: ClickToken) -> Audi
         .order_by(AudienceHoldout.starts_on.desc()).limit(1))).scalar_one_or_none()
 
 
-async def recover(session: AsyncSession, tokens: Sequence[ClickToken], retention_days: int = DEFAULT_RETENTION_DAYS) -> int:
+async def recover(session: AsyncSession, tokens: Sequence[ClickToken], retention_days: int = CLICK_RETENTION_DAYS) -> int:
     """Record the clicks of `tokens` (opened click ids) that are not stored and not older than
     `retention_days`; how many were. `session` is bound to the order's workspace: the link and
     its holdout are read through it. The click itself is written as the redirect writes it, by
@@ -79,6 +76,7 @@ async def recover(session: AsyncSession, tokens: Sequence[ClickToken], retention
             kept, click_id=token.click_id, clicked_at=token.clicked_at, visitor=token.visitor_hash, network=None,
             user_agent=None, referrer=None, country=None, method="HEAD" if reason == "head request" else "GET",
             reason=reason, group=token.group)
-        written = await on_driver(session.bind, "attribution.record_click", lambda driver: service.record(driver, arguments))
+        written = await service.on_driver(
+            session.bind, "attribution.record_click", lambda driver: service.record(driver, arguments))
         recorded += written is not None
     return recorded

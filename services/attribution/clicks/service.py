@@ -15,7 +15,13 @@ record_click, migration 0025), so exactly one of them is unique.
 """
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from services.attribution.db import SERVICE, outbox
 from services.attribution.clicks.cache import CachedLink
@@ -25,7 +31,9 @@ from shared.clicks.visitor import (  # noqa: F401  (the names the redirect's cal
 )
 from shared.contracts.attribution import ClickRecorded
 from shared.contracts.envelope import new_envelope
-from shared.db import utcnow
+from shared.db import DRIVER_ERRORS, raise_as_sqlalchemy, utcnow
+
+T = TypeVar("T")
 
 TOPIC = "attribution.click.v1"
 REPEAT_WINDOW = timedelta(minutes=30)
@@ -48,7 +56,7 @@ def prepare(
     country: str | None, hasher: VisitorHasher,
 ) -> tuple[str, str | None, list]:
     """The click on `link` and its event, ready for `record`: the click id the redirect appends
-    (signed, carrying the click: shared/clicks/token.py), its audience-holdout group (None outside
+    (the click, sealed: shared/clicks/token.py), its audience-holdout group (None outside
     a holdout) and the arguments of attribution.record_click (migration 0025)."""
     reason = flag(method, user_agent, address)
     visitor = hasher(address) if address else None
@@ -94,6 +102,22 @@ def arguments_of(
         repeat["event_id"], repeat["topic"], repeat["key"], repeat["event_type"], repeat["sequence"],
         repeat["correlation_id"], unique["value"], repeat["value"],
     ]
+
+
+async def on_driver(engine: AsyncEngine, label: str, call: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """`call` on the asyncpg connection of a pooled connection, outside any transaction (its one
+    statement commits by itself). A driver error is raised as SQLAlchemy would raise it
+    (shared.db): a database that is down or a connection lost is a 503 (shared.errors), and the
+    pool drops the connection. `label` names the statement in that error, never its values.
+    The redirect's path to the database (clicks/endpoints.py) and that of a click recorded from
+    its id (clicks/recovery.py)."""
+    async with engine.connect() as connection:
+        pooled = await connection.get_raw_connection()
+        try:
+            return await call(pooled.driver_connection)
+        except DRIVER_ERRORS as error:  # re-raised as SQLAlchemy's DBAPIError, never swallowed
+            await greenlet_spawn(raise_as_sqlalchemy, connection.sync_connection, error, label, [])
+            raise
 
 
 # One call, one round trip, its own transaction (autocommit): the (link, visitor) lock, the

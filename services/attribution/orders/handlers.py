@@ -7,7 +7,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.attribution.clicks.recovery import DEFAULT_RETENTION_DAYS
+from services.attribution.config import CLICK_RETENTION_DAYS
 from services.attribution.db import SERVICE, ProcessedEvent
 from services.attribution.orders import service
 from services.attribution.orders.model import CustomerKey, PayloadError, customer_hash
@@ -25,7 +25,8 @@ WEBHOOK_TOPIC = "gateway.webhook.v1"
 
 
 class Deliveries:
-    def __init__(self, customer_key: CustomerKey, token_key: bytes | None = None, retention_days: int = DEFAULT_RETENTION_DAYS):
+    def __init__(self, customer_key: CustomerKey, token_key: bytes | None = None,
+                 retention_days: int = CLICK_RETENTION_DAYS):
         self.customer_key = customer_key
         self.token_key = token_key  # opens the click ids orders carry (shared/clicks/token.py)
         self.retention_days = retention_days

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks import recovery
-from services.attribution.clicks.recovery import DEFAULT_RETENTION_DAYS
+from services.attribution.config import CLICK_RETENTION_DAYS
 from services.attribution.orders import generic, shopify
 from services.attribution.orders.basis import commission_basis
 from services.attribution.orders.model import (
@@ -69,7 +69,7 @@ def carried_clicks(order: Order, token_key: bytes | None) -> tuple[Order, list[c
 
 async def apply_delivery(
     session: AsyncSession, tenant_id: uuid.UUID | None, delivery: WebhookReceived, customer_key: CustomerKey,
-    token_key: bytes | None = None, retention_days: int = DEFAULT_RETENTION_DAYS,
+    token_key: bytes | None = None, retention_days: int = CLICK_RETENTION_DAYS,
 ) -> Applied:
     """A verified partner delivery applied: its order, refund or cancellation stored and the
     order credited again. `token_key` opens the click ids an order carries (shared/clicks/
