@@ -48,11 +48,27 @@ async def campaign_link(gateway) -> tuple[str, dict, str]:
     return creator, await make(gateway, campaign_id, creator), code
 
 
+async def credit_of_order(gateway, anonymous, carried: str, code: str | None = None) -> dict:
+    """The credit of a new Shopify order placed tomorrow, carrying the click id `carried`."""
+    source = await create_shopify_source(gateway)
+    order_id, order = order_on(1, code, click=carried)
+    await deliver_shopify(anonymous, source, "orders/create", order)
+    return await credited(gateway, order_id)
+
+
+async def stored(attribution_db, click: uuid.UUID) -> tuple[int, int]:  # noqa: F811
+    """How many rows and ClickRecorded events hold the click."""
+    rows = await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", click)
+    events = await attribution_db.fetchval(
+        "SELECT count(*) FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(click))
+    return rows, events
+
+
 async def test_an_order_carrying_a_lost_click_records_it_and_is_credited_to_its_creator(
         gateway, anonymous, platform, attribution_db):  # noqa: F811
     creator, link, _ = await campaign_link(gateway)
     carried, token = lost_click(platform, link)
-    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", token.click_id) == 0
+    assert await stored(attribution_db, token.click_id) == (0, 0)
     source = await create_shopify_source(gateway)
     order_id, order = order_on(1, None, click=carried)
     await deliver_shopify(anonymous, source, "orders/create", order)
@@ -67,8 +83,8 @@ async def test_an_order_carrying_a_lost_click_records_it_and_is_credited_to_its_
         "SELECT value FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(token.click_id)))
     assert event["payload"]["click_id"] == str(token.click_id) and event["payload"]["unique"] is True
     # What the order keeps is the click it names, as every reader of orders.click_ids matches it.
-    stored = await attribution_db.fetchval("SELECT click_ids FROM attribution.orders WHERE order_id = $1", str(order_id))
-    assert stored == [str(token.click_id)]
+    kept = await attribution_db.fetchval("SELECT click_ids FROM attribution.orders WHERE order_id = $1", str(order_id))
+    assert kept == [str(token.click_id)]
 
     # The same order again (an update), and another order carrying the same click: one click.
     before = (await order_named(gateway, str(order_id)))["updated_at"]
@@ -83,29 +99,21 @@ async def test_an_order_carrying_a_lost_click_records_it_and_is_credited_to_its_
     second, other = order_on(1, None, click=carried, hour=13)
     await deliver_shopify(anonymous, source, "orders/create", other)
     assert (await credited(gateway, second))["creator_id"] == creator
-    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", token.click_id) == 1
-    assert await attribution_db.fetchval(
-        "SELECT count(*) FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(token.click_id)) == 1
+    assert await stored(attribution_db, token.click_id) == (1, 1)  # one row, one event
 
 
-async def test_a_click_id_not_signed_here_records_nothing_and_credits_nothing(gateway, anonymous, platform, attribution_db):  # noqa: F811
+async def test_a_click_id_not_made_here_records_nothing_and_credits_nothing(gateway, anonymous, platform, attribution_db):  # noqa: F811
     _, link, _ = await campaign_link(gateway)
     forged, token = lost_click(platform, link, key=click_token.derive_key(b"another installation's key"))
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, None, click=forged)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    credit = await credited(gateway, order_id)
+    credit = await credit_of_order(gateway, anonymous, forged)
     assert credit["creator_id"] is None, credit
-    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", token.click_id) == 0
+    assert await stored(attribution_db, token.click_id) == (0, 0)
 
 
 async def test_a_lost_bot_click_is_recorded_flagged_and_not_credited(gateway, anonymous, platform, attribution_db):  # noqa: F811
     _, link, code = await campaign_link(gateway)
     carried, token = lost_click(platform, link, flag=click_token.FLAG_KINDS.index("bot"))
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, code, click=carried)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    credit = await credited(gateway, order_id)
+    credit = await credit_of_order(gateway, anonymous, carried, code=code)
     assert credit["touch"] == f"code {code}", credit  # the flagged click lost; the code won
     row = await attribution_db.fetchrow("SELECT flagged, flag_reason, is_unique FROM attribution.clicks WHERE id = $1",
                                         token.click_id)
@@ -116,11 +124,9 @@ async def test_a_lost_click_on_another_workspaces_link_is_not_recorded(gateway, 
                                                                        attribution_db):  # noqa: F811
     _, theirs, _ = await campaign_link(other_gateway)
     carried, token = lost_click(platform, theirs)
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, None, click=carried)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    assert (await credited(gateway, order_id))["creator_id"] is None
-    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", token.click_id) == 0
+    credit = await credit_of_order(gateway, anonymous, carried)
+    assert credit["creator_id"] is None
+    assert await stored(attribution_db, token.click_id) == (0, 0)
 
 
 async def test_a_recorded_click_is_matched_not_recorded_again(gateway, anonymous, attribution_db):  # noqa: F811
@@ -128,10 +134,8 @@ async def test_a_recorded_click_is_matched_not_recorded_again(gateway, anonymous
     redirect = await click(anonymous, link["slug"])
     carried = click_id(redirect)
     assert len(carried) == 118 and clicked(carried) is not None  # sealed, with its visitor
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, None, click=carried)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    assert (await credited(gateway, order_id))["creator_id"] == creator
+    credit = await credit_of_order(gateway, anonymous, carried)
+    assert credit["creator_id"] == creator
     assert await attribution_db.fetchval(
         "SELECT count(*) FROM attribution.clicks WHERE link_id = $1", uuid.UUID(link["id"])) == 1
 
@@ -147,9 +151,7 @@ async def test_two_orders_carrying_the_same_lost_click_at_once_record_it_once(ga
                            for source, (_, order) in zip(sources, placed)))
     for order_id, _ in placed:
         assert (await credited(gateway, order_id))["creator_id"] == creator
-    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", token.click_id) == 1
-    assert await attribution_db.fetchval(
-        "SELECT count(*) FROM attribution.outbox WHERE topic = 'attribution.click.v1' AND key = $1", str(token.click_id)) == 1
+    assert await stored(attribution_db, token.click_id) == (1, 1)  # one row, one event
 
 
 async def test_a_lost_click_without_an_address_and_one_in_the_generic_format(gateway, anonymous, platform, attribution_db):  # noqa: F811
@@ -180,11 +182,9 @@ async def test_a_lost_click_without_an_address_and_one_in_the_generic_format(gat
 async def test_a_lost_click_older_than_the_retention_period_is_not_recorded(gateway, anonymous, platform, attribution_db):  # noqa: F811
     _, link, _ = await campaign_link(gateway)
     carried, token = lost_click(platform, link, minutes_ago=181 * 24 * 60)
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, None, click=carried)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    assert (await credited(gateway, order_id))["creator_id"] is None
-    assert await attribution_db.fetchval("SELECT count(*) FROM attribution.clicks WHERE id = $1", token.click_id) == 0
+    credit = await credit_of_order(gateway, anonymous, carried)
+    assert credit["creator_id"] is None
+    assert await stored(attribution_db, token.click_id) == (0, 0)
 
 
 async def test_a_lost_click_held_out_by_an_audience_holdout_keeps_its_group_and_is_not_credited(
@@ -192,10 +192,7 @@ async def test_a_lost_click_held_out_by_an_audience_holdout_keeps_its_group_and_
     _, link, code = await campaign_link(gateway)
     holdout = (await holdout_for(gateway, link["campaign_id"], [link["id"]])).json()
     carried, token = lost_click(platform, link, group="control", minutes_ago=0)  # today: the holdout's first day
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, None, click=carried)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    credit = await credited(gateway, order_id)
+    credit = await credit_of_order(gateway, anonymous, carried)
     assert credit["creator_id"] is None and "held out by an audience holdout" in credit["explanation"], credit
     row = await attribution_db.fetchrow("SELECT holdout_id, holdout_group FROM attribution.clicks WHERE id = $1",
                                         token.click_id)
@@ -206,10 +203,8 @@ async def test_a_held_out_click_whose_holdout_is_not_found_stays_held_out(gatewa
     """Fail closed: the redirect sent the visitor to the control destination; its group holds."""
     _, link, _ = await campaign_link(gateway)
     carried, token = lost_click(platform, link, group="control")
-    source = await create_shopify_source(gateway)
-    order_id, order = order_on(1, None, click=carried)
-    await deliver_shopify(anonymous, source, "orders/create", order)
-    assert (await credited(gateway, order_id))["creator_id"] is None
+    credit = await credit_of_order(gateway, anonymous, carried)
+    assert credit["creator_id"] is None
     row = await attribution_db.fetchrow("SELECT holdout_id, holdout_group FROM attribution.clicks WHERE id = $1",
                                         token.click_id)
     assert (row["holdout_id"], row["holdout_group"]) == (None, "control")
