@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness  # noqa: E402
 from bench.harness import bench_settings, cpu_seconds, record, say  # noqa: E402
-from bench.orders_floor import _answers, _java, _postgres  # noqa: E402
+from bench.orders_floor import PostgresCpu, _answers, _java, stop  # noqa: E402
 from bench.redirect_bare import TARGET  # noqa: E402
 
 TOPIC = "floor.clicks"
@@ -92,10 +92,12 @@ def serve(port: int, kafka: str, side: str, dsn: str | None = None) -> None:
                 await conn.execute(INSERT, *map(list, zip(*rows)))
             except Exception as exc:  # noqa: BLE001 - each waiting request answers with it
                 for future in futures:
-                    future.set_exception(exc)
+                    if not future.done():  # a request whose client left was cancelled
+                        future.set_exception(exc)
                 continue
             for future in futures:
-                future.set_result(None)
+                if not future.done():
+                    future.set_result(None)
 
     async def lifespan(app):
         nonlocal producer
@@ -167,10 +169,10 @@ async def consume(kafka: str, dsn: str) -> None:
         await conn.close()
 
 
-async def _count(dsn: str) -> int:
+async def _count(dsn: str, slug: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetchval(f"SELECT count(*) FROM {TABLE}")
+        return await conn.fetchval(f"SELECT count(*) FROM {TABLE} WHERE slug = $1", slug)
     finally:
         await conn.close()
 
@@ -186,35 +188,37 @@ def side(name: str, args, settings, dsn: str) -> dict:
             consumer = subprocess.Popen([sys.executable, __file__, "--consume", dsn, "--kafka", settings.kafka_bootstrap],
                                         cwd=ROOT)
             time.sleep(2)  # the consumer joined its group
-        before_rows = asyncio.run(_count(dsn))
-        measured = [psutil.Process(app.pid), *([psutil.Process(consumer.pid), *_postgres(settings), _java(settings)]
-                                                if consumer else _postgres(settings) if name == "grouped" else [])]
+        # Each side its own slug: a click of an earlier side still on its way is never counted here.
+        measured = [psutil.Process(app.pid), *([psutil.Process(consumer.pid), _java(settings)] if consumer else [])]
         before = [cpu_seconds(p) for p in measured]
-        url = f"http://127.0.0.1:{port}/r/bench-link"
+        postgres = PostgresCpu(settings)
+        url = f"http://127.0.0.1:{port}/r/{name}"
         runs = {}
         for connections in (args.connections, 1):
             argv = ["wrk", "-t1", f"-c{connections}", f"-d{args.duration}s", "--latency", "-H", f"User-Agent: {BROWSER}", url]
             runs[connections] = harness.wrk(argv, timeout=args.duration + 60)
+        bad = sum(r.bad for r in runs.values())
+        if bad:
+            raise SystemExit(f"{name}: {bad} answers were not 302s or failed; nothing to compare")
         answered = sum(r.done for r in runs.values())
         result = {"runs": runs, "answered": answered}
         if name != "bare":
             deadline = time.time() + 120
-            while (stored := asyncio.run(_count(dsn)) - before_rows) < answered and time.time() < deadline:
+            while (stored := asyncio.run(_count(dsn, name))) < answered and time.time() < deadline:
                 time.sleep(0.2)
             result["stored"] = stored
         spent = [cpu_seconds(p) - b for p, b in zip(measured, before)]
+        postgres_spent = postgres.spent()
+        # Over both runs (-c16 and -c1) and the wait for the last click, divided by every 302.
         result["cpu"] = {"app": spent[0] / answered * 1000}
         if name == "grouped":
-            result["cpu"]["postgres"] = sum(spent[1:]) / answered * 1000
+            result["cpu"]["postgres"] = postgres_spent / answered * 1000
         if consumer is not None:
-            result["cpu"] |= {"consumer": spent[1] / answered * 1000, "postgres": sum(spent[2:-1]) / answered * 1000,
-                              "kafka": spent[-1] / answered * 1000}
+            result["cpu"] |= {"consumer": spent[1] / answered * 1000, "postgres": postgres_spent / answered * 1000,
+                              "kafka": spent[2] / answered * 1000}
         return result
     finally:
-        for process in (consumer, app):
-            if process is not None:
-                process.terminate()
-                process.wait(10)
+        stop(consumer, app)
 
 
 def main() -> None:
@@ -263,7 +267,7 @@ def main() -> None:
     finally:
         platform.down()
     bare = results["bare"]["runs"][args.connections].rate
-    print(f"the floor of the click redirect: GET /r/<slug> → 302, wrk -t1 -d{args.duration}s, 2 cores, "
+    print(f"the floor of the click redirect: GET /r/<slug> → 302, wrk -t1 -d{args.duration}s, {psutil.cpu_count()} cores, "
           f"load average {psutil.getloadavg()[0]:.1f}")
     for connections in (args.connections, 1):
         print(f"-c{connections}")
@@ -275,7 +279,7 @@ def main() -> None:
         r = results[name]
         cpu = ", ".join(f"{k} {v:.3f}" for k, v in r["cpu"].items())
         stored = f"; {r['stored']:,} clicks stored of {r['answered']:,} 302s" if "stored" in r else ""
-        print(f"  {name:8} CPU per click (ms): {cpu}{stored}")
+        print(f"  {name:8} CPU per click (ms, both runs): {cpu}{stored}")
     for name in ("sent", "durable", "grouped"):
         rate = results[name]["runs"][args.connections].rate
         record(f"redirect floor, {name}", rate, "req/s", better="higher", baseline="bare FastAPI 302", baseline_value=bare,

@@ -55,7 +55,8 @@ SUITE: tuple[Bench, ...] = (
           ("wrk",)),
     Bench("attribution_orders", ("--orders", "1000", "--warmup", "100", "--seconds", "5", "--port-base", "28500"),
           ("--port-base", "28500", "--timeout", "900"), 900),
-    Bench("orders_floor", ("--duration", "5", "--port-base", "28800"), ("--port-base", "28800"), 600, ("wrk",)),
+    Bench("orders_floor", ("--duration", "5", "--timeout", "200", "--port-base", "28800"), ("--port-base", "28800"), 900,
+          ("wrk",)),
     Bench("redirect_floor", ("--duration", "5", "--port-base", "28900"), ("--port-base", "28900"), 600, ("wrk",)),
     # Builds (or, with --keep, reuses) a 1,000,000-entry ledger in .limelight/bench-report.
     Bench("attribution_report", ("--keep", "--runs", "10"), ("--keep", "--runs", "40"), 3600),
