@@ -432,6 +432,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embed-texts", type=int, default=64, help="texts embedded for the embedding rate")
     parser.add_argument("--rebuild", action="store_true", help="generate the index again even if it is there")
     parser.add_argument("--shared-buffers", help="PostgreSQL shared_buffers for the run, e.g. 2GB (kept for later runs)")
+    parser.add_argument("--only-ingest", action="store_true",
+                        help="measure only the bulk ingest and its raw COPY baseline (no search, no embedding)")
     args = parser.parse_args(argv)
     state = index.STATE_DIR
     meta = state / "index.json"
@@ -454,6 +456,12 @@ def main(argv: list[str] | None = None) -> int:
         sample, embedded = asyncio.run(_sample(admin, args.seed, args.queries))
         bench = Bench(args, Client(base, private_pem), admin, paths, process.pid)
         load0 = os.getloadavg()[0]
+        if args.only_ingest:
+            bench.ingest()
+            rate = bench.rows[-1][4]
+            print(f"bulk ingest at {args.creators:,} creators: {rate:,.0f} creators/s ({bench.rows[-1][5]}); "
+                  f"{bench.baselines[-1]}; load average {load0:.1f} -> {os.getloadavg()[0]:.1f}")
+            return 0
         bench.run(sample)
         rss = psutil.Process(process.pid).memory_info().rss
         print(f"discovery at scale: {args.creators:,} generated creators ({embedded:,} with SYNTHETIC embeddings, "
