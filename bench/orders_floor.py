@@ -128,6 +128,30 @@ def stop(*processes: subprocess.Popen | None) -> None:
             process.wait(10)
 
 
+def floor_storage(platform: Platform, create: str, topic: str) -> str:
+    """A floor's table (made in attribution's schema, as its role) and its topic (one partition),
+    on the platform's started infrastructure; the asyncpg DSN of attribution's role."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    dsn = platform.service_env("attribution")["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
+
+    async def prepare() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(create)
+        finally:
+            await conn.close()
+        admin = AIOKafkaAdminClient(bootstrap_servers=platform.s.kafka_bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(topic, 1, 1)])
+        finally:
+            await admin.close()
+
+    asyncio.run(prepare())
+    return dsn
+
+
 def _minor(amount: str) -> int:
     return int(Decimal(amount) * 100)
 
@@ -378,22 +402,7 @@ def main() -> None:
     platform = Platform(settings, say=say)
     try:
         platform.start_infrastructure()
-        dsn = platform.service_env("attribution")["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
-
-        async def prepare() -> None:
-            from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-            conn = await asyncpg.connect(dsn)
-            await conn.execute(CREATE)
-            await conn.close()
-            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-            await admin.start()
-            try:
-                await admin.create_topics([NewTopic(TOPIC, 1, 1)])
-            finally:
-                await admin.close()
-
-        asyncio.run(prepare())
+        dsn = floor_storage(platform, CREATE, TOPIC)
         with tempfile.TemporaryDirectory(prefix="bench-floor-") as folder:
             bare = side("bare", args, settings, dsn, Path(folder), 8_000_000_000_000)
             say(f"bare: {bare['rate']:,.0f}/s")

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness  # noqa: E402
 from bench.harness import bench_settings, cpu_seconds, record, say  # noqa: E402
-from bench.orders_floor import PostgresCpu, _answers, _java, stop  # noqa: E402
+from bench.orders_floor import PostgresCpu, _answers, _java, floor_storage, stop  # noqa: E402
 from bench.redirect_bare import TARGET  # noqa: E402
 
 TOPIC = "floor.clicks"
@@ -244,22 +244,7 @@ def main() -> None:
     platform = Platform(settings, say=say)
     try:
         platform.start_infrastructure()
-        dsn = platform.service_env("attribution")["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
-
-        async def prepare() -> None:
-            from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-            conn = await asyncpg.connect(dsn)
-            await conn.execute(CREATE)
-            await conn.close()
-            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-            await admin.start()
-            try:
-                await admin.create_topics([NewTopic(TOPIC, 1, 1)])
-            finally:
-                await admin.close()
-
-        asyncio.run(prepare())
+        dsn = floor_storage(platform, CREATE, TOPIC)
         results = {}
         for name in SIDES:
             results[name] = side(name, args, settings, dsn)
