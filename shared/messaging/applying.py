@@ -43,6 +43,9 @@ async def apply_events(
 ) -> list[str]:
     """Apply (topic, envelope) pairs in order; PROCESSED or DUPLICATE for each."""
     claimed = await processed.claim(session, [(envelope.event_id, topic) for topic, envelope in events])
+    prepared = []
+    if router.prepares:
+        prepared = await _prepare(session, router, [(topic, e) for topic, e in events if e.event_id in claimed])
     outcomes = []
     for topic, envelope in events:
         if envelope.event_id not in claimed:
@@ -56,4 +59,19 @@ async def apply_events(
         finally:
             reset_correlation_id(token)
         outcomes.append(PROCESSED)
+    for subscription in prepared:
+        if subscription in router.finishes:
+            await router.finishes[subscription](session)
     return outcomes
+
+
+async def _prepare(session: AsyncSession, router: Router, events: list[tuple[str, Envelope]]) -> list[tuple[str, str]]:
+    """Each subscription's `prepare`, once, with the claimed events it is about to handle; the
+    subscriptions prepared (their `finish` runs once the events are applied)."""
+    batches: dict[tuple[str, str], list[Envelope]] = {}
+    for topic, envelope in events:
+        if (topic, envelope.event_type) in router.prepares:
+            batches.setdefault((topic, envelope.event_type), []).append(envelope)
+    for subscription, envelopes in batches.items():
+        await router.prepares[subscription](session, envelopes)
+    return list(batches)

@@ -14,6 +14,13 @@ from shared.contracts.envelope import Envelope
 from shared.messaging.failures import PoisonMessage
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+# Called once per transaction with the events its handler is about to apply, in order, before the
+# first of them: to read for the whole batch what the handler would otherwise ask per event. It
+# must change nothing the handler would not (what it learns goes in shared.db.transaction_memo).
+Prepare = Callable[[AsyncSession, list[Envelope]], Awaitable[None]]
+# Called once per transaction after its handler applied every event `prepare` was given, before the
+# commit: to write what the handler deferred for the whole batch (a failure rolls the batch back).
+Finish = Callable[[AsyncSession], Awaitable[None]]
 
 # Outcomes of a record that is legitimately not applied (ADR 0005).
 TOMBSTONE = "tombstone"  # a null value: a compaction marker, not an event
@@ -25,6 +32,8 @@ class Subscription:
     topic: str
     event_type: str
     handler: Handler
+    prepare: Prepare | None = None
+    finish: Finish | None = None
 
 
 class Router:
@@ -33,6 +42,8 @@ class Router:
             raise ValueError("a consumer needs at least one subscription")
         self.contracts: dict[str, Topic] = {}
         self.handlers: dict[tuple[str, str], Handler] = {}
+        self.prepares: dict[tuple[str, str], Prepare] = {}
+        self.finishes: dict[tuple[str, str], Finish] = {}
         # Parametrised once: pydantic caches them too, but the lookup is on the hot path.
         self._models: dict[tuple[str, str], type[Envelope]] = {}
         for s in subscriptions:
@@ -47,6 +58,12 @@ class Router:
                 )
             self.contracts[s.topic] = contract
             self.handlers[(s.topic, s.event_type)] = s.handler
+            if s.prepare is not None:
+                self.prepares[(s.topic, s.event_type)] = s.prepare
+            if s.finish is not None:
+                if s.prepare is None:
+                    raise ValueError(f"subscription to {s.topic!r}: a finish needs a prepare")
+                self.finishes[(s.topic, s.event_type)] = s.finish
         for topic, contract in self.contracts.items():
             for event_type, payload in contract.events.items():
                 self._models[(topic, event_type)] = Envelope[payload]  # type: ignore[valid-type]

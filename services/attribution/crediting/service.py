@@ -43,6 +43,7 @@ from services.attribution.crediting.touches import policy_for, touches_of
 from services.attribution.db import SERVICE, outbox
 from services.attribution.fraud import service as fraud
 from services.attribution.models import split_minor
+from services.attribution.orders import batch
 from services.attribution.orders.model import Order
 from services.attribution.orders.models import PartnerOrder
 from services.attribution.rules import service as rules
@@ -93,6 +94,9 @@ async def _rule_in_force(session: AsyncSession, campaign_id: uuid.UUID, creator_
 async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
     if row.customer_key is None:
         return True
+    earliest = batch.earliest_order(session, row.tenant_id, row.customer_key)
+    if earliest is not batch.UNKNOWN:  # the batch knows (orders/batch.py): no statement
+        return earliest is None or not earliest < row.placed_at
     # Whether one earlier order exists, not how many: a regular's history is not counted per order.
     earlier = (await session.execute(
         _EARLIER_ORDER, {"customer_key": row.customer_key, "id": row.id, "placed_at": row.placed_at})).first()
@@ -154,7 +158,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order, *,
                                  new_customer=decision.new_customer, earned_in_period=decision.earned_in_period_minor)
             decision.commission_minor = commission.amount_minor
             decision.commission_explanation = commission.explanation
-        if decision.code_id is not None:
+        if decision.code_id is not None and not batch.use_code(session, row.tenant_id, decision.code_id):
             # Built per call, with its value: the ORM evaluates this WHERE in Python to keep the
             # session's Code object in step (a bind parameter's value is not there to evaluate),
             # and the next order of the batch checks the code's usage limit on that object.
@@ -222,8 +226,10 @@ async def conversion(session: AsyncSession, row: PartnerOrder, decision: OrderCr
         credit_share="1" if share is None else _share_text(share),
         order_total_minor=row.total_minor if row.total_minor is not None else row.basis_before_refunds_minor,
         commission_minor=commission_minor, currency=decision.currency or row.currency, occurred_at=utcnow())
-    await outbox.add(session, CONVERSIONS, new_envelope(
-        event_type=event_type, producer=SERVICE, aggregate_id=str(row.id), tenant_id=row.tenant_id, payload=payload))
+    envelope = new_envelope(
+        event_type=event_type, producer=SERVICE, aggregate_id=str(row.id), tenant_id=row.tenant_id, payload=payload)
+    if not batch.add_event(session, CONVERSIONS, envelope):  # else at the batch's end (orders/batch.py)
+        await outbox.add(session, CONVERSIONS, envelope)
 
 
 def _share_text(share: Fraction) -> str:

@@ -14,9 +14,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.crediting.models import CreatorDayTotal, OrderCredit, PerformanceDue
+from services.attribution.orders import batch
 from services.attribution.orders.models import PartnerOrder
 from shared.db import transaction_memo
-from shared.tenancy import built_once
+from shared.tenancy import bound_tenant, built_once
 
 # Built once with bind parameters (docs/decisions/0057).
 _CREDIT_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name", type_=String), 0)))
@@ -44,7 +45,7 @@ def _add_to_totals_statement():
 
 
 _RULE_INPUTS = built_once(_rule_inputs_statement())
-_ADD_TO_TOTALS = _add_to_totals_statement()
+ADD_TO_TOTALS = _add_to_totals_statement()
 _PERFORMANCE_DUE = insert(PerformanceDue).on_conflict_do_update(
     index_elements=[PerformanceDue.creator_id, PerformanceDue.currency], set_={"version": PerformanceDue.version + 1})
 
@@ -68,7 +69,19 @@ async def rule_inputs(session: AsyncSession, creator_id: uuid.UUID, campaign_id:
     revenue, earned = (await session.execute(_RULE_INPUTS, {
         "start": start, "end": end, "first": first, "last": last, "campaign": campaign_id, "creator": creator_id,
         "currency": currency})).one()
-    return int(revenue), int(earned)
+    revenue, earned = int(revenue), int(earned)
+    writes = batch.deferred(session)
+    if writes is not None and writes.day_totals:
+        # What the batch adds at its end (orders/batch.py), counted as the statement counts rows.
+        tenant_id = bound_tenant(session)
+        for (tenant, creator, in_currency, day, campaign), (_, more_revenue, more_commission) in writes.day_totals.items():
+            if (tenant, creator, in_currency) != (tenant_id, creator_id, currency):
+                continue
+            if start <= day < end:
+                revenue += more_revenue
+            if first <= day < last and campaign == campaign_id:
+                earned += more_commission
+    return revenue, earned
 
 
 async def add_to_totals(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, *, orders: int,
@@ -78,7 +91,9 @@ async def add_to_totals(session: AsyncSession, row: PartnerOrder, decision: Orde
     so what was added to one day is never taken from another)."""
     key = {"tenant_id": row.tenant_id, "creator_id": decision.creator_id, "currency": row.currency,
            "day": decision.counted_on, "campaign_id": decision.campaign_id}
-    await session.execute(_ADD_TO_TOTALS, [{**key, "orders": orders, "revenue_minor": revenue, "commission_minor": commission}])
+    if batch.add_to_day_total(session, tuple(key.values()), orders, revenue, commission):
+        return  # written with the batch's others at its end (orders/batch.py)
+    await session.execute(ADD_TO_TOTALS, [{**key, "orders": orders, "revenue_minor": revenue, "commission_minor": commission}])
 
 
 async def count(session: AsyncSession, row: PartnerOrder, decision: OrderCredit) -> None:

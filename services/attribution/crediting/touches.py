@@ -16,6 +16,7 @@ from services.attribution.clicks.models import Click
 from services.attribution.codes.models import Code
 from services.attribution.crediting.credit import Policy, Touch, qualifying
 from services.attribution.links.models import Link
+from services.attribution.orders import batch
 from services.attribution.orders.models import PartnerOrder
 from shared.db import transaction_memo
 from shared.tenancy import built_once
@@ -47,8 +48,16 @@ async def touches_of(session: AsyncSession, row: PartnerOrder, *,
     code_ids: dict[str, uuid.UUID] = {}
     placed = row.placed_at
     if row.codes:
-        found = (await session.execute(_CODES, {"codes": [c.upper() for c in row.codes]})).scalars()
-        by_upper = {code.code.upper(): code for code in found}
+        # The codes the batch loaded already (orders/batch.py), the others asked for.
+        by_upper = {}
+        for upper in {c.upper() for c in row.codes}:
+            known = batch.code(session, row.tenant_id, upper)
+            if known is not batch.UNKNOWN:
+                by_upper[upper] = known
+        missing = [c.upper() for c in row.codes if c.upper() not in by_upper]
+        if missing:
+            found = (await session.execute(_CODES, {"codes": missing})).scalars()
+            by_upper.update({code.code.upper(): code for code in found})
         for position, typed in enumerate(row.codes):
             code = by_upper.get(typed.upper())
             if code is None:

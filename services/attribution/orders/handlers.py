@@ -8,8 +8,9 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.config import CLICK_RETENTION_DAYS
-from services.attribution.db import SERVICE, ProcessedEvent
-from services.attribution.orders import service
+from services.attribution.crediting import totals
+from services.attribution.db import SERVICE, ProcessedEvent, outbox
+from services.attribution.orders import batch, service
 from services.attribution.orders.model import CustomerKey, PayloadError, customer_hash
 from services.attribution.privacy import service as privacy
 from shared.app import ServiceContext
@@ -30,6 +31,16 @@ class Deliveries:
         self.customer_key = customer_key
         self.token_key = token_key  # opens the click ids orders carry (shared/clicks/token.py)
         self.retention_days = retention_days
+
+    async def prepare(self, session: AsyncSession, events: list[Envelope[WebhookReceived]]) -> None:
+        """What the batch's deliveries ask of the database, asked once for all of them (orders/batch.py)."""
+        await batch.prepare(session, [(event.tenant_id, event.payload) for event in events
+                                      if not service.is_privacy(event.payload)],
+                            lambda delivery: service.parse(delivery, self.customer_key))
+
+    async def finish(self, session: AsyncSession) -> None:
+        """The batch's deferred writes (orders/batch.py), before its commit."""
+        await batch.finish(session, outbox, totals.ADD_TO_TOTALS)
 
     async def received(self, session: AsyncSession, event: Envelope[WebhookReceived]) -> None:
         try:
@@ -62,7 +73,8 @@ def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
     return IdempotentConsumer(
         consumer=SERVICE,
         group_id="attribution.orders",
-        subscriptions=[Subscription(WEBHOOK_TOPIC, "WebhookReceived", handlers.received)],
+        subscriptions=[Subscription(WEBHOOK_TOPIC, "WebhookReceived", handlers.received, handlers.prepare,
+                                    handlers.finish)],
         sessionmaker=ctx.sessionmaker,
         processed_model=ProcessedEvent,
         bootstrap_servers=ctx.settings.kafka_bootstrap_servers,

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks import recovery
 from services.attribution.config import CLICK_RETENTION_DAYS
-from services.attribution.orders import generic, shopify
+from services.attribution.orders import batch, generic, shopify
 from services.attribution.orders.basis import commission_basis
 from services.attribution.orders.model import (
     Cancellation, CustomerKey, LineItem, Order, PayloadError, Refund, RefundLine,
@@ -35,7 +35,7 @@ from services.attribution.privacy import service as privacy, shopify as privacy_
 from shared.clicks import token as click_token
 from shared.contracts.gateway import WebhookReceived
 from shared.money import format_amount
-from shared.tenancy import acting_for, built_once
+from shared.tenancy import acting_for, bound_tenant, built_once
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +51,11 @@ def parse(delivery: WebhookReceived, customer_key: CustomerKey):
     if delivery.source == "shopify":
         return shopify.parse(delivery.topic, delivery.body, customer_key)
     return generic.parse(delivery.body, customer_key)
+
+
+def is_privacy(delivery: WebhookReceived) -> bool:
+    """One of a store's mandatory privacy webhooks (not an order, a refund or a cancellation)."""
+    return delivery.source == "shopify" and delivery.topic in privacy_webhooks.TOPICS
 
 
 def carried_clicks(order: Order, token_key: bytes | None) -> tuple[Order, list[click_token.ClickToken]]:
@@ -77,12 +82,15 @@ async def apply_delivery(
     older than `retention_days` (what the retention job keeps a click's visitor data for)."""
     if tenant_id is None:
         raise PayloadError("tenant_id", "the delivery names no tenant")
-    if delivery.source == "shopify" and delivery.topic in privacy_webhooks.TOPICS:
+    if is_privacy(delivery):
         # A store's mandatory privacy webhooks: the same erasure or export as an API request.
         request = privacy_webhooks.request_of(delivery)
         await privacy.act(session, tenant_id, request, customer_key)
+        batch.forget_customers(session)
         return Applied("privacy", None)
-    parsed = parse(delivery, customer_key)
+    parsed = batch.parsed_of(session, delivery)
+    if parsed is batch.UNKNOWN:
+        parsed = parse(delivery, customer_key)
     if parsed is None:
         return Applied("ignored")
     source_id = delivery.source_id or NO_SOURCE
@@ -153,8 +161,12 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
            "order_id": order.order_id, "basis_rules": order.basis_rules,
            **_standing(order, [], [], order.cancelled_at), **values}
     inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
+    key = (order.source, source_id, order.order_id)
     if inserted is not None:
+        batch.order_stored(session, tenant_id, key)
+        batch.order_placed(session, tenant_id, inserted.customer_key, inserted.placed_at, inserted.test)
         return inserted
+    batch.order_stored(session, tenant_id, key)  # by another transaction, since the batch asked
     existing = (await session.execute(
         select(PartnerOrder).where(PartnerOrder.source == order.source, PartnerOrder.source_id == source_id,
                                    PartnerOrder.order_id == order.order_id).with_for_update())).scalar_one()
@@ -165,6 +177,7 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
         return None  # an update older than the one kept (out of order): its data is not newer
     if order.currency != existing.currency:
         raise PayloadError("currency", f"the order was {existing.currency} and is now {order.currency}")
+    batch.customer_changed(session, tenant_id, {existing.customer_key, order.customer_key})
     for name, value in values.items():
         setattr(existing, name, value)
     return None
@@ -176,6 +189,7 @@ def _older(incoming: datetime | None, kept: datetime | None) -> bool:
 
 async def _store_refund(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, refund: Refund,
                         delivery_id: str) -> None:
+    batch.kept_ahead(session, tenant_id, (refund.source, source_id, refund.order_id))
     await session.execute(insert(PartnerRefund).on_conflict_do_nothing(constraint="uq_order_refunds_partner_refund"), [{
         "id": uuid.uuid4(), "tenant_id": tenant_id, "source": refund.source, "source_id": source_id,
         "order_id": refund.order_id, "refund_id": refund.refund_id, "refunded_at": refund.created_at,
@@ -187,6 +201,7 @@ async def _store_refund(session: AsyncSession, tenant_id: uuid.UUID, source_id: 
 
 async def _store_cancellation(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID,
                               cancellation: Cancellation, delivery_id: str) -> None:
+    batch.kept_ahead(session, tenant_id, (cancellation.source, source_id, cancellation.order_id))
     await session.execute(
         insert(PartnerCancellation).on_conflict_do_nothing(constraint="uq_order_cancellations_partner_order"), [{
             "id": uuid.uuid4(), "tenant_id": tenant_id, "source": cancellation.source, "source_id": source_id,
@@ -218,7 +233,11 @@ async def refunds_for(session, source: str, source_id: uuid.UUID, order_id: str)
 
 
 async def _kept_ahead(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str) -> bool:
-    """Whether a refund or a cancellation of the order arrived before it (one statement)."""
+    """Whether a refund or a cancellation of the order arrived before it (one statement, or none
+    when the batch knows: orders/batch.py)."""
+    state = batch.key_state(session, bound_tenant(session), (source, source_id, order_id))
+    if state is not None:
+        return state.ahead
     return bool((await session.execute(
         _KEPT_AHEAD, {"source": source, "source_id": source_id, "order_id": order_id})).scalar())
 

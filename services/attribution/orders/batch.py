@@ -1,0 +1,268 @@
+"""What a batch of partner deliveries asks the database for, asked once for the whole batch, and
+what it only adds up, written once at its end (docs/decisions/0063). Before the consumer applies a
+batch's deliveries one by one, `prepare` reads, per tenant, in five statements in all,
+
+- which of the batch's orders are stored already, and which have a refund or a cancellation kept
+  ahead of them (orders/service.py: a new order with nothing kept ahead is credited as it stands);
+- the discount codes the batch's orders carry (crediting/touches.py), loaded into the session so
+  that a code's use count, which crediting raises, stays the one object every order reads;
+- for each customer of the batch's orders, when their earliest stored (non-test) order was placed
+  (crediting's "is this the customer's first order?").
+
+The answers live in the transaction's memo (shared.db.transaction_memo) and are kept true by the
+batch's own writes as it goes: an order stored, a refund or a cancellation kept, an order's
+placement moved. A question the memo cannot answer exactly (a key, code or customer it was not
+asked about, or a customer whose stored order this batch changed) is asked of the database as
+before, so the memo is a shortcut, never a second source of truth.
+
+`finish`, after the last delivery and before the commit, writes what the batch deferred: the
+conversion events, the creators' day totals and the codes' use counts (`Deferred`).
+
+Why it is safe to answer from what was read at the start of the batch: a source's deliveries are
+one Kafka partition's (the gateway keys them by source), applied in order by one consumer, so no
+other transaction stores an order, refund or cancellation of this batch's keys meanwhile. A code
+or an order of another source committed by another transaction during the batch is seen by the
+next batch, as one committed just after an order's own read is today.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from services.attribution.codes.models import Code
+from services.attribution.orders.model import Cancellation, Order, PayloadError, Refund
+from services.attribution.orders.models import NO_SOURCE, PartnerCancellation, PartnerOrder, PartnerRefund
+from shared.db import transaction_memo
+from shared.tenancy import acting_for
+
+OrderKey = tuple[str, uuid.UUID, str]  # (format, webhook source, the partner's order id)
+UNKNOWN = _UNKNOWN = object()  # what the batch cannot answer: ask the database
+
+_PARSED = "attribution.batch.parsed"
+_KEYS = "attribution.batch.order_keys"
+_CODES = "attribution.batch.codes"
+_CUSTOMERS = "attribution.batch.customers"
+_CODES_BY_ID = "attribution.batch.codes_by_id"
+_DEFERRED = "attribution.batch.deferred"
+
+
+@dataclasses.dataclass
+class KeyState:
+    stored: bool  # the order's row exists
+    ahead: bool  # a refund or a cancellation of it is kept
+
+
+def parsed_of(session: AsyncSession, delivery) -> object:
+    """The parse `prepare` kept for this very delivery object (None: not about orders), or
+    `UNKNOWN` when it kept none."""
+    kept = transaction_memo(session, _PARSED).get(id(delivery))
+    return kept[1] if kept is not None and kept[0] is delivery else _UNKNOWN
+
+
+async def prepare(session: AsyncSession, deliveries: list[tuple[uuid.UUID | None, object]], parse) -> None:
+    """Read the batch's answers (module docstring). `deliveries`: (tenant, WebhookReceived) in
+    the batch's order; `parse(delivery)` returns its parsed message (or None), raising
+    PayloadError for one that cannot be read: that one is left for its own application to refuse."""
+    parsed_memo = transaction_memo(session, _PARSED)
+    transaction_memo(session, _DEFERRED)["writes"] = Deferred()
+    by_tenant: dict[uuid.UUID, list] = {}
+    for tenant_id, delivery in deliveries:
+        if tenant_id is None:
+            continue
+        try:
+            parsed = parse(delivery)
+        except PayloadError:
+            continue
+        parsed_memo[id(delivery)] = (delivery, parsed)
+        if parsed is not None:
+            by_tenant.setdefault(tenant_id, []).append((delivery, parsed.message))
+    for tenant_id, messages in by_tenant.items():
+        with acting_for(session, tenant_id):
+            await _prepare_tenant(session, tenant_id, messages)
+
+
+async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages: list) -> None:
+    keys: set[OrderKey] = set()
+    codes: set[str] = set()
+    customers: set[str] = set()
+    for delivery, message in messages:
+        if not isinstance(message, (Order, Refund, Cancellation)):
+            continue
+        keys.add((message.source, delivery.source_id or NO_SOURCE, message.order_id))
+        if isinstance(message, Order):
+            codes.update(c.upper() for c in message.codes)
+            if message.customer_key is not None:
+                customers.add(message.customer_key)
+    if keys:
+        states = transaction_memo(session, _KEYS)
+        for key in keys:
+            states[(tenant_id, *key)] = KeyState(stored=False, ahead=False)
+        wanted = list(keys)
+        # Three plain statements: each filtered by the tenant as any other (a UNION would not be).
+        for model, ahead in ((PartnerOrder, False), (PartnerRefund, True), (PartnerCancellation, True)):
+            found = await session.execute(
+                select(model.source, model.source_id, model.order_id)
+                .where(tuple_(model.source, model.source_id, model.order_id).in_(wanted)).distinct())
+            for source, source_id, order_id in found.all():
+                state = states[(tenant_id, source, source_id, order_id)]
+                if ahead:
+                    state.ahead = True
+                else:
+                    state.stored = True
+    if codes:
+        known, by_id = transaction_memo(session, _CODES), transaction_memo(session, _CODES_BY_ID)
+        found = {code.code.upper(): code
+                 for code in (await session.execute(select(Code).where(func.upper(Code.code).in_(codes)))).scalars()}
+        for upper in codes:
+            known[(tenant_id, upper)] = found.get(upper)
+        for code in found.values():
+            by_id[(tenant_id, code.id)] = code
+    if customers:
+        earliest = transaction_memo(session, _CUSTOMERS)
+        found = dict((await session.execute(
+            select(PartnerOrder.customer_key, func.min(PartnerOrder.placed_at))
+            .where(PartnerOrder.customer_key.in_(customers), PartnerOrder.test.is_(False))
+            .group_by(PartnerOrder.customer_key))).all())
+        for key in customers:
+            earliest[(tenant_id, key)] = found.get(key)
+
+
+# -- the batch's answers, kept true by its own writes ------------------------------------------------
+def key_state(session: AsyncSession, tenant_id: uuid.UUID, key: OrderKey) -> KeyState | None:
+    """The key's state as the batch knows it, or None when `prepare` was not asked about it."""
+    return transaction_memo(session, _KEYS).get((tenant_id, *key))
+
+
+def order_stored(session: AsyncSession, tenant_id: uuid.UUID, key: OrderKey) -> None:
+    state = key_state(session, tenant_id, key)
+    if state is not None:
+        state.stored = True
+
+
+def kept_ahead(session: AsyncSession, tenant_id: uuid.UUID, key: OrderKey) -> None:
+    """A refund or a cancellation of the key was kept (whether its row was new or not)."""
+    state = key_state(session, tenant_id, key)
+    if state is not None:
+        state.ahead = True
+
+
+def code(session: AsyncSession, tenant_id: uuid.UUID, upper: str):
+    """The tenant's code of that name (upper case) as the batch loaded it, None when there is none,
+    `UNKNOWN` when `prepare` did not look it up."""
+    return transaction_memo(session, _CODES).get((tenant_id, upper), _UNKNOWN)
+
+
+def earliest_order(session: AsyncSession, tenant_id: uuid.UUID, customer_key: str):
+    """When the customer's earliest stored non-test order was placed (None: they have none), or
+    `UNKNOWN` when the batch cannot say exactly."""
+    return transaction_memo(session, _CUSTOMERS).get((tenant_id, customer_key), _UNKNOWN)
+
+
+def order_placed(session: AsyncSession, tenant_id: uuid.UUID, customer_key: str | None, placed_at: datetime,
+                 test: bool) -> None:
+    """A new order of the customer was stored by the batch."""
+    if customer_key is None or test:
+        return
+    earliest = transaction_memo(session, _CUSTOMERS)
+    known = earliest.get((tenant_id, customer_key), _UNKNOWN)
+    if known is _UNKNOWN:
+        return
+    if known is None or placed_at < known:
+        earliest[(tenant_id, customer_key)] = placed_at
+
+
+def forget_customers(session: AsyncSession) -> None:
+    """The batch changed customers' orders wholesale (a privacy erasure): it answers for none."""
+    transaction_memo(session, _CUSTOMERS).clear()
+
+
+def customer_changed(session: AsyncSession, tenant_id: uuid.UUID, customer_keys: set[str | None]) -> None:
+    """A stored order of these customers was changed (its placement, test flag or customer may
+    have moved): the batch no longer answers for them."""
+    earliest = transaction_memo(session, _CUSTOMERS)
+    for key in customer_keys:
+        if key is not None:
+            earliest.pop((tenant_id, key), None)
+
+
+# -- the batch's deferred writes ------------------------------------------------------------------
+@dataclasses.dataclass
+class Deferred:
+    """Writes the batch makes once, at its end (`finish`), instead of once per order: each is an
+    addition (to a total, a count or the outbox), so adding up first changes no result, and their
+    readers in the batch add what is waiting here (crediting/totals.py `rule_inputs`)."""
+
+    events: list[tuple[str, object]] = dataclasses.field(default_factory=list)  # (topic, envelope), in order
+    # (tenant, creator, currency, day, campaign) -> [orders, revenue, commission] to add
+    day_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
+    code_uses: dict[tuple[uuid.UUID, uuid.UUID], int] = dataclasses.field(default_factory=dict)  # (tenant, code id)
+
+
+def deferred(session: AsyncSession) -> Deferred | None:
+    """The batch's deferred writes, or None where writes are made as they come (no `prepare` ran
+    in this transaction, or inside a savepoint, whose memo is its own)."""
+    return transaction_memo(session, _DEFERRED).get("writes")
+
+
+def add_event(session: AsyncSession, topic: str, envelope) -> bool:
+    """Keep an outbox event for the batch's end; False when it must be written now."""
+    writes = deferred(session)
+    if writes is None:
+        return False
+    writes.events.append((topic, envelope))
+    return True
+
+
+def add_to_day_total(session: AsyncSession, key: tuple, orders: int, revenue: int, commission: int) -> bool:
+    """Add to a creator's day total (`key`: tenant, creator, currency, day, campaign) at the
+    batch's end; False when it must be written now."""
+    writes = deferred(session)
+    if writes is None:
+        return False
+    kept = writes.day_totals.setdefault(key, [0, 0, 0])
+    kept[0], kept[1], kept[2] = kept[0] + orders, kept[1] + revenue, kept[2] + commission
+    return True
+
+
+def use_code(session: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID) -> bool:
+    """Count a use of a code the batch loaded: on its object now (the next order reads it there)
+    and in the database at the batch's end. False when the batch did not load it: update it now."""
+    writes = deferred(session)
+    code = transaction_memo(session, _CODES_BY_ID).get((tenant_id, code_id))
+    if writes is None or code is None:
+        return False
+    # Not a change for the unit of work to write: the database gets `uses + n` at the end.
+    set_committed_value(code, "uses", code.uses + 1)
+    writes.code_uses[(tenant_id, code_id)] = writes.code_uses.get((tenant_id, code_id), 0) + 1
+    return True
+
+
+async def finish(session: AsyncSession, outbox, add_totals_statement) -> None:
+    """Write what the batch deferred: its outbox events (one statement per topic, each aggregate's
+    in order), its day totals (one statement per tenant) and its codes' use counts."""
+    writes = transaction_memo(session, _DEFERRED).pop("writes", None)
+    if writes is None:
+        return
+    by_topic: dict[str, list] = {}
+    for topic, envelope in writes.events:
+        by_topic.setdefault(topic, []).append(envelope)
+    for topic, envelopes in by_topic.items():
+        await outbox.add_all(session, topic, envelopes)
+    by_tenant: dict[uuid.UUID, list[dict]] = {}
+    for (tenant_id, creator_id, currency, day, campaign_id), (orders, revenue, commission) in writes.day_totals.items():
+        by_tenant.setdefault(tenant_id, []).append({
+            "tenant_id": tenant_id, "creator_id": creator_id, "currency": currency, "day": day,
+            "campaign_id": campaign_id, "orders": orders, "revenue_minor": revenue, "commission_minor": commission})
+    for tenant_id, rows in by_tenant.items():
+        with acting_for(session, tenant_id):
+            await session.execute(add_totals_statement, rows)
+    for (tenant_id, code_id), uses in writes.code_uses.items():
+        with acting_for(session, tenant_id):
+            await session.execute(update(Code).where(Code.id == code_id).values(uses=Code.uses + uses)
+                                  .execution_options(synchronize_session=False))
