@@ -49,9 +49,9 @@ from services.discovery.creator import text
 from services.discovery.creator.models import AUDIENCE_VECTOR_SQL
 
 STATE_DIR = Path(__file__).resolve().parent.parent / ".limelight" / "bench-discovery"
-async def load(conn: asyncpg.Connection, rows: dict[str, list[tuple]]) -> None:
-    """COPY one chunk in one transaction; the search document and the audience vector computed by
-    the service's SQL."""
+async def load(conn: asyncpg.Connection, rows: dict[str, list[tuple]], schema: str = "discovery") -> None:
+    """COPY one chunk in one transaction into `schema`'s tables; the search document and the
+    audience vector computed by the service's SQL."""
     await register_vector(conn)
     async with conn.transaction():
         await conn.execute(
@@ -61,12 +61,12 @@ async def load(conn: asyncpg.Connection, rows: dict[str, list[tuple]]) -> None:
         await conn.copy_records_to_table("bench_stage", records=rows["creators"], columns=[*CREATOR_COLUMNS, "captions"])
         columns = ", ".join(CREATOR_COLUMNS)
         document = text.document_sql("text_config", "bio", "array_to_string(niches, ', ')", "captions")
-        await conn.execute(f"INSERT INTO discovery.creators ({columns}, document, audience_vector)"
+        await conn.execute(f"INSERT INTO {schema}.creators ({columns}, document, audience_vector)"
                            f" SELECT {columns}, {document}, {AUDIENCE_VECTOR_SQL} FROM bench_stage")
         for table, cols in (("accounts", ACCOUNT_COLUMNS), ("follower_points", POINT_COLUMNS),
                             ("posts", POST_COLUMNS), ("creator_sales", SALES_COLUMNS)):
             if rows[table]:
-                await conn.copy_records_to_table(table, schema_name="discovery", records=rows[table], columns=cols)
+                await conn.copy_records_to_table(table, schema_name=schema, records=rows[table], columns=cols)
 
 
 def _chunk(dsn: str, first: int, count: int, seed: int, now: datetime, prefix: str) -> tuple[int, float, float]:
