@@ -53,13 +53,17 @@ def transaction_memo(session: AsyncSession, name: str) -> dict:
     """A dict that lives as long as the session's current transaction: what a transaction learnt
     or did once and need not ask again (a consumer applies a batch of events in one), forgotten
     with it, so a rolled-back transaction's memo never reaches the next. Inside a savepoint the
-    memo is the savepoint's own (what it did may be rolled back alone), started empty."""
+    memo is the savepoint's own (what it did may be rolled back alone), started empty, and the
+    enclosing transaction's is there again when the savepoint ends (a memo may hold writes kept
+    for the transaction's end: orders/batch.py)."""
     transaction = session.get_nested_transaction() or session.get_transaction()
-    memo = session.info.get(name)
-    if memo is None or memo[0] is not transaction:
-        memo = (transaction, {})
-        session.info[name] = memo
-    return memo[1]
+    memos = session.info.setdefault(name, {})  # transaction -> its memo
+    memo = memos.get(transaction)
+    if memo is None:
+        for ended in [t for t in memos if not t.is_active]:
+            del memos[ended]
+        memo = memos[transaction] = {}
+    return memo
 
 
 def utcnow() -> datetime:

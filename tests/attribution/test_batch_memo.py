@@ -46,6 +46,10 @@ async def test_a_savepoint_has_a_memo_of_its_own(sessions):
         except RuntimeError:
             pass
         assert "marked" not in transaction_memo(session, "test")
+        assert transaction_memo(session, "test") == {"outer": True}  # the transaction's own, kept
+        async with session.begin_nested():
+            transaction_memo(session, "test")["inner"] = True
+        assert transaction_memo(session, "test") == {"outer": True}  # after a savepoint released too
 
 
 async def test_a_creators_own_customer_keys_are_remembered_per_tenant(sessions):

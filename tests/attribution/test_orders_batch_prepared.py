@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import event, select
 
 from services.attribution.codes.models import Code
-from services.attribution.crediting.models import OrderCredit
-from services.attribution.db import ProcessedEvent
+from services.attribution.crediting.models import CreatorDayTotal, OrderCredit
+from services.attribution.db import ProcessedEvent, outbox
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
 from services.attribution.orders.handlers import WEBHOOK_TOPIC, Deliveries
 from services.attribution.orders.model import customer_hash
@@ -46,9 +46,10 @@ def _order(order_id: int, code: str | None, email: str, placed: datetime, *, tes
     return body
 
 
-def scenario(code: str, run: str, base: datetime) -> tuple[list[tuple[str, str, dict]], dict[str, int]]:
-    """(label, topic, body) in delivery order, and each label's order id; every name and id the run's own."""
-    ids = {label: new_order_id() for label in "ABCDTUVW"}
+def scenario(code: str, limited: str, run: str, base: datetime) -> tuple[list[tuple[str, str, dict]], dict[str, int]]:
+    """(label, topic, body) in delivery order, and each label's order id; every name and id the run's own.
+    `limited`: a code of the same creator usable twice."""
+    ids = {label: new_order_id() for label in "ABCDTUVWYZLMN"}
     ann, bob, cara = (f"{name}-{run}@example.com" for name in ("ann", "bob", "cara"))
     minutes = lambda m: base + timedelta(minutes=m)  # noqa: E731
     refund = with_order_id(fixture("refunds-create-usd-partial.json"), ids["D"])
@@ -60,7 +61,10 @@ def scenario(code: str, run: str, base: datetime) -> tuple[list[tuple[str, str, 
     moved["created_at"], moved["updated_at"], moved["note"] = minutes(1).isoformat(), minutes(45).isoformat(), "moved"
     cancelled = copy.deepcopy(a)
     cancelled["cancelled_at"] = cancelled["updated_at"] = minutes(55).isoformat()
+    yesterday = base - timedelta(days=1)  # before the rule: credited, no commission, in the day totals
     return [
+        ("Y", "orders/create", _order(ids["Y"], code, f"yan-{run}@example.com", yesterday)),
+        ("Z", "orders/create", _order(ids["Z"], code, f"zoe-{run}@example.com", yesterday + timedelta(minutes=5))),
         ("A", "orders/create", a),
         ("B", "orders/create", _order(ids["B"], code.upper(), ann, minutes(10))),  # placed before A: ann is new here
         ("C", "orders/create", _order(ids["C"], code, ann, minutes(40))),  # after A and B: not new
@@ -73,6 +77,9 @@ def scenario(code: str, run: str, base: datetime) -> tuple[list[tuple[str, str, 
         ("V", "orders/create", _order(ids["V"], code, bob, minutes(3))),  # after U's new placement: not new
         ("W", "orders/create", _order(ids["W"], f"NOPE{run}", cara, minutes(35))),  # no such code
         ("A", "orders/cancelled", cancelled),
+        ("L", "orders/create", _order(ids["L"], limited, cara, minutes(36))),
+        ("M", "orders/create", _order(ids["M"], limited.lower(), cara, minutes(37))),
+        ("N", "orders/create", _order(ids["N"], limited, cara, minutes(38))),  # its limit of 2 reached
     ], ids
 
 
@@ -109,6 +116,8 @@ class Statements:
 
 
 async def _apply(sessions, attribution_engine, tenant_id, source, deliveries, *, batched: bool) -> Statements:
+    """Apply the deliveries (as one prepared batch, or one transaction each without the hooks): the
+    statements they ran."""
     handlers = Deliveries(CUSTOMERS)
     prepare, finish = (handlers.prepare, handlers.finish) if batched else (None, None)
     router = Router([Subscription(WEBHOOK_TOPIC, "WebhookReceived", handlers.received, prepare, finish)])
@@ -121,7 +130,8 @@ async def _apply(sessions, attribution_engine, tenant_id, source, deliveries, *,
     return statements
 
 
-async def _outcome(sessions, tenant_id, ids: dict[str, int], code: str) -> dict:
+async def _outcome(sessions, tenant_id, ids: dict[str, int], codes: list[str], creator: str, labels: dict) -> tuple:
+    """Per order label: its state, decision and ledger; the codes' use counts; the creator's day totals."""
     async with sessions() as session:
         tenancy.bind_tenant(session, tenant_id)
         out = {}
@@ -132,31 +142,54 @@ async def _outcome(sessions, tenant_id, ids: dict[str, int], code: str) -> dict:
                                              .where(LedgerEntry.order_id == str(order_id)))).all()
             claims = (await session.execute(select(ClawbackClaim.amount).where(
                 ClawbackClaim.order_id == str(order_id)))).scalars().all()
+            labels[str(row.id)] = label
             out[label] = {
                 "state": row.state, "basis": row.basis_minor, "placed": row.placed_at, "outcome": credit.outcome,
                 "new_customer": credit.new_customer, "commission": credit.commission_minor,
                 "revenue_in_window": credit.revenue_in_window_minor, "earned": credit.earned_in_period_minor,
                 "ledger": sorted(entries), "claims": sorted(claims, key=str),
             }
-        uses = (await session.execute(select(Code.uses).where(Code.code == code))).scalar_one()
-    return out, uses
+        uses = [(await session.execute(select(Code.uses).where(Code.code == code))).scalar_one() for code in codes]
+        totals = sorted((await session.execute(
+            select(CreatorDayTotal.day, CreatorDayTotal.orders, CreatorDayTotal.revenue_minor, CreatorDayTotal.commission_minor)
+            .where(CreatorDayTotal.creator_id == uuid.UUID(creator)))).all())
+    return out, uses, totals
 
 
-async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, tenant, sessions, attribution_engine):
+async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, tenant, sessions, attribution_engine,
+                                                                     monkeypatch):
     base = datetime.now(UTC) + timedelta(minutes=2)
-    ends, counted = {}, {}
+    ends, counted, events = {}, {}, {}
+    written: list = []
+    add = outbox._add
+
+    async def kept(session, topic, envelopes, rendered):  # the outbox's events, as numbered
+        added = await add(session, topic, envelopes, rendered)
+        written.extend((topic, e) for e in added)
+        return added
+
+    monkeypatch.setattr(outbox, "_add", kept)
     for run, batched in (("one", False), ("batch", True)):
-        _, _, code = await brand_setup(gateway)  # each run its own creator, code and customers
+        campaign_id, creator_id, code = await brand_setup(gateway)  # each run its own creator, codes and customers
+        limited = f"TWICE{uuid.uuid4().hex[:6].upper()}"
+        made = await gateway.post("/v1/attribution/codes", json={
+            "campaign_id": campaign_id, "creator_id": creator_id, "code": limited, "usage_limit": 2})
+        assert made.status_code == 201, made.text
         source = await create_shopify_source(gateway)
-        deliveries, ids = scenario(code, f"{run}-{uuid.uuid4().hex[:6]}", base)
+        deliveries, ids = scenario(code, limited, f"{run}-{uuid.uuid4().hex[:6]}", base)
+        written.clear()
         counted[run] = await _apply(sessions, attribution_engine, tenant.tenant_id, source, deliveries, batched=batched)
-        orders, uses = await _outcome(sessions, tenant.tenant_id, ids, code)
-        ends[run] = ({label: {k: v for k, v in o.items() if k != "placed"} for label, o in orders.items()}, uses)
+        labels = {}
+        orders, uses, totals = await _outcome(sessions, tenant.tenant_id, ids, [code, limited], creator_id, labels)
+        ends[run] = ({label: {k: v for k, v in o.items() if k != "placed"} for label, o in orders.items()}, uses, totals)
+        events[run] = sorted((topic, labels[e.aggregate_id], e.sequence, e.event_type, e.payload.commission_minor)
+                             for topic, e in written)
         placed = {label: o["placed"] - base for label, o in orders.items()}
         assert placed["U"] == timedelta(minutes=1)  # the update moved it
 
     assert ends["batch"] == ends["one"]
-    orders, uses = ends["batch"]
+    assert events["batch"] == events["one"]
+    orders, uses, totals = ends["batch"]
     # What the memo answers, checked against what the rules say, not only against each other.
     assert [orders[k]["new_customer"] for k in "ABC"] == [True, True, False]
     assert orders["T"]["outcome"] == "unattributed"  # a test order is never credited
@@ -165,13 +198,21 @@ async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, 
     assert orders["D"]["outcome"] == "credited" and orders["D"]["claims"]  # the refund kept ahead was counted
     assert any(kind == "clawback" for kind, _ in orders["D"]["ledger"])
     assert orders["A"]["state"] == "cancelled"
-    assert uses == sum(1 for o in orders.values() if o["outcome"] == "credited")
+    assert uses == [sum(1 for k, o in orders.items() if o["outcome"] == "credited" and k not in "LMN"), 2]
+    assert [orders[k]["outcome"] for k in "LMN"] == ["credited", "credited", "unattributed"]
+    # Yesterday's two orders are in the totals the rule reads (the window is the days before the order's).
+    assert orders["Y"]["commission"] == 0 and orders["A"]["revenue_in_window"] == orders["Y"]["basis"] + orders["Z"]["basis"] > 0
+    assert len(totals) == 2 and totals[0][1] == 2  # yesterday: 2 orders; today: the rest
+    # Each credited order's event, and the reversals of the refund and the cancellation, numbered per order.
+    assert ("attribution.conversion.v1", "A", 2, "ConversionReversed", -orders["A"]["commission"]) in events["batch"]
+    assert sum(1 for e in events["batch"] if e[3] == "ConversionAttributed") == sum(
+        1 for o in orders.values() if o["outcome"] == "credited")
     # The batch asked once what one by one was asked per order.
     codes = "SELECT attribution.codes."
     assert counted["one"].count(codes) >= 8 and counted["batch"].count(codes) == 1
     earlier = "SELECT attribution.orders.id FROM attribution.orders WHERE attribution.orders.customer_key"
     assert counted["one"].count(earlier) >= 6 and counted["batch"].count(earlier) <= 1
     # And wrote once, at its end, what one by one wrote per order: totals, use counts, events.
-    for write in ("INSERT INTO attribution.creator_day_totals", "UPDATE attribution.codes",
-                  "INSERT INTO attribution.outbox"):
-        assert counted["one"].count(write) >= 5 and counted["batch"].count(write) == 1, write
+    for write, once in (("INSERT INTO attribution.creator_day_totals", 1), ("UPDATE attribution.codes", 2),
+                        ("INSERT INTO attribution.outbox", 1)):  # the totals in one statement, each code's count in one
+        assert counted["one"].count(write) >= 5 and counted["batch"].count(write) == once, write

@@ -1,17 +1,17 @@
 """What a batch of partner deliveries asks the database for, asked once for the whole batch, and
 what it only adds up, written once at its end (docs/decisions/0063). Before the consumer applies a
-batch's deliveries one by one, `prepare` reads, per tenant, in five statements in all,
+batch's deliveries one by one, `prepare` reads, per tenant, in four statements in all,
 
-- which of the batch's orders are stored already, and which have a refund or a cancellation kept
-  ahead of them (orders/service.py: a new order with nothing kept ahead is credited as it stands);
+- which of the batch's orders have a refund or a cancellation kept ahead of them (orders/service.py:
+  a new order with nothing kept ahead is credited as it stands);
 - the discount codes the batch's orders carry (crediting/touches.py), loaded into the session so
   that a code's use count, which crediting raises, stays the one object every order reads;
 - for each customer of the batch's orders, when their earliest stored (non-test) order was placed
   (crediting's "is this the customer's first order?").
 
 The answers live in the transaction's memo (shared.db.transaction_memo) and are kept true by the
-batch's own writes as it goes: an order stored, a refund or a cancellation kept, an order's
-placement moved. A question the memo cannot answer exactly (a key, code or customer it was not
+batch's own writes as it goes: a refund or a cancellation kept, an order stored or its placement
+moved. A question the memo cannot answer exactly (a key, code or customer it was not
 asked about, or a customer whose stored order this batch changed) is asked of the database as
 before, so the memo is a shortcut, never a second source of truth.
 
@@ -54,8 +54,7 @@ _DEFERRED = "attribution.batch.deferred"
 
 @dataclasses.dataclass
 class KeyState:
-    stored: bool  # the order's row exists
-    ahead: bool  # a refund or a cancellation of it is kept
+    ahead: bool  # a refund or a cancellation of the order is kept
 
 
 def parsed_of(session: AsyncSession, delivery) -> object:
@@ -102,19 +101,15 @@ async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages:
     if keys:
         states = transaction_memo(session, _KEYS)
         for key in keys:
-            states[(tenant_id, *key)] = KeyState(stored=False, ahead=False)
+            states[(tenant_id, *key)] = KeyState(ahead=False)
         wanted = list(keys)
-        # Three plain statements: each filtered by the tenant as any other (a UNION would not be).
-        for model, ahead in ((PartnerOrder, False), (PartnerRefund, True), (PartnerCancellation, True)):
+        # Two plain statements: each filtered by the tenant as any other (a UNION would not be).
+        for model in (PartnerRefund, PartnerCancellation):
             found = await session.execute(
                 select(model.source, model.source_id, model.order_id)
                 .where(tuple_(model.source, model.source_id, model.order_id).in_(wanted)).distinct())
             for source, source_id, order_id in found.all():
-                state = states[(tenant_id, source, source_id, order_id)]
-                if ahead:
-                    state.ahead = True
-                else:
-                    state.stored = True
+                states[(tenant_id, source, source_id, order_id)].ahead = True
     if codes:
         known, by_id = transaction_memo(session, _CODES), transaction_memo(session, _CODES_BY_ID)
         found = {code.code.upper(): code
@@ -137,12 +132,6 @@ async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages:
 def key_state(session: AsyncSession, tenant_id: uuid.UUID, key: OrderKey) -> KeyState | None:
     """The key's state as the batch knows it, or None when `prepare` was not asked about it."""
     return transaction_memo(session, _KEYS).get((tenant_id, *key))
-
-
-def order_stored(session: AsyncSession, tenant_id: uuid.UUID, key: OrderKey) -> None:
-    state = key_state(session, tenant_id, key)
-    if state is not None:
-        state.stored = True
 
 
 def kept_ahead(session: AsyncSession, tenant_id: uuid.UUID, key: OrderKey) -> None:
@@ -262,7 +251,7 @@ async def finish(session: AsyncSession, outbox, add_totals_statement) -> None:
     for tenant_id, rows in by_tenant.items():
         with acting_for(session, tenant_id):
             await session.execute(add_totals_statement, rows)
-    for (tenant_id, code_id), uses in writes.code_uses.items():
+    for (tenant_id, code_id), uses in sorted(writes.code_uses.items(), key=lambda item: str(item[0][1])):
         with acting_for(session, tenant_id):
             await session.execute(update(Code).where(Code.id == code_id).values(uses=Code.uses + uses)
                                   .execution_options(synchronize_session=False))

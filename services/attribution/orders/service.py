@@ -161,12 +161,9 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
            "order_id": order.order_id, "basis_rules": order.basis_rules,
            **_standing(order, [], [], order.cancelled_at), **values}
     inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
-    key = (order.source, source_id, order.order_id)
     if inserted is not None:
-        batch.order_stored(session, tenant_id, key)
         batch.order_placed(session, tenant_id, inserted.customer_key, inserted.placed_at, inserted.test)
         return inserted
-    batch.order_stored(session, tenant_id, key)  # by another transaction, since the batch asked
     existing = (await session.execute(
         select(PartnerOrder).where(PartnerOrder.source == order.source, PartnerOrder.source_id == source_id,
                                    PartnerOrder.order_id == order.order_id).with_for_update())).scalar_one()
