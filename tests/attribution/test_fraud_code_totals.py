@@ -82,6 +82,16 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
         decisions.append(dict(at=at, code=code_of, creator=creator_of, campaign=elsewhere if rng.random() < 0.1 else campaign,
                               country=rng.choice(["US", "US", "DE", "FR", None]), new=rng.random() < 0.6,
                               without=rng.random() < 0.4))
+    # And a busy hour: forty orders in one hour, judged between them (the current hour is read from
+    # its total less the orders placed after the moment judged).
+    busy = now - timedelta(hours=5)
+    cluster = []
+    for _ in range(40):
+        at = busy + timedelta(seconds=rng.randrange(0, 3600))
+        cluster.append(dict(at=at, code=code if rng.random() < 0.7 else other_code, creator=creator,
+                            campaign=campaign, country=rng.choice(["US", "DE", None]), new=rng.random() < 0.5,
+                            without=rng.random() < 0.5))
+    decisions += cluster
     async with unit_of_work(sessions, tenant) as session:
         for d in decisions:
             await credit(session, tenant, d)
@@ -90,6 +100,7 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
     probes = [d["at"] for d in rng.sample(decisions, 25)]
     probes += [now.replace(minute=0) - timedelta(hours=h) for h in (0, 1, 7, 200)]
     probes += [d["at"] + LOOKBACK for d in rng.sample(decisions, 5)] + [now + timedelta(days=3)]
+    probes += [d["at"] for d in rng.sample(cluster, 10)] + [busy + timedelta(minutes=m) for m in (0, 1, 59, 61, 90)]
     async with unit_of_work(sessions, tenant) as session:
         for placed in probes:
             judged = SimpleNamespace(code_id=code, campaign_id=campaign)

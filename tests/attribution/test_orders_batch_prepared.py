@@ -16,6 +16,7 @@ from sqlalchemy import event, select
 from services.attribution.codes.models import Code
 from services.attribution.crediting.models import CreatorDayTotal, OrderCredit
 from services.attribution.db import ProcessedEvent, outbox
+from services.attribution.fraud.models import FraudReview
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
 from services.attribution.orders.handlers import WEBHOOK_TOPIC, Deliveries
 from services.attribution.orders.model import customer_hash
@@ -49,7 +50,7 @@ def _order(order_id: int, code: str | None, email: str, placed: datetime, *, tes
 def scenario(code: str, limited: str, run: str, base: datetime) -> tuple[list[tuple[str, str, dict]], dict[str, int]]:
     """(label, topic, body) in delivery order, and each label's order id; every name and id the run's own.
     `limited`: a code of the same creator usable twice."""
-    ids = {label: new_order_id() for label in "ABCDTUVWYZLMN"}
+    ids = {label: new_order_id() for label in "ABCDTUVWYZLMNEFGH"}
     ann, bob, cara = (f"{name}-{run}@example.com" for name in ("ann", "bob", "cara"))
     minutes = lambda m: base + timedelta(minutes=m)  # noqa: E731
     refund = with_order_id(fixture("refunds-create-usd-partial.json"), ids["D"])
@@ -77,6 +78,9 @@ def scenario(code: str, limited: str, run: str, base: datetime) -> tuple[list[tu
         ("V", "orders/create", _order(ids["V"], code, bob, minutes(3))),  # after U's new placement: not new
         ("W", "orders/create", _order(ids["W"], f"NOPE{run}", cara, minutes(35))),  # no such code
         ("A", "orders/cancelled", cancelled),
+        # A run on the code, placed in order: its last hour passes the velocity rule's floor.
+        *((k, "orders/create", _order(ids[k], code, f"{k.lower()}-{run}@example.com", minutes(41 + i)))
+          for i, k in enumerate("EFGH")),
         ("L", "orders/create", _order(ids["L"], limited, cara, minutes(36))),
         ("M", "orders/create", _order(ids["M"], limited.lower(), cara, minutes(37))),
         ("N", "orders/create", _order(ids["N"], limited, cara, minutes(38))),  # its limit of 2 reached
@@ -142,12 +146,14 @@ async def _outcome(sessions, tenant_id, ids: dict[str, int], codes: list[str], c
                                              .where(LedgerEntry.order_id == str(order_id)))).all()
             claims = (await session.execute(select(ClawbackClaim.amount).where(
                 ClawbackClaim.order_id == str(order_id)))).scalars().all()
+            review = (await session.execute(select(FraudReview.findings).where(
+                FraudReview.order_ref == row.id))).scalar_one_or_none()
             labels[str(row.id)] = label
             out[label] = {
                 "state": row.state, "basis": row.basis_minor, "placed": row.placed_at, "outcome": credit.outcome,
                 "new_customer": credit.new_customer, "commission": credit.commission_minor,
                 "revenue_in_window": credit.revenue_in_window_minor, "earned": credit.earned_in_period_minor,
-                "ledger": sorted(entries), "claims": sorted(claims, key=str),
+                "ledger": sorted(entries), "claims": sorted(claims, key=str), "review": review,
             }
         uses = [(await session.execute(select(Code.uses).where(Code.code == code))).scalar_one() for code in codes]
         totals = sorted((await session.execute(
@@ -198,6 +204,11 @@ async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, 
     assert orders["D"]["outcome"] == "credited" and orders["D"]["claims"]  # the refund kept ahead was counted
     assert any(kind == "clawback" for kind, _ in orders["D"]["ledger"])
     assert orders["A"]["state"] == "cancelled"
+    # The leaked-code rule's velocity signal, read over the code-hour totals (yesterday's two orders
+    # there, deferred to the batch's end in the batch) and the hour's decisions, fires alike.
+    velocity = [k for k, o in orders.items() if o["review"] and any(
+        f["evidence"].get("signal") == "velocity" for f in o["review"])]
+    assert len(velocity) >= 3, {k: o["review"] for k, o in orders.items()}
     assert uses == [sum(1 for k, o in orders.items() if o["outcome"] == "credited" and k not in "LMN"), 2]
     assert [orders[k]["outcome"] for k in "LMN"] == ["credited", "credited", "unattributed"]
     # Yesterday's two orders are in the totals the rule reads (the window is the days before the order's).
@@ -214,5 +225,5 @@ async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, 
     assert counted["one"].count(earlier) >= 6 and counted["batch"].count(earlier) <= 1
     # And wrote once, at its end, what one by one wrote per order: totals, use counts, events.
     for write, once in (("INSERT INTO attribution.creator_day_totals", 1), ("UPDATE attribution.codes", 2),
-                        ("INSERT INTO attribution.outbox", 1)):  # the totals in one statement, each code's count in one
+                        ("INSERT INTO attribution.outbox", 1), ("INSERT INTO attribution.code_hour_totals", 1)):  # the totals in one statement, each code's count in one
         assert counted["one"].count(write) >= 5 and counted["batch"].count(write) == once, write

@@ -21,7 +21,7 @@ import uuid
 from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, and_, bindparam, case, exists, false, func, literal_column, or_, select, union_all
+from sqlalchemy import DateTime, and_, bindparam, case, exists, false, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +30,7 @@ from services.attribution.crediting.models import CodeHourTotal, OrderCredit
 from services.attribution.enrolment.models import Enrolment
 from services.attribution.fraud.models import HELD, CreatorCustomerKey, FraudReview, FraudSettings
 from services.attribution.fraud.rules import Facts, Thresholds, evaluate
+from services.attribution.orders import batch
 from services.attribution.orders.models import PartnerOrder
 from shared import tenancy
 from shared.db import Reads, transaction_memo
@@ -159,11 +160,14 @@ async def count_credited(session: AsyncSession, tenant_id: uuid.UUID, decision: 
     """Add a credit decision just taken to its campaign's hour totals (code_hour_totals), in the
     transaction that takes it (crediting/service.py `decide`), before it is screened: the facts
     below include it."""
-    await session.execute(_COUNT_CREDITED, [{
+    row = {
         "tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
         "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
         "country": decision.shipping_country or "", "orders": 1,
-        "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}])
+        "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}
+    if batch.add_to_hour_total(session, row):
+        return  # written with the batch's others at its end; `_code_facts` adds it meanwhile
+    await session.execute(COUNT_CREDITED, [row])
 
 
 def _count_credited_statement():
@@ -195,7 +199,11 @@ def _code_facts_statement():
             .where(OrderCredit.campaign_id == campaign, OrderCredit.outcome == "credited",
                    or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
                        and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
-    both = union_all(hours, ends).subquery()
+    # A group that is always there, of nothing, so the last hour's count always comes back (the
+    # batch's deferred hour totals may be all there is of the lookback: orders/batch.py).
+    nothing = select(literal(False).label("mine"), literal("").label("country"), literal_column("0").label("orders"),
+                     literal_column("0").label("without"), literal_column("0").label("new"))
+    both = union_all(hours, ends, nothing).subquery()
     last_hour = (select(func.count()).select_from(OrderCredit)
                  .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == campaign,
                         OrderCredit.outcome == "credited",
@@ -205,7 +213,7 @@ def _code_facts_statement():
                   last_hour).group_by(both.c.mine, both.c.country)
 
 
-_COUNT_CREDITED = _count_credited_statement()
+COUNT_CREDITED = _count_credited_statement()
 _CODE_FACTS = tenancy.built_once(_code_facts_statement())
 
 
@@ -220,6 +228,14 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
         "placed": placed, "hour_ago": placed - timedelta(hours=1)})).all()
     spread = [r[:5] for r in found]
     last_hour = found[0][5] if found else 0
+    writes = batch.deferred(session)
+    if writes is not None and writes.hour_totals:
+        # The batch's hour totals not written yet (orders/batch.py), where the statement reads totals.
+        tenant_id = tenancy.bound_tenant(session)
+        for key, (orders, without, new) in writes.hour_totals.items():
+            tenant, campaign, _, code_key, hour, country = key
+            if tenant == tenant_id and campaign == decision.campaign_id and first <= hour < last:
+                spread.append((code_key == decision.code_id, country, orders, without, new))
     code = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,
                 other_new_customers=0, code_countries={}, other_countries={})
     for mine, country, orders, without, new in spread:
@@ -228,7 +244,7 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
         code[f"{prefix}_new_customers"] += int(new)
         if mine:
             code["code_orders_without_click"] += int(without)
-        if country:
+        if country and orders:
             countries = code[f"{prefix}_countries"]
             countries[country] = countries.get(country, 0) + int(orders)
     code["code_orders_last_hour"] = int(last_hour)

@@ -16,7 +16,8 @@ asked about, or a customer whose stored order this batch changed) is asked of th
 before, so the memo is a shortcut, never a second source of truth.
 
 `finish`, after the last delivery and before the commit, writes what the batch deferred: the
-conversion events, the creators' day totals and the codes' use counts (`Deferred`).
+conversion events, the creators' day totals, the code-hour totals and the codes' use counts
+(`Deferred`).
 
 Why it is safe to answer from what was read at the start of the batch: a source's deliveries are
 one Kafka partition's (the gateway keys them by source), applied in order by one consumer, so no
@@ -191,6 +192,8 @@ class Deferred:
     # (tenant, creator, currency, day, campaign) -> [orders, revenue, commission] to add
     day_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
     code_uses: dict[tuple[uuid.UUID, uuid.UUID], int] = dataclasses.field(default_factory=dict)  # (tenant, code id)
+    # (tenant, campaign, creator, code key, hour, country) -> [orders, without click, new customers] to add
+    hour_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
 
 
 def deferred(session: AsyncSession) -> Deferred | None:
@@ -219,6 +222,18 @@ def add_to_day_total(session: AsyncSession, key: tuple, orders: int, revenue: in
     return True
 
 
+def add_to_hour_total(session: AsyncSession, row: dict) -> bool:
+    """Add a credited order to its code-hour total (fraud/service.py `count_credited`'s row) at the
+    batch's end; False when it must be written now."""
+    writes = deferred(session)
+    if writes is None:
+        return False
+    key = (row["tenant_id"], row["campaign_id"], row["creator_id"], row["code_key"], row["hour"], row["country"])
+    kept = writes.hour_totals.setdefault(key, [0, 0, 0])
+    kept[0], kept[1], kept[2] = kept[0] + row["orders"], kept[1] + row["without_click"], kept[2] + row["new_customers"]
+    return True
+
+
 def use_code(session: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID) -> bool:
     """Count a use of a code the batch loaded: on its object now (the next order reads it there)
     and in the database at the batch's end. False when the batch did not load it: update it now."""
@@ -232,9 +247,12 @@ def use_code(session: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID) ->
     return True
 
 
-async def finish(session: AsyncSession, outbox, add_totals_statement) -> None:
+async def finish(session: AsyncSession, outbox) -> None:
     """Write what the batch deferred: its outbox events (one statement per topic, each aggregate's
-    in order), its day totals (one statement per tenant) and its codes' use counts."""
+    in order), its day and code-hour totals (one statement each per tenant) and its codes' use counts."""
+    from services.attribution.crediting.totals import ADD_TO_TOTALS
+    from services.attribution.fraud.service import COUNT_CREDITED
+
     writes = transaction_memo(session, _DEFERRED).pop("writes", None)
     if writes is None:
         return
@@ -250,7 +268,15 @@ async def finish(session: AsyncSession, outbox, add_totals_statement) -> None:
             "campaign_id": campaign_id, "orders": orders, "revenue_minor": revenue, "commission_minor": commission})
     for tenant_id, rows in by_tenant.items():
         with acting_for(session, tenant_id):
-            await session.execute(add_totals_statement, rows)
+            await session.execute(ADD_TO_TOTALS, rows)
+    hours: dict[uuid.UUID, list[dict]] = {}
+    for (tenant_id, campaign_id, creator_id, code_key, hour, country), (orders, without, new) in writes.hour_totals.items():
+        hours.setdefault(tenant_id, []).append({
+            "tenant_id": tenant_id, "campaign_id": campaign_id, "creator_id": creator_id, "code_key": code_key,
+            "hour": hour, "country": country, "orders": orders, "without_click": without, "new_customers": new})
+    for tenant_id, rows in hours.items():
+        with acting_for(session, tenant_id):
+            await session.execute(COUNT_CREDITED, rows)
     for (tenant_id, code_id), uses in sorted(writes.code_uses.items(), key=lambda item: str(item[0][1])):
         with acting_for(session, tenant_id):
             await session.execute(update(Code).where(Code.id == code_id).values(uses=Code.uses + uses)
