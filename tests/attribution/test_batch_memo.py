@@ -64,3 +64,20 @@ async def test_a_creators_own_customer_keys_are_remembered_per_tenant(sessions):
         with acting_for(session, second):
             assert await fraud._own_keys(session, second, creator) == set()
         await session.rollback()
+
+
+async def test_a_batch_that_defers_its_writes_refuses_a_savepoint_inside_it(sessions):
+    """orders/batch.py: what a savepoint would write at once and what the batch keeps for its end
+    would each miss the other, so asking for the deferred writes inside one is an error, not a
+    silent second truth."""
+    from services.attribution.orders import batch
+
+    async with sessions() as session, session.begin():
+        await batch.prepare(session, [], parse=lambda delivery: None)
+        assert batch.deferred(session) is not None
+        async with session.begin_nested():
+            with pytest.raises(RuntimeError, match="open no savepoint"):
+                batch.deferred(session)
+        assert batch.deferred(session) is not None  # the batch's own, after the savepoint
+    async with sessions() as session, session.begin(), session.begin_nested():
+        assert batch.deferred(session) is None  # no batch: writes are made as they come

@@ -66,11 +66,20 @@ async def rule_inputs(session: AsyncSession, creator_id: uuid.UUID, campaign_id:
     basis now) placed on the UTC days [window), and what it was credited (before refunds) in the
     campaign for orders placed in [period)."""
     (start, end), (first, last) = window, (period[0].date(), period[1].date())
-    revenue, earned = (await session.execute(_RULE_INPUTS, {
-        "start": start, "end": end, "first": first, "last": last, "campaign": campaign_id, "creator": creator_id,
-        "currency": currency})).one()
-    revenue, earned = int(revenue), int(earned)
     writes = batch.deferred(session)
+    # In a batch whose day totals wait for its end, the database's figures for the same question
+    # cannot change before it: every writer of the creator's totals holds the creator's lock, held
+    # here, and this transaction's own additions wait in `writes`. So they are read once.
+    asked = (bound_tenant(session), creator_id, campaign_id, currency, start, end, first, last)
+    known = writes.totals_read.get(asked) if writes is not None else None
+    if known is None:
+        revenue, earned = (await session.execute(_RULE_INPUTS, {
+            "start": start, "end": end, "first": first, "last": last, "campaign": campaign_id, "creator": creator_id,
+            "currency": currency})).one()
+        known = (int(revenue), int(earned))
+        if writes is not None:
+            writes.totals_read[asked] = known
+    revenue, earned = known
     if writes is not None and writes.day_totals:
         # What the batch adds at its end (orders/batch.py), counted as the statement counts rows.
         tenant_id = bound_tenant(session)

@@ -194,11 +194,20 @@ class Deferred:
     code_uses: dict[tuple[uuid.UUID, uuid.UUID], int] = dataclasses.field(default_factory=dict)  # (tenant, code id)
     # (tenant, campaign, creator, code key, hour, country) -> [orders, without click, new customers] to add
     hour_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
+    # What the database said of a creator's totals (crediting/totals.py `rule_inputs`), by question:
+    # unchanged until the batch's end, whose own additions wait above.
+    totals_read: dict[tuple, tuple[int, int]] = dataclasses.field(default_factory=dict)
 
 
 def deferred(session: AsyncSession) -> Deferred | None:
     """The batch's deferred writes, or None where writes are made as they come (no `prepare` ran
-    in this transaction, or inside a savepoint, whose memo is its own)."""
+    in this transaction). A savepoint inside a batch that defers is refused: what it wrote at once
+    and what waits for the batch's end would each miss the other."""
+    if session.get_nested_transaction() is not None:
+        memos = session.info.get(_DEFERRED) or {}
+        if (memos.get(session.get_transaction()) or {}).get("writes") is not None:
+            raise RuntimeError("an order batch defers its totals and events to its end: open no savepoint inside it")
+        return None
     return transaction_memo(session, _DEFERRED).get("writes")
 
 
