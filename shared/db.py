@@ -57,6 +57,8 @@ def transaction_memo(session: AsyncSession, name: str) -> dict:
     enclosing transaction's is there again when the savepoint ends (a memo may hold writes kept
     for the transaction's end: orders/batch.py)."""
     transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        return {}  # no transaction yet (one begins with the first statement): nothing to remember in
     memos = session.info.setdefault(name, {})  # transaction -> its memo
     memo = memos.get(transaction)
     if memo is None:
@@ -412,3 +414,16 @@ async def _request_reads(request: Request) -> Reads:
 # statements to agree). Writes are refused. `async def` although it awaits nothing: FastAPI
 # would run a plain `def` in a worker thread.
 ReadSession = Annotated[Reads, Depends(_request_reads)]
+
+
+@contextlib.asynccontextmanager
+async def planned_per_execution(session: AsyncSession) -> AsyncIterator[None]:
+    """Statements in the block planned for their values (`plan_cache_mode = auto`), then the
+    transaction's setting again: for a query whose best plan depends on how much data its values
+    select, inside a transaction that plans generically (the order consumer's, ADR 0063)."""
+    before = (await session.execute(text("SELECT current_setting('plan_cache_mode')"))).scalar_one()
+    await session.execute(text("SET LOCAL plan_cache_mode = auto"))
+    try:
+        yield
+    finally:
+        await session.execute(text("SELECT set_config('plan_cache_mode', :value, true)"), {"value": before})

@@ -81,3 +81,30 @@ async def test_a_batch_that_defers_its_writes_refuses_a_savepoint_inside_it(sess
         assert batch.deferred(session) is not None  # the batch's own, after the savepoint
     async with sessions() as session, session.begin(), session.begin_nested():
         assert batch.deferred(session) is None  # no batch: writes are made as they come
+
+
+async def test_a_block_planned_for_its_values_inside_a_generically_planned_transaction(sessions):
+    """The order consumer's transaction plans generically (ADR 0063); a query whose plan depends on
+    how much its values select (the split's fit) is planned for them, and the transaction's
+    setting comes back after it."""
+    from sqlalchemy import text
+
+    from shared.db import planned_per_execution
+
+    async def mode(session) -> str:
+        return (await session.execute(text("SELECT current_setting('plan_cache_mode')"))).scalar_one()
+
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        async with planned_per_execution(session):
+            assert await mode(session) == "auto"
+        assert await mode(session) == "force_generic_plan"
+
+
+async def test_the_leaked_code_statement_names_credited_decisions_in_its_sql():
+    """The decisions' indexes are partial on outcome = 'credited': a bound value would keep a
+    generic plan (the order consumer's) off them, so the statement writes the value in its SQL."""
+    from sqlalchemy.dialects import postgresql
+
+    sql = str(fraud._CODE_FACTS.compile(dialect=postgresql.dialect()))
+    assert sql.count("attribution.order_credits.outcome = 'credited'") == 2, sql

@@ -30,6 +30,7 @@ from services.attribution.comparison import paths as building
 from services.attribution.comparison import repository as path_rows
 from services.attribution.crediting.credit import Touch as CreditTouch
 from services.attribution.models import InsufficientData, ModelResult, Touch, credit_order, fit, spec
+from shared.db import planned_per_execution
 
 FIT_DAYS = 90
 FIT_TTL_SECONDS = 600.0
@@ -93,13 +94,16 @@ async def _fitted(session, tenant_id: uuid.UUID, campaign_id: uuid.UUID, currenc
     if kept is not None and time.monotonic() - kept[0] < FIT_TTL_SECONDS and grown <= kept[3] * REFIT_GROWTH:
         return kept[1], kept[2]
     start, end = before - timedelta(days=FIT_DAYS), before
-    orders = await path_rows.orders(session, campaign_id, start, end, FIT_MAX_ORDERS)
-    commissions = await path_rows.commissions(session, campaign_id, start, end)
-    clicks = await path_rows.clicks(session, campaign_id, start, end, FIT_MAX_CLICKS)
-    # And those before the window its first orders could still take up (newest first, read apart).
-    clicks = (await path_rows.clicks_before(session, campaign_id, start - LONGEST_WINDOW, start, FIT_MAX_CLICKS))[::-1] \
-        + clicks
-    codes = await path_rows.codes(session, campaign_id)
+    # A campaign's 90 days: how much they hold decides the plan, so it is made for these values even
+    # inside the order consumer's transaction, which plans generically (ADR 0063).
+    async with planned_per_execution(session):
+        orders = await path_rows.orders(session, campaign_id, start, end, FIT_MAX_ORDERS)
+        commissions = await path_rows.commissions(session, campaign_id, start, end)
+        clicks = await path_rows.clicks(session, campaign_id, start, end, FIT_MAX_CLICKS)
+        # And those before the window its first orders could still take up (newest first, read apart).
+        clicks = (await path_rows.clicks_before(session, campaign_id, start - LONGEST_WINDOW, start,
+                                                FIT_MAX_CLICKS))[::-1] + clicks
+        codes = await path_rows.codes(session, campaign_id)
 
     def compute() -> tuple[ModelResult | None, str, int]:
         found = building.build(orders, commissions, clicks, codes, start, end)

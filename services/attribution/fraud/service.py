@@ -181,10 +181,16 @@ def _count_credited_statement():
               "new_customers": CodeHourTotal.new_customers + excluded.new_customers})
 
 
+# Written into the SQL, not bound: the decisions' indexes are partial on `outcome = 'credited'`, and
+# a plan made for any value of a parameter (the order consumer plans generically, ADR 0063) could
+# not use them.
+CREDITED = literal_column("'credited'")
+
+
 def _code_facts_statement():
     """The leaked-code rule's facts in one statement, built once (docs/decisions/0057): each group
-    (this code or another, by country) carries the last hour's count. No group: no order in the
-    lookback, so none in its last hour either."""
+    (this code or another, by country) carries the last hour's count; a group of nothing is always
+    there, so the count comes back however little the lookback holds."""
     this_code, campaign = bindparam("code", type_=UUID(as_uuid=True)), bindparam("campaign", type_=UUID(as_uuid=True))
     since, placed = bindparam("since", type_=DateTime(timezone=True)), bindparam("placed", type_=DateTime(timezone=True))
     first, last = bindparam("first", type_=DateTime(timezone=True)), bindparam("last", type_=DateTime(timezone=True))
@@ -196,7 +202,7 @@ def _code_facts_statement():
                    func.coalesce(OrderCredit.shipping_country, "").label("country"), literal_column("1").label("orders"),
                    case((OrderCredit.without_creator_click, 1), else_=0).label("without"),
                    case((OrderCredit.new_customer, 1), else_=0).label("new"))
-            .where(OrderCredit.campaign_id == campaign, OrderCredit.outcome == "credited",
+            .where(OrderCredit.campaign_id == campaign, OrderCredit.outcome == CREDITED,
                    or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
                        and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
     # A group that is always there, of nothing, so the last hour's count always comes back (the
@@ -206,7 +212,7 @@ def _code_facts_statement():
     both = union_all(hours, ends, nothing).subquery()
     last_hour = (select(func.count()).select_from(OrderCredit)
                  .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == campaign,
-                        OrderCredit.outcome == "credited",
+                        OrderCredit.outcome == CREDITED,
                         OrderCredit.placed_at > bindparam("hour_ago", type_=DateTime(timezone=True)),
                         OrderCredit.placed_at <= placed).scalar_subquery())
     return select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new),
