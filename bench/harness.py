@@ -126,6 +126,31 @@ def wrk(argv: list[str], timeout: float, *, count_statuses: bool = True) -> Run:
     )
 
 
+def postmaster_pid(pgdata: Path) -> int:
+    """The pid of the PostgreSQL server whose data directory is `pgdata`."""
+    return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+
+
+class PostgresCpu:
+    """PostgreSQL's CPU seconds over a span: the postmaster and every backend, those started during
+    the span (connections, autovacuum workers) counted in full, those that ended during it counted
+    up to their last reading (never below what they had at the start). Read a backend before its
+    connection closes: one that ended between two readings is not counted."""
+
+    def __init__(self, postmaster: int | None):
+        self.postmaster = postmaster
+        self.start = self._read()
+
+    def _read(self) -> dict[int, float]:
+        if self.postmaster is None:
+            return {}
+        main = psutil.Process(self.postmaster)
+        return {process.pid: cpu_seconds(process) for process in (main, *main.children(recursive=True))}
+
+    def spent(self) -> float:
+        return sum(max(0.0, value - self.start.get(pid, 0.0)) for pid, value in self._read().items())
+
+
 def cpu_seconds(*processes: psutil.Process | None) -> float:
     """User + system CPU seconds of the processes so far (None: not running, 0)."""
     total = 0.0

@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness  # noqa: E402
 from bench.gateway_webhooks import LUA, SECRET, write_deliveries  # noqa: E402
-from bench.harness import bench_settings, cpu_seconds, record, say  # noqa: E402
+from bench.harness import PostgresCpu, bench_settings, cpu_seconds, postmaster_pid, record, say  # noqa: E402
 
 TOPIC = "floor.orders"
 # Distinct deliveries written per second of a run: more than either endpoint answers here (past
@@ -156,29 +156,35 @@ def _minor(amount: str) -> int:
     return int(Decimal(amount) * 100)
 
 
-async def consume(kafka: str, dsn: str) -> None:
-    """The consumer: batches of up to 500, one INSERT each, offsets committed after it."""
+async def consume_into(kafka: str, dsn: str, topic: str, group: str, insert: str, row_of) -> None:
+    """A floor's consumer: batches of up to 500 messages, each stored with one `insert` of their
+    rows (`row_of(message value)`, as column arrays), offsets committed after it."""
     from aiokafka import AIOKafkaConsumer
 
     conn = await asyncpg.connect(dsn)
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=kafka, group_id="floor", enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, group_id=group, enable_auto_commit=False,
                                 auto_offset_reset="earliest", max_poll_records=500)
     await consumer.start()
     try:
         while True:
             batch = await consumer.getmany(timeout_ms=100, max_records=500)
-            rows: list[tuple] = []
-            for records in batch.values():
-                for message in records:
-                    order = json.loads(message.value)
-                    codes = order.get("discount_codes") or [{}]
-                    rows.append((str(order["id"]), order["currency"], _minor(order["total_price"]), codes[0].get("code")))
+            rows = [row_of(json.loads(message.value)) for records in batch.values() for message in records]
             if rows:
-                await conn.execute(INSERT, *map(list, zip(*rows)))
+                await conn.execute(insert, *map(list, zip(*rows)))
                 await consumer.commit()
     finally:
         await consumer.stop()
         await conn.close()
+
+
+def _order_row(order: dict) -> tuple:
+    codes = order.get("discount_codes") or [{}]
+    return str(order["id"]), order["currency"], _minor(order["total_price"]), codes[0].get("code")
+
+
+async def consume(kafka: str, dsn: str) -> None:
+    """The consumer: batches of up to 500, one INSERT each, offsets committed after it."""
+    await consume_into(kafka, dsn, TOPIC, "floor", INSERT, _order_row)
 
 
 def _answers(url: str) -> bool:
@@ -210,31 +216,9 @@ def _java(settings) -> psutil.Process | None:
     return None
 
 
-def _postgres(settings) -> list[psutil.Process]:
-    pgdata = settings.state_dir / "postgres"
-    pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
-    postmaster = psutil.Process(pid)
-    return [postmaster, *postmaster.children(recursive=True)]
-
-
-class PostgresCpu:
-    """PostgreSQL's CPU seconds over a span: the postmaster and every backend, those started during
-    the span (connections, autovacuum workers) counted in full, those that ended during it counted
-    up to their last reading (never below what they had at the start)."""
-
-    def __init__(self, settings):
-        self.settings = settings
-        self.start = self._read()
-
-    def _read(self) -> dict[int, float]:
-        readings = {}
-        for process in _postgres(self.settings):
-            readings[process.pid] = cpu_seconds(process)
-        return readings
-
-    def spent(self) -> float:
-        now = self._read()
-        return sum(max(0.0, value - self.start.get(pid, 0.0)) for pid, value in now.items())
+def postgres_cpu(settings) -> PostgresCpu:
+    """PostgreSQL's CPU from now on, for the platform of `settings`."""
+    return PostgresCpu(postmaster_pid(settings.state_dir / "postgres"))
 
 
 def side(name: str, args, settings, dsn: str, folder: Path, first_order: int) -> dict:
@@ -254,7 +238,7 @@ def side(name: str, args, settings, dsn: str, folder: Path, first_order: int) ->
         time.sleep(2)  # the consumer joined its group
         measured = [psutil.Process(endpoint.pid), *([psutil.Process(consumer.pid), _java(settings)] if consumer else [])]
         before = [cpu_seconds(p) for p in measured]
-        postgres = PostgresCpu(settings)
+        postgres = postgres_cpu(settings)
         started = time.time()
         argv = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(script),
                 f"http://127.0.0.1:{port}", "--", str(deliveries), "/webhooks/floor", "orders/create"]
@@ -362,7 +346,7 @@ def limelight(args, settings, platform, dsn: str, folder: Path, first_order: int
     measured = [procs.running("gateway", settings.run_dir), procs.running("attribution", settings.run_dir),
                 _java(settings)]
     before = [cpu_seconds(p) for p in measured]
-    postgres = PostgresCpu(settings)
+    postgres = postgres_cpu(settings)
     started = time.time()
     run = drive(deliveries, args.duration)
     expected = _sent(run, written)

@@ -49,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import harness  # noqa: E402
 from bench.harness import bench_settings, cpu_seconds, record, say  # noqa: E402
-from bench.orders_floor import PostgresCpu, _answers, _java, floor_storage, stop  # noqa: E402
+from bench.orders_floor import _answers, _java, consume_into, floor_storage, postgres_cpu, stop  # noqa: E402
 from bench.redirect_bare import TARGET  # noqa: E402
 
 TOPIC = "floor.clicks"
@@ -145,28 +145,12 @@ def serve(port: int, kafka: str, side: str, dsn: str | None = None) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, proxy_headers=False)
 
 
-async def consume(kafka: str, dsn: str) -> None:
-    from aiokafka import AIOKafkaConsumer
+def _click_row(c: dict) -> tuple:
+    return uuid.UUID(c["id"]), c["slug"], datetime.fromisoformat(c["clicked_at"]), c["user_agent"], c["visitor_hash"]
 
-    conn = await asyncpg.connect(dsn)
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=kafka, group_id="rfloor", enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_poll_records=500)
-    await consumer.start()
-    try:
-        while True:
-            batch = await consumer.getmany(timeout_ms=100, max_records=500)
-            rows = []
-            for records in batch.values():
-                for message in records:
-                    c = json.loads(message.value)
-                    rows.append((uuid.UUID(c["id"]), c["slug"], datetime.fromisoformat(c["clicked_at"]), c["user_agent"],
-                                 c["visitor_hash"]))
-            if rows:
-                await conn.execute(INSERT, *map(list, zip(*rows)))
-                await consumer.commit()
-    finally:
-        await consumer.stop()
-        await conn.close()
+
+async def consume(kafka: str, dsn: str) -> None:
+    await consume_into(kafka, dsn, TOPIC, "rfloor", INSERT, _click_row)
 
 
 async def _count(dsn: str, slug: str) -> int:
@@ -191,7 +175,7 @@ def side(name: str, args, settings, dsn: str) -> dict:
         # Each side its own slug: a click of an earlier side still on its way is never counted here.
         measured = [psutil.Process(app.pid), *([psutil.Process(consumer.pid), _java(settings)] if consumer else [])]
         before = [cpu_seconds(p) for p in measured]
-        postgres = PostgresCpu(settings)
+        postgres = postgres_cpu(settings)
         url = f"http://127.0.0.1:{port}/r/{name}"
         runs = {}
         for connections in (args.connections, 1):
