@@ -4,7 +4,6 @@ are cores), and into copies of the tables with no index or key; CPU per creator 
 what the 2,000 creators/s target leaves on this machine's cores (bench/README.md)."""
 
 import asyncio
-import json
 import os
 import time
 
@@ -13,7 +12,7 @@ import psutil
 
 from bench import discovery_index as index
 from bench import harness
-from bench.discovery_mix import ingest_line
+from bench.discovery_ingest import ndjson
 
 TARGET = 2000.0  # creators/s: the issue's ingest target
 
@@ -24,22 +23,9 @@ def measure(bench) -> None:
     tag = f"i{int(time.time()) % 100000}x"
     service_cpu = pg_cpu = 0.0
     for b in range(batches + 1):  # the first batch is the warm-up
-        rows = index.generate(10**8 + b * lines, lines if b else 200, bench.args.seed, index.datetime.now(index.UTC), tag)
-        posts: dict = {}
-        for p in rows["posts"]:
-            posts.setdefault(p[1], []).append(p)
-        accounts: dict = {}
-        owner = {}
-        for a in rows["accounts"]:
-            accounts.setdefault(a[1], []).append(a)
-            owner[a[0]] = a[1]
-        points: dict = {}
-        for pt in rows["follower_points"]:
-            points.setdefault(owner[pt[0]], []).append(pt)
-        body = "\n".join(json.dumps(ingest_line(c, posts.get(c[0], []), accounts[c[0]], points.get(c[0], [])))
-                         for c in rows["creators"])
+        body = ndjson(10**8 + b * lines, lines if b else 200, bench.args.seed, tag)
         postgres, service = harness.PostgresCpu(bench.postgres_pid), harness.cpu_seconds(psutil.Process(bench.pid))
-        ms, response = bench.client.call("POST", "/creators/bulk", content=body.encode(),
+        ms, response = bench.client.call("POST", "/creators/bulk", content=body,
                                         headers={"Content-Type": "application/x-ndjson"})
         if response.status_code >= 400:
             raise RuntimeError(f"bulk ingest -> {response.status_code} {response.text[:500]}")
@@ -47,7 +33,7 @@ def measure(bench) -> None:
         if b:
             service_cpu += harness.cpu_seconds(psutil.Process(bench.pid)) - service
             pg_cpu += postgres.spent()
-            total += len(rows["creators"])
+            total += lines
             seconds += ms / 1000
             errors += len(result.get("errors", []))
             if seconds > bench.args.max_seconds:  # bounded like the latency measurements
