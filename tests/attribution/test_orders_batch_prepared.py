@@ -227,3 +227,46 @@ async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, 
     for write, once in (("INSERT INTO attribution.creator_day_totals", 1), ("UPDATE attribution.codes", 2),
                         ("INSERT INTO attribution.outbox", 1), ("INSERT INTO attribution.code_hour_totals", 1)):  # the totals in one statement, each code's count in one
         assert counted["one"].count(write) >= 5 and counted["batch"].count(write) == once, write
+
+
+async def test_one_batch_of_two_tenants_keeps_their_codes_and_customers_apart(
+        gateway, other_gateway, tenant, other_tenant, sessions, attribution_engine):
+    """Two workspaces with a code of the same name and a customer of the same address, their
+    deliveries interleaved in one prepared batch: each order credits its own workspace's creator,
+    and each workspace's first order of that customer is a new customer's."""
+    code = f"SAME{uuid.uuid4().hex[:6].upper()}"
+    email = f"both-{uuid.uuid4().hex[:6]}@example.com"
+    base = datetime.now(UTC) + timedelta(minutes=2)
+    sides = []
+    for client, who in ((gateway, tenant), (other_gateway, other_tenant)):
+        campaign_id, creator_id, _ = await brand_setup(client)
+        made = await client.post("/v1/attribution/codes", json={
+            "campaign_id": campaign_id, "creator_id": creator_id, "code": code})
+        assert made.status_code == 201, made.text
+        source = await create_shopify_source(client)
+        first, second = new_order_id(), new_order_id()
+        sides.append((who.tenant_id, creator_id, source, first, second))
+    events = []
+    for minute, pick in ((5, 3), (6, 4)):  # each workspace's first order, then its second, interleaved
+        for tenant_id, _, source, *orders in sides:
+            body = _order(orders[pick - 3], code, email, base + timedelta(minutes=minute))
+            events += _envelopes(source, tenant_id, [("", "orders/create", body)])
+    handlers = Deliveries(CUSTOMERS)
+    router = Router([Subscription(WEBHOOK_TOPIC, "WebhookReceived", handlers.received, handlers.prepare,
+                                  handlers.finish)])
+    processed = ProcessedEvents(ProcessedEvent, f"test.batch-{uuid.uuid4().hex[:8]}", [WEBHOOK_TOPIC])
+    async with sessions() as session, session.begin():
+        await apply_events(session, processed, router, events)
+    for tenant_id, creator_id, _, first, second in sides:
+        async with sessions() as session:
+            tenancy.bind_tenant(session, tenant_id)
+            found = {}
+            for order_id in (first, second):
+                found[order_id] = (await session.execute(
+                    select(OrderCredit.outcome, OrderCredit.creator_id, OrderCredit.new_customer)
+                    .join(PartnerOrder, PartnerOrder.id == OrderCredit.order_ref)
+                    .where(PartnerOrder.order_id == str(order_id)))).one()
+            uses = (await session.execute(select(Code.uses).where(Code.code == code))).scalar_one()
+        assert found[first] == ("credited", uuid.UUID(creator_id), True)
+        assert found[second] == ("credited", uuid.UUID(creator_id), False)
+        assert uses == 2
