@@ -83,7 +83,7 @@ async def claim_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UU
     existing = (
         select(wanted.c.source_id, wanted.c.delivery_id)
         .select_from(wanted.join(WebhookSource, WebhookSource.id == wanted.c.source_id))
-        .with_for_update(key_share=True, of=WebhookSource)
+        .with_for_update(read=True, key_share=True, of=WebhookSource)  # FOR KEY SHARE: claims never wait on each other
     )
     statement = (
         insert(WebhookDelivery)

@@ -71,3 +71,32 @@ async def test_a_claim_for_a_source_deleted_meanwhile_claims_nothing_and_fails_n
         await engine.dispose()
     assert claimed == {key for key in keys if key[0] != deleted}
     assert gone == {deleted}
+
+
+async def test_claims_of_one_source_in_open_transactions_do_not_wait_on_each_other(platform, gateway):
+    """A claim only key-share locks its source's row (so the source cannot be deleted under it):
+    two replicas' transactions, each still publishing its own deliveries of one busy source, never
+    queue behind each other on that row, while a deletion of the source still waits for both."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from services.gateway.webhooks.repository import claim_deliveries
+
+    source = uuid.UUID((await create_generic_source(gateway)).id)
+    engine = create_async_engine(platform.service_env("gateway")["DATABASE_URL"])
+    try:
+        async with engine.connect() as first, engine.connect() as second, engine.connect() as deleting:
+            one, two = await first.begin(), await second.begin()
+            assert await claim_deliveries(first, [(source, "open-1")]) == {(source, "open-1")}
+            await second.execute(text("SET LOCAL lock_timeout = '1s'"))
+            assert await claim_deliveries(second, [(source, "open-2")]) == {(source, "open-2")}  # no wait
+            removal = await deleting.begin()
+            await deleting.execute(text("SET LOCAL lock_timeout = '300ms'"))
+            with pytest.raises(DBAPIError, match="lock timeout"):
+                await deleting.execute(text("DELETE FROM gateway.webhook_sources WHERE id = :id"), {"id": source})
+            await removal.rollback()
+            await one.rollback()
+            await two.rollback()
+    finally:
+        await engine.dispose()
