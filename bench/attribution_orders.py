@@ -33,6 +33,7 @@ delivery here comes from 127.0.0.1 through one source.
 
 import argparse
 import asyncio
+import collections
 import copy
 import json
 import statistics
@@ -98,12 +99,12 @@ async def wait_all(conn, ids: list[str], timeout: float, interval: float = 0.02)
 
 
 async def post_all(client: httpx.AsyncClient, url: str, bodies: list, concurrency: int) -> float:
-    queue = list(bodies)
+    queue = collections.deque(bodies)  # sent oldest first, as a partner sends them
     started = time.time()
 
     async def worker():
         while queue:
-            body, headers = queue.pop()
+            body, headers = queue.popleft()
             response = await client.post(url, content=body, headers=headers)
             if response.status_code != 200:
                 raise RuntimeError(f"delivery refused: {response.status_code} {response.text[:200]}")

@@ -101,10 +101,11 @@ async def test_a_block_planned_for_its_values_inside_a_generically_planned_trans
         assert await mode(session) == "force_generic_plan"
 
 
-async def test_the_leaked_code_statement_names_credited_decisions_in_its_sql():
-    """The decisions' indexes are partial on outcome = 'credited': a bound value would keep a
-    generic plan (the order consumer's) off them, so the statement writes the value in its SQL."""
+async def test_the_leaked_code_statement_reads_totals_and_never_the_decisions():
+    """Its cost is the hours and minutes it spans, not the orders they hold (ADR 0064): it reads
+    the hour and minute totals, never order_credits."""
     from sqlalchemy.dialects import postgresql
 
     sql = str(fraud._CODE_FACTS.compile(dialect=postgresql.dialect()))
-    assert sql.count("attribution.order_credits.outcome = 'credited'") == 2, sql
+    assert "order_credits" not in sql, sql
+    assert "attribution.code_hour_totals" in sql and "attribution.code_minute_totals" in sql

@@ -1,8 +1,11 @@
-"""The leaked-code rule's facts read from hour totals (code_hour_totals, kept as each order is
-credited) and the decisions at the two partial hours of the lookback must be exactly what
-counting every credited order of the lookback one by one gives: checked on the real database
-against a plain count, over orders placed at random times across hour boundaries, on the
-boundaries themselves, outside the lookback, after the moment judged, and in another campaign."""
+"""The leaked-code rule's facts read from hour and minute totals (code_hour_totals,
+code_minute_totals, kept as each order is credited) must be exactly what counting every credited
+order of the lookback one by one gives, by the rule's definition (docs/decisions/0064: the lookback
+from the start of the UTC hour 30 days before to the end of the order's minute, the velocity window
+from the start of the minute 60 minutes before): checked on the real database against a plain
+count, over orders placed at random times across hour and minute boundaries, on the boundaries
+themselves, in one busy minute, outside the lookback, after the minute judged, and in another
+campaign."""
 
 import asyncio
 import random
@@ -15,7 +18,9 @@ from alembic import command
 
 from services.attribution.crediting.models import OrderCredit
 from services.attribution.fraud import service as fraud
+from services.attribution.orders import batch
 from services.attribution.orders.models import PartnerOrder
+from shared.db import transaction_memo
 from shared.migrations import alembic_config
 from tests.attribution.conftest import unit_of_work
 from tests.attribution.test_campaign_money_migration import _run, scratch_database  # noqa: F401 (a fixture)
@@ -27,18 +32,20 @@ LOOKBACK = timedelta(days=30)
 
 def plain_count(decisions: list[dict], campaign: uuid.UUID, code: uuid.UUID, placed: datetime) -> dict:
     """The facts as the rule defines them, counted order by order."""
-    since = placed - LOOKBACK
+    since = (placed - LOOKBACK).replace(minute=0, second=0, microsecond=0)  # the start of its UTC hour
+    minute = placed.replace(second=0, microsecond=0)
+    until, window = minute + timedelta(minutes=1), minute - timedelta(minutes=60)  # the end of the order's minute
     facts = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,
                  other_new_customers=0, code_countries={}, other_countries={}, code_orders_last_hour=0)
     for d in decisions:
-        if d["campaign"] != campaign or not since < d["at"] <= placed:
+        if d["campaign"] != campaign or not since <= d["at"] < until:
             continue
         prefix = "code" if d["code"] == code else "other"
         facts[f"{prefix}_orders"] += 1
         facts[f"{prefix}_new_customers"] += d["new"]
         if prefix == "code":
             facts["code_orders_without_click"] += d["without"]
-            facts["code_orders_last_hour"] += d["at"] > placed - timedelta(hours=1)
+            facts["code_orders_last_hour"] += d["at"] >= window
         if d["country"]:
             countries = facts[f"{prefix}_countries"]
             countries[d["country"]] = countries.get(d["country"], 0) + 1
@@ -64,7 +71,10 @@ async def credit(session, tenant: uuid.UUID, d: dict) -> None:
 
 
 @pytest.mark.asyncio
-async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(sessions):
+@pytest.mark.parametrize("deferred", [False, True], ids=["written", "deferred"])
+async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(sessions, deferred):
+    """`deferred`: the orders credited and judged in one transaction whose totals wait for its end, as
+    an order batch's do (orders/batch.py): the facts add the waiting totals to what the statement read."""
     rng = random.Random(20261128)
     tenant, campaign, elsewhere = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     creator, other_creator = uuid.uuid4(), uuid.uuid4()
@@ -91,28 +101,50 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
         cluster.append(dict(at=at, code=code if rng.random() < 0.7 else other_code, creator=creator,
                             campaign=campaign, country=rng.choice(["US", "DE", None]), new=rng.random() < 0.5,
                             without=rng.random() < 0.5))
-    decisions += cluster
-    async with unit_of_work(sessions, tenant) as session:
-        for d in decisions:
-            await credit(session, tenant, d)
+    # And a busy minute inside that hour: orders judged among others placed seconds after them.
+    minute = busy + timedelta(minutes=17)
+    crowd = [dict(at=minute + timedelta(seconds=rng.randrange(0, 60), microseconds=rng.randrange(0, 10**6)),
+                  code=code if rng.random() < 0.6 else other_code, creator=creator, campaign=campaign,
+                  country=rng.choice(["US", "FR", None]), new=rng.random() < 0.5, without=rng.random() < 0.5)
+             for _ in range(30)]
+    decisions += cluster + crowd
     # Moments judged: orders' own times (and so every boundary the orders are on), whole hours,
     # a lookback that starts exactly on an order, and a moment after every order.
     probes = [d["at"] for d in rng.sample(decisions, 25)]
     probes += [now.replace(minute=0) - timedelta(hours=h) for h in (0, 1, 7, 200)]
     probes += [d["at"] + LOOKBACK for d in rng.sample(decisions, 5)] + [now + timedelta(days=3)]
     probes += [d["at"] for d in rng.sample(cluster, 10)] + [busy + timedelta(minutes=m) for m in (0, 1, 59, 61, 90)]
-    async with unit_of_work(sessions, tenant) as session:
+    probes += [d["at"] for d in rng.sample(crowd, 12)] + [minute, minute + timedelta(seconds=59.5),
+                                                          minute + timedelta(minutes=60), minute + timedelta(minutes=61)]
+
+    async def judge(session) -> None:
         for placed in probes:
             judged = SimpleNamespace(code_id=code, campaign_id=campaign)
             found = await fraud._code_facts(session, judged, placed, placed - LOOKBACK)
             assert found == plain_count(decisions, campaign, code, placed), placed
+
+    async with unit_of_work(sessions, tenant) as session:
+        if deferred:
+            transaction_memo(session, batch._DEFERRED)["writes"] = batch.Deferred()
+        for d in decisions:
+            await credit(session, tenant, d)
+        if deferred:
+            waiting = batch.deferred(session)
+            assert sum(n[0] for n in waiting.minute_totals.values()) == len(decisions)
+            await judge(session)  # nothing of the totals written yet: all of them from the batch's memo
+    if not deferred:
+        async with unit_of_work(sessions, tenant) as session:
+            await judge(session)
     # The test means something: the probes saw orders of the code, of others, and none.
     seen = [plain_count(decisions, campaign, code, placed) for placed in probes]
     assert max(s["code_orders"] for s in seen) > 20 and max(s["other_orders"] for s in seen) > 10
     assert any(0 < s["code_orders_last_hour"] for s in seen)
+    # ... and moments in the busy minute with orders of the code placed after them in that minute
+    # (counted: the spans end with the order's minute).
+    assert any(sum(1 for d in crowd if d["code"] == code and d["at"] > placed) >= 3 for placed in probes)
 
 
-def test_0024_counts_the_decisions_taken_before_it_into_the_hour_totals(scratch_database):
+def test_0024_and_0029_count_the_decisions_taken_before_them_into_hour_and_minute_totals(scratch_database):
     """Upgrading a database with credited orders: each decision gets the country and click fact the
     rule read then, and the hour totals hold exactly what counting those decisions gives."""
     config = alembic_config("attribution", scratch_database)
@@ -160,5 +192,17 @@ def test_0024_counts_the_decisions_taken_before_it_into_the_hour_totals(scratch_
         (base + timedelta(hours=1), code, "", 1, 1, 1),
         (base + timedelta(hours=1), nil, "DE", 1, 0, 1),
         (base + timedelta(hours=2), code, "DE", 1, 1, 0),
+    ])
+    # 0029 counts the same decisions per minute.
+    command.upgrade(config, "0029")
+    minutes = asyncio.run(_run(scratch_database, "select code_key, minute, country, orders, without_click, new_customers "
+                                                 "from attribution.code_minute_totals"))
+    assert sorted((r["minute"], r["code_key"], r["country"], r["orders"], r["without_click"], r["new_customers"])
+                  for r in minutes) == sorted([
+        (base + timedelta(minutes=5), code, "US", 1, 1, 1),
+        (base + timedelta(minutes=59), code, "US", 1, 0, 0),
+        (base + timedelta(minutes=60), code, "", 1, 1, 1),
+        (base + timedelta(minutes=61), nil, "DE", 1, 0, 1),
+        (base + timedelta(minutes=125), code, "DE", 1, 1, 0),
     ])
     command.downgrade(config, "0023")

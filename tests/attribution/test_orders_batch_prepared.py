@@ -225,7 +225,8 @@ async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, 
     assert counted["one"].count(earlier) >= 6 and counted["batch"].count(earlier) <= 1
     # And wrote once, at its end, what one by one wrote per order: totals, use counts, events.
     for write, once in (("INSERT INTO attribution.creator_day_totals", 1), ("UPDATE attribution.codes", 2),
-                        ("INSERT INTO attribution.outbox", 1), ("INSERT INTO attribution.code_hour_totals", 1)):  # the totals in one statement, each code's count in one
+                        ("INSERT INTO attribution.outbox", 1), ("INSERT INTO attribution.code_hour_totals", 1),
+                        ("INSERT INTO attribution.code_minute_totals", 1)):  # the totals in one statement, each code's count in one
         assert counted["one"].count(write) >= 5 and counted["batch"].count(write) == once, write
 
 

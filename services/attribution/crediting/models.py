@@ -41,12 +41,8 @@ class OrderCredit(TenantOwned, Base):
             "ix_attribution_order_credits_tenant_id_creator_id_campaign_id", "tenant_id", "creator_id", "campaign_id",
             postgresql_include=["order_ref"], postgresql_where=text("outcome = 'credited'"),
         ),
-        # The leaked-code rule (fraud/service.py): a code's credited orders in a period, and the
-        # campaign's, at the two partial hours of its lookback (the whole hours are in code_hour_totals).
-        Index("ix_attribution_order_credits_code_id_placed_at", "code_id", "placed_at",
-              postgresql_where=text("code_id IS NOT NULL")),
-        Index("ix_attribution_order_credits_campaign_id_placed_at", "campaign_id", "placed_at",
-              postgresql_where=text("outcome = 'credited'")),
+        # The leaked-code rule reads code_hour_totals and code_minute_totals, never the decisions
+        # (docs/decisions/0064): no index here for it.
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -157,6 +153,30 @@ class CodeHourTotal(TenantOwned, Base):
     code_key: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), primary_key=True, comment="The code credited (codes.id); the nil UUID: credited to a click.")
     hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, comment="The UTC hour placed.")
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, comment="Shipping country; '' when none.")
+    orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
+    without_click: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="... of which carried no click of the creator's.")
+    new_customers: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="... of which by customers new to the brand.")
+
+
+class CodeMinuteTotal(TenantOwned, Base):
+    """The same counts per UTC minute of placement: what the leaked-code rule reads for the hour
+    an order is placed in and the hour before it (its velocity window), so judging an order costs
+    at most the minutes of two hours, however many orders they hold (docs/decisions/0064)."""
+
+    __tablename__ = "code_minute_totals"
+    __table_args__ = (
+        Index("ix_attribution_code_minute_totals_campaign_id_minute", "campaign_id", "minute"),
+        Index("ix_attribution_code_minute_totals_code_key_minute", "code_key", "minute"),  # the velocity window
+    )
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    code_key: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, comment="The code credited (codes.id); the nil UUID: credited to a click.")
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, comment="The UTC minute placed.")
     country: Mapped[str] = mapped_column(String(2), primary_key=True, comment="Shipping country; '' when none.")
     orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
     without_click: Mapped[int] = mapped_column(

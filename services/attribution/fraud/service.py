@@ -21,12 +21,12 @@ import uuid
 from dataclasses import asdict, fields
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import DateTime, and_, bindparam, case, exists, false, func, literal, literal_column, or_, select, union_all
+from sqlalchemy import DateTime, bindparam, exists, false, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.clicks.models import Click
-from services.attribution.crediting.models import CodeHourTotal, OrderCredit
+from services.attribution.crediting.models import CodeHourTotal, CodeMinuteTotal, OrderCredit
 from services.attribution.enrolment.models import Enrolment
 from services.attribution.fraud.models import HELD, CreatorCustomerKey, FraudReview, FraudSettings
 from services.attribution.fraud.rules import Facts, Thresholds, evaluate
@@ -156,92 +156,103 @@ def _hour_of(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def _minute_of(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(second=0, microsecond=0)
+
+
 async def count_credited(session: AsyncSession, tenant_id: uuid.UUID, decision: OrderCredit) -> None:
-    """Add a credit decision just taken to its campaign's hour totals (code_hour_totals), in the
-    transaction that takes it (crediting/service.py `decide`), before it is screened: the facts
-    below include it."""
+    """Add a credit decision just taken to its campaign's hour and minute totals (code_hour_totals,
+    code_minute_totals), in the transaction that takes it (crediting/service.py `decide`), before it
+    is screened: the facts below include it."""
     row = {
         "tenant_id": tenant_id, "campaign_id": decision.campaign_id, "creator_id": decision.creator_id,
         "code_key": decision.code_id or NO_CODE, "hour": _hour_of(decision.placed_at),
-        "country": decision.shipping_country or "", "orders": 1,
+        "minute": _minute_of(decision.placed_at), "country": decision.shipping_country or "", "orders": 1,
         "without_click": int(bool(decision.without_creator_click)), "new_customers": int(decision.new_customer)}
-    if batch.add_to_hour_total(session, row):
-        return  # written with the batch's others at its end; `_code_facts` adds it meanwhile
+    if batch.add_to_code_totals(session, row):
+        return  # written with the batch's others at its end; `_code_facts` adds them meanwhile
     await session.execute(COUNT_CREDITED, [row])
+    await session.execute(COUNT_CREDITED_MINUTES, [row])
 
 
-def _count_credited_statement():
-    statement = insert(CodeHourTotal)
+def _count_credited_statement(table, span):
+    statement = insert(table)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
-        index_elements=[CodeHourTotal.campaign_id, CodeHourTotal.creator_id, CodeHourTotal.code_key,
-                        CodeHourTotal.hour, CodeHourTotal.country],
-        set_={"orders": CodeHourTotal.orders + excluded.orders,
-              "without_click": CodeHourTotal.without_click + excluded.without_click,
-              "new_customers": CodeHourTotal.new_customers + excluded.new_customers})
-
-
-# Written into the SQL, not bound: the decisions' indexes are partial on `outcome = 'credited'`, and
-# a plan made for any value of a parameter (the order consumer plans generically, ADR 0063) could
-# not use them.
-CREDITED = literal_column("'credited'")
+        index_elements=[table.campaign_id, table.creator_id, table.code_key, span, table.country],
+        set_={"orders": table.orders + excluded.orders,
+              "without_click": table.without_click + excluded.without_click,
+              "new_customers": table.new_customers + excluded.new_customers})
 
 
 def _code_facts_statement():
-    """The leaked-code rule's facts in one statement, built once (docs/decisions/0057): each group
-    (this code or another, by country) carries the last hour's count; a group of nothing is always
-    there, so the count comes back however little the lookback holds."""
+    """The leaked-code rule's facts in one statement, built once (docs/decisions/0057, 0064), read
+    from totals only: the lookback's whole hours before the order's hour from the hour totals, the
+    order's hour up to the end of its minute from the minute totals. Each group (this code or
+    another, by country) carries the velocity window's count; a group of nothing is always there,
+    so that count comes back however little the lookback holds."""
     this_code, campaign = bindparam("code", type_=UUID(as_uuid=True)), bindparam("campaign", type_=UUID(as_uuid=True))
-    since, placed = bindparam("since", type_=DateTime(timezone=True)), bindparam("placed", type_=DateTime(timezone=True))
     first, last = bindparam("first", type_=DateTime(timezone=True)), bindparam("last", type_=DateTime(timezone=True))
+    minute = bindparam("minute", type_=DateTime(timezone=True))
     hours = (select((CodeHourTotal.code_key == this_code).label("mine"), CodeHourTotal.country.label("country"),
                     CodeHourTotal.orders.label("orders"), CodeHourTotal.without_click.label("without"),
                     CodeHourTotal.new_customers.label("new"))
              .where(CodeHourTotal.campaign_id == campaign, CodeHourTotal.hour >= first, CodeHourTotal.hour < last))
-    ends = (select(func.coalesce(OrderCredit.code_id == this_code, False).label("mine"),
-                   func.coalesce(OrderCredit.shipping_country, "").label("country"), literal_column("1").label("orders"),
-                   case((OrderCredit.without_creator_click, 1), else_=0).label("without"),
-                   case((OrderCredit.new_customer, 1), else_=0).label("new"))
-            .where(OrderCredit.campaign_id == campaign, OrderCredit.outcome == CREDITED,
-                   or_(and_(OrderCredit.placed_at > since, OrderCredit.placed_at < first),
-                       and_(OrderCredit.placed_at >= last, OrderCredit.placed_at <= placed))))
-    # A group that is always there, of nothing, so the last hour's count always comes back (the
-    # batch's deferred hour totals may be all there is of the lookback: orders/batch.py).
+    minutes = (select((CodeMinuteTotal.code_key == this_code).label("mine"), CodeMinuteTotal.country.label("country"),
+                      CodeMinuteTotal.orders.label("orders"), CodeMinuteTotal.without_click.label("without"),
+                      CodeMinuteTotal.new_customers.label("new"))
+               .where(CodeMinuteTotal.campaign_id == campaign, CodeMinuteTotal.minute >= last,
+                      CodeMinuteTotal.minute <= minute))
+    # A group that is always there, of nothing, so the velocity window's count always comes back
+    # (the batch's deferred totals may be all there is of the lookback: orders/batch.py).
     nothing = select(literal(False).label("mine"), literal("").label("country"), literal_column("0").label("orders"),
                      literal_column("0").label("without"), literal_column("0").label("new"))
-    both = union_all(hours, ends, nothing).subquery()
-    last_hour = (select(func.count()).select_from(OrderCredit)
-                 .where(OrderCredit.code_id == this_code, OrderCredit.campaign_id == campaign,
-                        OrderCredit.outcome == CREDITED,
-                        OrderCredit.placed_at > bindparam("hour_ago", type_=DateTime(timezone=True)),
-                        OrderCredit.placed_at <= placed).scalar_subquery())
+    both = union_all(hours, minutes, nothing).subquery()
+    window = (select(func.coalesce(func.sum(CodeMinuteTotal.orders), 0))
+              .where(CodeMinuteTotal.code_key == this_code, CodeMinuteTotal.campaign_id == campaign,
+                     CodeMinuteTotal.minute >= bindparam("window", type_=DateTime(timezone=True)),
+                     CodeMinuteTotal.minute <= minute).scalar_subquery())
     return select(both.c.mine, both.c.country, func.sum(both.c.orders), func.sum(both.c.without), func.sum(both.c.new),
-                  last_hour).group_by(both.c.mine, both.c.country)
+                  window).group_by(both.c.mine, both.c.country)
 
 
-COUNT_CREDITED = _count_credited_statement()
+COUNT_CREDITED = _count_credited_statement(CodeHourTotal, CodeHourTotal.hour)
+COUNT_CREDITED_MINUTES = _count_credited_statement(CodeMinuteTotal, CodeMinuteTotal.minute)
 _CODE_FACTS = tenancy.built_once(_code_facts_statement())
+VELOCITY_MINUTES = 60  # the velocity window: the order's minute so far and this many whole minutes before it
 
 
 async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: datetime, since: datetime) -> dict:
-    """The leaked-code rule's facts: the code's credited orders placed in (since, placed] against
-    the campaign's other credited orders, by shipping country. The whole UTC hours between are
-    read from code_hour_totals, the two partial hours at the ends from the decisions themselves
-    (on their indexes), so the cost is the hours of the lookback, however many orders they hold."""
-    first, last = _hour_of(since) + timedelta(hours=1), _hour_of(placed)  # whole hours: [first, last)
+    """The leaked-code rule's facts: the code's credited orders against the campaign's other
+    credited orders, by shipping country, over the lookback — from the start of the UTC hour that
+    holds `since` to the end of the minute that holds `placed` — and the code's orders in the
+    velocity window, from the start of the minute `VELOCITY_MINUTES` before the order's to the end
+    of the order's (docs/decisions/0064). Every order credited so far in those spans counts, this
+    one included. Read from the hour and minute totals, so the cost is the hours of the lookback
+    and the minutes of the order's hour, however many orders they hold."""
+    first, last, minute = _hour_of(since), _hour_of(placed), _minute_of(placed)  # whole hours: [first, last)
+    window = minute - timedelta(minutes=VELOCITY_MINUTES)
     found = (await session.execute(_CODE_FACTS, {
-        "code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last, "since": since,
-        "placed": placed, "hour_ago": placed - timedelta(hours=1)})).all()
+        "code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last, "minute": minute,
+        "window": window})).all()
     spread = [r[:5] for r in found]
     last_hour = found[0][5] if found else 0
     writes = batch.deferred(session)
-    if writes is not None and writes.hour_totals:
-        # The batch's hour totals not written yet (orders/batch.py), where the statement reads totals.
+    if writes is not None and (writes.hour_totals or writes.minute_totals):
+        # The batch's totals not written yet (orders/batch.py), where the statement reads totals.
         tenant_id = tenancy.bound_tenant(session)
         for key, (orders, without, new) in writes.hour_totals.items():
             tenant, campaign, _, code_key, hour, country = key
             if tenant == tenant_id and campaign == decision.campaign_id and first <= hour < last:
                 spread.append((code_key == decision.code_id, country, orders, without, new))
+        for key, (orders, without, new) in writes.minute_totals.items():
+            tenant, campaign, _, code_key, at, country = key
+            if tenant != tenant_id or campaign != decision.campaign_id or at > minute:
+                continue
+            if at >= last:
+                spread.append((code_key == decision.code_id, country, orders, without, new))
+            if at >= window and code_key == decision.code_id:
+                last_hour += orders
     code = dict(code_orders=0, code_orders_without_click=0, code_new_customers=0, other_orders=0,
                 other_new_customers=0, code_countries={}, other_countries={})
     for mine, country, orders, without, new in spread:

@@ -16,7 +16,7 @@ asked about, or a customer whose stored order this batch changed) is asked of th
 before, so the memo is a shortcut, never a second source of truth.
 
 `finish`, after the last delivery and before the commit, writes what the batch deferred: the
-conversion events, the creators' day totals, the code-hour totals and the codes' use counts
+conversion events, the creators' day totals, the code-hour and code-minute totals and the codes' use counts
 (`Deferred`).
 
 Why it is safe to answer from what was read at the start of the batch: a source's deliveries are
@@ -194,6 +194,8 @@ class Deferred:
     code_uses: dict[tuple[uuid.UUID, uuid.UUID], int] = dataclasses.field(default_factory=dict)  # (tenant, code id)
     # (tenant, campaign, creator, code key, hour, country) -> [orders, without click, new customers] to add
     hour_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
+    # the same per minute: (tenant, campaign, creator, code key, minute, country) -> [...]
+    minute_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
     # What the database said of a creator's totals (crediting/totals.py `rule_inputs`), by question:
     # unchanged until the batch's end, whose own additions wait above.
     totals_read: dict[tuple, tuple[int, int]] = dataclasses.field(default_factory=dict)
@@ -231,15 +233,16 @@ def add_to_day_total(session: AsyncSession, key: tuple, orders: int, revenue: in
     return True
 
 
-def add_to_hour_total(session: AsyncSession, row: dict) -> bool:
-    """Add a credited order to its code-hour total (fraud/service.py `count_credited`'s row) at the
-    batch's end; False when it must be written now."""
+def add_to_code_totals(session: AsyncSession, row: dict) -> bool:
+    """Add a credited order to its code-hour and code-minute totals (fraud/service.py
+    `count_credited`'s row) at the batch's end; False when they must be written now."""
     writes = deferred(session)
     if writes is None:
         return False
-    key = (row["tenant_id"], row["campaign_id"], row["creator_id"], row["code_key"], row["hour"], row["country"])
-    kept = writes.hour_totals.setdefault(key, [0, 0, 0])
-    kept[0], kept[1], kept[2] = kept[0] + row["orders"], kept[1] + row["without_click"], kept[2] + row["new_customers"]
+    for totals, span in ((writes.hour_totals, "hour"), (writes.minute_totals, "minute")):
+        key = (row["tenant_id"], row["campaign_id"], row["creator_id"], row["code_key"], row[span], row["country"])
+        kept = totals.setdefault(key, [0, 0, 0])
+        kept[0], kept[1], kept[2] = kept[0] + row["orders"], kept[1] + row["without_click"], kept[2] + row["new_customers"]
     return True
 
 
@@ -258,9 +261,9 @@ def use_code(session: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID) ->
 
 async def finish(session: AsyncSession, outbox) -> None:
     """Write what the batch deferred: its outbox events (one statement per topic, each aggregate's
-    in order), its day and code-hour totals (one statement each per tenant) and its codes' use counts."""
+    in order), its day, code-hour and code-minute totals (one statement each per tenant) and its codes' use counts."""
     from services.attribution.crediting.totals import ADD_TO_TOTALS
-    from services.attribution.fraud.service import COUNT_CREDITED
+    from services.attribution.fraud.service import COUNT_CREDITED, COUNT_CREDITED_MINUTES
 
     writes = transaction_memo(session, _DEFERRED).pop("writes", None)
     if writes is None:
@@ -278,14 +281,16 @@ async def finish(session: AsyncSession, outbox) -> None:
     for tenant_id, rows in by_tenant.items():
         with acting_for(session, tenant_id):
             await session.execute(ADD_TO_TOTALS, rows)
-    hours: dict[uuid.UUID, list[dict]] = {}
-    for (tenant_id, campaign_id, creator_id, code_key, hour, country), (orders, without, new) in writes.hour_totals.items():
-        hours.setdefault(tenant_id, []).append({
-            "tenant_id": tenant_id, "campaign_id": campaign_id, "creator_id": creator_id, "code_key": code_key,
-            "hour": hour, "country": country, "orders": orders, "without_click": without, "new_customers": new})
-    for tenant_id, rows in hours.items():
-        with acting_for(session, tenant_id):
-            await session.execute(COUNT_CREDITED, rows)
+    for totals, span, statement in ((writes.hour_totals, "hour", COUNT_CREDITED),
+                                    (writes.minute_totals, "minute", COUNT_CREDITED_MINUTES)):
+        spans: dict[uuid.UUID, list[dict]] = {}
+        for (tenant_id, campaign_id, creator_id, code_key, at, country), (orders, without, new) in totals.items():
+            spans.setdefault(tenant_id, []).append({
+                "tenant_id": tenant_id, "campaign_id": campaign_id, "creator_id": creator_id, "code_key": code_key,
+                span: at, "country": country, "orders": orders, "without_click": without, "new_customers": new})
+        for tenant_id, rows in spans.items():
+            with acting_for(session, tenant_id):
+                await session.execute(statement, rows)
     for (tenant_id, code_id), uses in sorted(writes.code_uses.items(), key=lambda item: str(item[0][1])):
         with acting_for(session, tenant_id):
             await session.execute(update(Code).where(Code.id == code_id).values(uses=Code.uses + uses)
