@@ -10,7 +10,7 @@ campaign."""
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -32,6 +32,7 @@ LOOKBACK = timedelta(days=30)
 
 def plain_count(decisions: list[dict], campaign: uuid.UUID, code: uuid.UUID, placed: datetime) -> dict:
     """The facts as the rule defines them, counted order by order."""
+    placed = placed.astimezone(UTC)  # hours and minutes are UTC's, whatever the offset the order came with
     since = (placed - LOOKBACK).replace(minute=0, second=0, microsecond=0)  # the start of its UTC hour
     minute = placed.replace(second=0, microsecond=0)
     until, window = minute + timedelta(minutes=1), minute - timedelta(minutes=60)  # the end of the order's minute
@@ -92,8 +93,8 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
         decisions.append(dict(at=at, code=code_of, creator=creator_of, campaign=elsewhere if rng.random() < 0.1 else campaign,
                               country=rng.choice(["US", "US", "DE", "FR", None]), new=rng.random() < 0.6,
                               without=rng.random() < 0.4))
-    # And a busy hour: forty orders in one hour, judged between them (the current hour is read from
-    # its total less the orders placed after the moment judged).
+    # And a busy hour: forty orders in one hour, judged between them (the order's hour is read from
+    # the minute totals up to its minute).
     busy = now - timedelta(hours=5)
     cluster = []
     for _ in range(40):
@@ -116,6 +117,9 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
     probes += [d["at"] for d in rng.sample(cluster, 10)] + [busy + timedelta(minutes=m) for m in (0, 1, 59, 61, 90)]
     probes += [d["at"] for d in rng.sample(crowd, 12)] + [minute, minute + timedelta(seconds=59.5),
                                                           minute + timedelta(minutes=60), minute + timedelta(minutes=61)]
+    # The same moments as a shop half an hour off UTC gives them (its hours are not UTC's).
+    india = timezone(timedelta(hours=5, minutes=30))
+    probes += [p.astimezone(india) for p in rng.sample(probes, 12)]
 
     async def judge(session) -> None:
         for placed in probes:
@@ -145,8 +149,9 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
 
 
 def test_0024_and_0029_count_the_decisions_taken_before_them_into_hour_and_minute_totals(scratch_database):
-    """Upgrading a database with credited orders: each decision gets the country and click fact the
-    rule read then, and the hour totals hold exactly what counting those decisions gives."""
+    """Upgrading a database with credited orders (placed 17 s into a minute): each decision gets the
+    country and click fact the rule read then, and the hour and minute totals hold exactly what
+    counting those decisions gives."""
     config = alembic_config("attribution", scratch_database)
     command.upgrade(config, "0023")
     tenant, campaign, creator, link, code = (uuid.uuid4() for _ in range(5))
@@ -170,12 +175,12 @@ def test_0024_and_0029_count_the_decisions_taken_before_them_into_hour_and_minut
             "codes, click_ids, test, notes, state, basis_minor, basis_before_refunds_minor, basis_explanation, "
             "last_delivery_id, tenant_id, shipping_country) values ($1, 'generic', $2, $3, $4, 'USD', '[]', false, '{}', "
             "$5, false, '{}', 'open', 0, 0, '', 'd', $6, $7)",
-            ref, uuid.uuid4(), ref.hex, base + timedelta(minutes=minutes), [str(clicked)] if with_click else [], tenant,
+            ref, uuid.uuid4(), ref.hex, base + timedelta(minutes=minutes, seconds=17), [str(clicked)] if with_click else [], tenant,
             country))
         statements.append((
             "insert into attribution.order_credits (id, order_ref, outcome, explanation, tenant_id, creator_id, campaign_id, "
             "code_id, placed_at, new_customer) values ($1, $2, 'credited', '', $3, $4, $5, $6, $7, $8)",
-            uuid.uuid4(), ref, tenant, creator, campaign, code if with_code else None, base + timedelta(minutes=minutes), new))
+            uuid.uuid4(), ref, tenant, creator, campaign, code if with_code else None, base + timedelta(minutes=minutes, seconds=17), new))
     for sql, *args in statements:
         asyncio.run(_run(scratch_database, sql, *args))
 

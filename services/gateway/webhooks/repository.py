@@ -83,6 +83,10 @@ async def claim_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UU
     existing = (
         select(wanted.c.source_id, wanted.c.delivery_id)
         .select_from(wanted.join(WebhookSource, WebhookSource.id == wanted.c.source_id))
+        # Inserted in key order whatever the join's plan (a hash join over many keys reverses them):
+        # claims of one source no longer queue on its row, so two overlapping batches inserting in
+        # different orders could deadlock on each other's keys.
+        .order_by(wanted.c.source_id, wanted.c.delivery_id)
         .with_for_update(read=True, key_share=True, of=WebhookSource)  # FOR KEY SHARE: claims never wait on each other
     )
     statement = (

@@ -76,7 +76,8 @@ async def test_a_claim_for_a_source_deleted_meanwhile_claims_nothing_and_fails_n
 async def test_claims_of_one_source_in_open_transactions_do_not_wait_on_each_other(platform, gateway):
     """A claim only key-share locks its source's row (so the source cannot be deleted under it):
     two replicas' transactions, each still publishing its own deliveries of one busy source, never
-    queue behind each other on that row, while a deletion of the source still waits for both."""
+    queue behind each other on that row, while a deletion of the source still waits for a claim —
+    even one that inserted nothing (its key was claimed before), so only the lock holds the row."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -86,17 +87,57 @@ async def test_claims_of_one_source_in_open_transactions_do_not_wait_on_each_oth
     source = uuid.UUID((await create_generic_source(gateway)).id)
     engine = create_async_engine(platform.service_env("gateway")["DATABASE_URL"])
     try:
+        async with engine.begin() as done:
+            assert await claim_deliveries(done, [(source, "kept")]) == {(source, "kept")}
         async with engine.connect() as first, engine.connect() as second, engine.connect() as deleting:
             one, two = await first.begin(), await second.begin()
-            assert await claim_deliveries(first, [(source, "open-1")]) == {(source, "open-1")}
+            assert await claim_deliveries(first, [(source, "kept")]) == set()  # a duplicate: nothing inserted
             await second.execute(text("SET LOCAL lock_timeout = '1s'"))
             assert await claim_deliveries(second, [(source, "open-2")]) == {(source, "open-2")}  # no wait
+            await two.rollback()
             removal = await deleting.begin()
             await deleting.execute(text("SET LOCAL lock_timeout = '300ms'"))
             with pytest.raises(DBAPIError, match="lock timeout"):
                 await deleting.execute(text("DELETE FROM gateway.webhook_sources WHERE id = :id"), {"id": source})
             await removal.rollback()
             await one.rollback()
-            await two.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_overlapping_claims_of_one_source_insert_in_key_order_and_never_deadlock(platform, gateway):
+    """Claims of one source run side by side, so each must insert its keys in one order: a batch of
+    many keys planned as a hash join (forced here) inserts them in key order all the same, and a
+    small batch overlapping it, both waiting on a third claim, both finish when that one ends."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from services.gateway.webhooks.repository import claim_deliveries
+
+    source = uuid.UUID((await create_generic_source(gateway)).id)
+    keys = [(source, f"k{n:04d}") for n in range(64)]
+    engine = create_async_engine(platform.service_env("gateway")["DATABASE_URL"])
+    try:
+        async with engine.connect() as holding, engine.connect() as large, engine.connect() as small:
+            held = await holding.begin()
+            await claim_deliveries(holding, [keys[3]])  # uncommitted: the others wait on k0003
+
+            async def claim(connection, wanted, hashed: bool):
+                async with connection.begin():
+                    await connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+                    if hashed:
+                        await connection.execute(text("SET LOCAL enable_nestloop = off"))
+                        await connection.execute(text("SET LOCAL enable_mergejoin = off"))
+                    return await claim_deliveries(connection, wanted)
+
+            many = asyncio.create_task(claim(large, keys, hashed=True))
+            await asyncio.sleep(0.5)  # the large batch is waiting on k0003, holding what it inserted before it
+            few = asyncio.create_task(claim(small, [keys[1], keys[5]], hashed=False))
+            await asyncio.sleep(0.5)
+            await held.rollback()
+            got_many, got_few = await asyncio.wait_for(asyncio.gather(many, few, return_exceptions=True), 30)
+    finally:
+        await engine.dispose()
+    assert not isinstance(got_many, Exception), got_many
+    assert not isinstance(got_few, Exception), got_few
+    assert got_many | got_few == set(keys) and not got_many & got_few
