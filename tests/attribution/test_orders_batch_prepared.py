@@ -271,3 +271,25 @@ async def test_one_batch_of_two_tenants_keeps_their_codes_and_customers_apart(
         assert found[first] == ("credited", uuid.UUID(creator_id), True)
         assert found[second] == ("credited", uuid.UUID(creator_id), False)
         assert uses == 2
+
+
+async def test_a_batch_writes_its_new_decisions_and_commissions_together(gateway, tenant, sessions, attribution_engine):
+    """The rows a batch of new orders adds — decisions, ledger entries — wait in the session and are
+    written together (orders/batch.py `flush`): a few INSERTs for twenty orders, not one per order,
+    and every order is in the ledger with its commission."""
+    campaign_id, creator_id, code = await brand_setup(gateway)
+    source = await create_shopify_source(gateway)
+    base, run = datetime.now(UTC) + timedelta(minutes=2), uuid.uuid4().hex[:6]
+    ids = [new_order_id() for _ in range(20)]
+    deliveries = [("", "orders/create", _order(order_id, code, f"n{i}-{run}@example.com", base + timedelta(seconds=i)))
+                  for i, order_id in enumerate(ids)]
+    counted = await _apply(sessions, attribution_engine, tenant.tenant_id, source, deliveries, batched=True)
+    for table in ("order_credits", "ledger_entries"):
+        assert 1 <= counted.count(f"INSERT INTO attribution.{table} ") <= 3, table  # the first order's may go alone
+    assert counted.count("INSERT INTO attribution.orders ") == 20  # each order's own: a retry finds it stored
+    async with sessions() as session:
+        tenancy.bind_tenant(session, tenant.tenant_id)
+        ledger = (await session.execute(select(LedgerEntry.order_id, LedgerEntry.amount)
+                                        .where(LedgerEntry.order_id.in_([str(i) for i in ids])))).all()
+    assert sorted(order_id for order_id, _ in ledger) == sorted(str(i) for i in ids)
+    assert all(amount > 0 for _, amount in ledger)

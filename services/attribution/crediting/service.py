@@ -171,7 +171,7 @@ async def decide(session: AsyncSession, row: PartnerOrder, order: Order, *,
             t.kind == "click" and t.creator_id == str(decision.creator_id) for t in touches)
         await fraud.count_credited(session, row.tenant_id, decision)
     session.add(decision)
-    await session.flush()
+    await batch.flush(session)
     parts = split_minor(decision.commission_minor, shared.shares) if shared is not None else {}
     if decision.outcome == "credited" and shared is not None:
         session.add_all([CreditShare(

@@ -232,9 +232,10 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
     and the minutes of the order's hour, however many orders they hold."""
     first, last, minute = _hour_of(since), _hour_of(placed), _minute_of(placed)  # whole hours: [first, last)
     window = minute - timedelta(minutes=VELOCITY_MINUTES)
-    found = (await session.execute(_CODE_FACTS, {
-        "code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last, "minute": minute,
-        "window": window})).all()
+    with session.no_autoflush:  # totals only: nothing waiting in the session changes them (batch.flush)
+        found = (await session.execute(_CODE_FACTS, {
+            "code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last,
+            "minute": minute, "window": window})).all()
     spread = [r[:5] for r in found]
     last_hour = found[0][5] if found else 0
     writes = batch.deferred(session)
@@ -286,5 +287,5 @@ async def screen(session: AsyncSession, row: PartnerOrder, decision: OrderCredit
                          creator_id=decision.creator_id, campaign_id=decision.campaign_id,
                          findings=[f.as_dict() for f in findings], thresholds=asdict(limits), status=HELD)
     session.add(review)
-    await session.flush()
+    await batch.flush(session)
     return review

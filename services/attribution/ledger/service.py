@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.attribution.enrolment.models import Enrolment
 from services.attribution.fraud.models import HELD, FraudReview
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry, Payout
+from services.attribution.orders import batch
 from shared import tenancy
 from shared.db import transaction_memo
 from shared.errors import Conflict, Invalid
@@ -167,7 +168,7 @@ async def record_commission(
         hold_until=hold_until, state=PENDING,
     )
     session.add(entry)
-    await session.flush()
+    await batch.flush(session)
     # The creator's enrolment now has money against it: it can no longer be removed, and the
     # campaign's currency is fixed (ADR 0030).
     marked = transaction_memo(session, "attribution.ledger.money_recorded")

@@ -246,6 +246,16 @@ def add_to_code_totals(session: AsyncSession, row: dict) -> bool:
     return True
 
 
+async def flush(session: AsyncSession) -> None:
+    """Flush the session now, unless the batch defers: its new rows (decisions, reviews, ledger
+    entries) are then written together — one INSERT per table — by the next statement that reads
+    with autoflush, or at the batch's end (`finish`). The order path's two statements that run for
+    every order read nothing those rows change (the order's own INSERT, the leaked-code rule's
+    totals), so they run without autoflush."""
+    if deferred(session) is None:
+        await session.flush()
+
+
 def use_code(session: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID) -> bool:
     """Count a use of a code the batch loaded: on its object now (the next order reads it there)
     and in the database at the batch's end. False when the batch did not load it: update it now."""
@@ -268,6 +278,7 @@ async def finish(session: AsyncSession, outbox) -> None:
     writes = transaction_memo(session, _DEFERRED).pop("writes", None)
     if writes is None:
         return
+    await session.flush()  # the batch's new rows not written yet (`flush`), before what refers to them
     by_topic: dict[str, list] = {}
     for topic, envelope in writes.events:
         by_topic.setdefault(topic, []).append(envelope)

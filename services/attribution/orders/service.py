@@ -160,7 +160,8 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
            "order_id": order.order_id, "basis_rules": order.basis_rules,
            **_standing(order, [], [], order.cancelled_at), **values}
-    inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
+    with session.no_autoflush:  # a new row of its own table: nothing waiting in the session changes it (batch.flush)
+        inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
     if inserted is not None:
         batch.order_placed(session, tenant_id, inserted.customer_key, inserted.placed_at, inserted.test)
         return inserted
