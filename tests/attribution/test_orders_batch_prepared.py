@@ -276,7 +276,8 @@ async def test_one_batch_of_two_tenants_keeps_their_codes_and_customers_apart(
 async def test_a_batch_writes_its_new_decisions_and_commissions_together(gateway, tenant, sessions, attribution_engine):
     """The rows a batch of new orders adds — decisions, ledger entries — wait in the session and are
     written together (orders/batch.py `flush`): a few INSERTs for twenty orders, not one per order,
-    and every order is in the ledger with its commission."""
+    the decisions before the ledger entries (the report trigger on a decision does more when its
+    order's entries are there already), and every order is in the ledger with its commission."""
     campaign_id, creator_id, code = await brand_setup(gateway)
     source = await create_shopify_source(gateway)
     base, run = datetime.now(UTC) + timedelta(minutes=2), uuid.uuid4().hex[:6]
@@ -287,6 +288,14 @@ async def test_a_batch_writes_its_new_decisions_and_commissions_together(gateway
     for table in ("order_credits", "ledger_entries"):
         assert 1 <= counted.count(f"INSERT INTO attribution.{table} ") <= 3, table  # the first order's may go alone
     assert counted.count("INSERT INTO attribution.orders ") == 20  # each order's own: a retry finds it stored
+    inserts = [s.split(" (")[0] for s in counted.seen if s.startswith("INSERT INTO attribution.")]
+    decided = False
+    for statement in inserts:  # each flush's entries come after its decisions
+        if statement.endswith(".order_credits"):
+            decided = True
+        elif statement.endswith(".ledger_entries"):
+            assert decided, inserts
+            decided = False
     async with sessions() as session:
         tenancy.bind_tenant(session, tenant.tenant_id)
         ledger = (await session.execute(select(LedgerEntry.order_id, LedgerEntry.amount)

@@ -15,8 +15,8 @@ moved. A question the memo cannot answer exactly (a key, code or customer it was
 asked about, or a customer whose stored order this batch changed) is asked of the database as
 before, so the memo is a shortcut, never a second source of truth.
 
-`finish`, after the last delivery and before the commit, writes what the batch deferred: the
-conversion events, the creators' day totals, the code-hour and code-minute totals and the codes' use counts
+`finish`, after the last delivery and before the commit, writes what the batch deferred: its new
+rows (decisions, reviews, ledger entries: one INSERT per table), the conversion events, the creators' day totals, the code-hour and code-minute totals and the codes' use counts
 (`Deferred`).
 
 Why it is safe to answer from what was read at the start of the batch: a source's deliveries are
@@ -32,7 +32,8 @@ import dataclasses
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import String, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -103,14 +104,10 @@ async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages:
         states = transaction_memo(session, _KEYS)
         for key in keys:
             states[(tenant_id, *key)] = KeyState(ahead=False)
-        wanted = list(keys)
-        # Two plain statements: each filtered by the tenant as any other (a UNION would not be).
+        # Plain statements: each filtered by the tenant as any other (a UNION would not be).
         for model in (PartnerRefund, PartnerCancellation):
-            found = await session.execute(
-                select(model.source, model.source_id, model.order_id)
-                .where(tuple_(model.source, model.source_id, model.order_id).in_(wanted)).distinct())
-            for source, source_id, order_id in found.all():
-                states[(tenant_id, source, source_id, order_id)].ahead = True
+            for key in await _keys_found(session, model, keys):
+                states[(tenant_id, *key)].ahead = True
     if codes:
         known, by_id = transaction_memo(session, _CODES), transaction_memo(session, _CODES_BY_ID)
         found = {code.code.upper(): code
@@ -123,10 +120,24 @@ async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages:
         earliest = transaction_memo(session, _CUSTOMERS)
         found = dict((await session.execute(
             select(PartnerOrder.customer_key, func.min(PartnerOrder.placed_at))
-            .where(PartnerOrder.customer_key.in_(customers), PartnerOrder.test.is_(False))
+            .where(PartnerOrder.customer_key == any_(bindparam("customers", sorted(customers), type_=ARRAY(String))),
+                   PartnerOrder.test.is_(False))
             .group_by(PartnerOrder.customer_key))).all())
         for key in customers:
             earliest[(tenant_id, key)] = found.get(key)
+
+
+async def _keys_found(session: AsyncSession, model, keys: set[OrderKey]) -> set[OrderKey]:
+    """Those of `keys` with a row of `model`: one statement of three arrays, whatever the batch's
+    size (each column's values; the row's key matched here), on the (tenant, source, source id,
+    order id) index every such table has."""
+    sources, source_ids, order_ids = (sorted({key[i] for key in keys}, key=str) for i in range(3))
+    found = await session.execute(
+        select(model.source, model.source_id, model.order_id)
+        .where(model.source == any_(bindparam("sources", sources, type_=ARRAY(String))),
+               model.source_id == any_(bindparam("source_ids", source_ids, type_=ARRAY(UUID(as_uuid=True)))),
+               model.order_id == any_(bindparam("order_ids", order_ids, type_=ARRAY(String)))))
+    return {tuple(row) for row in found.all()} & keys
 
 
 # -- the batch's answers, kept true by its own writes ------------------------------------------------
@@ -251,7 +262,11 @@ async def flush(session: AsyncSession) -> None:
     entries) are then written together — one INSERT per table — by the next statement that reads
     with autoflush, or at the batch's end (`finish`). The order path's two statements that run for
     every order read nothing those rows change (the order's own INSERT, the leaked-code rule's
-    totals), so they run without autoflush."""
+    totals), so they run without autoflush. The unit of work writes the decisions before the
+    ledger entries (nothing relates their mappers; it orders them by module): the report trigger
+    on a decision whose order has entries already does far more (migration 0022), which is why
+    the orders themselves stay inserted one by one — a pending order, which its decision depends
+    on, put the entries first (tests/attribution/test_orders_batch_prepared.py checks the order)."""
     if deferred(session) is None:
         await session.flush()
 
