@@ -295,6 +295,7 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
            baseline="gateway acceptance", baseline_value=accept_rate, note=note)
     record("attribution CPU per order", 1000 * attribution_cpu / args.orders, "ms", note=note)
     record("PostgreSQL CPU per order", 1000 * postgres_cpu / args.orders, "ms", note=note)
+    record("the bench's own CPU per order (sending, polling)", 1000 * bench_cpu / args.orders, "ms", note=note)
     at_rate = (f"{achieved:,.0f}/s sent of {args.rate:g}/s asked for {args.seconds:g} s, {len(refused)} refused, "
                f"{len(latencies):,} of {n:,} in the ledger")
     record(f"order latency p50 at {args.rate:g}/s", statistics.median(latencies) if latencies else None, "ms", note=at_rate)
