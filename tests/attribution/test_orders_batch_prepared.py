@@ -288,6 +288,9 @@ async def test_a_batch_writes_its_new_decisions_and_commissions_together(gateway
     for table in ("order_credits", "ledger_entries"):
         assert 1 <= counted.count(f"INSERT INTO attribution.{table} ") <= 3, table  # the first order's may go alone
     assert counted.count("INSERT INTO attribution.orders ") == 20  # each order's own: a retry finds it stored
+    # The leaked-code rule's totals read once per code and minute of placement (twenty seconds: one
+    # or two minutes), not per order.
+    assert 1 <= counted.count("SELECT anon_1.mine") <= 2
     inserts = [s.split(" (")[0] for s in counted.seen if s.startswith("INSERT INTO attribution.")]
     decided = False
     for statement in inserts:  # each flush's entries come after its decisions

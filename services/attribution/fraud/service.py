@@ -232,16 +232,26 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
     and the minutes of the order's hour, however many orders they hold."""
     first, last, minute = _hour_of(since), _hour_of(placed), _minute_of(placed)  # whole hours: [first, last)
     window = minute - timedelta(minutes=VELOCITY_MINUTES)
-    with session.no_autoflush:  # totals only: nothing waiting in the session changes them (batch.flush)
-        found = (await session.execute(_CODE_FACTS, {
-            "code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last,
-            "minute": minute, "window": window})).all()
+    params = {"code": decision.code_id, "campaign": decision.campaign_id, "first": first, "last": last,
+              "minute": minute, "window": window}
+    writes = batch.deferred(session)
+    # In a batch that defers its totals, what the statement reads cannot change before the batch's
+    # end (its own orders wait in `writes`, added below): asked once per code and minute, not per
+    # order. Another transaction's orders committed meanwhile count from the next batch on, as
+    # with the batch's other answers (orders/batch.py).
+    asked = transaction_memo(session, "attribution.fraud.code_facts") if writes is not None else {}
+    key = (tenancy.bound_tenant(session), *params.values())
+    found = asked.get(key)
+    if found is None:
+        with session.no_autoflush:  # totals only: nothing waiting in the session changes them (batch.flush)
+            found = (await session.execute(_CODE_FACTS, params)).all()
+        if writes is not None:
+            asked[key] = found
     spread = [r[:5] for r in found]
     last_hour = found[0][5] if found else 0
-    writes = batch.deferred(session)
     if writes is not None and (writes.hour_totals or writes.minute_totals):
         # The batch's totals not written yet (orders/batch.py), where the statement reads totals.
-        tenant_id = tenancy.bound_tenant(session)
+        tenant_id = key[0]
         for key, (orders, without, new) in writes.hour_totals.items():
             tenant, campaign, _, code_key, hour, country = key
             if tenant == tenant_id and campaign == decision.campaign_id and first <= hour < last:
