@@ -10,7 +10,8 @@ the tenant, and the signature is what proves the sender.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, String, column, delete, select, tuple_, values
+from sqlalchemy import Select, String, bindparam, column, delete, func, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -69,33 +70,45 @@ async def source_for_delivery(reads: Reads, source_id: uuid.UUID, kind: str) -> 
     return (await reads.scalars(query)).one_or_none()
 
 
-async def claim_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
-    """Record each (source id, delivery id) of `keys` as accepted in the caller's still open
-    transaction, with one statement; returns those that were not already. A key that a
-    concurrent transaction has claimed but not committed waits for it, then is found (commit) or
-    taken (rollback). Pass the keys sorted: rows are locked in that order."""
-    if not keys:
-        return set()
-    # Only keys whose source still exists (its row key-share locked, so a concurrent delete waits
-    # or has happened): a delivery for a source deleted a moment ago (another replica's cache still
-    # had it) is not claimed, instead of failing the whole batch's INSERT on the foreign key.
-    wanted = values(column("source_id", PG_UUID(as_uuid=True)), column("delivery_id", String), name="wanted").data(keys)
+def _claim_statement():
+    """The claim, built once: the keys come as two arrays (one statement text and one compiled
+    form whatever the batch's size; a VALUES list of the keys themselves was compiled afresh for
+    every batch). Only keys whose source still exists (its row key-share locked, so a concurrent
+    delete waits or has happened): a delivery for a source deleted a moment ago (another replica's
+    cache still had it) is not claimed, instead of failing the whole batch's INSERT on the foreign
+    key. Inserted in key order whatever the join's plan (a hash join over many keys reverses them):
+    claims of one source never queue on its row, so two overlapping batches inserting in different
+    orders could deadlock on each other's keys."""
+    wanted = func.unnest(
+        bindparam("source_ids", type_=ARRAY(PG_UUID(as_uuid=True))), bindparam("delivery_ids", type_=ARRAY(String)),
+    ).table_valued(column("source_id", PG_UUID(as_uuid=True)), column("delivery_id", String)).render_derived(name="wanted")
     existing = (
         select(wanted.c.source_id, wanted.c.delivery_id)
         .select_from(wanted.join(WebhookSource, WebhookSource.id == wanted.c.source_id))
-        # Inserted in key order whatever the join's plan (a hash join over many keys reverses them):
-        # claims of one source no longer queue on its row, so two overlapping batches inserting in
-        # different orders could deadlock on each other's keys.
         .order_by(wanted.c.source_id, wanted.c.delivery_id)
         .with_for_update(read=True, key_share=True, of=WebhookSource)  # FOR KEY SHARE: claims never wait on each other
     )
-    statement = (
+    return (
         insert(WebhookDelivery)
         .from_select(["source_id", "delivery_id"], existing)
         .on_conflict_do_nothing()
         .returning(WebhookDelivery.source_id, WebhookDelivery.delivery_id)
     )
-    return {(row.source_id, row.delivery_id) for row in await connection.execute(statement)}
+
+
+_CLAIM = _claim_statement()
+
+
+async def claim_deliveries(connection: AsyncConnection, keys: list[tuple[uuid.UUID, str]]) -> set[tuple[uuid.UUID, str]]:
+    """Record each (source id, delivery id) of `keys` as accepted in the caller's still open
+    transaction, with one statement (`_claim_statement`); returns those that were not already. A
+    key that a concurrent transaction has claimed but not committed waits for it, then is found
+    (commit) or taken (rollback). Rows are inserted, so locked, in key order."""
+    if not keys:
+        return set()
+    found = await connection.execute(
+        _CLAIM, {"source_ids": [k[0] for k in keys], "delivery_ids": [k[1] for k in keys]})
+    return {(row.source_id, row.delivery_id) for row in found}
 
 
 async def missing_sources(connection: AsyncConnection, source_ids: set[uuid.UUID]) -> set[uuid.UUID]:
