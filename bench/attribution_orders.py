@@ -256,6 +256,10 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
             sent_at: dict[str, float] = {}
             interval = 1 / args.rate
             tasks: list[asyncio.Task] = []
+            # Polled while they are sent, not after: an order's time is when its commission is
+            # first seen, so a poller started after the last send would date every earlier order
+            # to its own start.
+            polled = asyncio.create_task(wait_all(conn, ledger, [str(first + i) for i in range(n)], args.timeout))
             start = time.time()
             for i in range(n):
                 due = start + i * interval
@@ -268,7 +272,7 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
             results = await asyncio.gather(*tasks)
             await open_loop.close()
             refused = [r for r in results if r != 200]
-            found = await wait_all(conn, ledger, list(sent_at), args.timeout)
+            found = await polled
             latencies = [(found[k] - sent_at[k]) * 1000 for k in sent_at if k in found]
             achieved = n / (max(sent_at.values()) - start) if n > 1 else float(n)
         finally:
