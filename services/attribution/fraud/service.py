@@ -252,12 +252,10 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
     if writes is not None and (writes.hour_totals or writes.minute_totals):
         # The batch's totals not written yet (orders/batch.py), where the statement reads totals.
         tenant_id = key[0]
-        for key, (orders, without, new) in writes.hour_totals.items():
-            tenant, campaign, _, code_key, hour, country = key
+        for (tenant, campaign, _, code_key, hour, country), (orders, without, new) in writes.hour_totals.items():
             if tenant == tenant_id and campaign == decision.campaign_id and first <= hour < last:
                 spread.append((code_key == decision.code_id, country, orders, without, new))
-        for key, (orders, without, new) in writes.minute_totals.items():
-            tenant, campaign, _, code_key, at, country = key
+        for (tenant, campaign, _, code_key, at, country), (orders, without, new) in writes.minute_totals.items():
             if tenant != tenant_id or campaign != decision.campaign_id or at > minute:
                 continue
             if at >= last:
