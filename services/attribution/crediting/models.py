@@ -136,7 +136,26 @@ class PerformanceDue(Base):
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class CodeHourTotal(TenantOwned, Base):
+class _CodeCounts:
+    """The columns code_hour_totals and code_minute_totals share: a campaign's credited orders per
+    creator, code and shipping country (each table adds its span of time, between code and country
+    in the key)."""
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, sort_order=-5)
+    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, sort_order=-4)
+    code_key: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, sort_order=-3,
+        comment="The code credited (codes.id); the nil UUID: credited to a click.")
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, sort_order=-1,
+                                         comment="Shipping country; '' when none.")
+    orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
+    without_click: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="... of which carried no click of the creator's.")
+    new_customers: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", comment="... of which by customers new to the brand.")
+
+
+class CodeHourTotal(_CodeCounts, TenantOwned, Base):
     """A campaign's credited orders per creator, code and UTC hour of placement, and per shipping
     country, kept as each order is credited: what the leaked-code rule reads (fraud/service.py),
     so judging an order costs the hours of its lookback, not the code's or the campaign's whole
@@ -148,20 +167,11 @@ class CodeHourTotal(TenantOwned, Base):
         Index("ix_attribution_code_hour_totals_campaign_id_hour", "campaign_id", "hour"),
     )
 
-    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    code_key: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), primary_key=True, comment="The code credited (codes.id); the nil UUID: credited to a click.")
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, comment="The UTC hour placed.")
-    country: Mapped[str] = mapped_column(String(2), primary_key=True, comment="Shipping country; '' when none.")
-    orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
-    without_click: Mapped[int] = mapped_column(
-        BigInteger, server_default="0", comment="... of which carried no click of the creator's.")
-    new_customers: Mapped[int] = mapped_column(
-        BigInteger, server_default="0", comment="... of which by customers new to the brand.")
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, sort_order=-2,
+                                           comment="The UTC hour placed.")
 
 
-class CodeMinuteTotal(TenantOwned, Base):
+class CodeMinuteTotal(_CodeCounts, TenantOwned, Base):
     """The same counts per UTC minute of placement: what the leaked-code rule reads for the hour
     an order is placed in and the hour before it (its velocity window), so judging an order costs
     at most the minutes of two hours, however many orders they hold (docs/decisions/0064)."""
@@ -172,14 +182,5 @@ class CodeMinuteTotal(TenantOwned, Base):
         Index("ix_attribution_code_minute_totals_code_key_minute", "code_key", "minute"),  # the velocity window
     )
 
-    campaign_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    creator_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    code_key: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), primary_key=True, comment="The code credited (codes.id); the nil UUID: credited to a click.")
-    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, comment="The UTC minute placed.")
-    country: Mapped[str] = mapped_column(String(2), primary_key=True, comment="Shipping country; '' when none.")
-    orders: Mapped[int] = mapped_column(BigInteger, server_default="0", comment="Credited orders.")
-    without_click: Mapped[int] = mapped_column(
-        BigInteger, server_default="0", comment="... of which carried no click of the creator's.")
-    new_customers: Mapped[int] = mapped_column(
-        BigInteger, server_default="0", comment="... of which by customers new to the brand.")
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True, sort_order=-2,
+                                             comment="The UTC minute placed.")
