@@ -141,7 +141,8 @@ async def test_the_facts_from_hour_totals_equal_a_plain_count_of_every_order(ses
             for d in decisions[len(before):]:
                 await credit(session, tenant, d)
             waiting = batch.deferred(session)
-            assert sum(n[0] for n in waiting.minute_totals.values()) == len(decisions) - len(before)
+            assert sum(n[0] for counts in waiting.minute_totals.values() for n in counts.values()) \
+                == len(decisions) - len(before)
         await judge(session)  # deferred: what waits is added from the batch's memo
         if deferred:
             await judge(session)  # and again, each answer's read now from the memo of the first

@@ -80,12 +80,10 @@ async def rule_inputs(session: AsyncSession, creator_id: uuid.UUID, campaign_id:
         if writes is not None:
             writes.totals_read[asked] = known
     revenue, earned = known
-    if writes is not None and writes.day_totals:
+    if writes is not None:
         # What the batch adds at its end (orders/batch.py), counted as the statement counts rows.
-        tenant_id = bound_tenant(session)
-        for (tenant, creator, in_currency, day, campaign), (_, more_revenue, more_commission) in writes.day_totals.items():
-            if (tenant, creator, in_currency) != (tenant_id, creator_id, currency):
-                continue
+        waiting = writes.day_totals.get((asked[0], creator_id, currency), {})
+        for (day, campaign), (_, more_revenue, more_commission) in waiting.items():
             if start <= day < end:
                 revenue += more_revenue
             if first <= day < last and campaign == campaign_id:

@@ -249,14 +249,15 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
             asked[key] = found
     spread = [r[:5] for r in found]
     last_hour = found[0][5] if found else 0
-    if writes is not None and (writes.hour_totals or writes.minute_totals):
-        # The batch's totals not written yet (orders/batch.py), where the statement reads totals.
-        tenant_id = key[0]
-        for (tenant, campaign, _, code_key, hour, country), (orders, without, new) in writes.hour_totals.items():
-            if tenant == tenant_id and campaign == decision.campaign_id and first <= hour < last:
+    if writes is not None:
+        # The campaign's totals the batch has not written yet (orders/batch.py), where the
+        # statement reads totals.
+        campaign = (key[0], decision.campaign_id)
+        for (_, code_key, hour, country), (orders, without, new) in writes.hour_totals.get(campaign, {}).items():
+            if first <= hour < last:
                 spread.append((code_key == decision.code_id, country, orders, without, new))
-        for (tenant, campaign, _, code_key, at, country), (orders, without, new) in writes.minute_totals.items():
-            if tenant != tenant_id or campaign != decision.campaign_id or at > minute:
+        for (_, code_key, at, country), (orders, without, new) in writes.minute_totals.get(campaign, {}).items():
+            if at > minute:
                 continue
             if at >= last:
                 spread.append((code_key == decision.code_id, country, orders, without, new))

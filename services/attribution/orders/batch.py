@@ -16,8 +16,8 @@ asked about, or a customer whose stored order this batch changed) is asked of th
 before, so the memo is a shortcut, never a second source of truth.
 
 `finish`, after the last delivery and before the commit, writes what the batch deferred: its new
-rows (decisions, reviews, ledger entries: one INSERT per table), the conversion events, the creators' day totals, the code-hour and code-minute totals and the codes' use counts
-(`Deferred`).
+rows (decisions, reviews, ledger entries: one INSERT per table), the conversion events, the
+creators' day totals, the code-hour and code-minute totals and the codes' use counts (`Deferred`).
 
 Why it is safe to answer from what was read at the start of the batch: a source's deliveries are
 one Kafka partition's (the gateway keys them by source), applied in order by one consumer, so no
@@ -111,7 +111,8 @@ async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages:
     if codes:
         known, by_id = transaction_memo(session, _CODES), transaction_memo(session, _CODES_BY_ID)
         found = {code.code.upper(): code
-                 for code in (await session.execute(select(Code).where(func.upper(Code.code).in_(codes)))).scalars()}
+                 for code in (await session.execute(select(Code).where(
+                     func.upper(Code.code) == any_(bindparam("codes", sorted(codes), type_=ARRAY(String)))))).scalars()}
         for upper in codes:
             known[(tenant_id, upper)] = found.get(upper)
         for code in found.values():
@@ -200,13 +201,15 @@ class Deferred:
     readers in the batch add what is waiting here (crediting/totals.py `rule_inputs`)."""
 
     events: list[tuple[str, object]] = dataclasses.field(default_factory=list)  # (topic, envelope), in order
-    # (tenant, creator, currency, day, campaign) -> [orders, revenue, commission] to add
-    day_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
+    # (tenant, creator, currency) -> (day, campaign) -> [orders, revenue, commission] to add: by the
+    # creator its readers ask about (crediting/totals.py), so each reads its own, not the batch's
+    day_totals: dict[tuple, dict[tuple, list[int]]] = dataclasses.field(default_factory=dict)
     code_uses: dict[tuple[uuid.UUID, uuid.UUID], int] = dataclasses.field(default_factory=dict)  # (tenant, code id)
-    # (tenant, campaign, creator, code key, hour, country) -> [orders, without click, new customers] to add
-    hour_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
-    # the same per minute: (tenant, campaign, creator, code key, minute, country) -> [...]
-    minute_totals: dict[tuple, list[int]] = dataclasses.field(default_factory=dict)
+    # (tenant, campaign) -> (creator, code key, hour, country) -> [orders, without click, new customers]
+    # to add: by the campaign the leaked-code rule asks about (fraud/service.py)
+    hour_totals: dict[tuple, dict[tuple, list[int]]] = dataclasses.field(default_factory=dict)
+    # the same per minute: (tenant, campaign) -> (creator, code key, minute, country) -> [...]
+    minute_totals: dict[tuple, dict[tuple, list[int]]] = dataclasses.field(default_factory=dict)
     # What the database said of a creator's totals (crediting/totals.py `rule_inputs`), by question:
     # unchanged until the batch's end, whose own additions wait above.
     totals_read: dict[tuple, tuple[int, int]] = dataclasses.field(default_factory=dict)
@@ -239,9 +242,16 @@ def add_to_day_total(session: AsyncSession, key: tuple, orders: int, revenue: in
     writes = deferred(session)
     if writes is None:
         return False
-    kept = writes.day_totals.setdefault(key, [0, 0, 0])
-    kept[0], kept[1], kept[2] = kept[0] + orders, kept[1] + revenue, kept[2] + commission
+    tenant_id, creator_id, currency, day, campaign_id = key
+    _add(writes.day_totals.setdefault((tenant_id, creator_id, currency), {}), (day, campaign_id),
+         (orders, revenue, commission))
     return True
+
+
+def _add(totals: dict[tuple, list[int]], key: tuple, amounts: tuple[int, ...]) -> None:
+    kept = totals.setdefault(key, [0] * len(amounts))
+    for i, amount in enumerate(amounts):
+        kept[i] += amount
 
 
 def add_to_code_totals(session: AsyncSession, row: dict) -> bool:
@@ -251,9 +261,9 @@ def add_to_code_totals(session: AsyncSession, row: dict) -> bool:
     if writes is None:
         return False
     for totals, span in ((writes.hour_totals, "hour"), (writes.minute_totals, "minute")):
-        key = (row["tenant_id"], row["campaign_id"], row["creator_id"], row["code_key"], row[span], row["country"])
-        kept = totals.setdefault(key, [0, 0, 0])
-        kept[0], kept[1], kept[2] = kept[0] + row["orders"], kept[1] + row["without_click"], kept[2] + row["new_customers"]
+        _add(totals.setdefault((row["tenant_id"], row["campaign_id"]), {}),
+             (row["creator_id"], row["code_key"], row[span], row["country"]),
+             (row["orders"], row["without_click"], row["new_customers"]))
     return True
 
 
@@ -285,8 +295,9 @@ def use_code(session: AsyncSession, tenant_id: uuid.UUID, code_id: uuid.UUID) ->
 
 
 async def finish(session: AsyncSession, outbox) -> None:
-    """Write what the batch deferred: its outbox events (one statement per topic, each aggregate's
-    in order), its day, code-hour and code-minute totals (one statement each per tenant) and its codes' use counts."""
+    """Write what the batch deferred: its new rows, its outbox events (one statement per topic, each
+    aggregate's in order), its day, code-hour and code-minute totals (one statement each per tenant)
+    and its codes' use counts."""
     from services.attribution.crediting.totals import ADD_TO_TOTALS
     from services.attribution.fraud.service import COUNT_CREDITED, COUNT_CREDITED_MINUTES
 
@@ -300,20 +311,22 @@ async def finish(session: AsyncSession, outbox) -> None:
     for topic, envelopes in by_topic.items():
         await outbox.add_all(session, topic, envelopes)
     by_tenant: dict[uuid.UUID, list[dict]] = {}
-    for (tenant_id, creator_id, currency, day, campaign_id), (orders, revenue, commission) in writes.day_totals.items():
-        by_tenant.setdefault(tenant_id, []).append({
+    for (tenant_id, creator_id, currency), days in writes.day_totals.items():
+        by_tenant.setdefault(tenant_id, []).extend({
             "tenant_id": tenant_id, "creator_id": creator_id, "currency": currency, "day": day,
-            "campaign_id": campaign_id, "orders": orders, "revenue_minor": revenue, "commission_minor": commission})
+            "campaign_id": campaign_id, "orders": orders, "revenue_minor": revenue, "commission_minor": commission}
+            for (day, campaign_id), (orders, revenue, commission) in days.items())
     for tenant_id, rows in by_tenant.items():
         with acting_for(session, tenant_id):
             await session.execute(ADD_TO_TOTALS, rows)
     for totals, span, statement in ((writes.hour_totals, "hour", COUNT_CREDITED),
                                     (writes.minute_totals, "minute", COUNT_CREDITED_MINUTES)):
         spans: dict[uuid.UUID, list[dict]] = {}
-        for (tenant_id, campaign_id, creator_id, code_key, at, country), (orders, without, new) in totals.items():
-            spans.setdefault(tenant_id, []).append({
+        for (tenant_id, campaign_id), counts in totals.items():
+            spans.setdefault(tenant_id, []).extend({
                 "tenant_id": tenant_id, "campaign_id": campaign_id, "creator_id": creator_id, "code_key": code_key,
-                span: at, "country": country, "orders": orders, "without_click": without, "new_customers": new})
+                span: at, "country": country, "orders": orders, "without_click": without, "new_customers": new}
+                for (creator_id, code_key, at, country), (orders, without, new) in counts.items())
         for tenant_id, rows in spans.items():
             with acting_for(session, tenant_id):
                 await session.execute(statement, rows)
