@@ -141,3 +141,28 @@ async def test_overlapping_claims_of_one_source_insert_in_key_order_and_never_de
     assert not isinstance(got_many, Exception), got_many
     assert not isinstance(got_few, Exception), got_few
     assert got_many | got_few == set(keys) and not got_many & got_few
+
+
+async def test_a_claim_is_one_statement_text_whatever_the_batch_size(platform, gateway):
+    """The claim's keys are bound as two arrays: a batch of one key and one of five run the same
+    SQL, compiled once and prepared once per connection (it had been a VALUES list of the keys,
+    compiled afresh for every batch)."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from services.gateway.webhooks.repository import claim_deliveries
+
+    source = uuid.UUID((await create_generic_source(gateway)).id)
+    engine = create_async_engine(platform.service_env("gateway")["DATABASE_URL"])
+    seen: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, *_: seen.append(statement))
+    try:
+        for size in (1, 5):
+            keys = sorted((source, f"size-{size}-{n}-{uuid.uuid4().hex}") for n in range(size))
+            async with engine.begin() as connection:
+                assert await claim_deliveries(connection, keys) == set(keys)
+    finally:
+        await engine.dispose()
+    claims = [s for s in seen if s.startswith("INSERT INTO gateway.webhook_deliveries")]
+    assert len(claims) == 2 and claims[0] == claims[1]
