@@ -30,7 +30,8 @@ from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import all_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.codes.models import Code
@@ -70,7 +71,9 @@ def ledger_source(row: PartnerOrder) -> str:
 # Built once with bind parameters (docs/decisions/0057).
 _EARLIER_ORDER = built_once(
     select(PartnerOrder.id)
-    .where(PartnerOrder.customer_key == bindparam("customer_key"), PartnerOrder.id != bindparam("id"),
+    # Not the order itself, nor those its batch inserted ahead of their turn (orders/batch.py).
+    .where(PartnerOrder.customer_key == bindparam("customer_key"),
+           PartnerOrder.id != all_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
            PartnerOrder.placed_at < bindparam("placed_at"),
            # A test order (the shop's test gateway) makes nobody a repeat customer.
            PartnerOrder.test.is_(False)).limit(1))
@@ -99,7 +102,8 @@ async def _new_customer(session: AsyncSession, row: PartnerOrder) -> bool:
         return earliest is None or not earliest < row.placed_at
     # Whether one earlier order exists, not how many: a regular's history is not counted per order.
     earlier = (await session.execute(
-        _EARLIER_ORDER, {"customer_key": row.customer_key, "id": row.id, "placed_at": row.placed_at})).first()
+        _EARLIER_ORDER, {"customer_key": row.customer_key, "ids": [row.id, *batch.pending_orders(session)],
+                         "placed_at": row.placed_at})).first()
     return earlier is None
 
 

@@ -33,7 +33,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import String, any_, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -52,6 +52,11 @@ _CODES = "attribution.batch.codes"
 _CUSTOMERS = "attribution.batch.customers"
 _CODES_BY_ID = "attribution.batch.codes_by_id"
 _DEFERRED = "attribution.batch.deferred"
+_INSERTED = "attribution.batch.inserted"  # id(delivery) -> (delivery, its order's row inserted by prepare)
+_PENDING = "attribution.batch.pending_orders"  # order id -> row: inserted by prepare, its delivery not applied yet
+
+# A new order's row (orders/service.py), returned whole: the unit of work keeps it (and its lock).
+INSERT_ORDER = insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder)
 
 
 @dataclasses.dataclass
@@ -66,14 +71,17 @@ def parsed_of(session: AsyncSession, delivery) -> object:
     return kept[1] if kept is not None and kept[0] is delivery else _UNKNOWN
 
 
-async def prepare(session: AsyncSession, deliveries: list[tuple[uuid.UUID | None, object]], parse) -> None:
+async def prepare(session: AsyncSession, deliveries: list[tuple[uuid.UUID | None, object]], parse,
+                  new_order_row=None, insert_before: int | None = None) -> None:
     """Read the batch's answers (module docstring). `deliveries`: (tenant, WebhookReceived) in
     the batch's order; `parse(delivery)` returns its parsed message (or None), raising
-    PayloadError for one that cannot be read: that one is left for its own application to refuse."""
+    PayloadError for one that cannot be read: that one is left for its own application to refuse.
+    With `new_order_row(tenant, delivery, parsed)`, the new orders of the first `insert_before`
+    deliveries (all when None) are inserted now, together (`_insert_new_orders`)."""
     parsed_memo = transaction_memo(session, _PARSED)
     transaction_memo(session, _DEFERRED)["writes"] = Deferred()
     by_tenant: dict[uuid.UUID, list] = {}
-    for tenant_id, delivery in deliveries:
+    for index, (tenant_id, delivery) in enumerate(deliveries):
         if tenant_id is None:
             continue
         try:
@@ -82,10 +90,12 @@ async def prepare(session: AsyncSession, deliveries: list[tuple[uuid.UUID | None
             continue
         parsed_memo[id(delivery)] = (delivery, parsed)
         if parsed is not None:
-            by_tenant.setdefault(tenant_id, []).append((delivery, parsed.message))
+            insertable = new_order_row is not None and (insert_before is None or index < insert_before)
+            by_tenant.setdefault(tenant_id, []).append((delivery, parsed, insertable))
     for tenant_id, messages in by_tenant.items():
         with acting_for(session, tenant_id):
-            await _prepare_tenant(session, tenant_id, messages)
+            await _prepare_tenant(session, tenant_id, [(delivery, parsed.message) for delivery, parsed, _ in messages])
+            await _insert_new_orders(session, tenant_id, messages, new_order_row)
 
 
 async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages: list) -> None:
@@ -126,6 +136,57 @@ async def _prepare_tenant(session: AsyncSession, tenant_id: uuid.UUID, messages:
             .group_by(PartnerOrder.customer_key))).all())
         for key in customers:
             earliest[(tenant_id, key)] = found.get(key)
+
+
+async def _insert_new_orders(session: AsyncSession, tenant_id: uuid.UUID, messages: list, new_order_row) -> None:
+    """Insert, in one statement, the row of each order delivery that is the batch's first message
+    of its key, where the key has no order yet (ON CONFLICT DO NOTHING); `take_inserted` hands the
+    row to its delivery at its turn, instead of an INSERT there (one round trip an order).
+
+    Inserted ahead, an order is in its table before the deliveries between prepare and its turn
+    are applied. Which of them could read it: a message of its key (none comes before it: it is
+    its key's first), a customer's earlier orders (`pending_orders` names the rows whose turn has
+    not come, for the one statement that asks: crediting/service.py `_new_customer`; the customers'
+    memo above was read before this insert), and a privacy erasure (the handler passes
+    `insert_before` = the batch's first privacy delivery: no order after it is inserted ahead).
+    Nothing else in the order path reads orders but by their key."""
+    seen: set[OrderKey] = set()
+    rows, owners = [], {}
+    for delivery, parsed, insertable in messages:
+        message = parsed.message
+        if not isinstance(message, (Order, Refund, Cancellation)):
+            continue
+        key = (message.source, delivery.source_id or NO_SOURCE, message.order_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if insertable and isinstance(message, Order):
+            rows.append(new_order_row(tenant_id, delivery, parsed))
+            owners[key] = delivery
+    if not rows:
+        return
+    inserted = transaction_memo(session, _INSERTED)
+    pending = transaction_memo(session, _PENDING)
+    with session.no_autoflush:
+        for row in (await session.scalars(INSERT_ORDER, rows)).all():
+            delivery = owners[(row.source, row.source_id, row.order_id)]
+            inserted[id(delivery)] = (delivery, row)
+            pending[row.id] = row
+
+
+def take_inserted(session: AsyncSession, delivery) -> PartnerOrder | None:
+    """The order row `prepare` inserted for this very delivery (once), or None: insert it now."""
+    kept = transaction_memo(session, _INSERTED).pop(id(delivery), None)
+    if kept is None or kept[0] is not delivery:
+        return None
+    transaction_memo(session, _PENDING).pop(kept[1].id, None)
+    return kept[1]
+
+
+def pending_orders(session: AsyncSession) -> list[uuid.UUID]:
+    """The orders `prepare` inserted whose delivery has not been applied yet: not there yet for
+    anything that reads orders by customer."""
+    return list(transaction_memo(session, _PENDING))
 
 
 async def _keys_found(session: AsyncSession, model, keys: set[OrderKey]) -> set[OrderKey]:

@@ -38,9 +38,13 @@ class Deliveries:
         # values; left to choose, PostgreSQL planned most of them afresh on every execution (a
         # third of its CPU per order). For this transaction only (ADR 0063).
         await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+        # New orders are inserted together, ahead of their turn, up to the batch's first privacy
+        # request: an erasure must not find an order that arrived after it (orders/batch.py).
+        privacy_at = next((i for i, event in enumerate(events) if service.is_privacy(event.payload)), len(events))
         await batch.prepare(session, [(event.tenant_id, event.payload) for event in events
                                       if not service.is_privacy(event.payload)],
-                            lambda delivery: service.parse(delivery, self.customer_key))
+                            lambda delivery: service.parse(delivery, self.customer_key),
+                            new_order_row=service.new_order_rows(self.token_key), insert_before=privacy_at)
 
     async def finish(self, session: AsyncSession) -> None:
         """The batch's deferred writes (orders/batch.py), before its commit."""

@@ -99,7 +99,12 @@ async def apply_delivery(
         fresh = None
         if isinstance(message, Order):
             message, opened = carried_clicks(message, token_key)
-            fresh = await _store_order(session, tenant_id, source_id, message, list(parsed.notes), delivery.delivery_id)
+            fresh = batch.take_inserted(session, delivery)  # inserted with the batch's other new orders
+            if fresh is not None:
+                batch.order_placed(session, tenant_id, fresh.customer_key, fresh.placed_at, fresh.test)
+            else:
+                fresh = await _store_order(session, tenant_id, source_id, message, list(parsed.notes),
+                                           delivery.delivery_id)
             await recovery.recover(session, opened, retention_days)
             for refund in message.refunds:
                 await _store_refund(session, tenant_id, source_id, refund, delivery.delivery_id)
@@ -121,9 +126,6 @@ def _line_json(line: LineItem) -> dict:
 
 
 # Statements of every order, built once with bind parameters (docs/decisions/0057).
-_INSERT_ORDER = insert(PartnerOrder).on_conflict_do_nothing(constraint="uq_orders_partner_order").returning(PartnerOrder)
-
-
 def _kept_ahead_statement():
     source, source_id, order_id = bindparam("source"), bindparam("source_id"), bindparam("order_id")
     refund = select(PartnerRefund.id).where(PartnerRefund.source == source, PartnerRefund.source_id == source_id,
@@ -150,18 +152,33 @@ def _order_values(order: Order, notes: list[str], delivery_id: str) -> dict:
     }
 
 
+def _new_row(tenant_id: uuid.UUID, source_id: uuid.UUID, order: Order, values: dict) -> dict:
+    """The order's row when it is new: inserted as it stands when nothing else arrived for it
+    before (recompute then changes nothing). The basis rules are stamped here, once: an update of
+    the order never changes them (basis.py)."""
+    return {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
+            "order_id": order.order_id, "basis_rules": order.basis_rules,
+            **_standing(order, [], [], order.cancelled_at), **values}
+
+
+def new_order_rows(token_key: bytes | None):
+    """What `batch.prepare` inserts for a delivery whose order is new: the row `_store_order`
+    would insert at its turn, from the same parse (orders/batch.py `INSERT_ORDER`)."""
+    def row_of(tenant_id: uuid.UUID, delivery: WebhookReceived, parsed) -> dict:
+        order, _ = carried_clicks(parsed.message, token_key)
+        return _new_row(tenant_id, delivery.source_id or NO_SOURCE, order,
+                        _order_values(order, list(parsed.notes), delivery.delivery_id))
+    return row_of
+
+
 async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, order: Order,
                        notes: list[str], delivery_id: str) -> PartnerOrder | None:
     """The order stored: the new row (locked by this transaction) when it was not there before,
     else None once the kept row has taken what is newer."""
     values = _order_values(order, notes, delivery_id)
-    # Inserted as it stands when nothing else arrived for it before (recompute then changes nothing).
-    # The basis rules are stamped here, once: an update of the order never changes them (basis.py).
-    row = {"id": uuid.uuid4(), "tenant_id": tenant_id, "source": order.source, "source_id": source_id,
-           "order_id": order.order_id, "basis_rules": order.basis_rules,
-           **_standing(order, [], [], order.cancelled_at), **values}
+    row = _new_row(tenant_id, source_id, order, values)
     with session.no_autoflush:  # a new row of its own table: nothing waiting in the session changes it (batch.flush)
-        inserted = (await session.scalars(_INSERT_ORDER, [row])).first()
+        inserted = (await session.scalars(batch.INSERT_ORDER, [row])).first()
     if inserted is not None:
         batch.order_placed(session, tenant_id, inserted.customer_key, inserted.placed_at, inserted.test)
         return inserted
