@@ -15,6 +15,9 @@ moved. A question the memo cannot answer exactly (a key, code or customer it was
 asked about, or a customer whose stored order this batch changed) is asked of the database as
 before, so the memo is a shortcut, never a second source of truth.
 
+`prepare` also inserts the batch's new orders, in one statement (`_insert_new_orders`): each
+delivery takes its row at its turn instead of inserting it then.
+
 `finish`, after the last delivery and before the commit, writes what the batch deferred: its new
 rows (decisions, reviews, ledger entries: one INSERT per table), the conversion events, the
 creators' day totals, the code-hour and code-minute totals and the codes' use counts (`Deferred`).
@@ -336,8 +339,9 @@ async def flush(session: AsyncSession) -> None:
     totals), so they run without autoflush. The unit of work writes the decisions before the
     ledger entries (nothing relates their mappers; it orders them by module): the report trigger
     on a decision whose order has entries already does far more (migration 0022), which is why
-    the orders themselves stay inserted one by one — a pending order, which its decision depends
-    on, put the entries first (tests/attribution/test_orders_batch_prepared.py checks the order)."""
+    the orders themselves are never left pending in the session — a pending order, which its
+    decision depends on, put the entries first; `prepare` inserts them by a statement of their own
+    (tests/attribution/test_orders_batch_prepared.py checks the order)."""
     if deferred(session) is None:
         await session.flush()
 
