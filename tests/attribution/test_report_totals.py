@@ -189,6 +189,54 @@ async def test_every_step_of_an_orders_life_keeps_the_totals_equal_to_the_rows(d
     assert {r[4] for r in found} == {"", "USD", "EUR"}
 
 
+async def test_many_rows_in_one_statement_keep_the_totals_equal_to_the_rows(db):
+    """The service writes a batch's decisions and ledger entries one INSERT per table (orders/batch.py);
+    their report deltas come from each statement's rows at once (migration 0030): credited by code
+    and by click, not credited, an order whose entries came first (moved to its key, and one of
+    them in another campaign, which stays undated), entries of orders in no credit and in another
+    currency, all in one statement each, then updated and removed row by row."""
+    shop = await Shop(db).create()
+    other_campaign = uuid.uuid4()
+    await db.execute(
+        "INSERT INTO attribution.campaigns (id, tenant_id, name, brand, starts_on, ends_on, budget_minor, currency,"
+        " status) VALUES ($1, $2, 'other', 'Acme', '2026-01-01', '2026-12-31', 100000, 'USD', 'active')",
+        other_campaign, shop.tenant)
+    refs = {name: await shop.order(name, at(day, hour), basis, currency)
+            for name, day, hour, basis, currency in (("m1", 2, 23, 10000, "USD"), ("m2", 3, 0, 5000, "USD"),
+                                                     ("m3", 3, 5, 700, "USD"), ("m4", 4, 1, 4200, "EUR"),
+                                                     ("m5", 4, 2, 900, "USD"))}
+    early = await shop.commission("m2", shop.noor, 300)  # before its credit: undated until then
+    await db.execute(
+        "INSERT INTO attribution.ledger_entries (id, tenant_id, kind, creator_id, campaign_id, currency, amount,"
+        " source, order_id, line_key, reason, hold_until) VALUES ($1, $2, 'commission', $3, $4, 'USD', 55, $5, 'm2',"
+        " 'other', '', now())", uuid.uuid4(), shop.tenant, shop.noor, other_campaign, f"shopify:{shop.source}")
+    slug = await db.fetchval("SELECT slug FROM attribution.links WHERE id = $1", shop.link)
+    credits = [(refs["m1"], "credited", shop.maya, "code", "CODE", shop.code),
+               (refs["m2"], "credited", shop.noor, "click", slug, None),
+               (refs["m3"], "unattributed", shop.maya, "code", "CODE", shop.code),
+               (refs["m4"], "credited", shop.noor, "click", slug, None)]
+    await db.execute(
+        "INSERT INTO attribution.order_credits (id, tenant_id, order_ref, outcome, creator_id, campaign_id, touch_kind,"
+        " touch_label, code_id, explanation) SELECT gen_random_uuid(), $1, r, o, c, $2, k, l, d, ''"
+        " FROM unnest($3::uuid[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::uuid[]) AS t(r, o, c, k, l, d)",
+        shop.tenant, shop.campaign, *(list(column) for column in zip(*credits)))
+    found = await _compare(db, shop.tenant)
+    assert (shop.noor, "youtube", date(2026, 3, 3), "USD") in {(r[1], r[2], r[3], r[4]) for r in found if r[10] == 300}
+    entries = [("m1", shop.maya, 1000, "USD"), ("m1", shop.noor, 10, "USD"), ("m3", shop.maya, 70, "USD"),
+               ("m4", shop.noor, 420, "EUR"), ("m5", shop.maya, 90, "USD"), ("m2", shop.noor, 20, "USD")]
+    await db.execute(
+        "INSERT INTO attribution.ledger_entries (id, tenant_id, kind, creator_id, campaign_id, currency, amount,"
+        " source, order_id, line_key, reason, hold_until) SELECT gen_random_uuid(), $1, 'commission', c, $2, cur, a,"
+        " $3, o, 'order:' || c::text, '', now() FROM unnest($4::text[], $5::uuid[], $6::bigint[], $7::text[])"
+        " AS t(o, c, a, cur)", shop.tenant, shop.campaign, f"shopify:{shop.source}",
+        *(list(column) for column in zip(*entries)))
+    await _compare(db, shop.tenant)
+    await db.execute("UPDATE attribution.ledger_entries SET state = 'approved', approved_at = now() WHERE id = $1", early)
+    await db.execute("UPDATE attribution.order_credits SET outcome = 'unattributed' WHERE order_ref = $1", refs["m1"])
+    await db.execute("DELETE FROM attribution.order_credits WHERE order_ref = $1", refs["m4"])
+    await _compare(db, shop.tenant)
+
+
 async def test_concurrent_writers_and_the_folding_worker_agree_with_the_rows(db, service_dsn):
     shop = await Shop(db).create()
     refs = []
