@@ -6,6 +6,7 @@ attribution's own handlers, on the real database; the statements each way are co
 batch is shown to ask once what the one-by-one way asks per order."""
 
 import copy
+import itertools
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -286,24 +287,28 @@ async def test_one_batch_of_two_tenants_keeps_their_codes_and_customers_apart(
 
 async def test_a_batch_writes_its_new_decisions_and_commissions_together(gateway, tenant, sessions, attribution_engine):
     """The rows a batch of new orders adds — decisions, ledger entries — wait in the session and are
-    written together (orders/batch.py `flush`): a few INSERTs for twenty orders, not one per order,
+    written together (orders/batch.py `flush`): a few INSERTs for seventy orders, not one per order,
     the decisions before the ledger entries (the report trigger on a decision does more when its
     order's entries are there already), and every order is in the ledger with its commission."""
     campaign_id, creator_id, code = await brand_setup(gateway)
     source = await create_shopify_source(gateway)
     base, run = datetime.now(UTC) + timedelta(minutes=2), uuid.uuid4().hex[:6]
-    ids = [new_order_id() for _ in range(20)]
-    deliveries = [("", "orders/create", _order(order_id, code, f"n{i}-{run}@example.com", base + timedelta(seconds=i)))
+    ids = [new_order_id() for _ in range(70)]
+    deliveries = [("", "orders/create", _order(order_id, code, f"n{i}-{run}@example.com", base + timedelta(milliseconds=800 * i)))
                   for i, order_id in enumerate(ids)]
     counted = await _apply(sessions, attribution_engine, tenant.tenant_id, source, deliveries, batched=True)
     for table in ("order_credits", "ledger_entries"):
-        assert 1 <= counted.count(f"INSERT INTO attribution.{table} ") <= 3, table  # the first order's may go alone
-    # The twenty new orders in one statement, ahead of their turns (orders/batch.py `_insert_new_orders`).
-    assert counted.count("INSERT INTO attribution.orders ") == 1
-    # The leaked-code rule's totals read once per code and minute of placement (twenty seconds: one
-    # or two minutes), not per order.
+        assert 2 <= counted.count(f"INSERT INTO attribution.{table} ") <= 4, table  # pages of 64; the first order's may go alone
+    # The seventy new orders inserted ahead of their turns (orders/batch.py `_insert_new_orders`), in
+    # pages of at most 64 rows (shared/db.py): two statements, whose texts recur batch after batch.
+    orders = [s for s in counted.seen if s.startswith("INSERT INTO attribution.orders ")]
+    assert [s.count("), (") + 1 for s in orders] == [64, 6], [s[:300] for s in orders]
+    # The leaked-code rule's totals read once per code and minute of placement (56 seconds: one or
+    # two minutes), not per order.
     assert 1 <= counted.count("SELECT anon_1.mine") <= 2
-    inserts = [s.split(" (")[0] for s in counted.seen if s.startswith("INSERT INTO attribution.")]
+    # (a table's pages one after the other count as one write)
+    inserts = [table for table, _ in itertools.groupby(
+        s.split(" (")[0] for s in counted.seen if s.startswith("INSERT INTO attribution."))]
     decided = False
     for statement in inserts:  # each flush's entries come after its decisions
         if statement.endswith(".order_credits"):
