@@ -209,7 +209,7 @@ async def test_many_rows_in_one_statement_keep_the_totals_equal_to_the_rows(db):
     await db.execute(
         "INSERT INTO attribution.ledger_entries (id, tenant_id, kind, creator_id, campaign_id, currency, amount,"
         " source, order_id, line_key, reason, hold_until) VALUES ($1, $2, 'commission', $3, $4, 'USD', 55, $5, 'm2',"
-        " 'other', '', now())", uuid.uuid4(), shop.tenant, shop.noor, other_campaign, f"shopify:{shop.source}")
+        " 'other', '', now() + interval '30 days')", uuid.uuid4(), shop.tenant, shop.noor, other_campaign, f"shopify:{shop.source}")
     slug = await db.fetchval("SELECT slug FROM attribution.links WHERE id = $1", shop.link)
     credits = [(refs["m1"], "credited", shop.maya, "code", "CODE", shop.code),
                (refs["m2"], "credited", shop.noor, "click", slug, None),
@@ -227,7 +227,7 @@ async def test_many_rows_in_one_statement_keep_the_totals_equal_to_the_rows(db):
     await db.execute(
         "INSERT INTO attribution.ledger_entries (id, tenant_id, kind, creator_id, campaign_id, currency, amount,"
         " source, order_id, line_key, reason, hold_until) SELECT gen_random_uuid(), $1, 'commission', c, $2, cur, a,"
-        " $3, o, 'order:' || c::text, '', now() FROM unnest($4::text[], $5::uuid[], $6::bigint[], $7::text[])"
+        " $3, o, 'order:' || c::text, '', now() + interval '30 days' FROM unnest($4::text[], $5::uuid[], $6::bigint[], $7::text[])"
         " AS t(o, c, a, cur)", shop.tenant, shop.campaign, f"shopify:{shop.source}",
         *(list(column) for column in zip(*entries)))
     await _compare(db, shop.tenant)

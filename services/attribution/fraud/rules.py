@@ -9,7 +9,7 @@ guesses.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 SELF_REFERRAL = "self_referral"
@@ -71,7 +71,9 @@ class Finding:
     evidence: dict
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # A finding is built afresh for each order and never changed: its evidence needs no deep
+        # copy (dataclasses.asdict's took ~3 % of the order consumer)
+        return {"rule": self.rule, "reason": self.reason, "evidence": dict(self.evidence)}
 
 
 def evaluate(facts: Facts, limits: Thresholds) -> list[Finding]:
