@@ -6,6 +6,7 @@ services in the logs.
 """
 
 import logging
+import os
 import re
 import sys
 import threading
@@ -157,11 +158,48 @@ class RepeatFilter(logging.Filter):
             del self._windows[key]
 
 
+class SizeRotatingFileHandler(RotatingFileHandler):
+    """RotatingFileHandler that counts what it writes instead of asking the file: the standard one
+    checks, for every record, that the path is a regular file (two stat calls), seeks to the end
+    and formats the record twice (once to measure it) — a tenth of the gateway's time per
+    accepted webhook. The size is read once per opened file; this process is the log's only
+    writer (docs/decisions/0007), so the count stays true between rotations."""
+
+    def __init__(self, filename, **kwargs):
+        super().__init__(filename, **kwargs)
+        # As the standard handler: never rotate what is not a regular file (bpo-45401).
+        self._regular = not os.path.exists(self.baseFilename) or os.path.isfile(self.baseFilename)
+        self._size: int | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record) + self.terminator
+            if self.stream is None:
+                self.stream = self._open()
+                self._size = None
+            if self._size is None:
+                self._size = self.stream.seek(0, os.SEEK_END)
+            if self.maxBytes > 0 and self._regular and self._size + len(text) >= self.maxBytes:
+                self.doRollover()
+                if self.stream is None:
+                    self.stream = self._open()
+                self._size = self.stream.seek(0, os.SEEK_END)
+            self.stream.write(text)
+            self.flush()
+            # What the file grew by, in bytes as seek reports them (the check above adds
+            # characters, as the standard handler's does)
+            self._size += len(text) if text.isascii() else len(text.encode(self.encoding or "utf-8", self.errors or "strict"))
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
 def _handler(settings: LoggingSettings) -> logging.Handler:
     if settings.log_file is None:
         return _StdoutHandler()
     settings.log_file.parent.mkdir(parents=True, exist_ok=True)
-    return RotatingFileHandler(
+    return SizeRotatingFileHandler(
         settings.log_file, maxBytes=settings.log_file_max_bytes, backupCount=settings.log_file_backups, encoding="utf-8"
     )
 

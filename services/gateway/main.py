@@ -17,6 +17,7 @@ from services.gateway.identity.store import KeyStore
 from services.gateway.operator import operator_listener
 from services.gateway.proxy.edge import Proxy
 from services.gateway.proxy.upstream import UpstreamPool, make_client
+from services.gateway.webhooks.ingress import WebhookReceiver
 from services.gateway.public import ClickRedirect, PublicForward, PublicProbes
 from services.gateway.reference.service import MergedSpecCache
 from services.gateway.routes import bulk_timeouts, route_table, slow_routes
@@ -105,8 +106,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         # docs/guide/gateway.md, "Traffic policy": the order is the policy. PublicProbes answers
         # /readyz and /metrics before the shared health router would; Proxy last: it answers
         # /v1/<service>/... itself, after every other edge layer ran.
-        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit, PublicProbes, ClickRedirect, PublicForward,
-              Proxy],
+        edge=[Cors, AddressRateLimit, BodyLimit, Authenticate, KeyRateLimit, PublicProbes, WebhookReceiver, ClickRedirect,
+              PublicForward, Proxy],
         workers=lambda ctx: [DeliveryPruner(ctx)],
     )
     # The gateway's own routes take the caller from its edge (the identity it authenticated),

@@ -11,10 +11,13 @@ a signed delivery must carry (422), then the claim-and-publish (`delivery.Accept
 import hashlib
 import re
 import uuid
+from types import SimpleNamespace
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
+from sqlalchemy import exc as sa_exc
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.webhooks.cache import ReceivingSource, app_source_cache
 from services.gateway.webhooks.delivery import DELIVERIES, Delivery, PayloadTooLarge, app_acceptor
@@ -23,7 +26,7 @@ from services.gateway.webhooks.signatures import BadSignature, check_shopify_sha
 from services.gateway.webhooks.vault import app_vault
 from shared.contracts.partner_orders import generic_body_schema, generic_examples
 from shared.db import utcnow
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid, LimelightError, NotFound, error_response
 from shared.identity import public
 from shared.openapi import ErrorBody
 
@@ -271,3 +274,53 @@ async def receive_generic(
         headers=_kept(request, GENERIC_KEPT_HEADERS) | {"limelight-timestamp": str(timestamp)},
     )
     return _answer(request, await app_acceptor(request).accept(delivery))
+
+
+# -- the receivers' fast path ----------------------------------------------------------------------
+_RECEIVER_PATH = re.compile(r"/webhooks/(shopify|generic)/([^/]+)")
+# The metrics label of each receiver (its route's template, as FastAPI's routing sets it).
+_RECEIVER_ROUTES = {kind: SimpleNamespace(path=f"/webhooks/{kind}/{{source_id}}") for kind in ("shopify", "generic")}
+_EVENT_MAX_LENGTH = 200  # receive_generic's Limelight-Event limit
+
+
+class WebhookReceiver:
+    """`POST /webhooks/{shopify,generic}/<source>` answered from the edge by the very functions
+    above, without FastAPI's route matching over the whole URL map, its dependency solving and
+    its request and response wrappers: about half of the gateway's CPU per accepted delivery went
+    there (a profile of bench/attribution_orders.py), as it did for the click redirect
+    (`public.ClickRedirect`). Behind every other edge layer: the address and source limits, the
+    body limit and the rest still run. A request FastAPI would answer otherwise (another method,
+    a path with more segments, a Limelight-Event header over its limit, which FastAPI's own
+    validation refuses) falls through to it unchanged."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = None
+        if scope["type"] == "http" and scope["method"] == "POST":
+            match = _RECEIVER_PATH.fullmatch(scope["path"])
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        kind, source_id = match.groups()
+        request = Request(scope, receive)
+        headers = request.headers
+        if kind == "generic" and len(headers.get("limelight-event") or "") > _EVENT_MAX_LENGTH:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _RECEIVER_ROUTES[kind]
+        try:
+            if kind == "shopify":
+                answer = await receive_shopify(
+                    request, source_id, headers.get("x-shopify-hmac-sha256"), headers.get("x-shopify-topic"),
+                    headers.get("x-shopify-shop-domain"), headers.get("x-shopify-webhook-id"))
+            else:
+                answer = await receive_generic(
+                    request, source_id, headers.get("limelight-signature"), headers.get("limelight-delivery-id"),
+                    headers.get("limelight-event"))
+        except (LimelightError, sa_exc.DBAPIError, sa_exc.TimeoutError) as exc:
+            # Answered as the app's handlers would have (shared/errors.py); anything else goes up
+            # as it did from the route: a body over the limit to `BodyLimit`, a bug to the 500 handler.
+            answer = error_response(exc, scope["path"])
+        await answer(scope, receive, send)

@@ -141,3 +141,24 @@ async def test_worked_example_in_the_guide_matches_the_openapi_description():
     v1 = re.search(r"- v1: `([0-9a-f]{64})`", GENERIC_DOC).group(1)
     guide = (ROOT / "docs" / "guide" / "gateway.md").read_text()
     assert v1 in guide
+
+
+async def test_an_event_name_over_its_limit_is_refused_naming_the_header(platform, gateway, anonymous):
+    """The receivers are answered at the gateway's edge (ingress.py `WebhookReceiver`); a request the
+    route's own validation refuses goes through FastAPI as before: 422 naming the header, nothing
+    published. 200 characters pass."""
+    source = await create_generic_source(gateway)
+    refused = await anonymous.post(source.url, content=BODY, headers=generic_headers(source.secret, BODY, event="e" * 201))
+    assert refused.status_code == 422, refused.text
+    assert [d["field"] for d in refused.json()["detail"]] == ["header.limelight-event"]
+    assert await published(platform, source.id) == []
+    accepted = await anonymous.post(source.url, content=BODY, headers=generic_headers(source.secret, BODY, event="e" * 200))
+    assert accepted.status_code == 200, accepted.text
+    [event] = await published(platform, source.id)
+    assert event["payload"]["topic"] == "e" * 200
+
+
+async def test_a_receiver_path_with_more_segments_is_not_a_receiver(gateway, anonymous):
+    source = await create_generic_source(gateway)
+    response = await anonymous.post(source.url + "/extra", content=BODY, headers=generic_headers(source.secret, BODY))
+    assert response.status_code in (404, 405), response.text
