@@ -256,13 +256,18 @@ async def write_cost(admin: str, writes: int) -> list[tuple[str, float]]:
             return out
 
         found = await run("an order's writes, with the totals' triggers")
-        for table in TRIGGERS:
-            await conn.execute(f"ALTER TABLE attribution.{table} DISABLE TRIGGER report_totals")
+        # Each table's report triggers: `report_totals`, and on decisions and ledger entries
+        # `report_totals_inserted` too (per statement, migration 0030).
+        triggers = [(table, name) for table in TRIGGERS for name in ("report_totals", "report_totals_inserted")
+                    if await conn.fetchval("SELECT count(*) FROM pg_trigger WHERE tgname = $1 AND tgrelid ="
+                                           " $2::regclass", name, f"attribution.{table}")]
+        for table, name in triggers:
+            await conn.execute(f"ALTER TABLE attribution.{table} DISABLE TRIGGER {name}")
         try:
             found += await run("  the same, without them (baseline)")
         finally:
-            for table in TRIGGERS:
-                await conn.execute(f"ALTER TABLE attribution.{table} ENABLE TRIGGER report_totals")
+            for table, name in triggers:
+                await conn.execute(f"ALTER TABLE attribution.{table} ENABLE TRIGGER {name}")
         return found
     finally:
         await conn.close()

@@ -163,7 +163,9 @@ class SizeRotatingFileHandler(RotatingFileHandler):
     checks, for every record, that the path is a regular file (two stat calls), seeks to the end
     and formats the record twice (once to measure it) — a tenth of the gateway's time per
     accepted webhook. The size is read once per opened file; this process is the log's only
-    writer (docs/decisions/0007), so the count stays true between rotations."""
+    writer (docs/decisions/0007), so the count stays true between rotations. Not for a file that
+    something else truncates or appends to (logrotate's copytruncate, a second writer): it would
+    rotate early or late."""
 
     def __init__(self, filename, **kwargs):
         super().__init__(filename, **kwargs)
@@ -188,7 +190,7 @@ class SizeRotatingFileHandler(RotatingFileHandler):
             self.flush()
             # What the file grew by, in bytes as seek reports them (the check above adds
             # characters, as the standard handler's does)
-            self._size += len(text) if text.isascii() else len(text.encode(self.encoding or "utf-8", self.errors or "strict"))
+            self._size += len(text) if text.isascii() else len(text.encode(self.stream.encoding, self.stream.errors))
         except RecursionError:
             raise
         except Exception:

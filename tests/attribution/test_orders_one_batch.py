@@ -106,3 +106,25 @@ async def test_a_code_used_up_by_the_first_order_of_a_batch_does_not_credit_the_
             .where(PartnerOrder.order_id == str(second)))).scalar_one()
         assert decision.outcome == "unattributed"
         assert "usage limit of 1 orders was reached" in decision.explanation
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["alone", "then-updated"])
+async def test_a_cancellation_is_dated_by_its_utc_day_whatever_the_partners_offset(gateway, tenant, sessions, batched):
+    """An order whose first message is already cancelled, at 21:30 on the 29th in New York (the
+    30th in UTC): its basis explanation names the UTC day, as it does once anything else recomputes
+    the order (the stored time comes back in UTC), so the text does not depend on what arrived after."""
+    _, _, code = await brand_setup(gateway)
+    source = await create_shopify_source(gateway)
+    order_id = new_order_id()
+    body = placed_now(with_order_id(fixture("orders-create-usd-code-and-click.json"), order_id), code)
+    body["cancelled_at"] = "2026-11-29T21:30:00-05:00"
+    async with unit_of_work(sessions, tenant.tenant_id) as session:
+        await orders.apply_delivery(session, tenant.tenant_id, delivery(source, "orders/cancelled", body), CUSTOMERS)
+        if batched:
+            updated = copy.deepcopy(body)
+            updated["updated_at"] = datetime.now(UTC).isoformat()
+            updated["note"] = "gift wrap"
+            await orders.apply_delivery(session, tenant.tenant_id, delivery(source, "orders/updated", updated), CUSTOMERS)
+        row = (await session.execute(select(PartnerOrder).where(PartnerOrder.order_id == str(order_id)))).scalar_one()
+        assert row.state == "cancelled"
+        assert "Cancelled on 2026-11-30: basis 0 USD." in row.basis_explanation, row.basis_explanation

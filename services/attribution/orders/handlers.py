@@ -88,6 +88,10 @@ def order_consumer(ctx: ServiceContext) -> IdempotentConsumer | None:
         bootstrap_servers=ctx.settings.kafka_bootstrap_servers,
         dead_letters=ctx.kafka,
         max_attempts=ctx.settings.consumer_max_attempts,
+        # At the broker's default 500 ms, a steady 150 orders/s came in batches that alternated
+        # between ~100 records and 1-3, the fetch after each small one held for up to ~0.5 s:
+        # p50 0.8-1.0 s, p99 1.6-1.8 s to the ledger. At 50 ms: p50 0.38 s, p99 0.77 s (ADR 0063).
+        fetch_max_wait_ms=50,
     )
 
 

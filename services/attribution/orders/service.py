@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert
@@ -270,7 +270,8 @@ def _standing(order: Order, usable: list[Refund], skipped: list[str], cancelled_
         explanation += f" Refunds in another currency than the order's were not counted: {', '.join(skipped)}."
     if cancelled_at is not None:
         state, amount = "cancelled", 0
-        explanation += f" Cancelled on {cancelled_at.date().isoformat()}: basis 0 {order.currency}."
+        # The UTC day, whatever offset the partner sent (a stored time comes back in UTC)
+        explanation += f" Cancelled on {cancelled_at.astimezone(UTC).date().isoformat()}: basis 0 {order.currency}."
     else:
         state, amount = "open", basis.amount_minor
     return {"cancelled_at": cancelled_at, "state": state, "basis_minor": amount,

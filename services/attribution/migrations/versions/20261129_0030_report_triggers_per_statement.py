@@ -1,7 +1,9 @@
 """report triggers per statement on insert: a batch's new decisions and ledger entries add their
 report deltas with one grouped statement per INSERT, from its transition table, instead of a
 PL/pgSQL call and a delta row per inserted row (ADR 0051, addendum of 2026-11-29). Updates and
-deletions keep their row triggers (rare, and each needs its row's before and after).
+deletions keep their row triggers (rare, and each needs its row's before and after); the INSERT
+branches of `report_on_credit()` and `report_on_entry()` are no longer reached (kept for the
+downgrade).
 
 Revision ID: 0030
 Revises: 0029
