@@ -32,6 +32,46 @@ async def _ensure_dlq(bootstrap: str) -> None:
         await admin.close()
 
 
+async def _consume(platform, audit_db, group: str, subscription: Subscription, applied: list, **options) -> None:
+    """Run a consumer of `subscription` until the `applied` events are processed, then stop it."""
+    engine = make_engine(platform.service_env("audit")["DATABASE_URL"])
+    dead_letters = KafkaProducerHandle(platform.s.kafka_bootstrap, "failing-handler-test")
+    consumer = IdempotentConsumer(
+        consumer="failing-handler-test",
+        group_id=group,
+        subscriptions=[subscription],
+        sessionmaker=make_sessionmaker(engine),
+        processed_model=ProcessedEvent,
+        bootstrap_servers=platform.s.kafka_bootstrap,
+        dead_letters=dead_letters,
+        **options,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        await eventually(lambda: exactly(processed_count(audit_db, [e.event_id for e in applied], group), len(applied)),
+                         timeout=60)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await dead_letters.close()
+        await engine.dispose()
+
+
+async def _dead_lettered(bootstrap: str, creator_id: uuid.UUID) -> list:
+    """The dead-letter records of this creator's events."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await reader.start()
+    try:
+        tp = TopicPartition(DLQ, 0)
+        reader.assign([tp])
+        await reader.seek_to_beginning(tp)
+        records = (await reader.getmany(tp, timeout_ms=5000)).get(tp, [])
+    finally:
+        await reader.stop()
+    return [r for r in records if r.key == str(creator_id).encode()]
+
+
 async def test_a_failing_handler_dead_letters_only_its_event(platform, producer, audit_db):
     await _ensure_dlq(platform.s.kafka_bootstrap)
     creator_id = uuid.uuid4()  # one key: all three land on one partition, in order
@@ -42,42 +82,14 @@ async def test_a_failing_handler_dead_letters_only_its_event(platform, producer,
         if event.payload.handle == "boom":
             raise ValueError("the handler cannot apply this event")
 
-    engine = make_engine(platform.service_env("audit")["DATABASE_URL"])
-    dead_letters = KafkaProducerHandle(platform.s.kafka_bootstrap, "failing-handler-test")
-    consumer = IdempotentConsumer(
-        consumer="failing-handler-test",
-        group_id=group,
-        subscriptions=[Subscription(TOPIC, "CreatorCreated", handler)],
-        sessionmaker=make_sessionmaker(engine),
-        processed_model=ProcessedEvent,
-        bootstrap_servers=platform.s.kafka_bootstrap,
-        dead_letters=dead_letters,
-    )
     for event in (good_1, bad, good_2):
         await publish(producer, TOPIC, event)
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
-    try:
-        await eventually(lambda: exactly(processed_count(audit_db, [good_1.event_id, good_2.event_id], group), 2), timeout=60)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await dead_letters.close()
-        await engine.dispose()
+    await _consume(platform, audit_db, group, Subscription(TOPIC, "CreatorCreated", handler), [good_1, good_2])
 
     assert not await audit_db.fetchval(
         "select 1 from audit.processed_events where consumer_group = $1 and event_id = $2", group, bad.event_id
     )
-    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap)
-    await reader.start()
-    try:
-        tp = TopicPartition(DLQ, 0)
-        reader.assign([tp])
-        await reader.seek_to_beginning(tp)
-        records = (await reader.getmany(tp, timeout_ms=5000)).get(tp, [])
-    finally:
-        await reader.stop()
-    mine = [r for r in records if r.key == str(creator_id).encode()]
+    mine = await _dead_lettered(platform.s.kafka_bootstrap, creator_id)
     assert len(mine) == 1
     headers = dict(mine[0].headers)
     assert headers["dlq.error_type"] == b"ValueError"
@@ -111,45 +123,16 @@ async def test_a_failing_finish_rolls_its_batch_back_and_dead_letters_only_its_e
         if "boom" in handles:
             raise ValueError("the deferred write cannot be made")
 
-    engine = make_engine(platform.service_env("audit")["DATABASE_URL"])
-    dead_letters = KafkaProducerHandle(platform.s.kafka_bootstrap, "failing-handler-test")
-    consumer = IdempotentConsumer(
-        consumer="failing-handler-test",
-        group_id=group,
-        subscriptions=[Subscription(TOPIC, "CreatorCreated", handler, prepare, finish)],
-        sessionmaker=make_sessionmaker(engine),
-        processed_model=ProcessedEvent,
-        bootstrap_servers=platform.s.kafka_bootstrap,
-        dead_letters=dead_letters,
-        max_attempts=2,
-        backoff_base=0.05,
-    )
     for event in (good_1, bad, good_2):
         await publish(producer, TOPIC, event)
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
-    try:
-        await eventually(lambda: exactly(processed_count(audit_db, [good_1.event_id, good_2.event_id], group), 2), timeout=60)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await dead_letters.close()
-        await engine.dispose()
+    await _consume(platform, audit_db, group, Subscription(TOPIC, "CreatorCreated", handler, prepare, finish),
+                   [good_1, good_2], max_attempts=2, backoff_base=0.05)
 
     assert not await audit_db.fetchval(
         "select 1 from audit.processed_events where consumer_group = $1 and event_id = $2", group, bad.event_id)
     assert finished == prepared  # every prepared transaction finished (or failed finishing), once
     assert prepared.count(1) >= 3  # the good ones applied alone after the rollback, the bad one tried alone
-    reader = AIOKafkaConsumer(bootstrap_servers=platform.s.kafka_bootstrap)
-    await reader.start()
-    try:
-        tp = TopicPartition(DLQ, 0)
-        reader.assign([tp])
-        await reader.seek_to_beginning(tp)
-        records = (await reader.getmany(tp, timeout_ms=5000)).get(tp, [])
-    finally:
-        await reader.stop()
-    mine = [r for r in records if r.key == str(creator_id).encode()]
+    mine = await _dead_lettered(platform.s.kafka_bootstrap, creator_id)
     assert len(mine) == 1 and mine[0].value == bad.model_dump_json().encode()
     assert dict(mine[0].headers)["dlq.error"] == b"the deferred write cannot be made"
 
