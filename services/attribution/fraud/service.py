@@ -279,14 +279,6 @@ async def _code_facts(session: AsyncSession, decision: OrderCredit, placed: date
     return code
 
 
-def _as_json(session: AsyncSession, limits: Thresholds) -> dict:
-    """The thresholds as a review stores them (its own copy), converted once per transaction."""
-    kept = transaction_memo(session, "attribution.fraud.limits_json").get(id(limits))
-    if kept is None or kept[0] is not limits:
-        kept = transaction_memo(session, "attribution.fraud.limits_json")[id(limits)] = (limits, asdict(limits))
-    return dict(kept[1])
-
-
 async def screen(session: AsyncSession, row: PartnerOrder, decision: OrderCredit, source: str, *,
                  new: bool = False) -> FraudReview | None:
     """Judge a credited order by the tenant's rules; when any fires, hold it for review (once per
@@ -302,7 +294,7 @@ async def screen(session: AsyncSession, row: PartnerOrder, decision: OrderCredit
         return None
     review = FraudReview(id=uuid.uuid4(), order_ref=row.id, source=source, order_id=row.order_id,
                          creator_id=decision.creator_id, campaign_id=decision.campaign_id,
-                         findings=[f.as_dict() for f in findings], thresholds=_as_json(session, limits), status=HELD)
+                         findings=[f.as_dict() for f in findings], thresholds=asdict(limits), status=HELD)
     session.add(review)
     await batch.flush(session)
     return review
