@@ -56,7 +56,7 @@ from runtime.platform import Platform
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.harness import SHOPIFY_ORDER, bench_settings, record, say, shopify_hmac  # noqa: E402
+from bench.harness import SHOPIFY_ORDER, bench_settings, record, say, shopify_hmac, wait_logged  # noqa: E402
 
 BENCH_PLANS = '{"standard": {"rate": 50, "burst": 100}, "bench": {"rate": 1000000, "burst": 1000000}}'
 OPEN_ADDRESS_LIMIT = '{"rate": 1000000, "burst": 1000000}'
@@ -328,6 +328,7 @@ def main() -> None:
                                  "GATEWAY_WEBHOOK_ADDRESS_RATE_LIMIT": OPEN_ADDRESS_LIMIT,
                                  "GATEWAY_WEBHOOK_SOURCE_RATE_LIMIT": OPEN_ADDRESS_LIMIT})
         tenant = asyncio.run(new_tenant(gateway_database_url(settings), "bench", plan="bench"))
+        say(f"attribution's data-centre ranges built after {wait_logged(settings, 'attribution', 'data-centre ranges loaded'):.1f} s more")
         dsn = platform.service_env("attribution")["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
         asyncio.run(run(args, settings, tenant.key, tenant.tenant_id, dsn))
     finally:

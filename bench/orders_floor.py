@@ -317,6 +317,7 @@ def limelight(args, settings, platform, dsn: str, folder: Path, first_order: int
     platform.start_services({"GATEWAY_RATE_LIMITS": BENCH_PLANS, "GATEWAY_ADDRESS_RATE_LIMIT": OPEN_LIMIT,
                              "GATEWAY_WEBHOOK_ADDRESS_RATE_LIMIT": OPEN_LIMIT, "GATEWAY_WEBHOOK_SOURCE_RATE_LIMIT": OPEN_LIMIT})
     path = asyncio.run(_limelight_setup(settings))
+    say(f"attribution's data-centre ranges built after {harness.wait_logged(settings, 'attribution', 'data-centre ranges loaded'):.1f} s more")
     script = folder / "deliveries.lua"
     script.write_text(LUA)
     gateway = settings.url("gateway")
