@@ -90,17 +90,18 @@ def bench_settings(state: str, base: int) -> RuntimeSettings:
 
 
 def wait_logged(settings: RuntimeSettings, service: str, message: str, timeout: float = 120) -> float:
-    """Wait until `service`'s JSON log has a record whose message is `message`; the seconds waited.
-    A bench that measures a steady state waits for the one-off work a service does once started:
-    attribution builds its data-centre ranges in a thread for some seconds of CPU (shared/clicks/
-    datacentre.py), which an order bench started at once would measure as part of its orders."""
-    path, started = settings.logs_dir / f"{service}.log", time.monotonic()
-    needle = json.dumps(message)
+    """Wait until `service`'s JSON log (or a rotated part of it) has a record whose message is
+    `message`; the seconds waited. A bench that measures a steady state waits for the one-off work
+    a service does once started: attribution builds its data-centre ranges in a thread (about a
+    second of CPU, shared/clicks/datacentre.py), which an order bench started at once measured as
+    part of its orders."""
+    started, needle = time.monotonic(), f'"message": {json.dumps(message)}'
     while time.monotonic() - started < timeout:
-        if path.exists() and any(f'"message": {needle}' in line for line in path.read_text(errors="replace").splitlines()):
-            return time.monotonic() - started
+        for path in settings.logs_dir.glob(f"{service}.log*"):
+            if any(needle in line for line in path.read_text(errors="replace").splitlines()):
+                return time.monotonic() - started
         time.sleep(0.2)
-    raise SystemExit(f"{service} did not log {message!r} within {timeout:.0f} s; see {path}")
+    raise SystemExit(f"{service} did not log {message!r} within {timeout:.0f} s; see {settings.logs_dir}")
 
 
 @dataclass

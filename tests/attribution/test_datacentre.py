@@ -68,3 +68,34 @@ def test_the_lookup_answers_as_the_packages_own_detector_address_by_address():
             found_any += 1
             assert got == (expected.provider, expected.region or ""), ip
     assert found_any > 50_000  # the probes inside ranges were found, not only the misses compared
+
+
+def test_odd_listings_are_read_as_the_package_reads_them():
+    """Listings the shipped database does not hold today, compared with cloudip's own trie over
+    the same made-up list: host bits set, a netmask, no prefix, /0 and full-length prefixes, the
+    same prefix listed twice, and listings that are not networks (skipped by both)."""
+    import ipaddress
+
+    from cloudip.trie import CIDRTrie
+    from cloudip.types import Range
+
+    from shared.clicks import datacentre
+
+    listed = [
+        Range("10.1.2.3/16", "host-bits", "a"), Range("10.1.0.0/16", "duplicate", "b"),
+        Range("10.1.2.0/255.255.255.0", "netmask", "c"), Range("10.1.2.7", "single", None),
+        Range("0.0.0.0/0", "everything-v4", "d"), Range("2001:db8::1/32", "v6-host-bits", "e"),
+        Range("2001:db8:1::/48", "v6", ""), Range("::/0", "everything-v6", "f"),
+        Range("10.9.0.0/024", "leading-zero", "g"),
+        Range("1.2.3.4/", "no-length", "x"), Range("1.2.3.4/33", "too-long", "x"), Range("7.7.7.7/²", "digit", "x"),
+        Range("7.7.7.7/١٢", "arabic", "x"), Range("01.2.3.4/24", "octal", "x"), Range("not-an-address/8", "junk", "x"),
+    ]
+    reference = CIDRTrie()
+    for each in listed:
+        reference.insert(each)
+    ours = datacentre._Ranges(listed)
+    for address in ("10.1.2.3", "10.1.2.7", "10.1.2.8", "10.1.3.1", "10.2.0.1", "10.9.0.5", "1.2.3.4", "7.7.7.7",
+                    "2001:db8::5", "2001:db8:1::9", "2001:db9::1", "::ffff:10.1.2.7"):
+        expected = reference.lookup(address)
+        got = ours.lookup(ipaddress.ip_address(address))
+        assert got == ((expected.provider, expected.region or "") if expected else None), address

@@ -32,14 +32,16 @@ BY_HANDLE = ReadStatement(select(Creator).where(Creator.handle == bindparam("han
 HANDLES = ReadStatement(
     select(Creator.handle).where(Creator.platform == bindparam("platform", "twitch")).limit(bindparam("n", 1000))
 )
+# A platform name of the paging test's own (the column is free text; no response is built from
+# these rows): its list holds only the rows the test inserts, whatever the suite has stored.
+PAGED_PLATFORM = f"fetch-{uuid.uuid4().hex[:8]}"
 
 
-@pytest_asyncio.fixture
-async def creators_in_db(engine):
+async def _three_creators(engine, platform: str):
     ids = [uuid.uuid4() for _ in range(3)]
     # Follower counts 0, 1 and unknown: pages cross from values into the NULL tail.
     values = [
-        {"id": i, "platform": "twitch", "handle": unique_handle("fetch"), "follower_count": count}
+        {"id": i, "platform": platform, "handle": unique_handle("fetch"), "follower_count": count}
         for i, count in zip(ids, (0, 1, None), strict=True)
     ]
     async with make_sessionmaker(engine)() as session, session.begin():
@@ -47,6 +49,18 @@ async def creators_in_db(engine):
     yield values
     async with make_sessionmaker(engine)() as session, session.begin():
         await session.execute(delete(Creator).where(Creator.id.in_(ids)))
+
+
+@pytest_asyncio.fixture
+async def creators_in_db(engine):
+    async for values in _three_creators(engine, "twitch"):
+        yield values
+
+
+@pytest_asyncio.fixture
+async def paged_creators(engine):
+    async for values in _three_creators(engine, PAGED_PLATFORM):
+        yield values
 
 
 async def test_fetch_answers_what_a_request_transaction_answers(engine, creators_in_db):
@@ -68,15 +82,15 @@ async def test_fetch_answers_what_a_request_transaction_answers(engine, creators
         await reads.fetch(BY_HANDLE)
 
 
-async def test_paged_lists_page_alike_through_either_session(engine, creators_in_db):
+async def test_paged_lists_page_alike_through_either_session(engine, paged_creators):
     # Every shape a list builds (first page, after a value, in the NULL tail; each filter) through
     # the fast path and through a Session: the same rows, page after page.
     reads = Reads(engine)
     sessionmaker = make_sessionmaker(engine)
-    for platform_filter in (None, "twitch"):
-        # Pages of 2 over a list of up to 50 rows (the filtered one: this test's three among them,
-        # values then the NULL tail); the whole table holds whatever the suite's earlier tests left
-        # (thousands of creators in a full run): pages sized to ~25 a walk, not thousands of pages.
+    for platform_filter in (None, PAGED_PLATFORM):
+        # Pages of 2 over the filtered list (this test's three rows: values, then the NULL tail);
+        # the whole table holds whatever the suite's earlier tests left (thousands of creators in
+        # a full run): pages sized to ~25 a walk there, not thousands of pages.
         async with sessionmaker() as session:
             total = await session.scalar(select(func.count()).select_from(Creator).where(
                 Creator.platform == platform_filter if platform_filter else text("true")))
@@ -99,10 +113,10 @@ async def test_paged_lists_page_alike_through_either_session(engine, creators_in
                         break
                 pages[name] = seen
                 assert walked >= 2, (sort, platform_filter)  # cursors were followed, not one page read
+                assert len(set(seen)) == len(seen), (sort, platform_filter)  # no row on two pages
             assert pages["fetch"] == pages["session"], (sort, platform_filter)
             if platform_filter is not None:
-                mine = {r["id"] for r in creators_in_db}
-                assert mine <= set(pages["fetch"])
+                assert limit == 2 and set(pages["fetch"]) == {r["id"] for r in paged_creators}
 
 
 async def test_read_statements_are_selects(engine):
