@@ -2,8 +2,8 @@
 
 Every operation the gateway documents is fuzzed, so a route added later is covered without a
 new test. Bounded (examples per operation, fixed seed) so it is part of every suite run; set
-LIMELIGHT_FUZZ_EXAMPLES, LIMELIGHT_FUZZ_SEED and LIMELIGHT_FUZZ_WORKERS for a deeper, different
-or differently parallel run on purpose.
+LIMELIGHT_FUZZ_EXAMPLES and LIMELIGHT_FUZZ_SEED for a deeper or different run on purpose
+(LIMELIGHT_FUZZ_WORKERS for more workers: see the comment below).
 Which checks run and why: docs/decisions/0009-api-contract-is-tested-by-fuzzing.md.
 
 Calls carry the API key of a tenant of its own (every scope), so the fuzzer reaches the services
@@ -32,7 +32,7 @@ SEED = os.environ.get("LIMELIGHT_FUZZ_SEED", "20261126")
 PROXIED = {"route": "/v1/{upstream}/{path:path}", "method": "GET", "status": "200"}
 
 
-# The run walks every operation (154 in November 2026, each through four phases) on two workers:
+# The run walks every operation (154 in November 2026, each through four phases) on one worker:
 # minutes on a shared two-core machine, more than the suite's default per-test limit.
 @pytest.mark.timeout(900)
 async def test_every_documented_operation_survives_the_fuzzer(platform):
@@ -46,11 +46,10 @@ async def test_every_documented_operation_survives_the_fuzzer(platform):
         "--checks", "all",
         "--max-examples", EXAMPLES,
         "--seed", SEED,
-        # Two workers: with one, the fuzzer waited on each answer while the services behind the
-        # gateway used ~60 % of the two cores; two took its run from 416 to 337 s here (ADR 0009).
-        # Cases are still drawn from the fixed seed; which ids the fuzzer reuses from earlier
-        # answers now depends on the order the two reach the operations.
-        "--workers", os.environ.get("LIMELIGHT_FUZZ_WORKERS", "2"),
+        # One worker. Two took a lone run from 416 to 337 s, but in a full suite run the fuzzer
+        # itself then failed twice inside Hypothesis (an `ast.parse` SystemError and an IndexError
+        # in its optimiser, from its worker threads): not the API's fault, yet a red run (ADR 0009).
+        "--workers", os.environ.get("LIMELIGHT_FUZZ_WORKERS", "1"),
         "--request-timeout", "15",
         # The hooks drop cases that break a rule across fields (tests/fuzz/hooks.py); for a model
         # with several (a holdout test's groups, code shapes per unit and periods) Hypothesis may
