@@ -9,7 +9,7 @@ import copy
 import itertools
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -172,9 +172,19 @@ async def _outcome(sessions, tenant_id, ids: dict[str, int], codes: list[str], c
     return out, uses, totals
 
 
+def _scenario_base() -> datetime:
+    """Two minutes from now, after the rule is made (an order placed before it earns nothing); or
+    two minutes past the next UTC midnight when the scenario's hour would cross it: its orders of
+    "today" must share a day (the day totals it checks, the rule's window of the days before)."""
+    base = datetime.now(UTC) + timedelta(minutes=2)
+    if (base + timedelta(minutes=60)).date() != base.date():
+        base = datetime.combine(base.date() + timedelta(days=1), time(0, 2), UTC)
+    return base
+
+
 async def test_a_prepared_batch_ends_as_the_same_deliveries_one_by_one(gateway, tenant, sessions, attribution_engine,
                                                                      monkeypatch):
-    base = datetime.now(UTC) + timedelta(minutes=2)
+    base = _scenario_base()
     ends, counted, events = {}, {}, {}
     written: list = []
     add = outbox._add
