@@ -2,6 +2,7 @@
 captions before they go out, and an audit whose disclosure signal grades a creator's sponsored
 posts (discovery ingests the creator -> audit projects it -> the runner grades it)."""
 
+import json
 import re
 import uuid
 
@@ -164,12 +165,24 @@ def _stateless(detail: str) -> str:
     return re.sub(r" is (pending|running) with ", " is … with ", detail)
 
 
+def _read_by_them(response, own: set[str]) -> str:
+    """A response's text; a list without its items that are the reader's own audits naming the
+    sponsor."""
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return response.text
+    answer = response.json()
+    if isinstance(answer, dict) and isinstance(answer.get("items"), list):
+        answer = {**answer, "items": [item for item in answer["items"] if item.get("id") not in own]}
+    return json.dumps(answer)
+
+
 async def test_the_sponsors_a_workspace_names_are_neither_changed_nor_seen_by_another(gateway, other_gateway):
     body = creator_body(posts=2)
     prefix = uuid.uuid4().hex[:8]
     for i, (post, caption) in enumerate(zip(body["posts"], ("Loving my Zyntrafeld kit @zyntrafeld", "quiet day"))):
         post["caption"], post["paid_partnership"], post["external_id"] = caption, False, f"{prefix}-p{i}"
     creator = await ingest_creator(gateway, body)
+    theirs_naming: set[str] = set()  # audits of the other workspace that name the sponsor themselves
     mine = await gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Zyntrafeld"]})
     assert mine.status_code in (200, 202) and mine.json()["sponsors"] == ["Zyntrafeld"], mine.text
     # Another workspace cannot swap its own sponsors in, pending or running, and is not told ours.
@@ -186,6 +199,8 @@ async def test_the_sponsors_a_workspace_names_are_neither_changed_nor_seen_by_an
         guess = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Zyntrafeld"]})
         if guess.status_code == 202:  # ours finished in between: a new audit of theirs
             assert (await gateway.get(f"/v1/audit/audits/{mine.json()['id']}")).json()["status"] in ("completed", "failed")
+            # It names the sponsor because they did: their own audit, left out of the reads below.
+            theirs_naming.add(guess.json()["id"])
         else:
             # The same answer but for the audit's state, which may move from pending to running in between.
             assert guess.status_code == 409 and _stateless(guess.json()["detail"]) == _stateless(
@@ -211,6 +226,6 @@ async def test_the_sponsors_a_workspace_names_are_neither_changed_nor_seen_by_an
                  f"/v1/audit/audits/{audit_id}/compare/{audit_id}"):
         response = await other_gateway.get(path)
         assert response.status_code == 200, (path, response.text)
-        assert "zyntrafeld" not in response.text.lower(), path
+        assert "zyntrafeld" not in _read_by_them(response, theirs_naming).lower(), path
         if "compare" not in path:  # the workspace that named it sees it (an audit against itself shows no change)
             assert "zyntrafeld" in (await gateway.get(path)).text.lower(), path
