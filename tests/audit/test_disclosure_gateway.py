@@ -199,7 +199,9 @@ async def test_the_sponsors_a_workspace_names_are_neither_changed_nor_seen_by_an
         guess = await other_gateway.post("/v1/audit/audits", json={"creator_id": creator["id"], "sponsors": ["Zyntrafeld"]})
         if guess.status_code == 202:  # ours finished in between: a new audit of theirs
             assert (await gateway.get(f"/v1/audit/audits/{mine.json()['id']}")).json()["status"] in ("completed", "failed")
-            # It names the sponsor because they did: their own audit, left out of the reads below.
+            # It names the sponsor because they did: their own new audit (never ours), left out of
+            # the reads below.
+            assert guess.json()["id"] != mine.json()["id"] and guess.json()["sponsors"] == ["Zyntrafeld"], guess.text
             theirs_naming.add(guess.json()["id"])
         else:
             # The same answer but for the audit's state, which may move from pending to running in between.

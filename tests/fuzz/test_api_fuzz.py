@@ -17,11 +17,12 @@ import re
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from runtime.admin import new_tenant
 from runtime.config import ROOT
-from tests.conftest import metric
+from tests.conftest import eventually, metric
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -33,20 +34,23 @@ PROXIED = {"route": "/v1/{upstream}/{path:path}", "method": "GET", "status": "20
 
 
 # The document's operations, in two parts fuzzed at once by two `st` processes of one worker each:
-# attribution's (69 of 154 in November 2026) and everything else. With one process the fuzzer
-# waits on each answer while the services use ~60 % of the two cores; two processes keep them
-# busy. Processes, not `--workers 2`: Hypothesis is not thread-safe, and its worker threads failed
-# a full-suite run twice (ADR 0009's amendments). The stateful phase follows the links between
-# operations inside each part: an attribution operation links only to attribution's.
+# attribution's (69 of 154 in November 2026) with the click redirect `/r/{slug}`, whose slugs come
+# from attribution's links, and everything else. With one process the fuzzer waits on each answer
+# while the services use ~60 % of the two cores; two processes keep them busy. Processes, not
+# `--workers 2`: Hypothesis is not thread-safe, and its worker threads failed a full-suite run
+# twice (ADR 0009's amendments). The stateful phase follows the links between operations inside
+# each part.
+_FIRST_PART = "^/(v1/attribution/|r/)"
 PARTS = {
-    "attribution": ("--include-path-regex", "^/v1/attribution/"),
-    "the rest": ("--exclude-path-regex", "^/v1/attribution/"),
+    "attribution": ("--include-path-regex", _FIRST_PART),
+    "the rest": ("--exclude-path-regex", _FIRST_PART),
 }
+PART_SECONDS = 840  # each; the parts run at once, inside the test's 900 s
 
 
-async def _fuzz(platform, part: str, selection: tuple[str, str]) -> tuple[str, int, str]:
-    # A tenant per part: whatever one part's calls revoke or rotate is not the other's key.
-    tenant = await new_tenant(platform.service_env("gateway")["DATABASE_URL"], f"fuzzer ({part})")
+async def _fuzz(platform, tenant, selection: tuple[str, str], output: Path) -> int:
+    """One part's `st run`, its output in `output`; its exit code (-1: killed at PART_SECONDS).
+    The process never outlives the call, whatever ends it (a failure, a timeout, a cancellation)."""
     st = Path(sys.executable).with_name("st")
     command = [
         str(st), "--no-color",
@@ -71,38 +75,58 @@ async def _fuzz(platform, part: str, selection: tuple[str, str]) -> tuple[str, i
         "PYTHONPATH": str(ROOT),
         "LIMELIGHT_FUZZ_API_KEY": tenant.key,
     }
-    process = await asyncio.create_subprocess_exec(
-        *command, cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=840)
-    except asyncio.TimeoutError:
-        process.kill()
-        output, _ = await process.communicate()
-        return part, -1, output.decode(errors="replace") + "\n(killed after 840 s)"
-    return part, process.returncode, output.decode(errors="replace")
+    with output.open("wb") as sink:  # a file, not a pipe: what was written survives a kill
+        process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+        try:
+            return await asyncio.wait_for(process.wait(), timeout=PART_SECONDS)
+        except asyncio.TimeoutError:
+            return -1
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
 
 
 def _operations(output: str) -> tuple[int, int, int]:
-    """(selected, documented, tested) from a run's summary: "Selected: 69/154", "Tested: 69"."""
-    selected = re.search(r"^\s*Selected: (\d+)/(\d+)\s*$", output, re.M)
-    tested = re.search(r"^\s*Tested: (\d+)\s*$", output, re.M)
+    """(selected, documented, tested) from a run's summary: "Selected: 69/154", "Tested: 69" (the
+    last such lines: the summary ends the output)."""
+    selected = re.findall(r"^\s*Selected: (\d+)/(\d+)\s*$", output, re.M)
+    tested = re.findall(r"^\s*Tested: (\d+)\s*$", output, re.M)
     assert selected and tested, output[-3000:]
-    return int(selected[1]), int(selected[2]), int(tested[1])
+    return int(selected[-1][0]), int(selected[-1][1]), int(tested[-1])
 
 
 # Each part walks its operations through four phases on one worker: minutes on a shared two-core
 # machine, more than the suite's default per-test limit.
 @pytest.mark.timeout(900)
-async def test_every_documented_operation_survives_the_fuzzer(platform):
+async def test_every_documented_operation_survives_the_fuzzer(platform, service_dsn, tmp_path):
     reached_before = await metric(platform, "gateway", "http_requests_total", **PROXIED)
-    results = await asyncio.gather(*(_fuzz(platform, part, selection) for part, selection in PARTS.items()))
-    failed = [f"== {part}: exit {code}\n{output[-20000:]}" for part, code, output in results if code != 0]
+    # A tenant per part: whatever one part's calls revoke or rotate is not the other's key.
+    tenants = {part: await new_tenant(platform.service_env("gateway")["DATABASE_URL"], f"fuzzer ({part})")
+               for part in PARTS}
+    outputs = {part: tmp_path / f"fuzz-{i}.txt" for i, part in enumerate(PARTS)}
+    async with asyncio.TaskGroup() as group:  # one part failing to start cancels (and kills) the other
+        runs = {part: group.create_task(_fuzz(platform, tenants[part], selection, outputs[part]))
+                for part, selection in PARTS.items()}
+    texts = {part: outputs[part].read_text(errors="replace") for part in PARTS}
+    failed = [f"== {part}: exit {run.result()}{' (killed)' if run.result() == -1 else ''}\n{texts[part][-20000:]}"
+              for part, run in runs.items() if run.result() != 0]
     assert not failed, "\n".join(failed)
     # Together the parts selected every documented operation, each once, and tested some of each
     # (a selection that matched none would pass without a call).
-    counts = {part: _operations(output) for part, _, output in results}
+    counts = {part: _operations(text) for part, text in texts.items()}
     assert all(tested > 0 for _, _, tested in counts.values()), counts
     assert len({total for _, total, _ in counts.values()}) == 1, counts
     assert sum(selected for selected, _, _ in counts.values()) == next(iter(counts.values()))[1], counts
-    # The credentials worked: the fuzzer's calls reached the services, not only the door's 401.
+    # The credentials worked: each part's key was taken by the door (its last use is written about
+    # once a second), and the calls reached the services, not only the door's 401.
+    connection = await asyncpg.connect(service_dsn("gateway"))
+    try:
+        async def used() -> bool:
+            return await connection.fetchval(
+                "SELECT count(*) = $2 FROM gateway.api_keys WHERE id = ANY($1::uuid[]) AND last_used_at IS NOT NULL",
+                [tenant.key_id for tenant in tenants.values()], len(tenants))
+        await eventually(used, timeout=10)
+    finally:
+        await connection.close()
     assert await metric(platform, "gateway", "http_requests_total", **PROXIED) > reached_before
