@@ -23,6 +23,7 @@ import pytest
 from runtime.admin import new_tenant
 from runtime.config import ROOT
 from tests.conftest import eventually, metric
+from tests.fuzz.bounded import KILLED, run_bounded
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
@@ -49,8 +50,8 @@ PART_SECONDS = 840  # each; the parts run at once, inside the test's 900 s
 
 
 async def _fuzz(platform, tenant, selection: tuple[str, str], output: Path) -> int:
-    """One part's `st run`, its output in `output`; its exit code (-1: killed at PART_SECONDS).
-    The process never outlives the call, whatever ends it (a failure, a timeout, a cancellation)."""
+    """One part's `st run`, its output in `output`; its exit code (KILLED at PART_SECONDS). The
+    process never outlives the call, whatever ends it (tests/fuzz/bounded.py)."""
     st = Path(sys.executable).with_name("st")
     command = [
         str(st), "--no-color",
@@ -75,16 +76,7 @@ async def _fuzz(platform, tenant, selection: tuple[str, str], output: Path) -> i
         "PYTHONPATH": str(ROOT),
         "LIMELIGHT_FUZZ_API_KEY": tenant.key,
     }
-    with output.open("wb") as sink:  # a file, not a pipe: what was written survives a kill
-        process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
-        try:
-            return await asyncio.wait_for(process.wait(), timeout=PART_SECONDS)
-        except asyncio.TimeoutError:
-            return -1
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+    return await run_bounded(command, cwd=ROOT, env=env, output=output, seconds=PART_SECONDS)
 
 
 def _operations(output: str) -> tuple[int, int, int]:
@@ -109,7 +101,7 @@ async def test_every_documented_operation_survives_the_fuzzer(platform, service_
         runs = {part: group.create_task(_fuzz(platform, tenants[part], selection, outputs[part]))
                 for part, selection in PARTS.items()}
     texts = {part: outputs[part].read_text(errors="replace") for part in PARTS}
-    failed = [f"== {part}: exit {run.result()}{' (killed)' if run.result() == -1 else ''}\n{texts[part][-20000:]}"
+    failed = [f"== {part}: exit {run.result()}{' (killed)' if run.result() == KILLED else ''}\n{texts[part][-20000:]}"
               for part, run in runs.items() if run.result() != 0]
     assert not failed, "\n".join(failed)
     # Together the parts selected every documented operation, each once, and tested some of each
