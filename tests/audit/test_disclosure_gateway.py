@@ -159,7 +159,6 @@ async def test_a_running_audit_asked_for_other_disclosure_settings_is_a_conflict
         await audit_db.execute("update audit.audits set status = 'failed', lease_token = null where id = $1", audit_id)
 
 
-
 def _stateless(detail: str) -> str:
     """A 409's detail without the audit's state (pending or running): the rest is what must match."""
     return re.sub(r" is (pending|running) with ", " is … with ", detail)
