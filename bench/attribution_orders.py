@@ -61,19 +61,26 @@ from bench.harness import SHOPIFY_ORDER, bench_settings, record, say, shopify_hm
 BENCH_PLANS = '{"standard": {"rate": 50, "burst": 100}, "bench": {"rate": 1000000, "burst": 1000000}}'
 OPEN_ADDRESS_LIMIT = '{"rate": 1000000, "burst": 1000000}'
 SHOP = "bench-shop.myshopify.com"
+
+
+def shop_domain(index: int) -> str:
+    return SHOP if index == 0 else f"bench-shop-{index}.myshopify.com"
 SECRET = "shpss_" + "b" * 32
 
-def delivery(order_id: int, codes: list[str]) -> tuple[bytes, dict[str, str]]:
+def delivery(order_id: int, codes: list[str], shops: int = 1) -> tuple[int, bytes, dict[str, str]]:
+    """Order `order_id`'s signed orders/create, from shop `order_id % shops`, using code
+    `order_id % len(codes)`."""
     order = copy.deepcopy(SHOPIFY_ORDER)
     order["id"], order["name"] = order_id, f"#{order_id}"
     order["discount_codes"][0]["code"] = codes[order_id % len(codes)]
     # Placed now: after the commission rule took effect.
     order["created_at"] = order["updated_at"] = datetime.now(UTC).isoformat()
     body = json.dumps(order).encode()
-    return body, {
+    return order_id, body, {
         "Content-Type": "application/json",
         "X-Shopify-Hmac-Sha256": shopify_hmac(SECRET, body),
-        "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Topic": "orders/create", "X-Shopify-Shop-Domain": shop_domain(order_id % shops),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-API-Version": "2025-10",
     }
 
@@ -85,10 +92,10 @@ def pct(values: list[float], p: float) -> float:
 
 @dataclass(frozen=True)
 class Ledger:
-    """Where the poller finds the orders' commissions: the bench tenant's entries of its source."""
+    """Where the poller finds the orders' commissions: the bench tenant's entries of its sources."""
 
     tenant_id: uuid.UUID
-    source: str  # the ledger's name for the webhook source: "shopify:<source id>"
+    sources: list[str]  # the ledger's names for the webhook sources: "shopify:<source id>"
 
 
 async def wait_all(conn, ledger: Ledger, ids: list[str], timeout: float, interval: float = 0.02,
@@ -103,8 +110,8 @@ async def wait_all(conn, ledger: Ledger, ids: list[str], timeout: float, interva
     while len(seen) < len(ids) and time.monotonic() < deadline:
         missing = [i for i in ids if i not in seen][:window]
         rows = await conn.fetch(
-            "SELECT order_id FROM attribution.ledger_entries WHERE tenant_id = $1 AND source = $2 AND order_id = ANY($3)"
-            " AND kind = 'commission'", ledger.tenant_id, ledger.source, missing)
+            "SELECT order_id FROM attribution.ledger_entries WHERE tenant_id = $1 AND source = ANY($2)"
+            " AND order_id = ANY($3) AND kind = 'commission'", ledger.tenant_id, ledger.sources, missing)
         now = time.time()
         for row in rows:
             seen[row["order_id"]] = now
@@ -113,7 +120,7 @@ async def wait_all(conn, ledger: Ledger, ids: list[str], timeout: float, interva
     return seen
 
 
-async def post_all(sender: aiohttp.ClientSession, url: str, bodies: list, concurrency: int) -> float:
+async def post_all(sender: aiohttp.ClientSession, urls: list[str], bodies: list, concurrency: int) -> float:
     """Every delivery posted, `concurrency` at a time, oldest first (as a partner sends them): the
     seconds it took. aiohttp, not httpx, sends them: on two cores the sender's own CPU is taken
     from what it measures, and httpx spent several times aiohttp's per request."""
@@ -122,8 +129,8 @@ async def post_all(sender: aiohttp.ClientSession, url: str, bodies: list, concur
 
     async def worker():
         while queue:
-            body, headers = queue.popleft()
-            async with sender.post(url, data=body, headers=headers) as response:
+            order_id, body, headers = queue.popleft()
+            async with sender.post(urls[order_id % len(urls)], data=body, headers=headers) as response:
                 text = await response.text()
                 if response.status != 200:
                     raise RuntimeError(f"delivery refused: {response.status} {text[:200]}")
@@ -200,9 +207,12 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
     async with httpx.AsyncClient(base_url=gateway, timeout=60,
                                  limits=httpx.Limits(max_connections=args.concurrency, keepalive_expiry=2)) as client:
         auth = {"Authorization": f"Bearer {key}"}
-        made = await client.post("/v1/webhook-sources", headers=auth,
-                                 json={"kind": "shopify", "name": "bench", "shop_domain": SHOP, "secret": SECRET})
-        made.raise_for_status()
+        sources = []
+        for index in range(args.shops):
+            made = await client.post("/v1/webhook-sources", headers=auth, json={
+                "kind": "shopify", "name": f"bench {index}", "shop_domain": shop_domain(index), "secret": SECRET})
+            made.raise_for_status()
+            sources.append(made.json()["id"])
         # The creators whose codes the orders use in turn: enrolled in a USD campaign with a 10 % rule.
         campaign = await client.post("/v1/attribution/campaigns", headers=auth, json={
             "name": "bench", "brand": "Bench", "starts_on": "2026-01-01", "ends_on": "2030-12-31", "budget": 10**12,
@@ -216,14 +226,14 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
             for path, body in ((f"/v1/attribution/campaigns/{campaign_id}/creators", {"creator_id": creator_id, "deal_type": "affiliate"}),
                                ("/v1/attribution/codes", {"campaign_id": campaign_id, "creator_id": creator_id, "code": code})):
                 (await client.post(path, headers=auth, json=body)).raise_for_status()
-        url = f"/webhooks/shopify/{made.json()['id']}"
-        ledger = Ledger(tenant_id, f"shopify:{made.json()['id']}")
+        urls = [f"/webhooks/shopify/{source}" for source in sources]
+        ledger = Ledger(tenant_id, [f"shopify:{source}" for source in sources])
         conn = await asyncpg.connect(dsn)
         sender = _sender(gateway, args.concurrency)
         try:
             base = 7_000_000_000_000 + int(time.time()) * 10_000
-            warm = [delivery(base + i, codes) for i in range(args.warmup)]
-            await post_all(sender, url, warm, args.concurrency)
+            warm = [delivery(base + i, codes, args.shops) for i in range(args.warmup)]
+            await post_all(sender, urls, warm, args.concurrency)
             await wait_all(conn, ledger, [str(base + i) for i in range(args.warmup)], 120)
             # Statistics, as autovacuum keeps them on tables in use: the tables start empty, and
             # until they are analysed the planner may serve an order's lookups from any index that
@@ -232,13 +242,13 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
 
             # Throughput: every delivery as fast as the gateway takes them.
             first = base + args.warmup
-            bodies = [delivery(first + i, codes) for i in range(args.orders)]
+            bodies = [delivery(first + i, codes, args.shops) for i in range(args.orders)]
             ids = [str(first + i) for i in range(args.orders)]
             meter = CpuMeter(settings, await conn.fetchval("SELECT pg_backend_pid()"))
             meter.start()
             bench_cpu = harness_cpu()
             t0 = time.time()
-            accepted = await post_all(sender, url, bodies, args.concurrency)
+            accepted = await post_all(sender, urls, bodies, args.concurrency)
             found = await wait_all(conn, ledger, ids, args.timeout)
             if len(found) < len(ids):
                 raise SystemExit(f"only {len(found)} of {len(ids)} orders in the ledger within {args.timeout} s")
@@ -266,9 +276,9 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
                 delay = due - time.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                body, headers = delivery(first + i, codes)
+                order_id, body, headers = delivery(first + i, codes, args.shops)
                 sent_at[str(first + i)] = time.time()
-                tasks.append(asyncio.create_task(send(open_loop, url, body, headers)))
+                tasks.append(asyncio.create_task(send(open_loop, urls[order_id % args.shops], body, headers)))
             results = await asyncio.gather(*tasks)
             await open_loop.close()
             refused = [r for r in results if r != 200]
@@ -280,7 +290,8 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
             await conn.close()
 
     print(f"partner orders end to end: signed Shopify orders/create → gateway → gateway.webhook.v1 → attribution "
-          f"→ credited → commission in the ledger; {args.orders:,} orders over {args.creators} creator(s), "
+          f"→ credited → commission in the ledger; {args.orders:,} orders from {args.shops} store(s) over "
+          f"{args.creators} creator(s), "
           f"{args.concurrency} concurrent senders, after "
           f"{args.warmup} warm-up orders")
     print(f"{'measure':48} {'value':>12}  target")
@@ -294,7 +305,7 @@ async def run(args, settings: RuntimeSettings, key: str, tenant_id: uuid.UUID, d
         print(f"{'latency at that rate, p50 (ms)':48} {statistics.median(latencies):12,.0f}")
         print(f"{'latency at that rate, p99 (ms)':48} {pct(latencies, 99):12,.0f}  < 1,000")
     print(f"in the ledger: {len(latencies):,} of {n:,} fixed-rate orders")
-    note = f"{args.orders:,} orders over {args.creators} creator(s), {args.concurrency} senders"
+    note = f"{args.orders:,} orders from {args.shops} store(s) over {args.creators} creator(s), {args.concurrency} senders"
     record("orders sustained, signed webhook → ledger", sustained, "orders/s", target=1000, better="higher",
            baseline="gateway acceptance", baseline_value=accept_rate, note=note)
     record("attribution CPU per order", 1000 * attribution_cpu / args.orders, "ms", note=note)
@@ -314,6 +325,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--creators", type=int, default=1,
                         help="creators whose codes the orders use, in turn (1: every order credits one busy creator)")
+    parser.add_argument("--shops", type=int, default=1,
+                        help="Shopify stores (webhook sources) the orders come from, in turn (1: one store's orders, "
+                             "one Kafka partition's, applied in series)")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent senders for the throughput")
     parser.add_argument("--rate", type=float, default=300, help="orders/s of the latency measurement")
     parser.add_argument("--seconds", type=float, default=20, help="length of the latency measurement")
