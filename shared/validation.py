@@ -33,6 +33,12 @@ PlainText = Annotated[
 ]
 
 
+# An e-mail address as a shop records it: something, "@", something, without spaces or control
+# characters (NUL among them, which PostgreSQL text cannot hold). Written out: `\s` would mean more
+# in Python than in JSON Schema.
+EMAIL_ADDRESS = r"^[^@\x00-\x20\x7f]+@[^@\x00-\x20\x7f]+$"
+
+
 # What str.strip() removes besides the control characters above (Python's str.isspace), written
 # out for JSON Schema, whose `\s` means something else in ECMA 262.
 SPACES = "\\t\\n \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"

@@ -50,6 +50,7 @@ def parse(body: str, customer_key: CustomerKey) -> Parsed:
 def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
     code = r.currency(r.need(data, "currency", ""), "currency")
     includes_tax = data.get("prices_include_tax") is True
+    notes: list[str] = []
     lines = []
     for i, item in enumerate(r.objects(r.need(data, "line_items", ""), "line_items")):
         path = f"line_items[{i}]."
@@ -65,9 +66,9 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
             price_includes_tax=includes_tax,
             product_id=r.optional_ident(item.get("product_id"), f"{path}product_id"),
             variant_id=r.optional_ident(item.get("variant_id"), f"{path}variant_id"),
-            sku=r.text(item.get("sku"), f"{path}sku", 255) or None,
+            sku=next(iter(r.keys([r.string(item.get("sku"), f"{path}sku")], f"{path}sku", notes)), None),
             title=r.text(item.get("title"), f"{path}title", 255),
-            collections=tuple(c[:255] for c in collections[:100]),
+            collections=r.keys(collections[:100], f"{path}collections", notes),
         ))
     totals = data.get("totals") or {}
     if not isinstance(totals, dict):
@@ -79,8 +80,8 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise PayloadError("codes", "not a list of strings")
     landing = r.text(data.get("landing_url"), "landing_url")
-    click = r.text(data.get("click_id"), "click_id", 255)
-    country, region, notes = r.shipping_place(data.get("shipping_address"), "shipping_address")
+    click = r.string(data.get("click_id"), "click_id")
+    country, region, place_notes = r.shipping_place(data.get("shipping_address"), "shipping_address")
     return Parsed(Order(
         source="generic",
         order_id=r.ident(r.need(data, "order_id", ""), "order_id"),
@@ -94,15 +95,15 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
         total_minor=r.optional_amount(totals.get("total"), code, "totals.total"),
         taxes_included=includes_tax,
         customer_key=customer_key(f"partner-customer:{customer.strip()}") if customer else None,
-        codes=r.distinct(c.strip()[:255] for c in codes),
-        click_ids=r.distinct([*([click.strip()] if click and click.strip() else []), *r.click_ids_in_url(landing)]),
+        codes=r.keys([c.strip() for c in codes], "codes", notes),
+        click_ids=r.keys([click.strip() if click else None, *r.click_ids_in_url(landing)], "click ids", notes),
         landing_site=landing,
         referring_site=r.text(data.get("referring_url"), "referring_url"),
         financial_status=r.text(data.get("status"), "status", 64),
         test=data.get("test") is True,
         shipping_country=country,
         shipping_region=region,
-    ), tuple(notes))
+    ), tuple(place_notes + notes))
 
 
 def parse_refund(data: dict) -> Refund:

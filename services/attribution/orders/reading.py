@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,6 +14,8 @@ from services.attribution.orders.model import CLICK_ID_ATTRIBUTES, CLICK_ID_PARA
 from shared.money import MoneyError, exponent, parse_amount
 
 MAX_TEXT = 2048
+KEY_LIMIT = 255  # what orders.codes and orders.click_ids hold per value
+NUL = "\x00"
 
 
 def load(body: str) -> dict:
@@ -39,6 +42,8 @@ def ident(value: Any, path: str) -> str:
     text = str(value).strip()
     if not text or len(text) > 255:
         raise PayloadError(path, "empty or longer than 255 characters")
+    if NUL in text:
+        raise PayloadError(path, "contains NUL (\\u0000), which PostgreSQL cannot store")
     return text
 
 
@@ -63,12 +68,36 @@ def optional_ident(value: Any, path: str) -> str | None:
     return None if value is None or value == "" else ident(value, path)
 
 
-def text(value: Any, path: str, limit: int = MAX_TEXT) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
+def string(value: Any, path: str) -> str | None:
+    """A string as sent, or None; anything else is refused."""
+    if value is not None and not isinstance(value, str):
         raise PayloadError(path, "not a string")
-    return value[:limit]
+    return value
+
+
+def text(value: Any, path: str, limit: int = MAX_TEXT) -> str | None:
+    """Free text (a title, a note, a URL) kept as sent, but for NUL characters, which PostgreSQL
+    text cannot hold: they are dropped. Never a value that is matched against ours (`keys`)."""
+    value = string(value, path)
+    return None if value is None else value.replace(NUL, "")[:limit]
+
+
+def keys(values: Iterable[str | None], path: str, notes: list[str]) -> tuple[str, ...]:
+    """Values matched against ours (discount codes, click ids, collections, SKUs) as sent, each
+    once, in order, empty ones left out. One that none of ours can equal (over 255 characters, or
+    holding NUL, which PostgreSQL cannot store) is left out with a note, rather than refusing the
+    order or matching it altered."""
+    kept = []
+    for value in values:
+        if not value:
+            continue
+        if len(value) > KEY_LIMIT or NUL in value:
+            why = "holding NUL (\\u0000)" if NUL in value else f"longer than {KEY_LIMIT} characters"
+            shown = repr(value[:40]) + ("..." if len(value) > 40 else "")
+            notes.append(f"{path}: {shown}, {why}, is not kept: it can match nothing")
+            continue
+        kept.append(value)
+    return tuple(dict.fromkeys(kept))
 
 
 def timestamp(value: Any, path: str) -> datetime:
@@ -147,10 +176,6 @@ def click_ids_in_attributes(attributes: list[dict]) -> list[str]:
         if isinstance(name, str) and name.strip().lower() in CLICK_ID_ATTRIBUTES and isinstance(value, str) and value.strip():
             found.append(value.strip())
     return found
-
-
-def distinct(values) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(v for v in values if v))
 
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

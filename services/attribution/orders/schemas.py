@@ -111,7 +111,9 @@ class OrderRead(OrderSummary):
         "The basis rules the order is computed under, stamped when it was first stored and kept: 1 (orders stored "
         "before 2026-11-29) takes money a refund returns that no line explains off the basis only; 2 also takes it "
         "off the lines' commission, and leaves gift cards sold out of the basis."))
-    notes: list[str] = Field(description="Where the partner's totals did not add up (kept as sent).")
+    notes: list[str] = Field(description="Where the partner's totals did not add up (kept as sent), and what of the "
+                             "message was not kept: a shipping place that is not a code, a code, click id, SKU or "
+                             "collection that can match nothing (holding NUL, or over 255 characters).")
     refunds: list[RefundRead]
     credit: CreditRead | None = Field(description="Who earned the order and its commission (null: not decided yet).")
     received_at: datetime

@@ -60,6 +60,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
     code = r.currency(r.need(data, "currency", ""), "currency")
     order_id = r.ident(r.need(data, "id", ""), "id")
     taxes_included = data.get("taxes_included") is True
+    notes: list[str] = []
     lines = []
     for i, item in enumerate(r.objects(data.get("line_items"), "line_items")):
         path = f"line_items[{i}]."
@@ -75,7 +76,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
             price_includes_tax=taxes_included,
             product_id=r.optional_ident(item.get("product_id"), f"{path}product_id"),
             variant_id=r.optional_ident(item.get("variant_id"), f"{path}variant_id"),
-            sku=r.text(item.get("sku"), f"{path}sku", 255) or None,
+            sku=next(iter(r.keys([r.string(item.get("sku"), f"{path}sku")], f"{path}sku", notes)), None),
             title=r.text(item.get("title"), f"{path}title", 255),
             gift_card=item.get("gift_card") is True,
         ))
@@ -102,9 +103,10 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
         total_minor=_money(data, "total_price", code, ""),
         taxes_included=taxes_included,
         customer_key=customer_key(identifier) if identifier else None,
-        codes=r.distinct(r.text(c.get("code"), f"discount_codes[{i}].code", 255)
-                         for i, c in enumerate(r.objects(data.get("discount_codes"), "discount_codes"))),
-        click_ids=r.distinct([*r.click_ids_in_url(landing), *r.click_ids_in_attributes(attributes)]),
+        codes=r.keys([r.string(c.get("code"), f"discount_codes[{i}].code")
+                      for i, c in enumerate(r.objects(data.get("discount_codes"), "discount_codes"))],
+                     "discount_codes", notes),
+        click_ids=r.keys([*r.click_ids_in_url(landing), *r.click_ids_in_attributes(attributes)], "click ids", notes),
         landing_site=landing,
         referring_site=r.text(data.get("referring_site"), "referring_site"),
         financial_status=r.text(data.get("financial_status"), "financial_status", 64),
@@ -116,7 +118,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
         refunds=tuple(parse_refund(refund, code, f"refunds[{i}].", order_id)
                       for i, refund in enumerate(r.objects(data.get("refunds"), "refunds"))),
     )
-    return Parsed(order, tuple(_disagreements(order) + place_notes))
+    return Parsed(order, tuple(_disagreements(order) + place_notes + notes))
 
 
 def _required_money(obj: dict, key: str, code: str, path: str) -> int:

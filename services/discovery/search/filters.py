@@ -23,7 +23,7 @@ from services.discovery.creator.models import COUNTRY_ARRAY_SQL, Creator, Creato
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
-from shared.validation import FieldError
+from shared.validation import FieldError, label
 
 Tier = Literal["nano", "micro", "mid", "macro", "mega"]
 # Lower bounds of the tiers (Later x Fohr 2021, see models.TIER_SQL).
@@ -84,7 +84,9 @@ class CreatorFilters(BaseModel):
     country: list[Annotated[str, Field(pattern=f"^{_COUNTRY}$")]] | None = Field(
         default=None, max_length=50, description="ISO 3166-1 alpha-2, upper-case."
     )
-    city: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$")] | None = None
+    # Plain text with something besides spaces: the pattern's `\S` once let one control character
+    # (NUL among them, which PostgreSQL refused with a 500) through.
+    city: label(min_length=1, max_length=100) | None = None
     language: list[Annotated[str, Field(pattern=f"^{_LANGUAGE}$")]] | None = Field(
         default=None, max_length=20, description="ISO 639-1, lower-case: speaks any of these."
     )
