@@ -2,7 +2,7 @@
 Schema's meaning of the types the OpenAPI document publishes."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
@@ -107,8 +107,21 @@ def datetime_text(value: object) -> object:
     return value
 
 
+def in_utc(value: datetime | None) -> datetime | None:
+    """The instant in UTC. Python (and so the driver, which sends it to PostgreSQL in UTC) holds
+    years 1 to 9999 only: 9999-12-31T23:59:59-14:00 is in year 10000 in UTC, and was a 500."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall between the years 1 and 9999 in UTC") from None
+
+
+# An instant with its offset, in UTC once read.
+UtcDateTime = Annotated[AwareDatetime, AfterValidator(in_utc)]
 # An instant with its offset, as JSON carries it; never a number of seconds.
-DateTimeText = Annotated[AwareDatetime, BeforeValidator(datetime_text)]
+DateTimeText = Annotated[AwareDatetime, BeforeValidator(datetime_text), AfterValidator(in_utc)]
 
 
 class FieldError(ValueError):

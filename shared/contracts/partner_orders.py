@@ -104,7 +104,7 @@ class GenericRefund(BaseModel):
     }]})
 
     type: Literal["refund"]
-    refund_id: str = Field(description="Your refund id: the same id again changes nothing.")
+    refund_id: str = Field(description="Your refund id, unique per order: the same id for the same order again changes nothing.")
     order_id: str
     created_at: str = Field(description="ISO 8601 time with its offset.")
     currency: str = Field(description="ISO 4217 code, the order's.")

@@ -255,6 +255,28 @@ async def test_an_enrolment_is_removed_until_money_is_recorded_against_it(gatewa
     assert (await gateway.get(f"{url}/{kept['creator_id']}")).json()["money_recorded"] is True
 
 
+async def test_an_enrolment_with_a_live_code_or_link_is_not_removed_until_they_are_revoked(gateway):
+    """Else an order carrying them would be credited to a creator no longer in the campaign."""
+    made = await campaign(gateway)
+    url = f"{CAMPAIGNS}/{made['id']}/creators"
+    creator = (await enrol(gateway, made["id"]))["creator_id"]
+    code = (await gateway.post("/v1/attribution/codes", json={
+        "campaign_id": made["id"], "creator_id": creator, "code": f"LIVE{uuid.uuid4().hex[:8].upper()}"})).json()
+    link = (await gateway.post("/v1/attribution/links", json={
+        "campaign_id": made["id"], "creator_id": creator, "destination": "https://shop.example/p"})).json()
+    for revoke in (f"/v1/attribution/codes/{code['id']}/revoke", f"/v1/attribution/links/{link['id']}/revoke", None):
+        answer = await gateway.delete(f"{url}/{creator}")
+        if revoke is None:
+            assert answer.status_code == 204, answer.text
+            break
+        assert answer.status_code == 409 and fields(answer) == ["path.creator_id"], answer.text
+        reason = answer.json()["detail"][0]["reason"]
+        assert (f"link {link['slug']}" in reason) and ((f"code {code['code']}" in reason) == ("codes" in revoke)), reason
+        assert (await gateway.get(f"{url}/{creator}")).status_code == 200
+        assert (await gateway.post(revoke)).status_code == 200
+    assert (await gateway.get(f"{url}/{creator}")).status_code == 404
+
+
 async def test_the_cost_sums_fees_and_product_value_in_the_campaigns_currency(gateway):
     made = await campaign(gateway, currency="JPY", budget=500_000)
     empty = (await gateway.get(f"{CAMPAIGNS}/{made['id']}/cost")).json()

@@ -61,10 +61,9 @@ async def code_for(gateway, campaign_id: str, creator_id: str) -> str:
     return code
 
 
-async def link_for(gateway, campaign_id: str, creator_id: str) -> str:
-    made = await ok(await gateway.post(f"{A}/links", json={
+async def link_for(gateway, campaign_id: str, creator_id: str) -> dict:
+    return await ok(await gateway.post(f"{A}/links", json={
         "campaign_id": campaign_id, "creator_id": creator_id, "destination": "https://shop.example/products/tee"}), 201)
-    return made["slug"]
 
 
 def at(world: "World", seconds: float) -> str:
@@ -130,8 +129,10 @@ async def world(gateway, anonymous) -> World:
     # Clicks: Maya's link twice from one browser (the second a repeat) and once by a crawler;
     # Noah's and Ivy's once each (the same visitor on another link is unique there).
     maya_link, noah_link, ivy_link = [await link_for(gateway, usd, c) for c in (maya, noah, ivy)]
-    for slug, agent in ((maya_link, BROWSER), (maya_link, BROWSER), (maya_link, CRAWLER), (noah_link, BROWSER), (ivy_link, BROWSER)):
-        assert (await click(anonymous, slug, **{"User-Agent": agent})).status_code == 302
+    for made, agent in ((maya_link, BROWSER), (maya_link, BROWSER), (maya_link, CRAWLER), (noah_link, BROWSER), (ivy_link, BROWSER)):
+        assert (await click(anonymous, made["slug"], **{"User-Agent": agent})).status_code == 302
+    # A creator with a live link is not unenrolled (its clicks would credit orders): revoked first.
+    await ok(await gateway.post(f"{A}/links/{ivy_link['id']}/revoke"), 200)
     await ok(await gateway.delete(f"{A}/campaigns/{usd}/creators/{ivy}"), 204)
 
     # Rules take effect now (never in the past), so the orders are placed from a second after them.

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from shared.contracts.types import Platform
-from shared.validation import datetime_text, FieldError, integral_number
+from shared.validation import FieldError, datetime_text, in_utc, integral_number
 
 State = Literal["active", "expired", "exhausted", "revoked"]
 
@@ -42,7 +42,7 @@ Expiry = Annotated[datetime, BeforeValidator(datetime_text)]
 def with_time_zone(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValueError("must carry a time zone (2027-03-31T23:59:59Z)")
-    return value
+    return in_utc(value)
 
 
 class CodeCreate(BaseModel):

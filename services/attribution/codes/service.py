@@ -34,7 +34,8 @@ async def enrolled_in_open_campaign(session: AsyncSession, campaign_id: uuid.UUI
         raise Conflict([{"field": "body.campaign_id", "reason": f"campaign {campaign_id} does not exist"}])
     if campaign.status == "ended":
         raise Conflict([{"field": "body.campaign_id", "reason": f"campaign {campaign_id} has ended: nothing new can be tracked for it"}])
-    if await enrolments.get(session, campaign_id, creator_id) is None:
+    # Locked: an unenrolment waits for this code or link, and then sees it (enrolment/service.py).
+    if await enrolments.get(session, campaign_id, creator_id, for_update=True) is None:
         raise Conflict(
             [{"field": "body.creator_id", "reason": f"creator {creator_id} is not enrolled in campaign {campaign_id}; enrol them first"}]
         )

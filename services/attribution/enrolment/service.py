@@ -11,15 +11,18 @@ between the check of an enrolment's amounts and its write."""
 
 import uuid
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.attribution.campaign import repository as campaigns
 from services.attribution.campaign.models import Campaign
 from services.attribution.campaign.service import TOPIC
+from services.attribution.codes.models import Code
 from services.attribution.db import SERVICE, outbox
 from services.attribution.enrolment import repository
 from services.attribution.enrolment.models import Enrolment
 from services.attribution.enrolment.schemas import EnrolmentCreate, EnrolmentUpdate, deal_problem
+from services.attribution.links.models import Link
 from shared.contracts.attribution import EnrolmentPayload
 from shared.contracts.envelope import new_envelope
 from shared.errors import Conflict, NotFound
@@ -91,6 +94,18 @@ async def enrol(session: AsyncSession, campaign_id: uuid.UUID, data: EnrolmentCr
     return campaign, enrolment
 
 
+async def _live_tracking(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> tuple[list[str], list[str]]:
+    """The creator's codes and link slugs in the campaign that are neither revoked nor expired."""
+    now = func.now()
+    found = []
+    for model, name in ((Code, Code.code), (Link, Link.slug)):
+        found.append(list((await session.execute(
+            select(name).where(model.campaign_id == campaign_id, model.creator_id == creator_id,
+                               model.revoked_at.is_(None), or_(model.expires_at.is_(None), model.expires_at > now))
+            .order_by(name))).scalars()))
+    return found[0], found[1]
+
+
 async def _locked(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> tuple[Campaign, Enrolment]:
     campaign = await locked_campaign(session, campaign_id)
     enrolment = await repository.get(session, campaign_id, creator_id, for_update=True)
@@ -126,13 +141,23 @@ async def update(
 
 
 async def unenrol(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> None:
-    """Remove the creator from the campaign, unless money has been recorded against it: the
-    ledger's entries must keep pointing at the deal they were earned under."""
+    """Remove the creator from the campaign, unless money has been recorded against it (the
+    ledger's entries must keep pointing at the deal they were earned under) or a code or a link
+    of theirs in it is still live: orders carrying it would be credited to a creator no longer in
+    the campaign. Codes and links are made under the enrolment's lock (codes/service.py), so none
+    appears while this looks."""
     campaign, enrolment = await _locked(session, campaign_id, creator_id)
     if enrolment.money_recorded:
         raise Conflict(
             [{"field": "path.creator_id", "reason": f"money has been recorded against creator {creator_id} in this campaign; "
               "an enrolment with money against it cannot be removed"}]
+        )
+    codes, links = await _live_tracking(session, campaign_id, creator_id)
+    if codes or links:
+        live = ", ".join([*(f"code {code}" for code in codes), *(f"link {slug}" for slug in links)])
+        raise Conflict(
+            [{"field": "path.creator_id", "reason": f"creator {creator_id} still has live tracking in this campaign ({live}); "
+              "revoke it first (POST /v1/attribution/codes/{id}/revoke, POST /v1/attribution/links/{id}/revoke)"}]
         )
     await _publish(session, campaign, enrolment, "CreatorUnenrolled", [])
     await session.delete(enrolment)

@@ -79,8 +79,9 @@ class PartnerOrder(TenantOwned, Base):
 class PartnerRefund(TenantOwned, Base):
     __tablename__ = "order_refunds"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "source", "source_id", "refund_id", name="uq_order_refunds_partner_refund"),
-        Index("ix_attribution_order_refunds_order", "tenant_id", "source", "source_id", "order_id"),
+        # Per order: partners may number refunds per order (migration 0031). It serves the
+        # order's reads of its refunds too.
+        UniqueConstraint("tenant_id", "source", "source_id", "order_id", "refund_id", name="uq_order_refunds_order_refund"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from collections.abc import Iterable
 from typing import Any
@@ -16,6 +16,10 @@ from shared.money import MoneyError, exponent, parse_amount
 MAX_TEXT = 2048
 KEY_LIMIT = 255  # what orders.codes and orders.click_ids hold per value
 NUL = "\x00"
+# The times a partner's message may carry: from 2000 to a day ahead of this clock (a partner's
+# clock may run a little fast; a message from further ahead is a mistake).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+AHEAD = timedelta(days=1)
 
 
 def load(body: str) -> dict:
@@ -108,7 +112,12 @@ def timestamp(value: Any, path: str) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise PayloadError(path, f"{value[:40]!r} is not an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # A year 1 or 9999 broke arithmetic later (a holding period past year 9999); an order placed
+    # in 2999, a mistyped year, would be credited with a commission never approved.
+    if not EARLIEST <= parsed <= datetime.now(UTC) + AHEAD:
+        raise PayloadError(path, f"{value[:40]!r} is not a time from 2000 to a day from now")
+    return parsed
 
 
 def optional_timestamp(value: Any, path: str) -> datetime | None:

@@ -209,7 +209,7 @@ def _older(incoming: datetime | None, kept: datetime | None) -> bool:
 async def _store_refund(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, refund: Refund,
                         delivery_id: str) -> None:
     batch.kept_ahead(session, tenant_id, (refund.source, source_id, refund.order_id))
-    await session.execute(insert(PartnerRefund).on_conflict_do_nothing(constraint="uq_order_refunds_partner_refund"), [{
+    await session.execute(insert(PartnerRefund).on_conflict_do_nothing(constraint="uq_order_refunds_order_refund"), [{
         "id": uuid.uuid4(), "tenant_id": tenant_id, "source": refund.source, "source_id": source_id,
         "order_id": refund.order_id, "refund_id": refund.refund_id, "refunded_at": refund.created_at,
         "currency": refund.currency, "lines": [dataclasses.asdict(line) for line in refund.lines],

@@ -2,7 +2,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 from starlette.responses import Response
 
 from services.attribution.campaign import repository as campaigns
@@ -17,6 +16,7 @@ from shared.idempotency import IdempotentRoute
 from shared.identity import requires
 from shared.openapi import error_responses
 from shared.pagination import Page, PageOut
+from shared.validation import UtcDateTime
 
 # Every route here is tenant-private (attribution/api.py marks them: shared.tenancy).
 router = APIRouter(route_class=IdempotentRoute)
@@ -64,7 +64,7 @@ async def list_campaign_rules(campaign_id: uuid.UUID, session: ReadSession, page
 async def current_rule(
     campaign_id: uuid.UUID,
     session: ReadSession,
-    at: Annotated[AwareDatetime | None, Query(description="The time to look at (an order's placed_at); default now.")] = None,
+    at: Annotated[UtcDateTime | None, Query(description="The time to look at (an order's placed_at); default now.")] = None,
     creator_id: Annotated[uuid.UUID | None, Query(description="The creator whose override, if any, takes precedence.")] = None,
 ) -> Response:
     """The rule version in force at `at`: the creator's override when one is in force, else the

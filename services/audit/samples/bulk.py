@@ -81,7 +81,8 @@ async def read_lines(request: Request, max_lines: int) -> list[tuple[int, bytes]
         if size > MAX_BYTES:
             raise PayloadTooLarge([{"field": "body", "reason": f"at most {MAX_BYTES} bytes per request"}])
         chunks.append(chunk)
-    lines = b"".join(chunks).split(b"\n")
+    # A byte-order mark some editors and exports put first is not part of line 1's JSON.
+    lines = b"".join(chunks).removeprefix(b"\xef\xbb\xbf").split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if len(lines) > max_lines:

@@ -4,10 +4,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from shared.contracts.types import Platform
-from shared.validation import Count, FieldError, PlainText
+from shared.validation import Count, FieldError, PlainText, UtcDateTime
 
 HANDLE_LENGTH = 100
 # Optional surrounding spaces and '@', then no whitespace or control character.
@@ -68,7 +68,7 @@ class CommentLine(BaseModel):
     )
     author: Handle = Field(description="The commenting account's handle; lower-cased, '@' dropped.")
     text: Annotated[PlainText, Field(min_length=1, max_length=5000)] = Field(description="The comment as written.")
-    commented_at: Annotated[AwareDatetime, AfterValidator(_no_future)] | None = Field(
+    commented_at: Annotated[UtcDateTime, AfterValidator(_no_future)] | None = Field(
         default=None, description="When it was written; pods are found from these times."
     )
 

@@ -30,6 +30,7 @@ MAX_BYTES = 32 * 1024 * 1024  # the gateway lets this much through on this route
 CHUNK_LINES = 500
 MAX_ERRORS = 1000
 VALIDATE_SLICE = 20  # lines validated between two looks at the database's answers
+UTF8_BOM = b"\xef\xbb\xbf"
 MEDIA_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 
 OPENAPI_BODY = {
@@ -90,7 +91,8 @@ async def _body(request: Request) -> bytes:
 
 
 async def ingest_lines(session: AsyncSession, body: bytes, *, with_ids: bool = False) -> BulkResult:
-    lines = body.split(b"\n")
+    # A byte-order mark some editors and exports put first is not part of line 1's JSON.
+    lines = body.removeprefix(UTF8_BOM).split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if len(lines) > MAX_LINES:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import pycountry
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 
-from shared.validation import CONTROL_CHARACTERS, SPACES, Label, PlainText, datetime_text
+from shared.validation import CONTROL_CHARACTERS, SPACES, Label, PlainText, datetime_text, in_utc
 from shared.validation import _no_control_characters as no_control_characters
 
 COUNTRY_CODES = tuple(sorted(c.alpha_2 for c in pycountry.countries))
@@ -84,7 +84,7 @@ def _not_future(value: datetime) -> datetime:
 FUTURE = "must not be in the future"
 
 
-Observed = Annotated[AwareDatetime, BeforeValidator(datetime_text), AfterValidator(_not_future)]
+Observed = Annotated[AwareDatetime, BeforeValidator(datetime_text), AfterValidator(in_utc), AfterValidator(_not_future)]
 
 
 def _tag(value: str) -> str:

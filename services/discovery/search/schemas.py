@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from services.discovery.creator import repository as creator_repository
 from services.discovery.search.filters import HANDLE_PATTERN, TAG_PATTERN, CreatorFilters
 from shared.contracts.types import Platform
-from shared.validation import FieldError, PlainText
+from shared.validation import FieldError, PlainText, UtcDateTime
 
 
 class AuditBrief(BaseModel):
@@ -166,8 +166,8 @@ class MentionsQuery(BaseModel):
 
     brand: Annotated[str, Field(pattern=HANDLE_PATTERN)] | None = Field(default=None, description="A brand handle (@ optional).")
     hashtag: Annotated[str, Field(pattern=TAG_PATTERN)] | None = Field(default=None, description="A hashtag (# optional).")
-    since: AwareDatetime | None = Field(default=None, description="Posts at or after this time.")
-    until: AwareDatetime | None = Field(
+    since: UtcDateTime | None = Field(default=None, description="Posts at or after this time.")
+    until: UtcDateTime | None = Field(
         default=None, description="Posts before this time; default: the time of the first page, kept by the cursor."
     )
     sponsored: bool | None = Field(
