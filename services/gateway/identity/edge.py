@@ -10,7 +10,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.errors import LimelightError, Unavailable, database_unavailable, error_body
+from shared.errors import LimelightError, Unauthorized, Unavailable, database_unavailable, error_body
 from shared.identity import set_identity
 
 # Open without credentials: probes, the reference, the click redirect, the creators' shared audit
@@ -33,13 +33,14 @@ class Authenticate:
         if scope["type"] != "http" or is_public(scope["path"]) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                authorization = value.decode("latin-1")
-                break
+        sent = [value for name, value in scope["headers"] if name == b"authorization"]
+        authorization = sent[0].decode("latin-1") if sent else None
         # This layer runs outside the app's exception handlers: what it refuses, it answers here.
         try:
+            if len(sent) > 1:
+                # A singleton field (RFC 9110 section 11.6.2): with two, which one a proxy or a
+                # service would read is anyone's guess, so neither is.
+                raise Unauthorized("send one Authorization header, not several", error="invalid_request")
             identity = await scope["app"].state.authenticator.authenticate(authorization)
         except LimelightError as exc:  # 401; 503 when a JWKS endpoint cannot be reached
             await _refusal(exc)(scope, receive, send)

@@ -216,3 +216,14 @@ async def test_an_expiry_already_past_is_409_naming_the_field(gateway):
     response = await gateway.post(f"/v1/keys/{made['id']}/rotate", json={"expires_at": past})
     assert response.status_code == 409
     assert (await gateway.get(f"/v1/keys/{made['id']}")).json()["rotated_to"] is None
+
+
+async def test_two_authorization_headers_are_refused_whichever_is_valid(gateway, anonymous):
+    """A singleton field: a proxy and the gateway could each read a different one of the two."""
+    valid = gateway.headers["Authorization"]
+    for pair in ((valid, "Bearer ll_live_unknown"), ("Bearer ll_live_unknown", valid), (valid, valid)):
+        response = await anonymous.get("/v1/keys", headers=[("Authorization", value) for value in pair])
+        assert response.status_code == 401, response.text
+        assert "one Authorization header" in response.json()["detail"]
+        assert 'error="invalid_request"' in response.headers["WWW-Authenticate"]
+    assert (await anonymous.get("/v1/keys", headers={"Authorization": valid})).status_code == 200
