@@ -70,7 +70,7 @@ class GenericOrder(BaseModel):
 
     type: Literal["order"]
     order_id: str = Field(description="Your order id: sending the same id again updates that order.")
-    placed_at: str = Field(description="ISO 8601 time with its offset.")
+    placed_at: str = Field(description="ISO 8601 time with its offset, from 2000 to a week ahead of attribution's clock.")
     currency: str = Field(description="ISO 4217 code.")
     line_items: list[GenericLineItem]
     customer: str | None = Field(default=None, description="Any stable id of the customer (an e-mail works): "
@@ -106,7 +106,7 @@ class GenericRefund(BaseModel):
     type: Literal["refund"]
     refund_id: str = Field(description="Your refund id, unique per order: the same id for the same order again changes nothing.")
     order_id: str
-    created_at: str = Field(description="ISO 8601 time with its offset.")
+    created_at: str = Field(description="ISO 8601 time with its offset, from 2000 to a week ahead of attribution's clock.")
     currency: str = Field(description="ISO 4217 code, the order's.")
     line_items: list[GenericRefundLine] = Field(default_factory=list)
     shipping: str | None = Field(default=None, pattern=AMOUNT, description="Shipping refunded.")
@@ -122,7 +122,7 @@ class GenericCancellation(BaseModel):
 
     type: Literal["cancellation"]
     order_id: str
-    cancelled_at: str = Field(description="ISO 8601 time with its offset.")
+    cancelled_at: str = Field(description="ISO 8601 time with its offset, from 2000 to a week ahead of attribution's clock.")
     reason: str | None = None
 
 

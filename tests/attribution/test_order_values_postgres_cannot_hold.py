@@ -7,11 +7,15 @@ INSERT: the delivery was dead-lettered with PostgreSQL's error instead of a fiel
 text, a good order was lost."""
 
 import json
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 
 from services.attribution.orders import generic, reading, shopify
 from services.attribution.orders.model import PayloadError, customer_hash
+from services.attribution.privacy import shopify as privacy_webhooks
+from shared.contracts.gateway import WebhookReceived
 from shared.contracts.catalog import dlq_topic
 from tests.attribution.test_orders_e2e import DATA, deliver_shopify, new_order_id, order_named, with_order_id
 from tests.conftest import eventually, records_on
@@ -72,6 +76,21 @@ def test_an_identifier_holding_nul_is_a_payload_error_naming_it(mutate, field):
     assert raised.value.field == field and "NUL" in raised.value.reason
 
 
+def test_a_lone_surrogate_is_treated_as_nul_and_a_click_id_is_read_from_the_url_as_sent():
+    body = {"type": "order", "order_id": "A-1", "placed_at": "2026-11-20T10:00:00Z", "currency": "EUR",
+            "customer": "cust\ud800", "codes": ["M\udc00", "OK"],
+            "landing_url": "https://shop.example/p\u0000x?ll_click=c\u00001&x=1",
+            "line_items": [{"id": "1", "quantity": 1, "unit_price": "10.00", "title": "T\ud800ee"}]}
+    parsed = generic.parse(json.dumps(body), KEY)
+    order = parsed.message
+    assert order.codes == ("OK",) and order.lines[0].title == "Tee" and order.customer_key is not None
+    # The click id holding a raw NUL is left out, never matched as "c1" with the NUL dropped.
+    assert order.click_ids == () and order.landing_site == "https://shop.example/px?ll_click=c1&x=1"
+    with pytest.raises(PayloadError) as raised:
+        generic.parse(json.dumps({**body, "order_id": "A\udc00"}), KEY)
+    assert raised.value.field == "order_id"
+
+
 def test_keys_keep_order_and_drop_only_what_can_match_nothing():
     notes: list[str] = []
     assert reading.keys(["b", None, "", "a", "b", "c" * 255, "c" * 256], "codes", notes) == ("b", "a", "c" * 255)
@@ -103,3 +122,14 @@ async def test_an_order_with_values_postgres_cannot_hold_is_stored_and_an_id_hol
     letters = await eventually(dead_lettered)
     error = dict(letters[-1].headers)["dlq.error"].decode()
     assert "order_id: contains NUL" in error, error
+
+
+def test_a_store_privacy_webhook_acts_on_the_order_ids_an_order_could_be_stored_under():
+    """A mandatory erasure is not dead-lettered for an id no order could have (NUL, a lone
+    surrogate, over 255 characters): those have nothing to erase; the others are erased."""
+    body = {"shop_domain": "s.myshopify.com", "customer": {"id": 7, "email": "ann@example.com"},
+            "orders_to_redact": [123, " 456 ", "7\u00008", "x" * 300, "9\udc00"]}
+    delivery = WebhookReceived(delivery_id="d-1", partner_id="s.myshopify.com", source="shopify",
+                               source_id=uuid.uuid4(), topic="customers/redact", received_at=datetime.now(UTC),
+                               content_type="application/json", body=json.dumps(body))
+    assert privacy_webhooks.request_of(delivery).subject.order_ids == ["123", "456"]

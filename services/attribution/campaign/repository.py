@@ -19,7 +19,11 @@ _LIST = PagedList(select(Campaign), SORTS, status=Campaign.status)
 async def get(session: AsyncSession | Reads, campaign_id: uuid.UUID, *, for_update: bool = False) -> Campaign | None:
     """The campaign, or None (also when it is another tenant's: the two cannot be told apart)."""
     if for_update:
-        query = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+        # FOR NO KEY UPDATE: it serialises the campaign's changes, its enrolments' and its codes'
+        # and links' making (codes/service.py), but not the foreign-key checks of rows that only
+        # point at the campaign (a code's, a ledger entry's), which a FOR UPDATE blocked: a code
+        # made while its creator was unenrolled deadlocked against it.
+        query = select(Campaign).where(Campaign.id == campaign_id).with_for_update(key_share=True)
         return (await session.execute(query)).scalar_one_or_none()
     found = await rows(session, _BY_ID, campaign_id=campaign_id)
     return found[0] if found else None

@@ -29,12 +29,13 @@ _PLACEHOLDER = re.compile(r"\{([A-Z]+)\}")
 async def enrolled_in_open_campaign(session: AsyncSession, campaign_id: uuid.UUID, creator_id: uuid.UUID) -> Campaign:
     """The campaign, when the creator is enrolled in it and it has not ended; else a 409 naming
     the field to change. A campaign the caller cannot see is one that does not exist."""
-    campaign = await campaigns.get(session, campaign_id)
+    # Locked as enrolment/service.py locks them, the campaign first: an unenrolment waits for this
+    # code or link, and then sees it.
+    campaign = await campaigns.get(session, campaign_id, for_update=True)
     if campaign is None:
         raise Conflict([{"field": "body.campaign_id", "reason": f"campaign {campaign_id} does not exist"}])
     if campaign.status == "ended":
         raise Conflict([{"field": "body.campaign_id", "reason": f"campaign {campaign_id} has ended: nothing new can be tracked for it"}])
-    # Locked: an unenrolment waits for this code or link, and then sees it (enrolment/service.py).
     if await enrolments.get(session, campaign_id, creator_id, for_update=True) is None:
         raise Conflict(
             [{"field": "body.creator_id", "reason": f"creator {creator_id} is not enrolled in campaign {campaign_id}; enrol them first"}]

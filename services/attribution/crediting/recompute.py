@@ -60,7 +60,8 @@ async def _net_by_creator(session: AsyncSession, source: str, order_id: str) -> 
 
 async def recompute(session: AsyncSession, campaign_id: uuid.UUID, *, after: uuid.UUID | None = None,
                     limit: int = MAX_ORDERS) -> Outcome:
-    campaign = (await session.execute(select(Campaign).where(Campaign.id == campaign_id).with_for_update())).scalar_one_or_none()
+    campaign = (await session.execute(select(Campaign).where(Campaign.id == campaign_id)
+                                      .with_for_update(key_share=True))).scalar_one_or_none()
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
     splitting.forget_fits()

@@ -4,6 +4,7 @@ that decide among them: those of the campaign the qualifying touches belong to."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import datetime
@@ -15,6 +16,7 @@ from services.attribution.campaign.models import Campaign
 from services.attribution.clicks.models import Click
 from services.attribution.codes.models import Code
 from services.attribution.crediting.credit import Policy, Touch, qualifying
+from services.attribution.enrolment.models import Enrolment
 from services.attribution.links.models import Link
 from services.attribution.orders import batch
 from services.attribution.orders.models import PartnerOrder
@@ -35,6 +37,9 @@ def _as_uuid(value: str) -> uuid.UUID | None:
 
 # Built once with bind parameters (docs/decisions/0057).
 _CODES = built_once(select(Code).where(func.upper(Code.code).in_(bindparam("codes", expanding=True))))
+_ENROLLED = built_once(select(Enrolment.campaign_id, Enrolment.creator_id).where(
+    Enrolment.campaign_id.in_(bindparam("campaigns", expanding=True)),
+    Enrolment.creator_id.in_(bindparam("creators", expanding=True))))
 _CLICKS = built_once(
     select(Click, Link).join(Link, Link.id == Click.link_id).where(Click.id.in_(bindparam("ids", expanding=True))))
 
@@ -90,7 +95,26 @@ async def touches_of(session: AsyncSession, row: PartnerOrder, *,
                                  click.clicked_at, link.slug, window_days=link.window_days,
                                  flagged=flagged,
                                  dead=dead, position=position))
-    return touches, code_ids
+    return await _enrolled_only(session, touches), code_ids
+
+
+async def _enrolled_only(session: AsyncSession, touches: list[Touch]) -> list[Touch]:
+    """The touches, each one whose creator is no longer enrolled in its campaign marked dead: a
+    code or a click made while they were must not credit them afterwards (an order placed
+    before the unenrolment but delivered after it, a click made before its link was revoked).
+    Asked once per (campaign, creator) in a batch's transaction."""
+    known = transaction_memo(session, "attribution.enrolled")
+    def pair(t: Touch) -> tuple[uuid.UUID, uuid.UUID] | None:
+        return (uuid.UUID(t.campaign_id), uuid.UUID(t.creator_id)) if t.dead is None and t.campaign_id else None
+
+    missing = {p for p in map(pair, touches) if p is not None} - known.keys()
+    if missing:
+        found = set((await session.execute(_ENROLLED, {"campaigns": list({c for c, _ in missing}),
+                                                        "creators": list({c for _, c in missing})})).all())
+        for each in missing:
+            known[each] = each in found
+    return [dataclasses.replace(t, dead="the creator is no longer enrolled in the campaign")
+            if (p := pair(t)) is not None and not known[p] else t for t in touches]
 
 
 async def policy_for(session: AsyncSession, placed_at: datetime,

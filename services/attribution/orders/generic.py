@@ -79,7 +79,8 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
     codes = data.get("codes") or []
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise PayloadError("codes", "not a list of strings")
-    landing = r.text(data.get("landing_url"), "landing_url")
+    sent_landing = r.string(data.get("landing_url"), "landing_url")  # click ids read from it as sent
+    landing = r.text(sent_landing, "landing_url")
     click = r.string(data.get("click_id"), "click_id")
     country, region, place_notes = r.shipping_place(data.get("shipping_address"), "shipping_address")
     return Parsed(Order(
@@ -96,7 +97,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
         taxes_included=includes_tax,
         customer_key=customer_key(f"partner-customer:{customer.strip()}") if customer else None,
         codes=r.keys([c.strip() for c in codes], "codes", notes),
-        click_ids=r.keys([click.strip() if click else None, *r.click_ids_in_url(landing)], "click ids", notes),
+        click_ids=r.keys([click.strip() if click else None, *r.click_ids_in_url(sent_landing)], "click ids", notes),
         landing_site=landing,
         referring_site=r.text(data.get("referring_url"), "referring_url"),
         financial_status=r.text(data.get("status"), "status", 64),

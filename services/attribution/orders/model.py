@@ -47,7 +47,9 @@ def customer_hash(secret: bytes) -> CustomerKey:
         raise ValueError("the customer hash secret must be at least 16 bytes")
 
     def key(identifier: str) -> str:
-        return hmac.new(secret, identifier.strip().lower().encode(), hashlib.sha256).hexdigest()
+        # surrogatepass: a partner's lone surrogate (JSON "\ud800") hashes to a key that matches
+        # nothing, rather than failing the message.
+        return hmac.new(secret, identifier.strip().lower().encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     return key
 

@@ -15,11 +15,14 @@ from shared.money import MoneyError, exponent, parse_amount
 
 MAX_TEXT = 2048
 KEY_LIMIT = 255  # what orders.codes and orders.click_ids hold per value
-NUL = "\x00"
-# The times a partner's message may carry: from 2000 to a day ahead of this clock (a partner's
-# clock may run a little fast; a message from further ahead is a mistake).
+# What PostgreSQL text cannot hold: NUL, and a lone UTF-16 surrogate (JSON "\ud800"), which has
+# no UTF-8 form.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The times a partner's message may carry: from 2000 to a week ahead of this clock. A partner's
+# clock or time zone may be off by hours, and the suite dates orders days ahead (a commission rule
+# takes effect from when it is made); a year ahead, or 9999, is a mistake.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-AHEAD = timedelta(days=1)
+AHEAD = timedelta(days=7)
 
 
 def load(body: str) -> dict:
@@ -46,8 +49,8 @@ def ident(value: Any, path: str) -> str:
     text = str(value).strip()
     if not text or len(text) > 255:
         raise PayloadError(path, "empty or longer than 255 characters")
-    if NUL in text:
-        raise PayloadError(path, "contains NUL (\\u0000), which PostgreSQL cannot store")
+    if UNSTORABLE.search(text):
+        raise PayloadError(path, "contains NUL (\\u0000) or a lone surrogate, which PostgreSQL cannot store")
     return text
 
 
@@ -80,23 +83,23 @@ def string(value: Any, path: str) -> str | None:
 
 
 def text(value: Any, path: str, limit: int = MAX_TEXT) -> str | None:
-    """Free text (a title, a note, a URL) kept as sent, but for NUL characters, which PostgreSQL
-    text cannot hold: they are dropped. Never a value that is matched against ours (`keys`)."""
+    """Free text (a title, a note, a URL) kept as sent, but for what PostgreSQL text cannot hold
+    (NUL, lone surrogates): dropped. Never a value that is matched against ours (`keys`)."""
     value = string(value, path)
-    return None if value is None else value.replace(NUL, "")[:limit]
+    return None if value is None else UNSTORABLE.sub("", value)[:limit]
 
 
 def keys(values: Iterable[str | None], path: str, notes: list[str]) -> tuple[str, ...]:
     """Values matched against ours (discount codes, click ids, collections, SKUs) as sent, each
     once, in order, empty ones left out. One that none of ours can equal (over 255 characters, or
-    holding NUL, which PostgreSQL cannot store) is left out with a note, rather than refusing the
+    holding NUL or a lone surrogate, which PostgreSQL cannot store) is left out with a note, rather than refusing the
     order or matching it altered."""
     kept = []
     for value in values:
         if not value:
             continue
-        if len(value) > KEY_LIMIT or NUL in value:
-            why = "holding NUL (\\u0000)" if NUL in value else f"longer than {KEY_LIMIT} characters"
+        if len(value) > KEY_LIMIT or UNSTORABLE.search(value):
+            why = f"longer than {KEY_LIMIT} characters" if len(value) > KEY_LIMIT else "holding NUL (\\u0000) or a lone surrogate"
             shown = repr(value[:40]) + ("..." if len(value) > 40 else "")
             notes.append(f"{path}: {shown}, {why}, is not kept: it can match nothing")
             continue
@@ -116,7 +119,7 @@ def timestamp(value: Any, path: str) -> datetime:
     # A year 1 or 9999 broke arithmetic later (a holding period past year 9999); an order placed
     # in 2999, a mistyped year, would be credited with a commission never approved.
     if not EARLIEST <= parsed <= datetime.now(UTC) + AHEAD:
-        raise PayloadError(path, f"{value[:40]!r} is not a time from 2000 to a day from now")
+        raise PayloadError(path, f"{value[:40]!r} is not a time from 2000 to a week from now")
     return parsed
 
 

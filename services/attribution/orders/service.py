@@ -1,7 +1,7 @@
 """Verified partner deliveries (`gateway.webhook.v1`) into orders, refunds and cancellations.
 
 Each message is stored once, keyed by what the partner calls it: an order by (source, webhook
-source, order id), a refund by its refund id, a cancellation by its order id. A delivery seen
+source, order id), a refund by its order and refund id, a cancellation by its order id. A delivery seen
 again (the consumer's processed-event record already stops the same Kafka event; this stops the
 same message delivered twice by the partner) changes nothing; an order update older than the one
 kept (`updated_at`) does not overwrite it; a refund or cancellation that arrives before its order
@@ -202,6 +202,11 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     return None
 
 
+# A refund is one per (order, refund id): partners may number refunds per order (migration 0031).
+# Named by its columns, not its constraint's name, so the statement does not depend on the name.
+REFUND_KEY = ["tenant_id", "source", "source_id", "order_id", "refund_id"]
+
+
 def _older(incoming: datetime | None, kept: datetime | None) -> bool:
     return incoming is not None and kept is not None and incoming < kept
 
@@ -209,7 +214,7 @@ def _older(incoming: datetime | None, kept: datetime | None) -> bool:
 async def _store_refund(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, refund: Refund,
                         delivery_id: str) -> None:
     batch.kept_ahead(session, tenant_id, (refund.source, source_id, refund.order_id))
-    await session.execute(insert(PartnerRefund).on_conflict_do_nothing(constraint="uq_order_refunds_order_refund"), [{
+    await session.execute(insert(PartnerRefund).on_conflict_do_nothing(index_elements=REFUND_KEY), [{
         "id": uuid.uuid4(), "tenant_id": tenant_id, "source": refund.source, "source_id": source_id,
         "order_id": refund.order_id, "refund_id": refund.refund_id, "refunded_at": refund.created_at,
         "currency": refund.currency, "lines": [dataclasses.asdict(line) for line in refund.lines],

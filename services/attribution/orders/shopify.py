@@ -88,7 +88,8 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
     identifier = (f"email:{email}" if isinstance(email, str) and "@" in email
                   else f"shopify-customer:{r.ident(customer['id'], 'customer.id')}" if customer.get("id") is not None else None)
     attributes = r.objects(data.get("note_attributes"), "note_attributes")
-    landing = r.text(data.get("landing_site"), "landing_site")
+    sent_landing = r.string(data.get("landing_site"), "landing_site")  # click ids read from it as sent
+    landing = r.text(sent_landing, "landing_site")
     country, region, place_notes = r.shipping_place(data.get("shipping_address"), "shipping_address")
     order = Order(
         source="shopify",
@@ -106,7 +107,7 @@ def parse_order(data: dict, customer_key: CustomerKey) -> Parsed:
         codes=r.keys([r.string(c.get("code"), f"discount_codes[{i}].code")
                       for i, c in enumerate(r.objects(data.get("discount_codes"), "discount_codes"))],
                      "discount_codes", notes),
-        click_ids=r.keys([*r.click_ids_in_url(landing), *r.click_ids_in_attributes(attributes)], "click ids", notes),
+        click_ids=r.keys([*r.click_ids_in_url(sent_landing), *r.click_ids_in_attributes(attributes)], "click ids", notes),
         landing_site=landing,
         referring_site=r.text(data.get("referring_site"), "referring_site"),
         financial_status=r.text(data.get("financial_status"), "financial_status", 64),

@@ -16,11 +16,16 @@ import json
 import uuid
 
 from services.attribution.orders.model import PayloadError
+from services.attribution.orders.reading import UNSTORABLE
 from shared.contracts.gateway import WebhookReceived
 from shared.contracts.privacy import PrivacyRequested, PrivacySubject
 
 TOPICS = frozenset({"customers/redact", "shop/redact", "customers/data_request"})
 NAMESPACE = uuid.UUID("6c0f5bb5-5f2a-4f4e-9a7e-2b0d6a1c9e41")
+
+
+def _storable(order_id: str) -> bool:
+    return 0 < len(order_id) <= 255 and not UNSTORABLE.search(order_id)
 
 
 def request_id(delivery: WebhookReceived) -> uuid.UUID:
@@ -54,7 +59,10 @@ def request_of(delivery: WebhookReceived) -> PrivacyRequested:
         subject = PrivacySubject(
             type="customer", email=email.strip() if isinstance(email, str) and email.strip() else None,
             customer_id=str(ident) if ident is not None and not isinstance(ident, bool) else None,
-            source="shopify", source_id=delivery.source_id, order_ids=[str(o) for o in listed])
+            source="shopify", source_id=delivery.source_id,
+            # An id no order could be stored under (orders/reading.py `ident`) has nothing to erase
+            # or export; the others are acted on.
+            order_ids=[str(o).strip() for o in listed if _storable(str(o).strip())])
         kind = "erasure" if delivery.topic == "customers/redact" else "export"
     return PrivacyRequested(request_id=request_id(delivery), kind=kind, subject=subject,
                             requested_at=delivery.received_at, origin="shopify")

@@ -6,6 +6,11 @@ order kept its whole commission. The ledger's claims were already keyed by order
 (`clawback_claims` (tenant_id, source, order_id, refund_id)). The new key starts with the old
 index's columns, which it replaces.
 
+Deploying: stop the old attribution processes before this runs (`./limelight up` and `migrate`
+do; ADR 0056 asks the same of a rolling deploy). Their refunds' INSERT names the dropped key,
+so an old consumer left running would dead-letter every refund until it is replaced (the
+dead letters can then be replayed: `./limelight dlq replay`).
+
 Revision ID: 0031
 Revises: 0030
 Create Date: 2026-11-30 05:30:00
