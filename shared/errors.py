@@ -115,10 +115,21 @@ def validation_detail(exc: RequestValidationError) -> list[dict[str, str]]:
 
 
 def _detail(error: dict[str, Any]) -> dict[str, str]:
-    cause = (error.get("ctx") or {}).get("error")
+    ctx = error.get("ctx") or {}
+    cause = ctx.get("error")
     if isinstance(cause, FieldError):
         return {"field": _field_path((*tuple(error["loc"]), cause.field)), "reason": cause.reason}
-    return {"field": _field_path(tuple(error["loc"])), "reason": error["msg"]}
+    return {"field": _field_path(tuple(error["loc"])), "reason": _reason(error, ctx)}
+
+
+def _reason(error: dict[str, Any], ctx: dict[str, Any]) -> str:
+    # A length bound on text with a validator of its own (PlainText, a pattern) is checked by
+    # pydantic's generic length rule, which speaks of "items": say what its own text rule says.
+    if error["type"] in ("too_long", "too_short") and isinstance(error.get("input"), str):
+        if error["type"] == "too_long":
+            return f"String should have at most {ctx['max_length']} characters"
+        return f"String should have at least {ctx['min_length']} characters"
+    return error["msg"]
 
 
 def _error_response(exc: LimelightError) -> JSONResponse:

@@ -159,6 +159,9 @@ async def test_a_clawback_after_payout_is_owed_and_deducted_from_the_next_batch(
     assert (paid.amount, paid.entry_count) == (1000, 1)
     async with unit_of_work(sessions, tenant) as session:
         await refund(session, first, "r1", 400)
+    # Owed from the moment of the refund, not once the approval worker next runs.
+    clawback = [e for e in await entries_of(sessions, tenant, first) if e.kind == "clawback"]
+    assert [(e.state, e.amount, e.approved_at is not None) for e in clawback] == [("approved", -400, True)]
     with pytest.raises(Conflict) as owed:
         async with unit_of_work(sessions, tenant) as session:
             await service.create_payout(session, creator, "EUR", now)
@@ -167,6 +170,15 @@ async def test_a_clawback_after_payout_is_owed_and_deducted_from_the_next_batch(
         await commission(session, second, 1500, creator_id=creator)
         net = await service.create_payout(session, creator, "EUR", now)
     assert (net.amount, net.commission_total, net.clawback_total, net.entry_count) == (1100, 1500, -400, 2)
+
+
+async def test_a_clawback_of_a_pending_commission_stays_pending_with_it(sessions):
+    tenant, order = uuid.uuid4(), order_id()
+    async with unit_of_work(sessions, tenant) as session:
+        await commission(session, order, 1000, hold_until=EPOCH + timedelta(days=30))
+        await refund(session, order, "r1", 400)
+    assert sorted((e.kind, e.state) for e in await entries_of(sessions, tenant, order)) == [
+        ("clawback", "pending"), ("commission", "pending")]
 
 
 async def test_a_creator_with_nothing_approved_gets_no_batch(sessions):

@@ -37,6 +37,15 @@ def test_ad_inside_other_words_and_negated_labels_do_not_make_a_post_sponsored()
     assert not grade("Keine Werbung, nur Liebe für Kaffee").sponsored
 
 
+@pytest.mark.parametrize("caption", ["not #ad, I just love @acme - use code ANNA20",
+                                     "no #ad here, use code ANNA20 for @acme", "kein #werbung, Code ANNA20 bei @acme"])
+def test_a_negated_hashtag_label_does_not_disclose(caption):
+    """As a negated word label ("not sponsored"): a sponsored post saying "not #ad" is undisclosed
+    (an outside probe found it passed in the US, the UK and Germany)."""
+    found = verdicts(caption, paid=True)
+    assert all(verdict != "pass" for verdict, _, _ in found.values()), found
+
+
 def test_thanks_to_a_brand_alone_is_not_evidence_of_sponsorship():
     assert not grade("thanks @mum for the birthday cake").sponsored
 

@@ -77,6 +77,19 @@ async def test_web_search_syntax_excludes_and_requires_phrases(gateway, discover
     assert ids(await search(gateway, filters={"niche": [niche]}, q="baking -butter")) == [vegan]
 
 
+async def test_an_excluded_word_is_excluded_in_every_stemming(gateway, discovery_db):
+    """An English document holds "kayak" for "kayaking": the query's `simple` stemming ("not
+    kayaking") was true of it, and the branches ORed let it through (an outside probe)."""
+    niche = own_niche()
+    paddler = await insert_creator(discovery_db, niches=[niche], bio="Weekend kayaking and vegan camping", languages=["en"])
+    camper = await insert_creator(discovery_db, niches=[niche], bio="Vegan camping with kids", languages=["en"])
+    for filters in ({"niche": [niche]}, {"niche": [niche], "language": ["en"]}):
+        assert ids(await search(gateway, filters=filters, q="vegan -kayaking")) == [camper]
+        assert ids(await search(gateway, filters=filters, q='camping -"weekend kayaking"')) == [camper]
+        assert set(ids(await search(gateway, filters=filters, q="vegan"))) == {paddler, camper}
+        assert ids(await search(gateway, filters=filters, q="-kayaking")) == [camper]
+
+
 async def test_facets_count_the_filtered_matches_by_tier_platform_country_and_language(gateway, discovery_db):
     niche = own_niche()
     await insert_creator(discovery_db, niches=[niche], followers=5_000, country="DE", languages=["de"])

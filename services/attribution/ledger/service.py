@@ -18,7 +18,7 @@ Nothing here commits; the caller's unit of work does. The session is bound to th
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import String, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -280,6 +280,10 @@ async def _settle(session: AsyncSession, source: str, order_id: str) -> None:
             plan.append((commission, take))
         for index, (commission, take) in enumerate(plan):
             last = index == len(plan) - 1
+            # A clawback follows its commission: pending with it, or approved at once if that one
+            # is approved or paid already (a refund after payout: a balance owed from now on, not
+            # a negative pending amount until the approval worker's next run).
+            approved_at = None if commission.state == PENDING else datetime.now(UTC)
             session.add(
                 LedgerEntry(
                     id=uuid.uuid4(), kind=CLAWBACK, creator_id=commission.creator_id,
@@ -287,8 +291,8 @@ async def _settle(session: AsyncSession, source: str, order_id: str) -> None:
                     order_id=order_id, refund_id=claim.refund_id, claim_id=claim.id,
                     reverses_entry_id=commission.id,
                     reason=_clawback_reason(claim, commission, take, wanted if last else None),
-                    # A clawback follows its commission: approved with it, or at once if that one is.
-                    hold_until=commission.hold_until, state=PENDING,
+                    hold_until=commission.hold_until, state=PENDING if approved_at is None else APPROVED,
+                    approved_at=approved_at,
                 )
             )
     await session.flush()

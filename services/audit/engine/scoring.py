@@ -17,7 +17,10 @@ from services.audit.engine.types import Signal
 
 # Bump when a threshold, weight, word list or formula of any signal changes: an audit is
 # reproducible from its inputs and these versions.
-RULES_VERSION = "rules-v2"  # v2: the disclosure signal (its rule files carry their own versions)
+# v2: the disclosure signal (its rule files carry their own versions). v3: a growth anomaly must
+# gain (a spike) or lose (a drop) followers itself, not only depart from the trend; a negated
+# hashtag label ("not #ad") does not disclose.
+RULES_VERSION = "rules-v3"
 # The engagement benchmark table: services/audit/engine/benchmarks/<BENCHMARKS_VERSION>.csv.
 BENCHMARKS_VERSION = "engagement-v1"
 

@@ -7,6 +7,7 @@ alone, so it is as stable as a column (docs/decisions/0021-search-indexes.md).
 """
 
 import json
+import re
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -93,17 +94,46 @@ def or_branches(branches) -> str:
     return " | ".join(f"( {b} )" for b in found) if len(found) > 1 else "".join(found)
 
 
-async def tsquery(session: Reads, q: str, languages: list[str] | None) -> ColumnElement:
-    """The query `q` as a tsquery over every configuration of `text_configs`: a creator's
-    document, stemmed in its own language, matches the query stemmed in the same one."""
-    key = (q, tuple(text_configs(languages)))
+# websearch_to_tsquery's words and quoted phrases; one written with a leading "-" is excluded.
+_QUERY_TOKENS = re.compile(r'-?"[^"]*"?|\S+')
+
+
+def split_exclusions(q: str) -> tuple[str, list[str]]:
+    """(the query without its excluded words, the excluded words and phrases without their "-")."""
+    kept, excluded = [], []
+    for token in _QUERY_TOKENS.findall(q):
+        if token.startswith("-") and len(token) > 1:
+            excluded.append(token[1:])
+        else:
+            kept.append(token)
+    return " ".join(kept), excluded
+
+
+async def _stemmed(session: Reads, q: str, configs: tuple[str, ...]) -> str:
+    """`q` stemmed in each of `configs`, the branches ORed (cached)."""
+    key = (q, configs)
     found = _STEMMINGS.get(key)
     if found is None:
-        rows = await session.execute(STEMMINGS_SQL, {"q": q, "configs": list(key[1])})
+        rows = await session.execute(STEMMINGS_SQL, {"q": q, "configs": list(configs)})
         found = or_branches(row.branch for row in rows)
         if len(_STEMMINGS) >= STEMMINGS_CACHED:
             _STEMMINGS.pop(next(iter(_STEMMINGS)))
         _STEMMINGS[key] = found
+    return found
+
+
+async def tsquery(session: Reads, q: str, languages: list[str] | None) -> ColumnElement:
+    """The query `q` as a tsquery over every configuration of `text_configs`: a creator's
+    document, stemmed in its own language, matches the query stemmed in the same one. A word
+    excluded with "-" is excluded in every stemming: left inside each branch, the `simple`
+    branch's "not baking" was true of an English document holding "bake", so the OR of the
+    branches let it through."""
+    configs = tuple(text_configs(languages))
+    wanted, excluded = split_exclusions(q)
+    found = await _stemmed(session, wanted, configs) if wanted.strip() else ""
+    nots = sorted({n for n in [await _stemmed(session, word, configs) for word in excluded] if n})
+    if nots:
+        found = " & ".join([*([f"( {found} )"] if found else []), *(f"!( {n} )" for n in nots)])
     return tsquery_of(found)
 
 

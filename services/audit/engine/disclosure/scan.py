@@ -221,7 +221,7 @@ class Scanner:
                     key = _MENTION_IN_TERM.sub("{mention}", key)
                     mentions.append(text[start + matched.rfind("@") + 1:end])
                 term = by_key[key]
-                if not term.hashtag and _NEGATION.search(text, max(0, start - NEGATION_WINDOW), start):
+                if _NEGATION.search(text, max(0, start - NEGATION_WINDOW), start):
                     continue
                 occurrences.append((term, start, end))
             elif group == "mention":

@@ -9,7 +9,8 @@ are not moved by the spikes they look for), with a floor of 0.1 % of the median 
 day so that a perfectly smooth series does not turn a small wobble into an anomaly.
 
 An interval is a spike (drop) when its rate is at least Z_ANOMALY robust deviations above (below)
-the median AND its excess over the expected change is at least MATERIAL of the followers before.
+the median AND its excess over the expected change is at least MATERIAL of the followers before
+AND it gained (lost) at least MATERIAL of them: a plateau in a trend gains or loses nobody.
 A spike's cause is read from the posts published from two days before its end (or a day before
 its start, when the interval is longer) up to its end, in this order: `giveaway` (caption words
 or hashtags), `collaboration` (a paid-partnership label, or another account mentioned with a
@@ -170,9 +171,13 @@ def growth_signal(series: Sequence[FollowerPoint], posts: Sequence[Post] = (), h
         z = (rate - centre) / scale
         excess = (rate - centre) * span
         share = excess / max(before.followers, 1)  # from zero followers, any gain is material
-        if abs(z) < Z_ANOMALY or abs(share) < MATERIAL:
-            continue
         change = after.followers - before.followers
+        # A spike is followers gained, a drop followers lost, each material in itself: a plateau
+        # after steady growth (or steady loss) departs from the trend but gains or loses nobody,
+        # and was scored as a drop (or as bought followers) "of +0".
+        moved = (change if z > 0 else -change) / max(before.followers, 1)
+        if abs(z) < Z_ANOMALY or abs(share) < MATERIAL or moved < MATERIAL:
+            continue
         when = f"on {day(after.observed_at)}" if days <= 1.5 else (
             f"between {day(before.observed_at)} and {day(after.observed_at)} ({days:.0f} days)"
         )
