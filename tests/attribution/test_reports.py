@@ -61,9 +61,13 @@ async def code_for(gateway, campaign_id: str, creator_id: str) -> str:
     return code
 
 
-async def link_for(gateway, campaign_id: str, creator_id: str) -> dict:
+async def made_link(gateway, campaign_id: str, creator_id: str) -> dict:
     return await ok(await gateway.post(f"{A}/links", json={
         "campaign_id": campaign_id, "creator_id": creator_id, "destination": "https://shop.example/products/tee"}), 201)
+
+
+async def link_for(gateway, campaign_id: str, creator_id: str) -> str:
+    return (await made_link(gateway, campaign_id, creator_id))["slug"]
 
 
 def at(world: "World", seconds: float) -> str:
@@ -128,7 +132,7 @@ async def world(gateway, anonymous) -> World:
 
     # Clicks: Maya's link twice from one browser (the second a repeat) and once by a crawler;
     # Noah's and Ivy's once each (the same visitor on another link is unique there).
-    maya_link, noah_link, ivy_link = [await link_for(gateway, usd, c) for c in (maya, noah, ivy)]
+    maya_link, noah_link, ivy_link = [await made_link(gateway, usd, c) for c in (maya, noah, ivy)]
     for made, agent in ((maya_link, BROWSER), (maya_link, BROWSER), (maya_link, CRAWLER), (noah_link, BROWSER), (ivy_link, BROWSER)):
         assert (await click(anonymous, made["slug"], **{"User-Agent": agent})).status_code == 302
     # A creator with a live link is not unenrolled (its clicks would credit orders): revoked first.
