@@ -176,7 +176,7 @@ def generate(first: int, count: int, seed: int, now: datetime, prefix: str = "c"
                 caption, hashtags, [mention] if mention else [], int(eng * 0.93 * rnd.lognormvariate(0, 0.35)),
                 int(eng * 0.07 * rnd.lognormvariate(0, 0.5)),
                 int(sizes[0] * rnd.lognormvariate(-0.5, 0.6)) if ptype in VIDEO_TYPES else None,
-                label and not disclosed, text.is_sponsored(label and not disclosed, hashtags), now, now,
+                label and not disclosed, text.is_sponsored(label and not disclosed, hashtags, caption), now, now,
             ))
             at -= timedelta(days=rnd.uniform(1, 10))
         bio = " ".join([*rnd.choices(filler, k=2), *rnd.choices(words, k=4), *rnd.choices(words2, k=2)]).capitalize()

@@ -64,7 +64,7 @@ async def test_generated_creators_keep_the_index_invariants(service_dsn):
         sponsored = await conn.fetch(
             "SELECT caption, sponsored, paid_partnership, hashtags FROM discovery.posts p"
             " JOIN discovery.creators c ON c.id = p.creator_id WHERE c.handle LIKE $1", prefix + "%")
-        assert all(p["sponsored"] == text.is_sponsored(p["paid_partnership"], p["hashtags"]) for p in sponsored)
+        assert all(p["sponsored"] == text.is_sponsored(p["paid_partnership"], p["hashtags"], p["caption"]) for p in sponsored)
         assert any(p["sponsored"] for p in sponsored)
     finally:
         await conn.execute("DELETE FROM discovery.creators WHERE handle LIKE $1", prefix + "%")

@@ -109,6 +109,6 @@ async def insert_creator(
                 uuid.uuid4(), creator_id, account_id, platform, post.get("external_id") or uuid.uuid4().hex,
                 post["posted_at"], post.get("type", "photo"), post.get("caption"), tags,
                 text.mentions(post.get("caption")), post.get("likes"), post.get("comments"), post.get("views"),
-                post.get("paid_partnership", False), text.is_sponsored(post.get("paid_partnership", False), tags),
+                post.get("paid_partnership", False), text.is_sponsored(post.get("paid_partnership", False), tags, post.get("caption")),
             )
     return creator_id

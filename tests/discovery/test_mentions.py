@@ -115,3 +115,21 @@ async def test_a_bad_mentions_query_is_a_422_naming_the_parameter(gateway, param
     response = await gateway.get(MENTIONS, params=params)
     assert response.status_code == 422, response.text
     assert fields(response) == {field}
+
+
+async def test_a_post_saying_it_is_not_an_ad_is_not_counted_as_sponsored(gateway):
+    brand_handle = unique_handle("brand")
+    creator = {
+        "accounts": [{"platform": "instagram", "handle": unique_handle(), "followers": 12000}],
+        "posts": [
+            {"external_id": "n1", "posted_at": (NOW - timedelta(days=1)).isoformat(), "type": "photo",
+             "caption": f"Not #ad, I bought these from @{brand_handle} myself"},
+            {"external_id": "s1", "posted_at": (NOW - timedelta(days=3)).isoformat(), "type": "photo",
+             "caption": f"Thanks @{brand_handle} #ad"},
+        ],
+    }
+    response = await gateway.post("/v1/discovery/creators", json=creator)
+    assert response.status_code == 201, response.text
+    page = await mentions(gateway, brand=brand_handle)
+    assert (page["items"][0]["posts"], page["items"][0]["sponsored_posts"]) == (2, 1)
+    assert [p["sponsored"] for p in page["items"][0]["latest_posts"]] == [False, True]

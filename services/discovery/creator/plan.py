@@ -192,7 +192,7 @@ class Plan:
             "caption": item.caption, "hashtags": list(dict.fromkeys(tags)), "mentions": list(dict.fromkeys(mentions)),
             "likes": item.likes, "comments": item.comments, "views": item.views,
             "paid_partnership": item.paid_partnership,
-            "sponsored": creator_text.is_sponsored(item.paid_partnership, tags),
+            "sponsored": creator_text.is_sponsored(item.paid_partnership, tags, item.caption),
         }
 
     # --- what the second read must fetch ---------------------------------------------------------

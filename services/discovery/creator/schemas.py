@@ -348,7 +348,7 @@ class PostRead(BaseModel):
     comments: int | None
     views: int | None
     paid_partnership: bool
-    sponsored: bool = Field(description="The paid-partnership label, or a disclosure tag (#ad...) in the caption.")
+    sponsored: bool = Field(description="The paid-partnership label, or a disclosure tag (#ad...) in the caption not right after a negation (\"not #ad\").")
 
 
 class AudienceRead(BaseModel):

@@ -45,8 +45,31 @@ def mentions(caption: str | None) -> list[str]:
     return _unique(m.lower() for m in _MENTION.findall(caption or ""))
 
 
-def is_sponsored(paid_partnership: bool, tags: list[str]) -> bool:
-    return paid_partnership or any(tag in DISCLOSURE_TAGS for tag in tags)
+# A disclosure tag just after one of these says the opposite ("not #ad", "kein #werbung"): the
+# audit service's disclosure scan reads labels the same way (docs/guide/audit-disclosure.md).
+_NEGATION = re.compile(r"(?:\bnot|\bnon|\bnicht|\bkeine?|\bpas|\bno|\bsin)[\s-]+$", re.IGNORECASE)
+NEGATION_WINDOW = 8
+
+
+def is_sponsored(paid_partnership: bool, tags: list[str], caption: str | None = None) -> bool:
+    """The paid-partnership label, or a disclosure tag that no negation right before it in the
+    caption takes back. A tag the client sent that the caption does not hold counts as sent."""
+    if paid_partnership:
+        return True
+    disclosed = {tag for tag in tags if tag in DISCLOSURE_TAGS}
+    if not disclosed:
+        return False
+    if not caption:
+        return True
+    written: set[str] = set()
+    for match in _HASHTAG.finditer(caption):
+        tag = match.group(1).lower()
+        if tag not in disclosed:
+            continue
+        written.add(tag)
+        if not _NEGATION.search(caption, max(0, match.start() - NEGATION_WINDOW), match.start()):
+            return True
+    return bool(disclosed - written)
 
 
 def text_config_for(languages: list[str] | None) -> str:
