@@ -277,6 +277,24 @@ async def test_an_enrolment_with_a_live_code_or_link_is_not_removed_until_they_a
     assert (await gateway.get(f"{url}/{creator}")).status_code == 404
 
 
+async def test_a_code_or_link_made_while_the_creator_is_unenrolled_never_outlives_the_enrolment(gateway):
+    """Made at the same moment, one of the two waits for the other (both lock the campaign, then
+    the enrolment): either the tracking is made and the unenrolment refused, or the creator is
+    gone and the tracking refused; never a 500 (a deadlock) nor tracking without an enrolment."""
+    made = await campaign(gateway)
+    url = f"{CAMPAIGNS}/{made['id']}/creators"
+    for attempt in range(6):
+        creator = (await enrol(gateway, made["id"]))["creator_id"]
+        body = {"campaign_id": made["id"], "creator_id": creator}
+        make = (gateway.post("/v1/attribution/codes", json={**body, "code": f"RACE{uuid.uuid4().hex[:8].upper()}"})
+                if attempt % 2 else gateway.post("/v1/attribution/links", json={**body, "destination": "https://shop.example/p"}))
+        tracking, removal = await asyncio.gather(make, gateway.delete(f"{url}/{creator}"))
+        pair = (tracking.status_code, removal.status_code)
+        assert pair in {(201, 409), (404, 204), (409, 204), (422, 204)}, (pair, tracking.text, removal.text)
+        enrolled = (await gateway.get(f"{url}/{creator}")).status_code
+        assert enrolled == (200 if tracking.status_code == 201 else 404)
+
+
 async def test_the_cost_sums_fees_and_product_value_in_the_campaigns_currency(gateway):
     made = await campaign(gateway, currency="JPY", budget=500_000)
     empty = (await gateway.get(f"{CAMPAIGNS}/{made['id']}/cost")).json()
