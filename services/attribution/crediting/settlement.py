@@ -18,24 +18,32 @@ from services.attribution.crediting.credit import WHOLE_ORDER_MODELS
 from services.attribution.crediting.models import CreditShare
 from services.attribution.crediting.service import CANCELLED, conversion, decide, ledger_source, percent
 from services.attribution.crediting.totals import follow_basis, performance_due
+from services.attribution.fraud.models import REJECTED, FraudReview
 from services.attribution.ledger import service as ledger
 from services.attribution.ledger.models import ClawbackClaim, LedgerEntry
 from services.attribution.models import split_minor
 from services.attribution.orders.model import Order, Refund
 from services.attribution.orders.models import PartnerOrder
+from services.attribution.orders.reading import RESERVED_REFUND_PREFIX
 from services.attribution.rules.compute import compute
 from services.attribution.rules.models import CommissionRule
 
 
 async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds: list[Refund], *,
-                 fresh: bool = False, settled: frozenset[str] = frozenset()) -> None:
-    """The order's ledger entries from its credit decision, its refunds and its cancellation.
-    `fresh`: the order was inserted by this transaction (orders/service.py); `settled`: the ids of
-    the refunds an earlier settlement applied (the caller marks the others settled after this)."""
+                 fresh: bool = False, settled: frozenset[str] = frozenset(),
+                 edit: tuple[Order, str] | None = None) -> None:
+    """The order's ledger entries from its credit decision, its edits, its refunds and its
+    cancellation. `fresh`: the order was inserted by this transaction (orders/service.py);
+    `settled`: the ids of the refunds an earlier settlement applied (the caller marks the others
+    settled after this); `edit`: the order as it stood before this delivery changed it, and the
+    delivery's id."""
     decision, new = await decide(session, row, order, fresh=fresh)
     if decision.outcome == "credited":
         await follow_basis(session, row, decision)
-    if decision.outcome != "credited" or decision.commission_minor <= 0 or decision.rule_id is None:
+    if decision.outcome != "credited" or decision.rule_id is None:
+        return
+    editing = edit is not None and not new and row.state != "cancelled"
+    if decision.commission_minor <= 0 and not editing:
         return
     source = ledger_source(row)
     version = await session.get(CommissionRule, decision.rule_id)
@@ -45,7 +53,7 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     # A decision taken now for a whole-order model has no shares (none are written above).
     whole = new and decision.attribution_model in WHOLE_ORDER_MODELS
     first, latest = ([], []) if whole else await order_shares(session, row)
-    if not first:
+    if not first and decision.commission_minor > 0:
         await ledger.record_commission(
             session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
             campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
@@ -61,54 +69,38 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
                   earned_in_period=decision.earned_in_period_minor)
     changed = False
 
-    def commission_after(applied: list[Refund]) -> int:
-        return compute(terms, order, applied, **inputs).amount_minor
+    def commission_after(applied: list[Refund], of: Order = order) -> int:
+        return compute(terms, of, applied, **inputs).amount_minor
 
     # A refund with a claim of its own was applied too: by a replica still running the code
     # before migration 0027 during a deploy, which does not mark refunds settled.
     if refunds and len(settled) < len(refunds):
         settled = settled | await _claimed_refunds(session, source, row.order_id, refunds)
-    for refund, before, after in refund_falls(commission_after, refunds, settled, decision.commission_minor):
+    if editing and not await _rejected(session, row):
+        # The partner changed the order's lines after it was credited (an order edit): the
+        # commission follows them, under the same rule and inputs, measured with the refunds
+        # settled so far; the difference is clawed back, or added as a commission line of its own.
+        before_edit, delivery_id = edit
+        applied = [r for r in refunds if r.refund_id in settled]
+        was, now = commission_after(applied, before_edit), commission_after(applied)
+        if was != now:
+            key = _claim_base(f"{RESERVED_REFUND_PREFIX}edit:{delivery_id}")
+            text = f"order edited: the commission goes from {was} to {now} minor units"
+            await _move(session, row, decision, latest, source, hold_until, key=key, own_key=key, before=was,
+                        after=now, text=text)
+            changed = True
+    # Before any refund, the order earns what its lines in force earn: the decision's figure (the
+    # same computation on the same lines) unless an edit moved it.
+    unrefunded = commission_after([]) if refunds else decision.commission_minor
+    for refund, before, after in refund_falls(commission_after, refunds, settled, unrefunded):
         if before - after <= 0:
             continue  # settled all the same: the caller marks every refund counted
         text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
         changed = True
-        if not latest:
-            await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=refund.refund_id,
-                                   currency=decision.currency, amount=before - after, reason=text)
-            await conversion(session, row, decision, "ConversionReversed", -(before - after))
-            continue
-        # Each creator ends with exactly its share of what is left (split_minor of the commission
-        # after the refund, by the shares in force), from what it holds in the ledger now: it gives
-        # back the difference. Largest remainder is not monotone, so rounding may owe a creator a
-        # cent back: a commission line says so. What is given back less what is added is the
-        # commission's fall, to the minor unit.
-        shares = {str(p.creator_id): Fraction(p.share) for p in latest}
-        held_by = await _held_by_creator(session, source, row.order_id)
-        target = split_minor(after, shares)
-        base = _claim_base(refund.refund_id)
-        for c in sorted(set(shares) | {str(k) for k in held_by}):
-            creator = uuid.UUID(c)
-            owed = held_by.get(creator, 0) - target.get(c, 0)
-            share_text = percent(shares.get(c, Fraction(0)))
-            if owed > 0:
-                await ledger.claw_back(
-                    session, source=source, order_id=row.order_id,
-                    refund_id=refund.refund_id if creator == decision.creator_id else f"{base}|{c}",
-                    currency=decision.currency, amount=owed, creator_id=creator,
-                    reason=f"{text}; this creator's {share_text} part falls to {target.get(c, 0)}")
-            elif owed < 0:
-                await ledger.record_commission(
-                    session, source=source, order_id=row.order_id, line_key=f"{base}+{c}", creator_id=creator,
-                    campaign_id=decision.campaign_id, currency=decision.currency, amount=-owed,
-                    hold_until=hold_until,
-                    reason=f"{text}; this creator's {share_text} part of what is left is {target.get(c, 0)}: "
-                           f"{-owed} minor unit(s) more after rounding")
-            if owed:
-                await conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
-                                  share=shares.get(c, Fraction(0)))
-    before = compute(terms, order, refunds, **inputs).amount_minor if refunds else decision.commission_minor
+        await _move(session, row, decision, latest, source, hold_until, key=_claim_base(refund.refund_id),
+                    own_key=refund.refund_id, before=before, after=after, text=text)
     if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
+        before = commission_after(refunds)
         await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=CANCELLED, currency=decision.currency,
                                amount=None, reason=f"order {row.order_id} cancelled")
         if not latest:
@@ -121,6 +113,55 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         changed = True
     if changed:
         await performance_due(session, decision.creator_id, row.currency)
+
+
+async def _move(session: AsyncSession, row: PartnerOrder, decision, latest: list[CreditShare], source: str,
+                hold_until, *, key: str, own_key: str, before: int, after: int, text: str) -> None:
+    """The ledger moved from an order's commission `before` to `after`: a refund's or an edit's
+    clawback (claim `own_key`), or an edit's added commission (line `own_key`); for a split order,
+    each creator to exactly its share of `after`, with `key` in the names of the parts."""
+    where = dict(session=session, source=source, order_id=row.order_id, currency=decision.currency)
+    if not latest:
+        if after < before:
+            await ledger.claw_back(**where, refund_id=own_key, amount=before - after, reason=text)
+            await conversion(session, row, decision, "ConversionReversed", after - before)
+        else:
+            await ledger.record_commission(**where, line_key=own_key, creator_id=decision.creator_id,
+                                           campaign_id=decision.campaign_id, amount=after - before,
+                                           hold_until=hold_until, reason=text)
+            await conversion(session, row, decision, "ConversionAttributed", after - before)
+        return
+    # Each creator ends with exactly its share of what is left (split_minor of the commission
+    # after the move, by the shares in force), from what it holds in the ledger now: it gives back
+    # the difference, or is owed more. Largest remainder is not monotone, so rounding may owe a
+    # creator a cent back after a fall: a commission line says so. What is given back less what is
+    # added is the commission's move, to the minor unit.
+    shares = {str(p.creator_id): Fraction(p.share) for p in latest}
+    held_by = await _held_by_creator(session, source, row.order_id)
+    target = split_minor(after, shares)
+    for c in sorted(set(shares) | {str(k) for k in held_by}):
+        creator = uuid.UUID(c)
+        owed = held_by.get(creator, 0) - target.get(c, 0)
+        share_text = percent(shares.get(c, Fraction(0)))
+        if owed > 0:
+            await ledger.claw_back(
+                **where, refund_id=own_key if creator == decision.creator_id else f"{key}|{c}",
+                amount=owed, creator_id=creator, reason=f"{text}; this creator's {share_text} part falls to {target.get(c, 0)}")
+        elif owed < 0:
+            await ledger.record_commission(
+                **where, line_key=f"{key}+{c}", creator_id=creator, campaign_id=decision.campaign_id,
+                amount=-owed, hold_until=hold_until,
+                reason=f"{text}; this creator's {share_text} part of it is {target.get(c, 0)}: {-owed} minor unit(s) more")
+        if owed:
+            await conversion(session, row, decision, "ConversionReversed" if owed > 0 else "ConversionAttributed",
+                             -owed, creator_id=creator, share=shares.get(c, Fraction(0)))
+
+
+async def _rejected(session: AsyncSession, row: PartnerOrder) -> bool:
+    """Whether an operator rejected the order's fraud review: its commission is all taken back."""
+    found = await session.execute(select(FraudReview.id).where(FraudReview.order_ref == row.id,
+                                                               FraudReview.status == REJECTED))
+    return found.first() is not None
 
 
 def refund_falls(commission_after: Callable[[list[Refund]], int], refunds: list[Refund], settled: frozenset[str],
@@ -136,8 +177,8 @@ def refund_falls(commission_after: Callable[[list[Refund]], int], refunds: list[
     may take nothing until another one does, so a refund's fall depends on the refunds taken
     before it (docs/decisions/0060). A refund that takes nothing is settled all the same. The
     falls are the computation's, not the ledger's. A change of the order's lines after it was
-    credited is not settled as such; it moves the first refund's fall (measured from the
-    decision's commission) and none after it."""
+    credited is settled as an edit before its refunds (`settle`), so each refund's fall is measured
+    on the lines in force."""
     applied = set(settled)
     falls = []
     for refund in refunds:

@@ -96,15 +96,15 @@ async def apply_delivery(
     source_id = delivery.source_id or NO_SOURCE
     message = parsed.message
     with acting_for(session, tenant_id):
-        fresh = None
+        fresh, before = None, None
         if isinstance(message, Order):
             message, opened = carried_clicks(message, token_key)
             fresh = batch.take_inserted(session, delivery)  # inserted with the batch's other new orders
             if fresh is not None:
                 batch.order_placed(session, tenant_id, fresh.customer_key, fresh.placed_at, fresh.test)
             else:
-                fresh = await _store_order(session, tenant_id, source_id, message, list(parsed.notes),
-                                           delivery.delivery_id)
+                fresh, before = await _store_order(session, tenant_id, source_id, message, list(parsed.notes),
+                                                   delivery.delivery_id)
             await recovery.recover(session, opened, retention_days)
             for refund in message.refunds:
                 await _store_refund(session, tenant_id, source_id, refund, delivery.delivery_id)
@@ -117,7 +117,8 @@ async def apply_delivery(
         else:
             await _store_cancellation(session, tenant_id, source_id, message, delivery.delivery_id)
             kind = "cancellation"
-        await recompute(session, message.source, source_id, message.order_id, fresh=fresh)
+        await recompute(session, message.source, source_id, message.order_id, fresh=fresh,
+                        edit=(before, delivery.delivery_id) if before is not None else None)
     return Applied(kind, message.order_id)
 
 
@@ -176,16 +177,17 @@ def new_order_rows(token_key: bytes | None):
 
 
 async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: uuid.UUID, order: Order,
-                       notes: list[str], delivery_id: str) -> PartnerOrder | None:
-    """The order stored: the new row (locked by this transaction) when it was not there before,
-    else None once the kept row has taken what is newer."""
+                       notes: list[str], delivery_id: str) -> tuple[PartnerOrder | None, Order | None]:
+    """The order stored: (the new row, locked by this transaction, None) when it was not there
+    before, else (None, the order as it stood before) once the kept row has taken what is newer
+    (None for the order when it took nothing: an older update)."""
     values = _order_values(order, notes, delivery_id)
     row = _new_row(tenant_id, source_id, order, values)
     with session.no_autoflush:  # a new row of its own table: nothing waiting in the session changes it (batch.flush)
         inserted = (await session.scalars(batch.INSERT_ORDER, [row])).first()
     if inserted is not None:
         batch.order_placed(session, tenant_id, inserted.customer_key, inserted.placed_at, inserted.test)
-        return inserted
+        return inserted, None
     existing = (await session.execute(
         select(PartnerOrder).where(PartnerOrder.source == order.source, PartnerOrder.source_id == source_id,
                                    PartnerOrder.order_id == order.order_id).with_for_update())).scalar_one()
@@ -193,13 +195,14 @@ async def _store_order(session: AsyncSession, tenant_id: uuid.UUID, source_id: u
     if order.cancelled_at is not None and (existing.cancelled_at is None or order.cancelled_at < existing.cancelled_at):
         existing.cancelled_at = order.cancelled_at
     if _older(order.updated_at, existing.partner_updated_at):
-        return None  # an update older than the one kept (out of order): its data is not newer
+        return None, None  # an update older than the one kept (out of order): its data is not newer
     if order.currency != existing.currency:
         raise PayloadError("currency", f"the order was {existing.currency} and is now {order.currency}")
     batch.customer_changed(session, tenant_id, {existing.customer_key, order.customer_key})
+    before = order_of(existing)
     for name, value in values.items():
         setattr(existing, name, value)
-    return None
+    return None, before
 
 
 # A refund is one per (order, refund id): partners may number refunds per order (migration 0031).
@@ -284,9 +287,10 @@ def _standing(order: Order, usable: list[Refund], skipped: list[str], cancelled_
 
 
 async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, order_id: str, *,
-                    fresh: PartnerOrder | None = None) -> None:
+                    fresh: PartnerOrder | None = None, edit: tuple[Order, str] | None = None) -> None:
     """The order's state and commission basis from the order and everything kept for it.
-    `fresh`: the order's row, inserted by this transaction just now (so locked by it already)."""
+    `fresh`: the order's row, inserted by this transaction just now (so locked by it already);
+    `edit`: the order as it stood before this delivery updated it, and the delivery's id."""
     row = fresh
     if row is None:
         row = (await session.execute(
@@ -316,7 +320,7 @@ async def recompute(session: AsyncSession, source: str, source_id: uuid.UUID, or
     from services.attribution.crediting import settlement
 
     await settlement.settle(session, row, order, usable, fresh=fresh is not None,
-                            settled=frozenset(r.refund_id for r in refunds if r.settled))
+                            settled=frozenset(r.refund_id for r in refunds if r.settled), edit=edit)
     # Every refund counted is now settled, whether it took anything or not (settlement.py).
     for refund in refunds:
         if refund.currency == row.currency and not refund.settled:
