@@ -7,9 +7,10 @@ HNSW index, with the filter handling of `repository.nearest`.
 """
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.discovery.creator.models import Creator
@@ -33,15 +34,26 @@ async def semantic_search(
     where: Sequence[ColumnElement[bool]],
     limit: int,
     offset: int = 0,
+    after: uuid.UUID | None = None,
 ) -> list[tuple[object, float]]:
     """(row, similarity) of the creators nearest in meaning to `query_text` among those matching
-    `where` (search.filters.conditions), most similar first, rows `offset`..`offset + limit`.
+    `where` (search.filters.conditions), most similar first: up to `limit` of them after the first
+    `offset`, the ranking read at most MAX_DEPTH deep.
+
+    `after`, the last creator of the page before: the rows are those ranked after it, by
+    (distance, id), not merely after the first `offset`. Each page runs the scan again, deeper, and
+    an approximate scan may rank a little differently at another depth; without the key a creator
+    shown on one page could come again on the next.
 
     A row has the SUMMARY_COLUMNS (CreatorSummary.of(row)) and `distance`; similarity is
     1 - cosine distance. `session` must be in a transaction (SET LOCAL hnsw.ef_search). Creators
     not embedded yet are not found (they are on the embedding worker's queue)."""
-    if offset + limit > MAX_DEPTH:
-        raise ValueError(f"semantic search reads at most {MAX_DEPTH} results deep")
     vector = await embed_query(query_text)
-    found = await repository.nearest(session, Creator.embedding, vector, where, offset + limit)
-    return [(n.row, n.similarity) for n in found[offset:]]
+    found = await repository.nearest(session, Creator.embedding, vector, where, min(offset + limit, MAX_DEPTH))
+    last = None
+    if after is not None:
+        last = (await session.execute(
+            select(Creator.embedding.cosine_distance(vector)).where(Creator.id == after))).scalar_one_or_none()
+    if last is None:  # the first page, or the last creator shown is gone (or no longer embedded)
+        return [(n.row, n.similarity) for n in found[offset:]]
+    return [(n.row, n.similarity) for n in found if (float(n.row.distance), n.row.id) > (float(last), after)][:limit]

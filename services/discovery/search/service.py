@@ -34,10 +34,10 @@ async def semantic_search(session: Reads, request: SearchRequest) -> SearchResul
     embedding of `q` (services/discovery/embedding/semantic.py), within the same filters. A page
     is a slice of the ranking (an HNSW scan cannot resume), so the cursor holds the offset, and
     the ranking reads at most MAX_DEPTH deep."""
-    offset = 0
+    offset, after = 0, None
     if request.cursor is not None:
         try:
-            offset, _ = decode_cursor(request.cursor, repository.SEMANTIC)
+            offset, after = decode_cursor(request.cursor, repository.SEMANTIC)
         except Invalid as exc:
             raise Invalid("body.cursor", exc.detail[0]["reason"]) from exc
         if not 0 < offset < semantic.MAX_DEPTH:
@@ -45,7 +45,7 @@ async def semantic_search(session: Reads, request: SearchRequest) -> SearchResul
     limit = min(request.limit, semantic.MAX_DEPTH - offset)
     assert request.q is not None  # SearchRequest refuses semantic mode without q
     async with session.transaction() as tx:  # hnsw.ef_search is set for the transaction
-        found = await semantic.semantic_search(tx, request.q, conditions(request.filters), limit + 1, offset)
+        found = await semantic.semantic_search(tx, request.q, conditions(request.filters), limit + 1, offset, after)
     more = len(found) > limit and offset + limit < semantic.MAX_DEPTH
     items = [SearchHit(**CreatorSummary.of(row).model_dump(), score=round(similarity, 6)) for row, similarity in found[:limit]]
     return SearchResult(
