@@ -69,6 +69,17 @@ async def test_german_words_match_their_inflections_in_a_german_document(gateway
     assert ids(await search(gateway, filters={"niche": [niche], "language": ["de"]}, q="Kuchens")) == [german]
 
 
+async def test_an_or_with_no_word_beside_it_does_not_drop_other_languages(gateway, discovery_db):
+    """German keeps "or" as a word (English drops it as a stop word): a dangling one must not
+    become a word every German document has to hold."""
+    niche = own_niche()
+    german = await insert_creator(discovery_db, niches=[niche], bio="Ich backe die besten Kuchen", languages=["de"])
+    english = await insert_creator(discovery_db, niches=[niche], bio="The best cakes, baked at home")
+    for q in ("Kuchen", "Kuchen or", "or Kuchen", "OR Kuchen or or"):
+        assert ids(await search(gateway, filters={"niche": [niche]}, q=q)) == [german], q
+    assert set(ids(await search(gateway, filters={"niche": [niche]}, q="Kuchen or or cakes"))) == {german, english}
+
+
 async def test_web_search_syntax_excludes_and_requires_phrases(gateway, discovery_db):
     niche = own_niche()
     vegan = await insert_creator(discovery_db, niches=[niche], bio="Vegan baking for busy parents")

@@ -99,13 +99,20 @@ _QUERY_TOKENS = re.compile(r'-?"[^"]*"?|\S+')
 
 
 def split_exclusions(q: str) -> tuple[str, list[str]]:
-    """(the query without its excluded words, the excluded words and phrases without their "-")."""
+    """(the query without its excluded words, the excluded words and phrases without their "-").
+    An `or` with no word on one side of it is left out: websearch_to_tsquery reads it as the word
+    "or", which English drops as a stop word but German, say, keeps as a word every document must
+    hold, so "vegan or" found no German creator at all."""
     kept, excluded = [], []
     for token in _QUERY_TOKENS.findall(q):
         if token.startswith("-") and len(token) > 1:
             excluded.append(token[1:])
+        elif token.lower() == "or" and (not kept or kept[-1].lower() == "or"):
+            continue
         else:
             kept.append(token)
+    while kept and kept[-1].lower() == "or":
+        kept.pop()
     return " ".join(kept), excluded
 
 
