@@ -20,6 +20,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
         ({"filters": {"growth_90d_min": 10, "growth_90d_max": -10}}, "body.filters.growth_90d_min"),
         ({"filters": {"tier": ["nano"], "followers_min": 50_000}}, "body.filters.tier"),
         ({"filters": {"tier": ["giga"]}}, "body.filters.tier.0"),
+        ({"filters": {"tier": ["micro", "micro"]}}, "body.filters.tier"),
+        ({"filters": {"platform": ["tiktok", "youtube", "tiktok"]}}, "body.filters.platform"),
         ({"filters": {"country": ["usa"]}}, "body.filters.country.0"),
         ({"filters": {"audience_country": ["US"]}}, "body.filters.audience_country.0"),
         ({"filters": {"audience_country": ["US:60", "GB:50"]}}, "body.filters.audience_country"),

@@ -150,6 +150,13 @@ class Brief(BaseModel):
             raise FieldError(
                 "followers_min", f"must not be greater than followers_max ({self.followers_min} > {self.followers_max})"
             )
+        if self.filters is not None:
+            # Both ranges hold at once: one that cannot overlap the other matches no creator.
+            lows = [v for v in (self.followers_min, self.filters.followers_min) if v is not None]
+            highs = [v for v in (self.followers_max, self.filters.followers_max) if v is not None]
+            if lows and highs and max(lows) > min(highs):
+                raise FieldError("followers_min", f"the brief's followers {self.followers_min}..{self.followers_max} and "
+                                 f"filters' {self.filters.followers_min}..{self.filters.followers_max} do not overlap")
         return self
 
     def text(self) -> str:

@@ -121,6 +121,11 @@ class CreatorFilters(BaseModel):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
                 raise _invalid(low, f"must not be greater than {high} ({lo} > {hi})")
+        for name in ("tier", "platform"):
+            named = getattr(self, name) or []
+            twice = sorted({v for v in named if named.count(v) > 1})
+            if twice:
+                raise _invalid(name, f"{', '.join(twice)} named more than once")
         if self.tier and (self.followers_min is not None or self.followers_max is not None):
             lo, hi = self.followers_min or 0, self.followers_max if self.followers_max is not None else 10**13
             if not any(_tier_range(t)[0] <= hi and lo < _tier_range(t)[1] for t in self.tier):
