@@ -109,6 +109,17 @@ async def test_a_body_that_is_not_ndjson_is_a_415(gateway):
     assert response.status_code == 415
 
 
+async def test_blank_lines_do_not_count_toward_the_line_limit(gateway):
+    """10,000 lines with a creator (each refused alone here, so that nothing is written) and blank
+    lines between them are one request; one line more is a 413."""
+    full = b"\n\r\n".join([b"{}"] * 10_000) + b"\n\n"
+    response = await bulk(gateway, full)
+    assert response.status_code == 200, response.text[:300]
+    assert [e["line"] for e in response.json()["errors"][:3]] == [1, 3, 5]  # numbered as sent, blanks included
+    response = await bulk(gateway, full + b"{}\n")
+    assert response.status_code == 413 and "10000 lines" in response.text
+
+
 async def test_a_file_of_two_chunks_commits_its_valid_lines_and_a_replay_changes_nothing(gateway, discovery_db):
     # Past CHUNK_LINES (500), so the second chunk is validated while the first is written, and
     # past SMALL_BATCH, so both go through the staging tables.

@@ -95,9 +95,9 @@ async def ingest_lines(session: AsyncSession, body: bytes, *, with_ids: bool = F
     lines = body.removeprefix(UTF8_BOM).split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    if len(lines) > MAX_LINES:
-        raise PayloadTooLarge([{"field": "body", "reason": f"at most {MAX_LINES} lines per request"}])
     numbered = [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
+    if len(numbered) > MAX_LINES:  # blank lines are skipped, so they do not count
+        raise PayloadTooLarge([{"field": "body", "reason": f"at most {MAX_LINES} lines with a creator per request"}])
     errors: list[BulkError] = []
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     failed: set[int] = set()
