@@ -137,11 +137,18 @@ def currency(value: Any, path: str) -> str:
     return value
 
 
+_AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def amount(value: Any, code: str, path: str, signed: bool = False) -> int:
     """A decimal amount (a string such as "19.99", or a JSON number) in minor units of `code`;
     negative only where `signed`."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise PayloadError(path, "not a decimal amount")
+    if isinstance(value, str) and not _AMOUNT_TEXT.fullmatch(value):
+        # Python's Decimal also reads "1e3", " 10.00" and full-width digits: a partner's amount
+        # is plain ASCII digits, so anything else is a mistake to report, not to guess at.
+        raise PayloadError(path, f"{value[:40]!r} is not a decimal amount (digits, an optional '-' and '.')")
     try:
         minor = parse_amount(value, code)
     except MoneyError as exc:
