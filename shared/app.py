@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -25,7 +25,7 @@ from shared.messaging.kafka import KafkaProducerHandle, backoff_delay, sleep_or_
 from shared.messaging.relay import OutboxRelay
 from shared.observability import CorrelationMiddleware, configure_logging, metrics_response
 from shared.openapi import document_errors
-from shared.routing import complete_allow_header
+from shared.routing import complete_allow_header, known_query_only
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ def create_service_app(
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(CorrelationMiddleware, service=name)
     app.include_router(health_router(name))
-    app.include_router(router)
+    app.include_router(router, dependencies=[Depends(known_query_only)])
     # The gateway's signed identity token, verified with its public key; audience = this service.
     app.state.identity_verifier = IdentityVerifier(settings.identity_public_key, audience=name)
     check_routes_declare_scopes(app)

@@ -1,4 +1,5 @@
-"""A 405 whose `Allow` lists every method the resource supports (RFC 9110 section 15.5.6).
+"""A 405 whose `Allow` lists every method the resource supports (RFC 9110 section 15.5.6), and
+a documented route's refusal of a query parameter it does not take.
 
 Starlette answers a 405 with the methods of the first route whose path matched, so a resource
 served by two routes (GET and PATCH on `/creators/{id}`) advertised only one of them.
@@ -6,10 +7,12 @@ served by two routes (GET and PATCH on `/creators/{id}`) advertised only one of 
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from shared.errors import error_body
+from shared.errors import Invalid, error_body
+from shared.identity import PUBLIC, declared_scope
 
 
 # The methods a route can serve; each is tried against the route table as if the client had sent it.
@@ -37,3 +40,43 @@ async def _method_not_allowed(request: Request, exc: HTTPException) -> JSONRespo
 def complete_allow_header(app: FastAPI) -> None:
     # A status-code handler takes precedence over the HTTPException handler of shared/errors.py.
     app.add_exception_handler(405, _method_not_allowed)
+
+
+# --- A documented route refuses a query parameter it does not take --------------------------------
+# Most routes read their query through FastAPI's parameters, which ignore a name they do not know:
+# a misspelt filter (`creater_id`) answered with the unfiltered list instead of an error. The
+# public routes are left alone: a shopper's click may carry any tracking parameter (`fbclid`).
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+_SHOWN = 100  # characters of an unknown name quoted back
+
+
+def query_names(dependant) -> frozenset[str]:
+    """The query parameters a route's dependant reads, a pydantic model's fields one by one (as
+    the OpenAPI document lists them), through its dependencies."""
+    names: set[str] = set()
+    for field in dependant.query_params:
+        annotation = getattr(field.field_info, "annotation", None)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= {info.alias or name for name, info in annotation.model_fields.items()}
+        else:
+            names.add(field.alias)
+    for sub in dependant.dependencies:
+        names |= query_names(sub)
+    return frozenset(names)
+
+
+async def known_query_only(request: Request) -> None:
+    """A router-level dependency: 422 naming `query.<name>` for a name the route does not take."""
+    if not request.scope.get("query_string"):
+        return
+    route = request.scope.get("route")
+    if route is None or not getattr(route, "include_in_schema", False) or declared_scope(route) == PUBLIC:
+        return
+    known = _QUERY_NAMES.get(id(route))
+    if known is None:
+        known = _QUERY_NAMES[id(route)] = query_names(route.dependant)
+    for name in request.query_params.keys():
+        if name not in known:
+            takes = ", ".join(sorted(known)) or "none"
+            raise Invalid(f"query.{name[:_SHOWN]}", f"not a query parameter of this route (it takes: {takes})")
