@@ -1,6 +1,7 @@
 """Saved briefs through the gateway: create, read, list, rename or replace, delete, re-run; one
 name per tenant; another tenant sees none of them (tests/tenancy walks every route too)."""
 
+import json
 import uuid
 
 import pytest
@@ -146,3 +147,17 @@ async def test_an_unknown_brief_is_a_404(gateway):
     missing = uuid.uuid4()
     assert (await gateway.get(f"{BRIEFS}/{missing}")).status_code == 404
     assert (await gateway.post(f"{BRIEFS}/{missing}/run")).status_code == 404
+
+
+async def test_a_brief_saved_before_a_rule_was_added_stays_readable_and_runnable(gateway, discovery_db):
+    """A tier named twice, and a follower range its filters' cannot overlap, are refused since
+    2026-11-30; a brief saved with them before is read and run as it was, never a 500."""
+    saved = await save(gateway, {"keywords": ["vegan"], "filters": {"tier": ["micro"]}})
+    await discovery_db.execute(
+        "UPDATE discovery.briefs SET brief = brief || $2::jsonb WHERE id = $1", uuid.UUID(saved["id"]),
+        json.dumps({"followers_max": 100, "filters": {"tier": ["micro", "micro"], "followers_min": 20_000}}))
+    read = await gateway.get(f"{BRIEFS}/{saved['id']}")
+    assert read.status_code == 200, read.text
+    assert read.json()["brief"]["filters"]["tier"] == ["micro", "micro"]
+    assert (await gateway.post(f"{BRIEFS}/{saved['id']}/run")).status_code == 200
+    assert (await gateway.patch(f"{BRIEFS}/{saved['id']}", json={"name": f"renamed-{uuid.uuid4().hex[:6]}"})).status_code == 200

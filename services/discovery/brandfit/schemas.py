@@ -11,9 +11,9 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationInfo, model_validator
 
-from services.discovery.search.filters import AGE_BANDS, GENDERS, CreatorFilters
+from services.discovery.search.filters import AGE_BANDS, GENDERS, STORED, CreatorFilters, stored
 from services.discovery.search.schemas import CreatorSummary
 from shared.contracts.types import Platform
 from shared.validation import NOT_BLANK, Count, FieldError, PlainText, integral_number, label
@@ -143,14 +143,14 @@ class Brief(BaseModel):
     filters: CreatorFilters | None = Field(default=None, description="Further hard filters, as in search.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Brief":
+    def _consistent(self, info: ValidationInfo) -> "Brief":
         if not (self.niches or self.keywords or (self.description and self.description.strip())):
             raise FieldError("description", "a brief needs niches, keywords or a description to match content against")
         if self.followers_min is not None and self.followers_max is not None and self.followers_min > self.followers_max:
             raise FieldError(
                 "followers_min", f"must not be greater than followers_max ({self.followers_min} > {self.followers_max})"
             )
-        if self.filters is not None:
+        if self.filters is not None and not stored(info):  # refused since 2026-11-30, see STORED
             # Both ranges hold at once: one that cannot overlap the other matches no creator.
             lows = [v for v in (self.followers_min, self.filters.followers_min) if v is not None]
             highs = [v for v in (self.followers_max, self.filters.followers_max) if v is not None]
@@ -238,7 +238,6 @@ class BriefRead(BaseModel):
 
     @classmethod
     def of(cls, row) -> "BriefRead":
-        return cls(
-            id=row.id, name=row.name, brief=Brief.model_validate(row.brief),
-            created_at=row.created_at, updated_at=row.updated_at,
-        )
+        return cls.model_validate(
+            {"id": row.id, "name": row.name, "brief": row.brief, "created_at": row.created_at,
+             "updated_at": row.updated_at}, context=STORED)

@@ -19,7 +19,7 @@ from services.discovery.brandfit.schemas import (
     FitCreator,
 )
 from services.discovery.embedding.encoder import get_encoder
-from services.discovery.search.filters import CreatorFilters, conditions
+from services.discovery.search.filters import STORED, CreatorFilters, conditions
 from services.discovery.search.schemas import CreatorSummary
 from shared.db import utcnow
 from shared.errors import Conflict, NotFound
@@ -197,4 +197,4 @@ async def run(session: AsyncSession, brief_id: uuid.UUID, limit: int) -> tuple[S
     saved = await repository.get(session, brief_id)
     if saved is None:
         raise not_found(brief_id)
-    return saved, await rank(session, Brief.model_validate(saved.brief), limit)
+    return saved, await rank(session, Brief.model_validate(saved.brief, context=STORED), limit)

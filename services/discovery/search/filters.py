@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, model_validator
 from sqlalchemy import ColumnElement, String, and_, exists, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
@@ -61,6 +61,15 @@ def _threshold(key: str, name: str):
 _AMOUNT_SCHEMA = {"type": "string", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,4})?$"}
 
 Fraction = Annotated[float, Field(ge=0, le=100)]
+
+
+# The validation context of what was stored by an earlier version: a rule added later (a request
+# it now refuses) does not make a stored brief unreadable.
+STORED = {"stored": True}
+
+
+def stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
 
 
 class CreatorFilters(BaseModel):
@@ -111,7 +120,7 @@ class CreatorFilters(BaseModel):
     sponsored_only: bool | None = Field(default=None, description="With `mentions` / `hashtag`: only sponsored posts.")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "CreatorFilters":
+    def _consistent(self, info: ValidationInfo) -> "CreatorFilters":
         for low, high in (
             ("followers_min", "followers_max"),
             ("engagement_rate_min", "engagement_rate_max"),
@@ -121,7 +130,8 @@ class CreatorFilters(BaseModel):
             lo, hi = getattr(self, low), getattr(self, high)
             if lo is not None and hi is not None and lo > hi:
                 raise _invalid(low, f"must not be greater than {high} ({lo} > {hi})")
-        for name in ("tier", "platform"):
+        # Refused since 2026-11-30; a brief saved before with a tier twice is read as it was (STORED).
+        for name in () if stored(info) else ("tier", "platform"):
             named = getattr(self, name) or []
             twice = sorted({v for v in named if named.count(v) > 1})
             if twice:
