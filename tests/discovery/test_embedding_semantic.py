@@ -47,7 +47,7 @@ async def creators(discovery_db):
 
 async def search(sessionmaker, query: str, niche: str, limit: int = 10, offset: int = 0):
     async with sessionmaker() as session, session.begin():
-        return await semantic_search(session, query, [Creator.niches.overlap([niche])], limit, offset)
+        return (await semantic_search(session, query, [Creator.niches.overlap([niche])], limit, offset))[0]
 
 
 async def test_query_finds_the_creator_it_describes(sessionmaker, creators):

@@ -24,6 +24,7 @@ POSTS = [
     ("Thanks @brand #ad", False, True),
     ("not #ad", True, True),
     ("no #spon here, just #running", False, False),  # no disclosure tag: not sponsored before either
+    ("no\u00a0#ad, paid for it myself", False, False),  # a no-break space, which Python's \s holds
 ]
 
 

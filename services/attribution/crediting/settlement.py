@@ -42,9 +42,8 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         await follow_basis(session, row, decision)
     if decision.outcome != "credited" or decision.rule_id is None:
         return
-    editing = edit is not None and not new and row.state != "cancelled"
-    if decision.commission_minor <= 0 and not editing:
-        return
+    if decision.commission_minor <= 0:
+        return  # nothing credited: an edit cannot raise it (see `target` below)
     source = ledger_source(row)
     version = await session.get(CommissionRule, decision.rule_id)
     terms = version.terms()
@@ -69,21 +68,27 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
                   earned_in_period=decision.earned_in_period_minor)
     changed = False
 
-    def commission_after(applied: list[Refund], of: Order = order) -> int:
-        return compute(terms, of, applied, **inputs).amount_minor
+    def target(applied: list[Refund], of: Order = order) -> int:
+        """What the order earns now: its lines in force less `applied`, under the rule and inputs
+        it was credited with, never more than it was credited (the creator's cap and totals counted
+        that figure, and `attribution.conversion.v1` announced it)."""
+        return min(decision.commission_minor, compute(terms, of, applied, **inputs).amount_minor)
 
     # A refund with a claim of its own was applied too: by a replica still running the code
     # before migration 0027 during a deploy, which does not mark refunds settled.
     if refunds and len(settled) < len(refunds):
         settled = settled | await _claimed_refunds(session, source, row.order_id, refunds)
-    if editing and not await _rejected(session, row):
+    if edit is not None and not new:
         # The partner changed the order's lines after it was credited (an order edit): the
-        # commission follows them, under the same rule and inputs, measured with the refunds
-        # settled so far; the difference is clawed back, or added as a commission line of its own.
+        # commission follows them, measured with the refunds settled so far, up to what was
+        # credited; a fall is clawed back, a rise back toward the credited figure is a commission
+        # line of its own. Not after the order was cancelled or its fraud review rejected (their
+        # claims took all of it).
         before_edit, delivery_id = edit
         applied = [r for r in refunds if r.refund_id in settled]
-        was, now = commission_after(applied, before_edit), commission_after(applied)
-        if was != now:
+        was, now = target(applied, before_edit), target(applied)
+        if was != now and not await _claimed(session, source, row.order_id, CANCELLED) \
+                and not await _rejected(session, row):
             key = _claim_base(f"{RESERVED_REFUND_PREFIX}edit:{delivery_id}")
             text = f"order edited: the commission goes from {was} to {now} minor units"
             await _move(session, row, decision, latest, source, hold_until, key=key, own_key=key, before=was,
@@ -91,8 +96,8 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
             changed = True
     # Before any refund, the order earns what its lines in force earn: the decision's figure (the
     # same computation on the same lines) unless an edit moved it.
-    unrefunded = commission_after([]) if refunds else decision.commission_minor
-    for refund, before, after in refund_falls(commission_after, refunds, settled, unrefunded):
+    unrefunded = target([]) if refunds else decision.commission_minor
+    for refund, before, after in refund_falls(target, refunds, settled, unrefunded):
         if before - after <= 0:
             continue  # settled all the same: the caller marks every refund counted
         text = f"refund {refund.refund_id}: the commission falls from {before} to {after} minor units"
@@ -100,7 +105,7 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
         await _move(session, row, decision, latest, source, hold_until, key=_claim_base(refund.refund_id),
                     own_key=refund.refund_id, before=before, after=after, text=text)
     if row.state == "cancelled" and not await _claimed(session, source, row.order_id, CANCELLED):
-        before = commission_after(refunds)
+        before = target(refunds)
         await ledger.claw_back(session, source=source, order_id=row.order_id, refund_id=CANCELLED, currency=decision.currency,
                                amount=None, reason=f"order {row.order_id} cancelled")
         if not latest:
@@ -118,18 +123,20 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
 async def _move(session: AsyncSession, row: PartnerOrder, decision, latest: list[CreditShare], source: str,
                 hold_until, *, key: str, own_key: str, before: int, after: int, text: str) -> None:
     """The ledger moved from an order's commission `before` to `after`: a refund's or an edit's
-    clawback (claim `own_key`), or an edit's added commission (line `own_key`); for a split order,
-    each creator to exactly its share of `after`, with `key` in the names of the parts."""
+    clawback (claim `own_key`), or an edit's rise back toward the credited figure (line
+    `own_key`); for a split order, each creator to exactly its share of `after`, with `key` in
+    the names of the parts."""
     where = dict(session=session, source=source, order_id=row.order_id, currency=decision.currency)
     if not latest:
         if after < before:
             await ledger.claw_back(**where, refund_id=own_key, amount=before - after, reason=text)
-            await conversion(session, row, decision, "ConversionReversed", after - before)
         else:
             await ledger.record_commission(**where, line_key=own_key, creator_id=decision.creator_id,
                                            campaign_id=decision.campaign_id, amount=after - before,
                                            hold_until=hold_until, reason=text)
-            await conversion(session, row, decision, "ConversionAttributed", after - before)
+        # Every move after the credit is a `ConversionReversed`, its amount negative when the
+        # commission falls (`ConversionAttributed` is the credit itself, once per order and creator).
+        await conversion(session, row, decision, "ConversionReversed", after - before)
         return
     # Each creator ends with exactly its share of what is left (split_minor of the commission
     # after the move, by the shares in force), from what it holds in the ledger now: it gives back
@@ -153,8 +160,8 @@ async def _move(session: AsyncSession, row: PartnerOrder, decision, latest: list
                 amount=-owed, hold_until=hold_until,
                 reason=f"{text}; this creator's {share_text} part of it is {target.get(c, 0)}: {-owed} minor unit(s) more")
         if owed:
-            await conversion(session, row, decision, "ConversionReversed" if owed > 0 else "ConversionAttributed",
-                             -owed, creator_id=creator, share=shares.get(c, Fraction(0)))
+            await conversion(session, row, decision, "ConversionReversed", -owed, creator_id=creator,
+                             share=shares.get(c, Fraction(0)))
 
 
 async def _rejected(session: AsyncSession, row: PartnerOrder) -> bool:

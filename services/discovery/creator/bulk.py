@@ -26,6 +26,7 @@ from services.discovery.creator.schemas import BulkError, BulkLine, BulkResult, 
 from shared.errors import LimelightError
 
 MAX_LINES = 10_000
+BLANK_TOLERANCE = 10  # lines in all, blank ones included, per line a request may hold
 MAX_BYTES = 32 * 1024 * 1024  # the gateway lets this much through on this route only
 CHUNK_LINES = 500
 MAX_ERRORS = 1000
@@ -38,7 +39,8 @@ OPENAPI_BODY = {
         "required": True,
         "description": (
             f"NDJSON: one creator per line, each a JSON object in the shape of POST /creators; blank lines are "
-            f"skipped. At most {MAX_LINES} lines and {MAX_BYTES // (1024 * 1024)} MiB."
+            f"skipped. At most {MAX_LINES} lines with a creator ({BLANK_TOLERANCE * MAX_LINES} in all) and "
+            f"{MAX_BYTES // (1024 * 1024)} MiB."
         ),
         "content": {
             "application/x-ndjson": {
@@ -95,6 +97,8 @@ async def ingest_lines(session: AsyncSession, body: bytes, *, with_ids: bool = F
     lines = body.removeprefix(UTF8_BOM).split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
+    if len(lines) > BLANK_TOLERANCE * MAX_LINES:  # before reading each one: a body of blank lines
+        raise PayloadTooLarge([{"field": "body", "reason": f"at most {BLANK_TOLERANCE * MAX_LINES} lines in all"}])
     numbered = [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
     if len(numbered) > MAX_LINES:  # blank lines are skipped, so they do not count
         raise PayloadTooLarge([{"field": "body", "reason": f"at most {MAX_LINES} lines with a creator per request"}])

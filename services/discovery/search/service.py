@@ -45,11 +45,14 @@ async def semantic_search(session: Reads, request: SearchRequest) -> SearchResul
     limit = min(request.limit, semantic.MAX_DEPTH - offset)
     assert request.q is not None  # SearchRequest refuses semantic mode without q
     async with session.transaction() as tx:  # hnsw.ef_search is set for the transaction
-        found = await semantic.semantic_search(tx, request.q, conditions(request.filters), limit + 1, offset, after)
-    more = len(found) > limit and offset + limit < semantic.MAX_DEPTH
+        found, deeper = await semantic.semantic_search(tx, request.q, conditions(request.filters), limit + 1, offset,
+                                                       after)
     items = [SearchHit(**CreatorSummary.of(row).model_dump(), score=round(similarity, 6)) for row, similarity in found[:limit]]
+    # The page may be short of `limit` when a deeper scan ranked differently; the next one goes on
+    # from its last creator, as long as the scan found more than it read and the depth allows.
+    more = bool(items) and (deeper or len(found) > limit) and offset + len(items) < semantic.MAX_DEPTH
     return SearchResult(
         items=items,
-        next_cursor=encode_cursor(repository.SEMANTIC.name, offset + limit, items[-1].id) if more else None,
+        next_cursor=encode_cursor(repository.SEMANTIC.name, offset + len(items), items[-1].id) if more else None,
         facets=None,
     )

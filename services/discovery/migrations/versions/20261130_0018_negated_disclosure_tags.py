@@ -31,9 +31,11 @@ TAGS = frozenset({
 })
 HASHTAG = re.compile(r"(?<![\w#])#(\w[\w]{0,99})", re.UNICODE)
 NEGATION = re.compile(r"(?:\bnot|\bnon|\bnicht|\bkeine?|\bpas|\bno|\bsin)[\s-]+$", re.IGNORECASE)
-# What PostgreSQL can pick the candidates with (case-insensitively): a negation word, spaces or
-# hyphens, then a hashtag. Python judges each candidate with the rule itself.
-CANDIDATE = r"\m(not|non|nicht|keine?|pas|no|sin)[[:space:]-]+#"
+# What PostgreSQL can pick the candidates with (case-insensitively): a negation word, then a
+# hashtag within the rule's 8 characters. Wider than the rule (any character between, not only
+# Python's Unicode spaces, which PostgreSQL's [[:space:]] does not all hold, such as U+00A0);
+# Python judges each candidate with the rule itself.
+CANDIDATE = r"\m(not|non|nicht|keine?|pas|no|sin)[^#]{1,8}#"
 
 
 def sponsored(tags: list[str], caption: str) -> bool:
