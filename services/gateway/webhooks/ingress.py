@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.gateway.webhooks.cache import ReceivingSource, app_source_cache
 from services.gateway.webhooks.delivery import DELIVERIES, Delivery, PayloadTooLarge, app_acceptor
 from services.gateway.webhooks.schemas import DeliveryAccepted
-from services.gateway.webhooks.signatures import BadSignature, check_shopify_shape, verify_generic, verify_shopify
+from services.gateway.webhooks.signatures import BadSignature, check_generic_shape, check_shopify_shape, verify_generic, verify_shopify
 from services.gateway.webhooks.vault import app_vault
 from shared.contracts.partner_orders import generic_body_schema, generic_examples
 from shared.db import utcnow
@@ -256,6 +256,7 @@ async def receive_generic(
         now=now.timestamp(),
         tolerance=settings.gateway_webhook_signature_tolerance_seconds,
     )
+    check_generic_shape(body)
     # What the signature covers: a captured delivery sent again under another (unsigned)
     # Limelight-Delivery-Id is still the same delivery.
     signed = "sha256:" + hashlib.sha256(f"{timestamp}.".encode() + body).hexdigest()

@@ -129,3 +129,15 @@ def check_shopify_shape(topic: str, body: bytes) -> None:
     required, forbidden = shape
     if not isinstance(payload, dict) or not required <= payload.keys() or forbidden & payload.keys():
         raise Invalid("header.X-Shopify-Topic", f"the body is not a {topic} payload")
+
+
+def check_generic_shape(body: bytes) -> None:
+    """Refuse a verified generic delivery whose body is not a JSON object: every message of the
+    generic format is one (docs/guide/attribution-orders.md), and a partner told 200 for a body
+    its consumer can only dead-letter never learns of its mistake."""
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise Invalid("body", "a generic webhook body must be JSON") from exc
+    if not isinstance(payload, dict):
+        raise Invalid("body", "a generic webhook body must be a JSON object")

@@ -75,7 +75,7 @@ async def test_body_under_the_limit_whose_event_the_broker_refuses_is_413_and_no
     """The envelope around a body close to 1 MiB is over Kafka's default 1 MiB message size: a
     clear 413 (a retry cannot succeed), nothing published, no claim left behind."""
     source = await create_generic_source(gateway)
-    body = b'"' + b"y" * (1024 * 1024 - 2) + b'"'
+    body = b'{"note": "' + b"y" * (1024 * 1024 - 13) + b'"}'  # a JSON object of just under 1 MiB
 
     response = await anonymous.post(source.url, content=body, headers=generic_headers(source.secret, body))
 

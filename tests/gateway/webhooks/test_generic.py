@@ -123,6 +123,17 @@ async def test_body_that_is_not_utf8_is_422(platform, gateway, anonymous):
     assert await published(platform, source.id) == []
 
 
+@pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b'"an order"', b""], ids=["text", "array", "string", "empty"])
+async def test_a_signed_body_that_is_not_a_json_object_is_422_and_nothing_published(platform, gateway, anonymous, body):
+    """Found by an outside probe: it was accepted (200) and then dead-lettered by its consumer, so
+    the partner never learnt of the mistake."""
+    source = await create_generic_source(gateway)
+    response = await anonymous.post(source.url, content=body, headers=generic_headers(source.secret, body))
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "body"
+    assert await published(platform, source.id) == []
+
+
 async def test_worked_example_in_the_openapi_description_is_the_real_signature(anonymous):
     """The example partners copy from /docs: recomputed here, so the text can never drift."""
     document = (await anonymous.get("/openapi.json")).json()
