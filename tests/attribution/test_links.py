@@ -77,6 +77,7 @@ async def test_the_slug_is_96_random_bits_url_safe_and_differs_every_time(gatewa
         ("http://2130706433/", "four decimal numbers"),
         ("https://shop.example:99999/", "URL"),
         ("https://shop.example/?ll_click=forged", "ll_click"),
+        ("https://a\u200db.example/", "internationalised domain name"),
     ],
 )
 async def test_bad_destinations_are_refused_saying_why(gateway, destination, reason):
@@ -109,6 +110,18 @@ async def test_bad_link_fields_are_refused_naming_the_field(gateway, body, field
 async def test_a_public_address_literal_is_a_destination(gateway):
     made = await make(gateway, *(await enrolled(gateway)), destination="http://93.184.215.14/landing")
     assert made["destination"] == "http://93.184.215.14/landing"
+
+
+async def test_an_internationalised_host_is_kept_in_its_ascii_form(gateway):
+    """Found by an outside probe: the redirect's Location carried the host percent-encoded
+    (https://m%C3%BCnchen.example/), which some HTTP clients cannot follow; the ASCII form is the
+    name browsers resolve, and it shows a look-alike host for what it is."""
+    campaign_id, creator_id = await enrolled(gateway)
+    made = await make(gateway, campaign_id, creator_id, destination="https://München.example:8443/p?utm_source=orig#top")
+    assert made["destination"] == "https://xn--mnchen-3ya.example:8443/p?utm_source=orig#top"
+    assert made["target"].startswith("https://xn--mnchen-3ya.example:8443/p?utm_source=orig&")
+    lookalike = await make(gateway, campaign_id, creator_id, destination="https://\u0455hop.example/")  # Cyrillic dze
+    assert lookalike["destination"] == "https://xn--hop-ehd.example/"
 
 
 async def test_a_creator_not_enrolled_is_a_409_naming_creator_id(gateway):

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 
 from services.attribution.codes.schemas import with_time_zone
-from services.attribution.links.url import CLICK_ID_PARAM, MAX_URL_LENGTH, problem, query_names
+from services.attribution.links.url import CLICK_ID_PARAM, MAX_URL_LENGTH, ascii_host, problem, query_names
 from shared.contracts.types import Platform
 from shared.validation import datetime_text, CONTROL_CHARACTERS, SPACES, FieldError, PlainText, integral_number
 
@@ -98,6 +98,15 @@ class LinkCreate(BaseModel):
         reason = destination_problem(self.destination)
         if reason is not None:
             raise FieldError("destination", reason)
+        try:
+            written = ascii_host(self.destination)
+        except ValueError as exc:
+            raise FieldError("destination", str(exc)) from None
+        if written != self.destination:
+            reason = destination_problem(written)  # longer once written in ASCII
+            if reason is not None:
+                raise FieldError("destination", f"{reason} (with its host written in ASCII: {written[:80]}…)")
+            self.destination = written
         return self
 
     @field_validator("expires_at")

@@ -13,6 +13,8 @@ resolving at creation proves nothing about what it resolves to at click time.
 
 import ipaddress
 import re
+
+import idna
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
@@ -58,6 +60,25 @@ def problem(url: str) -> str | None:
     if not address.is_global:
         return f"must not point at a private, loopback or reserved address ({address})"
     return None
+
+
+def ascii_host(url: str) -> str:
+    """`url` with an internationalised host written in its ASCII form (`münchen.example` →
+    `xn--mnchen-3ya.example`, IDNA 2008 with UTS 46 mapping), as browsers resolve it: a redirect's
+    Location header is ASCII, and a host percent-encoded there is one some HTTP clients cannot
+    follow. The rest of the URL is kept as written. ValueError when the host is no valid name."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host.isascii():
+        return url
+    try:
+        written = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise ValueError(f"the host is not a valid internationalised domain name ({exc})") from None
+    # A destination has no credentials (`problem`) and an IPv6 literal is ASCII: the netloc is
+    # the host and its port.
+    port = f":{parts.port}" if parts.port is not None else ""
+    return urlunsplit(parts._replace(netloc=written + port))
 
 
 def query_names(url: str) -> set[str]:
