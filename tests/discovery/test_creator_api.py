@@ -80,6 +80,11 @@ async def test_cursor_pages_return_every_creator_once(gateway):
         ({"platform": "x", "handle": "nul\u0000byte"}, "body.handle"),
         ({"platform": "x", "handle": unique_handle(), "display_name": "a\u0000b"}, "body.display_name"),
         ({"platform": "x", "handle": unique_handle(), "follower_count": 2**63}, "body.follower_count"),
+        # finer than the currency's minor unit (found by an outside probe)
+        ({"platform": "x", "handle": unique_handle(), "price_estimates": [
+            {"platform": "x", "deliverable": "post", "amount": "1.001", "currency": "USD"}]}, "body.price_estimates.0.amount"),
+        ({"platform": "x", "handle": unique_handle(), "price_estimates": [
+            {"platform": "x", "deliverable": "post", "amount": "1.5", "currency": "JPY"}]}, "body.price_estimates.0.amount"),
     ],
 )
 async def test_values_the_database_cannot_hold_are_a_422(gateway, body, field):

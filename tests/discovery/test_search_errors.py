@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
         ({"filters": {"audience_age": ["18-24:10", "18-24:20"]}}, "body.filters.audience_age"),
         ({"filters": {"audience_gender": ["robot:10"]}}, "body.filters.audience_gender.0"),
         ({"filters": {"revenue_min": "10"}}, "body.filters.revenue_currency"),
+        ({"filters": {"revenue_min": "10", "revenue_currency": "ZZZ"}}, "body.filters.revenue_currency"),
         ({"filters": {"sponsored_only": True}}, "body.filters.sponsored_only"),
         ({"filters": {"mentioned_within_days": 3}}, "body.filters.mentioned_within_days"),
         ({"filters": {"hashtag": "two words"}}, "body.filters.hashtag"),

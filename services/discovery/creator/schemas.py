@@ -23,7 +23,7 @@ from services.discovery.creator.fields import (
     unique,
 )
 from shared.contracts.types import Platform
-from shared.money import from_minor
+from shared.money import CURRENCY_CODES as MONEY_CODES, MoneyError, from_minor, parse_amount
 from shared.validation import Count, FieldError, Label, PlainText, keys_as_property_names
 
 
@@ -122,6 +122,16 @@ class PriceEstimate(BaseModel):
     deliverable: Annotated[Label, Field(max_length=50)] = Field(description="e.g. post, reel, story, video.")
     amount: Amount
     currency: CurrencyCode
+
+    @model_validator(mode="after")
+    def _places(self) -> "PriceEstimate":
+        # "1.001" USD or "1.5" JPY: finer than the currency's minor unit (found by an outside probe).
+        if self.currency in MONEY_CODES:
+            try:
+                parse_amount(self.amount, self.currency)
+            except MoneyError as exc:
+                raise FieldError("amount", str(exc)) from None
+        return self
 
 
 class Contact(BaseModel):

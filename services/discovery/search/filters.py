@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, String, and_, exists, func, literal, liter
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from services.discovery.creator.models import COUNTRY_ARRAY_SQL, Creator, CreatorSales, Post
+from services.discovery.creator.fields import CurrencyCode
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
@@ -105,7 +106,7 @@ class CreatorFilters(BaseModel):
     revenue_min: Annotated[Decimal, Field(ge=0, lt=10**12), WithJsonSchema(_AMOUNT_SCHEMA)] | None = Field(
         default=None, description="Proven sellers: attributed revenue at least this, in revenue_currency (a decimal string)."
     )
-    revenue_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    revenue_currency: CurrencyCode | None = None
     audience_country: _threshold(_COUNTRY, "CC")
     audience_age: _threshold(_AGE, "AGE_BAND")
     audience_gender: _threshold(_GENDER, "GENDER")
