@@ -80,10 +80,18 @@ async def stream(
             return
 
 
+# Characters that change how a name reads without being seen: bidirectional overrides and
+# isolates (U+202E turns "‮vsc.exe" into what looks like "exe.csv"), zero-width ones and the BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
 def filename(name: str, today: str) -> str:
-    """The Content-Disposition value (RFC 6266): an ASCII name and the UTF-8 one (RFC 5987)."""
+    """The Content-Disposition value (RFC 6266): an ASCII name and the UTF-8 one (RFC 5987), the
+    latter without the invisible characters that would let a shortlist's name spoof the saved
+    file's (found by an outside probe)."""
     ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:80] or "shortlist"
+    shown = _INVISIBLE.sub("", name) or "shortlist"
     return (
         f'attachment; filename="shortlist-{ascii_name}-{today}.csv"; '
-        f"filename*=UTF-8''{quote(f'shortlist-{name}-{today}.csv', safe='')}"
+        f"filename*=UTF-8''{quote(f'shortlist-{shown}-{today}.csv', safe='')}"
     )
