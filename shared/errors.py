@@ -6,6 +6,7 @@ Every failed request is logged once: a 503 as one short warning, a 500 with its 
 """
 
 import logging
+import math
 from typing import Any
 
 import asyncpg.exceptions
@@ -122,7 +123,16 @@ def _detail(error: dict[str, Any]) -> dict[str, str]:
     return {"field": _field_path(tuple(error["loc"])), "reason": _reason(error, ctx)}
 
 
+def reason_of(error: dict[str, Any]) -> str:
+    """The reason a 422 gives for one of pydantic's errors (`errors()` with their inputs)."""
+    return _reason(error, error.get("ctx") or {})
+
+
 def _reason(error: dict[str, Any], ctx: dict[str, Any]) -> str:
+    # NaN or an infinity against a bound: pydantic says the bound ("less than or equal to 100"),
+    # which NaN is not out of; say what is wrong with it.
+    if isinstance(error.get("input"), float) and not math.isfinite(error["input"]):
+        return "Input should be a finite number"
     # A length bound on text with a validator of its own (PlainText, a pattern) is checked by
     # pydantic's generic length rule, which speaks of "items": say what its own text rule says.
     if error["type"] in ("too_long", "too_short") and isinstance(error.get("input"), str):

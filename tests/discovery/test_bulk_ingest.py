@@ -109,6 +109,14 @@ async def test_a_body_that_is_not_ndjson_is_a_415(gateway):
     assert response.status_code == 415
 
 
+async def test_a_line_too_long_is_reported_in_characters(gateway):
+    """Found by an outside probe: a 5 MB bio read "at most 5000 items"."""
+    response = await bulk(gateway, ndjson(line(unique_handle(), bio="x" * 6000)))
+    assert response.status_code == 200, response.text
+    [error] = response.json()["errors"]
+    assert error["reason"] == "String should have at most 5000 characters", error
+
+
 async def test_blank_lines_do_not_count_toward_the_line_limit(gateway):
     """10,000 lines with a creator (each refused alone here, so that nothing is written) and blank
     lines between them are one request; one line more is a 413."""

@@ -112,3 +112,12 @@ async def test_a_query_with_quotes_and_umlauts_finds_its_creator(gateway, discov
     response = await gateway.post("/v1/discovery/search", json={"q": "it's straße", "filters": {"niche": [niche]}})
     assert response.status_code == 200, response.text
     assert [item["id"] for item in response.json()["items"]] == [str(found)]
+
+
+async def test_a_bound_sent_as_nan_is_said_not_to_be_a_number(gateway):
+    """Found by an outside probe: NaN read "less than or equal to 100", a bound it does not break."""
+    response = await gateway.post(SEARCH, content=b'{"filters": {"engagement_rate_min": NaN}}',
+                                  headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [
+        {"field": "body.filters.engagement_rate_min", "reason": "Input should be a finite number"}]

@@ -34,7 +34,7 @@ from services.audit.samples.schemas import (
     FollowerLine,
     SampleOutcome,
 )
-from shared.errors import LimelightError
+from shared.errors import LimelightError, reason_of
 
 MAX_FOLLOWER_LINES = 5_000
 MAX_COMMENT_LINES = 10_000
@@ -92,12 +92,12 @@ async def read_lines(request: Request, max_lines: int) -> list[tuple[int, bytes]
 
 def _errors(line: int, exc: ValidationError) -> list[BulkError]:
     out = []
-    for e in exc.errors(include_url=False, include_input=False):
+    for e in exc.errors(include_url=False):
         cause = (e.get("ctx") or {}).get("error")
         path = [str(p) for p in e["loc"]]
         if hasattr(cause, "field"):
             path.append(cause.field)
-        out.append(BulkError(line=line, field=".".join(path) or None, reason=getattr(cause, "reason", None) or e["msg"]))
+        out.append(BulkError(line=line, field=".".join(path) or None, reason=getattr(cause, "reason", None) or reason_of(e)))
     return out
 
 

@@ -23,7 +23,7 @@ import asyncpg
 from services.discovery.creator import ingest
 from services.discovery.creator.plan import WriteError
 from services.discovery.creator.schemas import BulkError, BulkLine, BulkResult, CreatorCreate
-from shared.errors import LimelightError
+from shared.errors import LimelightError, reason_of
 
 MAX_LINES = 10_000
 BLANK_TOLERANCE = 10  # lines in all, blank ones included, per line a request may hold
@@ -72,9 +72,9 @@ def _field(loc: tuple, cause: object) -> str | None:
 
 def _errors(line: int, exc: ValidationError) -> list[BulkError]:
     out = []
-    for e in exc.errors(include_url=False, include_input=False):
+    for e in exc.errors(include_url=False):
         cause = (e.get("ctx") or {}).get("error")
-        reason = getattr(cause, "reason", None) or e["msg"]
+        reason = getattr(cause, "reason", None) or reason_of(e)
         out.append(BulkError(line=line, field=_field(tuple(e["loc"]), cause), reason=reason))
     return out
 
