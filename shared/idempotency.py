@@ -168,6 +168,12 @@ class Idempotency:
         return f"limelight.idempotency.{self.model.__table__.schema}"
 
 
+def takes_key(dependant) -> bool:
+    """Whether a route (its dependant) claims `Idempotency-Key`s (`idempotency.depends`)."""
+    return any(getattr(sub.call, "__func__", None) is Idempotency._claim or takes_key(sub)
+               for sub in dependant.dependencies)
+
+
 async def _fingerprint(request: Request) -> str:
     digest = hashlib.sha256()
     url = request.url

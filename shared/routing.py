@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from shared import idempotency
 from shared.errors import Invalid, error_body
 from shared.identity import PUBLIC, declared_scope
 
@@ -67,12 +68,21 @@ def query_names(dependant) -> frozenset[str]:
 
 
 async def known_query_only(request: Request) -> None:
-    """A router-level dependency: 422 naming `query.<name>` for a name the route does not take."""
-    if not request.scope.get("query_string"):
+    """A router-level dependency: 422 naming `query.<name>` for a name the route does not take,
+    and naming `header.Idempotency-Key` on a PATCH, PUT or DELETE, which never honours one (a
+    PATCH repeated with the key after another change would set the old values again, the key
+    promising otherwise)."""
+    # A POST that does not honour the key answers as without it (a client may send one with every
+    # POST); any other method never honours one.
+    keyed = request.method not in ("POST", "GET", "HEAD") and idempotency.HEADER in request.headers
+    if not request.scope.get("query_string") and not keyed:
         return
     route = request.scope.get("route")
     if route is None or not getattr(route, "include_in_schema", False) or declared_scope(route) == PUBLIC:
         return
+    if keyed and not idempotency.takes_key(route.dependant):
+        raise Invalid(idempotency.FIELD, f"a {request.method} does not take an Idempotency-Key (the POST routes "
+                                         "that create something do); send the request without it")
     known = _QUERY_NAMES.get(id(route))
     if known is None:
         known = _QUERY_NAMES[id(route)] = query_names(route.dependant)

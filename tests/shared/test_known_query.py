@@ -36,6 +36,16 @@ async def click(slug: str):
     return {"slug": slug}
 
 
+@router.patch("/items/{item_id}")
+async def change(item_id: int):
+    return {"id": item_id}
+
+
+@router.post("/items")
+async def add():
+    return {}
+
+
 @router.get("/hidden", include_in_schema=False)
 async def hidden():
     return {}
@@ -48,9 +58,9 @@ def make_app() -> FastAPI:
     return app
 
 
-async def get(app: FastAPI, url: str) -> httpx.Response:
+async def get(app: FastAPI, url: str, method: str = "GET", **headers) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        return await client.get(url)
+        return await client.request(method, url, headers=headers)
 
 
 @pytest.mark.asyncio
@@ -77,3 +87,15 @@ def test_the_names_are_those_the_openapi_document_lists():
     route = next(r for r in api_routes(app.routes) if r.path_format == "/items")
     documented = {p["name"] for p in app.openapi()["paths"]["/items"]["get"]["parameters"] if p["in"] == "query"}
     assert query_names(route.dependant) == documented == {"limit", "cursor", "since", "until", "state"}
+
+
+@pytest.mark.asyncio
+async def test_an_idempotency_key_on_a_patch_is_refused_and_on_a_post_without_keys_answered_as_without():
+    """Found by an outside probe: a PATCH replayed with its key after another change set the old
+    value again, the key honoured nowhere; a POST route that keeps no keys answers as without one
+    (clients may send one with every POST, as the README's seed does)."""
+    app = make_app()
+    refused = await get(app, "/items/1", "PATCH", **{"Idempotency-Key": "k1"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["field"] == "header.Idempotency-Key"
+    assert (await get(app, "/items/1", "PATCH")).status_code == 200
+    assert (await get(app, "/items", "POST", **{"Idempotency-Key": "k1"})).status_code == 200
