@@ -46,6 +46,14 @@ def test_a_negated_hashtag_label_does_not_disclose(caption):
     assert all(verdict != "pass" for verdict, _, _ in found.values()), found
 
 
+def test_a_full_width_label_reads_as_the_label_it_shows():
+    """"#ａｄ" (full-width letters, found by an outside probe) is read as #ad, as a reader reads it."""
+    plain, wide = verdicts("#ad Loving @acme - code ANNA20", paid=True), verdicts("#ａｄ Loving @acme - code ANNA20", paid=True)
+    # the same verdict and rule everywhere; the explanation quotes the label as written
+    assert {j: v[:2] for j, v in wide.items()} == {j: v[:2] for j, v in plain.items()}
+    assert wide["US"][0] == "pass" and "'#ａｄ'" in wide["US"][2]
+
+
 def test_thanks_to_a_brand_alone_is_not_evidence_of_sponsorship():
     assert not grade("thanks @mum for the birthday cake").sponsored
 

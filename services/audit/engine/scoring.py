@@ -20,7 +20,7 @@ from services.audit.engine.types import Signal
 # v2: the disclosure signal (its rule files carry their own versions). v3: a growth anomaly must
 # gain (a spike) or lose (a drop) followers itself, not only depart from the trend; a negated
 # hashtag label ("not #ad") does not disclose.
-RULES_VERSION = "rules-v3"
+RULES_VERSION = "rules-v4"
 # The engagement benchmark table: services/audit/engine/benchmarks/<BENCHMARKS_VERSION>.csv.
 BENCHMARKS_VERSION = "engagement-v1"
 

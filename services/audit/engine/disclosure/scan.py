@@ -27,6 +27,12 @@ def _fold_table() -> dict[int, str]:
     for char, plain in {"ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "’": "'", "‘": "'",
                         "\u00a0": " ", "＃": "#", "＠": "@"}.items():
         table[ord(char)] = plain
+    # Full-width letters and digits ("#ａｄ", found by an outside probe), one for one: what they
+    # read as is what they say.
+    for code in range(0xFF10, 0xFF5B):
+        plain = chr(code - 0xFEE0).lower()
+        if plain.isalnum():
+            table[code] = plain
     return table
 
 
