@@ -123,6 +123,11 @@ def _detail(error: dict[str, Any]) -> dict[str, str]:
     return {"field": _field_path(tuple(error["loc"])), "reason": _reason(error, ctx)}
 
 
+# A bound's error for what is no number to bound: NaN or an infinity, however it was written.
+_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+_NOT_FINITE = frozenset({"nan", "inf", "infinity"})
+
+
 def reason_of(error: dict[str, Any]) -> str:
     """The reason a 422 gives for one of pydantic's errors (`errors()` with their inputs)."""
     return _reason(error, error.get("ctx") or {})
@@ -131,7 +136,9 @@ def reason_of(error: dict[str, Any]) -> str:
 def _reason(error: dict[str, Any], ctx: dict[str, Any]) -> str:
     # NaN or an infinity against a bound: pydantic says the bound ("less than or equal to 100"),
     # which NaN is not out of; say what is wrong with it.
-    if isinstance(error.get("input"), float) and not math.isfinite(error["input"]):
+    sent = error.get("input")
+    if isinstance(sent, float) and not math.isfinite(sent) or (
+            isinstance(sent, str) and error["type"] in _BOUNDS and sent.strip().lower().lstrip("+-") in _NOT_FINITE):
         return "Input should be a finite number"
     # A length bound on text with a validator of its own (PlainText, a pattern) is checked by
     # pydantic's generic length rule, which speaks of "items": say what its own text rule says.

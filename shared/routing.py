@@ -48,7 +48,8 @@ def complete_allow_header(app: FastAPI) -> None:
 # a misspelt filter (`creater_id`) answered with the unfiltered list instead of an error. The
 # public routes are left alone: a shopper's click may carry any tracking parameter (`fbclid`).
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}
+# By the route's id, the route kept beside its names so that the id cannot be reused by another.
+_QUERY_NAMES: dict[int, tuple[object, frozenset[str]]] = {}
 _SHOWN = 100  # characters of an unknown name quoted back
 
 
@@ -60,6 +61,8 @@ def query_names(dependant) -> frozenset[str]:
         annotation = getattr(field.field_info, "annotation", None)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             names |= {info.alias or name for name, info in annotation.model_fields.items()}
+            if annotation.model_config.get("populate_by_name") or annotation.model_config.get("validate_by_name"):
+                names |= set(annotation.model_fields)  # `from_` as well as its alias `from`
         else:
             names.add(field.alias)
     for sub in dependant.dependencies:
@@ -83,9 +86,10 @@ async def known_query_only(request: Request) -> None:
     if keyed and not idempotency.takes_key(route.dependant):
         raise Invalid(idempotency.FIELD, f"a {request.method} does not take an Idempotency-Key (the POST routes "
                                          "that create something do); send the request without it")
-    known = _QUERY_NAMES.get(id(route))
-    if known is None:
-        known = _QUERY_NAMES[id(route)] = query_names(route.dependant)
+    cached = _QUERY_NAMES.get(id(route))
+    if cached is None or cached[0] is not route:
+        cached = _QUERY_NAMES[id(route)] = (route, query_names(route.dependant))
+    known = cached[1]
     for name in request.query_params.keys():
         if name not in known:
             takes = ", ".join(sorted(known)) or "none"

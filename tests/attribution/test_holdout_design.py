@@ -1,10 +1,12 @@
 """A holdout test's design as the API reads it (incrementality/schemas.py): codes normalised,
 and each way a design can be wrong named by its field."""
 
+import uuid
+
 import pytest
 from pydantic import ValidationError
 
-from services.attribution.incrementality.schemas import HoldoutTestCreate
+from services.attribution.incrementality.schemas import AudienceHoldoutCreate, HoldoutTestCreate
 from shared.validation import FieldError
 
 DESIGN = {"name": "west", "unit": "region", "treatment": ["us-ca", "US-WA", "US-CA"], "control": ["US-OR", "US-NV"],
@@ -43,3 +45,12 @@ def test_a_country_test_takes_country_codes():
 ])
 def test_a_bad_design_names_its_field(change, field):
     assert field_of(change) == field
+
+
+def test_an_audience_holdouts_control_destination_keeps_its_host_in_ascii():
+    """As a link's destination: the control group's redirect Location is then one every client
+    follows (found by an outside probe on links; a review found the control destination too)."""
+    made = AudienceHoldoutCreate(name="held", campaign_id=uuid.uuid4(), link_ids=[uuid.uuid4()], holdout_share="0.1",
+                                 control_destination="https://M\u00fcnchen.example/sale?x=1",
+                                 starts_on="2026-12-01", ends_on="2026-12-28")
+    assert made.control_destination == "https://xn--mnchen-3ya.example/sale?x=1"

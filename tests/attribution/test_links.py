@@ -77,7 +77,9 @@ async def test_the_slug_is_96_random_bits_url_safe_and_differs_every_time(gatewa
         ("http://2130706433/", "four decimal numbers"),
         ("https://shop.example:99999/", "URL"),
         ("https://shop.example/?ll_click=forged", "ll_click"),
-        ("https://a\u200db.example/", "internationalised domain name"),
+        ("https://a\u200db.example/", "invisible characters"),
+        ("http://127.0.0.%31/", "private"),  # a host's escapes are decoded first, as a browser does
+        ("http://loc%61lhost/", "localhost"),
     ],
 )
 async def test_bad_destinations_are_refused_saying_why(gateway, destination, reason):
@@ -122,6 +124,13 @@ async def test_an_internationalised_host_is_kept_in_its_ascii_form(gateway):
     assert made["target"].startswith("https://xn--mnchen-3ya.example:8443/p?utm_source=orig&")
     lookalike = await make(gateway, campaign_id, creator_id, destination="https://\u0455hop.example/")  # Cyrillic dze
     assert lookalike["destination"] == "https://xn--hop-ehd.example/"
+    escaped = await make(gateway, campaign_id, creator_id, destination="https://%D1%95hop.example/")
+    assert escaped["destination"] == "https://xn--hop-ehd.example/"
+    # ASCII labels as written (browsers take them), and a name IDNA 2008 cannot write kept as sent
+    mixed = await make(gateway, campaign_id, creator_id, destination="https://my_shop.b\u00fccher.example/")
+    assert mixed["destination"] == "https://my_shop.xn--bcher-kva.example/"
+    emoji = await make(gateway, campaign_id, creator_id, destination="https://i\u2764.ws/")
+    assert emoji["destination"] == "https://i\u2764.ws/"
 
 
 async def test_a_creator_not_enrolled_is_a_409_naming_creator_id(gateway):

@@ -150,12 +150,14 @@ async def test_an_unknown_brief_is_a_404(gateway):
 
 
 async def test_a_brief_saved_before_a_rule_was_added_stays_readable_and_runnable(gateway, discovery_db):
-    """A tier named twice, and a follower range its filters' cannot overlap, are refused since
-    2026-11-30; a brief saved with them before is read and run as it was, never a 500."""
+    """A tier named twice, a follower range its filters' cannot overlap and a revenue currency
+    outside ISO 4217 are refused since 2026-11-30; a brief saved with them before is read and run
+    as it was, never a 500."""
     saved = await save(gateway, {"keywords": ["vegan"], "filters": {"tier": ["micro"]}})
     await discovery_db.execute(
         "UPDATE discovery.briefs SET brief = brief || $2::jsonb WHERE id = $1", uuid.UUID(saved["id"]),
-        json.dumps({"followers_max": 100, "filters": {"tier": ["micro", "micro"], "followers_min": 20_000}}))
+        json.dumps({"followers_max": 100, "filters": {"tier": ["micro", "micro"], "followers_min": 20_000,
+                                                      "revenue_min": "100", "revenue_currency": "XYZ"}}))
     read = await gateway.get(f"{BRIEFS}/{saved['id']}")
     assert read.status_code == 200, read.text
     assert read.json()["brief"]["filters"]["tier"] == ["micro", "micro"]

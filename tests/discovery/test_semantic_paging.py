@@ -26,9 +26,11 @@ async def test_a_semantic_search_pages_to_its_depth_and_shows_each_creator_once(
     seen, scores, pages = await every_page(gateway, {"niche": [niche]})
     assert pages == 10 and len(seen) == 1000 and len(set(seen)) == 1000
     assert scores == sorted(scores, reverse=True)  # most similar first across the pages too
-    # Unfiltered: the HNSW index's approximate scan, run again deeper for each page.
-    seen, scores, _ = await every_page(gateway, {})
-    assert len(seen) == len(set(seen)) >= 1000
+    # Unfiltered: the HNSW index's approximate scan, run again deeper for each page. How deep it
+    # reaches depends on the index's dead entries (the suite deletes creators), so only the pages'
+    # order and uniqueness are checked, over at least two pages.
+    seen, scores, pages = await every_page(gateway, {})
+    assert pages >= 2 and len(seen) == len(set(seen))
     assert scores == sorted(scores, reverse=True)
 
 

@@ -30,7 +30,7 @@ class Bounded(BaseModel):
     rate: Annotated[float, Field(ge=0, le=100)]
 
 
-@pytest.mark.parametrize("sent", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("sent", [float("nan"), float("inf"), float("-inf"), "NaN", "Infinity", "-inf"])
 def test_a_number_that_is_not_finite_is_said_to_be_so_not_out_of_a_bound(sent):
     """An outside probe read "less than or equal to 100" for NaN, which is no more above 100 than below."""
     with pytest.raises(ValidationError) as raised:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.attribution.links.schemas import Destination, destination_problem
+from services.attribution.links.url import ascii_host
 from shared.validation import FieldError, IsoDate, label
 
 Unit = Literal["region", "country"]
@@ -200,6 +201,12 @@ class AudienceHoldoutCreate(BaseModel):
             reason = destination_problem(self.control_destination)
             if reason:
                 raise FieldError("control_destination", reason)
+            written = ascii_host(self.control_destination)  # as a link's destination (links/url.py)
+            if written != self.control_destination:
+                reason = destination_problem(written)
+                if reason:
+                    raise FieldError("control_destination", f"{reason} (with its host written in ASCII)")
+                self.control_destination = written
         return self
 
 

@@ -98,10 +98,7 @@ class LinkCreate(BaseModel):
         reason = destination_problem(self.destination)
         if reason is not None:
             raise FieldError("destination", reason)
-        try:
-            written = ascii_host(self.destination)
-        except ValueError as exc:
-            raise FieldError("destination", str(exc)) from None
+        written = ascii_host(self.destination)
         if written != self.destination:
             reason = destination_problem(written)  # longer once written in ASCII
             if reason is not None:

@@ -13,9 +13,10 @@ resolving at creation proves nothing about what it resolves to at click time.
 
 import ipaddress
 import re
+import unicodedata
 
 import idna
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
@@ -42,9 +43,15 @@ def problem(url: str) -> str | None:
         return "must be an http or https URL"
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         return "must not carry credentials (user:password@)"
-    host = (parts.hostname or "").rstrip(".")
+    # As a browser reads it (WHATWG URL): a host's percent-escapes are decoded before anything
+    # else, so http://127.0.0.%31/ is 127.0.0.1 and http://loc%61lhost/ is localhost.
+    host = unquote(parts.hostname or "").rstrip(".").lower()
     if not host:
         return "must name a host"
+    if any(c.isspace() or ord(c) < 0x20 or c in "%/@\\" for c in host):
+        return "the host must not hold spaces, control characters or any of % / @ \\ once decoded"
+    if any(unicodedata.category(c) == "Cf" for c in host):
+        return "the host must not hold invisible characters (a zero-width joiner, a direction mark...)"
     if port == 0:
         return "port 0 is not a port"
     if host == "localhost" or host.endswith(".localhost"):
@@ -63,22 +70,31 @@ def problem(url: str) -> str | None:
 
 
 def ascii_host(url: str) -> str:
-    """`url` with an internationalised host written in its ASCII form (`münchen.example` →
-    `xn--mnchen-3ya.example`, IDNA 2008 with UTS 46 mapping), as browsers resolve it: a redirect's
-    Location header is ASCII, and a host percent-encoded there is one some HTTP clients cannot
-    follow. The rest of the URL is kept as written. ValueError when the host is no valid name."""
+    """`url` with its host written as browsers resolve it, in ASCII: percent-escapes decoded and
+    each internationalised label in its `xn--` form (`münchen.example` → `xn--mnchen-3ya.example`,
+    IDNA 2008 with UTS 46 mapping). A redirect's Location header is ASCII, and a host
+    percent-encoded there is one some HTTP clients cannot follow; a look-alike host (a Cyrillic
+    `ѕ` in `ѕhop.example`) then shows for what it is. ASCII labels are kept as written (browsers
+    accept `my_shop` or `-shop`, which strict IDNA refuses), and a label IDNA 2008 cannot encode
+    (an emoji domain, which browsers still open) leaves the URL as it was. The rest of the URL is
+    kept as written. Call it on a URL `problem` accepts (no credentials)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host.isascii():
+    host = unquote(parts.hostname or "")
+    if host.isascii() and host == parts.hostname:
         return url
-    try:
-        written = idna.encode(host, uts46=True).decode("ascii")
-    except idna.IDNAError as exc:
-        raise ValueError(f"the host is not a valid internationalised domain name ({exc})") from None
+    labels = []
+    for label in host.split("."):
+        if label.isascii():
+            labels.append(label.lower())
+            continue
+        try:
+            labels.append(idna.encode(label, uts46=True).decode("ascii"))
+        except idna.IDNAError:
+            return url
     # A destination has no credentials (`problem`) and an IPv6 literal is ASCII: the netloc is
     # the host and its port.
     port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=written + port))
+    return urlunsplit(parts._replace(netloc=".".join(labels) + port))
 
 
 def query_names(url: str) -> set[str]:

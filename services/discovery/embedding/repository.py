@@ -74,6 +74,12 @@ async def nearest(
     ef = max(EF_SEARCH, 2 * k)
     await set_ef_search(session, ef)
     rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
+    if len(rows) < k and not filtered and ef < EF_SEARCH_MAX:
+        # Unfiltered and short: the candidates held rows no longer there (deleted, or re-embedded
+        # and not yet vacuumed from the index). The widest scan, once; no exact ranking of the
+        # whole table.
+        await set_ef_search(session, EF_SEARCH_MAX)
+        rows = (await session.execute(knn_query(column, vector, where, k, exact=False))).all()
     if len(rows) < k and filtered:
         # The share of the ef candidates that passed the filters estimates their selectivity:
         # when even the widest scan should yield k, widen it; otherwise the filters are selective

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, String, and_, exists, func, literal, liter
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from services.discovery.creator.models import COUNTRY_ARRAY_SQL, Creator, CreatorSales, Post
-from services.discovery.creator.fields import CurrencyCode
+from services.discovery.creator.fields import CURRENCY_CODES
 from shared.contracts.types import Platform
 from shared.db import utcnow
 from shared.money import to_minor
@@ -106,7 +106,8 @@ class CreatorFilters(BaseModel):
     revenue_min: Annotated[Decimal, Field(ge=0, lt=10**12), WithJsonSchema(_AMOUNT_SCHEMA)] | None = Field(
         default=None, description="Proven sellers: attributed revenue at least this, in revenue_currency (a decimal string)."
     )
-    revenue_currency: CurrencyCode | None = None
+    # Any three capitals in a brief stored before 2026-11-30; an ISO 4217 code in a request (STORED).
+    revenue_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", json_schema_extra={"enum": list(CURRENCY_CODES)})] | None = None
     audience_country: _threshold(_COUNTRY, "CC")
     audience_age: _threshold(_AGE, "AGE_BAND")
     audience_gender: _threshold(_GENDER, "GENDER")
@@ -141,6 +142,8 @@ class CreatorFilters(BaseModel):
             lo, hi = self.followers_min or 0, self.followers_max if self.followers_max is not None else 10**13
             if not any(_tier_range(t)[0] <= hi and lo < _tier_range(t)[1] for t in self.tier):
                 raise _invalid("tier", f"no tier in {self.tier} overlaps followers {lo}..{hi}")
+        if self.revenue_currency is not None and not stored(info) and self.revenue_currency not in CURRENCY_CODES:
+            raise _invalid("revenue_currency", f"{self.revenue_currency!r} is not an ISO 4217 currency code")
         if (self.revenue_min is None) != (self.revenue_currency is None):
             raise _invalid("revenue_currency" if self.revenue_min is not None else "revenue_min",
                            "revenue_min and revenue_currency go together")

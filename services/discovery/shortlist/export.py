@@ -82,7 +82,8 @@ async def stream(
 
 # Characters that change how a name reads without being seen: bidirectional overrides and
 # isolates (U+202E turns "‮vsc.exe" into what looks like "exe.csv"), zero-width ones and the BOM.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+                        "\U000e0000-\U000e007f]")  # not U+200C/U+200D: Persian, Indic and emoji spelling need them
 
 
 def filename(name: str, today: str) -> str:

@@ -65,7 +65,8 @@ RESPONSES: dict[int | str, dict] = {
     401: {"model": ErrorBody, "description": "Missing, malformed, wrong or stale signature; nothing published."},
     404: {"model": ErrorBody, "description": "No such source, or it is disabled."},
     413: {"model": ErrorBody, "description": "The body is larger than GATEWAY_MAX_WEBHOOK_BODY_BYTES (1 MiB)."},
-    422: {"model": ErrorBody, "description": "A signed delivery without a header it must carry, or a body that is not UTF-8."},
+    422: {"model": ErrorBody, "description": "A signed delivery without a header it must carry, a body that is not UTF-8, or "
+                                             "(generic) a body that is not a JSON object; nothing published."},
     503: {
         "model": ErrorBody,
         "description": "The event broker (or database) is unavailable; nothing was accepted. Retry after `Retry-After`.",
@@ -73,7 +74,7 @@ RESPONSES: dict[int | str, dict] = {
 }
 RAW_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {}}, "*/*": {"schema": {}}}}}
 # The generic route documents the format attribution reads (shared/contracts/partner_orders.py);
-# the gateway itself forwards any signed body as it came.
+# the gateway forwards any signed JSON object as it came (`check_generic_shape`).
 GENERIC_BODY = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": generic_body_schema(), "examples": generic_examples()},
     "*/*": {"schema": {}},
@@ -124,8 +125,9 @@ No API key: the `Limelight-Signature` header is checked instead.
 With openssl: `printf '%s' "$t.$body" | openssl dgst -sha256 -hmac "$secret" -hex`.
 
 **Answers**: 200 once the delivery is on `gateway.webhook.v1` (acks=all); 401 bad, missing or
-stale signature (nothing published); 404 unknown or disabled source; 413 body over 1 MiB; 503 with
-`Retry-After` when the broker is unavailable: retry with backoff.
+stale signature (nothing published); 404 unknown or disabled source; 413 body over 1 MiB; 422 a
+body that is not a JSON object in UTF-8 (nothing published); 503 with `Retry-After` when the broker
+is unavailable: retry with backoff.
 """
 
 

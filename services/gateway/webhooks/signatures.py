@@ -135,9 +135,11 @@ def check_generic_shape(body: bytes) -> None:
     """Refuse a verified generic delivery whose body is not a JSON object: every message of the
     generic format is one (docs/guide/attribution-orders.md), and a partner told 200 for a body
     its consumer can only dead-letter never learns of its mistake."""
+    # Read as its consumer reads it (attribution's orders/reading.py `load`): UTF-8 text, so a
+    # byte-order mark is refused here too, and nesting too deep to read is not JSON either.
     try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise Invalid("body", "a generic webhook body must be JSON") from exc
+        payload = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise Invalid("body", "a generic webhook body must be JSON (UTF-8, without a byte-order mark)") from exc
     if not isinstance(payload, dict):
         raise Invalid("body", "a generic webhook body must be a JSON object")

@@ -123,7 +123,8 @@ async def test_body_that_is_not_utf8_is_422(platform, gateway, anonymous):
     assert await published(platform, source.id) == []
 
 
-@pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b'"an order"', b""], ids=["text", "array", "string", "empty"])
+@pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b'"an order"', b"", b'\xef\xbb\xbf{"type": "order"}', b"[" * 100_000],
+                         ids=["text", "array", "string", "empty", "byte-order-mark", "nested-too-deep"])
 async def test_a_signed_body_that_is_not_a_json_object_is_422_and_nothing_published(platform, gateway, anonymous, body):
     """Found by an outside probe: it was accepted (200) and then dead-lettered by its consumer, so
     the partner never learnt of the mistake."""
