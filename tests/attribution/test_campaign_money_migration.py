@@ -53,7 +53,13 @@ async def _run(dsn: str, sql: str, *args):
 
 @pytest.fixture
 def scratch_database(platform):
-    """An empty Limelight database (roles and schemas, no tables) beside the suite's, dropped after."""
+    """An empty Limelight database (roles and schemas, no tables) beside the suite's, dropped after:
+    the URL attribution's role reaches it by."""
+    yield from scratch_database_of(platform, "attribution")
+
+
+def scratch_database_of(platform, service: str):
+    """`scratch_database` for any service's role (a generator for a fixture to yield from)."""
     server = platform.server
     if not server.local:
         pytest.skip("needs the bundled PostgreSQL, where the suite may create databases")
@@ -61,7 +67,7 @@ def scratch_database(platform):
     asyncio.run(_admin(server, "create database %I", name))
     try:
         asyncio.run(bootstrap_database(_url(server.admin_dsn, name), None))
-        yield _url(platform.service_env("attribution")["DATABASE_URL"], name)
+        yield _url(platform.service_env(service)["DATABASE_URL"], name)
     finally:
         asyncio.run(_admin(server, "drop database %I with (force)", name))
 

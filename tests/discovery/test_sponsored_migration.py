@@ -3,15 +3,13 @@
 the downgrade gives the earlier rule back."""
 
 import asyncio
-import uuid
 
 import asyncpg
 import pytest
 from alembic import command
 
-from runtime.postgres import bootstrap_database
 from shared.migrations import alembic_config
-from tests.attribution.test_campaign_money_migration import _admin, _url
+from tests.attribution.test_campaign_money_migration import scratch_database_of
 from tests.discovery.factory import insert_creator
 
 pytestmark = pytest.mark.integration
@@ -30,16 +28,7 @@ POSTS = [
 
 @pytest.fixture
 def discovery_scratch(platform):
-    server = platform.server
-    if not server.local:
-        pytest.skip("needs the bundled PostgreSQL, where the suite may create databases")
-    name = f"limelight_migration_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server, "create database %I", name))
-    try:
-        asyncio.run(bootstrap_database(_url(server.admin_dsn, name), None))
-        yield _url(platform.service_env("discovery")["DATABASE_URL"], name)
-    finally:
-        asyncio.run(_admin(server, "drop database %I with (force)", name))
+    yield from scratch_database_of(platform, "discovery")
 
 
 async def _sponsored(dsn: str) -> dict[str, bool]:
