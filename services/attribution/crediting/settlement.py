@@ -40,10 +40,8 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     decision, new = await decide(session, row, order, fresh=fresh)
     if decision.outcome == "credited":
         await follow_basis(session, row, decision)
-    if decision.outcome != "credited" or decision.rule_id is None:
-        return
-    if decision.commission_minor <= 0:
-        return  # nothing credited: an edit cannot raise it (see `target` below)
+    if decision.outcome != "credited" or decision.commission_minor <= 0 or decision.rule_id is None:
+        return  # nothing credited, so nothing to settle: an edit cannot raise it (see `target` below)
     source = ledger_source(row)
     version = await session.get(CommissionRule, decision.rule_id)
     terms = version.terms()
@@ -52,7 +50,7 @@ async def settle(session: AsyncSession, row: PartnerOrder, order: Order, refunds
     # A decision taken now for a whole-order model has no shares (none are written above).
     whole = new and decision.attribution_model in WHOLE_ORDER_MODELS
     first, latest = ([], []) if whole else await order_shares(session, row)
-    if not first and decision.commission_minor > 0:
+    if not first:
         await ledger.record_commission(
             session, source=source, order_id=row.order_id, line_key="order", creator_id=decision.creator_id,
             campaign_id=decision.campaign_id, currency=decision.currency, amount=decision.commission_minor,
